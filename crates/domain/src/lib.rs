@@ -1,0 +1,17 @@
+//! Pure domain types and rules of Palazzo. No IO happens in this crate.
+//!
+//! Every value that crosses a boundary is parsed into one of these types
+//! (`parse`, never merely validated); every parse error carries a stable
+//! machine code and an Italian message (see [`error::Coded`]).
+
+pub mod calendar;
+pub mod cbor;
+pub mod checkpoint;
+pub mod error;
+pub mod ids;
+pub mod ledger;
+pub mod merkle;
+pub mod money;
+pub mod portal;
+
+pub use error::Coded;

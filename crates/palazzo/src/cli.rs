@@ -1,0 +1,245 @@
+//! Command-line interface: `serve`, `demo`, `migrate`, `verify`.
+//!
+//! Configuration is layered (DECISIONS 3): built-in defaults → the TOML file
+//! (`--config FILE`, else `./palazzo.toml` when present) → `PALAZZO_*`
+//! environment variables → command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use palazzo_services::config::{Config, load_or_create_secret};
+use palazzo_services::db::Db;
+use palazzo_services::keys::KeyStore;
+use palazzo_services::{App, demo, verify};
+
+/// Palazzo: the digital town hall.
+#[derive(Parser, Debug)]
+#[command(name = "palazzo", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the portal and the API.
+    Serve {
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Address to listen on (overrides the configuration).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create (or reopen) a demo installation on SQLite and serve it.
+    Demo {
+        /// Where the demo keeps its data.
+        #[arg(long, default_value = "./palazzo-demo")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Residents generated per comune.
+        #[arg(long, default_value_t = demo::RESIDENTS)]
+        residents: usize,
+        /// Create the data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Verify the ledgers, checkpoints and records; exits non-zero on any mismatch.
+    Verify {
+        /// Configuration file (TOML).
+        #[arg(long, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// Data directory of an installation (its SQLite database and keys).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+/// Loads the layered configuration.
+fn load_config(file: Option<&Path>) -> anyhow::Result<Config> {
+    let mut fig = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(path) => {
+            anyhow::ensure!(path.exists(), "configuration file {} not found", path.display());
+            fig = fig.merge(Toml::file(path));
+        }
+        None => fig = fig.merge(Toml::file("palazzo.toml")),
+    }
+    fig = fig.merge(Env::prefixed("PALAZZO_"));
+    fig.extract().context("invalid configuration")
+}
+
+fn init_logs(config: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(&config.log_level))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().with_current_span(true).try_init()
+    } else {
+        builder.compact().try_init()
+    };
+}
+
+/// Runs the command line; the exit code reports success.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("palazzo: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_app(config: &Config) -> anyhow::Result<App> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
+    let app = App::new(db, KeyStore::new(config.keys_dir())).await?;
+    Ok(app)
+}
+
+async fn execute(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve { config, listen } => {
+            let mut config = load_config(config.as_deref())?;
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            init_logs(&config);
+            let app = open_app(&config).await?;
+            serve(app, &config).await?;
+        }
+        Command::Demo { data_dir, listen, residents, no_serve } => {
+            let mut config = load_config(None)?;
+            config.data_dir = data_dir;
+            config.database_url = String::new();
+            config.listen = listen;
+            init_logs(&config);
+            let app = open_app(&config).await?;
+            let seeded = demo::seed(&app, residents).await?;
+            if seeded.tenants > 0 {
+                println!(
+                    "Demo created: {} comuni, {} service cards, {} residents in {}",
+                    seeded.tenants,
+                    seeded.services,
+                    seeded.residents,
+                    config.data_dir.display()
+                );
+            } else {
+                println!("Demo reopened from {}", config.data_dir.display());
+            }
+            if !no_serve {
+                let port = config.listen.rsplit(':').next().unwrap_or("8080").to_owned();
+                for t in app.tenants() {
+                    if let Some(h) = t.data.hostnames.iter().find(|h| h.ends_with(".localhost")) {
+                        println!("  {}: http://{h}:{port}/", t.data.name);
+                    }
+                }
+                serve(app, &config).await?;
+            }
+        }
+        Command::Migrate { config } => {
+            let config = load_config(config.as_deref())?;
+            init_logs(&config);
+            let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
+            db.close().await;
+            println!("Database is up to date.");
+        }
+        Command::Verify { config, data_dir } => {
+            let mut config = load_config(config.as_deref())?;
+            if let Some(d) = data_dir {
+                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
+                config.data_dir = d;
+                config.database_url = String::new();
+            }
+            init_logs(&config);
+            let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
+            let keys = KeyStore::new(config.keys_dir());
+            let report = verify::verify(&db, Some(&keys)).await?;
+            db.close().await;
+            println!(
+                "Checked {} tenants, {} ledger events, {} checkpoints, {} records.",
+                report.tenants, report.events, report.checkpoints, report.records
+            );
+            if report.ok() {
+                println!("OK: every ledger, checkpoint and record verifies.");
+            } else {
+                for p in &report.problems {
+                    println!("MISMATCH: {p}");
+                }
+                return Ok(ExitCode::from(2));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+async fn serve(app: App, config: &Config) -> anyhow::Result<()> {
+    let secret = load_or_create_secret(&config.secret_path()).context("cannot read the secret")?;
+    let addr: SocketAddr = config.listen.parse().context("invalid listen address")?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(%addr, "listening");
+    let web = palazzo_web::WebConfig {
+        behind_tls: config.behind_tls,
+        secret,
+        max_body_bytes: config.max_body_bytes,
+    };
+    let router = palazzo_web::router(app.clone(), web);
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let checkpointer = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_checkpointer(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
+    palazzo_web::serve(listener, router, shutdown_signal()).await?;
+    let _ = tx.send(true);
+    let _ = checkpointer.await;
+    app.db().close().await;
+    Ok(())
+}

@@ -1,0 +1,72 @@
+//! The demo installation of `palazzo demo`: two real comuni of the Bari Area
+//! Vasta with their offices, service catalogues, FAQ and a deterministic
+//! synthetic population.
+
+pub mod content;
+pub mod population;
+
+use palazzo_store::{OfficeId, Store, StoreTx};
+
+use crate::{App, ServiceError, ServiceResult};
+
+/// Residents generated per comune.
+pub const RESIDENTS: usize = 20_000;
+
+/// Summary of what `seed` created.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    /// Comuni created (0 when the installation already had tenants).
+    pub tenants: usize,
+    /// Service cards created.
+    pub services: usize,
+    /// Residents created.
+    pub residents: usize,
+}
+
+/// Creates the demo comuni unless the installation already has tenants
+/// (reopening a demo keeps its data). `residents` per comune.
+pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
+    let mut seeded = Seeded::default();
+    if !app.tenants().is_empty() {
+        return Ok(seeded);
+    }
+    for (i, comune) in content::comuni().map_err(ServiceError::Internal)?.into_iter().enumerate() {
+        let tenant = app.create_tenant(comune.tenant).await?;
+        let mut offices = Vec::new();
+        for o in comune.offices {
+            offices.push(app.create_office(tenant.id, o).await?);
+        }
+        for ds in comune.services {
+            let office = offices
+                .iter()
+                .find(|o| o.data.slug == ds.office_slug)
+                .map(|o| o.id)
+                .ok_or_else(|| ServiceError::Internal(format!("demo office {} missing", ds.office_slug)))?;
+            let mut s = ds.service;
+            s.office = OfficeId(office.0);
+            app.create_service(tenant.id, s).await?;
+            seeded.services += 1;
+        }
+        for f in comune.faqs {
+            app.create_faq(tenant.id, f).await?;
+        }
+        let streets: Vec<&str> = comune.streets.clone();
+        let batches = population::generate(
+            0x5EED_0000 + i as u64,
+            &tenant.data.codice_catastale,
+            &tenant.data.address.cap,
+            &streets,
+            residents,
+        )
+        .map_err(ServiceError::Internal)?;
+        for batch in batches {
+            seeded.residents += batch.persons.len();
+            let mut tx = app.db().begin().await?;
+            tx.insert_population(tenant.id, &batch).await?;
+            tx.commit().await?;
+        }
+        seeded.tenants += 1;
+    }
+    app.checkpoint_all().await?;
+    Ok(seeded)
+}

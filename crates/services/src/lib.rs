@@ -1,0 +1,61 @@
+//! Palazzo use cases. One public function is one business action: it parses
+//! nothing (callers hand it domain types), authorizes, runs one store
+//! transaction and appends the ledger events of what it changed.
+
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod keys;
+pub mod ledger;
+pub mod portal;
+pub mod ratings;
+pub mod tenants;
+pub mod verify;
+
+pub use error::{ServiceError, ServiceResult};
+pub use portal::PortalSnapshot;
+
+use std::sync::Arc;
+
+/// The application: store, keys and caches. Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: db::Db,
+    keys: keys::KeyStore,
+    portal: portal::Cache,
+    checkpointer: ledger::Checkpointer,
+    ratings: ratings::Limiter,
+}
+
+impl App {
+    /// Builds the application over an opened store and a key directory.
+    /// Loads the tenants into memory.
+    pub async fn new(db: db::Db, keys: keys::KeyStore) -> ServiceResult<Self> {
+        let app = App {
+            inner: Arc::new(Inner {
+                db,
+                keys,
+                portal: portal::Cache::default(),
+                checkpointer: ledger::Checkpointer::default(),
+                ratings: ratings::Limiter::default(),
+            }),
+        };
+        app.reload_tenants().await?;
+        Ok(app)
+    }
+
+    /// The store.
+    pub fn db(&self) -> &db::Db {
+        &self.inner.db
+    }
+
+    /// The key store.
+    pub fn keys(&self) -> &keys::KeyStore {
+        &self.inner.keys
+    }
+}

@@ -1,0 +1,322 @@
+//! The conformance suite: the same behaviour asserted on every backend.
+//!
+//! Each backend's tests call [`run_all`] on a fresh, migrated, empty store.
+//! A failed check panics with a message naming the check (this module is
+//! test support, which is why the footgun lints are allowed here).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use jiff::civil::date;
+use palazzo_domain::ids::{Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex};
+use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
+
+use crate::*;
+
+/// A valid tenant for tests, distinguished by `n` (1 or 2).
+pub fn tenant_fixture(n: u8) -> NewTenant {
+    let (slug, catastale, cf) = match n {
+        1 => ("alfa", "B923", "80001870726"),
+        _ => ("beta", "C134", "80002260729"),
+    };
+    NewTenant {
+        slug: slug.into(),
+        name: format!("Comune di {slug}"),
+        short_name: slug.into(),
+        codice_catastale: CodiceCatastale::parse(catastale).unwrap(),
+        codice_istat: CodiceIstat::parse(if n == 1 { "072017" } else { "072019" }).unwrap(),
+        codice_ipa: CodiceIpa::parse(&format!("c_{}", catastale.to_lowercase())).unwrap(),
+        codice_fiscale: CodiceFiscale::parse(cf).unwrap(),
+        pec: Email::parse(&format!("protocollo@pec.{slug}.example.it")).unwrap(),
+        email: Email::parse(&format!("info@{slug}.example.it")).unwrap(),
+        phone: "080 000000".into(),
+        address: Address {
+            street: "Piazza Municipio, 1".into(),
+            cap: Cap::parse("70010").unwrap(),
+            locality: slug.into(),
+            province: "BA".into(),
+        },
+        region: "Puglia".into(),
+        population: 19_200,
+        patron_saint: None,
+        hostnames: vec![format!("comune.{slug}.ba.it"), format!("{slug}.localhost")],
+        logo_svg: None,
+        accessibility_url: "https://form.agid.gov.it/view/00000000-0000-0000-0000-000000000000".into(),
+        is_default: n == 1,
+    }
+}
+
+/// A valid office for tests.
+pub fn office_fixture(slug: &str) -> NewOffice {
+    NewOffice {
+        slug: slug.into(),
+        name: format!("Ufficio {slug}"),
+        description: "Riceve il pubblico.".into(),
+        email: Some(Email::parse("ufficio@example.it").unwrap()),
+        pec: None,
+        phone: "080 111111".into(),
+        address: Address {
+            street: "Via Roma, 2".into(),
+            cap: Cap::parse("70010").unwrap(),
+            locality: "Casamassima".into(),
+            province: "BA".into(),
+        },
+        opening_hours: "Lunedì–venerdì 9:00–12:00".into(),
+    }
+}
+
+/// A valid service card for tests.
+pub fn service_fixture(slug: &str, office: OfficeId) -> NewService {
+    NewService {
+        slug: slug.into(),
+        category: ServiceCategory::AnagrafeStatoCivile,
+        title: format!("Servizio {slug}"),
+        status: ServiceStatus::Active,
+        summary: "Descrizione breve.".into(),
+        audience: "Residenti.".into(),
+        how_to: "Compila il modulo.".into(),
+        needed: "Documento d'identità.".into(),
+        achieved: "Il certificato.".into(),
+        times: "Subito.".into(),
+        costs: None,
+        access: "Online con SPID o CIE.".into(),
+        online_url: Some("/area-personale".into()),
+        conditions: "Termini e condizioni.".into(),
+        office,
+        topics: vec!["Anagrafe".into(), "Residenza".into()],
+        service_type: "Anagrafe e stato civile".into(),
+        audience_type: "cittadini".into(),
+    }
+}
+
+fn event(slug: &str, subject: &str, byte: u8) -> NewEvent {
+    NewEvent {
+        tenant_slug: slug.into(),
+        kind: "test.event".into(),
+        subject: subject.into(),
+        state_hash: [byte; 32],
+    }
+}
+
+/// Runs every check against an empty, migrated store.
+pub async fn run_all<S: Store>(s: &S) {
+    s.ping().await.expect("ping");
+    let (a, b) = tenants(s).await;
+    catalogue(s, a.id, b.id).await;
+    rollback(s, a.id).await;
+    ledger(s, &a, &b).await;
+    ratings(s, a.id, b.id).await;
+    population(s, a.id, b.id).await;
+    keys(s, a.id, b.id).await;
+}
+
+async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
+    let mut tx = s.begin().await.unwrap();
+    let a = tx.insert_tenant(&tenant_fixture(1)).await.unwrap();
+    let b = tx.insert_tenant(&tenant_fixture(2)).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let all = s.tenants().await.unwrap();
+    assert_eq!(all, vec![a.clone(), b.clone()], "tenants read back equal, default first");
+
+    // A host belongs to one tenant only: the unique index decides.
+    let mut dup = tenant_fixture(2);
+    dup.slug = "gamma".into();
+    dup.codice_catastale = CodiceCatastale::parse("Z404").unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let err = tx.insert_tenant(&dup).await.err().expect("duplicate host must fail");
+    assert!(matches!(err, StoreError::Conflict(_)), "duplicate host is a conflict: {err:?}");
+    drop(tx);
+
+    let mut changed = b.clone();
+    changed.data.hostnames = vec!["beta.example.org".into()];
+    changed.data.population = 4_999;
+    let mut tx = s.begin().await.unwrap();
+    tx.update_tenant(&changed).await.unwrap();
+    tx.commit().await.unwrap();
+    let all = s.tenants().await.unwrap();
+    assert_eq!(all[1], changed, "tenant update persists, hosts replaced");
+    (a, changed)
+}
+
+async fn catalogue<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let mut tx = s.begin().await.unwrap();
+    let oa = tx.insert_office(a, &office_fixture("anagrafe")).await.unwrap();
+    let ob = tx.insert_office(b, &office_fixture("anagrafe")).await.unwrap();
+    let sa = tx.insert_service(a, &service_fixture("carta-identita", oa.id)).await.unwrap();
+    tx.insert_service(b, &service_fixture("tari", ob.id)).await.unwrap();
+    tx.insert_faq(a, &NewFaq { position: 2, question: "Seconda?".into(), answer: "Sì.".into() })
+        .await
+        .unwrap();
+    tx.insert_faq(a, &NewFaq { position: 1, question: "Prima?".into(), answer: "Sì.".into() })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // Tenant isolation: each tenant sees only its own rows.
+    let services_a = s.services(a).await.unwrap();
+    assert_eq!(services_a, vec![sa.clone()]);
+    let services_b = s.services(b).await.unwrap();
+    assert_eq!(services_b.len(), 1);
+    assert_eq!(services_b[0].data.slug, "tari");
+    assert_eq!(s.offices(a).await.unwrap(), vec![oa.clone()]);
+    assert_eq!(s.faqs(b).await.unwrap(), vec![]);
+    let faqs = s.faqs(a).await.unwrap();
+    assert_eq!(faqs.iter().map(|f| f.data.position).collect::<Vec<_>>(), vec![1, 2]);
+
+    // A service may not point at another tenant's office.
+    let mut tx = s.begin().await.unwrap();
+    let err = tx.insert_service(a, &service_fixture("x", ob.id)).await.err();
+    assert!(matches!(err, Some(StoreError::NotFound)), "cross-tenant office refused: {err:?}");
+    drop(tx);
+
+    // Unique slug per tenant.
+    let mut tx = s.begin().await.unwrap();
+    let err = tx.insert_service(a, &service_fixture("carta-identita", oa.id)).await.err();
+    assert!(matches!(err, Some(StoreError::Conflict(_))), "duplicate slug: {err:?}");
+    drop(tx);
+
+    // Update, including an inactive status with its reason; the other tenant can't update it.
+    let mut changed = sa.clone();
+    changed.data.status = ServiceStatus::Inactive { reason: "In manutenzione".into() };
+    changed.data.costs = Some("16,00 € di bollo".into());
+    changed.data.topics = vec!["Anagrafe".into()];
+    let mut tx = s.begin().await.unwrap();
+    tx.update_service(&changed).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.services(a).await.unwrap(), vec![changed.clone()]);
+    let mut foreign = changed.clone();
+    foreign.tenant = b;
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(tx.update_service(&foreign).await, Err(StoreError::NotFound)));
+}
+
+async fn rollback<S: Store>(s: &S, a: TenantId) {
+    let before = s.offices(a).await.unwrap().len();
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_office(a, &office_fixture("temporaneo")).await.unwrap();
+    drop(tx);
+    assert_eq!(s.offices(a).await.unwrap().len(), before, "dropped transaction rolls back");
+}
+
+async fn ledger<S: Store>(s: &S, a: &Tenant, b: &Tenant) {
+    assert_eq!(s.ledger_size(a.id).await.unwrap(), 0);
+    let mut tx = s.begin().await.unwrap();
+    let mut appended = Vec::new();
+    for i in 0..5u8 {
+        appended.push(tx.append_event(a.id, &event(&a.data.slug, "service:1", i)).await.unwrap());
+    }
+    let other = tx.append_event(b.id, &event(&b.data.slug, "service:2", 9)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(other.seq, 0, "each tenant has its own sequence");
+    assert_eq!(appended.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+    assert!(appended.windows(2).all(|w| w[0].time <= w[1].time), "time order follows seq order");
+
+    // A rolled-back append leaves no gap.
+    let mut tx = s.begin().await.unwrap();
+    tx.append_event(a.id, &event(&a.data.slug, "service:1", 7)).await.unwrap();
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    let next = tx.append_event(a.id, &event(&a.data.slug, "service:1", 8)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(next.seq, 5, "gap-free after rollback");
+    appended.push(next);
+
+    assert_eq!(s.ledger_size(a.id).await.unwrap(), 6);
+    let read = s.ledger_events(a.id, 0, 100).await.unwrap();
+    assert_eq!(read, appended, "events read back exactly, time included");
+    for e in &read {
+        let again = rows::build_event(a.id, e.seq, e.time, &NewEvent {
+            tenant_slug: e.tenant_slug.clone(),
+            kind: e.kind.clone(),
+            subject: e.subject.clone(),
+            state_hash: e.state_hash,
+        })
+        .unwrap();
+        assert_eq!(again.leaf_hash, e.leaf_hash, "leaf hash recomputes from stored fields");
+    }
+    assert_eq!(s.ledger_events(a.id, 2, 4).await.unwrap().len(), 2);
+
+    assert_eq!(s.latest_checkpoint(a.id).await.unwrap(), None);
+    let cp = |size: u64| CheckpointRecord {
+        size,
+        root: [size as u8; 32],
+        time: jiff::Timestamp::from_second(1_800_000_000 + size as i64).unwrap(),
+        note: format!("note {size}\n"),
+        frontier: vec![1, 2, 3],
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_checkpoint(a.id, &cp(3)).await.unwrap();
+    tx.insert_checkpoint(a.id, &cp(6)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.checkpoints(a.id).await.unwrap(), vec![cp(3), cp(6)]);
+    assert_eq!(s.latest_checkpoint(a.id).await.unwrap(), Some(cp(6)));
+    assert_eq!(s.checkpoints(b.id).await.unwrap(), vec![]);
+}
+
+async fn ratings<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let r = |page: &str, stars: u8| NewRating {
+        page: page.into(),
+        stars,
+        answer: Some(1),
+        comment: None,
+        day: date(2026, 11, 26),
+    };
+    let mut tx = s.begin().await.unwrap();
+    for (page, stars) in [("/servizi", 5), ("/servizi", 5), ("/servizi", 2), ("/novita", 1)] {
+        tx.insert_rating(a, &r(page, stars)).await.unwrap();
+    }
+    tx.insert_rating(b, &r("/servizi", 3)).await.unwrap();
+    tx.commit().await.unwrap();
+    let sums = s.rating_summaries(a).await.unwrap();
+    assert_eq!(sums, vec![
+        RatingSummary { page: "/novita".into(), by_stars: [1, 0, 0, 0, 0] },
+        RatingSummary { page: "/servizi".into(), by_stars: [0, 1, 0, 0, 2] },
+    ]);
+    // The database itself refuses out-of-range stars.
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.insert_rating(a, &r("/x", 6)).await.is_err());
+}
+
+async fn population<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let cap = Cap::parse("70010").unwrap();
+    let person = |id: i64, cf: &str| PopPerson {
+        id,
+        family: 1,
+        codice_fiscale: CodiceFiscale::parse(cf).unwrap(),
+        surname: "Rossi".into(),
+        name: "Mario".into(),
+        sex: Sex::M,
+        birth_date: date(1985, 12, 10),
+        birthplace: CodiceCatastale::parse("A562").unwrap(),
+        relation: "intestatario".into(),
+    };
+    let batch = PopulationBatch {
+        addresses: vec![PopAddress { id: 1, street: "Via Roma".into(), civic: "1".into(), cap }],
+        families: vec![PopFamily { id: 1, address: 1 }],
+        persons: vec![person(1, "RSSMRA85T10A562S")],
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_population(a, &batch).await.unwrap();
+    tx.insert_population(b, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    let counts = s.population_counts(a).await.unwrap();
+    assert_eq!(counts, PopulationCounts { persons: 1, families: 1, addresses: 1 });
+    // The same codice fiscale twice in one comune is refused.
+    let dup = PopulationBatch { persons: vec![person(2, "RSSMRA85T10A562S")], ..Default::default() };
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(tx.insert_population(a, &dup).await, Err(StoreError::Conflict(_))));
+}
+
+async fn keys<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let k = SigningKeyRecord {
+        purpose: "ledger".into(),
+        key_name: "alfa.localhost/palazzo/alfa".into(),
+        public_key: vec![7; 32],
+        created: jiff::Timestamp::from_second(1_800_000_000).unwrap(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_signing_key(a, &k).await.unwrap();
+    tx.insert_signing_key(a, &k).await.unwrap(); // idempotent
+    tx.commit().await.unwrap();
+    assert_eq!(s.signing_keys(a).await.unwrap(), vec![k]);
+    assert_eq!(s.signing_keys(b).await.unwrap(), vec![]);
+}

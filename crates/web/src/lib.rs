@@ -1,0 +1,175 @@
+//! The HTTP layer of Palazzo: the public portal of the modello Comuni
+//! (server-rendered with askama and Bootstrap Italia), a small JSON API under
+//! `/api/v1`, health and metrics endpoints, the middleware stack and the
+//! embedded static assets.
+//!
+//! Handlers only parse, call [`palazzo_services::App`] and render: the web
+//! layer never touches the store directly (the readiness probe goes through
+//! `App::db().ping()`). Portal pages are rendered from the cached
+//! [`palazzo_services::PortalSnapshot`] of the tenant — no database query per
+//! page view — and the rendered HTML is cached per (tenant, page) for as long
+//! as the snapshot stays the same.
+//!
+//! Build a router with [`router`] and run it with [`serve`].
+
+pub mod api;
+pub mod assets;
+pub mod error;
+mod health;
+pub mod metrics;
+pub mod middleware;
+pub mod portal;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::routing::get;
+use palazzo_services::App;
+
+pub use error::{WebError, WebResult};
+pub use middleware::request_id::RequestId;
+pub use middleware::tenant::CurrentTenant;
+
+/// Configuration of the HTTP layer.
+#[derive(Clone)]
+pub struct WebConfig {
+    /// The service is reached over HTTPS (directly or through a TLS-terminating
+    /// reverse proxy): send `Strict-Transport-Security`, build `https://`
+    /// absolute URLs, and take the client address for rate limiting from the
+    /// last `X-Forwarded-For` hop when the peer is a loopback or private
+    /// address (the proxy).
+    pub behind_tls: bool,
+    /// Server secret: signs the rating form tickets and keys the client
+    /// hashes used for rate limiting. 32 random bytes, stable across restarts
+    /// and shared by every instance behind a load balancer.
+    pub secret: [u8; 32],
+    /// Largest request body accepted, in bytes (413 above it).
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for WebConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebConfig")
+            .field("behind_tls", &self.behind_tls)
+            .field("secret", &"<redacted>")
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// Shared state of every handler. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<StateInner>,
+}
+
+struct StateInner {
+    app: App,
+    cfg: WebConfig,
+    metrics: metrics::Metrics,
+    pages: portal::cache::PageCache,
+    headers: middleware::security_headers::SecurityHeaders,
+    started: Instant,
+}
+
+impl AppState {
+    /// Builds the state over an application and a configuration.
+    pub fn new(app: App, cfg: WebConfig) -> Self {
+        let headers = middleware::security_headers::SecurityHeaders::new(cfg.behind_tls);
+        AppState {
+            inner: Arc::new(StateInner {
+                app,
+                cfg,
+                metrics: metrics::Metrics::new(),
+                pages: portal::cache::PageCache::new(portal::cache::DEFAULT_CAPACITY),
+                headers,
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    /// The application (use cases).
+    pub fn app(&self) -> &App {
+        &self.inner.app
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &WebConfig {
+        &self.inner.cfg
+    }
+
+    /// Request metrics.
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
+    }
+
+    pub(crate) fn pages(&self) -> &portal::cache::PageCache {
+        &self.inner.pages
+    }
+
+    pub(crate) fn security_headers(&self) -> &middleware::security_headers::SecurityHeaders {
+        &self.inner.headers
+    }
+
+    /// `https` or `http`, as the public sees this service.
+    pub fn scheme(&self) -> &'static str {
+        if self.inner.cfg.behind_tls { "https" } else { "http" }
+    }
+
+    /// Time since the state was built.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.inner.started.elapsed()
+    }
+}
+
+/// The whole HTTP application: portal, JSON API, health, metrics and static
+/// files, wrapped in the middleware stack (outermost first): request id →
+/// request log → metrics → security headers → tenant resolution → error
+/// pages → same-origin check of state-changing requests → body size limit.
+pub fn router(app: App, cfg: WebConfig) -> Router {
+    let state = AppState::new(app, cfg);
+    router_with_state(state)
+}
+
+/// Like [`router`], over an existing [`AppState`] (tests use it to inspect
+/// metrics or caches).
+pub fn router_with_state(state: AppState) -> Router {
+    use axum::middleware::{from_fn, from_fn_with_state};
+    use middleware::*;
+
+    let max_body = state.config().max_body_bytes;
+    Router::new()
+        .merge(portal::router())
+        .nest("/api/v1", api::router())
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/static/{hash}/{*path}", get(assets::serve_static))
+        .fallback(error::fallback)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(from_fn(origin::same_origin_writes))
+        .layer(from_fn_with_state(state.clone(), errors::render_errors))
+        .layer(from_fn_with_state(state.clone(), tenant::resolve_tenant))
+        .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
+        .layer(from_fn_with_state(state.clone(), metrics::record_metrics))
+        .layer(from_fn(logging::log_requests))
+        .layer(from_fn(request_id::request_id))
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets the
+/// requests in flight finish (graceful shutdown). Handlers can read the peer
+/// address through `ConnectInfo<SocketAddr>`.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
