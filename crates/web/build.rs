@@ -126,9 +126,9 @@ fn run() -> BuildResult<()> {
             let url1 = url_of(&assets, woff)?;
             let _ = write!(src, ", url(\"{url1}\") format(\"woff\")");
         }
-        let _ = write!(
+        let _ = writeln!(
             css,
-            "@font-face{{font-family:\"{family}\";font-style:{style};font-weight:{weight};font-display:swap;src:{src}}}\n"
+            "@font-face{{font-family:\"{family}\";font-style:{style};font-weight:{weight};font-display:swap;src:{src}}}"
         );
     }
     let fonts_css = out_dir.join("fonts.css");

@@ -119,12 +119,14 @@ pub struct Holiday {
 
 /// The holidays on a fixed date: (month, day, name).
 ///
-/// Source: art. 2 of L. 27 maggio 1949 n. 260 as amended by L. 5 marzo 1977
-/// n. 54, DPR 28 dicembre 1985 n. 792 (Epifania restored) and L. 20
-/// novembre 2000 n. 336 (2 giugno restored); 25 April and 1 May from art. 1
-/// and 2 of the same law. 4 November has been celebrated on a Sunday since
-/// 1977 and is not a day off. The list is the one in force since 2001; Palazzo
-/// does not compute terms in earlier years.
+/// Source: L. 27 maggio 1949 n. 260 (art. 1: 2 giugno; art. 2: the
+/// others, with Easter Monday and 26 December) as amended by L. 5 marzo
+/// 1977 n. 54, DPR 28 dicembre 1985 n. 792 (Epifania restored) and L. 20
+/// novembre 2000 n. 336 (2 giugno back on its date). 4 November has been
+/// celebrated on a Sunday since 1977 and is not a day off. The list is the
+/// one in force since 2001 (plus 4 October from 2026, see
+/// [`SAN_FRANCESCO_FROM_YEAR`]); Palazzo does not compute terms in earlier
+/// years.
 const FIXED_HOLIDAYS: [(i8, i8, &str); 10] = [
     (1, 1, "Capodanno"),
     (1, 6, "Epifania"),
@@ -164,7 +166,10 @@ pub fn national_holidays(year: i16) -> Result<Vec<Holiday>, CalendarError> {
             name: SAN_FRANCESCO_NAME,
         });
     }
-    holidays.push(Holiday { date: easter, name: EASTER_NAME });
+    holidays.push(Holiday {
+        date: easter,
+        name: EASTER_NAME,
+    });
     holidays.push(Holiday {
         date: easter.tomorrow().map_err(out_of_range)?,
         name: EASTER_MONDAY_NAME,
@@ -188,14 +193,14 @@ pub fn national_holiday_name(date: Date) -> Option<&'static str> {
         return Some(SAN_FRANCESCO_NAME);
     }
     // Easter falls between 22 March and 25 April, Easter Monday by 26 April.
-    if matches!(month, 3 | 4) {
-        if let Ok(easter) = easter_sunday(date.year()) {
-            if date == easter {
-                return Some(EASTER_NAME);
-            }
-            if easter.tomorrow().is_ok_and(|monday| monday == date) {
-                return Some(EASTER_MONDAY_NAME);
-            }
+    if matches!(month, 3 | 4)
+        && let Ok(easter) = easter_sunday(date.year())
+    {
+        if date == easter {
+            return Some(EASTER_NAME);
+        }
+        if easter.tomorrow().is_ok_and(|monday| monday == date) {
+            return Some(EASTER_MONDAY_NAME);
         }
     }
     None
@@ -282,14 +287,18 @@ enum PatronRule {
     /// Same month and day every year.
     Fixed { month: i8, day: i8 },
     /// The n-th (or last) weekday of a month.
-    NthWeekday { ordinal: WeekdayOrdinal, weekday: Weekday, month: i8 },
+    NthWeekday {
+        ordinal: WeekdayOrdinal,
+        weekday: Weekday,
+        month: i8,
+    },
     /// A number of days after (or before) Easter Sunday.
     Easter { offset: i16 },
 }
 
-/// The feast of the comune's patron saint, a local holiday (festività del
-/// santo patrono, kept by L. 5 marzo 1977 n. 54 and the national collective
-/// agreements) that DECISIONS 9 treats as festivo for terms.
+/// The feast of the comune's patron saint (festività del santo patrono), a
+/// local holiday on which the comune's offices are closed and that
+/// DECISIONS 9 treats as festivo for terms.
 ///
 /// # Configuration syntax
 ///
@@ -434,7 +443,11 @@ impl PatronSaint {
         if !(1..=12).contains(&month) {
             return Err(PatronSaintError::Month);
         }
-        Ok(PatronSaint(PatronRule::NthWeekday { ordinal, weekday, month }))
+        Ok(PatronSaint(PatronRule::NthWeekday {
+            ordinal,
+            weekday,
+            month,
+        }))
     }
 
     /// `offset` days after Easter Sunday (negative: before).
@@ -499,7 +512,11 @@ impl PatronSaint {
     pub fn date_in(&self, year: i16) -> Option<Date> {
         match self.0 {
             PatronRule::Fixed { month, day } => Date::new(year, month, day).ok(),
-            PatronRule::NthWeekday { ordinal, weekday, month } => Date::new(year, month, 1)
+            PatronRule::NthWeekday {
+                ordinal,
+                weekday,
+                month,
+            } => Date::new(year, month, 1)
                 .ok()?
                 .nth_weekday_of_month(ordinal.nth(), weekday)
                 .ok(),
@@ -521,7 +538,11 @@ impl fmt::Display for PatronSaint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
             PatronRule::Fixed { month, day } => write!(f, "{month:02}-{day:02}"),
-            PatronRule::NthWeekday { ordinal, weekday, month } => write!(
+            PatronRule::NthWeekday {
+                ordinal,
+                weekday,
+                month,
+            } => write!(
                 f,
                 "{}-{}-{month:02}",
                 ordinal.as_str(),
@@ -947,14 +968,25 @@ mod tests {
 
     #[test]
     fn ordinary_days_are_not_holidays() {
-        for d in [date(2026, 3, 12), date(2026, 11, 4), date(2026, 3, 19), date(2026, 6, 29)] {
+        for d in [
+            date(2026, 3, 12),
+            date(2026, 11, 4),
+            date(2026, 3, 19),
+            date(2026, 6, 29),
+        ] {
             assert!(!is_national_holiday(d), "{d}");
         }
         // Easter Monday only right after Easter: 31 March 2024 was Easter,
         // so 1 April 2024 was Easter Monday, and 1 April 2025 was not.
-        assert_eq!(national_holiday_name(date(2024, 4, 1)), Some("Lunedì dell'Angelo"));
+        assert_eq!(
+            national_holiday_name(date(2024, 4, 1)),
+            Some("Lunedì dell'Angelo")
+        );
         assert_eq!(national_holiday_name(date(2025, 4, 1)), None);
-        assert_eq!(national_holiday_name(date(2025, 4, 21)), Some("Lunedì dell'Angelo"));
+        assert_eq!(
+            national_holiday_name(date(2025, 4, 21)),
+            Some("Lunedì dell'Angelo")
+        );
     }
 
     #[test]
@@ -997,40 +1029,79 @@ mod tests {
     fn term_ending_on_easter_monday_moves_to_tuesday() {
         let c = Calendar::new();
         // 27 March 2026 + 10 days = Monday 6 April 2026, Easter Monday.
-        assert_eq!(c.add_days(date(2026, 3, 27), 10, TermRule::Administrative), Ok(date(2026, 4, 7)));
-        assert_eq!(c.add_days(date(2026, 3, 27), 10, TermRule::TaxPayment), Ok(date(2026, 4, 7)));
+        assert_eq!(
+            c.add_days(date(2026, 3, 27), 10, TermRule::Administrative),
+            Ok(date(2026, 4, 7))
+        );
+        assert_eq!(
+            c.add_days(date(2026, 3, 27), 10, TermRule::TaxPayment),
+            Ok(date(2026, 4, 7))
+        );
         // Ending on Easter Sunday: Sunday and Monday are both festivi.
-        assert_eq!(c.add_days(date(2026, 3, 26), 10, TermRule::Administrative), Ok(date(2026, 4, 7)));
+        assert_eq!(
+            c.add_days(date(2026, 3, 26), 10, TermRule::Administrative),
+            Ok(date(2026, 4, 7))
+        );
     }
 
     #[test]
     fn saturday_moves_for_tax_but_not_for_administrative_terms() {
         let c = Calendar::new();
         // 4 March 2026 + 10 days = Saturday 14 March.
-        assert_eq!(c.add_days(date(2026, 3, 4), 10, TermRule::Administrative), Ok(date(2026, 3, 14)));
-        assert_eq!(c.add_days(date(2026, 3, 4), 10, TermRule::TaxPayment), Ok(date(2026, 3, 16)));
+        assert_eq!(
+            c.add_days(date(2026, 3, 4), 10, TermRule::Administrative),
+            Ok(date(2026, 3, 14))
+        );
+        assert_eq!(
+            c.add_days(date(2026, 3, 4), 10, TermRule::TaxPayment),
+            Ok(date(2026, 3, 16))
+        );
         // Saturday 4 April 2026, Easter the day after, Easter Monday on the
         // 6th: the tax deadline moves to Tuesday 7 April.
-        assert_eq!(c.add_days(date(2026, 3, 25), 10, TermRule::TaxPayment), Ok(date(2026, 4, 7)));
-        assert_eq!(c.add_days(date(2026, 3, 25), 10, TermRule::Administrative), Ok(date(2026, 4, 4)));
+        assert_eq!(
+            c.add_days(date(2026, 3, 25), 10, TermRule::TaxPayment),
+            Ok(date(2026, 4, 7))
+        );
+        assert_eq!(
+            c.add_days(date(2026, 3, 25), 10, TermRule::Administrative),
+            Ok(date(2026, 4, 4))
+        );
         // A Sunday end moves to Monday under both rules.
-        assert_eq!(c.add_days(date(2026, 3, 5), 10, TermRule::Administrative), Ok(date(2026, 3, 16)));
+        assert_eq!(
+            c.add_days(date(2026, 3, 5), 10, TermRule::Administrative),
+            Ok(date(2026, 3, 16))
+        );
         // 25 April 2026 is a Saturday and a holiday: festivo, so even the
         // administrative term moves, past Sunday, to Monday 27 April.
-        assert_eq!(c.add_days(date(2026, 4, 15), 10, TermRule::Administrative), Ok(date(2026, 4, 27)));
+        assert_eq!(
+            c.add_days(date(2026, 4, 15), 10, TermRule::Administrative),
+            Ok(date(2026, 4, 27))
+        );
         // Zero days: the start itself, shifted if needed.
-        assert_eq!(c.add_days(date(2026, 3, 14), 0, TermRule::TaxPayment), Ok(date(2026, 3, 16)));
+        assert_eq!(
+            c.add_days(date(2026, 3, 14), 0, TermRule::TaxPayment),
+            Ok(date(2026, 3, 16))
+        );
     }
 
     #[test]
     fn office_working_days() {
         let c = Calendar::new().with_closure(date(2026, 3, 13));
         // Thursday 12 March + 1 office day: Friday 13 is closed -> Monday 16.
-        assert_eq!(c.add_working_days(date(2026, 3, 12), 1), Ok(date(2026, 3, 16)));
-        assert_eq!(c.add_working_days(date(2026, 3, 12), 0), Ok(date(2026, 3, 12)));
+        assert_eq!(
+            c.add_working_days(date(2026, 3, 12), 1),
+            Ok(date(2026, 3, 16))
+        );
+        assert_eq!(
+            c.add_working_days(date(2026, 3, 12), 0),
+            Ok(date(2026, 3, 12))
+        );
         // Five office days from Wednesday 1 April 2026: 2, 3, (Easter
         // Monday 6 skipped) 7, 8, 9.
-        assert_eq!(Calendar::new().add_working_days(date(2026, 4, 1), 5), Ok(date(2026, 4, 9)));
+        assert_eq!(
+            Calendar::new().add_working_days(date(2026, 4, 1), 5),
+            Ok(date(2026, 4, 9))
+        );
         // Calendar days then the next open day.
         assert_eq!(
             c.add_days(date(2026, 3, 3), 10, TermRule::OfficeWorkingDays),
@@ -1052,14 +1123,20 @@ mod tests {
             ])
             .unwrap();
         assert!(six_days.is_office_open(date(2026, 3, 14)));
-        assert_eq!(six_days.add_working_days(date(2026, 3, 13), 1), Ok(date(2026, 3, 14)));
+        assert_eq!(
+            six_days.add_working_days(date(2026, 3, 13), 1),
+            Ok(date(2026, 3, 14))
+        );
         // Saturday 25 April is a holiday even for a six-day office.
         assert!(!six_days.is_office_open(date(2026, 4, 25)));
         assert_eq!(
             Calendar::new().with_opening_days([]),
             Err(CalendarError::NoOpeningDays)
         );
-        assert_eq!(CalendarError::NoOpeningDays.code(), "calendar_no_opening_days");
+        assert_eq!(
+            CalendarError::NoOpeningDays.code(),
+            "calendar_no_opening_days"
+        );
     }
 
     #[test]
@@ -1071,28 +1148,70 @@ mod tests {
         assert_eq!(c.next_office_day(thu), Ok(thu));
         // Christmas 2026 is a Friday, 26 December a Saturday (and a
         // holiday), 27 a Sunday.
-        assert_eq!(c.next_non_festivo(date(2026, 12, 25)), Ok(date(2026, 12, 28)));
-        assert_eq!(c.next_working_day(date(2026, 12, 25)), Ok(date(2026, 12, 28)));
+        assert_eq!(
+            c.next_non_festivo(date(2026, 12, 25)),
+            Ok(date(2026, 12, 28))
+        );
+        assert_eq!(
+            c.next_working_day(date(2026, 12, 25)),
+            Ok(date(2026, 12, 28))
+        );
         // No open day left before the end of the supported range.
         let closed = Calendar::new().with_closures([date(9999, 12, 30), date(9999, 12, 31)]);
-        assert_eq!(closed.next_office_day(date(9999, 12, 30)), Err(CalendarError::OutOfRange));
+        assert_eq!(
+            closed.next_office_day(date(9999, 12, 30)),
+            Err(CalendarError::OutOfRange)
+        );
     }
 
     // --- Months ----------------------------------------------------------------
 
     #[test]
     fn calendar_months_with_end_of_month_clamping() {
-        assert_eq!(add_calendar_months(date(2026, 3, 10), 6), Ok(date(2026, 9, 10)));
-        assert_eq!(add_calendar_months(date(2026, 1, 31), 1), Ok(date(2026, 2, 28)));
-        assert_eq!(add_calendar_months(date(2028, 1, 31), 1), Ok(date(2028, 2, 29)));
-        assert_eq!(add_calendar_months(date(2026, 3, 31), 1), Ok(date(2026, 4, 30)));
-        assert_eq!(add_calendar_months(date(2025, 12, 31), 2), Ok(date(2026, 2, 28)));
-        assert_eq!(add_calendar_months(date(2027, 11, 30), 3), Ok(date(2028, 2, 29)));
-        assert_eq!(add_calendar_months(date(2026, 8, 31), 6), Ok(date(2027, 2, 28)));
-        assert_eq!(add_calendar_months(date(2026, 5, 15), 12), Ok(date(2027, 5, 15)));
-        assert_eq!(add_calendar_months(date(2026, 5, 15), 0), Ok(date(2026, 5, 15)));
-        assert_eq!(add_calendar_months(date(9999, 6, 1), 7), Err(CalendarError::OutOfRange));
-        assert_eq!(add_calendar_months(date(2026, 1, 1), u32::MAX), Err(CalendarError::OutOfRange));
+        assert_eq!(
+            add_calendar_months(date(2026, 3, 10), 6),
+            Ok(date(2026, 9, 10))
+        );
+        assert_eq!(
+            add_calendar_months(date(2026, 1, 31), 1),
+            Ok(date(2026, 2, 28))
+        );
+        assert_eq!(
+            add_calendar_months(date(2028, 1, 31), 1),
+            Ok(date(2028, 2, 29))
+        );
+        assert_eq!(
+            add_calendar_months(date(2026, 3, 31), 1),
+            Ok(date(2026, 4, 30))
+        );
+        assert_eq!(
+            add_calendar_months(date(2025, 12, 31), 2),
+            Ok(date(2026, 2, 28))
+        );
+        assert_eq!(
+            add_calendar_months(date(2027, 11, 30), 3),
+            Ok(date(2028, 2, 29))
+        );
+        assert_eq!(
+            add_calendar_months(date(2026, 8, 31), 6),
+            Ok(date(2027, 2, 28))
+        );
+        assert_eq!(
+            add_calendar_months(date(2026, 5, 15), 12),
+            Ok(date(2027, 5, 15))
+        );
+        assert_eq!(
+            add_calendar_months(date(2026, 5, 15), 0),
+            Ok(date(2026, 5, 15))
+        );
+        assert_eq!(
+            add_calendar_months(date(9999, 6, 1), 7),
+            Err(CalendarError::OutOfRange)
+        );
+        assert_eq!(
+            add_calendar_months(date(2026, 1, 1), u32::MAX),
+            Err(CalendarError::OutOfRange)
+        );
     }
 
     #[test]
@@ -1101,12 +1220,24 @@ mod tests {
         // One month from 25 November 2025 is Christmas; 26 is Santo
         // Stefano; 27 is a Saturday: fine for administrative terms, not for
         // tax payments (Sunday 28 -> Monday 29).
-        assert_eq!(c.add_months(date(2025, 11, 25), 1, TermRule::Administrative), Ok(date(2025, 12, 27)));
-        assert_eq!(c.add_months(date(2025, 11, 25), 1, TermRule::TaxPayment), Ok(date(2025, 12, 29)));
+        assert_eq!(
+            c.add_months(date(2025, 11, 25), 1, TermRule::Administrative),
+            Ok(date(2025, 12, 27))
+        );
+        assert_eq!(
+            c.add_months(date(2025, 11, 25), 1, TermRule::TaxPayment),
+            Ok(date(2025, 12, 29))
+        );
         // DPR 445/2000 art. 41 validity: six months.
-        assert_eq!(c.add_months(date(2026, 3, 10), 6, TermRule::Administrative), Ok(date(2026, 9, 10)));
+        assert_eq!(
+            c.add_months(date(2026, 3, 10), 6, TermRule::Administrative),
+            Ok(date(2026, 9, 10))
+        );
         // 31 August 2026 + 1 month = 30 September 2026 (Wednesday).
-        assert_eq!(c.add_months(date(2026, 8, 31), 1, TermRule::Administrative), Ok(date(2026, 9, 30)));
+        assert_eq!(
+            c.add_months(date(2026, 8, 31), 1, TermRule::Administrative),
+            Ok(date(2026, 9, 30))
+        );
     }
 
     // --- Patron saint --------------------------------------------------------------
@@ -1128,7 +1259,10 @@ mod tests {
             Calendar::new().add_days(date(2026, 11, 27), 10, TermRule::Administrative),
             Ok(date(2026, 12, 7))
         );
-        assert_eq!(milano.patron_saint().map(ToString::to_string), Some("12-07".to_owned()));
+        assert_eq!(
+            milano.patron_saint().map(ToString::to_string),
+            Some("12-07".to_owned())
+        );
     }
 
     #[test]
@@ -1151,7 +1285,10 @@ mod tests {
         assert_eq!(p.date_in(2026), Some(date(2026, 5, 25)));
         assert_eq!(p.date_in(2027), Some(date(2027, 5, 31)));
         let c = Calendar::new().with_patron_saint(p);
-        assert_eq!(c.add_days(date(2026, 5, 15), 10, TermRule::Administrative), Ok(date(2026, 5, 26)));
+        assert_eq!(
+            c.add_days(date(2026, 5, 15), 10, TermRule::Administrative),
+            Ok(date(2026, 5, 26))
+        );
         assert_eq!(patron("1st-tue-03").date_in(2026), Some(date(2026, 3, 3)));
         assert_eq!(patron("3rd-fri-01").date_in(2026), Some(date(2026, 1, 16)));
         assert_eq!(patron("4th-sat-10").date_in(2026), Some(date(2026, 10, 24)));
@@ -1208,19 +1345,38 @@ mod tests {
         for (text, expected) in cases {
             assert_eq!(PatronSaint::parse(text), Err(expected.clone()), "{text:?}");
         }
-        assert_eq!(PatronSaint::parse("x").unwrap_err().code(), "patron_saint_format");
-        assert!(PatronSaint::parse("x").unwrap_err().message_it().contains("2nd-sun-09"));
+        assert_eq!(
+            PatronSaint::parse("x").unwrap_err().code(),
+            "patron_saint_format"
+        );
+        assert!(
+            PatronSaint::parse("x")
+                .unwrap_err()
+                .message_it()
+                .contains("2nd-sun-09")
+        );
         assert_eq!(PatronSaint::fixed(4, 31), Err(PatronSaintError::Day));
         assert_eq!(
             PatronSaint::nth_weekday(WeekdayOrdinal::First, Weekday::Monday, 0),
             Err(PatronSaintError::Month)
         );
-        assert_eq!(PatronSaint::easter_offset(-100), Err(PatronSaintError::EasterOffset));
+        assert_eq!(
+            PatronSaint::easter_offset(-100),
+            Err(PatronSaintError::EasterOffset)
+        );
     }
 
     #[test]
     fn patron_saint_display_round_trips_and_serde() {
-        for text in ["06-29", "12-07", "2nd-sun-09", "last-mon-05", "easter+1", "easter-7", "easter+0"] {
+        for text in [
+            "06-29",
+            "12-07",
+            "2nd-sun-09",
+            "last-mon-05",
+            "easter+1",
+            "easter-7",
+            "easter+0",
+        ] {
             let p = patron(text);
             assert_eq!(p.to_string(), text);
             assert_eq!(patron(&p.to_string()), p);
@@ -1235,12 +1391,19 @@ mod tests {
 
     #[test]
     fn term_rule_serde_and_references() {
-        assert_eq!(serde_json::to_string(&TermRule::TaxPayment).unwrap(), "\"tax_payment\"");
+        assert_eq!(
+            serde_json::to_string(&TermRule::TaxPayment).unwrap(),
+            "\"tax_payment\""
+        );
         assert_eq!(
             serde_json::from_str::<TermRule>("\"office_working_days\"").unwrap(),
             TermRule::OfficeWorkingDays
         );
-        assert!(TermRule::Administrative.legal_reference().contains("155 c.p.c."));
+        assert!(
+            TermRule::Administrative
+                .legal_reference()
+                .contains("155 c.p.c.")
+        );
         assert!(TermRule::TaxPayment.legal_reference().contains("70/2011"));
     }
 

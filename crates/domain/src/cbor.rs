@@ -301,7 +301,9 @@ impl Coded for CborError {
                 format!("Una stringa di testo CBOR non è UTF-8 valido (byte {offset})")
             }
             CborError::UnsortedKeys { offset } => {
-                format!("Le chiavi della mappa CBOR non sono in ordine deterministico (byte {offset})")
+                format!(
+                    "Le chiavi della mappa CBOR non sono in ordine deterministico (byte {offset})"
+                )
             }
             CborError::TooDeep { offset } => {
                 format!("Il CBOR è annidato troppo in profondità (byte {offset})")
@@ -395,7 +397,10 @@ pub fn encode_into(value: &Value, out: &mut Vec<u8>) -> Result<(), CborError> {
                 encoded.push((encode(k)?, encode(v)?));
             }
             encoded.sort_by(|a, b| a.0.cmp(&b.0));
-            if encoded.windows(2).any(|w| matches!(w, [a, b] if a.0 == b.0)) {
+            if encoded
+                .windows(2)
+                .any(|w| matches!(w, [a, b] if a.0 == b.0))
+            {
                 return Err(CborError::DuplicateKey);
             }
             write_head(out, MT_MAP, len_arg(encoded.len()));
@@ -440,14 +445,29 @@ impl Decoder<'_> {
             .pos
             .checked_add(n)
             .filter(|&end| end <= self.input.len())
-            .ok_or(CborError::UnexpectedEnd { offset: self.input.len() })?;
-        let slice = self.input.get(self.pos..end).ok_or(CborError::UnexpectedEnd { offset: self.pos })?;
+            .ok_or(CborError::UnexpectedEnd {
+                offset: self.input.len(),
+            })?;
+        let slice = self
+            .input
+            .get(self.pos..end)
+            .ok_or(CborError::UnexpectedEnd { offset: self.pos })?;
         self.pos = end;
         Ok(slice)
     }
 
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CborError> {
+        let offset = self.pos;
+        self.take(N)?
+            .try_into()
+            .map_err(|_| CborError::UnexpectedEnd { offset })
+    }
+
     fn byte(&mut self) -> Result<u8, CborError> {
-        let b = *self.input.get(self.pos).ok_or(CborError::UnexpectedEnd { offset: self.pos })?;
+        let b = *self
+            .input
+            .get(self.pos)
+            .ok_or(CborError::UnexpectedEnd { offset: self.pos })?;
         self.pos += 1;
         Ok(b)
     }
@@ -460,22 +480,35 @@ impl Decoder<'_> {
             0..=23 => Ok(u64::from(ai)),
             24 => {
                 let v = self.byte()?;
-                if v < 24 { Err(non_shortest) } else { Ok(u64::from(v)) }
+                if v < 24 {
+                    Err(non_shortest)
+                } else {
+                    Ok(u64::from(v))
+                }
             }
             25 => {
-                let b = self.take(2)?;
-                let v = u16::from_be_bytes([b[0], b[1]]);
-                if v <= 0xff { Err(non_shortest) } else { Ok(u64::from(v)) }
+                let v = u16::from_be_bytes(self.array()?);
+                if v <= 0xff {
+                    Err(non_shortest)
+                } else {
+                    Ok(u64::from(v))
+                }
             }
             26 => {
-                let b = self.take(4)?;
-                let v = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-                if v <= 0xffff { Err(non_shortest) } else { Ok(u64::from(v)) }
+                let v = u32::from_be_bytes(self.array()?);
+                if v <= 0xffff {
+                    Err(non_shortest)
+                } else {
+                    Ok(u64::from(v))
+                }
             }
             27 => {
-                let b = self.take(8)?;
-                let v = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-                if v <= 0xffff_ffff { Err(non_shortest) } else { Ok(v) }
+                let v = u64::from_be_bytes(self.array()?);
+                if v <= 0xffff_ffff {
+                    Err(non_shortest)
+                } else {
+                    Ok(v)
+                }
             }
             31 => Err(CborError::Indefinite { offset: start }),
             _ => Err(CborError::Malformed { offset: start }),
@@ -490,7 +523,9 @@ impl Decoder<'_> {
         let remaining = self.input.len().saturating_sub(self.pos);
         match usize::try_from(arg) {
             Ok(n) if n <= remaining => Ok(n),
-            _ => Err(CborError::UnexpectedEnd { offset: self.input.len() }),
+            _ => Err(CborError::UnexpectedEnd {
+                offset: self.input.len(),
+            }),
         }
     }
 
@@ -509,7 +544,8 @@ impl Decoder<'_> {
             MT_TEXT => {
                 let n = self.length(ai, start)?;
                 let raw = self.take(n)?;
-                let s = std::str::from_utf8(raw).map_err(|_| CborError::InvalidUtf8 { offset: start })?;
+                let s = std::str::from_utf8(raw)
+                    .map_err(|_| CborError::InvalidUtf8 { offset: start })?;
                 Ok(Value::Text(s.to_owned()))
             }
             MT_ARRAY => {
@@ -535,8 +571,12 @@ impl Decoder<'_> {
                         let this = self.input.get(key_start..key_end).unwrap_or_default();
                         match prev.cmp(this) {
                             Ordering::Less => {}
-                            Ordering::Equal => return Err(CborError::DuplicateKeyAt { offset: key_start }),
-                            Ordering::Greater => return Err(CborError::UnsortedKeys { offset: key_start }),
+                            Ordering::Equal => {
+                                return Err(CborError::DuplicateKeyAt { offset: key_start });
+                            }
+                            Ordering::Greater => {
+                                return Err(CborError::UnsortedKeys { offset: key_start });
+                            }
                         }
                     }
                     previous_key = Some((key_start, key_end));
@@ -567,7 +607,11 @@ impl Decoder<'_> {
 }
 
 fn nested(depth: usize, offset: usize) -> Result<usize, CborError> {
-    if depth >= MAX_DEPTH { Err(CborError::TooDeep { offset }) } else { Ok(depth + 1) }
+    if depth >= MAX_DEPTH {
+        Err(CborError::TooDeep { offset })
+    } else {
+        Ok(depth + 1)
+    }
 }
 
 #[cfg(test)]
@@ -581,7 +625,10 @@ mod tests {
     }
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     fn check(value: Value, expected_hex: &str) {
@@ -614,7 +661,10 @@ mod tests {
         check(Value::int(-1000), "3903e7");
         check(Value::int(i64::MIN), "3b7fffffffffffffff");
         assert_eq!(Value::int(-1000), Value::Negative(999));
-        assert_eq!(Value::Negative(u64::MAX).as_i128(), Some(-18_446_744_073_709_551_616));
+        assert_eq!(
+            Value::Negative(u64::MAX).as_i128(),
+            Some(-18_446_744_073_709_551_616)
+        );
     }
 
     #[test]
@@ -632,7 +682,14 @@ mod tests {
         check(text("\u{6c34}"), "63e6b0b4");
         check(text("\u{10151}"), "64f0908591");
         check(Value::Array(vec![]), "80");
-        check(Value::Array(vec![Value::Unsigned(1), Value::Unsigned(2), Value::Unsigned(3)]), "83010203");
+        check(
+            Value::Array(vec![
+                Value::Unsigned(1),
+                Value::Unsigned(2),
+                Value::Unsigned(3),
+            ]),
+            "83010203",
+        );
         check(
             Value::Array(vec![
                 Value::Unsigned(1),
@@ -647,13 +704,19 @@ mod tests {
         );
         check(Value::Map(vec![]), "a0");
         check(
-            Value::Map(vec![(Value::Unsigned(1), Value::Unsigned(2)), (Value::Unsigned(3), Value::Unsigned(4))]),
+            Value::Map(vec![
+                (Value::Unsigned(1), Value::Unsigned(2)),
+                (Value::Unsigned(3), Value::Unsigned(4)),
+            ]),
             "a201020304",
         );
         check(
             Value::Map(vec![
                 (text("a"), Value::Unsigned(1)),
-                (text("b"), Value::Array(vec![Value::Unsigned(2), Value::Unsigned(3)])),
+                (
+                    text("b"),
+                    Value::Array(vec![Value::Unsigned(2), Value::Unsigned(3)]),
+                ),
             ]),
             "a26161016162820203",
         );
@@ -662,11 +725,22 @@ mod tests {
             "826161a161626163",
         );
         check(
-            Value::Map(["a", "b", "c", "d", "e"].iter().map(|k| (text(k), text(&k.to_uppercase()))).collect()),
+            Value::Map(
+                ["a", "b", "c", "d", "e"]
+                    .iter()
+                    .map(|k| (text(k), text(&k.to_uppercase())))
+                    .collect(),
+            ),
             "a56161614161626142616361436164614461656145",
         );
-        check(Value::Tag(1, Box::new(Value::Unsigned(1_363_896_240))), "c11a514b67b0");
-        check(Value::Tag(23, Box::new(Value::bytes(vec![1, 2, 3, 4]))), "d74401020304");
+        check(
+            Value::Tag(1, Box::new(Value::Unsigned(1_363_896_240))),
+            "c11a514b67b0",
+        );
+        check(
+            Value::Tag(23, Box::new(Value::bytes(vec![1, 2, 3, 4]))),
+            "d74401020304",
+        );
         check(
             Value::Tag(24, Box::new(Value::bytes(unhex("6449455446")))),
             "d818456449455446",
@@ -691,10 +765,29 @@ mod tests {
         let bytes = encode(&m).unwrap();
         assert_eq!(hex(&bytes), "a50af61864f620f6617af6626161f6");
         let decoded = decode(&bytes).unwrap();
-        let keys: Vec<Value> = decoded.as_map().unwrap().iter().map(|(k, _)| k.clone()).collect();
-        assert_eq!(keys, vec![Value::Unsigned(10), Value::Unsigned(100), Value::int(-1), text("z"), text("aa")]);
+        let keys: Vec<Value> = decoded
+            .as_map()
+            .unwrap()
+            .iter()
+            .map(|(k, _)| k.clone())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                Value::Unsigned(10),
+                Value::Unsigned(100),
+                Value::int(-1),
+                text("z"),
+                text("aa")
+            ]
+        );
         // Shorter text keys come first because the length is in the head.
-        let m = Value::Map(vec![(text("subject"), Value::Null), (text("seq"), Value::Null), (text("time"), Value::Null), (text("kind"), Value::Null)]);
+        let m = Value::Map(vec![
+            (text("subject"), Value::Null),
+            (text("seq"), Value::Null),
+            (text("time"), Value::Null),
+            (text("kind"), Value::Null),
+        ]);
         let keys: Vec<String> = decode(&encode(&m).unwrap())
             .unwrap()
             .as_map()
@@ -707,13 +800,19 @@ mod tests {
 
     #[test]
     fn duplicate_keys_are_an_encoding_error() {
-        let m = Value::Map(vec![(text("a"), Value::Unsigned(1)), (text("a"), Value::Unsigned(2))]);
+        let m = Value::Map(vec![
+            (text("a"), Value::Unsigned(1)),
+            (text("a"), Value::Unsigned(2)),
+        ]);
         assert_eq!(encode(&m), Err(CborError::DuplicateKey));
         // Also when nested.
         let nested = Value::Array(vec![Value::Tag(7, Box::new(m))]);
         assert_eq!(encode(&nested), Err(CborError::DuplicateKey));
         // Same value, different type: not a duplicate.
-        let ok = Value::Map(vec![(Value::Unsigned(1), Value::Null), (text("1"), Value::Null)]);
+        let ok = Value::Map(vec![
+            (Value::Unsigned(1), Value::Null),
+            (text("1"), Value::Null),
+        ]);
         assert!(encode(&ok).is_ok());
     }
 
@@ -727,14 +826,26 @@ mod tests {
         assert_eq!(decode_err("1817"), CborError::NonShortest { offset: 0 });
         assert_eq!(decode_err("190017"), CborError::NonShortest { offset: 0 });
         assert_eq!(decode_err("1900ff"), CborError::NonShortest { offset: 0 });
-        assert_eq!(decode_err("1a0000ffff"), CborError::NonShortest { offset: 0 });
-        assert_eq!(decode_err("1b00000000ffffffff"), CborError::NonShortest { offset: 0 });
+        assert_eq!(
+            decode_err("1a0000ffff"),
+            CborError::NonShortest { offset: 0 }
+        );
+        assert_eq!(
+            decode_err("1b00000000ffffffff"),
+            CborError::NonShortest { offset: 0 }
+        );
         assert_eq!(decode_err("3800"), CborError::NonShortest { offset: 0 });
         assert_eq!(decode_err("590001ff"), CborError::NonShortest { offset: 0 });
         assert_eq!(decode_err("811801"), CborError::NonShortest { offset: 1 });
         // Indefinite lengths and break.
-        assert_eq!(decode_err("5f42010243030405ff"), CborError::Indefinite { offset: 0 });
-        assert_eq!(decode_err("7f657374726561646d696e67ff"), CborError::Indefinite { offset: 0 });
+        assert_eq!(
+            decode_err("5f42010243030405ff"),
+            CborError::Indefinite { offset: 0 }
+        );
+        assert_eq!(
+            decode_err("7f657374726561646d696e67ff"),
+            CborError::Indefinite { offset: 0 }
+        );
         assert_eq!(decode_err("9fff"), CborError::Indefinite { offset: 0 });
         assert_eq!(decode_err("bfff"), CborError::Indefinite { offset: 0 });
         assert_eq!(decode_err("ff"), CborError::Indefinite { offset: 0 });
@@ -743,20 +854,44 @@ mod tests {
         assert_eq!(decode_err("1c"), CborError::Malformed { offset: 0 });
         assert_eq!(decode_err("fe"), CborError::Malformed { offset: 0 });
         // Unsorted and duplicate keys.
-        assert_eq!(decode_err("a2616201616102"), CborError::UnsortedKeys { offset: 4 });
-        assert_eq!(decode_err("a2200a0af6"), CborError::UnsortedKeys { offset: 3 });
-        assert_eq!(decode_err("a2616101616102"), CborError::DuplicateKeyAt { offset: 4 });
+        assert_eq!(
+            decode_err("a2616201616102"),
+            CborError::UnsortedKeys { offset: 4 }
+        );
+        assert_eq!(
+            decode_err("a2200a0af6"),
+            CborError::UnsortedKeys { offset: 3 }
+        );
+        assert_eq!(
+            decode_err("a2616101616102"),
+            CborError::DuplicateKeyAt { offset: 4 }
+        );
         // Trailing bytes and truncation.
         assert_eq!(decode_err("0000"), CborError::TrailingBytes { offset: 1 });
         assert_eq!(decode_err(""), CborError::UnexpectedEnd { offset: 0 });
         assert!(matches!(decode_err("19"), CborError::UnexpectedEnd { .. }));
-        assert!(matches!(decode_err("4401"), CborError::UnexpectedEnd { .. }));
-        assert!(matches!(decode_err("8201"), CborError::UnexpectedEnd { .. }));
-        assert!(matches!(decode_err("9bffffffffffffffff"), CborError::UnexpectedEnd { .. }));
-        assert!(matches!(decode_err("5bffffffffffffffff"), CborError::UnexpectedEnd { .. }));
+        assert!(matches!(
+            decode_err("4401"),
+            CborError::UnexpectedEnd { .. }
+        ));
+        assert!(matches!(
+            decode_err("8201"),
+            CborError::UnexpectedEnd { .. }
+        ));
+        assert!(matches!(
+            decode_err("9bffffffffffffffff"),
+            CborError::UnexpectedEnd { .. }
+        ));
+        assert!(matches!(
+            decode_err("5bffffffffffffffff"),
+            CborError::UnexpectedEnd { .. }
+        ));
         // Unsupported: floats, undefined, other simple values.
         assert_eq!(decode_err("f90000"), CborError::Unsupported { offset: 0 });
-        assert_eq!(decode_err("fb3ff199999999999a"), CborError::Unsupported { offset: 0 });
+        assert_eq!(
+            decode_err("fb3ff199999999999a"),
+            CborError::Unsupported { offset: 0 }
+        );
         assert_eq!(decode_err("f7"), CborError::Unsupported { offset: 0 });
         assert_eq!(decode_err("f0"), CborError::Unsupported { offset: 0 });
         assert_eq!(decode_err("f8ff"), CborError::Unsupported { offset: 0 });
@@ -771,7 +906,10 @@ mod tests {
         assert!(decode(&deep).is_ok());
         let mut too_deep = vec![0x81u8; MAX_DEPTH + 1];
         too_deep.push(0x00);
-        assert_eq!(decode(&too_deep), Err(CborError::TooDeep { offset: MAX_DEPTH }));
+        assert_eq!(
+            decode(&too_deep),
+            Err(CborError::TooDeep { offset: MAX_DEPTH })
+        );
     }
 
     #[test]
@@ -788,8 +926,10 @@ mod tests {
             Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
             Value::Tag(t, inner) => Value::Tag(t, Box::new(canonical(*inner))),
             Value::Map(entries) => {
-                let mut entries: Vec<(Value, Value)> =
-                    entries.into_iter().map(|(k, v)| (canonical(k), canonical(v))).collect();
+                let mut entries: Vec<(Value, Value)> = entries
+                    .into_iter()
+                    .map(|(k, v)| (canonical(k), canonical(v)))
+                    .collect();
                 entries.sort_by_key(|(k, _)| encode(k).unwrap());
                 Value::Map(entries)
             }
@@ -811,11 +951,18 @@ mod tests {
         leaf.prop_recursive(4, 64, 8, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-                proptest::collection::vec((inner.clone(), inner.clone()), 0..8).prop_map(|entries| {
-                    // Keep the first entry for each key encoding: unique keys.
-                    let mut seen = std::collections::HashSet::new();
-                    Value::Map(entries.into_iter().filter(|(k, _)| seen.insert(encode(k).ok())).collect())
-                }),
+                proptest::collection::vec((inner.clone(), inner.clone()), 0..8).prop_map(
+                    |entries| {
+                        // Keep the first entry for each key encoding: unique keys.
+                        let mut seen = std::collections::HashSet::new();
+                        Value::Map(
+                            entries
+                                .into_iter()
+                                .filter(|(k, _)| seen.insert(encode(k).ok()))
+                                .collect(),
+                        )
+                    }
+                ),
                 (any::<u64>(), inner).prop_map(|(t, v)| Value::Tag(t, Box::new(v))),
             ]
         })
@@ -830,6 +977,20 @@ mod tests {
             let decoded = decode(&bytes).unwrap();
             prop_assert_eq!(&decoded, &canonical(v));
             prop_assert_eq!(encode(&decoded).unwrap(), bytes);
+        }
+
+        #[test]
+        fn mutated_encodings_are_rejected_or_canonical(
+            v in arb_value(),
+            at in any::<proptest::sample::Index>(),
+            xor in 1u8..=255,
+        ) {
+            let mut bytes = encode(&v).unwrap();
+            let i = at.index(bytes.len());
+            bytes[i] ^= xor;
+            if let Ok(decoded) = decode(&bytes) {
+                prop_assert_eq!(encode(&decoded).unwrap(), bytes);
+            }
         }
 
         #[test]

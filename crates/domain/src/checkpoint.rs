@@ -130,21 +130,37 @@ impl Coded for CheckpointError {
 
     fn message_it(&self) -> String {
         let msg = match self {
-            CheckpointError::ControlCharacter => "Il checkpoint contiene un carattere di controllo non ammesso",
+            CheckpointError::ControlCharacter => {
+                "Il checkpoint contiene un carattere di controllo non ammesso"
+            }
             CheckpointError::MissingSignature => "Il checkpoint non è firmato dalla chiave attesa",
             CheckpointError::WrongKeyId => {
                 "Il checkpoint è firmato da un'altra chiave con lo stesso nome (identificativo della chiave diverso)"
             }
-            CheckpointError::MalformedSignatureLine => "Una riga di firma del checkpoint è malformata",
+            CheckpointError::MalformedSignatureLine => {
+                "Una riga di firma del checkpoint è malformata"
+            }
             CheckpointError::TooManySignatures => "Il checkpoint ha troppe firme",
-            CheckpointError::BadSignature => "La firma del checkpoint non è valida: il checkpoint è stato alterato",
-            CheckpointError::InvalidKeyName => "Il nome della chiave è vuoto o contiene spazi o il carattere «+»",
+            CheckpointError::BadSignature => {
+                "La firma del checkpoint non è valida: il checkpoint è stato alterato"
+            }
+            CheckpointError::InvalidKeyName => {
+                "Il nome della chiave è vuoto o contiene spazi o il carattere «+»"
+            }
             CheckpointError::MalformedBody => "Il testo del checkpoint è malformato",
-            CheckpointError::InvalidOrigin => "L'origine del checkpoint è vuota o contiene spazi o il carattere «+»",
-            CheckpointError::NonCanonicalSize => "La dimensione del registro nel checkpoint non è un numero decimale canonico",
-            CheckpointError::InvalidRootHash => "La radice del registro nel checkpoint non è valida",
+            CheckpointError::InvalidOrigin => {
+                "L'origine del checkpoint è vuota o contiene spazi o il carattere «+»"
+            }
+            CheckpointError::NonCanonicalSize => {
+                "La dimensione del registro nel checkpoint non è un numero decimale canonico"
+            }
+            CheckpointError::InvalidRootHash => {
+                "La radice del registro nel checkpoint non è valida"
+            }
             CheckpointError::InvalidExtension => "Una riga aggiuntiva del checkpoint non è valida",
-            CheckpointError::InvalidTime => "L'orario del checkpoint non è nel formato AAAA-MM-GGThh:mm:ss.ffffffZ",
+            CheckpointError::InvalidTime => {
+                "L'orario del checkpoint non è nel formato AAAA-MM-GGThh:mm:ss.ffffffZ"
+            }
             CheckpointError::DuplicateTime => "Il checkpoint riporta più di un orario",
             CheckpointError::InvalidVerifierKey => "La chiave di verifica non è valida",
         };
@@ -168,14 +184,22 @@ pub struct Checkpoint {
 /// A name that can be a signed-note key name: non-empty, no Unicode
 /// whitespace, no `+` (c2sp.org/signed-note, "Format").
 fn is_valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 impl Checkpoint {
     /// A checkpoint without extension lines.
     #[must_use]
     pub fn new(origin: impl Into<String>, size: u64, root: Hash) -> Self {
-        Self { origin: origin.into(), size, root, extensions: Vec::new() }
+        Self {
+            origin: origin.into(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
     }
 
     /// The note text: `origin\nsize\nbase64(root)\n` then each extension
@@ -191,7 +215,12 @@ impl Checkpoint {
         if !is_valid_key_name(&self.origin) {
             return Err(CheckpointError::InvalidOrigin);
         }
-        let mut out = format!("{}\n{}\n{}\n", self.origin, self.size, STANDARD.encode(self.root));
+        let mut out = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            STANDARD.encode(self.root)
+        );
         for ext in &self.extensions {
             if ext.is_empty() || ext.chars().any(char::is_control) {
                 return Err(CheckpointError::InvalidExtension);
@@ -210,9 +239,12 @@ impl Checkpoint {
     /// [`CheckpointError::InvalidRootHash`] or
     /// [`CheckpointError::InvalidExtension`].
     pub fn parse_body(text: &str) -> Result<Self, CheckpointError> {
-        let content = text.strip_suffix('\n').ok_or(CheckpointError::MalformedBody)?;
+        let content = text
+            .strip_suffix('\n')
+            .ok_or(CheckpointError::MalformedBody)?;
         let mut lines = content.split('\n');
-        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next()) else {
+        let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
+        else {
             return Err(CheckpointError::MalformedBody);
         };
         if origin.is_empty() || size.is_empty() || root.is_empty() {
@@ -233,7 +265,12 @@ impl Checkpoint {
             }
             extensions.push(line.to_owned());
         }
-        Ok(Self { origin: origin.to_owned(), size, root, extensions })
+        Ok(Self {
+            origin: origin.to_owned(),
+            size,
+            root,
+            extensions,
+        })
     }
 
     /// The checkpoint time from the `time` extension line, if present.
@@ -264,9 +301,11 @@ impl Checkpoint {
     /// [`CheckpointError::InvalidTime`] for a time before year 0.
     pub fn set_time(&mut self, time: Timestamp) -> Result<(), CheckpointError> {
         let text = ledger::format_time(time).map_err(|_| CheckpointError::InvalidTime)?;
+        self.extensions.retain(|ext| {
+            !ext.starts_with(TIME_EXTENSION_PREFIX) && ext != TIME_EXTENSION_PREFIX.trim_end()
+        });
         self.extensions
-            .retain(|ext| !ext.starts_with(TIME_EXTENSION_PREFIX) && ext != TIME_EXTENSION_PREFIX.trim_end());
-        self.extensions.push(format!("{TIME_EXTENSION_PREFIX}{text}"));
+            .push(format!("{TIME_EXTENSION_PREFIX}{text}"));
         Ok(())
     }
 
@@ -284,7 +323,9 @@ impl Checkpoint {
 /// tlog-checkpoint: "ASCII decimal … with no leading zeroes (unless the tree
 /// is empty)".
 fn parse_size(text: &str) -> Result<u64, CheckpointError> {
-    let canonical = text == "0" || (text.starts_with(|c: char| matches!(c, '1'..='9')) && text.bytes().all(|b| b.is_ascii_digit()));
+    let canonical = text == "0"
+        || (text.starts_with(|c: char| matches!(c, '1'..='9'))
+            && text.bytes().all(|b| b.is_ascii_digit()));
     if !canonical {
         return Err(CheckpointError::NonCanonicalSize);
     }
@@ -294,7 +335,9 @@ fn parse_size(text: &str) -> Result<u64, CheckpointError> {
 /// Standard base64 with padding (RFC 4648 §4) of exactly 32 bytes, in its
 /// one canonical spelling.
 fn parse_root(text: &str) -> Result<Hash, CheckpointError> {
-    let bytes = STANDARD.decode(text).map_err(|_| CheckpointError::InvalidRootHash)?;
+    let bytes = STANDARD
+        .decode(text)
+        .map_err(|_| CheckpointError::InvalidRootHash)?;
     let root = Hash::try_from(bytes.as_slice()).map_err(|_| CheckpointError::InvalidRootHash)?;
     if STANDARD.encode(root) != text {
         return Err(CheckpointError::InvalidRootHash);
@@ -312,7 +355,8 @@ pub fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
     h.update([b'\n', ED25519_SIGNATURE_TYPE]);
     h.update(key.as_bytes());
     let digest: [u8; 32] = h.finalize().into();
-    [digest[0], digest[1], digest[2], digest[3]]
+    let [a, b, c, d, ..] = digest;
+    [a, b, c, d]
 }
 
 fn lower_hex(bytes: &[u8]) -> String {
@@ -331,7 +375,11 @@ pub fn verifier_key_string(name: &str, key: &VerifyingKey) -> Result<String, Che
     }
     let mut typed = vec![ED25519_SIGNATURE_TYPE];
     typed.extend_from_slice(key.as_bytes());
-    Ok(format!("{name}+{}+{}", lower_hex(&key_id(name, key)), STANDARD.encode(typed)))
+    Ok(format!(
+        "{name}+{}+{}",
+        lower_hex(&key_id(name, key)),
+        STANDARD.encode(typed)
+    ))
 }
 
 /// Parses a verifier key string (see [`verifier_key_string`]), checking
@@ -343,10 +391,16 @@ pub fn parse_verifier_key(text: &str) -> Result<(String, VerifyingKey), Checkpoi
     let bad = CheckpointError::InvalidVerifierKey;
     // The base64 part may itself contain '+': split at the first two only.
     let mut parts = text.splitn(3, '+');
-    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad);
     };
-    if !is_valid_key_name(name) || id_hex.len() != 8 || !id_hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+    if !is_valid_key_name(name)
+        || id_hex.len() != 8
+        || !id_hex
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    {
         return Err(bad);
     }
     let typed = STANDARD.decode(key_b64).map_err(|_| bad.clone())?;
@@ -388,13 +442,20 @@ pub struct UnverifiedCheckpoint {
 ///
 /// # Errors
 /// [`CheckpointError::InvalidKeyName`].
-pub fn signature_line(key_name: &str, key: &VerifyingKey, signature: &Signature) -> Result<String, CheckpointError> {
+pub fn signature_line(
+    key_name: &str,
+    key: &VerifyingKey,
+    signature: &Signature,
+) -> Result<String, CheckpointError> {
     if !is_valid_key_name(key_name) {
         return Err(CheckpointError::InvalidKeyName);
     }
     let mut blob = key_id(key_name, key).to_vec();
     blob.extend_from_slice(&signature.to_bytes());
-    Ok(format!("{SIGNATURE_PREFIX}{key_name} {}\n", STANDARD.encode(blob)))
+    Ok(format!(
+        "{SIGNATURE_PREFIX}{key_name} {}\n",
+        STANDARD.encode(blob)
+    ))
 }
 
 /// Signs the checkpoint and returns the full signed note: body, blank
@@ -403,7 +464,11 @@ pub fn signature_line(key_name: &str, key: &VerifyingKey, signature: &Signature)
 /// # Errors
 /// [`CheckpointError::InvalidOrigin`], [`CheckpointError::InvalidExtension`]
 /// or [`CheckpointError::InvalidKeyName`].
-pub fn sign(checkpoint: &Checkpoint, key_name: &str, key: &SigningKey) -> Result<String, CheckpointError> {
+pub fn sign(
+    checkpoint: &Checkpoint,
+    key_name: &str,
+    key: &SigningKey,
+) -> Result<String, CheckpointError> {
     let body = checkpoint.body()?;
     // Ed25519 (RFC 8032) over the note text, final newline included.
     let signature = key.sign(body.as_bytes());
@@ -421,7 +486,9 @@ fn split_note(note: &str) -> Result<(&str, Vec<NoteSignature>), CheckpointError>
         return Err(CheckpointError::MalformedBody);
     }
     // "The text is separated from the signatures by the last empty line."
-    let split = note.rfind("\n\n").ok_or(CheckpointError::MissingSignature)?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or(CheckpointError::MissingSignature)?;
     let (text, rest) = note.split_at(split + 1);
     let block = rest.get(1..).ok_or(CheckpointError::MissingSignature)?;
     let mut signatures = Vec::new();
@@ -452,7 +519,11 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature, CheckpointError> {
     if signature.is_empty() {
         return Err(bad);
     }
-    Ok(NoteSignature { key_name: name.to_owned(), key_id: *id, signature: signature.to_vec() })
+    Ok(NoteSignature {
+        key_name: name.to_owned(),
+        key_id: *id,
+        signature: signature.to_vec(),
+    })
 }
 
 /// Verifies a signed note against one Ed25519 key and returns its text
@@ -463,7 +534,11 @@ fn parse_signature_line(line: &str) -> Result<NoteSignature, CheckpointError> {
 /// # Errors
 /// [`CheckpointError::MissingSignature`], [`CheckpointError::WrongKeyId`],
 /// [`CheckpointError::BadSignature`], or a malformed-note error.
-pub fn verify_note<'a>(note: &'a str, key_name: &str, key: &VerifyingKey) -> Result<&'a str, CheckpointError> {
+pub fn verify_note<'a>(
+    note: &'a str,
+    key_name: &str,
+    key: &VerifyingKey,
+) -> Result<&'a str, CheckpointError> {
     if !is_valid_key_name(key_name) {
         return Err(CheckpointError::InvalidKeyName);
     }
@@ -476,8 +551,10 @@ pub fn verify_note<'a>(note: &'a str, key_name: &str, key: &VerifyingKey) -> Res
         if sig.key_id != id {
             continue;
         }
-        let signature = Signature::from_slice(&sig.signature).map_err(|_| CheckpointError::BadSignature)?;
-        key.verify_strict(text.as_bytes(), &signature).map_err(|_| CheckpointError::BadSignature)?;
+        let signature =
+            Signature::from_slice(&sig.signature).map_err(|_| CheckpointError::BadSignature)?;
+        key.verify_strict(text.as_bytes(), &signature)
+            .map_err(|_| CheckpointError::BadSignature)?;
         verified = true;
     }
     match (verified, same_name) {
@@ -496,7 +573,11 @@ pub fn verify_note<'a>(note: &'a str, key_name: &str, key: &VerifyingKey) -> Res
 /// # Errors
 /// Every [`CheckpointError`] of [`verify_note`] and
 /// [`Checkpoint::parse_body`].
-pub fn verify(note: &str, key_name: &str, key: &VerifyingKey) -> Result<Checkpoint, CheckpointError> {
+pub fn verify(
+    note: &str,
+    key_name: &str,
+    key: &VerifyingKey,
+) -> Result<Checkpoint, CheckpointError> {
     Checkpoint::parse_body(verify_note(note, key_name, key)?)
 }
 
@@ -506,7 +587,10 @@ pub fn verify(note: &str, key_name: &str, key: &VerifyingKey) -> Result<Checkpoi
 /// Any format error of the note or the body.
 pub fn parse_unverified(note: &str) -> Result<UnverifiedCheckpoint, CheckpointError> {
     let (text, signatures) = split_note(note)?;
-    Ok(UnverifiedCheckpoint { checkpoint: Checkpoint::parse_body(text)?, signatures })
+    Ok(UnverifiedCheckpoint {
+        checkpoint: Checkpoint::parse_body(text)?,
+        signatures,
+    })
 }
 
 #[cfg(test)]
@@ -523,7 +607,9 @@ mod tests {
 
     fn sample() -> Checkpoint {
         let time: Timestamp = "2026-03-02T09:15:31.000250Z".parse().unwrap();
-        Checkpoint::new(ORIGIN, 42, merkle::leaf_hash(b"x")).with_time(time).unwrap()
+        Checkpoint::new(ORIGIN, 42, merkle::leaf_hash(b"x"))
+            .with_time(time)
+            .unwrap()
     }
 
     /// Signs arbitrary note text, to test the body parser behind a valid signature.
@@ -537,15 +623,32 @@ mod tests {
         let cp = sample();
         let body = cp.body().unwrap();
         let root_b64 = STANDARD.encode(merkle::leaf_hash(b"x"));
-        assert_eq!(body, format!("{ORIGIN}\n42\n{root_b64}\ntime 2026-03-02T09:15:31.000250Z\n"));
+        assert_eq!(
+            body,
+            format!("{ORIGIN}\n42\n{root_b64}\ntime 2026-03-02T09:15:31.000250Z\n")
+        );
         assert_eq!(Checkpoint::parse_body(&body).unwrap(), cp);
-        assert_eq!(cp.time().unwrap(), Some("2026-03-02T09:15:31.00025Z".parse().unwrap()));
+        assert_eq!(
+            cp.time().unwrap(),
+            Some("2026-03-02T09:15:31.00025Z".parse().unwrap())
+        );
         let empty = Checkpoint::new(ORIGIN, 0, merkle::empty_root());
         assert_eq!(
             empty.body().unwrap(),
             format!("{ORIGIN}\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n")
         );
         assert_eq!(empty.time().unwrap(), None);
+        // The example of docs/ledger-format.md.
+        let with_time = empty
+            .with_time("2026-03-02T00:00:00Z".parse().unwrap())
+            .unwrap();
+        assert_eq!(
+            with_time.body().unwrap(),
+            "comune.casamassima.ba.it/palazzo/casamassima\n\
+             0\n\
+             47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\
+             time 2026-03-02T00:00:00.000000Z\n"
+        );
     }
 
     #[test]
@@ -561,7 +664,10 @@ mod tests {
         assert_eq!(unverified.checkpoint, cp);
         assert_eq!(unverified.signatures.len(), 1);
         assert_eq!(unverified.signatures[0].key_name, ORIGIN);
-        assert_eq!(unverified.signatures[0].key_id, key_id(ORIGIN, &k.verifying_key()));
+        assert_eq!(
+            unverified.signatures[0].key_id,
+            key_id(ORIGIN, &k.verifying_key())
+        );
         assert_eq!(unverified.signatures[0].signature.len(), 64);
         // Signature line: base64 of 4 + 64 bytes.
         let line = note.lines().last().unwrap();
@@ -583,7 +689,10 @@ mod tests {
                 let mut altered = bytes.to_vec();
                 altered[i] = replacement;
                 if let Ok(text) = String::from_utf8(altered) {
-                    assert!(verify(&text, ORIGIN, &vk).is_err(), "byte {i} -> {replacement:#x} accepted");
+                    assert!(
+                        verify(&text, ORIGIN, &vk).is_err(),
+                        "byte {i} -> {replacement:#x} accepted"
+                    );
                 }
             }
         }
@@ -591,18 +700,31 @@ mod tests {
         assert!(verify(&note[1..], ORIGIN, &vk).is_err());
         assert!(verify(&note[..note.len() - 1], ORIGIN, &vk).is_err());
         let body_len = sample().body().unwrap().len();
-        assert_eq!(verify(&note[..body_len + 1], ORIGIN, &vk), Err(CheckpointError::MissingSignature));
-        assert_eq!(verify(&note[..body_len], ORIGIN, &vk), Err(CheckpointError::MissingSignature));
+        assert_eq!(
+            verify(&note[..body_len + 1], ORIGIN, &vk),
+            Err(CheckpointError::MissingSignature)
+        );
+        assert_eq!(
+            verify(&note[..body_len], ORIGIN, &vk),
+            Err(CheckpointError::MissingSignature)
+        );
     }
 
     #[test]
     fn wrong_key_and_key_name() {
         let note = sign(&sample(), ORIGIN, &key(7)).unwrap();
         // Same name, other key: the key id differs.
-        assert_eq!(verify(&note, ORIGIN, &key(8).verifying_key()), Err(CheckpointError::WrongKeyId));
+        assert_eq!(
+            verify(&note, ORIGIN, &key(8).verifying_key()),
+            Err(CheckpointError::WrongKeyId)
+        );
         // Other name.
         assert_eq!(
-            verify(&note, "comune.altro.it/palazzo/altro", &key(7).verifying_key()),
+            verify(
+                &note,
+                "comune.altro.it/palazzo/altro",
+                &key(7).verifying_key()
+            ),
             Err(CheckpointError::MissingSignature)
         );
         // A forged line with the right name and key id but a signature by
@@ -611,13 +733,21 @@ mod tests {
         let forged_sig = key(8).sign(body.as_bytes());
         let forged = signature_line(ORIGIN, &key(7).verifying_key(), &forged_sig).unwrap();
         assert_eq!(
-            verify(&format!("{body}\n{forged}"), ORIGIN, &key(7).verifying_key()),
+            verify(
+                &format!("{body}\n{forged}"),
+                ORIGIN,
+                &key(7).verifying_key()
+            ),
             Err(CheckpointError::BadSignature)
         );
         // A valid signature plus a bad one by the same key: rejected.
         let good = note.trim_end_matches('\n').to_owned();
         assert_eq!(
-            verify(&format!("{good}\n{forged}"), ORIGIN, &key(7).verifying_key()),
+            verify(
+                &format!("{good}\n{forged}"),
+                ORIGIN,
+                &key(7).verifying_key()
+            ),
             Err(CheckpointError::BadSignature)
         );
     }
@@ -627,14 +757,27 @@ mod tests {
         // A witness cosignature (another name) before ours does not matter.
         let cp = sample();
         let body = cp.body().unwrap();
-        let witness = signature_line("witness.example/w1", &key(9).verifying_key(), &key(9).sign(body.as_bytes())).unwrap();
-        let ours = signature_line(ORIGIN, &key(7).verifying_key(), &key(7).sign(body.as_bytes())).unwrap();
+        let witness = signature_line(
+            "witness.example/w1",
+            &key(9).verifying_key(),
+            &key(9).sign(body.as_bytes()),
+        )
+        .unwrap();
+        let ours = signature_line(
+            ORIGIN,
+            &key(7).verifying_key(),
+            &key(7).sign(body.as_bytes()),
+        )
+        .unwrap();
         let note = format!("{body}\n{witness}{ours}");
         assert_eq!(verify(&note, ORIGIN, &key(7).verifying_key()).unwrap(), cp);
         assert_eq!(parse_unverified(&note).unwrap().signatures.len(), 2);
         // Too many signatures.
         let many = format!("{body}\n{}", witness.repeat(MAX_SIGNATURES + 1));
-        assert_eq!(verify(&many, ORIGIN, &key(7).verifying_key()), Err(CheckpointError::TooManySignatures));
+        assert_eq!(
+            verify(&many, ORIGIN, &key(7).verifying_key()),
+            Err(CheckpointError::TooManySignatures)
+        );
     }
 
     #[test]
@@ -644,30 +787,87 @@ mod tests {
         let root = STANDARD.encode(merkle::empty_root());
         let check = |text: &str| verify(&sign_text(text, ORIGIN, &k), ORIGIN, &vk);
         assert!(check(&format!("{ORIGIN}\n0\n{root}\n")).is_ok());
-        assert_eq!(check(&format!("{ORIGIN}\n042\n{root}\n")), Err(CheckpointError::NonCanonicalSize));
-        assert_eq!(check(&format!("{ORIGIN}\n00\n{root}\n")), Err(CheckpointError::NonCanonicalSize));
-        assert_eq!(check(&format!("{ORIGIN}\n+42\n{root}\n")), Err(CheckpointError::NonCanonicalSize));
-        assert_eq!(check(&format!("{ORIGIN}\n-1\n{root}\n")), Err(CheckpointError::NonCanonicalSize));
-        assert_eq!(check(&format!("{ORIGIN}\n 42\n{root}\n")), Err(CheckpointError::NonCanonicalSize));
-        assert_eq!(check(&format!("{ORIGIN}\n18446744073709551616\n{root}\n")), Err(CheckpointError::NonCanonicalSize));
+        assert_eq!(
+            check(&format!("{ORIGIN}\n042\n{root}\n")),
+            Err(CheckpointError::NonCanonicalSize)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n00\n{root}\n")),
+            Err(CheckpointError::NonCanonicalSize)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n+42\n{root}\n")),
+            Err(CheckpointError::NonCanonicalSize)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n-1\n{root}\n")),
+            Err(CheckpointError::NonCanonicalSize)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n 42\n{root}\n")),
+            Err(CheckpointError::NonCanonicalSize)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n18446744073709551616\n{root}\n")),
+            Err(CheckpointError::NonCanonicalSize)
+        );
         assert!(check(&format!("{ORIGIN}\n18446744073709551615\n{root}\n")).is_ok());
-        assert_eq!(check(&format!("{ORIGIN}\n1\n{}\n", &root[..43])), Err(CheckpointError::InvalidRootHash));
-        assert_eq!(check(&format!("{ORIGIN}\n1\n{}\n", root.trim_end_matches('='))), Err(CheckpointError::InvalidRootHash));
-        assert_eq!(check(&format!("{ORIGIN}\n1\n{}\n", STANDARD.encode([0u8; 31]))), Err(CheckpointError::InvalidRootHash));
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n{}\n", &root[..43])),
+            Err(CheckpointError::InvalidRootHash)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n{}\n", root.trim_end_matches('='))),
+            Err(CheckpointError::InvalidRootHash)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n{}\n", STANDARD.encode([0u8; 31]))),
+            Err(CheckpointError::InvalidRootHash)
+        );
         // Non-canonical trailing bits: "…U=" → "…V=" decodes to the same bytes in lax decoders.
         let lax = format!("{}V=", &root[..42]);
-        assert_eq!(check(&format!("{ORIGIN}\n1\n{lax}\n")), Err(CheckpointError::InvalidRootHash));
-        assert_eq!(check(&format!("{ORIGIN}\n1\n")), Err(CheckpointError::MalformedBody));
-        assert_eq!(check(&format!("{ORIGIN}\n1\n{root}\nok\n\nafter-blank\n")), Err(CheckpointError::MalformedBody));
-        assert_eq!(check(&format!("\n1\n{root}\n")), Err(CheckpointError::MalformedBody));
-        assert_eq!(check(&format!("a b\n1\n{root}\n")), Err(CheckpointError::InvalidOrigin));
-        assert_eq!(check(&format!("a+b\n1\n{root}\n")), Err(CheckpointError::InvalidOrigin));
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n{lax}\n")),
+            Err(CheckpointError::InvalidRootHash)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n")),
+            Err(CheckpointError::MalformedBody)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n{root}\nok\n\nafter-blank\n")),
+            Err(CheckpointError::MalformedBody)
+        );
+        assert_eq!(
+            check(&format!("\n1\n{root}\n")),
+            Err(CheckpointError::MalformedBody)
+        );
+        assert_eq!(
+            check(&format!("a b\n1\n{root}\n")),
+            Err(CheckpointError::InvalidOrigin)
+        );
+        assert_eq!(
+            check(&format!("a+b\n1\n{root}\n")),
+            Err(CheckpointError::InvalidOrigin)
+        );
         // Control characters anywhere in the note.
-        assert_eq!(check(&format!("{ORIGIN}\r\n1\n{root}\n")), Err(CheckpointError::ControlCharacter));
-        assert_eq!(check(&format!("{ORIGIN}\n1\n{root}\nx\ty\n")), Err(CheckpointError::ControlCharacter));
+        assert_eq!(
+            check(&format!("{ORIGIN}\r\n1\n{root}\n")),
+            Err(CheckpointError::ControlCharacter)
+        );
+        assert_eq!(
+            check(&format!("{ORIGIN}\n1\n{root}\nx\ty\n")),
+            Err(CheckpointError::ControlCharacter)
+        );
         // Extension lines are kept; the time one must be exact.
-        let cp = check(&format!("{ORIGIN}\n1\n{root}\nfoo bar\ntime 2026-03-02T09:15:31.000250Z\n")).unwrap();
-        assert_eq!(cp.extensions, ["foo bar", "time 2026-03-02T09:15:31.000250Z"]);
+        let cp = check(&format!(
+            "{ORIGIN}\n1\n{root}\nfoo bar\ntime 2026-03-02T09:15:31.000250Z\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            cp.extensions,
+            ["foo bar", "time 2026-03-02T09:15:31.000250Z"]
+        );
         assert!(cp.time().unwrap().is_some());
         let cp = check(&format!("{ORIGIN}\n1\n{root}\ntime 2026-03-02T09:15:31Z\n")).unwrap();
         assert_eq!(cp.time(), Err(CheckpointError::InvalidTime));
@@ -701,7 +901,10 @@ mod tests {
             );
         }
         // Two blank lines before the signature: the extra one ends up in the body.
-        assert_eq!(verify(&format!("{body}\n\n{sig_line}"), ORIGIN, &vk), Err(CheckpointError::BadSignature));
+        assert_eq!(
+            verify(&format!("{body}\n\n{sig_line}"), ORIGIN, &vk),
+            Err(CheckpointError::BadSignature)
+        );
     }
 
     #[test]
@@ -710,10 +913,16 @@ mod tests {
         cp.extensions.push("evil\n999".to_owned());
         assert_eq!(cp.body(), Err(CheckpointError::InvalidExtension));
         cp.extensions = vec![String::new()];
-        assert_eq!(sign(&cp, ORIGIN, &key(1)), Err(CheckpointError::InvalidExtension));
+        assert_eq!(
+            sign(&cp, ORIGIN, &key(1)),
+            Err(CheckpointError::InvalidExtension)
+        );
         let cp = Checkpoint::new("", 1, [0; 32]);
         assert_eq!(cp.body(), Err(CheckpointError::InvalidOrigin));
-        assert_eq!(sign(&sample(), "bad name", &key(1)), Err(CheckpointError::InvalidKeyName));
+        assert_eq!(
+            sign(&sample(), "bad name", &key(1)),
+            Err(CheckpointError::InvalidKeyName)
+        );
         // set_time replaces the previous time line.
         let mut cp = sample();
         cp.set_time(Timestamp::UNIX_EPOCH).unwrap();
@@ -733,7 +942,13 @@ mod tests {
         assert_eq!(key_id(ORIGIN, &vk), digest[..4]);
         let vkey = verifier_key_string(ORIGIN, &vk).unwrap();
         let expected_b64 = STANDARD.encode([&[0x01u8][..], vk.as_bytes()].concat());
-        assert_eq!(vkey, format!("{ORIGIN}+{:02x}{:02x}{:02x}{:02x}+{expected_b64}", digest[0], digest[1], digest[2], digest[3]));
+        assert_eq!(
+            vkey,
+            format!(
+                "{ORIGIN}+{:02x}{:02x}{:02x}{:02x}+{expected_b64}",
+                digest[0], digest[1], digest[2], digest[3]
+            )
+        );
         assert_eq!(parse_verifier_key(&vkey).unwrap(), (ORIGIN.to_owned(), vk));
     }
 
@@ -754,7 +969,10 @@ mod tests {
         );
         assert_eq!(verify_note(&note, &name, &vk).unwrap(), text);
         let altered = note.replace("cryptography", "cryptographY");
-        assert_eq!(verify_note(&altered, &name, &vk), Err(CheckpointError::BadSignature));
+        assert_eq!(
+            verify_note(&altered, &name, &vk),
+            Err(CheckpointError::BadSignature)
+        );
     }
 
     #[test]
@@ -771,13 +989,30 @@ mod tests {
             format!("{prefix}+{id}+{}", &b64[..b64.len() - 1]),
             format!("{prefix}+{id}+{b64}="),
             format!("{prefix}+{id}"),
-            format!("{prefix}+{id}+{}", STANDARD.encode([&[0x02u8][..], vk.as_bytes()].concat())),
+            format!(
+                "{prefix}+{id}+{}",
+                STANDARD.encode([&[0x02u8][..], vk.as_bytes()].concat())
+            ),
             String::new(),
         ] {
-            assert_eq!(parse_verifier_key(&bad), Err(CheckpointError::InvalidVerifierKey), "{bad}");
+            assert_eq!(
+                parse_verifier_key(&bad),
+                Err(CheckpointError::InvalidVerifierKey),
+                "{bad}"
+            );
         }
-        assert_eq!(verifier_key_string("a b", &vk), Err(CheckpointError::InvalidKeyName));
-        assert_eq!(CheckpointError::BadSignature.code(), "checkpoint_bad_signature");
-        assert!(CheckpointError::BadSignature.message_it().contains("alterato"));
+        assert_eq!(
+            verifier_key_string("a b", &vk),
+            Err(CheckpointError::InvalidKeyName)
+        );
+        assert_eq!(
+            CheckpointError::BadSignature.code(),
+            "checkpoint_bad_signature"
+        );
+        assert!(
+            CheckpointError::BadSignature
+                .message_it()
+                .contains("alterato")
+        );
     }
 }

@@ -225,7 +225,7 @@ fn cf_check_char(first15: &[u8]) -> u8 {
 }
 
 /// Check digit of the first 10 digits of a partita IVA or numeric codice
-/// fiscale (DM 23 dicembre 1976, art. 4 for enti; a Luhn variant): digits in
+/// fiscale (DM 23 dicembre 1976; a Luhn variant): digits in
 /// odd positions are added; digits in even positions are doubled, minus 9
 /// when the double exceeds 9; the check digit is `(10 - sum % 10) % 10`.
 fn luhn_it_check_digit(first10: &[u8]) -> u8 {
@@ -320,7 +320,9 @@ impl Coded for CodiceFiscaleError {
                 "Il codice fiscale deve avere 16 caratteri (11 cifre per le persone giuridiche): ne sono stati inseriti {found}"
             ),
             CodiceFiscaleError::Format { position } => {
-                format!("Il codice fiscale contiene un carattere non valido in posizione {position}")
+                format!(
+                    "Il codice fiscale contiene un carattere non valido in posizione {position}"
+                )
             }
             CodiceFiscaleError::BirthMonth => {
                 "Il codice fiscale contiene una lettera del mese di nascita non valida".to_owned()
@@ -375,13 +377,16 @@ impl CodiceFiscale {
     /// [`CodiceFiscaleError`]: wrong length, a character out of place, an
     /// invalid month or day, or a wrong check character / digit.
     pub fn parse(input: &str) -> Result<Self, CodiceFiscaleError> {
-        let code = input.trim().to_uppercase();
+        // ASCII-only case mapping: `ß`.to_uppercase() would become "SS".
+        let code = input.trim().to_ascii_uppercase();
         if let Some(position) = code.chars().position(|c| !c.is_ascii_alphanumeric()) {
             let found = code.chars().count();
             if found != 16 && found != 11 {
                 return Err(CodiceFiscaleError::Length { found });
             }
-            return Err(CodiceFiscaleError::Format { position: position + 1 });
+            return Err(CodiceFiscaleError::Format {
+                position: position + 1,
+            });
         }
         // Only ASCII from here on: bytes are characters.
         let bytes = code.as_bytes();
@@ -393,7 +398,9 @@ impl CodiceFiscale {
                     return Err(CodiceFiscaleError::Length { found: 11 });
                 }
                 if let Some(position) = bytes.iter().position(|c| !c.is_ascii_digit()) {
-                    return Err(CodiceFiscaleError::Format { position: position + 1 });
+                    return Err(CodiceFiscaleError::Format {
+                        position: position + 1,
+                    });
                 }
                 if luhn_it_check_digit(&bytes[..10]) != bytes[10] {
                     return Err(CodiceFiscaleError::CheckDigit);
@@ -504,9 +511,12 @@ impl CodiceFiscale {
     #[must_use]
     pub fn is_omocodic(&self) -> bool {
         self.is_person()
-            && OMOCODIC_POSITIONS
-                .iter()
-                .any(|&i| self.0.as_bytes().get(i).is_some_and(|c| !c.is_ascii_digit()))
+            && OMOCODIC_POSITIONS.iter().any(|&i| {
+                self.0
+                    .as_bytes()
+                    .get(i)
+                    .is_some_and(|c| !c.is_ascii_digit())
+            })
     }
 
     /// The de-omocodised code: omocodia letters replaced by their digits
@@ -545,7 +555,8 @@ impl CodiceFiscale {
     /// Sex encoded in a personal code (`None` for numeric codes).
     #[must_use]
     pub fn sex(&self) -> Option<Sex> {
-        self.encoded_day().map(|d| if d > 40 { Sex::F } else { Sex::M })
+        self.encoded_day()
+            .map(|d| if d > 40 { Sex::F } else { Sex::M })
     }
 
     /// Last two digits of the birth year (`None` for numeric codes). The
@@ -618,13 +629,13 @@ fn fold_letter(c: char, out: &mut Vec<u8>) {
         return;
     }
     let folded: &[u8] = match c {
-        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'Ā' | 'ā'
-        | 'Ă' | 'ă' | 'Ą' | 'ą' => b"A",
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'Ā' | 'ā' | 'Ă'
+        | 'ă' | 'Ą' | 'ą' => b"A",
         'Æ' | 'æ' => b"AE",
         'Ç' | 'ç' | 'Ć' | 'ć' | 'Č' | 'č' | 'Ĉ' | 'ĉ' | 'Ċ' | 'ċ' => b"C",
         'Ď' | 'ď' | 'Đ' | 'đ' | 'Ð' | 'ð' => b"D",
-        'È' | 'É' | 'Ê' | 'Ë' | 'è' | 'é' | 'ê' | 'ë' | 'Ē' | 'ē' | 'Ė' | 'ė' | 'Ę' | 'ę'
-        | 'Ě' | 'ě' => b"E",
+        'È' | 'É' | 'Ê' | 'Ë' | 'è' | 'é' | 'ê' | 'ë' | 'Ē' | 'ē' | 'Ė' | 'ė' | 'Ę' | 'ę' | 'Ě'
+        | 'ě' => b"E",
         'Ğ' | 'ğ' | 'Ģ' | 'ģ' => b"G",
         'Ì' | 'Í' | 'Î' | 'Ï' | 'ì' | 'í' | 'î' | 'ï' | 'Ī' | 'ī' | 'Į' | 'į' | 'İ' | 'ı' => {
             b"I"
@@ -632,15 +643,15 @@ fn fold_letter(c: char, out: &mut Vec<u8>) {
         'Ķ' | 'ķ' => b"K",
         'Ł' | 'ł' | 'Ľ' | 'ľ' | 'Ĺ' | 'ĺ' | 'Ļ' | 'ļ' => b"L",
         'Ñ' | 'ñ' | 'Ń' | 'ń' | 'Ň' | 'ň' | 'Ņ' | 'ņ' => b"N",
-        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ō' | 'ō'
-        | 'Ő' | 'ő' => b"O",
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ō' | 'ō' | 'Ő'
+        | 'ő' => b"O",
         'Œ' | 'œ' => b"OE",
         'Ŕ' | 'ŕ' | 'Ř' | 'ř' => b"R",
         'Ś' | 'ś' | 'Š' | 'š' | 'Ş' | 'ş' | 'Ș' | 'ș' => b"S",
         'ß' | 'ẞ' => b"SS",
         'Ť' | 'ť' | 'Ţ' | 'ţ' | 'Ț' | 'ț' => b"T",
-        'Ù' | 'Ú' | 'Û' | 'Ü' | 'ù' | 'ú' | 'û' | 'ü' | 'Ū' | 'ū' | 'Ů' | 'ů' | 'Ű' | 'ű'
-        | 'Ų' | 'ų' => b"U",
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'ù' | 'ú' | 'û' | 'ü' | 'Ū' | 'ū' | 'Ů' | 'ů' | 'Ű' | 'ű' | 'Ų'
+        | 'ų' => b"U",
         'Ý' | 'ý' | 'ÿ' | 'Ÿ' => b"Y",
         'Ź' | 'ź' | 'Ż' | 'ż' | 'Ž' | 'ž' => b"Z",
         _ => b"",
@@ -916,7 +927,8 @@ impl CodiceIpa {
     /// [`CodiceIpaError`]: empty, too long, or a character other than
     /// `a–z`, `0–9`, `_`.
     pub fn parse(input: &str) -> Result<Self, CodiceIpaError> {
-        let code = input.trim().to_lowercase();
+        // ASCII-only case mapping: the Kelvin sign would otherwise become `k`.
+        let code = input.trim().to_ascii_lowercase();
         let found = code.chars().count();
         if found == 0 || found > Self::MAX_LEN {
             return Err(CodiceIpaError::Length { found });
@@ -1324,6 +1336,15 @@ mod tests {
             CodiceFiscale::parse("RSSMRA85T10A562-").unwrap_err().code(),
             "codice_fiscale_format"
         );
+        // Non-ASCII letters are not case-folded into ASCII ("ß" -> "SS").
+        assert_eq!(
+            CodiceFiscale::parse("RSSMRA85T10A56ß"),
+            Err(CodiceFiscaleError::Length { found: 15 })
+        );
+        assert_eq!(
+            CodiceFiscale::parse("RSSMRA85T10A562ß"),
+            Err(CodiceFiscaleError::Format { position: 16 })
+        );
     }
 
     #[test]
@@ -1387,13 +1408,8 @@ mod tests {
 
     #[test]
     fn compute_mario_rossi() {
-        let code = CodiceFiscale::compute(
-            "Rossi",
-            "Mario",
-            date(1985, 12, 10),
-            Sex::M,
-            &place("A562"),
-        );
+        let code =
+            CodiceFiscale::compute("Rossi", "Mario", date(1985, 12, 10), Sex::M, &place("A562"));
         assert_eq!(code.as_str(), "RSSMRA85T10A562S");
     }
 
@@ -1404,16 +1420,28 @@ mod tests {
         // Odd positions D7 N20 C5 9:21 A1 2:5 9:21 3:7 = 87;
         // even S18 N13 L11 0 0 B1 2 = 45; 132 % 26 = 2 -> C.
         assert_eq!(
-            CodiceFiscale::compute("De Santis", "Nicolò", date(1990, 1, 2), Sex::M, &place("B923"))
-                .as_str(),
+            CodiceFiscale::compute(
+                "De Santis",
+                "Nicolò",
+                date(1990, 1, 2),
+                Sex::M,
+                &place("B923")
+            )
+            .as_str(),
             "DSNNCL90A02B923C"
         );
         // D'Angelo -> DNG; Maria -> MRA; 2001 -> 01; August -> M;
         // 15 + 40 = 55; odd D7 G15 R8 0:1 M18 5:13 9:21 3:7 = 90;
         // even N13 M12 A0 1 5 B1 2 = 34; 124 % 26 = 20 -> U.
         assert_eq!(
-            CodiceFiscale::compute("D'Angelo", "Maria", date(2001, 8, 15), Sex::F, &place("B923"))
-                .as_str(),
+            CodiceFiscale::compute(
+                "D'Angelo",
+                "Maria",
+                date(2001, 8, 15),
+                Sex::F,
+                &place("B923")
+            )
+            .as_str(),
             "DNGMRA01M55B923U"
         );
         // Fo -> FOX (padding); Gianfranco -> G N F R N C: 1st, 3rd, 4th =
@@ -1421,8 +1449,14 @@ mod tests {
         // odd F13 X25 F13 0:1 B0 9:21 4:9 4:9 = 91;
         // even O14 G6 R17 0 2 Z25 0 = 64; 155 % 26 = 25 -> Z.
         assert_eq!(
-            CodiceFiscale::compute("Fo", "Gianfranco", date(2000, 2, 29), Sex::M, &place("Z404"))
-                .as_str(),
+            CodiceFiscale::compute(
+                "Fo",
+                "Gianfranco",
+                date(2000, 2, 29),
+                Sex::M,
+                &place("Z404")
+            )
+            .as_str(),
             "FOXGFR00B29Z404Z"
         );
     }
@@ -1460,8 +1494,7 @@ mod tests {
     fn accents_do_not_change_the_code() {
         let b923 = place("B923");
         let plain = CodiceFiscale::compute("Nicolo", "Niccolo", date(1970, 5, 1), Sex::M, &b923);
-        let accented =
-            CodiceFiscale::compute("Nicolò", "Niccolò", date(1970, 5, 1), Sex::M, &b923);
+        let accented = CodiceFiscale::compute("Nicolò", "Niccolò", date(1970, 5, 1), Sex::M, &b923);
         let upper = CodiceFiscale::compute("NICOLÒ", "NICCOLÒ", date(1970, 5, 1), Sex::M, &b923);
         assert_eq!(plain, accented);
         assert_eq!(plain, upper);
@@ -1478,9 +1511,8 @@ mod tests {
     }
 
     fn arb_date() -> impl Strategy<Value = Date> {
-        (1900i16..=2099, 1i8..=12, 1i8..=31).prop_filter_map("valid date", |(y, m, d)| {
-            Date::new(y, m, d).ok()
-        })
+        (1900i16..=2099, 1i8..=12, 1i8..=31)
+            .prop_filter_map("valid date", |(y, m, d)| Date::new(y, m, d).ok())
     }
 
     proptest! {
@@ -1535,9 +1567,18 @@ mod tests {
         let p = PartitaIva::parse("06363391001").unwrap();
         assert_eq!(p.as_str(), "06363391001");
         assert_eq!(p.office_code(), "100");
-        assert_eq!(PartitaIva::parse("00488410010").unwrap().office_code(), "001");
-        assert_eq!(PartitaIva::parse(" IT00488410010 ").unwrap().as_str(), "00488410010");
-        assert_eq!(PartitaIva::parse("it 00488410010").unwrap().as_str(), "00488410010");
+        assert_eq!(
+            PartitaIva::parse("00488410010").unwrap().office_code(),
+            "001"
+        );
+        assert_eq!(
+            PartitaIva::parse(" IT00488410010 ").unwrap().as_str(),
+            "00488410010"
+        );
+        assert_eq!(
+            PartitaIva::parse("it 00488410010").unwrap().as_str(),
+            "00488410010"
+        );
     }
 
     #[test]
@@ -1550,17 +1591,32 @@ mod tests {
             PartitaIva::parse("063633910011"),
             Err(PartitaIvaError::Length { found: 12 })
         );
-        assert_eq!(PartitaIva::parse("0636339100A"), Err(PartitaIvaError::Format));
-        assert_eq!(PartitaIva::parse("06363391002"), Err(PartitaIvaError::CheckDigit));
+        assert_eq!(
+            PartitaIva::parse("0636339100A"),
+            Err(PartitaIvaError::Format)
+        );
+        assert_eq!(
+            PartitaIva::parse("06363391002"),
+            Err(PartitaIvaError::CheckDigit)
+        );
         // Transposed digits are caught.
-        assert_eq!(PartitaIva::parse("60363391001"), Err(PartitaIvaError::CheckDigit));
+        assert_eq!(
+            PartitaIva::parse("60363391001"),
+            Err(PartitaIvaError::CheckDigit)
+        );
         // All zeros passes the check digit but office 000 does not exist.
-        assert_eq!(PartitaIva::parse("00000000000"), Err(PartitaIvaError::OfficeCode));
+        assert_eq!(
+            PartitaIva::parse("00000000000"),
+            Err(PartitaIvaError::OfficeCode)
+        );
         assert_eq!(
             PartitaIva::parse("00000000000").unwrap_err().code(),
             "partita_iva_office_code"
         );
-        assert_eq!(PartitaIva::parse("x").unwrap_err().code(), "partita_iva_length");
+        assert_eq!(
+            PartitaIva::parse("x").unwrap_err().code(),
+            "partita_iva_length"
+        );
     }
 
     #[test]
@@ -1587,7 +1643,11 @@ mod tests {
         assert!(!place("B923").is_foreign_state());
         assert!(place("Z404").is_foreign_state());
         for bad in ["", "B92", "B9234", "1923", "BB23", "B92O", "ß923"] {
-            assert_eq!(CodiceCatastale::parse(bad), Err(CodiceCatastaleError::Format), "{bad}");
+            assert_eq!(
+                CodiceCatastale::parse(bad),
+                Err(CodiceCatastaleError::Format),
+                "{bad}"
+            );
         }
         assert_eq!(
             CodiceCatastale::parse("x").unwrap_err().code(),
@@ -1603,7 +1663,10 @@ mod tests {
             CodiceIpa::parse("istsc_baee15800a").unwrap().as_str(),
             "istsc_baee15800a"
         );
-        assert_eq!(CodiceIpa::parse(""), Err(CodiceIpaError::Length { found: 0 }));
+        assert_eq!(
+            CodiceIpa::parse(""),
+            Err(CodiceIpaError::Length { found: 0 })
+        );
         assert_eq!(
             CodiceIpa::parse("a".repeat(21).as_str()),
             Err(CodiceIpaError::Length { found: 21 })
@@ -1611,7 +1674,12 @@ mod tests {
         assert_eq!(CodiceIpa::parse("c-b923"), Err(CodiceIpaError::Format));
         assert_eq!(CodiceIpa::parse("c b923"), Err(CodiceIpaError::Format));
         assert_eq!(CodiceIpa::parse("città"), Err(CodiceIpaError::Format));
-        assert_eq!(CodiceIpa::parse("c.b923").unwrap_err().code(), "codice_ipa_format");
+        // The Kelvin sign is not folded into "k".
+        assert_eq!(CodiceIpa::parse("\u{212A}"), Err(CodiceIpaError::Format));
+        assert_eq!(
+            CodiceIpa::parse("c.b923").unwrap_err().code(),
+            "codice_ipa_format"
+        );
     }
 
     #[test]
@@ -1620,7 +1688,11 @@ mod tests {
         assert_eq!(c.as_str(), "072017");
         assert_eq!(c.province_code(), "072");
         for bad in ["72017", "0720170", "07201a", "000017", "072000", ""] {
-            assert_eq!(CodiceIstat::parse(bad), Err(CodiceIstatError::Format), "{bad}");
+            assert_eq!(
+                CodiceIstat::parse(bad),
+                Err(CodiceIstatError::Format),
+                "{bad}"
+            );
         }
     }
 
@@ -1715,7 +1787,10 @@ mod tests {
     fn serde_goes_through_parse() {
         let code: CodiceFiscale = serde_json::from_str("\" rssmra85t10a562s\"").unwrap();
         assert_eq!(code.as_str(), "RSSMRA85T10A562S");
-        assert_eq!(serde_json::to_string(&code).unwrap(), "\"RSSMRA85T10A562S\"");
+        assert_eq!(
+            serde_json::to_string(&code).unwrap(),
+            "\"RSSMRA85T10A562S\""
+        );
         assert!(serde_json::from_str::<CodiceFiscale>("\"RSSMRA85T10A562A\"").is_err());
 
         let cap: Cap = serde_json::from_str("\"70010\"").unwrap();
@@ -1773,7 +1848,9 @@ mod tests {
         let mut codes: Vec<&str> = errors.iter().map(|e| e.code()).collect();
         for e in &errors {
             assert!(
-                e.code().bytes().all(|c| c.is_ascii_lowercase() || c == b'_'),
+                e.code()
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c == b'_'),
                 "{}",
                 e.code()
             );

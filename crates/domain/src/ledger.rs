@@ -34,8 +34,8 @@ use crate::merkle::{self, Hash};
 /// No record state can collide with it, because [`state_hash`] always
 /// hashes a CBOR map (first byte `0xa0`–`0xbb`), never `null`.
 pub const DELETED_STATE_HASH: Hash = [
-    0xb0, 0xb2, 0x98, 0x8b, 0x6b, 0xbe, 0x72, 0x4b, 0xac, 0xda, 0x5e, 0x9e, 0x52, 0x47, 0x36, 0xde, 0x0b, 0xc7, 0xda,
-    0xe4, 0x1c, 0x46, 0xb4, 0x21, 0x3c, 0x50, 0xe1, 0xd3, 0x5d, 0x4e, 0x5f, 0x13,
+    0xb0, 0xb2, 0x98, 0x8b, 0x6b, 0xbe, 0x72, 0x4b, 0xac, 0xda, 0x5e, 0x9e, 0x52, 0x47, 0x36, 0xde,
+    0x0b, 0xc7, 0xda, 0xe4, 0x1c, 0x46, 0xb4, 0x21, 0x3c, 0x50, 0xe1, 0xd3, 0x5d, 0x4e, 0x5f, 0x13,
 ];
 
 /// The hash that binds a record's stored state to its last ledger event:
@@ -52,7 +52,12 @@ pub const DELETED_STATE_HASH: Hash = [
 /// [`CborError::DuplicateKey`] when two fields have the same name (at any
 /// depth of the values).
 pub fn state_hash(fields: &[(&str, Value)]) -> Result<Hash, CborError> {
-    let map = Value::Map(fields.iter().map(|(name, value)| (Value::text(*name), value.clone())).collect());
+    let map = Value::Map(
+        fields
+            .iter()
+            .map(|(name, value)| (Value::text(*name), value.clone()))
+            .collect(),
+    );
     Ok(Sha256::digest(cbor::encode(&map)?).into())
 }
 
@@ -120,16 +125,29 @@ impl Coded for LedgerError {
 
     fn message_it(&self) -> String {
         match self {
-            LedgerError::EmptyField { field } => format!("Il campo «{field}» della voce di registro è vuoto"),
-            LedgerError::TimeOutOfRange => "L'orario della voce di registro è fuori dall'intervallo ammesso".to_owned(),
+            LedgerError::EmptyField { field } => {
+                format!("Il campo «{field}» della voce di registro è vuoto")
+            }
+            LedgerError::TimeOutOfRange => {
+                "L'orario della voce di registro è fuori dall'intervallo ammesso".to_owned()
+            }
             LedgerError::InvalidTime(text) => format!(
                 "L'orario «{text}» non è nel formato AAAA-MM-GGThh:mm:ss.ffffffZ o non è una data valida"
             ),
-            LedgerError::Cbor(inner) => format!("La voce di registro non è codificata correttamente: {}", inner.message_it()),
+            LedgerError::Cbor(inner) => format!(
+                "La voce di registro non è codificata correttamente: {}",
+                inner.message_it()
+            ),
             LedgerError::NotAMap => "La voce di registro non è una mappa CBOR".to_owned(),
-            LedgerError::MissingField { field } => format!("Nella voce di registro manca il campo «{field}»"),
-            LedgerError::UnexpectedField => "La voce di registro contiene un campo non previsto".to_owned(),
-            LedgerError::WrongType { field } => format!("Il campo «{field}» della voce di registro ha un tipo errato"),
+            LedgerError::MissingField { field } => {
+                format!("Nella voce di registro manca il campo «{field}»")
+            }
+            LedgerError::UnexpectedField => {
+                "La voce di registro contiene un campo non previsto".to_owned()
+            }
+            LedgerError::WrongType { field } => {
+                format!("Il campo «{field}» della voce di registro ha un tipo errato")
+            }
             LedgerError::StateHashLength => "L'impronta dello stato non è lunga 32 byte".to_owned(),
             LedgerError::NonCanonical => "La voce di registro non è in forma canonica".to_owned(),
         }
@@ -143,7 +161,8 @@ impl Coded for LedgerError {
 /// [`LedgerError::TimeOutOfRange`] before 0000-01-01T00:00:00Z.
 pub fn canonical_time(ts: Timestamp) -> Result<Timestamp, LedgerError> {
     // The nanoseconds past the last whole microsecond, in 0..1000.
-    let excess = i64::try_from(ts.as_nanosecond().rem_euclid(1000)).map_err(|_| LedgerError::TimeOutOfRange)?;
+    let excess = i64::try_from(ts.as_nanosecond().rem_euclid(1000))
+        .map_err(|_| LedgerError::TimeOutOfRange)?;
     let floored = ts
         .checked_sub(jiff::SignedDuration::from_nanos(excess))
         .map_err(|_| LedgerError::TimeOutOfRange)?;
@@ -212,7 +231,9 @@ pub fn parse_time(text: &str) -> Result<Timestamp, LedgerError> {
         b.get(range)
             .ok_or_else(invalid)?
             .iter()
-            .try_fold(0i32, |acc, d| acc.checked_mul(10)?.checked_add(i32::from(d - b'0')))
+            .try_fold(0i32, |acc, d| {
+                acc.checked_mul(10)?.checked_add(i32::from(d - b'0'))
+            })
             .ok_or_else(invalid)
     };
     let small = |v: i32| i8::try_from(v).map_err(|_| invalid());
@@ -282,7 +303,14 @@ impl LedgerEntry {
                 return Err(LedgerError::EmptyField { field });
             }
         }
-        Ok(Self { tenant, seq, time: canonical_time(time)?, kind, subject, state_hash })
+        Ok(Self {
+            tenant,
+            seq,
+            time: canonical_time(time)?,
+            kind,
+            subject,
+            state_hash,
+        })
     }
 
     /// The tenant slug.
@@ -328,7 +356,10 @@ impl LedgerEntry {
         Value::Map(vec![
             (Value::text(K_TENANT), Value::text(self.tenant.clone())),
             (Value::text(K_SEQ), Value::Unsigned(self.seq)),
-            (Value::text(K_TIME), Value::text(format_canonical(self.time))),
+            (
+                Value::text(K_TIME),
+                Value::text(format_canonical(self.time)),
+            ),
             (Value::text(K_KIND), Value::text(self.kind.clone())),
             (Value::text(K_SUBJECT), Value::text(self.subject.clone())),
             (Value::text(K_STATE), Value::bytes(self.state_hash.to_vec())),
@@ -368,12 +399,20 @@ impl LedgerEntry {
             // Keys are unique (the strict decoder rejects duplicates).
             match key.as_text() {
                 Some(K_TENANT) => tenant = Some(text_field(value, K_TENANT)?),
-                Some(K_SEQ) => seq = Some(value.as_u64().ok_or(LedgerError::WrongType { field: K_SEQ })?),
+                Some(K_SEQ) => {
+                    seq = Some(
+                        value
+                            .as_u64()
+                            .ok_or(LedgerError::WrongType { field: K_SEQ })?,
+                    )
+                }
                 Some(K_TIME) => time = Some(parse_time(text_field(value, K_TIME)?)?),
                 Some(K_KIND) => kind = Some(text_field(value, K_KIND)?),
                 Some(K_SUBJECT) => subject = Some(text_field(value, K_SUBJECT)?),
                 Some(K_STATE) => {
-                    let bytes = value.as_bytes().ok_or(LedgerError::WrongType { field: K_STATE })?;
+                    let bytes = value
+                        .as_bytes()
+                        .ok_or(LedgerError::WrongType { field: K_STATE })?;
                     state = Some(Hash::try_from(bytes).map_err(|_| LedgerError::StateHashLength)?);
                 }
                 _ => return Err(LedgerError::UnexpectedField),
@@ -417,12 +456,24 @@ mod tests {
 
     /// The state of the worked example: {"id": 12, "name": "Anagrafe"}.
     fn example_state() -> Hash {
-        state_hash(&[("name", Value::text("Anagrafe")), ("id", Value::Unsigned(12))]).unwrap()
+        state_hash(&[
+            ("name", Value::text("Anagrafe")),
+            ("id", Value::Unsigned(12)),
+        ])
+        .unwrap()
     }
 
     fn example_entry() -> LedgerEntry {
         let time: Timestamp = "2026-03-02T09:15:30.123456789Z".parse().unwrap();
-        LedgerEntry::new("casamassima", 41, time, "service.updated", "service:12", example_state()).unwrap()
+        LedgerEntry::new(
+            "casamassima",
+            41,
+            time,
+            "service.updated",
+            "service:12",
+            example_state(),
+        )
+        .unwrap()
     }
 
     /// The worked example of docs/ledger-format.md, built by hand.
@@ -437,7 +488,10 @@ mod tests {
         assert_eq!(hex(&state_cbor), "a26269640c646e616d6568416e616772616665");
         let state: Hash = Sha256::digest(&state_cbor).into();
         assert_eq!(example_state(), state);
-        assert_eq!(hex(&state), "c2ec1600d801c8082e74537e290fd7535544c7d5a92c40253f539b3b3ac708bc");
+        assert_eq!(
+            hex(&state),
+            "c2ec1600d801c8082e74537e290fd7535544c7d5a92c40253f539b3b3ac708bc"
+        );
 
         // Leaf: a6, keys in deterministic order seq, kind, time, state, tenant, subject.
         let mut leaf = vec![0xa6];
@@ -469,7 +523,10 @@ mod tests {
         prefixed.extend_from_slice(&leaf);
         let expected_hash: Hash = Sha256::digest(&prefixed).into();
         assert_eq!(entry.leaf_hash(), expected_hash);
-        assert_eq!(hex(&entry.leaf_hash()), "059dcf6049c3d87d204b7f1b8118626eb12e53ae58c7a946384a52a5218ab179");
+        assert_eq!(
+            hex(&entry.leaf_hash()),
+            "059dcf6049c3d87d204b7f1b8118626eb12e53ae58c7a946384a52a5218ab179"
+        );
     }
 
     #[test]
@@ -477,10 +534,23 @@ mod tests {
         let entry = example_entry();
         // The nanoseconds (…789) were floored away.
         assert_eq!(entry.time().subsec_nanosecond(), 123_456_000);
-        assert_eq!(LedgerEntry::from_leaf_bytes(&entry.to_leaf_bytes()).unwrap(), entry);
-        let deleted = LedgerEntry::new("t", u64::MAX, Timestamp::UNIX_EPOCH, "service.deleted", "service:12", DELETED_STATE_HASH)
-            .unwrap();
-        assert_eq!(LedgerEntry::from_leaf_bytes(&deleted.to_leaf_bytes()).unwrap(), deleted);
+        assert_eq!(
+            LedgerEntry::from_leaf_bytes(&entry.to_leaf_bytes()).unwrap(),
+            entry
+        );
+        let deleted = LedgerEntry::new(
+            "t",
+            u64::MAX,
+            Timestamp::UNIX_EPOCH,
+            "service.deleted",
+            "service:12",
+            DELETED_STATE_HASH,
+        )
+        .unwrap();
+        assert_eq!(
+            LedgerEntry::from_leaf_bytes(&deleted.to_leaf_bytes()).unwrap(),
+            deleted
+        );
     }
 
     #[test]
@@ -490,19 +560,56 @@ mod tests {
         let mut other_state = *e.state_hash();
         other_state[31] ^= 1;
         let variants = [
-            LedgerEntry::new("casamassimo", e.seq(), e.time(), e.kind(), e.subject(), *e.state_hash()),
-            LedgerEntry::new(e.tenant(), 42, e.time(), e.kind(), e.subject(), *e.state_hash()),
             LedgerEntry::new(
-                e.tenant(),
+                "casamassimo",
                 e.seq(),
-                e.time().checked_add(jiff::SignedDuration::from_micros(1)).unwrap(),
+                e.time(),
                 e.kind(),
                 e.subject(),
                 *e.state_hash(),
             ),
-            LedgerEntry::new(e.tenant(), e.seq(), e.time(), "service.created", e.subject(), *e.state_hash()),
-            LedgerEntry::new(e.tenant(), e.seq(), e.time(), e.kind(), "service:13", *e.state_hash()),
-            LedgerEntry::new(e.tenant(), e.seq(), e.time(), e.kind(), e.subject(), other_state),
+            LedgerEntry::new(
+                e.tenant(),
+                42,
+                e.time(),
+                e.kind(),
+                e.subject(),
+                *e.state_hash(),
+            ),
+            LedgerEntry::new(
+                e.tenant(),
+                e.seq(),
+                e.time()
+                    .checked_add(jiff::SignedDuration::from_micros(1))
+                    .unwrap(),
+                e.kind(),
+                e.subject(),
+                *e.state_hash(),
+            ),
+            LedgerEntry::new(
+                e.tenant(),
+                e.seq(),
+                e.time(),
+                "service.created",
+                e.subject(),
+                *e.state_hash(),
+            ),
+            LedgerEntry::new(
+                e.tenant(),
+                e.seq(),
+                e.time(),
+                e.kind(),
+                "service:13",
+                *e.state_hash(),
+            ),
+            LedgerEntry::new(
+                e.tenant(),
+                e.seq(),
+                e.time(),
+                e.kind(),
+                e.subject(),
+                other_state,
+            ),
         ];
         for v in variants {
             let v = v.unwrap();
@@ -513,9 +620,17 @@ mod tests {
     #[test]
     fn state_hash_rules() {
         // Field order does not matter; values and names do.
-        let a = state_hash(&[("id", Value::Unsigned(12)), ("name", Value::text("Anagrafe"))]).unwrap();
+        let a = state_hash(&[
+            ("id", Value::Unsigned(12)),
+            ("name", Value::text("Anagrafe")),
+        ])
+        .unwrap();
         assert_eq!(a, example_state());
-        let b = state_hash(&[("id", Value::Unsigned(13)), ("name", Value::text("Anagrafe"))]).unwrap();
+        let b = state_hash(&[
+            ("id", Value::Unsigned(13)),
+            ("name", Value::text("Anagrafe")),
+        ])
+        .unwrap();
         assert_ne!(a, b);
         assert_eq!(
             state_hash(&[("id", Value::Unsigned(1)), ("id", Value::Unsigned(2))]),
@@ -523,7 +638,10 @@ mod tests {
         );
         let deleted: Hash = Sha256::digest([0xf6]).into();
         assert_eq!(DELETED_STATE_HASH, deleted);
-        assert_eq!(DELETED_STATE_HASH, Sha256::digest(cbor::encode(&Value::Null).unwrap()).as_slice());
+        assert_eq!(
+            DELETED_STATE_HASH,
+            Sha256::digest(cbor::encode(&Value::Null).unwrap()).as_slice()
+        );
         assert_ne!(state_hash(&[]).unwrap(), DELETED_STATE_HASH);
     }
 
@@ -533,12 +651,28 @@ mod tests {
         assert_eq!(format_time(ts).unwrap(), "2026-01-01T00:00:00.000000Z");
         assert_eq!(parse_time("2026-01-01T00:00:00.000000Z").unwrap(), ts);
         let before_epoch: Timestamp = "1969-12-31T23:59:59.9999999Z".parse().unwrap();
-        assert_eq!(format_time(before_epoch).unwrap(), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(
+            format_time(before_epoch).unwrap(),
+            "1969-12-31T23:59:59.999999Z"
+        );
         let earliest: Timestamp = "0000-01-01T00:00:00Z".parse().unwrap();
-        assert_eq!(format_time(earliest).unwrap(), "0000-01-01T00:00:00.000000Z");
-        assert_eq!(format_time(earliest.checked_sub(jiff::SignedDuration::from_nanos(1)).unwrap()), Err(LedgerError::TimeOutOfRange));
+        assert_eq!(
+            format_time(earliest).unwrap(),
+            "0000-01-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            format_time(
+                earliest
+                    .checked_sub(jiff::SignedDuration::from_nanos(1))
+                    .unwrap()
+            ),
+            Err(LedgerError::TimeOutOfRange)
+        );
         // jiff's maximum instant (9999-12-31T23:59:59.999999999 at offset +25:59:59).
-        assert_eq!(format_time(Timestamp::MAX).unwrap(), "9999-12-30T22:00:00.999999Z");
+        assert_eq!(
+            format_time(Timestamp::MAX).unwrap(),
+            "9999-12-30T22:00:00.999999Z"
+        );
         for bad in [
             "2026-01-01T00:00:00Z",
             "2026-01-01T00:00:00.000Z",
@@ -557,17 +691,19 @@ mod tests {
         }
     }
 
+    type Entries = Vec<(Value, Value)>;
+
     #[test]
     fn strict_leaf_decoding() {
         let e = example_entry();
         let good = e.to_cbor();
-        let with = |f: &dyn Fn(&mut Vec<(Value, Value)>)| {
+        let with = |f: &dyn Fn(&mut Entries)| {
             let mut m = good.as_map().unwrap().to_vec();
             f(&mut m);
             cbor::encode(&Value::Map(m)).unwrap()
         };
         let set = |key: &'static str, v: Value| {
-            with(&move |m: &mut Vec<(Value, Value)>| {
+            with(&move |m: &mut Entries| {
                 for entry in m.iter_mut() {
                     if entry.0.as_text() == Some(key) {
                         entry.1 = v.clone();
@@ -576,19 +712,49 @@ mod tests {
             })
         };
         let err = |bytes: Vec<u8>| LedgerEntry::from_leaf_bytes(&bytes).unwrap_err();
-        assert_eq!(err(with(&|m| m.push((Value::text("extra"), Value::Null)))), LedgerError::UnexpectedField);
-        assert_eq!(err(with(&|m| m.retain(|(k, _)| k.as_text() != Some("kind")))), LedgerError::MissingField { field: "kind" });
-        assert_eq!(err(set("seq", Value::int(-1))), LedgerError::WrongType { field: "seq" });
-        assert_eq!(err(set("tenant", Value::bytes(b"x".to_vec()))), LedgerError::WrongType { field: "tenant" });
-        assert_eq!(err(set("state", Value::bytes(vec![0; 31]))), LedgerError::StateHashLength);
-        assert_eq!(err(set("state", Value::text("x"))), LedgerError::WrongType { field: "state" });
-        assert_eq!(err(set("subject", Value::text(""))), LedgerError::EmptyField { field: "subject" });
-        assert!(matches!(err(set("time", Value::text("2026-03-02T09:15:30Z"))), LedgerError::InvalidTime(_)));
-        assert_eq!(err(cbor::encode(&Value::Array(vec![])).unwrap()), LedgerError::NotAMap);
+        assert_eq!(
+            err(with(&|m| m.push((Value::text("extra"), Value::Null)))),
+            LedgerError::UnexpectedField
+        );
+        assert_eq!(
+            err(with(&|m| m.retain(|(k, _)| k.as_text() != Some("kind")))),
+            LedgerError::MissingField { field: "kind" }
+        );
+        assert_eq!(
+            err(set("seq", Value::int(-1))),
+            LedgerError::WrongType { field: "seq" }
+        );
+        assert_eq!(
+            err(set("tenant", Value::bytes(b"x".to_vec()))),
+            LedgerError::WrongType { field: "tenant" }
+        );
+        assert_eq!(
+            err(set("state", Value::bytes(vec![0; 31]))),
+            LedgerError::StateHashLength
+        );
+        assert_eq!(
+            err(set("state", Value::text("x"))),
+            LedgerError::WrongType { field: "state" }
+        );
+        assert_eq!(
+            err(set("subject", Value::text(""))),
+            LedgerError::EmptyField { field: "subject" }
+        );
+        assert!(matches!(
+            err(set("time", Value::text("2026-03-02T09:15:30Z"))),
+            LedgerError::InvalidTime(_)
+        ));
+        assert_eq!(
+            err(cbor::encode(&Value::Array(vec![])).unwrap()),
+            LedgerError::NotAMap
+        );
         // Not deterministic: trailing byte, and the same map with two keys swapped.
         let mut trailing = e.to_leaf_bytes();
         trailing.push(0);
-        assert!(matches!(err(trailing), LedgerError::Cbor(CborError::TrailingBytes { .. })));
+        assert!(matches!(
+            err(trailing),
+            LedgerError::Cbor(CborError::TrailingBytes { .. })
+        ));
         let bytes = e.to_leaf_bytes();
         // Swap "seq" entry (bytes 1..7) with the "kind" entry (7..28).
         let mut swapped = vec![bytes[0]];
@@ -596,17 +762,33 @@ mod tests {
         swapped.extend_from_slice(&bytes[1..7]);
         swapped.extend_from_slice(&bytes[28..]);
         let e2 = err(swapped);
-        assert!(matches!(e2, LedgerError::Cbor(CborError::UnsortedKeys { .. })), "{e2:?}");
+        assert!(
+            matches!(e2, LedgerError::Cbor(CborError::UnsortedKeys { .. })),
+            "{e2:?}"
+        );
         assert_eq!(e2.code(), "cbor_unsorted_keys");
-        assert!(LedgerError::MissingField { field: "seq" }.message_it().contains("seq"));
+        assert!(
+            LedgerError::MissingField { field: "seq" }
+                .message_it()
+                .contains("seq")
+        );
     }
 
     #[test]
     fn constructor_validates() {
         let t = Timestamp::UNIX_EPOCH;
-        assert_eq!(LedgerEntry::new("", 0, t, "k", "s", [0; 32]), Err(LedgerError::EmptyField { field: "tenant" }));
-        assert_eq!(LedgerEntry::new("t", 0, t, "", "s", [0; 32]), Err(LedgerError::EmptyField { field: "kind" }));
-        assert_eq!(LedgerEntry::new("t", 0, t, "k", "", [0; 32]), Err(LedgerError::EmptyField { field: "subject" }));
+        assert_eq!(
+            LedgerEntry::new("", 0, t, "k", "s", [0; 32]),
+            Err(LedgerError::EmptyField { field: "tenant" })
+        );
+        assert_eq!(
+            LedgerEntry::new("t", 0, t, "", "s", [0; 32]),
+            Err(LedgerError::EmptyField { field: "kind" })
+        );
+        assert_eq!(
+            LedgerEntry::new("t", 0, t, "k", "", [0; 32]),
+            Err(LedgerError::EmptyField { field: "subject" })
+        );
         assert_eq!(
             LedgerEntry::new("t", 0, Timestamp::MIN, "k", "s", [0; 32]),
             Err(LedgerError::TimeOutOfRange)

@@ -24,7 +24,7 @@ use crate::Coded;
 /// A SHA-256 digest: a leaf hash, an interior node or a tree root.
 pub type Hash = [u8; 32];
 
-/// Length of a [`Hash`] in bytes.
+/// Length of a [`Hash`](type@Hash) in bytes.
 pub const HASH_LEN: usize = 32;
 
 /// Domain-separation prefix of leaf hashes (RFC 6962 §2.1).
@@ -60,7 +60,6 @@ pub fn empty_root() -> Hash {
 
 /// The largest power of two strictly less than `n`; `n` must be at least 2.
 fn split_point(n: usize) -> usize {
-    debug_assert!(n >= 2);
     // For n >= 2, n - 1 >= 1 has a highest set bit; that bit is the answer.
     let highest = usize::BITS - 1 - (n - 1).leading_zeros();
     1usize << highest
@@ -211,7 +210,12 @@ fn path(m: usize, tree: &[Hash], out: &mut Vec<Hash>) {
 ///
 /// # Errors
 /// [`ProofError::IndexOutOfRange`] or [`ProofError::ProofLength`].
-pub fn inclusion_root(leaf_hash: &Hash, index: u64, size: u64, proof: &[Hash]) -> Result<Hash, ProofError> {
+pub fn inclusion_root(
+    leaf_hash: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
     // Step 1: the index must be inside the tree.
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
@@ -266,7 +270,11 @@ pub fn verify_inclusion(
     root: &Hash,
 ) -> Result<(), ProofError> {
     let computed = inclusion_root(leaf_hash, index, size, proof)?;
-    if &computed == root { Ok(()) } else { Err(ProofError::RootMismatch) }
+    if &computed == root {
+        Ok(())
+    } else {
+        Err(ProofError::RootMismatch)
+    }
 }
 
 /// The consistency proof between the tree of the first `old_size` leaves and
@@ -279,7 +287,11 @@ pub fn verify_inclusion(
 /// # Errors
 /// [`ProofError::SizeExceedsLeaves`] when `new_size > leaves.len()`;
 /// [`ProofError::SizeOrder`] when `old_size > new_size`.
-pub fn consistency_proof(leaves: &[Hash], old_size: u64, new_size: u64) -> Result<Vec<Hash>, ProofError> {
+pub fn consistency_proof(
+    leaves: &[Hash],
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<Hash>, ProofError> {
     let tree = prefix(leaves, new_size)?;
     if old_size > new_size {
         return Err(ProofError::SizeOrder { old_size, new_size });
@@ -357,7 +369,11 @@ pub fn verify_consistency(
         if !proof.is_empty() {
             return Err(ProofError::ProofLength);
         }
-        return if old_root == new_root { Ok(()) } else { Err(ProofError::RootMismatch) };
+        return if old_root == new_root {
+            Ok(())
+        } else {
+            Err(ProofError::RootMismatch)
+        };
     }
     // Step 1: an empty proof cannot link two different non-empty trees.
     if proof.is_empty() {
@@ -445,7 +461,9 @@ impl Coded for CompactRangeError {
             CompactRangeError::Malformed => {
                 "Lo stato salvato dell'albero di Merkle non è valido".to_owned()
             }
-            CompactRangeError::Full => "Il registro ha raggiunto il numero massimo di voci".to_owned(),
+            CompactRangeError::Full => {
+                "Il registro ha raggiunto il numero massimo di voci".to_owned()
+            }
         }
     }
 }
@@ -560,7 +578,9 @@ impl CompactRange {
     /// [`CompactRangeError::Malformed`] when the length does not match the
     /// size.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CompactRangeError> {
-        let (size_bytes, rest) = bytes.split_first_chunk::<8>().ok_or(CompactRangeError::Malformed)?;
+        let (size_bytes, rest) = bytes
+            .split_first_chunk::<8>()
+            .ok_or(CompactRangeError::Malformed)?;
         let size = u64::from_be_bytes(*size_bytes);
         let (chunks, remainder) = rest.as_chunks::<HASH_LEN>();
         if !remainder.is_empty() {
@@ -577,7 +597,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn unhex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     fn h(s: &str) -> Hash {
@@ -587,10 +610,19 @@ mod tests {
     /// The leaves of protocol-documents.md §10.2 (transparency-dev/merkle
     /// `reference_test.go`).
     fn kat_leaves() -> Vec<Hash> {
-        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-            .iter()
-            .map(|l| leaf_hash(&unhex(l)))
-            .collect()
+        [
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+            "606162636465666768696a6b6c6d6e6f",
+        ]
+        .iter()
+        .map(|l| leaf_hash(&unhex(l)))
+        .collect()
     }
 
     const KAT_ROOTS: [&str; 9] = [
@@ -616,7 +648,11 @@ mod tests {
         for size in 0..=8 {
             assert_eq!(root(&leaves[..size]), kat_root(size), "root of size {size}");
             let range = CompactRange::from_leaves(&leaves[..size]).unwrap();
-            assert_eq!(range.root(), kat_root(size), "compact range root of size {size}");
+            assert_eq!(
+                range.root(),
+                kat_root(size),
+                "compact range root of size {size}"
+            );
         }
     }
 
@@ -633,13 +669,28 @@ mod tests {
                     "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
                 ],
             ),
-            (0, 2, &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"]),
+            (
+                0,
+                2,
+                &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"],
+            ),
         ];
         for (index, size, expected) in cases {
             let expected: Vec<Hash> = expected.iter().map(|s| h(s)).collect();
-            assert_eq!(inclusion_proof(&leaves, index, size).unwrap(), expected, "proof ({index}, {size})");
+            assert_eq!(
+                inclusion_proof(&leaves, index, size).unwrap(),
+                expected,
+                "proof ({index}, {size})"
+            );
             let leaf = leaves[usize::try_from(index).unwrap()];
-            verify_inclusion(&leaf, index, size, &expected, &kat_root(usize::try_from(size).unwrap())).unwrap();
+            verify_inclusion(
+                &leaf,
+                index,
+                size,
+                &expected,
+                &kat_root(usize::try_from(size).unwrap()),
+            )
+            .unwrap();
         }
         // Size 1: the proof is empty and the root is the leaf.
         assert!(inclusion_proof(&leaves, 0, 1).unwrap().is_empty());
@@ -667,7 +718,10 @@ mod tests {
                     "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
                 ],
             ),
-            (4, &["6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
+            (
+                4,
+                &["6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"],
+            ),
             (
                 6,
                 &[
@@ -679,8 +733,19 @@ mod tests {
         ];
         for (old, expected) in cases {
             let expected: Vec<Hash> = expected.iter().map(|s| h(s)).collect();
-            assert_eq!(consistency_proof(&leaves, old, 8).unwrap(), expected, "proof {old} -> 8");
-            verify_consistency(old, 8, &kat_root(usize::try_from(old).unwrap()), &kat_root(8), &expected).unwrap();
+            assert_eq!(
+                consistency_proof(&leaves, old, 8).unwrap(),
+                expected,
+                "proof {old} -> 8"
+            );
+            verify_consistency(
+                old,
+                8,
+                &kat_root(usize::try_from(old).unwrap()),
+                &kat_root(8),
+                &expected,
+            )
+            .unwrap();
         }
     }
 
@@ -692,28 +757,55 @@ mod tests {
         // Old size 0: empty proof; the old root must be the empty root.
         assert!(consistency_proof(&leaves, 0, 5).unwrap().is_empty());
         verify_consistency(0, 5, &r0, &r5, &[]).unwrap();
-        assert_eq!(verify_consistency(0, 5, &r5, &r5, &[]), Err(ProofError::OldRootMismatch));
-        assert_eq!(verify_consistency(0, 5, &r0, &r5, &[r0]), Err(ProofError::ProofLength));
+        assert_eq!(
+            verify_consistency(0, 5, &r5, &r5, &[]),
+            Err(ProofError::OldRootMismatch)
+        );
+        assert_eq!(
+            verify_consistency(0, 5, &r0, &r5, &[r0]),
+            Err(ProofError::ProofLength)
+        );
         verify_consistency(0, 0, &r0, &r0, &[]).unwrap();
-        assert_eq!(verify_consistency(0, 0, &r0, &r5, &[]), Err(ProofError::NewRootMismatch));
+        assert_eq!(
+            verify_consistency(0, 0, &r0, &r5, &[]),
+            Err(ProofError::NewRootMismatch)
+        );
         // Equal sizes: empty proof, equal roots.
         assert!(consistency_proof(&leaves, 5, 5).unwrap().is_empty());
         verify_consistency(5, 5, &r5, &r5, &[]).unwrap();
-        assert_eq!(verify_consistency(5, 5, &r5, &r0, &[]), Err(ProofError::RootMismatch));
-        assert_eq!(verify_consistency(5, 5, &r5, &r5, &[r5]), Err(ProofError::ProofLength));
+        assert_eq!(
+            verify_consistency(5, 5, &r5, &r0, &[]),
+            Err(ProofError::RootMismatch)
+        );
+        assert_eq!(
+            verify_consistency(5, 5, &r5, &r5, &[r5]),
+            Err(ProofError::ProofLength)
+        );
         // Wrong order, empty proof between different sizes, sizes beyond the leaves.
         assert_eq!(
             consistency_proof(&leaves, 6, 5),
-            Err(ProofError::SizeOrder { old_size: 6, new_size: 5 })
+            Err(ProofError::SizeOrder {
+                old_size: 6,
+                new_size: 5
+            })
         );
         assert_eq!(
             verify_consistency(6, 5, &r5, &r5, &[]),
-            Err(ProofError::SizeOrder { old_size: 6, new_size: 5 })
+            Err(ProofError::SizeOrder {
+                old_size: 6,
+                new_size: 5
+            })
         );
-        assert_eq!(verify_consistency(3, 5, &kat_root(3), &r5, &[]), Err(ProofError::ProofLength));
+        assert_eq!(
+            verify_consistency(3, 5, &kat_root(3), &r5, &[]),
+            Err(ProofError::ProofLength)
+        );
         assert_eq!(
             consistency_proof(&leaves, 1, 9),
-            Err(ProofError::SizeExceedsLeaves { size: 9, available: 8 })
+            Err(ProofError::SizeExceedsLeaves {
+                size: 9,
+                available: 8
+            })
         );
         assert_eq!(
             inclusion_proof(&leaves, 8, 8),
@@ -734,7 +826,10 @@ mod tests {
         let proof3 = inclusion_proof(&leaves, 0, 3).unwrap();
         verify_inclusion(&leaves[0], 0, 4, &proof3, &kat_root(3)).unwrap();
         // Against the real root of size 4 it fails, as it must.
-        assert_eq!(verify_inclusion(&leaves[0], 0, 4, &proof3, &kat_root(4)), Err(ProofError::RootMismatch));
+        assert_eq!(
+            verify_inclusion(&leaves[0], 0, 4, &proof3, &kat_root(4)),
+            Err(ProofError::RootMismatch)
+        );
     }
 
     /// Distinct pseudo-random leaf hashes.
@@ -783,10 +878,15 @@ mod tests {
             let proof = inclusion_proof(leaves, index, size).unwrap();
             verify_inclusion(&leaves[i], index, size, &proof, &root_n).unwrap();
             // Proof bytes.
-            assert_proof_mutations_fail(&proof, |p| verify_inclusion(&leaves[i], index, size, p, &root_n).is_ok());
+            assert_proof_mutations_fail(&proof, |p| {
+                verify_inclusion(&leaves[i], index, size, p, &root_n).is_ok()
+            });
             // The leaf.
             for byte in [0, 13, 31] {
-                assert!(verify_inclusion(&flip(&leaves[i], byte), index, size, &proof, &root_n).is_err());
+                assert!(
+                    verify_inclusion(&flip(&leaves[i], byte), index, size, &proof, &root_n)
+                        .is_err()
+                );
             }
             if n > 1 {
                 let other = leaves[(i + 1) % n];
@@ -797,10 +897,19 @@ mod tests {
             let wrong_indices: Vec<usize> = if n <= 64 {
                 (0..n + 2).filter(|&j| j != i).collect()
             } else {
-                [i ^ 1, i ^ 2, i + 1, i.wrapping_sub(1), n - 1 - i, n, n + 1, i + n / 2]
-                    .into_iter()
-                    .filter(|&j| j != i && j < 2 * n)
-                    .collect()
+                [
+                    i ^ 1,
+                    i ^ 2,
+                    i + 1,
+                    i.wrapping_sub(1),
+                    n - 1 - i,
+                    n,
+                    n + 1,
+                    i + n / 2,
+                ]
+                .into_iter()
+                .filter(|&j| j != i && j < 2 * n)
+                .collect()
             };
             for j in wrong_indices {
                 let wrong = u64::try_from(j).unwrap();
@@ -815,7 +924,10 @@ mod tests {
             let wrong_sizes: Vec<usize> = if n <= 64 {
                 (i + 1..=2 * n).filter(|&s| s != n).collect()
             } else {
-                [n - 1, n + 1, n + 7, 2 * n, n / 2, i + 1].into_iter().filter(|&s| s != n && s > i).collect()
+                [n - 1, n + 1, n + 7, 2 * n, n / 2, i + 1]
+                    .into_iter()
+                    .filter(|&s| s != n && s > i)
+                    .collect()
             };
             for s in wrong_sizes {
                 let wrong = u64::try_from(s).unwrap();
@@ -859,7 +971,9 @@ mod tests {
         let (old, new) = (u64::try_from(m).unwrap(), u64::try_from(n).unwrap());
         let proof = consistency_proof(leaves, old, new).unwrap();
         verify_consistency(old, new, &roots[m], &roots[n], &proof).unwrap();
-        assert_proof_mutations_fail(&proof, |p| verify_consistency(old, new, &roots[m], &roots[n], p).is_ok());
+        assert_proof_mutations_fail(&proof, |p| {
+            verify_consistency(old, new, &roots[m], &roots[n], p).is_ok()
+        });
         // Wrong roots.
         assert!(verify_consistency(old, new, &flip(&roots[m], 3), &roots[n], &proof).is_err());
         assert!(verify_consistency(old, new, &roots[m], &flip(&roots[n], 3), &proof).is_err());
@@ -916,7 +1030,10 @@ mod tests {
         for (i, leaf) in leaves.iter().enumerate() {
             assert_eq!(range.append(*leaf).unwrap(), u64::try_from(i).unwrap());
             assert_eq!(range.root(), root(&leaves[..=i]), "size {}", i + 1);
-            assert_eq!(range.peaks().len(), usize::try_from(range.size().count_ones()).unwrap());
+            assert_eq!(
+                range.peaks().len(),
+                usize::try_from(range.size().count_ones()).unwrap()
+            );
         }
     }
 
@@ -930,16 +1047,35 @@ mod tests {
         assert_eq!(&bytes[8..40], &root(&leaves[..4]));
         assert_eq!(&bytes[40..], &root(&leaves[4..6]));
         assert_eq!(CompactRange::from_bytes(&bytes).unwrap(), range);
-        assert_eq!(CompactRange::from_bytes(&bytes[..bytes.len() - 1]), Err(CompactRangeError::Malformed));
-        assert_eq!(CompactRange::from_bytes(&bytes[..40]), Err(CompactRangeError::Malformed));
-        assert_eq!(CompactRange::from_bytes(&[0; 7]), Err(CompactRangeError::Malformed));
-        assert_eq!(CompactRange::from_bytes(&[0; 8]).unwrap(), CompactRange::new());
-        assert_eq!(CompactRange::from_parts(3, vec![empty_root()]), Err(CompactRangeError::Malformed));
+        assert_eq!(
+            CompactRange::from_bytes(&bytes[..bytes.len() - 1]),
+            Err(CompactRangeError::Malformed)
+        );
+        assert_eq!(
+            CompactRange::from_bytes(&bytes[..40]),
+            Err(CompactRangeError::Malformed)
+        );
+        assert_eq!(
+            CompactRange::from_bytes(&[0; 7]),
+            Err(CompactRangeError::Malformed)
+        );
+        assert_eq!(
+            CompactRange::from_bytes(&[0; 8]).unwrap(),
+            CompactRange::new()
+        );
+        assert_eq!(
+            CompactRange::from_parts(3, vec![empty_root()]),
+            Err(CompactRangeError::Malformed)
+        );
         let mut full = CompactRange::from_parts(u64::MAX, vec![empty_root(); 64]).unwrap();
         assert_eq!(full.append(empty_root()), Err(CompactRangeError::Full));
         assert_eq!(CompactRangeError::Full.code(), "merkle_tree_full");
         assert_eq!(ProofError::RootMismatch.code(), "merkle_root_mismatch");
-        assert!(ProofError::OldRootMismatch.message_it().contains("alterato"));
+        assert!(
+            ProofError::OldRootMismatch
+                .message_it()
+                .contains("alterato")
+        );
     }
 
     proptest! {

@@ -166,11 +166,9 @@ impl Cents {
             euro = true;
             text = rest.trim_start();
         }
-        if !signed {
-            if let Some((neg, rest)) = strip_sign(text) {
-                negative = neg;
-                text = rest;
-            }
+        if !signed && let Some((neg, rest)) = strip_sign(text) {
+            negative = neg;
+            text = rest;
         }
         if let Some(rest) = text.strip_suffix('€') {
             if euro {
@@ -191,7 +189,9 @@ impl Cents {
             }
             Some(d) if d.len() > 2 => return Err(AmountError::TooManyDecimals),
             Some(d) => {
-                let value = d.bytes().fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'));
+                let value = d
+                    .bytes()
+                    .fold(0u64, |acc, c| acc * 10 + u64::from(c - b'0'));
                 if d.len() == 1 { value * 10 } else { value }
             }
         };
@@ -259,7 +259,7 @@ impl fmt::Display for Cents {
             out.push('-');
         }
         for (i, digit) in euros.chars().enumerate() {
-            if i > 0 && (euros.len() - i) % 3 == 0 {
+            if i > 0 && (euros.len() - i).is_multiple_of(3) {
                 out.push('.');
             }
             out.push(digit);
@@ -323,7 +323,10 @@ mod tests {
         for (cents, text) in cases {
             assert_eq!(Cents::from_cents(cents).to_string(), text, "{cents}");
         }
-        assert_eq!(format!("[{:>12}]", Cents::from_cents(500)), "[      5,00 €]");
+        assert_eq!(
+            format!("[{:>12}]", Cents::from_cents(500)),
+            "[      5,00 €]"
+        );
     }
 
     #[test]
@@ -350,7 +353,11 @@ mod tests {
             ("007", 700),
         ];
         for (text, cents) in cases {
-            assert_eq!(Cents::parse_it(text), Ok(Cents::from_cents(cents)), "{text:?}");
+            assert_eq!(
+                Cents::parse_it(text),
+                Ok(Cents::from_cents(cents)),
+                "{text:?}"
+            );
         }
         assert_eq!("2,50".parse::<Cents>(), Ok(Cents::from_cents(250)));
     }
@@ -392,7 +399,11 @@ mod tests {
     #[test]
     fn parse_rejects_more_than_two_decimals() {
         for text in ["1,999", "1.020,001", "0,000"] {
-            assert_eq!(Cents::parse_it(text), Err(AmountError::TooManyDecimals), "{text}");
+            assert_eq!(
+                Cents::parse_it(text),
+                Err(AmountError::TooManyDecimals),
+                "{text}"
+            );
         }
         let err = Cents::parse_it("1,999").unwrap_err();
         assert_eq!(err.code(), "amount_decimals");
@@ -401,8 +412,14 @@ mod tests {
 
     #[test]
     fn parse_overflow_at_the_exact_limits() {
-        assert_eq!(parse("92.233.720.368.547.758,07"), Cents::from_cents(i64::MAX));
-        assert_eq!(parse("-92.233.720.368.547.758,08"), Cents::from_cents(i64::MIN));
+        assert_eq!(
+            parse("92.233.720.368.547.758,07"),
+            Cents::from_cents(i64::MAX)
+        );
+        assert_eq!(
+            parse("-92.233.720.368.547.758,08"),
+            Cents::from_cents(i64::MIN)
+        );
         for text in [
             "92.233.720.368.547.758,08",
             "-92.233.720.368.547.758,09",
@@ -412,7 +429,9 @@ mod tests {
             assert_eq!(Cents::parse_it(text), Err(AmountError::Overflow), "{text}");
         }
         assert_eq!(
-            Cents::parse_it("99999999999999999999999").unwrap_err().code(),
+            Cents::parse_it("99999999999999999999999")
+                .unwrap_err()
+                .code(),
             "amount_overflow"
         );
     }
@@ -425,8 +444,14 @@ mod tests {
         assert_eq!(b.checked_sub(a), Some(Cents::from_cents(-75)));
         assert_eq!(a.checked_mul(3), Some(Cents::from_cents(450)));
         assert_eq!(a.checked_mul(-2), Some(Cents::from_cents(-300)));
-        assert_eq!(Cents::from_cents(i64::MAX).checked_add(Cents::from_cents(1)), None);
-        assert_eq!(Cents::from_cents(i64::MIN).checked_sub(Cents::from_cents(1)), None);
+        assert_eq!(
+            Cents::from_cents(i64::MAX).checked_add(Cents::from_cents(1)),
+            None
+        );
+        assert_eq!(
+            Cents::from_cents(i64::MIN).checked_sub(Cents::from_cents(1)),
+            None
+        );
         assert_eq!(Cents::from_cents(i64::MAX / 2 + 1).checked_mul(2), None);
         assert_eq!(Cents::from_cents(i64::MIN).checked_neg(), None);
         assert_eq!(a.checked_neg(), Some(Cents::from_cents(-150)));
@@ -436,7 +461,11 @@ mod tests {
 
     #[test]
     fn sums_and_ordering() {
-        let amounts = [Cents::from_cents(100), Cents::from_cents(250), Cents::from_cents(-50)];
+        let amounts = [
+            Cents::from_cents(100),
+            Cents::from_cents(250),
+            Cents::from_cents(-50),
+        ];
         assert_eq!(amounts.iter().sum::<Cents>(), Cents::from_cents(300));
         assert_eq!(amounts.into_iter().sum::<Cents>(), Cents::from_cents(300));
         assert_eq!(Cents::checked_sum(amounts), Some(Cents::from_cents(300)));
@@ -452,7 +481,10 @@ mod tests {
 
     #[test]
     fn serde_as_integer_cents() {
-        assert_eq!(serde_json::to_string(&Cents::from_cents(102_099)).unwrap(), "102099");
+        assert_eq!(
+            serde_json::to_string(&Cents::from_cents(102_099)).unwrap(),
+            "102099"
+        );
         assert_eq!(serde_json::to_string(&Cents::from_cents(-5)).unwrap(), "-5");
         let c: Cents = serde_json::from_str("102099").unwrap();
         assert_eq!(c, Cents::from_cents(102_099));

@@ -121,9 +121,10 @@ impl App {
         }
         let signer = self.keys().load_or_create(&tenant.data.slug, LEDGER_KEY)?;
         let time = jiff::Timestamp::now();
-        let cp = Checkpoint::new(origin(tenant), size, range.root(), time);
-        let note = checkpoint::sign(&cp, &origin(tenant), signer.signing_key())
-            .map_err(|e| ServiceError::Internal(format!("checkpoint signing: {e}")))?;
+        let cp = Checkpoint::new(origin(tenant), size, range.root())
+            .with_time(time)
+            .map_err(|e| ServiceError::Internal(format!("checkpoint time: {e}")))?;
+        let note = sign_note(&cp, &origin(tenant), &signer)?;
         let record = CheckpointRecord {
             size,
             root: range.root(),
@@ -189,4 +190,16 @@ pub fn leaf_of(e: &LedgerEvent) -> ServiceResult<[u8; 32]> {
     ledger::LedgerEntry::new(e.tenant_slug.clone(), e.seq, e.time, e.kind.clone(), e.subject.clone(), e.state_hash)
         .map(|entry| entry.leaf_hash())
         .map_err(|err| ServiceError::Internal(format!("leaf encoding: {err}")))
+}
+
+/// Signs a checkpoint through a [`Signer`] (whatever keeps the key): the
+/// C2SP signed note is the body, a blank line and the signature line.
+pub fn sign_note(cp: &Checkpoint, key_name: &str, signer: &impl Signer) -> ServiceResult<String> {
+    let internal = |e: palazzo_domain::checkpoint::CheckpointError| {
+        ServiceError::Internal(format!("checkpoint signing: {e}"))
+    };
+    let body = cp.body().map_err(internal)?;
+    let signature = ed25519_dalek::Signature::from_bytes(&signer.sign(body.as_bytes()));
+    let line = checkpoint::signature_line(key_name, &signer.verifying_key(), &signature).map_err(internal)?;
+    Ok(format!("{body}\n{line}"))
 }

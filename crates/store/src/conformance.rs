@@ -122,7 +122,7 @@ async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
     dup.slug = "gamma".into();
     dup.codice_catastale = CodiceCatastale::parse("Z404").unwrap();
     let mut tx = s.begin().await.unwrap();
-    let err = tx.insert_tenant(&dup).await.err().expect("duplicate host must fail");
+    let err = tx.insert_tenant(&dup).await.expect_err("duplicate host must fail");
     assert!(matches!(err, StoreError::Conflict(_)), "duplicate host is a conflict: {err:?}");
     drop(tx);
 

@@ -1,1 +1,183 @@
-//! placeholder
+//! Test support: start the real Palazzo application on port 0 with an
+//! isolated store (a temporary SQLite file or a fresh PostgreSQL database),
+//! seeded through the production code paths, and talk to it over HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use palazzo_services::db::Db;
+use palazzo_services::keys::KeyStore;
+use palazzo_services::{App, demo};
+use tokio::sync::oneshot;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A temporary directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates a fresh, empty directory.
+    pub fn new(label: &str) -> TempDir {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!(
+            "palazzo-{label}-{}-{n}-{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_nanosecond()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server of `PALAZZO_TEST_POSTGRES`.
+    Postgres,
+}
+
+/// The PostgreSQL server URL used by tests (`PALAZZO_TEST_POSTGRES`, default
+/// the local server on 127.0.0.1:5432). `scripts/test` guarantees one.
+pub fn postgres_admin_url() -> String {
+    std::env::var("PALAZZO_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh PostgreSQL database, dropped on [`PgDatabase::drop_now`].
+pub struct PgDatabase {
+    /// URL of the new database.
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    /// Creates an empty database with a unique name.
+    pub async fn create() -> PgDatabase {
+        let admin = postgres_admin_url();
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("palazzo_t_{}_{}_{}", std::process::id(), n, jiff::Timestamp::now().as_millisecond());
+        run_admin_sql(&admin, &format!("CREATE DATABASE {name}")).await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
+        PgDatabase { url: format!("{base}/{name}"), name }
+    }
+
+    /// Drops the database.
+    pub async fn drop_now(&self) {
+        run_admin_sql(&postgres_admin_url(), &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+    }
+}
+
+async fn run_admin_sql(admin_url: &str, sql: &str) {
+    let out = tokio::process::Command::new("psql")
+        .arg(admin_url)
+        .arg("-v")
+        .arg("ON_ERROR_STOP=1")
+        .arg("-q")
+        .arg("-c")
+        .arg(sql)
+        .output()
+        .await
+        .expect("psql must be installed (scripts/test installs it)");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A running Palazzo.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The application (for direct service calls in tests).
+    pub app: App,
+    /// The secret the web layer uses.
+    pub secret: [u8; 32],
+    /// Data directory (keys, SQLite file).
+    pub data_dir: TempDir,
+    pg: Option<PgDatabase>,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// Host names of the two demo comuni, as tests address them.
+pub const CASAMASSIMA: &str = "casamassima.localhost";
+/// The second demo comune.
+pub const ACQUAVIVA: &str = "acquaviva.localhost";
+
+impl TestApp {
+    /// Starts Palazzo on `backend`, seeded with the demo comuni and a small
+    /// population (`residents` per comune).
+    pub async fn spawn(backend: Backend, residents: usize) -> TestApp {
+        let data_dir = TempDir::new("app");
+        let (db, pg) = match backend {
+            Backend::Sqlite => (Db::open_sqlite(&data_dir.path().join("palazzo.db")).await.unwrap(), None),
+            Backend::Postgres => {
+                let pg = PgDatabase::create().await;
+                (Db::open(&pg.url).await.unwrap(), Some(pg))
+            }
+        };
+        let app = App::new(db, KeyStore::new(data_dir.path().join("keys"))).await.unwrap();
+        demo::seed(&app, residents).await.unwrap();
+        let secret = [7u8; 32];
+        let web = palazzo_web::WebConfig { behind_tls: false, secret, max_body_bytes: 64 * 1024 };
+        let router = palazzo_web::router(app.clone(), web);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            palazzo_web::serve(listener, router, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestApp { addr, app, secret, data_dir, pg, stop: Some(stop), server: Some(server) }
+    }
+
+    /// An HTTP client that resolves the demo hosts (and any `*.localhost`
+    /// given in `extra`) to this server, never following redirects.
+    pub fn client(&self) -> reqwest::Client {
+        let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        for host in [CASAMASSIMA, ACQUAVIVA, "comune.casamassima.ba.it", "comune.acquaviva-delle-fonti.ba.it", "unknown.localhost"] {
+            b = b.resolve(host, self.addr);
+        }
+        b.build().unwrap()
+    }
+
+    /// `http://<host>:<port><path>`.
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
+    }
+
+    /// GET and return (status, body).
+    pub async fn get(&self, host: &str, path: &str) -> (u16, String) {
+        let r = self.client().get(self.url(host, path)).send().await.unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
+    /// Stops the server and drops the PostgreSQL database, if any.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+        self.app.db().close().await;
+        if let Some(pg) = self.pg.take() {
+            pg.drop_now().await;
+        }
+    }
+}

@@ -55,6 +55,9 @@ pub enum WebError {
     /// Too many requests from this client.
     #[error("rate limited")]
     RateLimited,
+    /// The body is not in the format the endpoint reads (415).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     /// A dependency (the database) is down.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -92,9 +95,10 @@ impl ErrorInfo {
             StatusCode::PAYLOAD_TOO_LARGE => {
                 ("payload_too_large", "I dati inviati superano la dimensione massima consentita.")
             }
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ("unsupported_media_type", "Il formato dei dati inviati non è supportato.")
-            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                "unsupported_media_type",
+                "Il formato dei dati inviati non è supportato: usa Content-Type: application/json.",
+            ),
             StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "I dati inviati non sono validi."),
             StatusCode::TOO_MANY_REQUESTS => {
                 ("rate_limited", "Hai inviato troppe richieste in poco tempo. Riprova tra qualche minuto.")
@@ -133,6 +137,7 @@ impl WebError {
             WebError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             WebError::Forbidden { .. } => StatusCode::FORBIDDEN,
             WebError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Service(e) => match e {
                 ServiceError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -158,6 +163,7 @@ impl WebError {
             | WebError::Unprocessable { code, .. }
             | WebError::Forbidden { code, .. } => code,
             WebError::RateLimited => "rate_limited",
+            WebError::UnsupportedMediaType => "unsupported_media_type",
             WebError::Unavailable(_) => "unavailable",
             WebError::Service(e) => e.code(),
             WebError::Template(_) | WebError::Internal(_) => "internal_error",
@@ -228,6 +234,7 @@ mod tests {
             (WebError::unprocessable("y", "m"), StatusCode::UNPROCESSABLE_ENTITY, "y"),
             (WebError::forbidden("z", "m"), StatusCode::FORBIDDEN, "z"),
             (WebError::RateLimited, StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            (WebError::UnsupportedMediaType, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             (WebError::Unavailable("db down".into()), StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             (
                 WebError::Service(ServiceError::Invalid { code: "rating_stars", message: "m".into() }),

@@ -184,7 +184,7 @@ mod tests {
         assert!(text.contains("process_start_time_seconds "));
         // Every sample line is "name{labels} value" or "name value".
         for line in text.lines().filter(|l| !l.starts_with('#')) {
-            assert_eq!(line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(), true, "{line}");
+            assert!(line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(), "{line}");
         }
     }
 

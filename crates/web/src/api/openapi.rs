@@ -1,0 +1,181 @@
+//! The OpenAPI 3.1 description of `/api/v1`, built with serde_json so it is
+//! always well-formed. It describes exactly the routes of [`super::router`];
+//! a test keeps the two in step.
+
+use serde_json::{Value, json};
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
+    })
+}
+
+fn ok_json(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { "application/json": { "schema": schema } } })
+}
+
+/// The document served at `/api/v1/openapi.json`.
+pub fn document() -> Value {
+    let address = json!({
+        "type": "object",
+        "required": ["street", "cap", "locality", "province"],
+        "properties": {
+            "street": { "type": "string", "description": "Via e numero civico" },
+            "cap": { "type": "string", "pattern": "^[0-9]{5}$" },
+            "locality": { "type": "string" },
+            "province": { "type": "string", "description": "Sigla della provincia" }
+        }
+    });
+    let text = json!({ "type": "string" });
+    let opt_text = json!({ "type": ["string", "null"] });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Palazzo API",
+            "version": "1.0.0",
+            "description": "API pubblica del portale comunale: dati dell'ente, catalogo dei servizi, uffici e valutazione anonima delle pagine. Gli errori hanno la forma {\"error\": codice, \"message\": messaggio in italiano}.",
+            "license": { "name": "EUPL-1.2", "identifier": "EUPL-1.2" }
+        },
+        "servers": [ { "url": "/api/v1" } ],
+        "paths": {
+            "/ente": {
+                "get": {
+                    "operationId": "getEnte",
+                    "summary": "Dati pubblici dell'ente",
+                    "responses": {
+                        "200": ok_json("L'ente che risponde a questo indirizzo", json!({ "$ref": "#/components/schemas/Ente" })),
+                        "404": error_response("Nessun ente configurato")
+                    }
+                }
+            },
+            "/servizi": {
+                "get": {
+                    "operationId": "listServizi",
+                    "summary": "Catalogo dei servizi",
+                    "responses": {
+                        "200": ok_json("I servizi, per categoria e titolo", json!({ "type": "array", "items": { "$ref": "#/components/schemas/ServiceSummary" } }))
+                    }
+                }
+            },
+            "/servizi/{slug}": {
+                "get": {
+                    "operationId": "getServizio",
+                    "summary": "Scheda di un servizio",
+                    "parameters": [ {
+                        "name": "slug", "in": "path", "required": true,
+                        "schema": { "type": "string", "pattern": "^[a-z0-9-]+$" }
+                    } ],
+                    "responses": {
+                        "200": ok_json("La scheda del servizio", json!({ "$ref": "#/components/schemas/Service" })),
+                        "404": error_response("Servizio inesistente")
+                    }
+                }
+            },
+            "/uffici": {
+                "get": {
+                    "operationId": "listUffici",
+                    "summary": "Uffici e contatti",
+                    "responses": {
+                        "200": ok_json("Gli uffici, per nome", json!({ "type": "array", "items": { "$ref": "#/components/schemas/Office" } }))
+                    }
+                }
+            },
+            "/valutazioni": {
+                "post": {
+                    "operationId": "postValutazione",
+                    "summary": "Valutazione anonima della chiarezza di una pagina (criteri C.SI.2.5 e C.SI.2.6)",
+                    "requestBody": {
+                        "required": true,
+                        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RatingRequest" } } }
+                    },
+                    "responses": {
+                        "201": ok_json("Valutazione registrata", json!({ "type": "object", "required": ["result"], "properties": { "result": { "const": "stored" } } })),
+                        "400": error_response("JSON non valido"),
+                        "403": error_response("Richiesta proveniente da un altro sito"),
+                        "415": error_response("Content-Type diverso da application/json"),
+                        "422": error_response("Valori non validi"),
+                        "429": error_response("Troppe valutazioni in poco tempo")
+                    }
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "Questo documento",
+                    "responses": { "200": ok_json("Documento OpenAPI 3.1", json!({ "type": "object" })) }
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": {
+                        "error": { "type": "string", "description": "Codice stabile, snake_case" },
+                        "message": { "type": "string", "description": "Messaggio in italiano" },
+                        "request_id": { "type": "string" }
+                    }
+                },
+                "Address": address,
+                "Ente": {
+                    "type": "object",
+                    "required": ["name", "short_name", "codice_catastale", "codice_istat", "codice_ipa", "codice_fiscale", "pec", "email", "phone", "address", "region"],
+                    "properties": {
+                        "name": text, "short_name": text, "codice_catastale": text, "codice_istat": text,
+                        "codice_ipa": text, "codice_fiscale": text,
+                        "pec": { "type": "string", "format": "email" },
+                        "email": { "type": "string", "format": "email" },
+                        "phone": text,
+                        "address": { "$ref": "#/components/schemas/Address" },
+                        "region": text
+                    }
+                },
+                "ServiceSummary": {
+                    "type": "object",
+                    "required": ["slug", "title", "category", "category_label", "status", "summary", "url"],
+                    "properties": {
+                        "slug": text, "title": text, "category": text, "category_label": text,
+                        "status": { "enum": ["active", "inactive"] },
+                        "summary": text, "url": text
+                    }
+                },
+                "Service": {
+                    "type": "object",
+                    "required": ["slug", "title", "category", "category_label", "status", "status_reason", "summary", "audience", "how_to", "needed", "achieved", "times", "costs", "access", "online_url", "conditions", "office", "topics", "url"],
+                    "properties": {
+                        "slug": text, "title": text, "category": text, "category_label": text,
+                        "status": { "enum": ["active", "inactive"] },
+                        "status_reason": opt_text, "summary": text, "audience": text, "how_to": text,
+                        "needed": text, "achieved": text, "times": text, "costs": opt_text, "access": text,
+                        "online_url": opt_text, "conditions": text, "office": opt_text,
+                        "topics": { "type": "array", "items": text },
+                        "url": text
+                    }
+                },
+                "Office": {
+                    "type": "object",
+                    "required": ["slug", "name", "description", "email", "pec", "phone", "address", "opening_hours"],
+                    "properties": {
+                        "slug": text, "name": text, "description": text,
+                        "email": opt_text, "pec": opt_text, "phone": text,
+                        "address": { "$ref": "#/components/schemas/Address" },
+                        "opening_hours": text
+                    }
+                },
+                "RatingRequest": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["page", "stars"],
+                    "properties": {
+                        "page": { "type": "string", "description": "Percorso della pagina valutata, ad esempio /servizi" },
+                        "stars": { "type": "integer", "minimum": 1, "maximum": 5 },
+                        "answer": { "type": ["integer", "null"], "minimum": 1, "maximum": 5, "description": "Risposta alla domanda di approfondimento: elenco negativo per 1-3 stelle, positivo per 4-5" },
+                        "comment": { "type": ["string", "null"], "maxLength": 200 }
+                    }
+                }
+            }
+        }
+    })
+}
