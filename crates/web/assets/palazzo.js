@@ -2,6 +2,9 @@
 // Loaded with `defer` from our own origin (CSP: no inline scripts).
 (function () {
   "use strict";
+  // Runs before the Bootstrap Italia bundle (both deferred, in this order):
+  // stop video.js from injecting a <style> element, which the CSP forbids.
+  window.VIDEOJS_NO_DYNAMIC_STYLE = true;
   // Prevent double submission of a form once it has been sent.
   document.addEventListener("submit", function (event) {
     var form = event.target;

@@ -55,6 +55,9 @@ pub enum WebError {
     /// Too many requests from this client.
     #[error("rate limited")]
     RateLimited,
+    /// The body is larger than the configured limit (413).
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// The body is not in the format the endpoint reads (415).
     #[error("unsupported media type")]
     UnsupportedMediaType,
@@ -129,6 +132,16 @@ impl WebError {
         WebError::Forbidden { code, message: message.into() }
     }
 
+    /// The error for a body that an axum extractor refused, by its status
+    /// (too large, wrong content type, unreadable).
+    pub fn body_rejected(status: StatusCode, code: &'static str, message: &str) -> Self {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => WebError::UnsupportedMediaType,
+            _ => WebError::bad_request(code, message),
+        }
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -138,6 +151,7 @@ impl WebError {
             WebError::Forbidden { .. } => StatusCode::FORBIDDEN,
             WebError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             WebError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Service(e) => match e {
                 ServiceError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -164,6 +178,7 @@ impl WebError {
             | WebError::Forbidden { code, .. } => code,
             WebError::RateLimited => "rate_limited",
             WebError::UnsupportedMediaType => "unsupported_media_type",
+            WebError::PayloadTooLarge => "payload_too_large",
             WebError::Unavailable(_) => "unavailable",
             WebError::Service(e) => e.code(),
             WebError::Template(_) | WebError::Internal(_) => "internal_error",
@@ -235,6 +250,7 @@ mod tests {
             (WebError::forbidden("z", "m"), StatusCode::FORBIDDEN, "z"),
             (WebError::RateLimited, StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             (WebError::UnsupportedMediaType, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+            (WebError::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             (WebError::Unavailable("db down".into()), StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             (
                 WebError::Service(ServiceError::Invalid { code: "rating_stars", message: "m".into() }),

@@ -19,6 +19,8 @@ mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod portal;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -152,7 +154,7 @@ pub fn router_with_state(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(from_fn(origin::same_origin_writes))
-        .layer(from_fn_with_state(state.clone(), errors::render_errors))
+        .layer(from_fn(errors::render_errors))
         .layer(from_fn_with_state(state.clone(), tenant::resolve_tenant))
         .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
         .layer(from_fn_with_state(state.clone(), metrics::record_metrics))

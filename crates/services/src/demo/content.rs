@@ -471,7 +471,9 @@ static CASAMASSIMA_SERVICES: &[ServiceSpec] = &[
         needed: "SPID o CIE del genitore che presenta la domanda.\n\nIl codice fiscale dell'alunno, la scuola e la classe frequentate.\n\nL'indirizzo di casa e la fermata richiesta.\n\nL'attestazione ISEE in corso di validità, se chiedi una quota ridotta.",
         achieved: "Il posto sullo scuolabus per l'intero anno scolastico, con la fermata e gli orari assegnati e, se spetta, la quota ridotta in base all'ISEE.",
         times: "Le domande si presentano entro la scadenza dell'avviso, di norma entro il mese di luglio; le domande tardive sono accolte nei limiti dei posti disponibili. Il servizio segue il calendario scolastico regionale.",
-        costs: Some("Quota annuale a fasce ISEE stabilita dalla Giunta comunale (per esempio da 60,00 € a 180,00 € l'anno, con riduzione dal secondo figlio: importi indicativi, verificare l'avviso in vigore). Il pagamento avviene con pagoPA."),
+        costs: Some(
+            "Quota annuale a fasce ISEE stabilita dalla Giunta comunale (per esempio da 60,00 € a 180,00 € l'anno, con riduzione dal secondo figlio: importi indicativi, verificare l'avviso in vigore). Il pagamento avviene con pagoPA.",
+        ),
         access: "Online dall'area personale con SPID o CIE. Per assistenza rivolgiti all'ufficio Servizi sociali e pubblica istruzione.",
         online: Some("/area-personale/trasporto-scolastico"),
         conditions: "Per gli alunni della scuola dell'infanzia e primaria un genitore o un adulto delegato deve essere presente alla fermata alla discesa. Comportamenti scorretti a bordo possono comportare la sospensione dal servizio. L'iscrizione è subordinata alla regolarità dei pagamenti degli anni precedenti.",
@@ -490,7 +492,9 @@ static CASAMASSIMA_SERVICES: &[ServiceSpec] = &[
         needed: "Un documento d'identità e il titolo di proprietà o di disponibilità dell'immobile.\n\nLa planimetria con la posizione e la larghezza dell'accesso e le fotografie dello stato dei luoghi.\n\nIl pagamento dell'imposta di bollo sulla domanda e sull'autorizzazione.",
         achieved: "L'autorizzazione al passo carrabile e il segnale di divieto di sosta con il numero dell'autorizzazione, che rende sanzionabile chi parcheggia davanti all'accesso.",
         times: "Il procedimento si conclude entro 30 giorni dalla domanda completa. Il canone si paga ogni anno entro la scadenza fissata dal regolamento comunale.",
-        costs: Some("Imposta di bollo di 16,00 € sulla domanda e di 16,00 € sull'autorizzazione; costo del cartello (per esempio 25,00 €: importo indicativo, verificare); canone unico patrimoniale annuale calcolato sulla larghezza dell'accesso secondo le tariffe comunali."),
+        costs: Some(
+            "Imposta di bollo di 16,00 € sulla domanda e di 16,00 € sull'autorizzazione; costo del cartello (per esempio 25,00 €: importo indicativo, verificare); canone unico patrimoniale annuale calcolato sulla larghezza dell'accesso secondo le tariffe comunali.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure allo sportello dell'ufficio tecnico su appuntamento.",
         online: Some("/area-personale/passo-carrabile"),
         conditions: "Un cartello esposto senza autorizzazione o non conforme è sanzionato dall'articolo 22 del Codice della strada. In caso di vendita dell'immobile l'autorizzazione va volturata; se l'accesso non è più usato va chiesta la revoca e il cartello va rimosso.",
@@ -509,7 +513,9 @@ static CASAMASSIMA_SERVICES: &[ServiceSpec] = &[
         needed: "Il numero del verbale o il codice avviso pagoPA e la targa del veicolo.",
         achieved: "La ricevuta di pagamento, che chiude il procedimento sanzionatorio.",
         times: "Con la riduzione del 30%: entro 5 giorni dalla contestazione o dalla notifica (articolo 202 del Codice della strada), salvo le violazioni per cui sono previste la confisca del veicolo o la sospensione della patente.\n\nIn misura ridotta (il minimo previsto): entro 60 giorni. Dopo 60 giorni la somma dovuta sale alla metà del massimo, più le spese.\n\nIn alternativa al pagamento puoi presentare ricorso al Prefetto entro 60 giorni o al Giudice di pace entro 30 giorni.",
-        costs: Some("L'importo della sanzione e le spese di notifica e di procedimento sono indicati sul verbale. Il prestatore di servizi di pagamento scelto può applicare una commissione."),
+        costs: Some(
+            "L'importo della sanzione e le spese di notifica e di procedimento sono indicati sul verbale. Il prestatore di servizi di pagamento scelto può applicare una commissione.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure con il solo codice avviso pagoPA presso i prestatori di servizi di pagamento aderenti.",
         online: Some("/area-personale/pagamenti"),
         conditions: "Il pagamento in misura ridotta comporta la rinuncia al ricorso. Le somme non pagate sono riscosse coattivamente con le maggiorazioni previste dalla legge.",
@@ -528,7 +534,9 @@ static CASAMASSIMA_SERVICES: &[ServiceSpec] = &[
         needed: "Un documento d'identità.\n\nI dati dell'incidente (data, ora, luogo, targhe).\n\nLa dichiarazione della tua posizione (persona coinvolta, proprietario, erede, assicurazione) e, per chi agisce per altri, la delega o la procura.",
         achieved: "La copia del rapporto di incidente stradale con gli allegati disponibili: rilievi planimetrici, fotografie e dichiarazioni.",
         times: "Gli atti sono rilasciati entro 30 giorni dalla richiesta, al termine degli accertamenti. Se dall'incidente sono derivate lesioni per cui si procede penalmente, serve il nulla osta dell'autorità giudiziaria e i tempi si allungano.",
-        costs: Some("Diritti di rilascio secondo la tariffa comunale (per esempio 20,00 € per il rapporto e 1,00 € per ogni fotografia: importi indicativi, verificare), pagabili con pagoPA."),
+        costs: Some(
+            "Diritti di rilascio secondo la tariffa comunale (per esempio 20,00 € per il rapporto e 1,00 € per ogni fotografia: importi indicativi, verificare), pagabili con pagoPA.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure allo sportello del Comando di Polizia locale.",
         online: Some("/area-personale/incidenti-stradali"),
         conditions: "Gli atti contengono dati personali di altre persone: sono rilasciati solo a chi dimostra un interesse diretto, concreto e attuale, secondo la legge 241/1990.",
@@ -540,14 +548,18 @@ static CASAMASSIMA_SERVICES: &[ServiceSpec] = &[
         slug: "centri-estivi",
         category: ServiceCategory::CulturaTempoLibero,
         title: "Iscriversi ai centri estivi comunali",
-        inactive: Some("Le iscrizioni per quest'anno sono chiuse. Riapriranno con il prossimo avviso pubblico, di norma in primavera."),
+        inactive: Some(
+            "Le iscrizioni per quest'anno sono chiuse. Riapriranno con il prossimo avviso pubblico, di norma in primavera.",
+        ),
         summary: "Iscrivi bambini e ragazzi dai 3 ai 14 anni alle attività estive ricreative, sportive e culturali organizzate con il Comune.",
         audience: "Alle famiglie residenti a Casamassima con figli dai 3 ai 14 anni.",
         how_to: "Quando l'avviso è aperto, presenta la domanda online dall'area personale indicando le settimane scelte.\n\nLa graduatoria tiene conto dell'ISEE e della condizione lavorativa dei genitori; l'esito è comunicato nell'area personale.",
         needed: "SPID o CIE del genitore.\n\nIl codice fiscale del minore.\n\nL'attestazione ISEE, per le riduzioni.\n\nLe eventuali certificazioni su allergie, intolleranze o bisogni educativi speciali.",
         achieved: "Il posto nel centro estivo per le settimane assegnate.",
         times: "Le domande si presentano entro la scadenza dell'avviso; le attività si svolgono tra la fine delle lezioni e la fine di luglio.",
-        costs: Some("Quota settimanale a fasce ISEE (per esempio da 20,00 € a 60,00 € a settimana: importi indicativi, verificare); i contributi statali o regionali, quando assegnati, riducono la quota."),
+        costs: Some(
+            "Quota settimanale a fasce ISEE (per esempio da 20,00 € a 60,00 € a settimana: importi indicativi, verificare); i contributi statali o regionali, quando assegnati, riducono la quota.",
+        ),
         access: "Online dall'area personale con SPID o CIE, quando l'avviso è aperto.",
         online: Some("/area-personale/centri-estivi"),
         conditions: "I posti sono limitati e l'ammissione segue la graduatoria. I minori con disabilità hanno diritto al supporto educativo necessario.",
@@ -798,7 +810,9 @@ static ACQUAVIVA_SERVICES: &[ServiceSpec] = &[
         needed: "Un documento d'identità e la carta di circolazione dei veicoli.\n\nIl titolo che dà diritto al permesso: residenza o domicilio, contratto di locazione o proprietà del posto auto, visura camerale dell'attività, attestazione del medico o della condizione di assistenza.",
         achieved: "L'autorizzazione al transito e, dove previsto, alla sosta nella ZTL per i veicoli indicati, per il periodo richiesto.",
         times: "Il permesso è attivato entro 10 giorni lavorativi dalla domanda completa. I permessi dei residenti durano 2 anni e si rinnovano online prima della scadenza.",
-        costs: Some("Diritti di istruttoria per il rilascio (per esempio 10,00 € per i residenti: importo indicativo, verificare), pagabili con pagoPA. Per i titolari di contrassegno disabili il permesso è gratuito."),
+        costs: Some(
+            "Diritti di istruttoria per il rilascio (per esempio 10,00 € per i residenti: importo indicativo, verificare), pagabili con pagoPA. Per i titolari di contrassegno disabili il permesso è gratuito.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure allo sportello della Polizia locale.",
         online: Some("/area-personale/permesso-ztl"),
         conditions: "Il transito non autorizzato attraverso i varchi attivi è sanzionato dall'articolo 7 del Codice della strada. Ogni cambio di targa o dei requisiti va comunicato subito; il permesso decade quando i requisiti vengono meno.",
@@ -817,7 +831,9 @@ static ACQUAVIVA_SERVICES: &[ServiceSpec] = &[
         needed: "Firma digitale e PEC dell'impresa.\n\nGli estremi dell'iscrizione nel Registro delle imprese.\n\nLa dichiarazione di non avere riportato le condanne che impediscono l'attività.\n\nPer i prodotti alimentari, la notifica sanitaria ai fini della registrazione (Regolamento CE 852/2004).",
         achieved: "Il diritto di vendere direttamente i tuoi prodotti dalla data di invio della comunicazione, senza un'ulteriore autorizzazione commerciale.",
         times: "La vendita può iniziare dalla data di invio della comunicazione. Il Comune può svolgere controlli sui requisiti in qualsiasi momento.",
-        costs: Some("Diritti di istruttoria SUAP secondo la tariffa comunale (importo indicativo, verificare) e imposta di bollo assolta in modo virtuale sul portale."),
+        costs: Some(
+            "Diritti di istruttoria SUAP secondo la tariffa comunale (importo indicativo, verificare) e imposta di bollo assolta in modo virtuale sul portale.",
+        ),
         access: "Solo online, sul portale SUAP impresainungiorno.gov.it con firma digitale. Per informazioni puoi rivolgerti allo sportello SUAP su appuntamento.",
         online: None,
         conditions: "Se i ricavi della vendita di prodotti non provenienti dalla propria azienda superano i limiti fissati dall'articolo 4, comma 8, del decreto legislativo 228/2001, si applicano le norme generali sul commercio (decreto legislativo 114/1998).",
@@ -874,7 +890,9 @@ static ACQUAVIVA_SERVICES: &[ServiceSpec] = &[
         needed: "I dati del richiedente e del responsabile dell'iniziativa.\n\nIl programma dell'evento ed eventualmente la richiesta di patrocinio.\n\nPer allestimenti e impianti propri, la copertura assicurativa e le dichiarazioni di conformità.",
         achieved: "La concessione d'uso della sala o dello spazio per le date richieste.",
         times: "L'ufficio risponde entro 10 giorni lavorativi dalla domanda completa.",
-        costs: Some("Tariffa giornaliera per sala stabilita dalla Giunta comunale (per esempio da 50,00 € a 150,00 € al giorno: importi indicativi, verificare), con riduzioni o esenzioni per le iniziative patrocinate dal Comune e per le scuole."),
+        costs: Some(
+            "Tariffa giornaliera per sala stabilita dalla Giunta comunale (per esempio da 50,00 € a 150,00 € al giorno: importi indicativi, verificare), con riduzioni o esenzioni per le iniziative patrocinate dal Comune e per le scuole.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure all'ufficio Pubblica istruzione, cultura e sport.",
         online: Some("/area-personale/sale-comunali"),
         conditions: "Il concessionario risponde dei danni a persone e cose e deve restituire gli spazi in ordine. Non sono ammesse iniziative a scopo di lucro, salvo quanto previsto dal regolamento comunale.",
@@ -905,7 +923,9 @@ static ACQUAVIVA_SERVICES: &[ServiceSpec] = &[
         slug: "contributo-affitto",
         category: ServiceCategory::SaluteBenessereAssistenza,
         title: "Richiedere il contributo per il canone di locazione",
-        inactive: Some("Il bando di quest'anno è chiuso. Il servizio sarà riattivato con la pubblicazione del nuovo avviso, dopo il riparto dei fondi statali e regionali."),
+        inactive: Some(
+            "Il bando di quest'anno è chiuso. Il servizio sarà riattivato con la pubblicazione del nuovo avviso, dopo il riparto dei fondi statali e regionali.",
+        ),
         summary: "Chiedi un contributo per pagare l'affitto della casa in cui vivi, se il canone pesa troppo sul reddito della famiglia.",
         audience: "Ai titolari di un contratto di locazione registrato per un'abitazione non di lusso ad Acquaviva delle Fonti, residenti nell'alloggio, con reddito e ISEE entro i limiti dell'avviso (articolo 11 della legge 431/1998).",
         how_to: "Quando l'avviso è aperto, presenta la domanda online dall'area personale.\n\nIl Comune forma la graduatoria e ripartisce i fondi statali e regionali assegnati; l'esito è comunicato nell'area personale.",
@@ -1043,7 +1063,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "La carta d'identità precedente, oppure la denuncia di smarrimento o di furto presentata alle forze dell'ordine.\n\nUna fototessera recente a colori su sfondo chiaro, conforme agli standard ICAO.\n\nLa tessera sanitaria o il codice fiscale.\n\nPer i cittadini stranieri: passaporto o documento equipollente e permesso di soggiorno in corso di validità.\n\nPer i minori: la presenza dei genitori, o di uno di essi con l'assenso scritto dell'altro e la copia del suo documento.",
         achieved: "La carta d'identità elettronica, documento di riconoscimento valido in Italia e, per i cittadini italiani, documento di viaggio nei Paesi dell'Unione europea e in quelli che la riconoscono.\n\nLa CIE vale 3 anni per i minori di 3 anni, 5 anni dai 3 ai 18 anni e 10 anni per i maggiorenni, e scade nel giorno del compleanno del titolare. Con la CIE e i codici PIN e PUK puoi accedere ai servizi online con CieID.",
         times: "La carta è stampata e spedita dall'Istituto Poligrafico e Zecca dello Stato entro 6 giorni lavorativi dalla richiesta, all'indirizzo indicato o al Comune.\n\nPuoi chiedere il rinnovo a partire da 180 giorni prima della scadenza.",
-        costs: Some("22,21 € in totale: 16,79 € di corrispettivo per lo Stato (stampa e spedizione) e 5,42 € di diritti fissi e di segreteria del Comune. Per il duplicato in caso di smarrimento o deterioramento i diritti comunali sono più alti. Importi indicativi, verificare allo sportello. Si paga con pagoPA o con carta di pagamento allo sportello."),
+        costs: Some(
+            "22,21 € in totale: 16,79 € di corrispettivo per lo Stato (stampa e spedizione) e 5,42 € di diritti fissi e di segreteria del Comune. Per il duplicato in caso di smarrimento o deterioramento i diritti comunali sono più alti. Importi indicativi, verificare allo sportello. Si paga con pagoPA o con carta di pagamento allo sportello.",
+        ),
         access: "Il servizio si svolge solo allo sportello, su appuntamento: prenota dall'area personale o dall'Agenda CIE del Ministero dell'Interno.",
         online: None,
         conditions: "La richiesta richiede la presenza della persona interessata, perché fotografia, impronte e firma sono acquisite allo sportello. Chi dichiara il falso è punito ai sensi degli articoli 75 e 76 del DPR 445/2000.",
@@ -1062,7 +1084,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "Per il servizio online: SPID, CIE o un'identità eIDAS.\n\nPer lo sportello: un documento di riconoscimento e i dati della persona a cui si riferisce il certificato.\n\nPer un certificato in bollo: il pagamento dell'imposta di bollo; per un certificato esente: la norma che prevede l'esenzione.",
         achieved: "Un certificato in formato PDF/A con sigillo elettronico e codice QR: chiunque può verificarne gratuitamente l'autenticità nella pagina Verifica del sito.\n\nSono disponibili, tra gli altri, i certificati di residenza, stato di famiglia, cittadinanza, esistenza in vita, nascita e stato civile, il certificato contestuale e lo storico di residenza.\n\nI certificati di stati che possono cambiare (residenza, stato di famiglia, cittadinanza, esistenza in vita, stato civile) valgono 6 mesi dal rilascio (articolo 41 del DPR 445/2000).",
         times: "Online il certificato è disponibile subito. Allo sportello è rilasciato al momento.",
-        costs: Some("Imposta di bollo di 16,00 € per i certificati in bollo, salvo i casi di esenzione previsti dalla legge, da indicare nella richiesta. Allo sportello si pagano anche i diritti di segreteria: 0,52 € per i certificati in bollo e 0,26 € per quelli in carta libera (importi indicativi, verificare). Online si paga con pagoPA."),
+        costs: Some(
+            "Imposta di bollo di 16,00 € per i certificati in bollo, salvo i casi di esenzione previsti dalla legge, da indicare nella richiesta. Allo sportello si pagano anche i diritti di segreteria: 0,52 € per i certificati in bollo e 0,26 € per quelli in carta libera (importi indicativi, verificare). Online si paga con pagoPA.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS; oppure allo sportello dei Servizi demografici negli orari di apertura.",
         online: Some("/area-personale/certificati"),
         conditions: "Il servizio online rilascia certificati solo per il richiedente e per i componenti della sua famiglia anagrafica; per altre persone rivolgiti allo sportello. L'uso in esenzione dal bollo di un certificato che non ne ha diritto comporta le sanzioni previste dal DPR 642/1972.",
@@ -1100,7 +1124,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "I dati catastali dell'immobile (foglio, particella, subalterno).\n\nLa superficie calpestabile dei locali e delle aree soggette.\n\nLa data di inizio o di fine dell'occupazione e il titolo (proprietà, locazione, comodato).\n\nPer le attività economiche: il codice ATECO e la partita IVA.\n\nPer le riduzioni: la documentazione che ne prova i requisiti, per esempio per il compostaggio domestico.",
         achieved: "L'iscrizione, la variazione o la cancellazione nella banca dati TARI. Ogni anno ricevi l'avviso di pagamento con gli importi dovuti e i codici pagoPA.",
         times: "La dichiarazione va presentata entro il 30 giugno dell'anno successivo a quello di inizio o di variazione dell'occupazione (articolo 1, comma 684, della legge 147/2013), salvo il termine più breve previsto dal regolamento comunale. Vale anche per gli anni successivi finché i dati non cambiano.",
-        costs: Some("La presentazione della dichiarazione è gratuita. La TARI dovuta si calcola con le tariffe approvate ogni anno dal Consiglio comunale; all'importo si aggiunge il tributo provinciale per l'esercizio delle funzioni ambientali (TEFA)."),
+        costs: Some(
+            "La presentazione della dichiarazione è gratuita. La TARI dovuta si calcola con le tariffe approvate ogni anno dal Consiglio comunale; all'importo si aggiunge il tributo provinciale per l'esercizio delle funzioni ambientali (TEFA).",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, allo sportello dell'Ufficio Tributi o per PEC.",
         online: Some("/area-personale/tari/dichiarazione"),
         conditions: "La dichiarazione omessa o infedele comporta le sanzioni previste dall'articolo 1, commi 696 e 697, della legge 147/2013. Per le abitazioni dei residenti il numero degli occupanti è aggiornato automaticamente dai dati anagrafici.",
@@ -1119,7 +1145,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "La rendita catastale degli immobili (dalla visura catastale) o il valore di mercato delle aree fabbricabili.\n\nLa quota e i mesi di possesso.\n\nLe aliquote approvate dal Comune per l'anno, già applicate dal calcolatore.",
         achieved: "Il calcolo dell'imposta dovuta e la ricevuta del pagamento. Per i fabbricati la base imponibile è la rendita catastale rivalutata del 5% e moltiplicata per il coefficiente della categoria (per esempio 160 per le abitazioni).",
         times: "Acconto entro il 16 giugno e saldo entro il 16 dicembre (articolo 1, comma 762, della legge 160/2019); puoi anche pagare tutto in un'unica soluzione entro il 16 giugno. Se la scadenza cade di sabato o in un giorno festivo, slitta al primo giorno lavorativo successivo.\n\nLa dichiarazione IMU, quando dovuta, si presenta entro il 30 giugno dell'anno successivo.",
-        costs: Some("L'imposta è dovuta secondo le aliquote deliberate ogni anno dal Consiglio comunale e pubblicate sul sito del Dipartimento delle finanze. Il calcolo online è gratuito e il pagamento con F24 non ha commissioni."),
+        costs: Some(
+            "L'imposta è dovuta secondo le aliquote deliberate ogni anno dal Consiglio comunale e pubblicate sul sito del Dipartimento delle finanze. Il calcolo online è gratuito e il pagamento con F24 non ha commissioni.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS; per assistenza allo sportello dell'Ufficio Tributi.",
         online: Some("/area-personale/tributi/imu"),
         conditions: "Chi paga in ritardo può regolarizzare spontaneamente con il ravvedimento operoso, versando una sanzione ridotta e gli interessi legali. Il Comune controlla i versamenti e notifica avvisi di accertamento per le somme non pagate.",
@@ -1138,7 +1166,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "SPID o CIE del genitore che presenta la domanda.\n\nIl codice fiscale dell'alunno.\n\nL'attestazione ISEE in corso di validità, se chiedi una tariffa ridotta.\n\nIl certificato del pediatra o del medico per le diete sanitarie; una dichiarazione del genitore per le diete etico-religiose.",
         achieved: "L'iscrizione al servizio per l'intero anno scolastico, con il codice utente per ricariche e presenze e, se spetta, la tariffa ridotta in base all'ISEE.",
         times: "Le iscrizioni si presentano entro la scadenza dell'avviso annuale, di norma prima dell'inizio dell'anno scolastico. Il servizio segue il calendario scolastico, di solito da ottobre a maggio.",
-        costs: Some("Tariffa per pasto stabilita ogni anno dalla Giunta comunale a fasce ISEE (per esempio da 1,50 € a 3,50 € a pasto: importi indicativi, verificare l'avviso in vigore). Si paga con pagoPA."),
+        costs: Some(
+            "Tariffa per pasto stabilita ogni anno dalla Giunta comunale a fasce ISEE (per esempio da 1,50 € a 3,50 € a pasto: importi indicativi, verificare l'avviso in vigore). Si paga con pagoPA.",
+        ),
         access: "Online dall'area personale con SPID o CIE. Per assistenza rivolgiti all'ufficio che gestisce la pubblica istruzione.",
         online: Some("/area-personale/mensa-scolastica"),
         conditions: "L'iscrizione è subordinata alla regolarità dei pagamenti degli anni precedenti. I menù e le diete speciali seguono le indicazioni del Servizio igiene degli alimenti e nutrizione dell'ASL Bari.",
@@ -1176,7 +1206,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "Un documento d'identità (non serve se accedi con SPID, CIE o eIDAS).\n\nGli elementi che identificano i documenti: oggetto, numero, data, ufficio.\n\nPer l'accesso documentale: la motivazione e, se agisci per conto di altri, la delega o la procura.",
         achieved: "La visione dei documenti oppure la loro copia, digitale o cartacea, o i dati e le informazioni richieste. In caso di diniego, anche parziale, ricevi un provvedimento motivato.",
         times: "Il procedimento si conclude entro 30 giorni dalla richiesta (articolo 25 della legge 241/1990; articolo 5 del decreto legislativo 33/2013). I controinteressati hanno 10 giorni per presentare opposizione.\n\nContro il diniego o il silenzio sull'accesso civico puoi chiedere il riesame al Responsabile della prevenzione della corruzione e della trasparenza, che decide entro 20 giorni.",
-        costs: Some("La consultazione e le copie digitali sono gratuite. Per le copie cartacee si rimborsa il costo di riproduzione (per esempio 0,10 € a facciata A4: importo indicativo, verificare); le copie conformi all'originale sono soggette all'imposta di bollo."),
+        costs: Some(
+            "La consultazione e le copie digitali sono gratuite. Per le copie cartacee si rimborsa il costo di riproduzione (per esempio 0,10 € a facciata A4: importo indicativo, verificare); le copie conformi all'originale sono soggette all'imposta di bollo.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure all'URP, per posta o per PEC.",
         online: Some("/area-personale/accesso-agli-atti"),
         conditions: "L'accesso può essere escluso o limitato nei casi previsti dall'articolo 24 della legge 241/1990 e dall'articolo 5-bis del decreto legislativo 33/2013, per esempio a tutela dei dati personali di altre persone.",
@@ -1195,7 +1227,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "La firma digitale e il domicilio digitale (PEC) dell'impresa.\n\nLa dichiarazione sul possesso dei requisiti morali e, per il settore alimentare, dei requisiti professionali (articolo 71 del decreto legislativo 59/2010).\n\nLa planimetria dei locali con l'indicazione della superficie di vendita e i dati sull'agibilità e sulla destinazione d'uso commerciale.\n\nPer il settore alimentare: la notifica sanitaria ai fini della registrazione (Regolamento CE 852/2004).",
         achieved: "Il diritto di avviare l'attività dalla data di presentazione della SCIA completa. Il SUAP rilascia la ricevuta e trasmette la pratica agli enti interessati (ASL, Camera di commercio).",
         times: "L'attività può iniziare subito. Entro 60 giorni il Comune verifica i requisiti e, se mancano, può vietare la prosecuzione dell'attività o chiedere di conformarsi (articolo 19 della legge 241/1990).",
-        costs: Some("Diritti di istruttoria SUAP secondo la tariffa comunale (per esempio 50,00 €: importo indicativo, verificare) e imposta di bollo di 16,00 € assolta in modo virtuale, oltre ai diritti dovuti agli altri enti coinvolti."),
+        costs: Some(
+            "Diritti di istruttoria SUAP secondo la tariffa comunale (per esempio 50,00 €: importo indicativo, verificare) e imposta di bollo di 16,00 € assolta in modo virtuale, oltre ai diritti dovuti agli altri enti coinvolti.",
+        ),
         access: "Solo online, sul portale SUAP impresainungiorno.gov.it con firma digitale. Per informazioni puoi rivolgerti allo sportello SUAP su appuntamento.",
         online: None,
         conditions: "Le dichiarazioni false comportano il divieto di prosecuzione dell'attività e le sanzioni previste dall'articolo 19, comma 6, della legge 241/1990. Per superfici di vendita superiori a 250 metri quadrati servono le procedure per le medie e grandi strutture di vendita.",
@@ -1214,7 +1248,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "Gli identificativi catastali dei terreni (foglio e particelle).\n\nL'estratto di mappa catastale aggiornato, con le particelle evidenziate.\n\nIl pagamento dell'imposta di bollo per la richiesta e per il certificato, salvo esenzioni, e dei diritti di segreteria.",
         achieved: "Il certificato di destinazione urbanistica dei terreni indicati (articolo 30 del DPR 380/2001). Il certificato vale un anno dal rilascio, se nel frattempo gli strumenti urbanistici non cambiano.",
         times: "Il certificato è rilasciato entro 30 giorni dalla richiesta (articolo 30, comma 3, del DPR 380/2001).",
-        costs: Some("Imposta di bollo di 16,00 € sulla richiesta e di 16,00 € sul certificato, salvo i casi di esenzione previsti dalla legge. Diritti di segreteria secondo la tariffa comunale, in base al numero di particelle (per esempio da 30,00 €: importo indicativo, verificare)."),
+        costs: Some(
+            "Imposta di bollo di 16,00 € sulla richiesta e di 16,00 € sul certificato, salvo i casi di esenzione previsti dalla legge. Diritti di segreteria secondo la tariffa comunale, in base al numero di particelle (per esempio da 30,00 €: importo indicativo, verificare).",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure allo sportello dell'ufficio tecnico su appuntamento.",
         online: Some("/area-personale/certificato-destinazione-urbanistica"),
         conditions: "Il certificato va allegato, a pena di nullità, agli atti di trasferimento o di costituzione di diritti reali su terreni (articolo 30, comma 2, del DPR 380/2001). Se non è rilasciato nei termini, può essere sostituito da una dichiarazione dell'alienante o di uno dei condividenti, come prevede il comma 4 dello stesso articolo.",
@@ -1233,7 +1269,9 @@ static COMMON_SERVICES: &[ServiceSpec] = &[
         needed: "Un documento d'identità del richiedente o i dati dell'impresa.\n\nLa planimetria o uno schizzo dell'area con le misure dell'occupazione.\n\nPer i cantieri: gli estremi del titolo edilizio e il nome dell'impresa esecutrice.\n\nIl pagamento dell'imposta di bollo sulla domanda e sulla concessione.",
         achieved: "La concessione per l'occupazione temporanea di suolo pubblico, da tenere sul posto durante l'occupazione, e l'eventuale ordinanza sulla circolazione.",
         times: "Il Comune risponde entro il termine previsto dal regolamento e comunque non oltre 30 giorni dalla domanda completa; le domande presentate in tempo sono decise prima della data richiesta.",
-        costs: Some("Imposta di bollo di 16,00 € sulla domanda e di 16,00 € sulla concessione. Canone unico patrimoniale (articolo 1, commi 816 e seguenti, della legge 160/2019), calcolato in base a superficie, durata e zona secondo le tariffe comunali: l'importo indicativo è mostrato al momento della domanda, verificare."),
+        costs: Some(
+            "Imposta di bollo di 16,00 € sulla domanda e di 16,00 € sulla concessione. Canone unico patrimoniale (articolo 1, commi 816 e seguenti, della legge 160/2019), calcolato in base a superficie, durata e zona secondo le tariffe comunali: l'importo indicativo è mostrato al momento della domanda, verificare.",
+        ),
         access: "Online dall'area personale con SPID, CIE o eIDAS, oppure allo sportello della Polizia locale.",
         online: Some("/area-personale/occupazione-suolo-pubblico"),
         conditions: "L'occupazione senza concessione o oltre i limiti autorizzati è sanzionata dall'articolo 20 del Codice della strada e comporta il pagamento di un'indennità maggiorata. Al termine l'area va restituita pulita e integra.",
@@ -1363,7 +1401,10 @@ mod tests {
         for c in &comuni {
             let t = &c.tenant;
             assert!(t.codice_fiscale.as_str().len() == 11);
-            assert!(t.accessibility_url.starts_with("https://form.agid.gov.it/view/"));
+            assert!(
+                t.accessibility_url
+                    .starts_with("https://form.agid.gov.it/view/")
+            );
             let logo = t.logo_svg.as_deref().unwrap();
             assert!(logo.starts_with("<svg") && logo.ends_with("</svg>"));
             assert!(logo.contains("<title"));
@@ -1396,17 +1437,33 @@ mod tests {
     fn services_cover_the_catalogue() {
         for c in all() {
             let slug = &c.tenant.slug;
-            assert!(c.services.len() >= 14, "{slug}: {} services", c.services.len());
+            assert!(
+                c.services.len() >= 14,
+                "{slug}: {} services",
+                c.services.len()
+            );
             let categories: HashSet<ServiceCategory> =
                 c.services.iter().map(|s| s.service.category).collect();
-            assert!(categories.len() >= 10, "{slug}: {} categories", categories.len());
+            assert!(
+                categories.len() >= 10,
+                "{slug}: {} categories",
+                categories.len()
+            );
             let mut slugs = HashSet::new();
             let offices: HashSet<&str> = c.offices.iter().map(|o| o.slug.as_str()).collect();
             let mut inactive = 0;
             for ds in &c.services {
                 let s = &ds.service;
-                assert!(slugs.insert(s.slug.as_str()), "{slug}: duplicate service {}", s.slug);
-                assert!(offices.contains(ds.office_slug), "{slug}: office {}", ds.office_slug);
+                assert!(
+                    slugs.insert(s.slug.as_str()),
+                    "{slug}: duplicate service {}",
+                    s.slug
+                );
+                assert!(
+                    offices.contains(ds.office_slug),
+                    "{slug}: office {}",
+                    ds.office_slug
+                );
                 assert_eq!(s.office, OfficeId(0));
                 for (name, text) in [
                     ("title", &s.title),
@@ -1422,9 +1479,17 @@ mod tests {
                     ("audience_type", &s.audience_type),
                 ] {
                     assert!(text.trim().len() >= 3, "{slug}/{}: empty {name}", s.slug);
-                    assert!(!text.contains('{'), "{slug}/{}: placeholder in {name}", s.slug);
+                    assert!(
+                        !text.contains('{'),
+                        "{slug}/{}: placeholder in {name}",
+                        s.slug
+                    );
                 }
-                assert!(s.summary.chars().count() <= 200, "{slug}/{}: summary too long", s.slug);
+                assert!(
+                    s.summary.chars().count() <= 200,
+                    "{slug}/{}: summary too long",
+                    s.slug
+                );
                 assert_eq!(s.service_type, s.category.label());
                 assert!(["cittadini", "imprese"].contains(&s.audience_type.as_str()));
                 if let Some(costs) = &s.costs {
@@ -1433,9 +1498,17 @@ mod tests {
                 if let Some(url) = &s.online_url {
                     assert!(url.starts_with("/area-personale/"), "{url}");
                 }
-                assert!((1..=3).contains(&s.topics.len()), "{slug}/{}: topics", s.slug);
+                assert!(
+                    (1..=3).contains(&s.topics.len()),
+                    "{slug}/{}: topics",
+                    s.slug
+                );
                 for t in &s.topics {
-                    assert!(TOPICS.contains(&t.as_str()), "{slug}/{}: topic {t:?}", s.slug);
+                    assert!(
+                        TOPICS.contains(&t.as_str()),
+                        "{slug}/{}: topic {t:?}",
+                        s.slug
+                    );
                 }
                 if let ServiceStatus::Inactive { reason } = &s.status {
                     inactive += 1;
@@ -1451,7 +1524,9 @@ mod tests {
         for c in all() {
             for ds in &c.services {
                 let s = &ds.service;
-                let paid = s.how_to.contains("paghi") || s.how_to.contains("paga ");
+                let paid = [&s.how_to, &s.needed, &s.access].iter().any(|t| {
+                    t.contains("pagoPA") || t.contains("bollo") || t.contains("corrispettivo")
+                });
                 if paid {
                     assert!(s.costs.is_some(), "{}: paid but no costs", s.slug);
                 }

@@ -290,7 +290,7 @@ async fn rate(
             tracing::debug!(error = %e, "rating JSON refused");
             WebError::unprocessable("invalid_rating", "I campi della valutazione non sono validi.")
         }
-        other => WebError::bad_request("invalid_request", other.body_text()),
+        other => WebError::body_rejected(other.status(), "invalid_request", "La richiesta non è valida."),
     })?;
     if !Page::parse(&req.page).is_some_and(|p| p.has_rating()) {
         return Err(WebError::unprocessable("rating_page", "La pagina valutata non è valida."));

@@ -6,13 +6,12 @@
 //! (405, 413, 415…). Headers such as `Allow` or `Retry-After` are kept.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use askama::Template;
 
-use crate::AppState;
 use crate::error::ErrorInfo;
 use crate::middleware::request_id::RequestId;
 use crate::middleware::tenant::CurrentTenant;
@@ -21,7 +20,7 @@ use crate::portal::pages::{BareErrorTemplate, ErrorTemplate};
 use crate::portal::shell::{Crumb, Shell};
 
 /// The middleware.
-pub async fn render_errors(State(_state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn render_errors(req: Request, next: Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
     let tenant = req.extensions().get::<CurrentTenant>().cloned();
     let request_id = req.extensions().get::<RequestId>().map(|r| r.as_str().to_owned()).unwrap_or_default();

@@ -310,7 +310,7 @@ pub async fn submit(
         Ok(Form(f)) => f,
         Err(rejection) => {
             tracing::debug!(%rejection, "rating form rejected");
-            return Err(WebError::bad_request("rating_form", "Il modulo inviato non è valido."));
+            return Err(WebError::body_rejected(rejection.status(), "rating_form", "Il modulo inviato non è valido."));
         }
     };
     let page = Page::parse(&form.page).filter(Page::has_rating).ok_or_else(|| {

@@ -1,0 +1,89 @@
+//! The binary end to end: `demo --no-serve` builds an installation,
+//! `verify --data-dir` passes on it and fails, naming the record, after a
+//! stored record, event or checkpoint is altered behind Palazzo's back.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use palazzo_services::db::Db;
+use palazzo_testkit::TempDir;
+
+fn palazzo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palazzo"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("PALAZZO_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn demo(dir: &Path) {
+    let out = palazzo(&["demo", "--no-serve", "--residents", "300", "--data-dir", dir.to_str().unwrap()]);
+    assert!(out.status.success(), "demo: {}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).contains("Demo created: 2 comuni"), "{}", stdout(&out));
+}
+
+fn verify(dir: &Path) -> Output {
+    palazzo(&["verify", "--data-dir", dir.to_str().unwrap()])
+}
+
+async fn tamper(dir: &Path, sql: &str) {
+    let db = Db::open_sqlite(&dir.join("palazzo.db")).await.unwrap();
+    assert!(db.execute_raw(sql).await.unwrap() > 0, "tampering statement changed nothing: {sql}");
+    db.close().await;
+}
+
+#[tokio::test]
+async fn verify_passes_on_the_demo_and_names_every_alteration() {
+    let dir = TempDir::new("cli");
+    let data = dir.path().join("demo");
+    demo(&data);
+    let ok = verify(&data);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    assert!(stdout(&ok).contains("OK:"));
+
+    // Reopening the demo keeps the data and creates nothing new.
+    let again = palazzo(&["demo", "--no-serve", "--data-dir", data.to_str().unwrap()]);
+    assert!(stdout(&again).contains("Demo reopened"), "{}", stdout(&again));
+
+    // 1. A service card edited directly in the database.
+    tamper(&data, "UPDATE services SET summary = 'alterato' WHERE id = 3").await;
+    let out = verify(&data);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).contains("record service:3 does not match"), "{}", stdout(&out));
+}
+
+#[tokio::test]
+async fn verify_names_an_altered_event_and_checkpoint() {
+    let dir = TempDir::new("cli");
+    let data = dir.path().join("demo");
+    demo(&data);
+    tamper(&data, "UPDATE ledger_events SET subject = 'service:999' WHERE tenant_id = 2 AND seq = 4").await;
+    let out = verify(&data);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("ledger event #4"), "{}", stdout(&out));
+
+    let dir2 = TempDir::new("cli");
+    let data2 = dir2.path().join("demo");
+    demo(&data2);
+    tamper(&data2, "UPDATE ledger_checkpoints SET note = replace(note, '/palazzo/', '/palazz0/') WHERE tenant_id = 1").await;
+    let out = verify(&data2);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("checkpoint at size"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("invalid signature"), "{}", stdout(&out));
+}
+
+#[test]
+fn bad_arguments_fail_clearly() {
+    let out = palazzo(&["verify", "--data-dir", "/nonexistent/palazzo"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+    let out = palazzo(&["serve", "--config", "/nonexistent/palazzo.toml"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+}
