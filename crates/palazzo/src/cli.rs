@@ -68,6 +68,10 @@ enum Command {
     },
 }
 
+/// The keys of [`Config`], as `PALAZZO_<KEY>` environment variables.
+const CONFIG_KEYS: [&str; 7] =
+    ["data_dir", "database_url", "listen", "behind_tls", "max_body_bytes", "log_format", "log_level"];
+
 /// Loads the layered configuration.
 fn load_config(file: Option<&Path>) -> anyhow::Result<Config> {
     let mut fig = Figment::from(Serialized::defaults(Config::default()));
@@ -78,7 +82,9 @@ fn load_config(file: Option<&Path>) -> anyhow::Result<Config> {
         }
         None => fig = fig.merge(Toml::file("palazzo.toml")),
     }
-    fig = fig.merge(Env::prefixed("PALAZZO_"));
+    // Only the configuration keys: other PALAZZO_* variables (test settings,
+    // scripts) must not be mistaken for unknown keys.
+    fig = fig.merge(Env::prefixed("PALAZZO_").only(&CONFIG_KEYS));
     fig.extract().context("invalid configuration")
 }
 
@@ -158,6 +164,8 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Migrate { config } => {
             let config = load_config(config.as_deref())?;
             init_logs(&config);
+            std::fs::create_dir_all(&config.data_dir)
+                .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
             let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
             db.close().await;
             println!("Database is up to date.");

@@ -87,3 +87,28 @@ fn bad_arguments_fail_clearly() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
 }
+
+#[test]
+fn configuration_layers_file_then_environment() {
+    let dir = TempDir::new("cfg");
+    let cfg = dir.path().join("palazzo.toml");
+    // A typo in the file is refused with the key named.
+    std::fs::write(&cfg, "listne = \"127.0.0.1:1\"\n").unwrap();
+    let out = palazzo(&["migrate", "--config", cfg.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listne"), "{}", String::from_utf8_lossy(&out.stderr));
+    // The environment overrides the file; unrelated PALAZZO_* variables are ignored.
+    let data_file = dir.path().join("from-file");
+    let data_env = dir.path().join("from-env");
+    std::fs::write(&cfg, format!("data_dir = \"{}\"\n", data_file.display())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_palazzo"))
+        .args(["migrate", "--config", cfg.to_str().unwrap()])
+        .env("PALAZZO_DATA_DIR", &data_env)
+        .env("PALAZZO_SOMETHING_ELSE", "x")
+        .env_remove("PALAZZO_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(data_env.join("palazzo.db").exists(), "PALAZZO_DATA_DIR wins over the file");
+    assert!(!data_file.exists());
+}

@@ -12,6 +12,8 @@
 //!
 //! Build a router with [`router`] and run it with [`serve`].
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod assets;
 pub mod error;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -189,10 +189,14 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
         return Ok(res);
     }
     let raw: RawQuery = Query::try_from_uri(&uri).map(|Query(q)| q).unwrap_or_default();
+    // Normalise the parameters that enter the cache key, so that made-up
+    // values cannot fill the cache: the page number is clamped, an unknown
+    // service is dropped.
+    let pages_total = ctx.snap.services.len().div_ceil(pages::SERVICES_PER_PAGE).max(1);
     let query = PageQuery {
-        page: raw.pagina.as_deref().and_then(|p| p.trim().parse().ok()).unwrap_or(1),
+        page: raw.pagina.as_deref().and_then(|p| p.trim().parse().ok()).unwrap_or(1).clamp(1, pages_total),
         q: raw.q.unwrap_or_default(),
-        service: raw.servizio.filter(|s| !s.is_empty() && s.len() <= 120),
+        service: raw.servizio.filter(|s| ctx.snap.service(s).is_some()),
     };
     let thanks = page.has_rating() && raw.valutazione.as_deref() == Some("grazie");
     let opts = RenderOptions { query, rating: thanks.then_some(RatingState::Thanks) };
@@ -269,7 +273,7 @@ async fn logo(CurrentTenant(tenant): CurrentTenant, headers: HeaderMap) -> Respo
 
 /// Handles `GET /robots.txt`: everything public may be indexed
 /// (Amministrazione trasparente must be, d.lgs. 33/2013 art. 9).
-async fn robots(State(_): State<AppState>) -> impl IntoResponse {
+async fn robots() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
         "User-agent: *\nDisallow: /area-personale\nDisallow: /api/\nDisallow: /cerca\n",
