@@ -120,6 +120,85 @@ pub enum ServiceStatus {
     },
 }
 
+/// The 64 "argomenti" of the modello Comuni taxonomy (criterion C.SI.1.5),
+/// the only terms the national conformity tool accepts as fully conformant.
+/// Source: `municipalityModelVocabulary` in italia/pa-website-validator,
+/// `src/storage/municipality/controlledVocabulary.ts` — a list of facts (the
+/// terms), written here in the same order, with the model's exact spelling
+/// and case ("Spazio Verde", "PNRR", "ZTL").
+pub const TOPICS: [&str; 64] = [
+    "Accesso all'informazione",
+    "Acqua",
+    "Agricoltura",
+    "Anagrafe",
+    "Animale domestico",
+    "Aria",
+    "Assistenza agli invalidi",
+    "Assistenza sociale",
+    "Associazioni",
+    "Bilancio",
+    "Commercio al minuto",
+    "Commercio all'ingrosso",
+    "Commercio ambulante",
+    "Comunicazione istituzionale",
+    "Comunicazione politica",
+    "Concorsi",
+    "Covid-19",
+    "Elezioni",
+    "Energie rinnovabili",
+    "Estero",
+    "Foreste",
+    "Formazione professionale",
+    "Gemellaggi",
+    "Gestione rifiuti",
+    "Giustizia",
+    "Igiene pubblica",
+    "Immigrazione",
+    "Imposte",
+    "Imprese",
+    "Inquinamento",
+    "Integrazione sociale",
+    "Isolamento termico",
+    "Istruzione",
+    "Lavoro",
+    "Matrimonio",
+    "Mercato",
+    "Mobilità sostenibile",
+    "Morte",
+    "Nascita",
+    "Parcheggi",
+    "Patrimonio culturale",
+    "Pesca",
+    "Piano di sviluppo",
+    "Pista ciclabile",
+    "PNRR",
+    "Politica commerciale",
+    "Polizia",
+    "Prodotti alimentari",
+    "Protezione civile",
+    "Residenza",
+    "Risposta alle emergenze",
+    "Sistema giuridico",
+    "Spazio Verde",
+    "Sport",
+    "Sviluppo sostenibile",
+    "Tassa sui servizi",
+    "Tempo libero",
+    "Trasparenza amministrativa",
+    "Trasporto pubblico",
+    "Turismo",
+    "Urbanizzazione",
+    "Viaggi",
+    "Zone pedonali",
+    "ZTL",
+];
+
+/// The model term equal to `name` ignoring case and surrounding spaces, if any.
+pub fn topic(name: &str) -> Option<&'static str> {
+    let name = name.trim().to_lowercase();
+    TOPICS.iter().copied().find(|t| t.to_lowercase() == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +211,13 @@ mod tests {
             assert_eq!(ServiceCategory::from_slug(c.slug()), Some(c));
         }
         assert_eq!(ServiceCategory::from_slug("nope"), None);
+    }
+
+    #[test]
+    fn topics_are_64_unique_terms_found_ignoring_case() {
+        let unique: std::collections::HashSet<_> = TOPICS.iter().collect();
+        assert_eq!(unique.len(), 64);
+        assert_eq!(topic("  anagrafe "), Some("Anagrafe"));
+        assert_eq!(topic("Calcio"), None);
     }
 }

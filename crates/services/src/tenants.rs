@@ -94,6 +94,13 @@ fn check_service(s: &NewService) -> ServiceResult<()> {
     if s.topics.is_empty() {
         return Err(invalid("service_topics_required", "Indica almeno un argomento."));
     }
+    // C.SI.1.5: every argomento comes from the model's controlled vocabulary.
+    if let Some(t) = s.topics.iter().find(|t| palazzo_domain::portal::topic(t) != Some(t.as_str())) {
+        return Err(invalid(
+            "service_topic_unknown",
+            format!("L'argomento «{t}» non fa parte del vocabolario del modello Comuni."),
+        ));
+    }
     Ok(())
 }
 
@@ -196,6 +203,18 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_topics_must_come_from_the_model_vocabulary() {
+        let mut s = palazzo_store::conformance::service_fixture("x", palazzo_store::OfficeId(1));
+        assert!(check_service(&s).is_ok());
+        s.topics = vec!["Calcetto".into()];
+        assert_eq!(check_service(&s).err().map(|e| e.code()), Some("service_topic_unknown"));
+        s.topics = vec!["anagrafe".into()];
+        assert!(check_service(&s).is_err(), "the model's exact spelling is required");
+        s.topics = vec![];
+        assert_eq!(check_service(&s).err().map(|e| e.code()), Some("service_topics_required"));
+    }
 
     #[test]
     fn slugs() {

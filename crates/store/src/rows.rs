@@ -1,7 +1,8 @@
 //! Raw rows as both SQL backends read them, and their parsing into records.
 //!
-//! The SQL lives in each backend; what a column means lives here, once, so
-//! that both backends turn the same columns into the same domain types.
+//! The SQL lives in `palazzo-store-sql` (shared) and the backend crates;
+//! what a column means lives here, once, so that both backends turn the same
+//! columns into the same domain types.
 
 use jiff::Timestamp;
 use jiff::civil::Date;

@@ -2,82 +2,9 @@
 
 use crate::portal::shell::slugify;
 
-/// The 64 "argomenti" of the modello Comuni taxonomy (criterion C.SI.1.5).
-/// Source: `municipalityModelVocabulary` in italia/pa-website-validator,
-/// `src/storage/municipality/controlledVocabulary.ts` — a list of facts
-/// (the terms), written here in the same order.
-pub const TOPICS: [&str; 64] = [
-    "Accesso all'informazione",
-    "Acqua",
-    "Agricoltura",
-    "Anagrafe",
-    "Animale domestico",
-    "Aria",
-    "Assistenza agli invalidi",
-    "Assistenza sociale",
-    "Associazioni",
-    "Bilancio",
-    "Commercio al minuto",
-    "Commercio all'ingrosso",
-    "Commercio ambulante",
-    "Comunicazione istituzionale",
-    "Comunicazione politica",
-    "Concorsi",
-    "Covid-19",
-    "Elezioni",
-    "Energie rinnovabili",
-    "Estero",
-    "Foreste",
-    "Formazione professionale",
-    "Gemellaggi",
-    "Gestione rifiuti",
-    "Giustizia",
-    "Igiene pubblica",
-    "Immigrazione",
-    "Imposte",
-    "Imprese",
-    "Inquinamento",
-    "Integrazione sociale",
-    "Isolamento termico",
-    "Istruzione",
-    "Lavoro",
-    "Matrimonio",
-    "Mercato",
-    "Mobilità sostenibile",
-    "Morte",
-    "Nascita",
-    "Parcheggi",
-    "Patrimonio culturale",
-    "Pesca",
-    "Piano di sviluppo",
-    "Pista ciclabile",
-    "PNRR",
-    "Politica commerciale",
-    "Polizia",
-    "Prodotti alimentari",
-    "Protezione civile",
-    "Residenza",
-    "Risposta alle emergenze",
-    "Sistema giuridico",
-    "Spazio Verde",
-    "Sport",
-    "Sviluppo sostenibile",
-    "Tassa sui servizi",
-    "Tempo libero",
-    "Trasparenza amministrativa",
-    "Trasporto pubblico",
-    "Turismo",
-    "Urbanizzazione",
-    "Viaggi",
-    "Zone pedonali",
-    "ZTL",
-];
+pub use palazzo_domain::portal::TOPICS;
 
-/// The model term matching `name` (case-insensitive), if any.
-pub fn topic(name: &str) -> Option<&'static str> {
-    let name = name.trim();
-    TOPICS.iter().copied().find(|t| t.eq_ignore_ascii_case(name) || t.to_lowercase() == name.to_lowercase())
-}
+pub use palazzo_domain::portal::topic;
 
 /// The model term whose slug is `slug`.
 pub fn topic_by_slug(slug: &str) -> Option<&'static str> {
