@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `demo`, `migrate`, `verify`.
+//! Command-line interface: `serve`, `demo`, `migrate`, `import`, `export`, `verify`.
 //!
 //! Configuration is layered (DECISIONS 3): built-in defaults → the TOML file
 //! (`--config FILE`, else `./palazzo.toml` when present) → `PALAZZO_*`
@@ -14,6 +14,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use palazzo_services::config::{Config, load_or_create_secret};
 use palazzo_services::db::Db;
+use palazzo_services::import::EnteFile;
 use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
@@ -57,6 +58,12 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Import content from a file.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Export content to standard output.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Verify the ledgers, checkpoints and records; exits non-zero on any mismatch.
     Verify {
         /// Configuration file (TOML).
@@ -71,6 +78,31 @@ enum Command {
 /// The keys of [`Config`], as `PALAZZO_<KEY>` environment variables.
 const CONFIG_KEYS: [&str; 7] =
     ["data_dir", "database_url", "listen", "behind_tls", "max_body_bytes", "log_format", "log_level"];
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Create or update an ente with its offices, service cards and FAQ from a
+    /// TOML file (the format `palazzo export ente` writes; see docs/ente-file.md).
+    Ente {
+        /// The TOML file.
+        file: PathBuf,
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ExportCommand {
+    /// Write an ente with its offices, service cards and FAQ as TOML.
+    Ente {
+        /// The ente's slug, e.g. `casamassima`.
+        slug: String,
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
 
 /// Loads the layered configuration.
 fn load_config(file: Option<&Path>) -> anyhow::Result<Config> {
@@ -169,6 +201,37 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
             db.close().await;
             println!("Database is up to date.");
+        }
+        Command::Import(ImportCommand::Ente { file, config }) => {
+            let config = load_config(config.as_deref())?;
+            init_logs(&config);
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let ente: EnteFile =
+                toml::from_str(&text).with_context(|| format!("{} is not a valid ente file", file.display()))?;
+            let app = open_app(&config).await?;
+            let r = app.import_ente(ente).await.map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
+            app.checkpoint_all().await?;
+            app.db().close().await;
+            println!(
+                "Ente {}; offices created: {}; service cards created: {}, updated: {}; FAQ created: {}.",
+                if r.ente_created { "created" } else if r.ente_updated { "updated" } else { "unchanged" },
+                r.offices_created,
+                r.services_created,
+                r.services_updated,
+                r.faqs_created
+            );
+        }
+        Command::Export(ExportCommand::Ente { slug, config }) => {
+            let config = load_config(config.as_deref())?;
+            init_logs(&config);
+            let app = open_app(&config).await?;
+            let ente = app.export_ente(&slug).await.map_err(|e| match e {
+                palazzo_services::ServiceError::NotFound => anyhow::anyhow!("no ente with slug {slug}"),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+            app.db().close().await;
+            print!("{}", toml::to_string(&ente).context("cannot write TOML")?);
         }
         Command::Verify { config, data_dir } => {
             let mut config = load_config(config.as_deref())?;

@@ -112,3 +112,54 @@ fn configuration_layers_file_then_environment() {
     assert!(data_env.join("palazzo.db").exists(), "PALAZZO_DATA_DIR wins over the file");
     assert!(!data_file.exists());
 }
+
+#[tokio::test]
+async fn an_ente_exported_from_one_installation_imports_into_another() {
+    let dir = TempDir::new("cli");
+    let demo_dir = dir.path().join("demo");
+    demo(&demo_dir);
+    let env_for = |d: &Path| vec![("PALAZZO_DATA_DIR", d.to_str().unwrap().to_owned())];
+    let run = |args: &[&str], d: &Path| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_palazzo"));
+        c.args(args).env("RUST_LOG", "warn").env_remove("PALAZZO_DATABASE_URL");
+        for (k, v) in env_for(d) {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let exported = run(&["export", "ente", "casamassima"], &demo_dir);
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let text = stdout(&exported);
+    assert!(text.contains("codice_catastale = \"B923\""));
+    let file = dir.path().join("casamassima.toml");
+    std::fs::write(&file, &text).unwrap();
+
+    // Into a fresh installation: created, then idempotent.
+    let fresh = dir.path().join("fresh");
+    let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout(&out).starts_with("Ente created; offices created: 8"), "{}", stdout(&out));
+    let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
+    assert!(stdout(&out).contains("Ente unchanged; offices created: 0; service cards created: 0, updated: 0; FAQ created: 0"), "{}", stdout(&out));
+    let again = run(&["export", "ente", "casamassima"], &fresh);
+    assert_eq!(stdout(&again), text, "export → import → export is the identity");
+
+    // A changed card is updated, and the ledger still verifies.
+    let changed = text.replacen("title = \"", "title = \"Nuovo: ", 1);
+    std::fs::write(&file, changed).unwrap();
+    let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
+    assert!(stdout(&out).contains("updated: 1"), "{}", stdout(&out));
+    assert_eq!(verify(&fresh).status.code(), Some(0), "{}", stdout(&verify(&fresh)));
+
+    // A bad file is refused with the field named, and nothing changes.
+    std::fs::write(&file, text.replace("codice_catastale = \"B923\"", "codice_catastale = \"B92\"")).unwrap();
+    let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("codice_catastale") || err.contains("catastale"), "{err}");
+    let unknown_office = text.replacen("ufficio = \"", "ufficio = \"inesistente-", 1);
+    std::fs::write(&file, unknown_office).unwrap();
+    let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("import_office_unknown"));
+}

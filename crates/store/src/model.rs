@@ -12,9 +12,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TenantId(pub i64);
 
-/// Identifies an office (ufficio) within its tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Identifies an office (ufficio) within its tenant. `OfficeId(0)` (the
+/// default) names no office: files that refer to offices by slug leave it unset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct OfficeId(pub i64);
+
+impl OfficeId {
+    /// True for the unset id 0.
+    pub fn is_unset(&self) -> bool {
+        self.0 == 0
+    }
+}
 
 /// Identifies a service card within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -150,6 +158,7 @@ pub struct NewService {
     /// Condizioni di servizio.
     pub conditions: String,
     /// Responsible office (Contatti, with the responsible UO).
+    #[serde(default, skip_serializing_if = "OfficeId::is_unset")]
     pub office: OfficeId,
     /// Argomenti, from the model's controlled vocabulary.
     pub topics: Vec<String>,

@@ -5,7 +5,9 @@
 pub mod content;
 pub mod population;
 
-use palazzo_store::{OfficeId, Store, StoreTx};
+use palazzo_store::{Store, StoreTx};
+
+use crate::import::{EnteFile, ServiceEntry};
 
 use crate::{App, ServiceError, ServiceResult};
 
@@ -31,31 +33,29 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
         return Ok(seeded);
     }
     for (i, comune) in content::comuni().map_err(ServiceError::Internal)?.into_iter().enumerate() {
-        let tenant = app.create_tenant(comune.tenant).await?;
-        let mut offices = Vec::new();
-        for o in comune.offices {
-            offices.push(app.create_office(tenant.id, o).await?);
-        }
-        for ds in comune.services {
-            let office = offices
-                .iter()
-                .find(|o| o.data.slug == ds.office_slug)
-                .map(|o| o.id)
-                .ok_or_else(|| ServiceError::Internal(format!("demo office {} missing", ds.office_slug)))?;
-            let mut s = ds.service;
-            s.office = OfficeId(office.0);
-            app.create_service(tenant.id, s).await?;
-            seeded.services += 1;
-        }
-        for f in comune.faqs {
-            app.create_faq(tenant.id, f).await?;
-        }
-        let streets: Vec<&str> = comune.streets.clone();
+        let file = EnteFile {
+            ente: comune.tenant,
+            uffici: comune.offices,
+            servizi: comune
+                .services
+                .into_iter()
+                .map(|d| ServiceEntry { ufficio: d.office_slug.to_owned(), scheda: d.service })
+                .collect(),
+            faq: comune.faqs,
+        };
+        let slug = file.ente.slug.clone();
+        let report = app.import_ente(file).await?;
+        seeded.services += report.services_created;
+        let tenant = app
+            .tenants()
+            .into_iter()
+            .find(|t| t.data.slug == slug)
+            .ok_or_else(|| ServiceError::Internal(format!("demo tenant {slug} missing")))?;
         let batches = population::generate(
             0x5EED_0000 + i as u64,
             &tenant.data.codice_catastale,
             &tenant.data.address.cap,
-            &streets,
+            &comune.streets,
             residents,
         )
         .map_err(ServiceError::Internal)?;
