@@ -76,8 +76,15 @@ enum Command {
 }
 
 /// The keys of [`Config`], as `PALAZZO_<KEY>` environment variables.
-const CONFIG_KEYS: [&str; 7] =
-    ["data_dir", "database_url", "listen", "behind_tls", "max_body_bytes", "log_format", "log_level"];
+const CONFIG_KEYS: [&str; 7] = [
+    "data_dir",
+    "database_url",
+    "listen",
+    "behind_tls",
+    "max_body_bytes",
+    "log_format",
+    "log_level",
+];
 
 #[derive(Subcommand, Debug)]
 enum ImportCommand {
@@ -109,7 +116,11 @@ fn load_config(file: Option<&Path>) -> anyhow::Result<Config> {
     let mut fig = Figment::from(Serialized::defaults(Config::default()));
     match file {
         Some(path) => {
-            anyhow::ensure!(path.exists(), "configuration file {} not found", path.display());
+            anyhow::ensure!(
+                path.exists(),
+                "configuration file {} not found",
+                path.display()
+            );
             fig = fig.merge(Toml::file(path));
         }
         None => fig = fig.merge(Toml::file("palazzo.toml")),
@@ -125,7 +136,9 @@ fn init_logs(config: &Config) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = if config.log_format == "json" {
         builder.json().with_current_span(true).try_init()
     } else {
@@ -148,7 +161,9 @@ pub async fn run() -> ExitCode {
 async fn open_app(config: &Config) -> anyhow::Result<App> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-    let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
+    let db = Db::open(&config.database_url())
+        .await
+        .context("cannot open the database")?;
     let app = App::new(db, KeyStore::new(config.keys_dir())).await?;
     Ok(app)
 }
@@ -164,7 +179,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             let app = open_app(&config).await?;
             serve(app, &config).await?;
         }
-        Command::Demo { data_dir, listen, residents, no_serve } => {
+        Command::Demo {
+            data_dir,
+            listen,
+            residents,
+            no_serve,
+        } => {
             let mut config = load_config(None)?;
             config.data_dir = data_dir;
             config.database_url = String::new();
@@ -184,7 +204,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 println!("Demo reopened from {}", config.data_dir.display());
             }
             if !no_serve {
-                let port = config.listen.rsplit(':').next().unwrap_or("8080").to_owned();
+                let port = config
+                    .listen
+                    .rsplit(':')
+                    .next()
+                    .unwrap_or("8080")
+                    .to_owned();
                 for t in app.tenants() {
                     if let Some(h) = t.data.hostnames.iter().find(|h| h.ends_with(".localhost")) {
                         println!("  {}: http://{h}:{port}/", t.data.name);
@@ -198,7 +223,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             init_logs(&config);
             std::fs::create_dir_all(&config.data_dir)
                 .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
-            let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
+            let db = Db::open(&config.database_url())
+                .await
+                .context("cannot open the database")?;
             db.close().await;
             println!("Database is up to date.");
         }
@@ -207,15 +234,24 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             init_logs(&config);
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let ente: EnteFile =
-                toml::from_str(&text).with_context(|| format!("{} is not a valid ente file", file.display()))?;
+            let ente: EnteFile = toml::from_str(&text)
+                .with_context(|| format!("{} is not a valid ente file", file.display()))?;
             let app = open_app(&config).await?;
-            let r = app.import_ente(ente).await.map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
+            let r = app
+                .import_ente(ente)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
             app.checkpoint_all().await?;
             app.db().close().await;
             println!(
                 "Ente {}; offices created: {}; service cards created: {}, updated: {}; FAQ created: {}.",
-                if r.ente_created { "created" } else if r.ente_updated { "updated" } else { "unchanged" },
+                if r.ente_created {
+                    "created"
+                } else if r.ente_updated {
+                    "updated"
+                } else {
+                    "unchanged"
+                },
                 r.offices_created,
                 r.services_created,
                 r.services_updated,
@@ -227,7 +263,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             init_logs(&config);
             let app = open_app(&config).await?;
             let ente = app.export_ente(&slug).await.map_err(|e| match e {
-                palazzo_services::ServiceError::NotFound => anyhow::anyhow!("no ente with slug {slug}"),
+                palazzo_services::ServiceError::NotFound => {
+                    anyhow::anyhow!("no ente with slug {slug}")
+                }
                 other => anyhow::anyhow!("{other}"),
             })?;
             app.db().close().await;
@@ -241,9 +279,15 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 config.database_url = String::new();
             }
             init_logs(&config);
-            let db = Db::open(&config.database_url()).await.context("cannot open the database")?;
+            // Read only: no creation, no migration (an auditor may run this
+            // with a read-only database role, on a stopped or running installation).
+            let db = Db::open_existing(&config.database_url())
+                .await
+                .context("cannot open the database")?;
             let keys = KeyStore::new(config.keys_dir());
-            let report = verify::verify(&db, Some(&keys)).await?;
+            let report = verify::verify(&db, &keys)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
             db.close().await;
             println!(
                 "Checked {} tenants, {} ledger events, {} checkpoints, {} records.",

@@ -23,9 +23,25 @@ fn stdout(o: &Output) -> String {
 }
 
 fn demo(dir: &Path) {
-    let out = palazzo(&["demo", "--no-serve", "--residents", "300", "--data-dir", dir.to_str().unwrap()]);
-    assert!(out.status.success(), "demo: {}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
-    assert!(stdout(&out).contains("Demo created: 2 comuni"), "{}", stdout(&out));
+    let out = palazzo(&[
+        "demo",
+        "--no-serve",
+        "--residents",
+        "300",
+        "--data-dir",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "demo: {}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("Demo created: 2 comuni"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 fn verify(dir: &Path) -> Output {
@@ -34,7 +50,21 @@ fn verify(dir: &Path) -> Output {
 
 async fn tamper(dir: &Path, sql: &str) {
     let db = Db::open_sqlite(&dir.join("palazzo.db")).await.unwrap();
-    assert!(db.execute_raw(sql).await.unwrap() > 0, "tampering statement changed nothing: {sql}");
+    // An attacker with full database access first drops the append-only triggers.
+    for trigger in [
+        "ledger_events_append_only_update",
+        "ledger_events_append_only_delete",
+        "ledger_checkpoints_append_only_update",
+        "ledger_checkpoints_append_only_delete",
+    ] {
+        db.execute_raw(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+            .await
+            .unwrap();
+    }
+    assert!(
+        db.execute_raw(sql).await.unwrap() > 0,
+        "tampering statement changed nothing: {sql}"
+    );
     db.close().await;
 }
 
@@ -49,13 +79,25 @@ async fn verify_passes_on_the_demo_and_names_every_alteration() {
 
     // Reopening the demo keeps the data and creates nothing new.
     let again = palazzo(&["demo", "--no-serve", "--data-dir", data.to_str().unwrap()]);
-    assert!(stdout(&again).contains("Demo reopened"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("Demo reopened"),
+        "{}",
+        stdout(&again)
+    );
 
     // 1. A service card edited directly in the database.
-    tamper(&data, "UPDATE services SET summary = 'alterato' WHERE id = 3").await;
+    tamper(
+        &data,
+        "UPDATE services SET summary = 'alterato' WHERE id = 3",
+    )
+    .await;
     let out = verify(&data);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stdout(&out).contains("record service:3 does not match"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("record service:3 does not match"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test]
@@ -63,7 +105,11 @@ async fn verify_names_an_altered_event_and_checkpoint() {
     let dir = TempDir::new("cli");
     let data = dir.path().join("demo");
     demo(&data);
-    tamper(&data, "UPDATE ledger_events SET subject = 'service:999' WHERE tenant_id = 2 AND seq = 4").await;
+    tamper(
+        &data,
+        "UPDATE ledger_events SET subject = 'service:999' WHERE tenant_id = 2 AND seq = 4",
+    )
+    .await;
     let out = verify(&data);
     assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).contains("ledger event #4"), "{}", stdout(&out));
@@ -74,8 +120,16 @@ async fn verify_names_an_altered_event_and_checkpoint() {
     tamper(&data2, "UPDATE ledger_checkpoints SET note = replace(note, '/palazzo/', '/palazz0/') WHERE tenant_id = 1").await;
     let out = verify(&data2);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stdout(&out).contains("checkpoint at size"), "{}", stdout(&out));
-    assert!(stdout(&out).contains("invalid signature"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("checkpoint at size"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stdout(&out).contains("invalid signature"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -83,6 +137,15 @@ fn bad_arguments_fail_clearly() {
     let out = palazzo(&["verify", "--data-dir", "/nonexistent/palazzo"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+    // verify never creates a database: an empty directory is an error, and stays empty.
+    let dir = TempDir::new("cli");
+    let out = palazzo(&["verify", "--data-dir", dir.path().to_str().unwrap()]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "verify created files"
+    );
     let out = palazzo(&["serve", "--config", "/nonexistent/palazzo.toml"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
@@ -96,7 +159,11 @@ fn configuration_layers_file_then_environment() {
     std::fs::write(&cfg, "listne = \"127.0.0.1:1\"\n").unwrap();
     let out = palazzo(&["migrate", "--config", cfg.to_str().unwrap()]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("listne"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("listne"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The environment overrides the file; unrelated PALAZZO_* variables are ignored.
     let data_file = dir.path().join("from-file");
     let data_env = dir.path().join("from-env");
@@ -108,8 +175,15 @@ fn configuration_layers_file_then_environment() {
         .env_remove("PALAZZO_DATABASE_URL")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(data_env.join("palazzo.db").exists(), "PALAZZO_DATA_DIR wins over the file");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        data_env.join("palazzo.db").exists(),
+        "PALAZZO_DATA_DIR wins over the file"
+    );
     assert!(!data_file.exists());
 }
 
@@ -121,14 +195,20 @@ async fn an_ente_exported_from_one_installation_imports_into_another() {
     let env_for = |d: &Path| vec![("PALAZZO_DATA_DIR", d.to_str().unwrap().to_owned())];
     let run = |args: &[&str], d: &Path| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_palazzo"));
-        c.args(args).env("RUST_LOG", "warn").env_remove("PALAZZO_DATABASE_URL");
+        c.args(args)
+            .env("RUST_LOG", "warn")
+            .env_remove("PALAZZO_DATABASE_URL");
         for (k, v) in env_for(d) {
             c.env(k, v);
         }
         c.output().unwrap()
     };
     let exported = run(&["export", "ente", "casamassima"], &demo_dir);
-    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
     let text = stdout(&exported);
     assert!(text.contains("codice_catastale = \"B923\""));
     let file = dir.path().join("casamassima.toml");
@@ -137,26 +217,50 @@ async fn an_ente_exported_from_one_installation_imports_into_another() {
     // Into a fresh installation: created, then idempotent.
     let fresh = dir.path().join("fresh");
     let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout(&out).starts_with("Ente created; offices created: 8"), "{}", stdout(&out));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).starts_with("Ente created; offices created: 8"),
+        "{}",
+        stdout(&out)
+    );
     let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
     assert!(stdout(&out).contains("Ente unchanged; offices created: 0; service cards created: 0, updated: 0; FAQ created: 0"), "{}", stdout(&out));
     let again = run(&["export", "ente", "casamassima"], &fresh);
-    assert_eq!(stdout(&again), text, "export → import → export is the identity");
+    assert_eq!(
+        stdout(&again),
+        text,
+        "export → import → export is the identity"
+    );
 
     // A changed card is updated, and the ledger still verifies.
     let changed = text.replacen("title = \"", "title = \"Nuovo: ", 1);
     std::fs::write(&file, changed).unwrap();
     let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
     assert!(stdout(&out).contains("updated: 1"), "{}", stdout(&out));
-    assert_eq!(verify(&fresh).status.code(), Some(0), "{}", stdout(&verify(&fresh)));
+    assert_eq!(
+        verify(&fresh).status.code(),
+        Some(0),
+        "{}",
+        stdout(&verify(&fresh))
+    );
 
     // A bad file is refused with the field named, and nothing changes.
-    std::fs::write(&file, text.replace("codice_catastale = \"B923\"", "codice_catastale = \"B92\"")).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("codice_catastale = \"B923\"", "codice_catastale = \"B92\""),
+    )
+    .unwrap();
     let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("codice_catastale") || err.contains("catastale"), "{err}");
+    assert!(
+        err.contains("codice_catastale") || err.contains("catastale"),
+        "{err}"
+    );
     let unknown_office = text.replacen("ufficio = \"", "ufficio = \"inesistente-", 1);
     std::fs::write(&file, unknown_office).unwrap();
     let out = run(&["import", "ente", file.to_str().unwrap()], &fresh);

@@ -58,8 +58,12 @@ impl fmt::Debug for Config {
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((creds, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((creds, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match creds.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -118,7 +122,10 @@ mod tests {
 
     #[test]
     fn debug_redacts_database_password() {
-        let c = Config { database_url: "postgres://palazzo:s3cret@db/palazzo".into(), ..Config::default() };
+        let c = Config {
+            database_url: "postgres://palazzo:s3cret@db/palazzo".into(),
+            ..Config::default()
+        };
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://palazzo:***@db/palazzo"));

@@ -58,6 +58,17 @@ impl Db {
         }
     }
 
+    /// Opens an existing database without creating or migrating it.
+    pub async fn open_existing(url: &str) -> Result<Db> {
+        match Backend::from_url(url) {
+            Some(Backend::Sqlite) => Ok(Db::Sqlite(SqliteStore::open_existing(url).await?)),
+            Some(Backend::Postgres) => Ok(Db::Postgres(PgStore::open_existing(url).await?)),
+            None => Err(StoreError::Database(
+                "database URL must start with sqlite: or postgres://".into(),
+            )),
+        }
+    }
+
     /// Opens (creating) a SQLite file.
     pub async fn open_sqlite(path: &Path) -> Result<Db> {
         Ok(Db::Sqlite(SqliteStore::open(path).await?))

@@ -32,7 +32,10 @@ pub enum ServiceError {
 impl ServiceError {
     /// Builds an [`ServiceError::Invalid`] from any coded domain error.
     pub fn invalid(e: &impl Coded) -> Self {
-        ServiceError::Invalid { code: e.code(), message: e.message_it() }
+        ServiceError::Invalid {
+            code: e.code(),
+            message: e.message_it(),
+        }
     }
 
     /// The stable code of this error.

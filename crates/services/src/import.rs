@@ -61,7 +61,10 @@ impl App {
     #[tracing::instrument(skip_all, fields(slug = %file.ente.slug))]
     pub async fn import_ente(&self, file: EnteFile) -> ServiceResult<ImportReport> {
         let mut report = ImportReport::default();
-        let existing = self.tenants().into_iter().find(|t| t.data.slug == file.ente.slug);
+        let existing = self
+            .tenants()
+            .into_iter()
+            .find(|t| t.data.slug == file.ente.slug);
         let tenant = match existing {
             None => {
                 report.ente_created = true;
@@ -84,15 +87,16 @@ impl App {
         }
         let services = self.db().services(tenant.id).await?;
         for entry in file.servizi {
-            let office = offices.iter().find(|o| o.data.slug == entry.ufficio).ok_or_else(|| {
-                ServiceError::Invalid {
+            let office = offices
+                .iter()
+                .find(|o| o.data.slug == entry.ufficio)
+                .ok_or_else(|| ServiceError::Invalid {
                     code: "import_office_unknown",
                     message: format!(
                         "Il servizio «{}» indica l'ufficio «{}», che non esiste.",
                         entry.scheda.slug, entry.ufficio
                     ),
-                }
-            })?;
+                })?;
             let mut scheda = entry.scheda;
             scheda.office = office.id;
             match services.iter().find(|s| s.data.slug == scheda.slug) {
@@ -133,7 +137,9 @@ impl App {
                 .iter()
                 .find(|o| o.id == s.data.office)
                 .map(|o| o.data.slug.clone())
-                .ok_or_else(|| ServiceError::Internal(format!("service {} has no office", s.data.slug)))?;
+                .ok_or_else(|| {
+                    ServiceError::Internal(format!("service {} has no office", s.data.slug))
+                })?;
             let mut scheda = s.data;
             scheda.office = OfficeId::default();
             servizi.push(ServiceEntry { ufficio, scheda });
@@ -142,7 +148,13 @@ impl App {
             ente: tenant.data.clone(),
             uffici: offices.into_iter().map(|o| o.data).collect(),
             servizi,
-            faq: self.db().faqs(tenant.id).await?.into_iter().map(|f| f.data).collect(),
+            faq: self
+                .db()
+                .faqs(tenant.id)
+                .await?
+                .into_iter()
+                .map(|f| f.data)
+                .collect(),
         })
     }
 }

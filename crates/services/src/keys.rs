@@ -1,7 +1,15 @@
 //! Signing keys, one per tenant and purpose, behind the [`Signer`] trait
-//! (DECISIONS 14). The file backend keeps each private key as PKCS#8 DER in
-//! `<dir>/<tenant>/<purpose>.ed25519.pk8`, mode 0600; an HSM (PKCS#11) or a
-//! remote signer can implement the same trait later.
+//! (DECISIONS 14), and the trust material `palazzo verify` relies on.
+//!
+//! The file backend keeps, in `<dir>/<tenant>/`:
+//! - `<purpose>.ed25519.pk8`: the private key, PKCS#8 DER, mode 0600;
+//! - `<purpose>-<key id>.vkey`: each public key ever used, as a C2SP
+//!   verifier key string (`name+id+key`), the trust anchors of `verify`
+//!   (give an auditor just these files);
+//! - `ledger.checkpoint`: the newest signed checkpoint, a copy kept outside
+//!   the database, so that rolling the database back is detected.
+//!
+//! An HSM (PKCS#11) or a remote signer can implement [`Signer`] later.
 
 use std::fs;
 use std::io::Write;
@@ -9,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::{Signer as _, SigningKey, VerifyingKey};
+use palazzo_domain::checkpoint;
 
 use crate::{ServiceError, ServiceResult};
 
@@ -34,13 +43,6 @@ impl Signer for FileSigner {
     }
 }
 
-impl FileSigner {
-    /// The underlying key, for domain functions that sign with it directly.
-    pub fn signing_key(&self) -> &SigningKey {
-        &self.key
-    }
-}
-
 /// The directory of key files.
 #[derive(Debug, Clone)]
 pub struct KeyStore {
@@ -52,7 +54,9 @@ fn io(e: impl std::fmt::Display) -> ServiceError {
 }
 
 fn valid_component(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
 impl KeyStore {
@@ -66,39 +70,121 @@ impl KeyStore {
         &self.dir
     }
 
-    fn path(&self, tenant_slug: &str, purpose: &str) -> ServiceResult<PathBuf> {
-        if !valid_component(tenant_slug) || !valid_component(purpose) {
-            return Err(io("invalid tenant or purpose name"));
+    fn tenant_dir(&self, tenant_slug: &str) -> ServiceResult<PathBuf> {
+        if !valid_component(tenant_slug) {
+            return Err(io("invalid tenant name"));
         }
-        Ok(self.dir.join(tenant_slug).join(format!("{purpose}.ed25519.pk8")))
+        Ok(self.dir.join(tenant_slug))
+    }
+
+    fn path(&self, tenant_slug: &str, purpose: &str) -> ServiceResult<PathBuf> {
+        if !valid_component(purpose) {
+            return Err(io("invalid purpose name"));
+        }
+        Ok(self
+            .tenant_dir(tenant_slug)?
+            .join(format!("{purpose}.ed25519.pk8")))
     }
 
     /// Loads the key, if its file exists.
     pub fn load(&self, tenant_slug: &str, purpose: &str) -> ServiceResult<Option<FileSigner>> {
         let path = self.path(tenant_slug, purpose)?;
-        if !path.exists() {
-            return Ok(None);
-        }
-        let der = fs::read(&path).map_err(io)?;
+        let der = match fs::read(&path) {
+            Ok(der) => der,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
         let key = SigningKey::from_pkcs8_der(&der).map_err(io)?;
         Ok(Some(FileSigner { key }))
     }
 
     /// Loads the key, generating and saving a new one (mode 0600) if absent.
+    /// Two processes racing here end up with the same key: the file is
+    /// published atomically and never replaced.
     pub fn load_or_create(&self, tenant_slug: &str, purpose: &str) -> ServiceResult<FileSigner> {
         if let Some(k) = self.load(tenant_slug, purpose)? {
             return Ok(k);
         }
         let path = self.path(tenant_slug, purpose)?;
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(io)?;
-            restrict_dir(parent)?;
-        }
+        self.prepare_dir(tenant_slug)?;
         let key = SigningKey::generate(&mut rand::rngs::OsRng);
         let der = key.to_pkcs8_der().map_err(io)?;
-        write_private(&path, der.as_bytes())?;
-        tracing::info!(tenant = tenant_slug, purpose, "generated a new signing key");
-        Ok(FileSigner { key })
+        if publish_new(&path, der.as_bytes())? {
+            tracing::info!(tenant = tenant_slug, purpose, "generated a new signing key");
+            Ok(FileSigner { key })
+        } else {
+            self.load(tenant_slug, purpose)?
+                .ok_or_else(|| io("key file vanished"))
+        }
+    }
+
+    fn prepare_dir(&self, tenant_slug: &str) -> ServiceResult<PathBuf> {
+        let dir = self.tenant_dir(tenant_slug)?;
+        fs::create_dir_all(&dir).map_err(io)?;
+        restrict_dir(&self.dir)?;
+        restrict_dir(&dir)?;
+        Ok(dir)
+    }
+
+    /// Records `key` under `name` as a trusted public key of the tenant
+    /// (a `<purpose>-<key id>.vkey` file), if not already there.
+    pub fn trust(
+        &self,
+        tenant_slug: &str,
+        purpose: &str,
+        name: &str,
+        key: &VerifyingKey,
+    ) -> ServiceResult<()> {
+        let dir = self.prepare_dir(tenant_slug)?;
+        let id = checkpoint::key_id(name, key);
+        let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let line = checkpoint::verifier_key_string(name, key).map_err(io)?;
+        let path = dir.join(format!("{purpose}-{hex}.vkey"));
+        publish_new(&path, format!("{line}\n").as_bytes())?;
+        Ok(())
+    }
+
+    /// The trusted public keys of a tenant for a purpose: (name, key).
+    pub fn trusted(
+        &self,
+        tenant_slug: &str,
+        purpose: &str,
+    ) -> ServiceResult<Vec<(String, VerifyingKey)>> {
+        let dir = self.tenant_dir(tenant_slug)?;
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io(e)),
+        };
+        let prefix = format!("{purpose}-");
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io)?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name.ends_with(".vkey") {
+                let text = fs::read_to_string(entry.path()).map_err(io)?;
+                let parsed = checkpoint::parse_verifier_key(text.trim())
+                    .map_err(|e| io(format!("{name}: {e}")))?;
+                out.push(parsed);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Keeps a copy of the newest signed checkpoint outside the database.
+    pub fn write_latest_checkpoint(&self, tenant_slug: &str, note: &str) -> ServiceResult<()> {
+        let dir = self.prepare_dir(tenant_slug)?;
+        replace_atomically(&dir.join("ledger.checkpoint"), note.as_bytes())
+    }
+
+    /// The copy of the newest signed checkpoint, if any.
+    pub fn latest_checkpoint(&self, tenant_slug: &str) -> ServiceResult<Option<String>> {
+        let path = self.tenant_dir(tenant_slug)?.join("ledger.checkpoint");
+        match fs::read_to_string(path) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
     }
 }
 
@@ -113,8 +199,10 @@ fn restrict_dir(_dir: &Path) -> ServiceResult<()> {
     Ok(())
 }
 
-/// Writes a private key file readable by the owner only, never replacing an existing one.
-fn write_private(path: &Path, bytes: &[u8]) -> ServiceResult<()> {
+/// Writes `bytes` to a fresh temporary file (mode 0600) in the same directory
+/// and syncs it; returns its path.
+fn write_temp(path: &Path, bytes: &[u8]) -> ServiceResult<PathBuf> {
+    let tmp = path.with_extension(format!("tmp{}", rand::random::<u32>()));
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -122,9 +210,29 @@ fn write_private(path: &Path, bytes: &[u8]) -> ServiceResult<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut f = options.open(path).map_err(io)?;
+    let mut f = options.open(&tmp).map_err(io)?;
     f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
+    f.sync_all().map_err(io)?;
+    Ok(tmp)
+}
+
+/// Publishes a complete file at `path` unless one exists (never a partial
+/// file, never a replacement). Returns whether this call created it.
+fn publish_new(path: &Path, bytes: &[u8]) -> ServiceResult<bool> {
+    let tmp = write_temp(path, bytes)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Replaces `path` with a complete new content atomically.
+fn replace_atomically(path: &Path, bytes: &[u8]) -> ServiceResult<()> {
+    let tmp = write_temp(path, bytes)?;
+    fs::rename(&tmp, path).map_err(io)
 }
 
 #[cfg(test)]
@@ -146,10 +254,57 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             let p = dir.join("casamassima/ledger.ed25519.pk8");
             assert_eq!(fs::metadata(p).unwrap().permissions().mode() & 0o777, 0o600);
+            let d = dir.join("casamassima");
+            assert_eq!(fs::metadata(d).unwrap().permissions().mode() & 0o777, 0o700);
         }
         assert!(ks.load_or_create("../etc", "ledger").is_err());
         let sig = a.sign(b"msg");
-        assert!(a.verifying_key().verify_strict(b"msg", &ed25519_dalek::Signature::from_bytes(&sig)).is_ok());
+        assert!(
+            a.verifying_key()
+                .verify_strict(b"msg", &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_ok()
+        );
+        // No temporary files are left behind.
+        let names: Vec<_> = fs::read_dir(dir.join("casamassima"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn trusted_keys_and_checkpoint_copy_round_trip() {
+        let dir = std::env::temp_dir().join(format!("palazzo-trust-{}", std::process::id()));
+        let ks = KeyStore::new(&dir);
+        assert!(ks.trusted("alfa", "ledger").unwrap().is_empty());
+        let k = ks.load_or_create("alfa", "ledger").unwrap();
+        ks.trust(
+            "alfa",
+            "ledger",
+            "alfa.example/palazzo/alfa",
+            &k.verifying_key(),
+        )
+        .unwrap();
+        ks.trust(
+            "alfa",
+            "ledger",
+            "alfa.example/palazzo/alfa",
+            &k.verifying_key(),
+        )
+        .unwrap();
+        let trusted = ks.trusted("alfa", "ledger").unwrap();
+        assert_eq!(
+            trusted,
+            vec![("alfa.example/palazzo/alfa".to_owned(), k.verifying_key())]
+        );
+        assert_eq!(ks.latest_checkpoint("alfa").unwrap(), None);
+        ks.write_latest_checkpoint("alfa", "one\n").unwrap();
+        ks.write_latest_checkpoint("alfa", "two\n").unwrap();
+        assert_eq!(
+            ks.latest_checkpoint("alfa").unwrap().as_deref(),
+            Some("two\n")
+        );
         fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -33,7 +33,11 @@ pub fn state_hash(record: &impl Recorded) -> ServiceResult<[u8; 32]> {
 /// The ledger origin (and checkpoint key name) of a tenant:
 /// `<host>/palazzo/<tenant>` (DECISIONS 12), host = the first host name.
 pub fn origin(tenant: &Tenant) -> String {
-    let host = tenant.data.hostnames.first().map_or("localhost", String::as_str);
+    let host = tenant
+        .data
+        .hostnames
+        .first()
+        .map_or("localhost", String::as_str);
     format!("{host}/palazzo/{}", tenant.data.slug)
 }
 
@@ -69,23 +73,42 @@ impl App {
         self.inner.checkpointer.notify.notify_one();
     }
 
-    /// Makes sure the tenant has a registered ledger key, creating the key file if needed.
+    /// Makes sure the tenant has a ledger key: creates the key file if
+    /// needed, registers its public half in the database under the tenant's
+    /// origin (the key name, fixed from then on) and records it as trusted
+    /// in the key directory.
     pub(crate) async fn ensure_ledger_key(&self, tenant: &Tenant) -> ServiceResult<()> {
         let signer = self.keys().load_or_create(&tenant.data.slug, LEDGER_KEY)?;
         let public = signer.verifying_key().to_bytes().to_vec();
         let known = self.db().signing_keys(tenant.id).await?;
-        if !known.iter().any(|k| k.purpose == LEDGER_KEY && k.public_key == public) {
-            let mut tx = self.db().begin().await?;
-            tx.insert_signing_key(tenant.id, &SigningKeyRecord {
-                purpose: LEDGER_KEY.into(),
-                key_name: origin(tenant),
-                public_key: public,
-                created: jiff::Timestamp::now(),
-            })
-            .await?;
-            tx.commit().await?;
-        }
-        Ok(())
+        let name = match known
+            .iter()
+            .find(|k| k.purpose == LEDGER_KEY && k.public_key == public)
+        {
+            Some(k) => k.key_name.clone(),
+            None => {
+                let name = origin(tenant);
+                let mut tx = self.db().begin().await?;
+                tx.insert_signing_key(
+                    tenant.id,
+                    &SigningKeyRecord {
+                        purpose: LEDGER_KEY.into(),
+                        key_name: name.clone(),
+                        public_key: public,
+                        created: jiff::Timestamp::now(),
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+                name
+            }
+        };
+        self.keys().trust(
+            &tenant.data.slug,
+            LEDGER_KEY,
+            &name,
+            &signer.verifying_key(),
+        )
     }
 
     /// Signs a checkpoint of the tenant's ledger if it grew since the last
@@ -97,11 +120,17 @@ impl App {
         let latest = db.latest_checkpoint(tenant.id).await?;
         let (mut range, from) = match &latest {
             Some(c) if c.size == size => return Ok(None),
-            Some(c) => (
-                CompactRange::from_bytes(&c.frontier)
-                    .map_err(|e| ServiceError::Internal(format!("stored frontier: {e}")))?,
-                c.size,
-            ),
+            Some(c) => {
+                let range = CompactRange::from_bytes(&c.frontier)
+                    .map_err(|e| ServiceError::Internal(format!("stored frontier: {e}")))?;
+                // Extend only a frontier that is the one the checkpoint signed.
+                if range.size() != c.size || range.root() != c.root {
+                    return Err(ServiceError::Internal(
+                        "stored frontier does not match its checkpoint".into(),
+                    ));
+                }
+                (range, c.size)
+            }
             None if size == 0 => return Ok(None),
             None => (CompactRange::new(), 0),
         };
@@ -110,7 +139,10 @@ impl App {
             let leaf = leaf_of(&event)?;
             if leaf != event.leaf_hash {
                 tracing::error!(seq = event.seq, "ledger event altered; checkpoint refused");
-                return Err(ServiceError::Internal(format!("ledger event {} altered", event.seq)));
+                return Err(ServiceError::Internal(format!(
+                    "ledger event {} altered",
+                    event.seq
+                )));
             }
             range
                 .append(leaf)
@@ -119,16 +151,31 @@ impl App {
         if range.size() != size {
             return Err(ServiceError::Internal("ledger has gaps".into()));
         }
-        let signer = self.keys().load_or_create(&tenant.data.slug, LEDGER_KEY)?;
+        // The key must exist: a missing key file is an incident, never a reason
+        // to mint a new, unregistered key.
+        let signer = self
+            .keys()
+            .load(&tenant.data.slug, LEDGER_KEY)?
+            .ok_or_else(|| {
+                ServiceError::Internal(format!("ledger key of {} is missing", tenant.data.slug))
+            })?;
+        let public = signer.verifying_key().to_bytes();
+        let name = db
+            .signing_keys(tenant.id)
+            .await?
+            .into_iter()
+            .find(|k| k.purpose == LEDGER_KEY && k.public_key == public)
+            .map(|k| k.key_name)
+            .ok_or_else(|| ServiceError::Internal("ledger key is not registered".into()))?;
         let time = jiff::Timestamp::now();
-        let cp = Checkpoint::new(origin(tenant), size, range.root())
+        let cp = Checkpoint::new(name.clone(), size, range.root())
             .with_time(time)
             .map_err(|e| ServiceError::Internal(format!("checkpoint time: {e}")))?;
-        let note = sign_note(&cp, &origin(tenant), &signer)?;
+        let note = sign_note(&cp, &name, &signer)?;
         let record = CheckpointRecord {
             size,
             root: range.root(),
-            time,
+            time: cp.time().ok().flatten().unwrap_or(time),
             note,
             frontier: range.to_bytes(),
         };
@@ -139,6 +186,8 @@ impl App {
             Err(StoreError::Conflict(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
+        self.keys()
+            .write_latest_checkpoint(&tenant.data.slug, &record.note)?;
         Ok(Some(record))
     }
 
@@ -154,27 +203,34 @@ impl App {
     }
 
     /// Runs until `shutdown` resolves: signs a checkpoint at most about a
-    /// second after each commit that appended events (DECISIONS 12).
+    /// second after each commit that appended events (DECISIONS 12), and
+    /// retries every few seconds whatever failed or was missed.
     pub async fn run_checkpointer(&self, shutdown: impl std::future::Future<Output = ()>) {
         let mut shutdown = std::pin::pin!(shutdown);
-        if let Err(e) = self.checkpoint_all().await {
-            tracing::error!(error = %e, "initial checkpoint failed");
-        }
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
+            let sweep = tokio::select! {
                 () = &mut shutdown => break,
-                () = self.inner.checkpointer.notify.notified() => {}
-            }
-            // Let a burst of commits settle into one checkpoint.
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            let dirty: Vec<TenantId> = match self.inner.checkpointer.dirty.lock() {
-                Ok(mut d) => d.drain().collect(),
-                Err(_) => continue,
+                () = self.inner.checkpointer.notify.notified() => false,
+                _ = tick.tick() => true,
             };
-            for id in dirty {
-                let Some(t) = self.tenants().into_iter().find(|t| t.id == id) else { continue };
+            let ids: Vec<TenantId> = if sweep {
+                self.tenants().iter().map(|t| t.id).collect()
+            } else {
+                // Let a burst of commits settle into one checkpoint.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                match self.inner.checkpointer.dirty.lock() {
+                    Ok(mut d) => d.drain().collect(),
+                    Err(_) => continue,
+                }
+            };
+            for id in ids {
+                let Some(t) = self.tenants().into_iter().find(|t| t.id == id) else {
+                    continue;
+                };
                 if let Err(e) = self.checkpoint(&t).await {
-                    tracing::error!(error = %e, tenant = id.0, "checkpoint failed");
+                    tracing::error!(error = %e, tenant = id.0, "checkpoint failed; will retry");
                 }
             }
         }
@@ -187,9 +243,16 @@ impl App {
 
 /// Recomputes the leaf hash of a stored event from its fields.
 pub fn leaf_of(e: &LedgerEvent) -> ServiceResult<[u8; 32]> {
-    ledger::LedgerEntry::new(e.tenant_slug.clone(), e.seq, e.time, e.kind.clone(), e.subject.clone(), e.state_hash)
-        .map(|entry| entry.leaf_hash())
-        .map_err(|err| ServiceError::Internal(format!("leaf encoding: {err}")))
+    ledger::LedgerEntry::new(
+        e.tenant_slug.clone(),
+        e.seq,
+        e.time,
+        e.kind.clone(),
+        e.subject.clone(),
+        e.state_hash,
+    )
+    .map(|entry| entry.leaf_hash())
+    .map_err(|err| ServiceError::Internal(format!("leaf encoding: {err}")))
 }
 
 /// Signs a checkpoint through a [`Signer`] (whatever keeps the key): the
@@ -200,6 +263,7 @@ pub fn sign_note(cp: &Checkpoint, key_name: &str, signer: &impl Signer) -> Servi
     };
     let body = cp.body().map_err(internal)?;
     let signature = ed25519_dalek::Signature::from_bytes(&signer.sign(body.as_bytes()));
-    let line = checkpoint::signature_line(key_name, &signer.verifying_key(), &signature).map_err(internal)?;
+    let line = checkpoint::signature_line(key_name, &signer.verifying_key(), &signature)
+        .map_err(internal)?;
     Ok(format!("{body}\n{line}"))
 }

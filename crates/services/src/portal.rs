@@ -41,7 +41,9 @@ impl PortalSnapshot {
 
     /// The services of one category.
     pub fn services_in(&self, category: ServiceCategory) -> impl Iterator<Item = &Service> {
-        self.services.iter().filter(move |s| s.data.category == category)
+        self.services
+            .iter()
+            .filter(move |s| s.data.category == category)
     }
 }
 
@@ -64,7 +66,10 @@ pub fn normalize_host(host: &str) -> String {
     let host = host.trim();
     // IPv6 literal "[::1]:8080" keeps its brackets; otherwise drop ":port".
     let no_port = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().map(|h| format!("[{h}]")).unwrap_or_default()
+        rest.split(']')
+            .next()
+            .map(|h| format!("[{h}]"))
+            .unwrap_or_default()
     } else {
         host.rsplit_once(':').map_or(host, |(h, _)| h).to_owned()
     };
@@ -92,7 +97,12 @@ impl App {
         let mut guard = self.inner.portal.hosts.write().map_err(|_| poisoned())?;
         *guard = map;
         drop(guard);
-        self.inner.portal.snapshots.write().map_err(|_| poisoned())?.clear();
+        self.inner
+            .portal
+            .snapshots
+            .write()
+            .map_err(|_| poisoned())?
+            .clear();
         Ok(())
     }
 
@@ -100,17 +110,33 @@ impl App {
     /// host, else the default tenant. `None` only when no tenant exists.
     pub fn tenant_for_host(&self, host: &str) -> Option<Arc<Tenant>> {
         let guard = self.inner.portal.hosts.read().ok()?;
-        guard.by_host.get(&normalize_host(host)).or(guard.default.as_ref()).cloned()
+        guard
+            .by_host
+            .get(&normalize_host(host))
+            .or(guard.default.as_ref())
+            .cloned()
     }
 
     /// Every tenant.
     pub fn tenants(&self) -> Vec<Arc<Tenant>> {
-        self.inner.portal.hosts.read().map(|g| g.all.clone()).unwrap_or_default()
+        self.inner
+            .portal
+            .hosts
+            .read()
+            .map(|g| g.all.clone())
+            .unwrap_or_default()
     }
 
     /// The portal snapshot of a tenant (cached; rebuilt after changes).
     pub async fn portal(&self, tenant: TenantId) -> ServiceResult<Arc<PortalSnapshot>> {
-        if let Some(s) = self.inner.portal.snapshots.read().map_err(|_| poisoned())?.get(&tenant) {
+        if let Some(s) = self
+            .inner
+            .portal
+            .snapshots
+            .read()
+            .map_err(|_| poisoned())?
+            .get(&tenant)
+        {
             return Ok(s.clone());
         }
         let t = self
@@ -152,8 +178,14 @@ mod tests {
 
     #[test]
     fn hosts_are_normalised() {
-        assert_eq!(normalize_host("Comune.Casamassima.BA.it:8080"), "comune.casamassima.ba.it");
-        assert_eq!(normalize_host("comune.casamassima.ba.it."), "comune.casamassima.ba.it");
+        assert_eq!(
+            normalize_host("Comune.Casamassima.BA.it:8080"),
+            "comune.casamassima.ba.it"
+        );
+        assert_eq!(
+            normalize_host("comune.casamassima.ba.it."),
+            "comune.casamassima.ba.it"
+        );
         assert_eq!(normalize_host("[::1]:8080"), "[::1]");
         assert_eq!(normalize_host("127.0.0.1"), "127.0.0.1");
     }

@@ -12,7 +12,10 @@ use crate::portal::normalize_host;
 use crate::{App, ServiceError, ServiceResult};
 
 fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid { code, message: message.into() }
+    ServiceError::Invalid {
+        code,
+        message: message.into(),
+    }
 }
 
 fn required(value: &str, code: &'static str, field: &str) -> ServiceResult<()> {
@@ -28,11 +31,16 @@ pub fn check_slug(slug: &str) -> ServiceResult<()> {
         && slug.len() <= 60
         && !slug.starts_with('-')
         && !slug.ends_with('-')
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(())
     } else {
-        Err(invalid("slug_format", "L'identificativo può contenere solo lettere minuscole, cifre e trattini."))
+        Err(invalid(
+            "slug_format",
+            "L'identificativo può contenere solo lettere minuscole, cifre e trattini.",
+        ))
     }
 }
 
@@ -41,29 +49,43 @@ fn check_tenant(t: &mut NewTenant) -> ServiceResult<()> {
     required(&t.name, "tenant_name_required", "Nome dell'ente")?;
     required(&t.short_name, "tenant_short_name_required", "Nome breve")?;
     if t.hostnames.is_empty() {
-        return Err(invalid("tenant_hostnames_required", "Indica almeno un nome host per l'ente."));
+        return Err(invalid(
+            "tenant_hostnames_required",
+            "Indica almeno un nome host per l'ente.",
+        ));
     }
     for h in &mut t.hostnames {
         let n = normalize_host(h);
         let ok = !n.is_empty()
             && n.len() <= 253
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
         if !ok {
-            return Err(invalid("tenant_hostname_format", format!("Nome host non valido: {h}")));
+            return Err(invalid(
+                "tenant_hostname_format",
+                format!("Nome host non valido: {h}"),
+            ));
         }
         *h = n;
     }
     if let Some(svg) = &t.logo_svg {
         let head = svg.trim_start();
         if !(head.starts_with("<svg") || head.starts_with("<?xml")) || svg.len() > 200_000 {
-            return Err(invalid("tenant_logo_format", "Il logo deve essere un file SVG di al massimo 200 kB."));
+            return Err(invalid(
+                "tenant_logo_format",
+                "Il logo deve essere un file SVG di al massimo 200 kB.",
+            ));
         }
         if svg.to_ascii_lowercase().contains("<script") {
-            return Err(invalid("tenant_logo_script", "Il logo SVG non può contenere script."));
+            return Err(invalid(
+                "tenant_logo_script",
+                "Il logo SVG non può contenere script.",
+            ));
         }
     }
     if let Some(rule) = &t.patron_saint {
-        palazzo_domain::calendar::PatronSaint::parse(rule).map_err(|e| ServiceError::invalid(&e))?;
+        palazzo_domain::calendar::PatronSaint::parse(rule)
+            .map_err(|e| ServiceError::invalid(&e))?;
     }
     Ok(())
 }
@@ -79,23 +101,44 @@ fn check_service(s: &NewService) -> ServiceResult<()> {
         (&s.achieved, "service_achieved_required", "Cosa si ottiene"),
         (&s.times, "service_times_required", "Tempi e scadenze"),
         (&s.access, "service_access_required", "Accedi al servizio"),
-        (&s.conditions, "service_conditions_required", "Condizioni di servizio"),
+        (
+            &s.conditions,
+            "service_conditions_required",
+            "Condizioni di servizio",
+        ),
         (&s.service_type, "service_type_required", "Tipo di servizio"),
-        (&s.audience_type, "service_audience_type_required", "Tipo di destinatari"),
+        (
+            &s.audience_type,
+            "service_audience_type_required",
+            "Tipo di destinatari",
+        ),
     ] {
         required(value, code, field)?;
     }
     if s.title.chars().count() > 160 {
-        return Err(invalid("service_title_length", "Il titolo può contenere al massimo 160 caratteri."));
+        return Err(invalid(
+            "service_title_length",
+            "Il titolo può contenere al massimo 160 caratteri.",
+        ));
     }
     if s.summary.chars().count() > 300 {
-        return Err(invalid("service_summary_length", "La descrizione breve può contenere al massimo 300 caratteri."));
+        return Err(invalid(
+            "service_summary_length",
+            "La descrizione breve può contenere al massimo 300 caratteri.",
+        ));
     }
     if s.topics.is_empty() {
-        return Err(invalid("service_topics_required", "Indica almeno un argomento."));
+        return Err(invalid(
+            "service_topics_required",
+            "Indica almeno un argomento.",
+        ));
     }
     // C.SI.1.5: every argomento comes from the model's controlled vocabulary.
-    if let Some(t) = s.topics.iter().find(|t| palazzo_domain::portal::topic(t) != Some(t.as_str())) {
+    if let Some(t) = s
+        .topics
+        .iter()
+        .find(|t| palazzo_domain::portal::topic(t) != Some(t.as_str()))
+    {
         return Err(invalid(
             "service_topic_unknown",
             format!("L'argomento «{t}» non fa parte del vocabolario del modello Comuni."),
@@ -123,6 +166,13 @@ impl App {
     #[tracing::instrument(skip_all, fields(tenant = t.id.0))]
     pub async fn update_tenant(&self, mut t: Tenant) -> ServiceResult<Tenant> {
         check_tenant(&mut t.data)?;
+        // The slug names the ledger, its key and its files: it never changes.
+        if self.tenant(t.id)?.data.slug != t.data.slug {
+            return Err(invalid(
+                "tenant_slug_immutable",
+                "L'identificativo dell'ente non può essere modificato.",
+            ));
+        }
         let mut tx = self.db().begin().await?;
         tx.update_tenant(&t).await?;
         record(&mut tx, &t, "tenant.updated", &t).await?;
@@ -209,17 +259,34 @@ mod tests {
         let mut s = palazzo_store::conformance::service_fixture("x", palazzo_store::OfficeId(1));
         assert!(check_service(&s).is_ok());
         s.topics = vec!["Calcetto".into()];
-        assert_eq!(check_service(&s).err().map(|e| e.code()), Some("service_topic_unknown"));
+        assert_eq!(
+            check_service(&s).err().map(|e| e.code()),
+            Some("service_topic_unknown")
+        );
         s.topics = vec!["anagrafe".into()];
-        assert!(check_service(&s).is_err(), "the model's exact spelling is required");
+        assert!(
+            check_service(&s).is_err(),
+            "the model's exact spelling is required"
+        );
         s.topics = vec![];
-        assert_eq!(check_service(&s).err().map(|e| e.code()), Some("service_topics_required"));
+        assert_eq!(
+            check_service(&s).err().map(|e| e.code()),
+            Some("service_topics_required")
+        );
     }
 
     #[test]
     fn slugs() {
         assert!(check_slug("carta-identita-2").is_ok());
-        for bad in ["", "-x", "x-", "Maiuscole", "con spazio", "à", &"a".repeat(61)] {
+        for bad in [
+            "",
+            "-x",
+            "x-",
+            "Maiuscole",
+            "con spazio",
+            "à",
+            &"a".repeat(61),
+        ] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }
     }

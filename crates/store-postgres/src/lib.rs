@@ -50,9 +50,25 @@ impl PgStore {
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        let store = PgStore { sql: SqlStore::new(pool) };
+        let store = PgStore {
+            sql: SqlStore::new(pool),
+        };
         store.migrate().await?;
         Ok(store)
+    }
+
+    /// Connects to an existing Palazzo database without changing it (no
+    /// migrations): for `palazzo verify`, which may run with a read-only role.
+    pub async fn open_existing(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url).map_err(db_err)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        Ok(PgStore {
+            sql: SqlStore::new(pool),
+        })
     }
 
     /// Applies pending migrations.
@@ -80,7 +96,9 @@ impl Store for PgStore {
 
     async fn begin(&self) -> Result<PgTx> {
         let tx = self.sql.pool().begin().await.map_err(db_err)?;
-        Ok(PgTx { sql: SqlTx::new(tx) })
+        Ok(PgTx {
+            sql: SqlTx::new(tx),
+        })
     }
 
     async fn ping(&self) -> Result<()> {
@@ -111,7 +129,12 @@ impl Store for PgStore {
         self.sql.population_counts(tenant).await
     }
 
-    async fn ledger_events(&self, tenant: TenantId, from: u64, to: u64) -> Result<Vec<LedgerEvent>> {
+    async fn ledger_events(
+        &self,
+        tenant: TenantId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<LedgerEvent>> {
         self.sql.ledger_events(tenant, from, to).await
     }
 
@@ -172,7 +195,11 @@ impl StoreTx for PgTx {
         .bind(a.iter().map(|x| x.id).collect::<Vec<_>>())
         .bind(a.iter().map(|x| x.street.clone()).collect::<Vec<_>>())
         .bind(a.iter().map(|x| x.civic.clone()).collect::<Vec<_>>())
-        .bind(a.iter().map(|x| x.cap.as_str().to_owned()).collect::<Vec<_>>())
+        .bind(
+            a.iter()
+                .map(|x| x.cap.as_str().to_owned())
+                .collect::<Vec<_>>(),
+        )
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
@@ -240,7 +267,11 @@ mod tests {
     async fn conformance() -> Result<()> {
         let admin_url = std::env::var("PALAZZO_TEST_POSTGRES")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let db = format!("palazzo_conf_{}_{}", std::process::id(), jiff::Timestamp::now().as_millisecond());
+        let db = format!(
+            "palazzo_conf_{}_{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_millisecond()
+        );
         let admin = PgPool::connect(&admin_url).await.map_err(db_err)?;
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}")))
             .execute(&admin)

@@ -34,13 +34,17 @@ impl<D: Dialect> SqlStore<D> {
 
 impl<D: Dialect> Clone for SqlStore<D> {
     fn clone(&self) -> Self {
-        SqlStore { pool: self.pool.clone() }
+        SqlStore {
+            pool: self.pool.clone(),
+        }
     }
 }
 
 impl<D: Dialect> fmt::Debug for SqlStore<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqlStore").field("pool", &self.pool).finish()
+        f.debug_struct("SqlStore")
+            .field("pool", &self.pool)
+            .finish()
     }
 }
 
@@ -72,7 +76,11 @@ where
 
     /// See [`Store::ping`].
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db_err)
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(db_err)
     }
 
     /// See [`Store::tenants`].
@@ -81,10 +89,11 @@ where
             .fetch_all(&self.pool)
             .await
             .map_err(db_err)?;
-        let hosts = sqlx::query("SELECT tenant_id, host FROM tenant_hosts ORDER BY tenant_id, position")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let hosts =
+            sqlx::query("SELECT tenant_id, host FROM tenant_hosts ORDER BY tenant_id, position")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let row = Self::tenant_row(r).map_err(db_err)?;
@@ -102,9 +111,14 @@ where
     /// See [`Store::offices`].
     pub async fn offices(&self, tenant: TenantId) -> Result<Vec<Office>> {
         let rows = self
-            .tenant_rows("SELECT * FROM offices WHERE tenant_id = $1 ORDER BY name, id", tenant)
+            .tenant_rows(
+                "SELECT * FROM offices WHERE tenant_id = $1 ORDER BY name, id",
+                tenant,
+            )
             .await?;
-        rows.iter().map(|r| Self::office_row(r).map_err(db_err)?.into_office()).collect()
+        rows.iter()
+            .map(|r| Self::office_row(r).map_err(db_err)?.into_office())
+            .collect()
     }
 
     /// See [`Store::services`].
@@ -113,7 +127,9 @@ where
             "SELECT {SERVICE_COLUMNS} FROM services WHERE tenant_id = $1 ORDER BY category, title, id"
         );
         let rows = self.tenant_rows(sqlx::AssertSqlSafe(sql), tenant).await?;
-        rows.iter().map(|r| Self::service_row(r).map_err(db_err)?.into_service()).collect()
+        rows.iter()
+            .map(|r| Self::service_row(r).map_err(db_err)?.into_service())
+            .collect()
     }
 
     /// See [`Store::faqs`].
@@ -151,12 +167,19 @@ where
         let mut out: Vec<RatingSummary> = Vec::new();
         for r in &rows {
             let page: String = r.try_get("page").map_err(db_err)?;
-            let stars: i64 = r.try_get::<D::SmallInt, _>("stars").map(Into::into).map_err(db_err)?;
+            let stars: i64 = r
+                .try_get::<D::SmallInt, _>("stars")
+                .map(Into::into)
+                .map_err(db_err)?;
             let n: i64 = r.try_get("n").map_err(db_err)?;
             if out.last().is_none_or(|s| s.page != page) {
-                out.push(RatingSummary { page: page.clone(), by_stars: [0; 5] });
+                out.push(RatingSummary {
+                    page: page.clone(),
+                    by_stars: [0; 5],
+                });
             }
-            let idx = usize::try_from(stars - 1).map_err(|_| StoreError::Corrupt("stars".into()))?;
+            let idx =
+                usize::try_from(stars - 1).map_err(|_| StoreError::Corrupt("stars".into()))?;
             if let (Some(last), true) = (out.last_mut(), idx < 5) {
                 last.by_stars[idx] = to_u64(n, "count")?;
             }
@@ -183,7 +206,12 @@ where
     }
 
     /// See [`Store::ledger_events`].
-    pub async fn ledger_events(&self, tenant: TenantId, from: u64, to: u64) -> Result<Vec<LedgerEvent>> {
+    pub async fn ledger_events(
+        &self,
+        tenant: TenantId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<LedgerEvent>> {
         let rows = sqlx::query(
             "SELECT * FROM ledger_events WHERE tenant_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
         )
@@ -193,25 +221,33 @@ where
         .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        rows.iter().map(|r| Self::event_row(r).map_err(db_err)?.into_event()).collect()
+        rows.iter()
+            .map(|r| Self::event_row(r).map_err(db_err)?.into_event())
+            .collect()
     }
 
     /// See [`Store::ledger_size`].
     pub async fn ledger_size(&self, tenant: TenantId) -> Result<u64> {
-        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM ledger_heads WHERE tenant_id = $1")
-            .bind(tenant.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let size: Option<i64> =
+            sqlx::query_scalar("SELECT size FROM ledger_heads WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_err)?;
         to_u64(size.unwrap_or(0), "ledger size")
     }
 
     /// See [`Store::checkpoints`].
     pub async fn checkpoints(&self, tenant: TenantId) -> Result<Vec<CheckpointRecord>> {
         let rows = self
-            .tenant_rows("SELECT * FROM ledger_checkpoints WHERE tenant_id = $1 ORDER BY size", tenant)
+            .tenant_rows(
+                "SELECT * FROM ledger_checkpoints WHERE tenant_id = $1 ORDER BY size",
+                tenant,
+            )
             .await?;
-        rows.iter().map(|r| Self::checkpoint_row(r).map_err(db_err)?.into_record()).collect()
+        rows.iter()
+            .map(|r| Self::checkpoint_row(r).map_err(db_err)?.into_record())
+            .collect()
     }
 
     /// See [`Store::latest_checkpoint`].
@@ -223,7 +259,8 @@ where
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
-        row.map(|r| Self::checkpoint_row(&r).map_err(db_err)?.into_record()).transpose()
+        row.map(|r| Self::checkpoint_row(&r).map_err(db_err)?.into_record())
+            .transpose()
     }
 
     /// See [`Store::signing_keys`].
@@ -240,7 +277,10 @@ where
                     purpose: r.try_get("purpose").map_err(db_err)?,
                     key_name: r.try_get("key_name").map_err(db_err)?,
                     public_key: r.try_get("public_key").map_err(db_err)?,
-                    created: r.try_get::<jiff_sqlx::Timestamp, _>("created").map_err(db_err)?.to_jiff(),
+                    created: r
+                        .try_get::<jiff_sqlx::Timestamp, _>("created")
+                        .map_err(db_err)?
+                        .to_jiff(),
                 })
             })
             .collect()
@@ -248,7 +288,11 @@ where
 
     /// All rows of a `SELECT` whose one parameter, `$1`, is the tenant.
     async fn tenant_rows(&self, sql: impl SqlSafeStr, tenant: TenantId) -> Result<Vec<DbRow<D>>> {
-        sqlx::query(sql).bind(tenant.0).fetch_all(&self.pool).await.map_err(db_err)
+        sqlx::query(sql)
+            .bind(tenant.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)
     }
 
     fn tenant_row(r: &DbRow<D>) -> std::result::Result<TenantRow, sqlx::Error> {

@@ -73,7 +73,10 @@ where
             .execute(&mut *self.tx)
             .await
             .map_err(db_err)?;
-        Ok(Tenant { id: TenantId(id), data: t.clone() })
+        Ok(Tenant {
+            id: TenantId(id),
+            data: t.clone(),
+        })
     }
 
     /// See [`StoreTx::update_tenant`].
@@ -119,7 +122,11 @@ where
         .fetch_one(&mut *self.tx)
         .await
         .map_err(db_err)?;
-        Ok(Office { id: OfficeId(id), tenant, data: o.clone() })
+        Ok(Office {
+            id: OfficeId(id),
+            tenant,
+            data: o.clone(),
+        })
     }
 
     /// See [`StoreTx::insert_service`].
@@ -140,7 +147,11 @@ where
         .map_err(db_err)?
         .ok_or(StoreError::NotFound)?;
         let id: i64 = row.try_get("id").map_err(db_err)?;
-        Ok(Service { id: ServiceId(id), tenant, data: s.clone() })
+        Ok(Service {
+            id: ServiceId(id),
+            tenant,
+            data: s.clone(),
+        })
     }
 
     /// See [`StoreTx::update_service`].
@@ -160,7 +171,11 @@ where
         .execute(&mut *self.tx)
         .await
         .map_err(db_err)?;
-        if D::rows_affected(&result) == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+        if D::rows_affected(&result) == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
     }
 
     /// See [`StoreTx::insert_faq`].
@@ -175,7 +190,10 @@ where
         .fetch_one(&mut *self.tx)
         .await
         .map_err(db_err)?;
-        Ok(Faq { id, data: f.clone() })
+        Ok(Faq {
+            id,
+            data: f.clone(),
+        })
     }
 
     /// See [`StoreTx::insert_rating`]. `stars` and `answer` are bound as the
@@ -199,17 +217,30 @@ where
     /// See [`StoreTx::append_event`].
     pub async fn append_event(&mut self, tenant: TenantId, e: &NewEvent) -> Result<LedgerEvent> {
         // DECISIONS 7: the gap-free counter row, incremented inside this transaction.
-        let next: i64 = sqlx::query_scalar(
-            "UPDATE ledger_heads SET size = size + 1 WHERE tenant_id = $1 RETURNING size",
+        let head = sqlx::query(
+            "UPDATE ledger_heads SET size = size + 1 WHERE tenant_id = $1 RETURNING size, last_time",
         )
         .bind(tenant.0)
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound)?;
+        let next: i64 = head.try_get("size").map_err(db_err)?;
+        let last = head
+            .try_get::<jiff_sqlx::Timestamp, _>("last_time")
+            .map_err(db_err)?
+            .to_jiff();
         let seq = to_u64(next - 1, "seq")?;
-        // DECISIONS 8: the time is read after the counter row is held.
-        let event = build_event(tenant, seq, registration_time(), e)?;
+        // DECISIONS 8: the time is read after the counter row is held, and
+        // never before the previous event's (a clock stepping back, or two
+        // instances whose clocks disagree, cannot invert the order).
+        let event = build_event(tenant, seq, registration_time_after(last), e)?;
+        sqlx::query("UPDATE ledger_heads SET last_time = $2 WHERE tenant_id = $1")
+            .bind(tenant.0)
+            .bind(event.time.to_sqlx())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_err)?;
         sqlx::query(
             "INSERT INTO ledger_events (tenant_id, seq, tenant_slug, time, kind, subject, state_hash, leaf_hash) \
              VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
@@ -229,7 +260,11 @@ where
     }
 
     /// See [`StoreTx::insert_checkpoint`].
-    pub async fn insert_checkpoint(&mut self, tenant: TenantId, c: &CheckpointRecord) -> Result<()> {
+    pub async fn insert_checkpoint(
+        &mut self,
+        tenant: TenantId,
+        c: &CheckpointRecord,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO ledger_checkpoints (tenant_id, size, root, time, note, frontier) VALUES ($1,$2,$3,$4,$5,$6)",
         )
@@ -246,7 +281,11 @@ where
     }
 
     /// See [`StoreTx::insert_signing_key`].
-    pub async fn insert_signing_key(&mut self, tenant: TenantId, k: &SigningKeyRecord) -> Result<()> {
+    pub async fn insert_signing_key(
+        &mut self,
+        tenant: TenantId,
+        k: &SigningKeyRecord,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO signing_keys (tenant_id, purpose, key_name, public_key, created) VALUES ($1,$2,$3,$4,$5) \
              ON CONFLICT DO NOTHING",

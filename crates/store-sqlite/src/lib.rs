@@ -19,7 +19,8 @@ use palazzo_store::*;
 use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err};
 use sqlx::Sqlite;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult, SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
 };
 
 /// SQLite's answers to the shared SQL's questions.
@@ -71,13 +72,33 @@ impl SqliteStore {
         Self::connect(options).await
     }
 
+    /// Opens an existing database file without changing it (no creation, no
+    /// migrations): for `palazzo verify` on a stopped or running installation.
+    pub async fn open_existing(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(false)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(db_err)?;
+        Ok(SqliteStore {
+            sql: SqlStore::new(pool),
+        })
+    }
+
     async fn connect(options: SqliteConnectOptions) -> Result<Self> {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await
             .map_err(db_err)?;
-        let store = SqliteStore { sql: SqlStore::new(pool) };
+        let store = SqliteStore {
+            sql: SqlStore::new(pool),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -99,7 +120,9 @@ impl SqliteStore {
     /// Writes a consistent copy of the database to `dest` (`VACUUM INTO`).
     pub async fn backup_to(&self, dest: &Path) -> Result<()> {
         let dest = dest.to_string_lossy().replace('\'', "''");
-        self.execute_raw(&format!("VACUUM INTO '{dest}'")).await.map(|_| ())
+        self.execute_raw(&format!("VACUUM INTO '{dest}'"))
+            .await
+            .map(|_| ())
     }
 
     /// Closes the pool (checkpoints the WAL).
@@ -112,8 +135,15 @@ impl Store for SqliteStore {
     type Tx = SqliteTx;
 
     async fn begin(&self) -> Result<SqliteTx> {
-        let tx = self.sql.pool().begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
-        Ok(SqliteTx { sql: SqlTx::new(tx) })
+        let tx = self
+            .sql
+            .pool()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)?;
+        Ok(SqliteTx {
+            sql: SqlTx::new(tx),
+        })
     }
 
     async fn ping(&self) -> Result<()> {
@@ -144,7 +174,12 @@ impl Store for SqliteStore {
         self.sql.population_counts(tenant).await
     }
 
-    async fn ledger_events(&self, tenant: TenantId, from: u64, to: u64) -> Result<Vec<LedgerEvent>> {
+    async fn ledger_events(
+        &self,
+        tenant: TenantId,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<LedgerEvent>> {
         self.sql.ledger_events(tenant, from, to).await
     }
 

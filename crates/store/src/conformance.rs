@@ -6,7 +6,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use jiff::civil::date;
-use palazzo_domain::ids::{Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex};
+use palazzo_domain::ids::{
+    Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex,
+};
 use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
 
 use crate::*;
@@ -39,7 +41,8 @@ pub fn tenant_fixture(n: u8) -> NewTenant {
         patron_saint: None,
         hostnames: vec![format!("comune.{slug}.ba.it"), format!("{slug}.localhost")],
         logo_svg: None,
-        accessibility_url: "https://form.agid.gov.it/view/00000000-0000-0000-0000-000000000000".into(),
+        accessibility_url: "https://form.agid.gov.it/view/00000000-0000-0000-0000-000000000000"
+            .into(),
         is_default: n == 1,
     }
 }
@@ -115,15 +118,25 @@ async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
     tx.commit().await.unwrap();
 
     let all = s.tenants().await.unwrap();
-    assert_eq!(all, vec![a.clone(), b.clone()], "tenants read back equal, default first");
+    assert_eq!(
+        all,
+        vec![a.clone(), b.clone()],
+        "tenants read back equal, default first"
+    );
 
     // A host belongs to one tenant only: the unique index decides.
     let mut dup = tenant_fixture(2);
     dup.slug = "gamma".into();
     dup.codice_catastale = CodiceCatastale::parse("Z404").unwrap();
     let mut tx = s.begin().await.unwrap();
-    let err = tx.insert_tenant(&dup).await.expect_err("duplicate host must fail");
-    assert!(matches!(err, StoreError::Conflict(_)), "duplicate host is a conflict: {err:?}");
+    let err = tx
+        .insert_tenant(&dup)
+        .await
+        .expect_err("duplicate host must fail");
+    assert!(
+        matches!(err, StoreError::Conflict(_)),
+        "duplicate host is a conflict: {err:?}"
+    );
     drop(tx);
 
     let mut changed = b.clone();
@@ -139,16 +152,41 @@ async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
 
 async fn catalogue<S: Store>(s: &S, a: TenantId, b: TenantId) {
     let mut tx = s.begin().await.unwrap();
-    let oa = tx.insert_office(a, &office_fixture("anagrafe")).await.unwrap();
-    let ob = tx.insert_office(b, &office_fixture("anagrafe")).await.unwrap();
-    let sa = tx.insert_service(a, &service_fixture("carta-identita", oa.id)).await.unwrap();
-    tx.insert_service(b, &service_fixture("tari", ob.id)).await.unwrap();
-    tx.insert_faq(a, &NewFaq { position: 2, question: "Seconda?".into(), answer: "Sì.".into() })
+    let oa = tx
+        .insert_office(a, &office_fixture("anagrafe"))
         .await
         .unwrap();
-    tx.insert_faq(a, &NewFaq { position: 1, question: "Prima?".into(), answer: "Sì.".into() })
+    let ob = tx
+        .insert_office(b, &office_fixture("anagrafe"))
         .await
         .unwrap();
+    let sa = tx
+        .insert_service(a, &service_fixture("carta-identita", oa.id))
+        .await
+        .unwrap();
+    tx.insert_service(b, &service_fixture("tari", ob.id))
+        .await
+        .unwrap();
+    tx.insert_faq(
+        a,
+        &NewFaq {
+            position: 2,
+            question: "Seconda?".into(),
+            answer: "Sì.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.insert_faq(
+        a,
+        &NewFaq {
+            position: 1,
+            question: "Prima?".into(),
+            answer: "Sì.".into(),
+        },
+    )
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     // Tenant isolation: each tenant sees only its own rows.
@@ -160,23 +198,40 @@ async fn catalogue<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(s.offices(a).await.unwrap(), vec![oa.clone()]);
     assert_eq!(s.faqs(b).await.unwrap(), vec![]);
     let faqs = s.faqs(a).await.unwrap();
-    assert_eq!(faqs.iter().map(|f| f.data.position).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(
+        faqs.iter().map(|f| f.data.position).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
 
     // A service may not point at another tenant's office.
     let mut tx = s.begin().await.unwrap();
-    let err = tx.insert_service(a, &service_fixture("x", ob.id)).await.err();
-    assert!(matches!(err, Some(StoreError::NotFound)), "cross-tenant office refused: {err:?}");
+    let err = tx
+        .insert_service(a, &service_fixture("x", ob.id))
+        .await
+        .err();
+    assert!(
+        matches!(err, Some(StoreError::NotFound)),
+        "cross-tenant office refused: {err:?}"
+    );
     drop(tx);
 
     // Unique slug per tenant.
     let mut tx = s.begin().await.unwrap();
-    let err = tx.insert_service(a, &service_fixture("carta-identita", oa.id)).await.err();
-    assert!(matches!(err, Some(StoreError::Conflict(_))), "duplicate slug: {err:?}");
+    let err = tx
+        .insert_service(a, &service_fixture("carta-identita", oa.id))
+        .await
+        .err();
+    assert!(
+        matches!(err, Some(StoreError::Conflict(_))),
+        "duplicate slug: {err:?}"
+    );
     drop(tx);
 
     // Update, including an inactive status with its reason; the other tenant can't update it.
     let mut changed = sa.clone();
-    changed.data.status = ServiceStatus::Inactive { reason: "In manutenzione".into() };
+    changed.data.status = ServiceStatus::Inactive {
+        reason: "In manutenzione".into(),
+    };
     changed.data.costs = Some("16,00 € di bollo".into());
     changed.data.topics = vec!["Anagrafe".into()];
     let mut tx = s.begin().await.unwrap();
@@ -186,15 +241,24 @@ async fn catalogue<S: Store>(s: &S, a: TenantId, b: TenantId) {
     let mut foreign = changed.clone();
     foreign.tenant = b;
     let mut tx = s.begin().await.unwrap();
-    assert!(matches!(tx.update_service(&foreign).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        tx.update_service(&foreign).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn rollback<S: Store>(s: &S, a: TenantId) {
     let before = s.offices(a).await.unwrap().len();
     let mut tx = s.begin().await.unwrap();
-    tx.insert_office(a, &office_fixture("temporaneo")).await.unwrap();
+    tx.insert_office(a, &office_fixture("temporaneo"))
+        .await
+        .unwrap();
     drop(tx);
-    assert_eq!(s.offices(a).await.unwrap().len(), before, "dropped transaction rolls back");
+    assert_eq!(
+        s.offices(a).await.unwrap().len(),
+        before,
+        "dropped transaction rolls back"
+    );
 }
 
 async fn ledger<S: Store>(s: &S, a: &Tenant, b: &Tenant) {
@@ -202,20 +266,38 @@ async fn ledger<S: Store>(s: &S, a: &Tenant, b: &Tenant) {
     let mut tx = s.begin().await.unwrap();
     let mut appended = Vec::new();
     for i in 0..5u8 {
-        appended.push(tx.append_event(a.id, &event(&a.data.slug, "service:1", i)).await.unwrap());
+        appended.push(
+            tx.append_event(a.id, &event(&a.data.slug, "service:1", i))
+                .await
+                .unwrap(),
+        );
     }
-    let other = tx.append_event(b.id, &event(&b.data.slug, "service:2", 9)).await.unwrap();
+    let other = tx
+        .append_event(b.id, &event(&b.data.slug, "service:2", 9))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(other.seq, 0, "each tenant has its own sequence");
-    assert_eq!(appended.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
-    assert!(appended.windows(2).all(|w| w[0].time <= w[1].time), "time order follows seq order");
+    assert_eq!(
+        appended.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4]
+    );
+    assert!(
+        appended.windows(2).all(|w| w[0].time < w[1].time),
+        "time strictly follows seq order"
+    );
 
     // A rolled-back append leaves no gap.
     let mut tx = s.begin().await.unwrap();
-    tx.append_event(a.id, &event(&a.data.slug, "service:1", 7)).await.unwrap();
+    tx.append_event(a.id, &event(&a.data.slug, "service:1", 7))
+        .await
+        .unwrap();
     drop(tx);
     let mut tx = s.begin().await.unwrap();
-    let next = tx.append_event(a.id, &event(&a.data.slug, "service:1", 8)).await.unwrap();
+    let next = tx
+        .append_event(a.id, &event(&a.data.slug, "service:1", 8))
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(next.seq, 5, "gap-free after rollback");
     appended.push(next);
@@ -224,14 +306,22 @@ async fn ledger<S: Store>(s: &S, a: &Tenant, b: &Tenant) {
     let read = s.ledger_events(a.id, 0, 100).await.unwrap();
     assert_eq!(read, appended, "events read back exactly, time included");
     for e in &read {
-        let again = rows::build_event(a.id, e.seq, e.time, &NewEvent {
-            tenant_slug: e.tenant_slug.clone(),
-            kind: e.kind.clone(),
-            subject: e.subject.clone(),
-            state_hash: e.state_hash,
-        })
+        let again = rows::build_event(
+            a.id,
+            e.seq,
+            e.time,
+            &NewEvent {
+                tenant_slug: e.tenant_slug.clone(),
+                kind: e.kind.clone(),
+                subject: e.subject.clone(),
+                state_hash: e.state_hash,
+            },
+        )
         .unwrap();
-        assert_eq!(again.leaf_hash, e.leaf_hash, "leaf hash recomputes from stored fields");
+        assert_eq!(
+            again.leaf_hash, e.leaf_hash,
+            "leaf hash recomputes from stored fields"
+        );
     }
     assert_eq!(s.ledger_events(a.id, 2, 4).await.unwrap().len(), 2);
 
@@ -261,16 +351,30 @@ async fn ratings<S: Store>(s: &S, a: TenantId, b: TenantId) {
         day: date(2026, 11, 26),
     };
     let mut tx = s.begin().await.unwrap();
-    for (page, stars) in [("/servizi", 5), ("/servizi", 5), ("/servizi", 2), ("/novita", 1)] {
+    for (page, stars) in [
+        ("/servizi", 5),
+        ("/servizi", 5),
+        ("/servizi", 2),
+        ("/novita", 1),
+    ] {
         tx.insert_rating(a, &r(page, stars)).await.unwrap();
     }
     tx.insert_rating(b, &r("/servizi", 3)).await.unwrap();
     tx.commit().await.unwrap();
     let sums = s.rating_summaries(a).await.unwrap();
-    assert_eq!(sums, vec![
-        RatingSummary { page: "/novita".into(), by_stars: [1, 0, 0, 0, 0] },
-        RatingSummary { page: "/servizi".into(), by_stars: [0, 1, 0, 0, 2] },
-    ]);
+    assert_eq!(
+        sums,
+        vec![
+            RatingSummary {
+                page: "/novita".into(),
+                by_stars: [1, 0, 0, 0, 0]
+            },
+            RatingSummary {
+                page: "/servizi".into(),
+                by_stars: [0, 1, 0, 0, 2]
+            },
+        ]
+    );
     // The database itself refuses out-of-range stars.
     let mut tx = s.begin().await.unwrap();
     assert!(tx.insert_rating(a, &r("/x", 6)).await.is_err());
@@ -290,7 +394,12 @@ async fn population<S: Store>(s: &S, a: TenantId, b: TenantId) {
         relation: "intestatario".into(),
     };
     let batch = PopulationBatch {
-        addresses: vec![PopAddress { id: 1, street: "Via Roma".into(), civic: "1".into(), cap }],
+        addresses: vec![PopAddress {
+            id: 1,
+            street: "Via Roma".into(),
+            civic: "1".into(),
+            cap,
+        }],
         families: vec![PopFamily { id: 1, address: 1 }],
         persons: vec![person(1, "RSSMRA85T10A562S")],
     };
@@ -299,11 +408,24 @@ async fn population<S: Store>(s: &S, a: TenantId, b: TenantId) {
     tx.insert_population(b, &batch).await.unwrap();
     tx.commit().await.unwrap();
     let counts = s.population_counts(a).await.unwrap();
-    assert_eq!(counts, PopulationCounts { persons: 1, families: 1, addresses: 1 });
+    assert_eq!(
+        counts,
+        PopulationCounts {
+            persons: 1,
+            families: 1,
+            addresses: 1
+        }
+    );
     // The same codice fiscale twice in one comune is refused.
-    let dup = PopulationBatch { persons: vec![person(2, "RSSMRA85T10A562S")], ..Default::default() };
+    let dup = PopulationBatch {
+        persons: vec![person(2, "RSSMRA85T10A562S")],
+        ..Default::default()
+    };
     let mut tx = s.begin().await.unwrap();
-    assert!(matches!(tx.insert_population(a, &dup).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        tx.insert_population(a, &dup).await,
+        Err(StoreError::Conflict(_))
+    ));
 }
 
 async fn keys<S: Store>(s: &S, a: TenantId, b: TenantId) {

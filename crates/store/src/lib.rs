@@ -116,8 +116,11 @@ pub trait StoreTx: Send {
     /// Replaces the fields of a service card.
     fn update_service(&mut self, s: &Service) -> impl Future<Output = Result<()>> + Send;
     /// Inserts an FAQ entry.
-    fn insert_faq(&mut self, tenant: TenantId, f: &NewFaq)
-    -> impl Future<Output = Result<Faq>> + Send;
+    fn insert_faq(
+        &mut self,
+        tenant: TenantId,
+        f: &NewFaq,
+    ) -> impl Future<Output = Result<Faq>> + Send;
     /// Stores one anonymous page rating.
     fn insert_rating(
         &mut self,

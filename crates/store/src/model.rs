@@ -4,7 +4,9 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use palazzo_domain::cbor::Value;
-use palazzo_domain::ids::{Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex};
+use palazzo_domain::ids::{
+    Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex,
+};
 use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,9 @@ pub struct TenantId(pub i64);
 
 /// Identifies an office (ufficio) within its tenant. `OfficeId(0)` (the
 /// default) names no office: files that refer to offices by slug leave it unset.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct OfficeId(pub i64);
 
 impl OfficeId {
@@ -409,7 +413,10 @@ impl Recorded for Tenant {
             ("region", text(&d.region)),
             ("population", int(i64::from(d.population))),
             ("patron_saint", opt(d.patron_saint.as_deref())),
-            ("hostnames", Value::Array(d.hostnames.iter().map(|h| text(h)).collect())),
+            (
+                "hostnames",
+                Value::Array(d.hostnames.iter().map(|h| text(h)).collect()),
+            ),
             ("logo_svg", opt(d.logo_svg.as_deref())),
             ("accessibility_url", text(&d.accessibility_url)),
             ("is_default", Value::Bool(d.is_default)),
@@ -463,7 +470,10 @@ impl Recorded for Service {
             ("online_url", opt(d.online_url.as_deref())),
             ("conditions", text(&d.conditions)),
             ("office", int(d.office.0)),
-            ("topics", Value::Array(d.topics.iter().map(|t| text(t)).collect())),
+            (
+                "topics",
+                Value::Array(d.topics.iter().map(|t| text(t)).collect()),
+            ),
             ("service_type", text(&d.service_type)),
             ("audience_type", text(&d.audience_type)),
         ])

@@ -6,7 +6,9 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use palazzo_domain::ids::{Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex};
+use palazzo_domain::ids::{
+    Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex,
+};
 use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
 
 use crate::model::*;
@@ -72,7 +74,11 @@ impl TenantRow {
                 slug: self.slug,
                 name: self.name,
                 short_name: self.short_name,
-                codice_catastale: parse_as!(CodiceCatastale, self.codice_catastale, "codice_catastale"),
+                codice_catastale: parse_as!(
+                    CodiceCatastale,
+                    self.codice_catastale,
+                    "codice_catastale"
+                ),
                 codice_istat: parse_as!(CodiceIstat, self.codice_istat, "codice_istat"),
                 codice_ipa: parse_as!(CodiceIpa, self.codice_ipa, "codice_ipa"),
                 codice_fiscale: parse_as!(CodiceFiscale, self.codice_fiscale, "codice_fiscale"),
@@ -195,7 +201,9 @@ impl ServiceRow {
         let status = if self.active {
             ServiceStatus::Active
         } else {
-            ServiceStatus::Inactive { reason: self.status_reason.unwrap_or_default() }
+            ServiceStatus::Inactive {
+                reason: self.status_reason.unwrap_or_default(),
+            }
         };
         Ok(Service {
             id: ServiceId(self.id),
@@ -216,7 +224,12 @@ impl ServiceRow {
                 online_url: self.online_url,
                 conditions: self.conditions,
                 office: OfficeId(self.office_id),
-                topics: self.topics.lines().filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+                topics: self
+                    .topics
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
                 service_type: self.service_type,
                 audience_type: self.audience_type,
             },
@@ -329,6 +342,18 @@ pub fn build_event(
 pub fn registration_time() -> Timestamp {
     let now = Timestamp::now();
     palazzo_domain::ledger::canonical_time(now).unwrap_or(now)
+}
+
+/// The registration time of an event that follows one registered at `last`:
+/// now, or one microsecond after `last` if the clock is not past it.
+pub fn registration_time_after(last: Timestamp) -> Timestamp {
+    let now = registration_time();
+    if now > last {
+        now
+    } else {
+        last.checked_add(jiff::SignedDuration::from_micros(1))
+            .unwrap_or(now)
+    }
 }
 
 /// A civil date stored as text (SQLite) back to a date.

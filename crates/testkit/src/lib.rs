@@ -69,15 +69,27 @@ impl PgDatabase {
     pub async fn create() -> PgDatabase {
         let admin = postgres_admin_url();
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("palazzo_t_{}_{}_{}", std::process::id(), n, jiff::Timestamp::now().as_millisecond());
+        let name = format!(
+            "palazzo_t_{}_{}_{}",
+            std::process::id(),
+            n,
+            jiff::Timestamp::now().as_millisecond()
+        );
         run_admin_sql(&admin, &format!("CREATE DATABASE {name}")).await;
         let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
-        PgDatabase { url: format!("{base}/{name}"), name }
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 
     /// Drops the database.
     pub async fn drop_now(&self) {
-        run_admin_sql(&postgres_admin_url(), &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+        run_admin_sql(
+            &postgres_admin_url(),
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        )
+        .await;
     }
 }
 
@@ -92,7 +104,11 @@ async fn run_admin_sql(admin_url: &str, sql: &str) {
         .output()
         .await
         .expect("psql must be installed (scripts/test installs it)");
-    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A running Palazzo.
@@ -121,16 +137,27 @@ impl TestApp {
     pub async fn spawn(backend: Backend, residents: usize) -> TestApp {
         let data_dir = TempDir::new("app");
         let (db, pg) = match backend {
-            Backend::Sqlite => (Db::open_sqlite(&data_dir.path().join("palazzo.db")).await.unwrap(), None),
+            Backend::Sqlite => (
+                Db::open_sqlite(&data_dir.path().join("palazzo.db"))
+                    .await
+                    .unwrap(),
+                None,
+            ),
             Backend::Postgres => {
                 let pg = PgDatabase::create().await;
                 (Db::open(&pg.url).await.unwrap(), Some(pg))
             }
         };
-        let app = App::new(db, KeyStore::new(data_dir.path().join("keys"))).await.unwrap();
+        let app = App::new(db, KeyStore::new(data_dir.path().join("keys")))
+            .await
+            .unwrap();
         demo::seed(&app, residents).await.unwrap();
         let secret = [7u8; 32];
-        let web = palazzo_web::WebConfig { behind_tls: false, secret, max_body_bytes: 64 * 1024 };
+        let web = palazzo_web::WebConfig {
+            behind_tls: false,
+            secret,
+            max_body_bytes: 64 * 1024,
+        };
         let router = palazzo_web::router(app.clone(), web);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -142,14 +169,28 @@ impl TestApp {
             .await
             .unwrap();
         });
-        TestApp { addr, app, secret, data_dir, pg, stop: Some(stop), server: Some(server) }
+        TestApp {
+            addr,
+            app,
+            secret,
+            data_dir,
+            pg,
+            stop: Some(stop),
+            server: Some(server),
+        }
     }
 
     /// An HTTP client that resolves the demo hosts (and any `*.localhost`
     /// given in `extra`) to this server, never following redirects.
     pub fn client(&self) -> reqwest::Client {
         let mut b = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
-        for host in [CASAMASSIMA, ACQUAVIVA, "comune.casamassima.ba.it", "comune.acquaviva-delle-fonti.ba.it", "unknown.localhost"] {
+        for host in [
+            CASAMASSIMA,
+            ACQUAVIVA,
+            "comune.casamassima.ba.it",
+            "comune.acquaviva-delle-fonti.ba.it",
+            "unknown.localhost",
+        ] {
             b = b.resolve(host, self.addr);
         }
         b.build().unwrap()
@@ -162,7 +203,12 @@ impl TestApp {
 
     /// GET and return (status, body).
     pub async fn get(&self, host: &str, path: &str) -> (u16, String) {
-        let r = self.client().get(self.url(host, path)).send().await.unwrap();
+        let r = self
+            .client()
+            .get(self.url(host, path))
+            .send()
+            .await
+            .unwrap();
         let status = r.status().as_u16();
         (status, r.text().await.unwrap())
     }

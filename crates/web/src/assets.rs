@@ -58,7 +58,10 @@ include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// The embedded file at `path`, if any.
 pub fn find(path: &str) -> Option<&'static Asset> {
-    ASSETS.binary_search_by(|a| a.path.cmp(path)).ok().map(|i| &ASSETS[i])
+    ASSETS
+        .binary_search_by(|a| a.path.cmp(path))
+        .ok()
+        .map(|i| &ASSETS[i])
 }
 
 const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
@@ -78,7 +81,11 @@ pub async fn serve_static(
 pub fn respond(asset: &'static Asset, current: bool, headers: &HeaderMap) -> Response {
     let cache = if current { IMMUTABLE } else { REVALIDATE };
     let gzip = asset.gzip.filter(|_| accepts_gzip(headers));
-    let etag = if gzip.is_some() { gzip_etag(asset) } else { HeaderValue::from_static(asset.etag) };
+    let etag = if gzip.is_some() {
+        gzip_etag(asset)
+    } else {
+        HeaderValue::from_static(asset.etag)
+    };
     if if_none_match(headers, &etag) {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
         let h = res.headers_mut();
@@ -90,7 +97,10 @@ pub fn respond(asset: &'static Asset, current: bool, headers: &HeaderMap) -> Res
     let body = gzip.unwrap_or(asset.body);
     let mut res = Response::new(Body::from(body));
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     h.insert(header::CACHE_CONTROL, cache);
     h.insert(header::ETAG, etag);
     if asset.gzip.is_some() {
@@ -110,25 +120,38 @@ fn gzip_etag(asset: &Asset) -> HeaderValue {
 
 /// Whether `Accept-Encoding` allows gzip (a `q=0` refusal is honoured).
 pub fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|item| {
-            let mut parts = item.split(';');
-            let coding = parts.next().unwrap_or("").trim();
-            let refused = parts.any(|p| {
-                let p = p.trim();
-                p.strip_prefix("q=").is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
-            });
-            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|item| {
+                let mut parts = item.split(';');
+                let coding = parts.next().unwrap_or("").trim();
+                let refused = parts.any(|p| {
+                    let p = p.trim();
+                    p.strip_prefix("q=")
+                        .is_some_and(|q| q.trim().parse::<f32>().is_ok_and(|q| q == 0.0))
+                });
+                (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+            })
         })
-    })
 }
 
 /// Whether `If-None-Match` lists `etag` (or `*`).
 pub fn if_none_match(headers: &HeaderMap, etag: &HeaderValue) -> bool {
-    let Ok(etag) = etag.to_str() else { return false };
-    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
-    })
+    let Ok(etag) = etag.to_str() else {
+        return false;
+    };
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+        })
 }
 
 #[cfg(test)]
@@ -139,15 +162,33 @@ mod tests {
     #[test]
     fn table_is_sorted_and_has_what_pages_need() {
         assert!(ASSETS.windows(2).all(|w| w[0].path < w[1].path));
-        for url in [URLS.bootstrap_css, URLS.bootstrap_js, URLS.sprites, URLS.fonts_css, URLS.palazzo_css] {
+        for url in [
+            URLS.bootstrap_css,
+            URLS.bootstrap_js,
+            URLS.sprites,
+            URLS.fonts_css,
+            URLS.palazzo_css,
+        ] {
             let rest = url.strip_prefix("/static/").unwrap();
             let (hash, path) = rest.split_once('/').unwrap();
             let asset = find(path).unwrap();
             assert_eq!(asset.hash, hash);
         }
-        assert!(ASSETS.iter().any(|a| a.path.ends_with(".woff2") && a.path.contains("Lora")));
-        assert!(ASSETS.iter().any(|a| a.path.ends_with(".woff2") && a.path.contains("Roboto_Mono")));
-        assert!(ASSETS.iter().any(|a| a.path.ends_with(".woff") && a.path.contains("Titillium")));
+        assert!(
+            ASSETS
+                .iter()
+                .any(|a| a.path.ends_with(".woff2") && a.path.contains("Lora"))
+        );
+        assert!(
+            ASSETS
+                .iter()
+                .any(|a| a.path.ends_with(".woff2") && a.path.contains("Roboto_Mono"))
+        );
+        assert!(
+            ASSETS
+                .iter()
+                .any(|a| a.path.ends_with(".woff") && a.path.contains("Titillium"))
+        );
     }
 
     #[test]
@@ -163,7 +204,10 @@ mod tests {
     fn fonts_css_points_to_embedded_fonts() {
         let css = std::str::from_utf8(find("fonts.css").unwrap().body).unwrap();
         for family in ["Titillium Web", "Lora", "Roboto Mono"] {
-            assert!(css.contains(&format!("font-family:\"{family}\"")), "{family}");
+            assert!(
+                css.contains(&format!("font-family:\"{family}\"")),
+                "{family}"
+            );
         }
         for url in css.split("url(\"").skip(1) {
             let url = &url[..url.find('"').unwrap()];
@@ -177,9 +221,15 @@ mod tests {
     fn gzip_negotiation() {
         let mut h = HeaderMap::new();
         assert!(!accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("br, gzip;q=0.8"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("br, gzip;q=0.8"),
+        );
         assert!(accepts_gzip(&h));
-        h.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip;q=0, br"));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0, br"),
+        );
         assert!(!accepts_gzip(&h));
     }
 
@@ -188,7 +238,10 @@ mod tests {
         let tag = HeaderValue::from_static("\"abc\"");
         let mut h = HeaderMap::new();
         assert!(!if_none_match(&h, &tag));
-        h.insert(header::IF_NONE_MATCH, HeaderValue::from_static("\"x\", W/\"abc\""));
+        h.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_static("\"x\", W/\"abc\""),
+        );
         assert!(if_none_match(&h, &tag));
     }
 }

@@ -92,44 +92,65 @@ impl ErrorInfo {
             StatusCode::BAD_REQUEST => ("bad_request", "La richiesta non è valida."),
             StatusCode::FORBIDDEN => ("forbidden", "Non è possibile eseguire questa operazione."),
             StatusCode::NOT_FOUND => ("not_found", "La pagina richiesta non esiste."),
-            StatusCode::METHOD_NOT_ALLOWED => {
-                ("method_not_allowed", "Il metodo della richiesta non è ammesso per questo indirizzo.")
-            }
-            StatusCode::PAYLOAD_TOO_LARGE => {
-                ("payload_too_large", "I dati inviati superano la dimensione massima consentita.")
-            }
+            StatusCode::METHOD_NOT_ALLOWED => (
+                "method_not_allowed",
+                "Il metodo della richiesta non è ammesso per questo indirizzo.",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "payload_too_large",
+                "I dati inviati superano la dimensione massima consentita.",
+            ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (
                 "unsupported_media_type",
                 "Il formato dei dati inviati non è supportato: usa Content-Type: application/json.",
             ),
-            StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "I dati inviati non sono validi."),
-            StatusCode::TOO_MANY_REQUESTS => {
-                ("rate_limited", "Hai inviato troppe richieste in poco tempo. Riprova tra qualche minuto.")
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                ("unprocessable", "I dati inviati non sono validi.")
             }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                ("unavailable", "Il servizio è temporaneamente non disponibile. Riprova più tardi.")
-            }
+            StatusCode::TOO_MANY_REQUESTS => (
+                "rate_limited",
+                "Hai inviato troppe richieste in poco tempo. Riprova tra qualche minuto.",
+            ),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                "unavailable",
+                "Il servizio è temporaneamente non disponibile. Riprova più tardi.",
+            ),
             s if s.is_client_error() => ("bad_request", "La richiesta non è valida."),
-            _ => ("internal_error", "Si è verificato un errore interno. Riprova più tardi."),
+            _ => (
+                "internal_error",
+                "Si è verificato un errore interno. Riprova più tardi.",
+            ),
         };
-        ErrorInfo { code, message: message.to_owned() }
+        ErrorInfo {
+            code,
+            message: message.to_owned(),
+        }
     }
 }
 
 impl WebError {
     /// A 400 with a code and an Italian message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        WebError::BadRequest { code, message: message.into() }
+        WebError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     /// A 422 with a code and an Italian message.
     pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
-        WebError::Unprocessable { code, message: message.into() }
+        WebError::Unprocessable {
+            code,
+            message: message.into(),
+        }
     }
 
     /// A 403 with a code and an Italian message.
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
-        WebError::Forbidden { code, message: message.into() }
+        WebError::Forbidden {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The error for a body that an axum extractor refused, by its status
@@ -205,7 +226,10 @@ impl WebError {
 
     /// The safe description carried to the error-page middleware.
     pub fn info(&self) -> ErrorInfo {
-        ErrorInfo { code: self.code(), message: self.message_it() }
+        ErrorInfo {
+            code: self.code(),
+            message: self.message_it(),
+        }
     }
 }
 
@@ -223,7 +247,8 @@ impl IntoResponse for WebError {
         // the middleware replaces it.
         let mut res = (status, format!("{}: {}", info.code, info.message)).into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
         }
         res.extensions_mut().insert(info);
         res
@@ -244,27 +269,72 @@ mod tests {
     fn every_variant_maps_to_a_status_and_a_safe_message() {
         let cases: Vec<(WebError, StatusCode, &str)> = vec![
             (WebError::NotFound, StatusCode::NOT_FOUND, "not_found"),
-            (WebError::NoTenant, StatusCode::NOT_FOUND, "tenant_not_found"),
-            (WebError::bad_request("x", "m"), StatusCode::BAD_REQUEST, "x"),
-            (WebError::unprocessable("y", "m"), StatusCode::UNPROCESSABLE_ENTITY, "y"),
-            (WebError::forbidden("z", "m"), StatusCode::FORBIDDEN, "z"),
-            (WebError::RateLimited, StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            (WebError::UnsupportedMediaType, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            (WebError::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            (WebError::Unavailable("db down".into()), StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             (
-                WebError::Service(ServiceError::Invalid { code: "rating_stars", message: "m".into() }),
+                WebError::NoTenant,
+                StatusCode::NOT_FOUND,
+                "tenant_not_found",
+            ),
+            (
+                WebError::bad_request("x", "m"),
+                StatusCode::BAD_REQUEST,
+                "x",
+            ),
+            (
+                WebError::unprocessable("y", "m"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "y",
+            ),
+            (WebError::forbidden("z", "m"), StatusCode::FORBIDDEN, "z"),
+            (
+                WebError::RateLimited,
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+            (
+                WebError::UnsupportedMediaType,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+            ),
+            (
+                WebError::PayloadTooLarge,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+            ),
+            (
+                WebError::Unavailable("db down".into()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+            ),
+            (
+                WebError::Service(ServiceError::Invalid {
+                    code: "rating_stars",
+                    message: "m".into(),
+                }),
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "rating_stars",
             ),
-            (WebError::Service(ServiceError::RateLimited), StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            (WebError::Service(ServiceError::NotFound), StatusCode::NOT_FOUND, "not_found"),
             (
-                WebError::Service(ServiceError::Store(StoreError::Database("secret dsn".into()))),
+                WebError::Service(ServiceError::RateLimited),
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+            ),
+            (
+                WebError::Service(ServiceError::NotFound),
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                WebError::Service(ServiceError::Store(StoreError::Database(
+                    "secret dsn".into(),
+                ))),
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal_error",
             ),
-            (WebError::Internal("boom".into()), StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            (
+                WebError::Internal("boom".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+            ),
         ];
         for (err, status, code) in cases {
             assert_eq!(err.status(), status, "{err:?}");
@@ -273,7 +343,10 @@ mod tests {
             assert!(!msg.contains("secret") && !msg.contains("boom") && !msg.contains("db down"));
             let res = err.into_response();
             assert_eq!(res.status(), status);
-            assert_eq!(res.extensions().get::<ErrorInfo>().map(|i| i.code), Some(code));
+            assert_eq!(
+                res.extensions().get::<ErrorInfo>().map(|i| i.code),
+                Some(code)
+            );
         }
     }
 
@@ -283,6 +356,9 @@ mod tests {
             let info = ErrorInfo::from_status(StatusCode::from_u16(s).unwrap());
             assert!(!info.message.is_empty());
         }
-        assert_eq!(ErrorInfo::from_status(StatusCode::PAYLOAD_TOO_LARGE).code, "payload_too_large");
+        assert_eq!(
+            ErrorInfo::from_status(StatusCode::PAYLOAD_TOO_LARGE).code,
+            "payload_too_large"
+        );
     }
 }

@@ -33,9 +33,15 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut text = state.metrics().render();
     text.push_str("# HELP palazzo_portal_cached_pages Rendered pages in the HTML cache.\n");
     text.push_str("# TYPE palazzo_portal_cached_pages gauge\n");
-    text.push_str(&format!("palazzo_portal_cached_pages {}\n", state.pages().len()));
+    text.push_str(&format!(
+        "palazzo_portal_cached_pages {}\n",
+        state.pages().len()
+    ));
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
         text,
     )
         .into_response()

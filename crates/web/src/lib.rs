@@ -75,6 +75,7 @@ struct StateInner {
     cfg: WebConfig,
     metrics: metrics::Metrics,
     pages: portal::cache::PageCache,
+    search: portal::search::IndexCache,
     headers: middleware::security_headers::SecurityHeaders,
     started: Instant,
 }
@@ -88,7 +89,8 @@ impl AppState {
                 app,
                 cfg,
                 metrics: metrics::Metrics::new(),
-                pages: portal::cache::PageCache::new(portal::cache::DEFAULT_CAPACITY),
+                pages: portal::cache::PageCache::default(),
+                search: portal::search::IndexCache::default(),
                 headers,
                 started: Instant::now(),
             }),
@@ -114,13 +116,21 @@ impl AppState {
         &self.inner.pages
     }
 
+    pub(crate) fn search_indexes(&self) -> &portal::search::IndexCache {
+        &self.inner.search
+    }
+
     pub(crate) fn security_headers(&self) -> &middleware::security_headers::SecurityHeaders {
         &self.inner.headers
     }
 
     /// `https` or `http`, as the public sees this service.
     pub fn scheme(&self) -> &'static str {
-        if self.inner.cfg.behind_tls { "https" } else { "http" }
+        if self.inner.cfg.behind_tls {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     /// Time since the state was built.
@@ -158,7 +168,10 @@ pub fn router_with_state(state: AppState) -> Router {
         .layer(from_fn(origin::same_origin_writes))
         .layer(from_fn(errors::render_errors))
         .layer(from_fn_with_state(state.clone(), tenant::resolve_tenant))
-        .layer(from_fn_with_state(state.clone(), security_headers::security_headers))
+        .layer(from_fn_with_state(
+            state.clone(),
+            security_headers::security_headers,
+        ))
         .layer(from_fn_with_state(state.clone(), metrics::record_metrics))
         .layer(from_fn(logging::log_requests))
         .layer(from_fn(request_id::request_id))
@@ -173,7 +186,10 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

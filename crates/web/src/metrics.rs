@@ -11,7 +11,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Upper bounds (seconds) of the latency histogram buckets.
-pub const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+pub const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 /// The registry.
 pub struct Metrics {
@@ -40,8 +42,14 @@ impl Default for Metrics {
 impl Metrics {
     /// An empty registry; the process start time is taken now.
     pub fn new() -> Self {
-        let start_time = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-        Metrics { routes: RwLock::new(HashMap::new()), in_flight: AtomicI64::new(0), start_time }
+        let start_time = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        Metrics {
+            routes: RwLock::new(HashMap::new()),
+            in_flight: AtomicI64::new(0),
+            start_time,
+        }
     }
 
     /// Marks a request as started; the guard marks it finished when dropped.
@@ -51,7 +59,13 @@ impl Metrics {
     }
 
     /// Records one response.
-    pub fn observe(&self, method: &axum::http::Method, route: &str, status: u16, elapsed: Duration) {
+    pub fn observe(
+        &self,
+        method: &axum::http::Method,
+        route: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let entry = self.route(route);
         let stats = &entry[method_index(method)];
         let class = usize::from(status / 100).clamp(1, 5) - 1;
@@ -66,7 +80,12 @@ impl Metrics {
     }
 
     fn route(&self, route: &str) -> Arc<[RouteStats; METHODS.len()]> {
-        if let Some(s) = self.routes.read().ok().and_then(|map| map.get(route).cloned()) {
+        if let Some(s) = self
+            .routes
+            .read()
+            .ok()
+            .and_then(|map| map.get(route).cloned())
+        {
             return s;
         }
         match self.routes.write() {
@@ -78,15 +97,28 @@ impl Metrics {
     /// The exposition text.
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
-        let _ = writeln!(out, "# HELP process_start_time_seconds Start time of the process since the Unix epoch.");
+        let _ = writeln!(
+            out,
+            "# HELP process_start_time_seconds Start time of the process since the Unix epoch."
+        );
         let _ = writeln!(out, "# TYPE process_start_time_seconds gauge");
         let _ = writeln!(out, "process_start_time_seconds {}", self.start_time);
-        let _ = writeln!(out, "# HELP palazzo_http_requests_in_flight Requests being served.");
+        let _ = writeln!(
+            out,
+            "# HELP palazzo_http_requests_in_flight Requests being served."
+        );
         let _ = writeln!(out, "# TYPE palazzo_http_requests_in_flight gauge");
-        let _ = writeln!(out, "palazzo_http_requests_in_flight {}", self.in_flight.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "palazzo_http_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
 
         let mut routes: Vec<(String, Arc<[RouteStats; METHODS.len()]>)> = match self.routes.read() {
-            Ok(map) => map.iter().map(|(r, s)| (r.to_string(), s.clone())).collect(),
+            Ok(map) => map
+                .iter()
+                .map(|(r, s)| (r.to_string(), s.clone()))
+                .collect(),
             Err(_) => Vec::new(),
         };
         routes.sort_by(|a, b| a.0.cmp(&b.0));
@@ -101,7 +133,10 @@ impl Metrics {
             })
             .collect();
 
-        let _ = writeln!(out, "# HELP palazzo_http_requests_total HTTP responses by route template, method and status class.");
+        let _ = writeln!(
+            out,
+            "# HELP palazzo_http_requests_total HTTP responses by route template, method and status class."
+        );
         let _ = writeln!(out, "# TYPE palazzo_http_requests_total counter");
         for ((method, route), s) in &rows {
             for (i, class) in ["1xx", "2xx", "3xx", "4xx", "5xx"].iter().enumerate() {
@@ -115,8 +150,14 @@ impl Metrics {
                 }
             }
         }
-        let _ = writeln!(out, "# HELP palazzo_http_request_duration_seconds Time to produce the response.");
-        let _ = writeln!(out, "# TYPE palazzo_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP palazzo_http_request_duration_seconds Time to produce the response."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE palazzo_http_request_duration_seconds histogram"
+        );
         for ((method, route), s) in &rows {
             let route = escape(route);
             let mut cumulative = 0;
@@ -133,8 +174,14 @@ impl Metrics {
                 out,
                 "palazzo_http_request_duration_seconds_bucket{{route=\"{route}\",method=\"{method}\",le=\"+Inf\"}} {count}"
             );
-            let _ = writeln!(out, "palazzo_http_request_duration_seconds_sum{{route=\"{route}\",method=\"{method}\"}} {sum}");
-            let _ = writeln!(out, "palazzo_http_request_duration_seconds_count{{route=\"{route}\",method=\"{method}\"}} {count}");
+            let _ = writeln!(
+                out,
+                "palazzo_http_request_duration_seconds_sum{{route=\"{route}\",method=\"{method}\"}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "palazzo_http_request_duration_seconds_count{{route=\"{route}\",method=\"{method}\"}} {count}"
+            );
         }
         out
     }
@@ -150,15 +197,22 @@ impl Drop for InFlight<'_> {
 }
 
 /// Method labels; any other method counts as `OTHER` (bounded labels).
-const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "OTHER"];
+const METHODS: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "OTHER",
+];
 
 fn method_index(m: &axum::http::Method) -> usize {
-    METHODS.iter().position(|x| *x == m.as_str()).unwrap_or(METHODS.len() - 1)
+    METHODS
+        .iter()
+        .position(|x| *x == m.as_str())
+        .unwrap_or(METHODS.len() - 1)
 }
 
 /// Escapes a label value (backslash, quote, newline).
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -172,19 +226,35 @@ mod tests {
         let m = Metrics::new();
         m.observe(&Method::GET, "/servizi", 200, Duration::from_micros(300));
         m.observe(&Method::GET, "/servizi", 404, Duration::from_millis(20));
-        m.observe(&Method::from_bytes(b"BREW").unwrap(), "unmatched", 405, Duration::from_secs(5));
+        m.observe(
+            &Method::from_bytes(b"BREW").unwrap(),
+            "unmatched",
+            405,
+            Duration::from_secs(5),
+        );
         let text = m.render();
-        assert!(text.contains("palazzo_http_requests_total{route=\"/servizi\",method=\"GET\",status=\"2xx\"} 1"));
-        assert!(text.contains("palazzo_http_requests_total{route=\"/servizi\",method=\"GET\",status=\"4xx\"} 1"));
-        assert!(text.contains("palazzo_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"4xx\"} 1"));
+        assert!(text.contains(
+            "palazzo_http_requests_total{route=\"/servizi\",method=\"GET\",status=\"2xx\"} 1"
+        ));
+        assert!(text.contains(
+            "palazzo_http_requests_total{route=\"/servizi\",method=\"GET\",status=\"4xx\"} 1"
+        ));
+        assert!(text.contains(
+            "palazzo_http_requests_total{route=\"unmatched\",method=\"OTHER\",status=\"4xx\"} 1"
+        ));
         assert!(text.contains("palazzo_http_request_duration_seconds_bucket{route=\"/servizi\",method=\"GET\",le=\"0.0005\"} 1"));
         assert!(text.contains("palazzo_http_request_duration_seconds_bucket{route=\"/servizi\",method=\"GET\",le=\"0.025\"} 2"));
-        assert!(text.contains("palazzo_http_request_duration_seconds_count{route=\"/servizi\",method=\"GET\"} 2"));
+        assert!(text.contains(
+            "palazzo_http_request_duration_seconds_count{route=\"/servizi\",method=\"GET\"} 2"
+        ));
         assert!(text.contains("palazzo_http_request_duration_seconds_bucket{route=\"unmatched\",method=\"OTHER\",le=\"+Inf\"} 1"));
         assert!(text.contains("process_start_time_seconds "));
         // Every sample line is "name{labels} value" or "name value".
         for line in text.lines().filter(|l| !l.starts_with('#')) {
-            assert!(line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(), "{line}");
+            assert!(
+                line.rsplit(' ').next().unwrap().parse::<f64>().is_ok(),
+                "{line}"
+            );
         }
     }
 

@@ -17,7 +17,7 @@ pub const RESIDENTS: usize = 20_000;
 /// Summary of what `seed` created.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Seeded {
-    /// Comuni created (0 when the installation already had tenants).
+    /// Comuni created (0 when reopening a complete demo).
     pub tenants: usize,
     /// Service cards created.
     pub services: usize,
@@ -25,32 +25,45 @@ pub struct Seeded {
     pub residents: usize,
 }
 
-/// Creates the demo comuni unless the installation already has tenants
-/// (reopening a demo keeps its data). `residents` per comune.
+/// Creates the demo comuni, or completes them: each comune, its content and
+/// its population are created only when missing, so reopening a demo keeps
+/// its data and an interrupted seeding finishes on the next run.
+/// `residents` per comune.
 pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
     let mut seeded = Seeded::default();
-    if !app.tenants().is_empty() {
-        return Ok(seeded);
-    }
-    for (i, comune) in content::comuni().map_err(ServiceError::Internal)?.into_iter().enumerate() {
+    for (i, comune) in content::comuni()
+        .map_err(ServiceError::Internal)?
+        .into_iter()
+        .enumerate()
+    {
         let file = EnteFile {
             ente: comune.tenant,
             uffici: comune.offices,
             servizi: comune
                 .services
                 .into_iter()
-                .map(|d| ServiceEntry { ufficio: d.office_slug.to_owned(), scheda: d.service })
+                .map(|d| ServiceEntry {
+                    ufficio: d.office_slug.to_owned(),
+                    scheda: d.service,
+                })
                 .collect(),
             faq: comune.faqs,
         };
         let slug = file.ente.slug.clone();
+        // Idempotent per comune: an interrupted seeding completes on the next run.
         let report = app.import_ente(file).await?;
         seeded.services += report.services_created;
+        if report.ente_created {
+            seeded.tenants += 1;
+        }
         let tenant = app
             .tenants()
             .into_iter()
             .find(|t| t.data.slug == slug)
             .ok_or_else(|| ServiceError::Internal(format!("demo tenant {slug} missing")))?;
+        if app.db().population_counts(tenant.id).await?.persons > 0 {
+            continue;
+        }
         let batches = population::generate(
             0x5EED_0000 + i as u64,
             &tenant.data.codice_catastale,
@@ -59,13 +72,13 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
             residents,
         )
         .map_err(ServiceError::Internal)?;
+        // One transaction: a comune's population is there whole or not at all.
+        let mut tx = app.db().begin().await?;
         for batch in batches {
             seeded.residents += batch.persons.len();
-            let mut tx = app.db().begin().await?;
             tx.insert_population(tenant.id, &batch).await?;
-            tx.commit().await?;
         }
-        seeded.tenants += 1;
+        tx.commit().await?;
     }
     app.checkpoint_all().await?;
     Ok(seeded)

@@ -4,6 +4,8 @@
 
 pub mod openapi;
 
+use std::sync::OnceLock;
+
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -19,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::error::WebError;
 use crate::portal::PortalCtx;
-use crate::portal::pages::{Page, service_href};
-use crate::portal::rating::{PeerAddr, client_ip, client_key};
+use crate::portal::pages::service_href;
+use crate::portal::rating::{PeerAddr, client_ip, client_key, rated_page, unknown_page};
 
 /// The API routes, relative to `/api/v1`.
 pub fn router() -> Router<AppState> {
@@ -273,9 +275,18 @@ async fn offices(ctx: PortalCtx) -> Json<Vec<OfficeDto>> {
     Json(ctx.snap.offices.iter().map(office_dto).collect())
 }
 
-/// Handles `POST /api/v1/valutazioni`: stores an anonymous rating. Needs
-/// `Content-Type: application/json` (so browsers cannot send it from
-/// another site without a CORS preflight, which is never granted).
+/// Handles `POST /api/v1/valutazioni`: stores an anonymous rating.
+///
+/// Needs `Content-Type: application/json` (so browsers cannot send it from
+/// another site without a CORS preflight, which is never granted) and
+/// passes the same-origin check of every write. The page must be a page of
+/// this tenant that carries the rating component; it is stored under its
+/// canonical path. Unlike the HTML form it asks for no signed ticket: the
+/// API is documented for other clients (an app, a headless front end),
+/// which have no page to take a ticket from, and a ticket proves little
+/// here anyway (anyone can fetch one with a GET). What bounds floods is the
+/// service's per-client and per-page rate limit, which this endpoint shares
+/// with the form.
 async fn rate(
     State(state): State<AppState>,
     ctx: PortalCtx,
@@ -285,31 +296,57 @@ async fn rate(
 ) -> Result<Response, WebError> {
     let Json(req) = body.map_err(|rejection| match rejection {
         JsonRejection::MissingJsonContentType(_) => WebError::UnsupportedMediaType,
-        JsonRejection::JsonSyntaxError(_) => WebError::bad_request("invalid_json", "Il corpo della richiesta non è JSON valido."),
+        JsonRejection::JsonSyntaxError(_) => WebError::bad_request(
+            "invalid_json",
+            "Il corpo della richiesta non è JSON valido.",
+        ),
         JsonRejection::JsonDataError(e) => {
             tracing::debug!(error = %e, "rating JSON refused");
-            WebError::unprocessable("invalid_rating", "I campi della valutazione non sono validi.")
+            WebError::unprocessable(
+                "invalid_rating",
+                "I campi della valutazione non sono validi.",
+            )
         }
-        other => WebError::body_rejected(other.status(), "invalid_request", "La richiesta non è valida."),
+        other => WebError::body_rejected(
+            other.status(),
+            "invalid_request",
+            "La richiesta non è valida.",
+        ),
     })?;
-    if !Page::parse(&req.page).is_some_and(|p| p.has_rating()) {
-        return Err(WebError::unprocessable("rating_page", "La pagina valutata non è valida."));
-    }
+    let Some(page) = rated_page(&ctx.snap, &req.page) else {
+        tracing::info!(code = "rating_page_unknown", "rating refused");
+        return Err(unknown_page());
+    };
     let cfg = state.config();
     let key = client_key(&cfg.secret, client_ip(peer, &headers, cfg.behind_tls));
-    let input = RatingInput { page: req.page, stars: req.stars, answer: req.answer, comment: req.comment };
+    let input = RatingInput {
+        page: page.path(),
+        stars: req.stars,
+        answer: req.answer,
+        comment: req.comment,
+    };
     match state.app().submit_rating(ctx.tenant.id, &key, input).await {
-        Ok(()) => Ok((StatusCode::CREATED, Json(serde_json::json!({ "result": "stored" }))).into_response()),
+        Ok(()) => Ok((
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "result": "stored" })),
+        )
+            .into_response()),
         Err(ServiceError::RateLimited) => Err(WebError::RateLimited),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Handles `GET /api/v1/openapi.json`.
+/// Handles `GET /api/v1/openapi.json`: the document is built and
+/// serialised once per process.
 async fn openapi_json() -> Response {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    let body: &'static str = DOCUMENT.get_or_init(|| openapi::document().to_string());
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        openapi::document().to_string(),
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
     )
         .into_response()
 }

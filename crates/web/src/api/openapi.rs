@@ -85,6 +85,7 @@ pub fn document() -> Value {
                 "post": {
                     "operationId": "postValutazione",
                     "summary": "Valutazione anonima della chiarezza di una pagina (criteri C.SI.2.5 e C.SI.2.6)",
+                    "description": "Non richiede il ticket del modulo HTML; le valutazioni sono limitate per client (IPv6: per prefisso /64) e per pagina.",
                     "requestBody": {
                         "required": true,
                         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/RatingRequest" } } }
@@ -94,7 +95,7 @@ pub fn document() -> Value {
                         "400": error_response("JSON non valido"),
                         "403": error_response("Richiesta proveniente da un altro sito"),
                         "415": error_response("Content-Type diverso da application/json"),
-                        "422": error_response("Valori non validi"),
+                        "422": error_response("Valori non validi o pagina inesistente (rating_page_unknown)"),
                         "429": error_response("Troppe valutazioni in poco tempo")
                     }
                 }
@@ -169,10 +170,10 @@ pub fn document() -> Value {
                     "additionalProperties": false,
                     "required": ["page", "stars"],
                     "properties": {
-                        "page": { "type": "string", "description": "Percorso della pagina valutata, ad esempio /servizi" },
+                        "page": { "type": "string", "description": "Percorso di una pagina esistente dell'ente che prevede la valutazione (pagine di primo e secondo livello, schede servizio, home, domande frequenti), ad esempio /servizi; viene registrato il percorso canonico. Altrimenti 422 con codice rating_page_unknown" },
                         "stars": { "type": "integer", "minimum": 1, "maximum": 5 },
                         "answer": { "type": ["integer", "null"], "minimum": 1, "maximum": 5, "description": "Risposta alla domanda di approfondimento: elenco negativo per 1-3 stelle, positivo per 4-5" },
-                        "comment": { "type": ["string", "null"], "maxLength": 200 }
+                        "comment": { "type": ["string", "null"], "maxLength": 200, "description": "Testo libero; sono ammessi a capo e tabulazioni ma nessun altro carattere di controllo (codice rating_comment_characters)" }
                     }
                 }
             }

@@ -22,7 +22,11 @@ pub async fn log_requests(req: Request, next: Next) -> Response {
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     // Bounded: an unknown route may carry an arbitrarily long path.
     let path: String = req.uri().path().chars().take(200).collect();
-    let request_id = req.extensions().get::<RequestId>().map(|r| r.as_str().to_owned()).unwrap_or_default();
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.as_str().to_owned())
+        .unwrap_or_default();
     let span = tracing::info_span!(
         "http.request",
         method = %method,
@@ -35,7 +39,8 @@ pub async fn log_requests(req: Request, next: Next) -> Response {
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     let _enter = span.enter();
     // Static files and probes are frequent and boring: log them at debug.
-    let quiet = route.starts_with("/static/") || matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
+    let quiet = route.starts_with("/static/")
+        || matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics");
     if status >= 500 {
         tracing::error!(status, latency_ms, path = %path, "request completed");
     } else if quiet {

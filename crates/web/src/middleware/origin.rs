@@ -32,12 +32,23 @@ pub fn allowed(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> b
         return true;
     }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site.trim().to_ascii_lowercase().as_str(), "same-origin" | "none");
+        return matches!(
+            site.trim().to_ascii_lowercase().as_str(),
+            "same-origin" | "none"
+        );
     }
-    let Some(origin) = headers.get(header::ORIGIN) else { return true };
-    let Ok(origin) = origin.to_str() else { return false };
-    let Some(authority) = origin.split_once("://").map(|(_, rest)| rest) else { return false };
-    let Some(host) = request_host(uri, headers) else { return false };
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    let Some(authority) = origin.split_once("://").map(|(_, rest)| rest) else {
+        return false;
+    };
+    let Some(host) = request_host(uri, headers) else {
+        return false;
+    };
     authority.eq_ignore_ascii_case(host.trim())
 }
 
@@ -46,7 +57,10 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     if allowed(req.method(), req.uri(), req.headers()) {
         next.run(req).await
     } else {
-        tracing::warn!(code = "cross_origin_write", "state-changing request from another site refused");
+        tracing::warn!(
+            code = "cross_origin_write",
+            "state-changing request from another site refused"
+        );
         WebError::forbidden(
             "cross_origin_write",
             "La richiesta proviene da un altro sito e non può essere accettata.",
@@ -62,7 +76,10 @@ mod tests {
 
     fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         let mut m = HeaderMap::new();
-        m.insert(header::HOST, HeaderValue::from_static("comune.casamassima.ba.it"));
+        m.insert(
+            header::HOST,
+            HeaderValue::from_static("comune.casamassima.ba.it"),
+        );
         for (k, v) in pairs {
             m.insert(*k, HeaderValue::from_static(v));
         }
@@ -73,12 +90,24 @@ mod tests {
     fn decides_by_fetch_metadata_then_origin() {
         let u = Uri::from_static("/valutazioni");
         let post = Method::POST;
-        assert!(allowed(&Method::GET, &u, &h(&[("sec-fetch-site", "cross-site")])));
+        assert!(allowed(
+            &Method::GET,
+            &u,
+            &h(&[("sec-fetch-site", "cross-site")])
+        ));
         assert!(allowed(&post, &u, &h(&[("sec-fetch-site", "same-origin")])));
         assert!(!allowed(&post, &u, &h(&[("sec-fetch-site", "cross-site")])));
         assert!(!allowed(&post, &u, &h(&[("sec-fetch-site", "same-site")])));
-        assert!(allowed(&post, &u, &h(&[("origin", "https://comune.casamassima.ba.it")])));
-        assert!(!allowed(&post, &u, &h(&[("origin", "https://evil.example")])));
+        assert!(allowed(
+            &post,
+            &u,
+            &h(&[("origin", "https://comune.casamassima.ba.it")])
+        ));
+        assert!(!allowed(
+            &post,
+            &u,
+            &h(&[("origin", "https://evil.example")])
+        ));
         assert!(!allowed(&post, &u, &h(&[("origin", "null")])));
         assert!(allowed(&post, &u, &h(&[])));
     }

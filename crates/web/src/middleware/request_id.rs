@@ -38,7 +38,9 @@ impl RequestId {
         let bytes = value.as_bytes();
         let ok = !bytes.is_empty()
             && bytes.len() <= 64
-            && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
         ok.then(|| RequestId(value.clone()))
     }
 }

@@ -35,11 +35,23 @@ impl SecurityHeaders {
     /// The set for this deployment.
     pub fn new(behind_tls: bool) -> Self {
         let mut always = vec![
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("strict-origin-when-cross-origin"),
+            ),
             (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-            (HeaderName::from_static("permissions-policy"), HeaderValue::from_static(PERMISSIONS_POLICY)),
-            (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+            (
+                HeaderName::from_static("permissions-policy"),
+                HeaderValue::from_static(PERMISSIONS_POLICY),
+            ),
+            (
+                HeaderName::from_static("cross-origin-opener-policy"),
+                HeaderValue::from_static("same-origin"),
+            ),
         ];
         if behind_tls {
             always.push((
@@ -47,7 +59,10 @@ impl SecurityHeaders {
                 HeaderValue::from_static("max-age=63072000; includeSubDomains"),
             ));
         }
-        SecurityHeaders { always, csp: HeaderValue::from_static(CSP) }
+        SecurityHeaders {
+            always,
+            csp: HeaderValue::from_static(CSP),
+        }
     }
 
     /// Adds the headers to a response (a CSP already set is kept).
@@ -79,9 +94,20 @@ mod tests {
         let mut res = "x".into_response();
         SecurityHeaders::new(false).apply(&mut res);
         let h = res.headers();
-        assert_eq!(h.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()), Some(CSP));
-        assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).and_then(|v| v.to_str().ok()), Some("nosniff"));
-        assert_eq!(h.get(header::X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()), Some("DENY"));
+        assert_eq!(
+            h.get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok()),
+            Some(CSP)
+        );
+        assert_eq!(
+            h.get(header::X_CONTENT_TYPE_OPTIONS)
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff")
+        );
+        assert_eq!(
+            h.get(header::X_FRAME_OPTIONS).and_then(|v| v.to_str().ok()),
+            Some("DENY")
+        );
         assert_eq!(
             h.get(header::REFERRER_POLICY).and_then(|v| v.to_str().ok()),
             Some("strict-origin-when-cross-origin")
@@ -91,11 +117,19 @@ mod tests {
         assert!(!CSP.contains("unsafe-inline"));
 
         let mut res = "x".into_response();
-        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+        res.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("sandbox"),
+        );
         SecurityHeaders::new(true).apply(&mut res);
-        assert!(res.headers().contains_key(header::STRICT_TRANSPORT_SECURITY));
+        assert!(
+            res.headers()
+                .contains_key(header::STRICT_TRANSPORT_SECURITY)
+        );
         assert_eq!(
-            res.headers().get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()),
+            res.headers()
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok()),
             Some("sandbox")
         );
     }

@@ -27,7 +27,10 @@ impl std::ops::Deref for CurrentTenant {
 }
 
 /// The `Host` of a request (HTTP/1.1 header, or the URI authority).
-pub fn request_host(parts_uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> Option<String> {
+pub fn request_host(
+    parts_uri: &axum::http::Uri,
+    headers: &axum::http::HeaderMap,
+) -> Option<String> {
     headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -37,7 +40,11 @@ pub fn request_host(parts_uri: &axum::http::Uri, headers: &axum::http::HeaderMap
 
 /// The middleware: never fails (health probes have no tenant to speak of);
 /// handlers that need a tenant fail with 404 through the extractor.
-pub async fn resolve_tenant(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn resolve_tenant(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let host = request_host(req.uri(), req.headers()).unwrap_or_default();
     if let Some(tenant) = state.app().tenant_for_host(&host) {
         tracing::Span::current().record("tenant", tenant.data.slug.as_str());
@@ -50,6 +57,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentTenant {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<CurrentTenant>().cloned().ok_or(WebError::NoTenant)
+        parts
+            .extensions
+            .get::<CurrentTenant>()
+            .cloned()
+            .ok_or(WebError::NoTenant)
     }
 }

@@ -10,7 +10,12 @@ use super::pages::service_href;
 use super::shell::safe_url;
 
 /// The JSON-LD text for `<script type="application/ld+json">`.
-pub fn government_service(service: &Service, tenant: &Tenant, office: Option<&Office>, base_url: &str) -> String {
+pub fn government_service(
+    service: &Service,
+    tenant: &Tenant,
+    office: Option<&Office>,
+    base_url: &str,
+) -> String {
     let d = &service.data;
     let t = &tenant.data;
     let card_url = format!("{base_url}{}", service_href(service));

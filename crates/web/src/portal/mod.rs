@@ -77,7 +77,10 @@ pub struct PortalCtx {
 impl FromRequestParts<AppState> for PortalCtx {
     type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let CurrentTenant(tenant) = CurrentTenant::from_request_parts(parts, state).await?;
         let snap = state.app().portal(tenant.id).await?;
         Ok(PortalCtx {
@@ -96,6 +99,9 @@ pub struct RenderOptions {
     pub query: PageQuery,
     /// Rating component state (`None`: the empty form).
     pub rating: Option<RatingState>,
+    /// The search index of the snapshot (search page; built on the fly
+    /// when `None`).
+    pub search: Option<Arc<search::SearchIndex>>,
 }
 
 /// Query parameters read by portal pages; unknown ones are ignored.
@@ -112,21 +118,44 @@ impl PortalCtx {
     /// host name (the canonical one), so cached pages never depend on the
     /// `Host` a client sent.
     pub fn base_url(&self) -> String {
-        let host = self.tenant.data.hostnames.first().map_or("localhost", String::as_str);
+        let host = self
+            .tenant
+            .data
+            .hostnames
+            .first()
+            .map_or("localhost", String::as_str);
         format!("{}://{host}", self.state.scheme())
     }
 
     /// Renders `page` to HTML.
-    pub fn render_html(&self, page: &Page, opts: &RenderOptions, unix_now: u64) -> Result<String, WebError> {
-        render_page(&self.snap, &self.state.config().secret, &self.base_url(), page, opts, unix_now)
+    pub fn render_html(
+        &self,
+        page: &Page,
+        opts: &RenderOptions,
+        unix_now: u64,
+    ) -> Result<String, WebError> {
+        render_page(
+            &self.snap,
+            &self.state.config().secret,
+            &self.base_url(),
+            page,
+            opts,
+            unix_now,
+        )
     }
 
     /// Renders `page` as a complete response that is not cached (used for
     /// refused rating submissions, which echo the user's input).
-    pub fn render_response(&self, page: &Page, opts: RenderOptions, status: StatusCode) -> Result<Response, WebError> {
+    pub fn render_response(
+        &self,
+        page: &Page,
+        opts: RenderOptions,
+        status: StatusCode,
+    ) -> Result<Response, WebError> {
         let html = self.render_html(page, &opts, ticket::now_unix())?;
         let mut res = html_response(axum::body::Bytes::from(html), None, status);
-        res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         res.extensions_mut().insert(FullPage);
         Ok(res)
     }
@@ -146,9 +175,18 @@ pub fn render_page(
     if page.has_rating() {
         let path = page.path();
         let ticket = ticket::issue(secret, snap.tenant.id, &path, unix_now);
-        shell.rating = Some(RatingBox { page: path, ticket, state: opts.rating.clone().unwrap_or(RatingState::Form) });
+        shell.rating = Some(RatingBox {
+            page: path,
+            ticket,
+            state: opts.rating.clone().unwrap_or(RatingState::Form),
+        });
     }
-    let input = RenderInput { snap, base_url, query: &opts.query };
+    let input = RenderInput {
+        snap,
+        base_url,
+        query: &opts.query,
+        search: opts.search.as_deref(),
+    };
     pages::render(page, shell, &input)
 }
 
@@ -157,11 +195,18 @@ pub fn render_page(
 #[derive(Debug, Clone, Copy)]
 pub struct FullPage;
 
-fn html_response(body: axum::body::Bytes, etag: Option<HeaderValue>, status: StatusCode) -> Response {
+fn html_response(
+    body: axum::body::Bytes,
+    etag: Option<HeaderValue>,
+    status: StatusCode,
+) -> Response {
     let mut res = Response::new(Body::from(body));
     *res.status_mut() = status;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     // Revalidate every time (cheap: 304 on a matching ETag). Pages change
     // when the comune edits its content.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
@@ -188,24 +233,43 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
         );
         return Ok(res);
     }
-    let raw: RawQuery = Query::try_from_uri(&uri).map(|Query(q)| q).unwrap_or_default();
+    let raw: RawQuery = Query::try_from_uri(&uri)
+        .map(|Query(q)| q)
+        .unwrap_or_default();
     // Normalise the parameters that enter the cache key, so that made-up
     // values cannot fill the cache: the page number is clamped, an unknown
     // service is dropped.
-    let pages_total = ctx.snap.services.len().div_ceil(pages::SERVICES_PER_PAGE).max(1);
+    let pages_total = ctx
+        .snap
+        .services
+        .len()
+        .div_ceil(pages::SERVICES_PER_PAGE)
+        .max(1);
     let query = PageQuery {
-        page: raw.pagina.as_deref().and_then(|p| p.trim().parse().ok()).unwrap_or(1).clamp(1, pages_total),
+        page: raw
+            .pagina
+            .as_deref()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or(1)
+            .clamp(1, pages_total),
         q: raw.q.unwrap_or_default(),
         service: raw.servizio.filter(|s| ctx.snap.service(s).is_some()),
     };
     let thanks = page.has_rating() && raw.valutazione.as_deref() == Some("grazie");
-    let opts = RenderOptions { query, rating: thanks.then_some(RatingState::Thanks) };
+    let search = matches!(page, Page::Search).then(|| ctx.state.search_indexes().get(&ctx.snap));
+    let opts = RenderOptions {
+        query,
+        rating: thanks.then_some(RatingState::Thanks),
+        search,
+    };
 
     // Cache key: the path and the query parameters that change this page.
     let cacheable = !matches!(page, Page::Search);
     let mut key = uri.path().to_owned();
     match &page {
-        Page::Services if opts.query.page > 1 => key.push_str(&format!("?pagina={}", opts.query.page)),
+        Page::Services if opts.query.page > 1 => {
+            key.push_str(&format!("?pagina={}", opts.query.page))
+        }
         Page::Booking => {
             if let Some(s) = &opts.query.service {
                 key.push_str("?servizio=");
@@ -221,7 +285,11 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
     let now = ticket::now_unix();
     let bucket = ticket::bucket_of(now);
     let pages = ctx.state.pages();
-    let cached = if cacheable { pages.get(ctx.tenant.id, &key, &ctx.snap, bucket) } else { None };
+    let cached = if cacheable {
+        pages.get(ctx.tenant.id, &key, &ctx.snap, bucket)
+    } else {
+        None
+    };
     let cached = match cached {
         Some(c) => c,
         None => {
@@ -229,7 +297,10 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
             if cacheable {
                 pages.put(ctx.tenant.id, key, &ctx.snap, bucket, html)
             } else {
-                cache::CachedPage { etag: cache::etag_of(html.as_bytes()), body: html.into() }
+                cache::CachedPage {
+                    etag: cache::etag_of(html.as_bytes()),
+                    body: html.into(),
+                }
             }
         }
     };
@@ -239,11 +310,16 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
         if if_none_match(&headers, &cached.etag) {
             let mut res = StatusCode::NOT_MODIFIED.into_response();
             res.headers_mut().insert(header::ETAG, cached.etag);
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             return Ok(res);
         }
     }
-    Ok(html_response(cached.body, Some(cached.etag), StatusCode::OK))
+    Ok(html_response(
+        cached.body,
+        Some(cached.etag),
+        StatusCode::OK,
+    ))
 }
 
 /// The default stemma: a plain shield drawn for Palazzo.
@@ -252,7 +328,12 @@ const DEFAULT_LOGO: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="
 /// Handles `GET /logo.svg`: the tenant's stemma, or the default one. The
 /// SVG is served with a CSP that forbids scripts even when opened directly.
 async fn logo(CurrentTenant(tenant): CurrentTenant, headers: HeaderMap) -> Response {
-    let svg = tenant.data.logo_svg.as_deref().filter(|s| !s.trim().is_empty()).unwrap_or(DEFAULT_LOGO);
+    let svg = tenant
+        .data
+        .logo_svg
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(DEFAULT_LOGO);
     let etag = cache::etag_of(svg.as_bytes());
     if if_none_match(&headers, &etag) {
         let mut res = StatusCode::NOT_MODIFIED.into_response();
@@ -261,8 +342,14 @@ async fn logo(CurrentTenant(tenant): CurrentTenant, headers: HeaderMap) -> Respo
     }
     let mut res = Response::new(Body::from(svg.to_owned()));
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     h.insert(header::ETAG, etag);
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -275,7 +362,10 @@ async fn logo(CurrentTenant(tenant): CurrentTenant, headers: HeaderMap) -> Respo
 /// (Amministrazione trasparente must be, d.lgs. 33/2013 art. 9).
 async fn robots() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
         "User-agent: *\nDisallow: /area-personale\nDisallow: /api/\nDisallow: /cerca\n",
     )
 }

@@ -56,8 +56,18 @@ pub struct Section {
     pub subs: &'static [SubPage],
 }
 
-const fn sub(slug: &'static str, title: &'static str, description: &'static str, data_element: &'static str) -> SubPage {
-    SubPage { slug, title, description, data_element }
+const fn sub(
+    slug: &'static str,
+    title: &'static str,
+    description: &'static str,
+    data_element: &'static str,
+) -> SubPage {
+    SubPage {
+        slug,
+        title,
+        description,
+        data_element,
+    }
 }
 
 /// Amministrazione, with its seven second-level pages (C.SI.1.7).
@@ -68,13 +78,48 @@ pub static AMMINISTRAZIONE: Section = Section {
     lead: "Tutte le informazioni sulla struttura amministrativa del Comune: organi di governo, uffici, personale e documenti.",
     nav: Nav::Amministrazione,
     subs: &[
-        sub("organi-di-governo", "Organi di governo", "Il sindaco, la giunta e il consiglio comunale: composizione, competenze e contatti.", "management-category-link"),
-        sub("aree-amministrative", "Aree amministrative", "Le aree in cui è organizzata la struttura del Comune e i loro responsabili.", "management-category-link"),
-        sub("uffici", "Uffici", "Gli uffici comunali: di cosa si occupano, dove si trovano, orari e contatti.", "management-category-link"),
-        sub("enti-e-fondazioni", "Enti e fondazioni", "Gli enti, le società e le fondazioni partecipati o controllati dal Comune.", "management-category-link"),
-        sub("politici", "Politici", "Le persone che ricoprono incarichi politici nel Comune.", "management-category-link"),
-        sub("personale-amministrativo", "Personale amministrativo", "Il personale che lavora negli uffici del Comune e i suoi incarichi.", "management-category-link"),
-        sub("documenti-e-dati", "Documenti e dati", "Documenti, atti, modulistica e dati pubblicati dal Comune.", "management-category-link"),
+        sub(
+            "organi-di-governo",
+            "Organi di governo",
+            "Il sindaco, la giunta e il consiglio comunale: composizione, competenze e contatti.",
+            "management-category-link",
+        ),
+        sub(
+            "aree-amministrative",
+            "Aree amministrative",
+            "Le aree in cui è organizzata la struttura del Comune e i loro responsabili.",
+            "management-category-link",
+        ),
+        sub(
+            "uffici",
+            "Uffici",
+            "Gli uffici comunali: di cosa si occupano, dove si trovano, orari e contatti.",
+            "management-category-link",
+        ),
+        sub(
+            "enti-e-fondazioni",
+            "Enti e fondazioni",
+            "Gli enti, le società e le fondazioni partecipati o controllati dal Comune.",
+            "management-category-link",
+        ),
+        sub(
+            "politici",
+            "Politici",
+            "Le persone che ricoprono incarichi politici nel Comune.",
+            "management-category-link",
+        ),
+        sub(
+            "personale-amministrativo",
+            "Personale amministrativo",
+            "Il personale che lavora negli uffici del Comune e i suoi incarichi.",
+            "management-category-link",
+        ),
+        sub(
+            "documenti-e-dati",
+            "Documenti e dati",
+            "Documenti, atti, modulistica e dati pubblicati dal Comune.",
+            "management-category-link",
+        ),
     ],
 };
 
@@ -86,9 +131,24 @@ pub static NOVITA: Section = Section {
     lead: "Notizie, comunicati e avvisi del Comune.",
     nav: Nav::Novita,
     subs: &[
-        sub("notizie", "Notizie", "Le notizie sulla vita del Comune e della comunità.", "news-category-link"),
-        sub("comunicati", "Comunicati", "I comunicati stampa del Comune.", "news-category-link"),
-        sub("avvisi", "Avvisi", "Gli avvisi del Comune ai cittadini e alle imprese.", "news-category-link"),
+        sub(
+            "notizie",
+            "Notizie",
+            "Le notizie sulla vita del Comune e della comunità.",
+            "news-category-link",
+        ),
+        sub(
+            "comunicati",
+            "Comunicati",
+            "I comunicati stampa del Comune.",
+            "news-category-link",
+        ),
+        sub(
+            "avvisi",
+            "Avvisi",
+            "Gli avvisi del Comune ai cittadini e alle imprese.",
+            "news-category-link",
+        ),
     ],
 };
 
@@ -100,8 +160,18 @@ pub static VIVERE: Section = Section {
     lead: "Luoghi da visitare ed eventi in programma nel territorio comunale.",
     nav: Nav::Vivere,
     subs: &[
-        sub("luoghi", "Luoghi", "I luoghi di interesse del territorio: edifici pubblici, monumenti, spazi verdi e impianti.", "live-button-locations"),
-        sub("eventi", "Eventi", "Gli eventi culturali, sportivi e istituzionali in programma.", "live-button-events"),
+        sub(
+            "luoghi",
+            "Luoghi",
+            "I luoghi di interesse del territorio: edifici pubblici, monumenti, spazi verdi e impianti.",
+            "live-button-locations",
+        ),
+        sub(
+            "eventi",
+            "Eventi",
+            "Gli eventi culturali, sportivi e istituzionali in programma.",
+            "live-button-events",
+        ),
     ],
 };
 
@@ -158,7 +228,10 @@ pub enum Page {
 }
 
 fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 120 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.len() <= 120
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 impl Page {
@@ -166,12 +239,20 @@ impl Page {
     pub fn parse(path: &str) -> Option<Page> {
         let trimmed = path.strip_prefix('/')?;
         let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-        let parts: Vec<&str> = if trimmed.is_empty() { Vec::new() } else { trimmed.split('/').collect() };
+        let parts: Vec<&str> = if trimmed.is_empty() {
+            Vec::new()
+        } else {
+            trimmed.split('/').collect()
+        };
         let section_page = |id: SectionId, rest: &[&str]| -> Option<Page> {
             let section = id.section();
             match rest {
                 [] => Some(Page::Section(id)),
-                [slug] => section.subs.iter().position(|s| s.slug == *slug).map(|i| Page::Sub(id, i)),
+                [slug] => section
+                    .subs
+                    .iter()
+                    .position(|s| s.slug == *slug)
+                    .map(|i| Page::Sub(id, i)),
                 ["uffici", office] if id == SectionId::Amministrazione && is_slug(office) => {
                     Some(Page::Office((*office).to_owned()))
                 }
@@ -241,6 +322,30 @@ impl Page {
                 | Page::Service(..)
                 | Page::Faq
         )
+    }
+
+    /// Whether the page exists in the portal of `snap` (what [`render`]
+    /// answers without a 404): a service card, an office or a topic must be
+    /// in the snapshot; the fixed pages always exist.
+    pub fn exists_in(&self, snap: &PortalSnapshot) -> bool {
+        match self {
+            Page::Sub(id, i) => *i < id.section().subs.len(),
+            Page::Office(slug) => snap.office_by_slug(slug).is_some(),
+            Page::Service(c, slug) => snap.service(slug).is_some_and(|s| s.data.category == *c),
+            Page::Topic(slug) => topic_name(snap, slug).is_some(),
+            Page::Home
+            | Page::Topics
+            | Page::Section(_)
+            | Page::Services
+            | Page::Category(_)
+            | Page::Faq
+            | Page::Privacy
+            | Page::LegalNotes
+            | Page::Transparency
+            | Page::PersonalArea
+            | Page::Booking
+            | Page::Search => true,
+        }
     }
 }
 
@@ -397,7 +502,11 @@ pub struct FaqView {
 
 impl FaqView {
     fn of(f: &Faq) -> Self {
-        FaqView { id: format!("faq-{}", f.id), question: f.data.question.clone(), answer: paragraphs(&f.data.answer) }
+        FaqView {
+            id: format!("faq-{}", f.id),
+            question: f.data.question.clone(),
+            answer: paragraphs(&f.data.answer),
+        }
     }
 }
 
@@ -670,6 +779,8 @@ pub struct RenderInput<'a> {
     pub base_url: &'a str,
     /// Query parameters.
     pub query: &'a PageQuery,
+    /// The snapshot's search index, if at hand (search page).
+    pub search: Option<&'a search::SearchIndex>,
 }
 
 fn topic_links(services: &[&Service]) -> Vec<TopicLink> {
@@ -682,25 +793,49 @@ fn topic_links(services: &[&Service]) -> Vec<TopicLink> {
             }
             match topics.iter_mut().find(|x| x.name == name) {
                 Some(x) => x.count += 1,
-                None => topics.push(TopicLink { href: topic_href(&name), name, count: 1 }),
+                None => topics.push(TopicLink {
+                    href: topic_href(&name),
+                    name,
+                    count: 1,
+                }),
             }
         }
     }
     topics
 }
 
+/// The name of the topic whose slug is `slug`: a model term, or a topic
+/// used by a service of the catalogue.
+fn topic_name(snap: &PortalSnapshot, slug: &str) -> Option<String> {
+    vocabulary::topic_by_slug(slug)
+        .map(str::to_owned)
+        .or_else(|| {
+            let used: Vec<&Service> = snap.services.iter().collect();
+            topic_links(&used)
+                .into_iter()
+                .find(|t| slugify(&t.name) == slug)
+                .map(|t| t.name)
+        })
+}
+
 /// Topics used by the catalogue that belong to the model vocabulary, sorted.
 fn used_model_topics(snap: &PortalSnapshot) -> Vec<TopicLink> {
     let all: Vec<&Service> = snap.services.iter().collect();
-    let mut topics: Vec<TopicLink> =
-        topic_links(&all).into_iter().filter(|t| vocabulary::topic(&t.name).is_some()).collect();
+    let mut topics: Vec<TopicLink> = topic_links(&all)
+        .into_iter()
+        .filter(|t| vocabulary::topic(&t.name).is_some())
+        .collect();
     topics.sort_by_key(|t| t.name.to_lowercase());
     topics
 }
 
 /// Renders a page into HTML. `shell` comes prepared with the tenant and the
 /// rating component; this fills title, breadcrumb and content.
-pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Result<String, WebError> {
+pub fn render(
+    page: &Page,
+    mut shell: Shell<'_>,
+    input: &RenderInput<'_>,
+) -> Result<String, WebError> {
     let snap = input.snap;
     let home = || Crumb::link("Home", "/");
     let html = match page {
@@ -714,10 +849,20 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
             let sections = vec![
                 card("/amministrazione", "Amministrazione", AMMINISTRAZIONE.lead),
                 card("/novita", "Novità", NOVITA.lead),
-                card("/servizi", "Servizi", "Tutti i servizi del Comune per cittadini e imprese, divisi per categoria."),
+                card(
+                    "/servizi",
+                    "Servizi",
+                    "Tutti i servizi del Comune per cittadini e imprese, divisi per categoria.",
+                ),
                 card("/vivere-il-comune", &format!("Vivere {short}"), VIVERE.lead),
             ];
-            HomeTemplate { shell, services, topics, sections }.render()?
+            HomeTemplate {
+                shell,
+                services,
+                topics,
+                sections,
+            }
+            .render()?
         }
         Page::Section(id) => {
             let section = id.section();
@@ -737,7 +882,13 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
                     data_element: Some(s.data_element),
                 })
                 .collect();
-            SectionTemplate { shell, title, lead: section.lead, links }.render()?
+            SectionTemplate {
+                shell,
+                title,
+                lead: section.lead,
+                links,
+            }
+            .render()?
         }
         Page::Sub(id, i) => {
             let section = id.section();
@@ -745,13 +896,26 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
             shell.title = sub.title.into();
             shell.description = sub.description.into();
             shell.nav = section.nav;
-            shell.breadcrumb =
-                vec![home(), Crumb::link(section_title(section, snap), section.path), Crumb::here(sub.title)];
+            shell.breadcrumb = vec![
+                home(),
+                Crumb::link(section_title(section, snap), section.path),
+                Crumb::here(sub.title),
+            ];
             if *id == SectionId::Amministrazione && *i == UFFICI {
                 let offices = snap.offices.iter().map(OfficeView::of).collect();
-                OfficesTemplate { shell, description: sub.description, offices }.render()?
+                OfficesTemplate {
+                    shell,
+                    description: sub.description,
+                    offices,
+                }
+                .render()?
             } else {
-                SubsectionTemplate { shell, title: sub.title, description: sub.description }.render()?
+                SubsectionTemplate {
+                    shell,
+                    title: sub.title,
+                    description: sub.description,
+                }
+                .render()?
             }
         }
         Page::Office(slug) => {
@@ -766,12 +930,23 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
                 Crumb::link("Uffici", "/amministrazione/uffici"),
                 Crumb::here(view.name.clone()),
             ];
-            let services = snap.services.iter().filter(|s| s.data.office == office.id).map(ServiceItem::of).collect();
-            OfficeTemplate { shell, office: view, services }.render()?
+            let services = snap
+                .services
+                .iter()
+                .filter(|s| s.data.office == office.id)
+                .map(ServiceItem::of)
+                .collect();
+            OfficeTemplate {
+                shell,
+                office: view,
+                services,
+            }
+            .render()?
         }
         Page::Services => {
             shell.title = "Servizi".into();
-            shell.description = "Tutti i servizi del Comune per cittadini e imprese, divisi per categoria.".into();
+            shell.description =
+                "Tutti i servizi del Comune per cittadini e imprese, divisi per categoria.".into();
             shell.nav = Nav::Servizi;
             shell.nav_current = true;
             shell.breadcrumb = vec![home(), Crumb::here("Servizi")];
@@ -804,22 +979,45 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
             let pager = (1..=pages)
                 .map(|number| PagerLink {
                     number,
-                    href: if number == 1 { "/servizi".to_owned() } else { format!("/servizi?pagina={number}") },
+                    href: if number == 1 {
+                        "/servizi".to_owned()
+                    } else {
+                        format!("/servizi?pagina={number}")
+                    },
                     current: number == current,
                 })
                 .collect();
-            ServicesTemplate { shell, categories, services, total, pager }.render()?
+            ServicesTemplate {
+                shell,
+                categories,
+                services,
+                total,
+                pager,
+            }
+            .render()?
         }
         Page::Category(c) => {
             shell.title = c.label().into();
             shell.description = format!("Servizi della categoria {}", c.label()).into();
             shell.nav = Nav::Servizi;
-            shell.breadcrumb = vec![home(), Crumb::link("Servizi", "/servizi"), Crumb::here(c.label())];
+            shell.breadcrumb = vec![
+                home(),
+                Crumb::link("Servizi", "/servizi"),
+                Crumb::here(c.label()),
+            ];
             let services = snap.services_in(*c).map(ServiceItem::of).collect();
-            CategoryTemplate { shell, title: c.label(), services }.render()?
+            CategoryTemplate {
+                shell,
+                title: c.label(),
+                services,
+            }
+            .render()?
         }
         Page::Service(c, slug) => {
-            let service = snap.service(slug).filter(|s| s.data.category == *c).ok_or(WebError::NotFound)?;
+            let service = snap
+                .service(slug)
+                .filter(|s| s.data.category == *c)
+                .ok_or(WebError::NotFound)?;
             return render_service(service, shell, input);
         }
         Page::Topics => {
@@ -830,27 +1028,36 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
             if topics.is_empty() {
                 topics = vocabulary::TOPICS
                     .iter()
-                    .map(|t| TopicLink { name: (*t).to_owned(), href: topic_href(t), count: 0 })
+                    .map(|t| TopicLink {
+                        name: (*t).to_owned(),
+                        href: topic_href(t),
+                        count: 0,
+                    })
                     .collect();
             }
             TopicsTemplate { shell, topics }.render()?
         }
         Page::Topic(slug) => {
-            let used: Vec<&Service> = snap.services.iter().collect();
-            let name = vocabulary::topic_by_slug(slug)
-                .map(str::to_owned)
-                .or_else(|| topic_links(&used).into_iter().find(|t| slugify(&t.name) == *slug).map(|t| t.name))
-                .ok_or(WebError::NotFound)?;
+            let name = topic_name(snap, slug).ok_or(WebError::NotFound)?;
             shell.title = name.clone().into();
             shell.description = format!("Servizi sull'argomento {name}").into();
-            shell.breadcrumb = vec![home(), Crumb::link("Argomenti", "/argomenti"), Crumb::here(name.clone())];
+            shell.breadcrumb = vec![
+                home(),
+                Crumb::link("Argomenti", "/argomenti"),
+                Crumb::here(name.clone()),
+            ];
             let services = snap
                 .services
                 .iter()
                 .filter(|s| s.data.topics.iter().any(|t| slugify(t) == *slug))
                 .map(ServiceItem::of)
                 .collect();
-            TopicTemplate { shell, name, services }.render()?
+            TopicTemplate {
+                shell,
+                name,
+                services,
+            }
+            .render()?
         }
         Page::Faq => {
             shell.title = "Domande frequenti".into();
@@ -867,13 +1074,22 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
         Page::LegalNotes => {
             shell.title = "Note legali".into();
             shell.breadcrumb = vec![home(), Crumb::here("Note legali")];
-            LegalNotesTemplate { shell, license_title: LICENSE_TITLE, license_body: LICENSE_BODY }.render()?
+            LegalNotesTemplate {
+                shell,
+                license_title: LICENSE_TITLE,
+                license_body: LICENSE_BODY,
+            }
+            .render()?
         }
         Page::Transparency => {
             shell.title = "Amministrazione trasparente".into();
             shell.description = "Amministrazione trasparente (d.lgs. 33/2013).".into();
             shell.breadcrumb = vec![home(), Crumb::here("Amministrazione trasparente")];
-            TransparencyTemplate { shell, sections: TRANSPARENCY_SECTIONS.to_vec() }.render()?
+            TransparencyTemplate {
+                shell,
+                sections: TRANSPARENCY_SECTIONS.to_vec(),
+            }
+            .render()?
         }
         Page::PersonalArea => {
             shell.title = "Area personale".into();
@@ -884,19 +1100,31 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
             shell.title = "Prenotazione appuntamento".into();
             shell.description = "Come prenotare un appuntamento con gli uffici del Comune.".into();
             shell.breadcrumb = vec![home(), Crumb::here("Prenotazione appuntamento")];
-            let service = input.query.service.as_deref().and_then(|slug| snap.service(slug));
+            let service = input
+                .query
+                .service
+                .as_deref()
+                .and_then(|slug| snap.service(slug));
             let mut offices: Vec<&Office> = snap.offices.iter().collect();
             if let Some(s) = service {
                 offices.sort_by_key(|o| o.id != s.data.office);
             }
             let offices = offices.into_iter().map(OfficeView::of).collect();
-            BookingTemplate { shell, service: service.map(ServiceItem::of), offices }.render()?
+            BookingTemplate {
+                shell,
+                service: service.map(ServiceItem::of),
+                offices,
+            }
+            .render()?
         }
         Page::Search => {
             shell.title = "Cerca".into();
             shell.breadcrumb = vec![home(), Crumb::here("Cerca")];
             let query: String = input.query.q.trim().chars().take(100).collect();
-            let hits = search::search(snap, &query);
+            let hits = match input.search {
+                Some(index) => index.search(&query),
+                None => search::search(snap, &query),
+            };
             SearchTemplate { shell, query, hits }.render()?
         }
     };
@@ -904,7 +1132,12 @@ pub fn render(page: &Page, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Res
 }
 
 fn card(href: &str, title: &str, text: &str) -> LinkCard {
-    LinkCard { href: href.to_owned(), title: title.to_owned(), text: text.to_owned(), data_element: None }
+    LinkCard {
+        href: href.to_owned(),
+        title: title.to_owned(),
+        text: text.to_owned(),
+        data_element: None,
+    }
 }
 
 fn section_title(section: &Section, snap: &PortalSnapshot) -> String {
@@ -915,16 +1148,37 @@ fn section_title(section: &Section, snap: &PortalSnapshot) -> String {
     }
 }
 
-fn text_section(id: &'static str, title: &'static str, data_element: &'static str, text: &str) -> CardSection {
-    CardSection { id, title, kind: "text", data_element, paragraphs: paragraphs(text) }
+fn text_section(
+    id: &'static str,
+    title: &'static str,
+    data_element: &'static str,
+    text: &str,
+) -> CardSection {
+    CardSection {
+        id,
+        title,
+        kind: "text",
+        data_element,
+        paragraphs: paragraphs(text),
+    }
 }
 
 fn special_section(id: &'static str, title: &'static str, kind: &'static str) -> CardSection {
-    CardSection { id, title, kind, data_element: "", paragraphs: Vec::new() }
+    CardSection {
+        id,
+        title,
+        kind,
+        data_element: "",
+        paragraphs: Vec::new(),
+    }
 }
 
 /// Renders the scheda servizio with every C.SI.1.3 section in order.
-fn render_service(service: &Service, mut shell: Shell<'_>, input: &RenderInput<'_>) -> Result<String, WebError> {
+fn render_service(
+    service: &Service,
+    mut shell: Shell<'_>,
+    input: &RenderInput<'_>,
+) -> Result<String, WebError> {
     let snap = input.snap;
     let d = &service.data;
     shell.title = d.title.clone().into();
@@ -933,24 +1187,61 @@ fn render_service(service: &Service, mut shell: Shell<'_>, input: &RenderInput<'
     shell.breadcrumb = vec![
         Crumb::link("Home", "/"),
         Crumb::link("Servizi", "/servizi"),
-        Crumb::link(d.category.label(), format!("/servizi/{}", d.category.slug())),
+        Crumb::link(
+            d.category.label(),
+            format!("/servizi/{}", d.category.slug()),
+        ),
         Crumb::here(d.title.clone()),
     ];
     let office = snap.office(d.office);
-    shell.jsonld = Some(jsonld::government_service(service, &snap.tenant, office, input.base_url));
+    shell.jsonld = Some(jsonld::government_service(
+        service,
+        &snap.tenant,
+        office,
+        input.base_url,
+    ));
 
     let mut sections = vec![
-        text_section("a-chi-e-rivolto", "A chi è rivolto", "service-addressed", &d.audience),
+        text_section(
+            "a-chi-e-rivolto",
+            "A chi è rivolto",
+            "service-addressed",
+            &d.audience,
+        ),
         text_section("come-fare", "Come fare", "service-how-to", &d.how_to),
         text_section("cosa-serve", "Cosa serve", "service-needed", &d.needed),
-        text_section("cosa-si-ottiene", "Cosa si ottiene", "service-achieved", &d.achieved),
-        text_section("tempi-e-scadenze", "Tempi e scadenze", "service-calendar-text", &d.times),
+        text_section(
+            "cosa-si-ottiene",
+            "Cosa si ottiene",
+            "service-achieved",
+            &d.achieved,
+        ),
+        text_section(
+            "tempi-e-scadenze",
+            "Tempi e scadenze",
+            "service-calendar-text",
+            &d.times,
+        ),
     ];
     if let Some(costs) = d.costs.as_deref().filter(|c| !c.trim().is_empty()) {
-        sections.push(text_section("quanto-costa", "Quanto costa", "service-cost", costs));
+        sections.push(text_section(
+            "quanto-costa",
+            "Quanto costa",
+            "service-cost",
+            costs,
+        ));
     }
-    sections.push(special_section("accedi-al-servizio", "Accedi al servizio", "access"));
-    sections.push(text_section("condizioni-di-servizio", "Condizioni di servizio", "service-file", &d.conditions));
+    sections.push(special_section(
+        "accedi-al-servizio",
+        "Accedi al servizio",
+        "access",
+    ));
+    sections.push(text_section(
+        "condizioni-di-servizio",
+        "Condizioni di servizio",
+        "service-file",
+        &d.conditions,
+    ));
     sections.push(special_section("contatti", "Contatti", "contacts"));
     sections.push(special_section("argomenti", "Argomenti", "topics"));
 
@@ -963,7 +1254,11 @@ fn render_service(service: &Service, mut shell: Shell<'_>, input: &RenderInput<'
         .iter()
         .map(|t| {
             let name = vocabulary::topic(t).map_or_else(|| t.trim().to_owned(), str::to_owned);
-            TopicLink { href: topic_href(&name), name, count: 1 }
+            TopicLink {
+                href: topic_href(&name),
+                name,
+                count: 1,
+            }
         })
         .filter(|t| !t.name.is_empty())
         .collect();
@@ -975,7 +1270,11 @@ fn render_service(service: &Service, mut shell: Shell<'_>, input: &RenderInput<'
         summary: d.summary.clone(),
         sections,
         access: paragraphs(&d.access),
-        online_url: d.online_url.as_deref().and_then(safe_url).map(str::to_owned),
+        online_url: d
+            .online_url
+            .as_deref()
+            .and_then(safe_url)
+            .map(str::to_owned),
         booking_href: format!("/prenotazione-appuntamento?servizio={}", d.slug),
         office: office.map(OfficeView::of),
         topics,
@@ -1001,7 +1300,10 @@ mod tests {
             Page::Office("ufficio-anagrafe".into()),
             Page::Services,
             Page::Category(ServiceCategory::Ambiente),
-            Page::Service(ServiceCategory::AnagrafeStatoCivile, "carta-identita".into()),
+            Page::Service(
+                ServiceCategory::AnagrafeStatoCivile,
+                "carta-identita".into(),
+            ),
             Page::Faq,
             Page::Privacy,
             Page::LegalNotes,

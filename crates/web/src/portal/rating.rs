@@ -8,8 +8,13 @@
 //! page with an Italian message and the user's input (422, or 429 when
 //! rate-limited). Anti-flood: a signed ticket (see [`super::ticket`]), a
 //! honeypot field that people never see, and the per-client rate limit of
-//! `App::submit_rating` (the client key is an HMAC of the peer address, kept
-//! in memory only by the service).
+//! `App::submit_rating` (the client key is an HMAC of the peer address —
+//! of its /64 prefix for IPv6 — kept in memory only by the service).
+//!
+//! Both this form and `POST /api/v1/valutazioni` accept a rating only for a
+//! page of the tenant that exists and carries the component, and store it
+//! under the page's canonical path ([`rated_page`]). The values (stars,
+//! answer, comment) are checked by the service alone.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -19,8 +24,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, Mac};
-use palazzo_services::ServiceError;
 use palazzo_services::ratings::{MAX_COMMENT_CHARS, RatingInput};
+use palazzo_services::{PortalSnapshot, ServiceError};
 use palazzo_store::TenantId;
 use serde::Deserialize;
 use sha2::Sha256;
@@ -118,7 +123,11 @@ impl RatingBox {
     /// fills the stars below the chosen one).
     pub fn stars(&self) -> [Choice; 5] {
         let (stars, _) = self.chosen();
-        [5, 4, 3, 2, 1].map(|value| Choice { value, label: "", checked: stars == Some(value) })
+        [5, 4, 3, 2, 1].map(|value| Choice {
+            value,
+            label: "",
+            checked: stars == Some(value),
+        })
     }
 
     fn answers(&self, labels: [&'static str; 5], negative: bool) -> Vec<Choice> {
@@ -201,18 +210,45 @@ fn small_int(v: Option<&str>) -> Result<Option<u8>, ()> {
     }
 }
 
-/// Checks the form (honeypot, ticket, values) and builds the service input.
-/// `page` must already be known to carry the component.
+/// The page a rating is for: a page of this tenant that exists and carries
+/// the rating component (DECISIONS 30), under any spelling that
+/// [`Page::parse`] accepts. Store [`Page::path`], its canonical path.
+pub fn rated_page(snap: &PortalSnapshot, path: &str) -> Option<Page> {
+    Page::parse(path).filter(|p| p.has_rating() && p.exists_in(snap))
+}
+
+/// The error for a rating of a page that [`rated_page`] does not know.
+pub fn unknown_page() -> WebError {
+    WebError::unprocessable(
+        "rating_page_unknown",
+        "La pagina valutata non esiste su questo sito o non prevede la valutazione.",
+    )
+}
+
+/// Checks what is specific to the form (honeypot, ticket) and turns its
+/// text fields into the service input. The values themselves (stars,
+/// answer, comment) are checked by the service
+/// (`palazzo_services::ratings::parse`) and only there: a field that is not
+/// a number becomes 0, which the service refuses with its own message.
+/// `page` is the canonical path of a page that carries the component.
 pub fn parse_form(
     form: &RatingForm,
+    page: &str,
     secret: &[u8; 32],
     tenant: TenantId,
     now_unix: u64,
 ) -> Result<RatingInput, Refusal> {
-    if form.sito_web.as_deref().is_some_and(|v| !v.trim().is_empty()) {
-        return Err(refusal("rating_rejected", "La valutazione non è stata accettata."));
+    if form
+        .sito_web
+        .as_deref()
+        .is_some_and(|v| !v.trim().is_empty())
+    {
+        return Err(refusal(
+            "rating_rejected",
+            "La valutazione non è stata accettata.",
+        ));
     }
-    match ticket::verify(secret, tenant, &form.page, &form.ticket, now_unix) {
+    match ticket::verify(secret, tenant, page, &form.ticket, now_unix) {
         Ok(()) => {}
         Err(TicketError::Expired) => {
             return Err(refusal(
@@ -227,40 +263,55 @@ pub fn parse_form(
             ));
         }
     }
-    let stars = match small_int(form.stars.as_deref()) {
-        Ok(Some(s)) if (1..=5).contains(&s) => s,
-        _ => return Err(refusal("rating_stars", "Scegli un punteggio da 1 a 5 stelle.")),
+    let stars = small_int(form.stars.as_deref()).ok().flatten().unwrap_or(0);
+    // The follow-up question shown depends on the stars (CSS `:has()`):
+    // each side has its own radio group.
+    let answer_field = if stars <= 3 {
+        &form.answer_negative
+    } else {
+        &form.answer_positive
     };
-    let answer_field = if stars <= 3 { &form.answer_negative } else { &form.answer_positive };
-    let answer = match small_int(answer_field.as_deref()) {
-        Ok(a) if a.is_none_or(|a| (1..=5).contains(&a)) => a,
-        _ => return Err(refusal("rating_answer", "La risposta scelta non è valida.")),
-    };
-    let comment = form.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
-    if comment.as_ref().is_some_and(|c| c.chars().count() > MAX_COMMENT_CHARS) {
-        return Err(refusal(
-            "rating_comment_length",
-            "Il commento può contenere al massimo 200 caratteri.",
-        ));
-    }
-    Ok(RatingInput { page: form.page.clone(), stars, answer, comment })
+    let answer = small_int(answer_field.as_deref()).unwrap_or(Some(0));
+    Ok(RatingInput {
+        page: page.to_owned(),
+        stars,
+        answer,
+        comment: form.comment.clone(),
+    })
 }
 
 /// The opaque rate-limit key of a client: HMAC of its address with the
 /// server secret, so the service never sees (or stores) the address.
+///
+/// An IPv6 client is keyed by its /64 prefix: that is what one subscriber
+/// (one home, one phone) gets, and the interface half is free for it to
+/// change at will (privacy addresses), so keying the full address would let
+/// one client count as 2⁶⁴. IPv4-mapped IPv6 addresses (a dual-stack
+/// listener) count as the IPv4 address they carry.
 pub fn client_key(secret: &[u8; 32], ip: Option<IpAddr>) -> String {
-    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else { return "unknown".to_owned() };
-    mac.update(b"palazzo-client-v1\0");
-    match ip {
-        Some(ip) => mac.update(ip.to_string().as_bytes()),
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return "unknown".to_owned();
+    };
+    mac.update(b"palazzo-client-v2\0");
+    match ip.as_ref().map(IpAddr::to_canonical) {
+        Some(IpAddr::V4(v4)) => {
+            mac.update(b"v4\0");
+            mac.update(&v4.octets());
+        }
+        Some(IpAddr::V6(v6)) => {
+            mac.update(b"v6/64\0");
+            mac.update(&v6.octets()[..8]);
+        }
         None => mac.update(b"unknown"),
     }
     let tag = mac.finalize().into_bytes();
-    tag.iter().take(16).fold(String::with_capacity(32), |mut s, b| {
-        use std::fmt::Write as _;
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    tag.iter()
+        .take(16)
+        .fold(String::with_capacity(32), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 /// The client address for rate limiting: the peer, or — behind a TLS
@@ -294,7 +345,12 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(PeerAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+        Ok(PeerAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -310,22 +366,57 @@ pub async fn submit(
         Ok(Form(f)) => f,
         Err(rejection) => {
             tracing::debug!(%rejection, "rating form rejected");
-            return Err(WebError::body_rejected(rejection.status(), "rating_form", "Il modulo inviato non è valido."));
+            return Err(WebError::body_rejected(
+                rejection.status(),
+                "rating_form",
+                "Il modulo inviato non è valido.",
+            ));
         }
     };
-    let page = Page::parse(&form.page).filter(Page::has_rating).ok_or_else(|| {
-        WebError::unprocessable("rating_page", "La pagina valutata non è valida.")
-    })?;
+    // Only pages of this tenant that carry the component, stored under
+    // their canonical path (so `/servizi/` and `/servizi` are one page).
+    let Some(page) = rated_page(&ctx.snap, &form.page) else {
+        tracing::info!(code = "rating_page_unknown", "rating refused");
+        return Err(unknown_page());
+    };
+    let path = page.path();
     let cfg = state.config();
     let refused = |status: StatusCode, message: String| {
-        let stars = small_int(form.stars.as_deref()).ok().flatten().filter(|s| (1..=5).contains(s));
-        let answer_field = if stars.is_some_and(|s| s >= 4) { &form.answer_positive } else { &form.answer_negative };
+        // What the user chose, to put back in the form (display only).
+        let stars = small_int(form.stars.as_deref())
+            .ok()
+            .flatten()
+            .filter(|s| (1..=5).contains(s));
+        let answer_field = if stars.is_some_and(|s| s >= 4) {
+            &form.answer_positive
+        } else {
+            &form.answer_negative
+        };
         let answer = small_int(answer_field.as_deref()).ok().flatten();
-        let comment: String = form.comment.clone().unwrap_or_default().chars().take(MAX_COMMENT_CHARS).collect();
-        let state = RatingState::Refused { message, stars, answer, comment };
-        ctx.render_response(&page, RenderOptions { rating: Some(state), ..RenderOptions::default() }, status)
+        let comment: String = form
+            .comment
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+            .take(MAX_COMMENT_CHARS)
+            .collect();
+        let state = RatingState::Refused {
+            message,
+            stars,
+            answer,
+            comment,
+        };
+        ctx.render_response(
+            &page,
+            RenderOptions {
+                rating: Some(state),
+                ..RenderOptions::default()
+            },
+            status,
+        )
     };
-    let input = match parse_form(&form, &cfg.secret, ctx.tenant.id, ticket::now_unix()) {
+    let input = match parse_form(&form, &path, &cfg.secret, ctx.tenant.id, ticket::now_unix()) {
         Ok(input) => input,
         Err(r) => {
             tracing::info!(code = r.code, "rating refused");
@@ -335,7 +426,7 @@ pub async fn submit(
     let key = client_key(&cfg.secret, client_ip(peer, &headers, cfg.behind_tls));
     match state.app().submit_rating(ctx.tenant.id, &key, input).await {
         Ok(()) => {
-            let location = format!("{}?valutazione=grazie#feedback", page.path());
+            let location = format!("{path}?valutazione=grazie#feedback");
             let mut res = StatusCode::SEE_OTHER.into_response();
             res.headers_mut().insert(
                 header::LOCATION,
@@ -344,6 +435,7 @@ pub async fn submit(
             Ok(res)
         }
         Err(e @ (ServiceError::Invalid { .. } | ServiceError::RateLimited)) => {
+            tracing::info!(code = e.code(), "rating refused");
             let status = if matches!(e, ServiceError::RateLimited) {
                 StatusCode::TOO_MANY_REQUESTS
             } else {
@@ -358,7 +450,10 @@ pub async fn submit(
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
+    use palazzo_services::ratings;
+
     use super::*;
+    use crate::tests::fixture;
 
     const KEY: [u8; 32] = [3; 32];
     const T: TenantId = TenantId(9);
@@ -376,37 +471,109 @@ mod tests {
         }
     }
 
-    #[test]
-    fn good_form_picks_the_answer_of_its_side() {
-        let low = parse_form(&form("2"), &KEY, T, NOW).unwrap();
-        assert_eq!((low.stars, low.answer, low.comment.as_deref()), (2, Some(2), Some("ok")));
-        let high = parse_form(&form("5"), &KEY, T, NOW).unwrap();
-        assert_eq!((high.stars, high.answer), (5, Some(4)));
+    /// The form through the web checks and then the service's.
+    fn code_of(f: &RatingForm, now: u64) -> &'static str {
+        match parse_form(f, "/servizi", &KEY, T, now) {
+            Err(r) => r.code,
+            Ok(input) => ratings::parse(input, jiff::civil::date(2026, 11, 26))
+                .map_or_else(|e| e.code(), |_| "ok"),
+        }
     }
 
     #[test]
-    fn honeypot_ticket_and_values_are_checked() {
+    fn good_form_picks_the_answer_of_its_side() {
+        let low = parse_form(&form("2"), "/servizi", &KEY, T, NOW).unwrap();
+        assert_eq!(
+            (low.page.as_str(), low.stars, low.answer),
+            ("/servizi", 2, Some(2))
+        );
+        let high = parse_form(&form("5"), "/servizi", &KEY, T, NOW).unwrap();
+        assert_eq!((high.stars, high.answer), (5, Some(4)));
+        let stored = ratings::parse(low, jiff::civil::date(2026, 11, 26)).unwrap();
+        assert_eq!(stored.comment.as_deref(), Some("ok"));
+    }
+
+    #[test]
+    fn honeypot_and_ticket_are_checked_here_values_by_the_service() {
         let mut f = form("4");
         f.sito_web = Some("http://spam.example".into());
-        assert_eq!(parse_form(&f, &KEY, T, NOW).unwrap_err().code, "rating_rejected");
+        assert_eq!(code_of(&f, NOW), "rating_rejected");
 
         let mut f = form("4");
         f.ticket = ticket::issue(&KEY, T, "/novita", NOW);
-        assert_eq!(parse_form(&f, &KEY, T, NOW).unwrap_err().code, "rating_ticket_invalid");
+        assert_eq!(code_of(&f, NOW), "rating_ticket_invalid");
         assert_eq!(
-            parse_form(&form("4"), &KEY, T, NOW + 3 * ticket::BUCKET_SECS).unwrap_err().code,
+            code_of(&form("4"), NOW + 3 * ticket::BUCKET_SECS),
             "rating_ticket_expired"
         );
 
-        for bad in ["0", "6", "", "tre"] {
-            assert_eq!(parse_form(&form(bad), &KEY, T, NOW).unwrap_err().code, "rating_stars", "{bad}");
+        for bad in ["0", "6", "", "tre", "300"] {
+            assert_eq!(code_of(&form(bad), NOW), "rating_stars", "{bad}");
+        }
+        for bad in ["9", "0", "uno"] {
+            let mut f = form("1");
+            f.answer_negative = Some(bad.into());
+            assert_eq!(code_of(&f, NOW), "rating_answer", "{bad}");
         }
         let mut f = form("1");
-        f.answer_negative = Some("9".into());
-        assert_eq!(parse_form(&f, &KEY, T, NOW).unwrap_err().code, "rating_answer");
-        let mut f = form("1");
         f.comment = Some("x".repeat(201));
-        assert_eq!(parse_form(&f, &KEY, T, NOW).unwrap_err().code, "rating_comment_length");
+        assert_eq!(code_of(&f, NOW), "rating_comment_length");
+        let mut f = form("1");
+        f.comment = Some("ciao\0".into());
+        assert_eq!(code_of(&f, NOW), "rating_comment_characters");
+        assert_eq!(code_of(&form("3"), NOW), "ok");
+    }
+
+    #[test]
+    fn only_existing_pages_with_the_component_are_rated_by_canonical_path() {
+        let snap = fixture::snapshot();
+        let s = &snap.services[0];
+        let card = format!("/servizi/{}/{}", s.data.category.slug(), s.data.slug);
+        let office = format!("/amministrazione/uffici/{}", snap.offices[0].data.slug);
+        for (path, canonical) in [
+            ("/", "/"),
+            ("/servizi", "/servizi"),
+            ("/servizi/", "/servizi"),
+            ("/servizi/ambiente", "/servizi/ambiente"),
+            ("/novita/avvisi/", "/novita/avvisi"),
+            ("/amministrazione", "/amministrazione"),
+            ("/domande-frequenti", "/domande-frequenti"),
+            (&card, &card),
+            (&format!("{card}/"), &card),
+        ] {
+            assert_eq!(
+                rated_page(&snap, path).map(|p| p.path()).as_deref(),
+                Some(canonical),
+                "{path}"
+            );
+        }
+        let wrong_category = format!(
+            "/servizi/{}/{}",
+            if s.data.category.slug() == "ambiente" {
+                "turismo"
+            } else {
+                "ambiente"
+            },
+            s.data.slug
+        );
+        for path in [
+            "/servizi/ambiente/zzz-non-esiste",
+            wrong_category.as_str(),
+            "/novita/non-esiste",
+            "/servizi/non-esiste",
+            "/privacy",
+            "/cerca",
+            "/area-personale",
+            "/amministrazione-trasparente",
+            office.as_str(),
+            "/argomenti/anagrafe",
+            "//evil.example",
+            "servizi",
+            "/servizi?x=1",
+            "",
+        ] {
+            assert!(rated_page(&snap, path).is_none(), "{path}");
+        }
     }
 
     #[test]
@@ -417,15 +584,42 @@ mod tests {
         assert!(!k.contains("203"));
         assert_eq!(k, client_key(&KEY, Some(ip)));
         assert_ne!(k, client_key(&[4; 32], Some(ip)));
+        assert_ne!(k, client_key(&KEY, "203.0.113.8".parse().ok()));
+        assert_ne!(k, client_key(&KEY, None));
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64_prefix() {
+        let key = |s: &str| client_key(&KEY, Some(s.parse().unwrap()));
+        // One /64, any interface identifier: one client.
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:a1b2:c3d4:e5f6:7788")
+        );
+        assert_eq!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        // Neighbouring /64s are different clients.
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        // IPv4-mapped addresses are the IPv4 client, not one big /64.
+        assert_eq!(key("::ffff:203.0.113.7"), key("203.0.113.7"));
+        assert_ne!(key("::ffff:203.0.113.7"), key("::ffff:198.51.100.1"));
     }
 
     #[test]
     fn forwarded_for_is_trusted_only_from_a_local_proxy_behind_tls() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_static("1.1.1.1, 198.51.100.4"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 198.51.100.4"),
+        );
         let proxy: IpAddr = "127.0.0.1".parse().unwrap();
         let public: IpAddr = "203.0.113.9".parse().unwrap();
-        assert_eq!(client_ip(Some(proxy), &h, true), "198.51.100.4".parse().ok());
+        assert_eq!(
+            client_ip(Some(proxy), &h, true),
+            "198.51.100.4".parse().ok()
+        );
         assert_eq!(client_ip(Some(proxy), &h, false), Some(proxy));
         assert_eq!(client_ip(Some(public), &h, true), Some(public));
     }

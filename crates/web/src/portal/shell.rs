@@ -35,12 +35,18 @@ pub struct Crumb {
 impl Crumb {
     /// A linked item.
     pub fn link(label: impl Into<String>, href: impl Into<String>) -> Self {
-        Crumb { label: label.into(), href: Some(href.into()) }
+        Crumb {
+            label: label.into(),
+            href: Some(href.into()),
+        }
     }
 
     /// The current page.
     pub fn here(label: impl Into<String>) -> Self {
-        Crumb { label: label.into(), href: None }
+        Crumb {
+            label: label.into(),
+            href: None,
+        }
     }
 }
 
@@ -116,10 +122,25 @@ impl<'a> Shell<'a> {
             current: self.nav == nav && self.nav_current,
         };
         [
-            item("/amministrazione", "Amministrazione".to_owned(), "management", Nav::Amministrazione),
+            item(
+                "/amministrazione",
+                "Amministrazione".to_owned(),
+                "management",
+                Nav::Amministrazione,
+            ),
             item("/novita", "Novità".to_owned(), "news", Nav::Novita),
-            item("/servizi", "Servizi".to_owned(), "all-services", Nav::Servizi),
-            item("/vivere-il-comune", format!("Vivere {}", self.t().short_name), "live", Nav::Vivere),
+            item(
+                "/servizi",
+                "Servizi".to_owned(),
+                "all-services",
+                Nav::Servizi,
+            ),
+            item(
+                "/vivere-il-comune",
+                format!("Vivere {}", self.t().short_name),
+                "live",
+                Nav::Vivere,
+            ),
         ]
     }
 
@@ -159,13 +180,20 @@ impl<'a> Shell<'a> {
 
 /// "Piazza Aldo Moro, 2 - 70010 Casamassima (BA)".
 pub fn address_line(a: &Address) -> String {
-    let province = if a.province.is_empty() { String::new() } else { format!(" ({})", a.province) };
+    let province = if a.province.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", a.province)
+    };
     format!("{} - {} {}{}", a.street, a.cap, a.locality, province)
 }
 
 /// `tel:+39080…` from a phone number as written for people.
 pub fn tel_href(phone: &str) -> String {
-    let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+    let digits: String = phone
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
     format!("tel:{digits}")
 }
 
@@ -245,16 +273,25 @@ mod tests {
 
     #[test]
     fn slugs_and_paragraphs() {
-        assert_eq!(slugify("Accesso all'informazione"), "accesso-all-informazione");
+        assert_eq!(
+            slugify("Accesso all'informazione"),
+            "accesso-all-informazione"
+        );
         assert_eq!(slugify("Mobilità sostenibile"), "mobilita-sostenibile");
         assert_eq!(slugify("  ZTL "), "ztl");
-        assert_eq!(paragraphs("a\nb\n\n\nc  \n"), vec!["a b".to_owned(), "c".to_owned()]);
+        assert_eq!(
+            paragraphs("a\nb\n\n\nc  \n"),
+            vec!["a b".to_owned(), "c".to_owned()]
+        );
         assert!(paragraphs(" \n ").is_empty());
     }
 
     #[test]
     fn only_web_urls_are_linked() {
-        assert_eq!(safe_url("https://form.agid.gov.it/view/x"), Some("https://form.agid.gov.it/view/x"));
+        assert_eq!(
+            safe_url("https://form.agid.gov.it/view/x"),
+            Some("https://form.agid.gov.it/view/x")
+        );
         assert_eq!(safe_url("/servizi"), Some("/servizi"));
         assert_eq!(safe_url("javascript:alert(1)"), None);
         assert_eq!(safe_url("//evil.example"), None);

@@ -74,7 +74,9 @@ pub fn verify(
     ticket: &str,
     unix_secs: u64,
 ) -> Result<(), TicketError> {
-    let raw = URL_SAFE_NO_PAD.decode(ticket.trim()).map_err(|_| TicketError::Malformed)?;
+    let raw = URL_SAFE_NO_PAD
+        .decode(ticket.trim())
+        .map_err(|_| TicketError::Malformed)?;
     if raw.len() != 4 + TAG_LEN {
         return Err(TicketError::Malformed);
     }
@@ -83,7 +85,8 @@ pub fn verify(
     let bucket = u32::from_be_bytes(b);
     let mac = tag(secret, tenant, page, bucket).ok_or(TicketError::BadSignature)?;
     // Constant-time comparison of the truncated tag.
-    mac.verify_truncated_left(&raw[4..]).map_err(|_| TicketError::BadSignature)?;
+    mac.verify_truncated_left(&raw[4..])
+        .map_err(|_| TicketError::BadSignature)?;
     let now = bucket_of(unix_secs);
     let bucket = u64::from(bucket);
     if bucket > now || now - bucket > 1 {
@@ -105,8 +108,14 @@ mod tests {
         let t = issue(&KEY, T, "/servizi", now);
         assert_eq!(verify(&KEY, T, "/servizi", &t, now), Ok(()));
         assert_eq!(verify(&KEY, T, "/servizi", &t, now + BUCKET_SECS), Ok(()));
-        assert_eq!(verify(&KEY, T, "/servizi", &t, now + 2 * BUCKET_SECS + 1), Err(TicketError::Expired));
-        assert_eq!(verify(&KEY, T, "/servizi", &t, now - 2 * BUCKET_SECS), Err(TicketError::Expired));
+        assert_eq!(
+            verify(&KEY, T, "/servizi", &t, now + 2 * BUCKET_SECS + 1),
+            Err(TicketError::Expired)
+        );
+        assert_eq!(
+            verify(&KEY, T, "/servizi", &t, now - 2 * BUCKET_SECS),
+            Err(TicketError::Expired)
+        );
         // Same hour, same page: same ticket (pages stay cacheable).
         assert_eq!(issue(&KEY, T, "/servizi", now + 1), t);
     }
@@ -115,14 +124,32 @@ mod tests {
     fn binds_page_tenant_and_secret() {
         let now = 1_790_000_000;
         let t = issue(&KEY, T, "/servizi", now);
-        assert_eq!(verify(&KEY, T, "/novita", &t, now), Err(TicketError::BadSignature));
-        assert_eq!(verify(&KEY, TenantId(2), "/servizi", &t, now), Err(TicketError::BadSignature));
-        assert_eq!(verify(&[8; 32], T, "/servizi", &t, now), Err(TicketError::BadSignature));
-        assert_eq!(verify(&KEY, T, "/servizi", "not a ticket!", now), Err(TicketError::Malformed));
-        assert_eq!(verify(&KEY, T, "/servizi", "", now), Err(TicketError::Malformed));
+        assert_eq!(
+            verify(&KEY, T, "/novita", &t, now),
+            Err(TicketError::BadSignature)
+        );
+        assert_eq!(
+            verify(&KEY, TenantId(2), "/servizi", &t, now),
+            Err(TicketError::BadSignature)
+        );
+        assert_eq!(
+            verify(&[8; 32], T, "/servizi", &t, now),
+            Err(TicketError::BadSignature)
+        );
+        assert_eq!(
+            verify(&KEY, T, "/servizi", "not a ticket!", now),
+            Err(TicketError::Malformed)
+        );
+        assert_eq!(
+            verify(&KEY, T, "/servizi", "", now),
+            Err(TicketError::Malformed)
+        );
         // A tampered bucket breaks the signature.
         let mut raw = URL_SAFE_NO_PAD.decode(&t).unwrap_or_default();
         raw[3] ^= 1;
-        assert_eq!(verify(&KEY, T, "/servizi", &URL_SAFE_NO_PAD.encode(raw), now), Err(TicketError::BadSignature));
+        assert_eq!(
+            verify(&KEY, T, "/servizi", &URL_SAFE_NO_PAD.encode(raw), now),
+            Err(TicketError::BadSignature)
+        );
     }
 }

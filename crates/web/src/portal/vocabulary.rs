@@ -65,16 +65,34 @@ pub const TRANSPARENCY_SECTIONS: [(&str, &str); 22] = [
     ("Provvedimenti", "provvedimenti"),
     ("Controlli sulle imprese", "controlli-sulle-imprese"),
     ("Bandi di gara e contratti", "bandi-di-gara-e-contratti"),
-    ("Sovvenzioni, contributi, sussidi, vantaggi economici", "sovvenzioni-contributi-sussidi-vantaggi-economici"),
+    (
+        "Sovvenzioni, contributi, sussidi, vantaggi economici",
+        "sovvenzioni-contributi-sussidi-vantaggi-economici",
+    ),
     ("Bilanci", "bilanci"),
-    ("Beni immobili e gestione patrimonio", "beni-immobili-e-gestione-patrimonio"),
-    ("Controlli e rilievi sull'amministrazione", "controlli-e-rilievi-sull-amministrazione"),
+    (
+        "Beni immobili e gestione patrimonio",
+        "beni-immobili-e-gestione-patrimonio",
+    ),
+    (
+        "Controlli e rilievi sull'amministrazione",
+        "controlli-e-rilievi-sull-amministrazione",
+    ),
     ("Servizi erogati", "servizi-erogati"),
-    ("Pagamenti dell'amministrazione", "pagamenti-dell-amministrazione"),
+    (
+        "Pagamenti dell'amministrazione",
+        "pagamenti-dell-amministrazione",
+    ),
     ("Opere pubbliche", "opere-pubbliche"),
-    ("Pianificazione e governo del territorio", "pianificazione-e-governo-del-territorio"),
+    (
+        "Pianificazione e governo del territorio",
+        "pianificazione-e-governo-del-territorio",
+    ),
     ("Informazioni ambientali", "informazioni-ambientali"),
-    ("Interventi straordinari e di emergenza", "interventi-straordinari-e-di-emergenza"),
+    (
+        "Interventi straordinari e di emergenza",
+        "interventi-straordinari-e-di-emergenza",
+    ),
     ("Altri contenuti", "altri-contenuti"),
 ];
 

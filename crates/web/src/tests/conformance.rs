@@ -23,7 +23,8 @@ use crate::portal::{RenderOptions, render_page};
 const NOW: u64 = 1_790_000_000;
 
 fn render_with(snap: &PortalSnapshot, page: &Page, opts: &RenderOptions) -> Html {
-    let html = render_page(snap, &SECRET, BASE_URL, page, opts, NOW).unwrap_or_else(|e| panic!("{page:?}: {e}"));
+    let html = render_page(snap, &SECRET, BASE_URL, page, opts, NOW)
+        .unwrap_or_else(|e| panic!("{page:?}: {e}"));
     Html::parse_document(&html)
 }
 
@@ -47,11 +48,17 @@ fn one<'a>(doc: &'a Html, css: &str) -> ElementRef<'a> {
 
 /// Text as cheerio's `.text().trim()` gives it, with whitespace collapsed.
 fn text(el: ElementRef<'_>) -> String {
-    el.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+    el.text()
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn attr<'a>(el: ElementRef<'a>, name: &str) -> &'a str {
-    el.value().attr(name).unwrap_or_else(|| panic!("missing {name} on <{}>", el.value().name()))
+    el.value()
+        .attr(name)
+        .unwrap_or_else(|| panic!("missing {name} on <{}>", el.value().name()))
 }
 
 fn de(name: &str) -> String {
@@ -60,17 +67,41 @@ fn de(name: &str) -> String {
 
 /// Every page of the fixture portal.
 fn every_page(snap: &PortalSnapshot) -> Vec<Page> {
-    let mut pages = vec![Page::Home, Page::Topics, Page::Services, Page::Faq, Page::Privacy, Page::LegalNotes];
-    pages.extend([Page::Transparency, Page::PersonalArea, Page::Booking, Page::Search]);
-    for id in [SectionId::Amministrazione, SectionId::Novita, SectionId::Vivere] {
+    let mut pages = vec![
+        Page::Home,
+        Page::Topics,
+        Page::Services,
+        Page::Faq,
+        Page::Privacy,
+        Page::LegalNotes,
+    ];
+    pages.extend([
+        Page::Transparency,
+        Page::PersonalArea,
+        Page::Booking,
+        Page::Search,
+    ]);
+    for id in [
+        SectionId::Amministrazione,
+        SectionId::Novita,
+        SectionId::Vivere,
+    ] {
         pages.push(Page::Section(id));
         for i in 0..id.section().subs.len() {
             pages.push(Page::Sub(id, i));
         }
     }
     pages.extend(ServiceCategory::ALL.iter().map(|c| Page::Category(*c)));
-    pages.extend(snap.services.iter().map(|s| Page::Service(s.data.category, s.data.slug.clone())));
-    pages.extend(snap.offices.iter().map(|o| Page::Office(o.data.slug.clone())));
+    pages.extend(
+        snap.services
+            .iter()
+            .map(|s| Page::Service(s.data.category, s.data.slug.clone())),
+    );
+    pages.extend(
+        snap.offices
+            .iter()
+            .map(|o| Page::Office(o.data.slug.clone())),
+    );
     pages.push(Page::Topic(slugify(&snap.services[0].data.topics[0])));
     pages
 }
@@ -98,7 +129,10 @@ fn main_menu_has_the_four_entries_once_and_in_order() {
         // The tool counts every element carrying these attributes.
         for name in ["management", "news", "all-services", "live"] {
             let found = one(&doc, &de(name));
-            assert!(attr(found, "href").starts_with('/'), "{page:?}: {name} must be internal");
+            assert!(
+                attr(found, "href").starts_with('/'),
+                "{page:?}: {name} must be internal"
+            );
         }
         assert!(all(&doc, &de("custom-submenu")).is_empty());
         let login = one(&doc, &format!("a{}", de("personal-area-login")));
@@ -121,7 +155,10 @@ fn footer_carries_the_mandatory_links() {
     assert!(text(faq).to_lowercase().contains("faq"));
     let report = in_footer("report-inefficiency");
     assert_eq!(text(report).to_lowercase(), "segnala disservizio");
-    assert_eq!(attr(report, "href"), format!("mailto:{}", snap.tenant.data.email));
+    assert_eq!(
+        attr(report, "href"),
+        format!("mailto:{}", snap.tenant.data.email)
+    );
     assert_eq!(attr(in_footer("privacy-policy-link"), "href"), "/privacy");
     assert_eq!(attr(in_footer("legal-notes"), "href"), "/note-legali");
     assert!(attr(in_footer("accessibility-link"), "href").starts_with("https://form.agid.gov.it/"));
@@ -139,10 +176,26 @@ fn footer_carries_the_mandatory_links() {
     ] {
         assert!(footer_text.contains(needle), "footer lacks {needle:?}");
     }
-    assert!(footer.select(&sel("a[href=\"/amministrazione-trasparente\"]")).next().is_some());
-    assert!(footer.select(&sel("a[href=\"/prenotazione-appuntamento\"]")).next().is_some());
+    assert!(
+        footer
+            .select(&sel("a[href=\"/amministrazione-trasparente\"]"))
+            .next()
+            .is_some()
+    );
+    assert!(
+        footer
+            .select(&sel("a[href=\"/prenotazione-appuntamento\"]"))
+            .next()
+            .is_some()
+    );
     // Every footer data-element appears once in the whole page.
-    for name in ["faq", "report-inefficiency", "privacy-policy-link", "legal-notes", "accessibility-link"] {
+    for name in [
+        "faq",
+        "report-inefficiency",
+        "privacy-policy-link",
+        "legal-notes",
+        "accessibility-link",
+    ] {
         assert_eq!(all(&doc, &de(name)).len(), 1, "{name}");
     }
 }
@@ -156,20 +209,45 @@ fn second_level_titles_match_c_si_1_7_and_their_pages_exist() {
         let titles: Vec<String> = links.iter().map(|a| text(*a)).collect();
         assert_eq!(titles, expected, "{page:?}");
         for a in links {
-            let target = Page::parse(attr(a, "href")).unwrap_or_else(|| panic!("{} is not a page", attr(a, "href")));
+            let target = Page::parse(attr(a, "href"))
+                .unwrap_or_else(|| panic!("{} is not a page", attr(a, "href")));
             let _ = render(&snap, &target);
         }
     };
-    let titles = |s: &pages::Section| s.subs.iter().map(|p| p.title.to_owned()).collect::<Vec<_>>();
-    check(Page::Section(SectionId::Amministrazione), "management-category-link", titles(&AMMINISTRAZIONE));
-    check(Page::Section(SectionId::Novita), "news-category-link", titles(&NOVITA));
+    let titles = |s: &pages::Section| {
+        s.subs
+            .iter()
+            .map(|p| p.title.to_owned())
+            .collect::<Vec<_>>()
+    };
+    check(
+        Page::Section(SectionId::Amministrazione),
+        "management-category-link",
+        titles(&AMMINISTRAZIONE),
+    );
+    check(
+        Page::Section(SectionId::Novita),
+        "news-category-link",
+        titles(&NOVITA),
+    );
     check(
         Page::Services,
         "service-category-link",
-        ServiceCategory::ALL.iter().map(|c| c.label().to_owned()).collect(),
+        ServiceCategory::ALL
+            .iter()
+            .map(|c| c.label().to_owned())
+            .collect(),
     );
-    check(Page::Section(SectionId::Vivere), "live-button-locations", vec!["Luoghi".to_owned()]);
-    check(Page::Section(SectionId::Vivere), "live-button-events", vec!["Eventi".to_owned()]);
+    check(
+        Page::Section(SectionId::Vivere),
+        "live-button-locations",
+        vec!["Luoghi".to_owned()],
+    );
+    check(
+        Page::Section(SectionId::Vivere),
+        "live-button-events",
+        vec!["Eventi".to_owned()],
+    );
     assert_eq!(titles(&VIVERE), ["Luoghi", "Eventi"]);
 
     // "Uffici" lists the offices with their contacts.
@@ -189,16 +267,34 @@ fn services_page_reaches_every_card_through_the_pager() {
     let snap = snapshot();
     let first = render(&snap, &Page::Services);
     assert!(!all(&first, &format!("a{}", de("appointment-booking"))).is_empty());
-    let pager: Vec<String> = all(&first, &format!("a{}", de("pager-link"))).iter().map(|a| attr(*a, "href").to_owned()).collect();
-    assert!(!pager.is_empty(), "pager-link or load-other-cards is required");
+    let pager: Vec<String> = all(&first, &format!("a{}", de("pager-link")))
+        .iter()
+        .map(|a| attr(*a, "href").to_owned())
+        .collect();
+    assert!(
+        !pager.is_empty(),
+        "pager-link or load-other-cards is required"
+    );
     let mut seen = HashSet::new();
     for href in &pager {
-        let page_no = href.split("pagina=").nth(1).map_or(1, |n| n.parse().unwrap());
-        let opts = RenderOptions { query: PageQuery { page: page_no, ..PageQuery::default() }, rating: None };
+        let page_no = href
+            .split("pagina=")
+            .nth(1)
+            .map_or(1, |n| n.parse().unwrap());
+        let opts = RenderOptions {
+            query: PageQuery {
+                page: page_no,
+                ..PageQuery::default()
+            },
+            ..RenderOptions::default()
+        };
         let doc = render_with(&snap, &Page::Services, &opts);
         for a in all(&doc, &format!("a{}", de("service-link"))) {
             let href = attr(a, "href");
-            assert!(matches!(Page::parse(href), Some(Page::Service(..))), "{href}");
+            assert!(
+                matches!(Page::parse(href), Some(Page::Service(..))),
+                "{href}"
+            );
             seen.insert(href.to_owned());
         }
     }
@@ -232,9 +328,20 @@ fn service_cards_follow_c_si_1_3() {
             .map(|li| text(li).to_lowercase().replace('/', "").trim().to_owned())
             .collect();
         let title = d.title.to_lowercase().replace('/', "");
-        assert_eq!(crumbs, ["home".to_owned(), "servizi".to_owned(), d.category.label().to_lowercase(), title]);
+        assert_eq!(
+            crumbs,
+            [
+                "home".to_owned(),
+                "servizi".to_owned(),
+                d.category.label().to_lowercase(),
+                title
+            ]
+        );
 
-        assert_eq!(text(one(&doc, &format!("h1{}", de("service-title")))), d.title);
+        assert_eq!(
+            text(one(&doc, &format!("h1{}", de("service-title")))),
+            d.title
+        );
         let status = text(one(&doc, &de("service-status"))).to_lowercase();
         assert!(status.contains("attivo"), "{status}");
         assert!(text(one(&doc, &de("service-description"))).chars().count() >= 3);
@@ -251,22 +358,51 @@ fn service_cards_follow_c_si_1_3() {
             })
             .collect();
         assert_eq!(labels, headings, "{}", d.slug);
-        let mandatory: Vec<&str> = labels.iter().map(String::as_str).filter(|l| INDEX.contains(l)).collect();
+        let mandatory: Vec<&str> = labels
+            .iter()
+            .map(String::as_str)
+            .filter(|l| INDEX.contains(l))
+            .collect();
         assert_eq!(mandatory, INDEX, "{}", d.slug);
 
         // Content of each section, as the tool checks it (a <p> of ≥ 3 chars).
-        for name in ["service-addressed", "service-how-to", "service-needed", "service-achieved", "service-calendar-text", "service-file"] {
+        for name in [
+            "service-addressed",
+            "service-how-to",
+            "service-needed",
+            "service-achieved",
+            "service-calendar-text",
+            "service-file",
+        ] {
             let block = one(&doc, &de(name));
             let p: Vec<String> = block.select(&sel("p")).map(text).collect();
-            assert!(p.iter().any(|p| p.chars().count() >= 3), "{}: {name}", d.slug);
+            assert!(
+                p.iter().any(|p| p.chars().count() >= 3),
+                "{}: {name}",
+                d.slug
+            );
         }
-        assert!(text(one(&doc, &de("service-generic-access"))).chars().count() >= 3);
-        assert_eq!(all(&doc, &de("service-online-access")).len(), usize::from(d.online_url.is_some()));
+        assert!(
+            text(one(&doc, &de("service-generic-access")))
+                .chars()
+                .count()
+                >= 3
+        );
+        assert_eq!(
+            all(&doc, &de("service-online-access")).len(),
+            usize::from(d.online_url.is_some())
+        );
         assert!(text(one(&doc, &de("service-area"))).chars().count() >= 3);
         assert!(!all(&doc, &format!("a{}", de("service-topic"))).is_empty());
-        assert_eq!(all(&doc, &de("service-cost")).len(), usize::from(d.costs.is_some()));
+        assert_eq!(
+            all(&doc, &de("service-cost")).len(),
+            usize::from(d.costs.is_some())
+        );
         let booking = one(&doc, &format!("a{}", de("appointment-booking")));
-        assert_eq!(attr(booking, "href"), format!("/prenotazione-appuntamento?servizio={}", d.slug));
+        assert_eq!(
+            attr(booking, "href"),
+            format!("/prenotazione-appuntamento?servizio={}", d.slug)
+        );
 
         // The responsible office's contacts are on the card (C.SI.2.2).
         let office = snap.office(d.office).unwrap();
@@ -281,11 +417,19 @@ fn inactive_services_say_so_with_the_reason() {
     let s = snap
         .services
         .iter()
-        .find(|s| matches!(s.data.status, palazzo_domain::portal::ServiceStatus::Inactive { .. }))
+        .find(|s| {
+            matches!(
+                s.data.status,
+                palazzo_domain::portal::ServiceStatus::Inactive { .. }
+            )
+        })
         .unwrap();
     let doc = render(&snap, &Page::Service(s.data.category, s.data.slug.clone()));
     let status = text(one(&doc, &de("service-status")));
-    assert!(status.contains("Servizio non attivo") && status.contains("Servizio sospeso per manutenzione"));
+    assert!(
+        status.contains("Servizio non attivo")
+            && status.contains("Servizio sospeso per manutenzione")
+    );
 }
 
 #[test]
@@ -293,10 +437,14 @@ fn json_ld_is_a_valid_government_service() {
     let snap = snapshot();
     for s in &snap.services {
         let doc = render(&snap, &Page::Service(s.data.category, s.data.slug.clone()));
-        let script = one(&doc, "head script[type=\"application/ld+json\"][data-element=\"metatag\"]");
+        let script = one(
+            &doc,
+            "head script[type=\"application/ld+json\"][data-element=\"metatag\"]",
+        );
         let raw = script.inner_html();
         assert!(!raw.contains("</"), "{raw}");
-        let v: serde_json::Value = serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{}: {e}: {raw}", s.data.slug));
+        let v: serde_json::Value =
+            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{}: {e}: {raw}", s.data.slug));
         assert_eq!(v["@type"], "GovernmentService");
         assert_eq!(v["name"], s.data.title.as_str());
         for pointer in [
@@ -311,10 +459,18 @@ fn json_ld_is_a_valid_government_service() {
             "/availableChannel/serviceLocation/address/postalCode",
             "/availableChannel/serviceLocation/address/addressLocality",
         ] {
-            let value = v.pointer(pointer).and_then(serde_json::Value::as_str).unwrap_or_else(|| panic!("{pointer}"));
+            let value = v
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_else(|| panic!("{pointer}"));
             assert!(!value.is_empty(), "{pointer}");
         }
-        assert!(v["availableChannel"]["serviceUrl"].as_str().unwrap().starts_with("http"));
+        assert!(
+            v["availableChannel"]["serviceUrl"]
+                .as_str()
+                .unwrap()
+                .starts_with("http")
+        );
     }
     // No other page carries it.
     let doc = render(&snap, &Page::Services);
@@ -336,7 +492,10 @@ fn rating_component_is_on_first_and_second_level_pages_and_cards() {
         let within = |css: &str| container.select(&sel(css)).collect::<Vec<_>>();
         let title = within(&format!("h2{}", de("feedback-title")));
         assert_eq!(title.len(), 1);
-        assert_eq!(text(title[0]), "Quanto sono chiare le informazioni su questa pagina?");
+        assert_eq!(
+            text(title[0]),
+            "Quanto sono chiare le informazioni su questa pagina?"
+        );
         for n in 1..=5 {
             let label = one(&doc, &format!("label{}", de(&format!("feedback-rate-{n}"))));
             let input = one(&doc, &format!("input[id=\"{}\"]", attr(label, "for")));
@@ -345,16 +504,35 @@ fn rating_component_is_on_first_and_second_level_pages_and_cards() {
             assert_eq!(attr(input, "value"), n.to_string());
         }
         for (side, question, answers) in [
-            ("negative", "Dove hai incontrato le maggiori difficoltà?", RATING_NEGATIVE_ANSWERS),
-            ("positive", "Quali sono stati gli aspetti che hai preferito?", RATING_POSITIVE_ANSWERS),
+            (
+                "negative",
+                "Dove hai incontrato le maggiori difficoltà?",
+                RATING_NEGATIVE_ANSWERS,
+            ),
+            (
+                "positive",
+                "Quali sono stati gli aspetti che hai preferito?",
+                RATING_POSITIVE_ANSWERS,
+            ),
         ] {
-            let fieldset = one(&doc, &format!("fieldset{}", de(&format!("feedback-rating-{side}"))));
-            let q: Vec<String> = fieldset.select(&sel(&de("feedback-rating-question"))).map(text).collect();
+            let fieldset = one(
+                &doc,
+                &format!("fieldset{}", de(&format!("feedback-rating-{side}"))),
+            );
+            let q: Vec<String> = fieldset
+                .select(&sel(&de("feedback-rating-question")))
+                .map(text)
+                .collect();
             assert_eq!(q, [question]);
-            let labels: Vec<ElementRef<'_>> = fieldset.select(&sel(&format!("label{}", de("feedback-rating-answer")))).collect();
+            let labels: Vec<ElementRef<'_>> = fieldset
+                .select(&sel(&format!("label{}", de("feedback-rating-answer"))))
+                .collect();
             assert_eq!(labels.iter().map(|l| text(*l)).collect::<Vec<_>>(), answers);
             for l in labels {
-                one(&doc, &format!("input[type=\"radio\"][id=\"{}\"]", attr(l, "for")));
+                one(
+                    &doc,
+                    &format!("input[type=\"radio\"][id=\"{}\"]", attr(l, "for")),
+                );
             }
         }
         let comment = within(&format!("input{}", de("feedback-input-text")));
@@ -367,17 +545,30 @@ fn rating_component_is_on_first_and_second_level_pages_and_cards() {
         let page_field = one(&doc, "input[type=\"hidden\"][name=\"page\"]");
         assert_eq!(attr(page_field, "value"), page.path());
         let ticket_field = one(&doc, "input[type=\"hidden\"][name=\"ticket\"]");
-        ticket::verify(&SECRET, snap.tenant.id, &page.path(), attr(ticket_field, "value"), NOW).unwrap();
+        ticket::verify(
+            &SECRET,
+            snap.tenant.id,
+            &page.path(),
+            attr(ticket_field, "value"),
+            NOW,
+        )
+        .unwrap();
         let honeypot = one(&doc, ".d-none input[name=\"sito_web\"]");
         assert_eq!(attr(honeypot, "value"), "");
-        one(&doc, "form[action=\"/valutazioni\"] button[type=\"submit\"]");
+        one(
+            &doc,
+            "form[action=\"/valutazioni\"] button[type=\"submit\"]",
+        );
     }
 }
 
 #[test]
 fn rating_thanks_and_refusal_states() {
     let snap = snapshot();
-    let thanks = RenderOptions { rating: Some(RatingState::Thanks), ..RenderOptions::default() };
+    let thanks = RenderOptions {
+        rating: Some(RatingState::Thanks),
+        ..RenderOptions::default()
+    };
     let doc = render_with(&snap, &Page::Services, &thanks);
     assert!(text(one(&doc, &de("feedback"))).contains("Grazie"));
     assert!(all(&doc, "form[action=\"/valutazioni\"]").is_empty());
@@ -392,9 +583,24 @@ fn rating_thanks_and_refusal_states() {
         ..RenderOptions::default()
     };
     let doc = render_with(&snap, &Page::Services, &refused);
-    assert_eq!(text(one(&doc, "[data-element=\"feedback\"] .alert-danger[role=\"alert\"]")), "Scegli un punteggio da 1 a 5 stelle.");
-    assert_eq!(attr(one(&doc, "input[name=\"stars\"][checked]"), "value"), "2");
-    assert_eq!(attr(one(&doc, "input[name=\"answer_negative\"][checked]"), "value"), "3");
+    assert_eq!(
+        text(one(
+            &doc,
+            "[data-element=\"feedback\"] .alert-danger[role=\"alert\"]"
+        )),
+        "Scegli un punteggio da 1 a 5 stelle."
+    );
+    assert_eq!(
+        attr(one(&doc, "input[name=\"stars\"][checked]"), "value"),
+        "2"
+    );
+    assert_eq!(
+        attr(
+            one(&doc, "input[name=\"answer_negative\"][checked]"),
+            "value"
+        ),
+        "3"
+    );
     assert!(all(&doc, "input[name=\"answer_positive\"][checked]").is_empty());
     assert_eq!(attr(one(&doc, "#rating-comment"), "value"), "<b>ciao</b>");
 }
@@ -406,7 +612,10 @@ fn topics_come_from_the_model_vocabulary() {
     let all_topics = one(&home, &format!("a{}", de("all-topics")));
     assert_eq!(Page::parse(attr(all_topics, "href")), Some(Page::Topics));
     let doc = render(&snap, &Page::Topics);
-    let topics: Vec<String> = all(&doc, &de("topic-element")).iter().map(|e| text(*e)).collect();
+    let topics: Vec<String> = all(&doc, &de("topic-element"))
+        .iter()
+        .map(|e| text(*e))
+        .collect();
     assert!(!topics.is_empty());
     for t in &topics {
         assert!(TOPICS.contains(&t.as_str()), "{t} is not a model topic");
@@ -425,10 +634,17 @@ fn topics_come_from_the_model_vocabulary() {
 fn legal_notes_carry_the_exact_licence_text() {
     let snap = snapshot();
     let doc = render(&snap, &Page::LegalNotes);
-    assert_eq!(text(one(&doc, &de("legal-notes-section"))).to_lowercase(), "licenza dei contenuti");
+    assert_eq!(
+        text(one(&doc, &de("legal-notes-section"))).to_lowercase(),
+        "licenza dei contenuti"
+    );
     // The tool joins the texts with a space, collapses whitespace and
     // replaces ' with ’ before comparing with its constant.
-    let body = all(&doc, &de("legal-notes-body")).iter().map(|e| text(*e)).collect::<Vec<_>>().join(" ");
+    let body = all(&doc, &de("legal-notes-body"))
+        .iter()
+        .map(|e| text(*e))
+        .collect::<Vec<_>>()
+        .join(" ");
     let body = body.to_lowercase().replace('\'', "’");
     let expected = "In applicazione del principio open by default ai sensi dell’articolo 52 del decreto legislativo 7 marzo 2005, n. 82 (CAD) e salvo dove diversamente specificato (compresi i contenuti incorporati di terzi), i dati, i documenti e le informazioni pubblicati sul sito sono rilasciati con licenza CC-BY 4.0. Gli utenti sono quindi liberi di condividere (riprodurre, distribuire, comunicare al pubblico, esporre in pubblico), rappresentare, eseguire e recitare questo materiale con qualsiasi mezzo e formato e modificare (trasformare il materiale e utilizzarlo per opere derivate) per qualsiasi fine, anche commerciale con il solo onere di attribuzione, senza apporre restrizioni aggiuntive.";
     assert_eq!(body, expected.to_lowercase());
@@ -439,8 +655,14 @@ fn legal_notes_carry_the_exact_licence_text() {
 fn transparency_lists_the_22_sections() {
     let snap = snapshot();
     let doc = render(&snap, &Page::Transparency);
-    let h2: Vec<String> = all(&doc, "main section > h2").iter().map(|e| text(*e)).collect();
-    let expected: Vec<String> = TRANSPARENCY_SECTIONS.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let h2: Vec<String> = all(&doc, "main section > h2")
+        .iter()
+        .map(|e| text(*e))
+        .collect();
+    let expected: Vec<String> = TRANSPARENCY_SECTIONS
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
     assert_eq!(h2, expected);
 }
 
@@ -448,28 +670,66 @@ fn transparency_lists_the_22_sections() {
 fn search_finds_services_and_faq() {
     let snap = snapshot();
     let service = &snap.services[3].data;
-    let word = service.title.split_whitespace().find(|w| w.len() > 4).unwrap();
-    let opts = RenderOptions { query: PageQuery { q: word.to_owned(), ..PageQuery::default() }, rating: None };
+    let word = service
+        .title
+        .split_whitespace()
+        .find(|w| w.len() > 4)
+        .unwrap();
+    let opts = RenderOptions {
+        query: PageQuery {
+            q: word.to_owned(),
+            ..PageQuery::default()
+        },
+        ..RenderOptions::default()
+    };
     let doc = render_with(&snap, &Page::Search, &opts);
-    let hits: Vec<String> = all(&doc, "main li h3 a").iter().map(|a| attr(*a, "href").to_owned()).collect();
-    assert!(hits.contains(&pages::service_href(&snap.services[3])), "{word}: {hits:?}");
-    let faq_word = snap.faqs[0].data.question.split_whitespace().max_by_key(|w| w.len()).unwrap();
-    let opts = RenderOptions { query: PageQuery { q: faq_word.to_owned(), ..PageQuery::default() }, rating: None };
+    let hits: Vec<String> = all(&doc, "main li h3 a")
+        .iter()
+        .map(|a| attr(*a, "href").to_owned())
+        .collect();
+    assert!(
+        hits.contains(&pages::service_href(&snap.services[3])),
+        "{word}: {hits:?}"
+    );
+    let faq_word = snap.faqs[0]
+        .data
+        .question
+        .split_whitespace()
+        .max_by_key(|w| w.len())
+        .unwrap();
+    let opts = RenderOptions {
+        query: PageQuery {
+            q: faq_word.to_owned(),
+            ..PageQuery::default()
+        },
+        ..RenderOptions::default()
+    };
     let doc = render_with(&snap, &Page::Search, &opts);
-    assert!(all(&doc, "main li h3 a").iter().any(|a| attr(*a, "href").starts_with("/domande-frequenti#faq-")));
+    assert!(
+        all(&doc, "main li h3 a")
+            .iter()
+            .any(|a| attr(*a, "href").starts_with("/domande-frequenti#faq-"))
+    );
 }
 
 /// Class names defined by the embedded Bootstrap Italia stylesheet.
 fn bootstrap_classes() -> HashSet<String> {
-    let css = std::str::from_utf8(assets::find("css/bootstrap-italia.min.css").unwrap().body).unwrap();
+    let css =
+        std::str::from_utf8(assets::find("css/bootstrap-italia.min.css").unwrap().body).unwrap();
     let bytes = css.as_bytes();
     let mut out = HashSet::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'.' && bytes.get(i + 1).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'-') {
+        if bytes[i] == b'.'
+            && bytes
+                .get(i + 1)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'-')
+        {
             let start = i + 1;
             let mut end = start;
-            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'-' || bytes[end] == b'_') {
+            while end < bytes.len()
+                && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'-' || bytes[end] == b'_')
+            {
                 end += 1;
             }
             out.insert(css[start..end].to_owned());
@@ -493,12 +753,25 @@ fn pages_use_bootstrap_italia_classes_and_fonts() {
         }
         let foreign: Vec<&String> = classes.iter().filter(|c| !bi.contains(*c)).collect();
         for c in &foreign {
-            assert!(c.starts_with("palazzo-"), "{page:?}: class {c} is neither Bootstrap Italia nor ours");
+            assert!(
+                c.starts_with("palazzo-"),
+                "{page:?}: class {c} is neither Bootstrap Italia nor ours"
+            );
         }
         let ratio = (classes.len() - foreign.len()) as f64 / classes.len() as f64;
-        assert!(ratio >= 0.3, "{page:?}: only {ratio:.2} of the classes are Bootstrap Italia's");
-        let links: Vec<&str> = all(&doc, "head link[rel=\"stylesheet\"]").iter().map(|l| attr(*l, "href")).collect();
-        assert_eq!(links.first().copied(), Some(assets::URLS.bootstrap_css), "{page:?}");
+        assert!(
+            ratio >= 0.3,
+            "{page:?}: only {ratio:.2} of the classes are Bootstrap Italia's"
+        );
+        let links: Vec<&str> = all(&doc, "head link[rel=\"stylesheet\"]")
+            .iter()
+            .map(|l| attr(*l, "href"))
+            .collect();
+        assert_eq!(
+            links.first().copied(),
+            Some(assets::URLS.bootstrap_css),
+            "{page:?}"
+        );
         assert!(links.contains(&assets::URLS.fonts_css));
     }
 }
@@ -522,7 +795,12 @@ fn pages_are_accessible_and_csp_clean() {
         let mut last = 0u8;
         for h in all(&doc, "h1, h2, h3, h4, h5, h6") {
             let level = h.value().name()[1..].parse::<u8>().unwrap();
-            assert!(level <= last + 1, "{page:?}: <{}> \"{}\" after h{last}", h.value().name(), text(h));
+            assert!(
+                level <= last + 1,
+                "{page:?}: <{}> \"{}\" after h{last}",
+                h.value().name(),
+                text(h)
+            );
             last = level;
         }
         // Unique ids.
@@ -530,16 +808,26 @@ fn pages_are_accessible_and_csp_clean() {
         for el in all(&doc, "[id]") {
             *ids.entry(attr(el, "id").to_owned()).or_insert(0) += 1;
         }
-        assert!(ids.values().all(|n| *n == 1), "{page:?}: duplicate ids {ids:?}");
+        assert!(
+            ids.values().all(|n| *n == 1),
+            "{page:?}: duplicate ids {ids:?}"
+        );
         // Every control has a label.
         for input in all(&doc, "input:not([type=\"hidden\"]), select, textarea") {
             let labelled = input.value().attr("aria-label").is_some()
-                || input.value().attr("id").is_some_and(|id| !all(&doc, &format!("label[for=\"{id}\"]")).is_empty());
+                || input
+                    .value()
+                    .attr("id")
+                    .is_some_and(|id| !all(&doc, &format!("label[for=\"{id}\"]")).is_empty());
             assert!(labelled, "{page:?}: unlabelled {:?}", input.value());
         }
         // Links have text or a label; images have alt.
         for a in all(&doc, "a") {
-            assert!(!text(a).is_empty() || a.value().attr("aria-label").is_some(), "{page:?}: empty link {:?}", a.value());
+            assert!(
+                !text(a).is_empty() || a.value().attr("aria-label").is_some(),
+                "{page:?}: empty link {:?}",
+                a.value()
+            );
         }
         for img in all(&doc, "img") {
             attr(img, "alt");
@@ -547,11 +835,20 @@ fn pages_are_accessible_and_csp_clean() {
         // CSP: no inline script, style or event handler.
         for script in all(&doc, "script") {
             let json = script.value().attr("type") == Some("application/ld+json");
-            assert!(json || script.value().attr("src").is_some(), "{page:?}: inline script");
+            assert!(
+                json || script.value().attr("src").is_some(),
+                "{page:?}: inline script"
+            );
         }
-        assert!(all(&doc, "style, [style]").is_empty(), "{page:?}: inline style");
+        assert!(
+            all(&doc, "style, [style]").is_empty(),
+            "{page:?}: inline style"
+        );
         for el in all(&doc, "*") {
-            assert!(el.value().attrs().all(|(name, _)| !name.starts_with("on")), "{page:?}: event handler attribute");
+            assert!(
+                el.value().attrs().all(|(name, _)| !name.starts_with("on")),
+                "{page:?}: event handler attribute"
+            );
         }
     }
 }
@@ -570,8 +867,48 @@ fn unknown_slugs_are_not_found() {
     }
     // A card asked under the wrong category is not found either.
     let s = &snap.services[0].data;
-    let other = ServiceCategory::ALL.iter().copied().find(|c| *c != s.category).unwrap();
-    assert!(render_page(&snap, &SECRET, BASE_URL, &Page::Service(other, s.slug.clone()), &opts, NOW).is_err());
+    let other = ServiceCategory::ALL
+        .iter()
+        .copied()
+        .find(|c| *c != s.category)
+        .unwrap();
+    assert!(
+        render_page(
+            &snap,
+            &SECRET,
+            BASE_URL,
+            &Page::Service(other, s.slug.clone()),
+            &opts,
+            NOW
+        )
+        .is_err()
+    );
+}
+
+/// `Page::exists_in` (which the rating endpoints trust) agrees with what
+/// the renderer answers, for every page and for made-up ones.
+#[test]
+fn page_existence_matches_rendering() {
+    let snap = snapshot();
+    let opts = RenderOptions::default();
+    let s = &snap.services[0].data;
+    let other = ServiceCategory::ALL
+        .iter()
+        .copied()
+        .find(|c| *c != s.category)
+        .unwrap();
+    let mut pages = every_page(&snap);
+    pages.extend([
+        Page::Service(ServiceCategory::Ambiente, "zzz-non-esiste".into()),
+        Page::Service(other, s.slug.clone()),
+        Page::Office("nessuno".into()),
+        Page::Topic("calcio".into()),
+        Page::Topic("anagrafe".into()),
+    ]);
+    for page in pages {
+        let rendered = render_page(&snap, &SECRET, BASE_URL, &page, &opts, NOW).is_ok();
+        assert_eq!(page.exists_in(&snap), rendered, "{page:?}");
+    }
 }
 
 #[test]
@@ -582,7 +919,11 @@ fn error_page_shows_code_and_request_id() {
     let html = crate::middleware::errors::html_page(Some(&tenant), 404, &info, "abc123");
     let doc = Html::parse_document(&html);
     let main = text(one(&doc, "main"));
-    assert!(main.contains("not_found") && main.contains("abc123") && main.contains("La pagina richiesta non esiste."));
+    assert!(
+        main.contains("not_found")
+            && main.contains("abc123")
+            && main.contains("La pagina richiesta non esiste.")
+    );
     assert_eq!(text(one(&doc, "h1")), "Pagina non trovata");
     one(&doc, &de("management"));
     let bare = crate::middleware::errors::html_page(None, 503, &info, "xyz");
@@ -593,12 +934,26 @@ fn error_page_shows_code_and_request_id() {
 /// or a validator run); does nothing unless the variable is set.
 #[test]
 fn dump_pages_when_asked() {
-    let Ok(dir) = std::env::var("PALAZZO_DUMP_PAGES") else { return };
+    let Ok(dir) = std::env::var("PALAZZO_DUMP_PAGES") else {
+        return;
+    };
     let snap = snapshot();
     std::fs::create_dir_all(&dir).unwrap();
     for page in every_page(&snap) {
-        let html = render_page(&snap, &SECRET, BASE_URL, &page, &RenderOptions::default(), NOW).unwrap();
-        let name = if page.path() == "/" { "index".to_owned() } else { page.path().trim_start_matches('/').replace('/', "__") };
+        let html = render_page(
+            &snap,
+            &SECRET,
+            BASE_URL,
+            &page,
+            &RenderOptions::default(),
+            NOW,
+        )
+        .unwrap();
+        let name = if page.path() == "/" {
+            "index".to_owned()
+        } else {
+            page.path().trim_start_matches('/').replace('/', "__")
+        };
         std::fs::write(format!("{dir}/{name}.html"), html).unwrap();
     }
 }

@@ -4,5 +4,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod conformance;
-mod fixture;
+pub(crate) mod fixture;
 mod http;
