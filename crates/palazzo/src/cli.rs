@@ -136,9 +136,11 @@ fn init_logs(config: &Config) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&config.log_level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = if config.log_format == "json" {
         builder.json().with_current_span(true).try_init()
     } else {
@@ -158,9 +160,21 @@ pub async fn run() -> ExitCode {
     }
 }
 
+/// Creates the data directory, readable by its owner only: it holds the
+/// database, the keys and the secret.
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    }
+    Ok(())
+}
+
 async fn open_app(config: &Config) -> anyhow::Result<App> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    prepare_data_dir(&config.data_dir)?;
     let db = Db::open(&config.database_url())
         .await
         .context("cannot open the database")?;
@@ -221,8 +235,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Migrate { config } => {
             let config = load_config(config.as_deref())?;
             init_logs(&config);
-            std::fs::create_dir_all(&config.data_dir)
-                .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+            prepare_data_dir(&config.data_dir)?;
             let db = Db::open(&config.database_url())
                 .await
                 .context("cannot open the database")?;

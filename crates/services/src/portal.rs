@@ -3,6 +3,7 @@
 //! every change (the portal is read thousands of times for each write).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use palazzo_domain::portal::ServiceCategory;
@@ -52,6 +53,9 @@ impl PortalSnapshot {
 pub(crate) struct Cache {
     hosts: RwLock<HostMap>,
     snapshots: RwLock<HashMap<TenantId, Arc<PortalSnapshot>>>,
+    /// Bumped by every invalidation (under the `snapshots` lock): a snapshot
+    /// built from reads that began before a change is not cached after it.
+    generation: AtomicU64,
 }
 
 #[derive(Default)]
@@ -97,12 +101,14 @@ impl App {
         let mut guard = self.inner.portal.hosts.write().map_err(|_| poisoned())?;
         *guard = map;
         drop(guard);
-        self.inner
+        let mut snapshots = self
+            .inner
             .portal
             .snapshots
             .write()
-            .map_err(|_| poisoned())?
-            .clear();
+            .map_err(|_| poisoned())?;
+        self.inner.portal.generation.fetch_add(1, Ordering::SeqCst);
+        snapshots.clear();
         Ok(())
     }
 
@@ -139,6 +145,7 @@ impl App {
         {
             return Ok(s.clone());
         }
+        let generation = self.inner.portal.generation.load(Ordering::SeqCst);
         let t = self
             .tenants()
             .into_iter()
@@ -151,18 +158,22 @@ impl App {
             services: db.services(tenant).await?,
             faqs: db.faqs(tenant).await?,
         });
-        self.inner
+        let mut cache = self
+            .inner
             .portal
             .snapshots
             .write()
-            .map_err(|_| poisoned())?
-            .insert(tenant, snapshot.clone());
+            .map_err(|_| poisoned())?;
+        if self.inner.portal.generation.load(Ordering::SeqCst) == generation {
+            cache.insert(tenant, snapshot.clone());
+        }
         Ok(snapshot)
     }
 
     /// Drops the cached snapshot of a tenant after a change.
     pub(crate) fn invalidate_portal(&self, tenant: TenantId) {
         if let Ok(mut g) = self.inner.portal.snapshots.write() {
+            self.inner.portal.generation.fetch_add(1, Ordering::SeqCst);
             g.remove(&tenant);
         }
     }

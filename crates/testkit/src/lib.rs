@@ -93,6 +93,20 @@ impl PgDatabase {
     }
 }
 
+/// A test that panics before `drop_now` still drops its database.
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("psql")
+            .arg(postgres_admin_url())
+            .args([
+                "-q",
+                "-c",
+                &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+            ])
+            .output();
+    }
+}
+
 async fn run_admin_sql(admin_url: &str, sql: &str) {
     let out = tokio::process::Command::new("psql")
         .arg(admin_url)

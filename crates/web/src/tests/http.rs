@@ -70,8 +70,10 @@ struct Reply {
 impl Harness {
     async fn send(&self, req: Request<Body>) -> Reply {
         let mut req = req;
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 5], 40000))));
+        if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+            req.extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([203, 0, 113, 5], 40000))));
+        }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -81,6 +83,17 @@ impl Harness {
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         }
+    }
+
+    /// GET from the machine itself (loopback peer).
+    async fn get_internal(&self, path: &str) -> Reply {
+        let mut req = Request::get(path)
+            .header(header::HOST, HOST)
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 40000))));
+        self.send(req).await
     }
 
     async fn get(&self, path: &str) -> Reply {
@@ -203,7 +216,6 @@ async fn every_portal_page_answers() {
         "/robots.txt",
         "/healthz",
         "/readyz",
-        "/metrics",
     ]
     .iter()
     .map(|p| (*p).to_owned())
@@ -741,7 +753,9 @@ async fn metrics_count_requests_by_route() {
     let h = harness(false).await;
     let _ = h.get("/servizi").await;
     let _ = h.get("/non-esiste").await;
-    let m = h.get("/metrics").await;
+    // Operational data is not public.
+    assert_eq!(h.get("/metrics").await.status, StatusCode::NOT_FOUND);
+    let m = h.get_internal("/metrics").await;
     assert!(
         m.headers[header::CONTENT_TYPE]
             .to_str()
