@@ -73,6 +73,7 @@ pub fn is_internal(ip: std::net::IpAddr) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod internal_tests {
     use super::is_internal;
 
