@@ -64,6 +64,19 @@ enum Command {
     /// Export content to standard output.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Copy a SQLite installation (database, keys, secret) into a new directory,
+    /// consistently, while it runs. PostgreSQL installations use pg_dump.
+    Backup {
+        /// Configuration file (TOML).
+        #[arg(long, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// Data directory of the installation.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Destination directory (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// Verify the ledgers, checkpoints and records; exits non-zero on any mismatch.
     Verify {
         /// Configuration file (TOML).
@@ -284,6 +297,33 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             app.db().close().await;
             print!("{}", toml::to_string(&ente).context("cannot write TOML")?);
         }
+        Command::Backup {
+            config,
+            data_dir,
+            to,
+        } => {
+            let mut config = load_config(config.as_deref())?;
+            if let Some(d) = data_dir {
+                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
+                config.data_dir = d;
+                config.database_url = String::new();
+            }
+            init_logs(&config);
+            anyhow::ensure!(!to.exists(), "{} already exists", to.display());
+            let db = Db::open_existing(&config.database_url())
+                .await
+                .context("cannot open the database")?;
+            prepare_data_dir(&to)?;
+            db.backup_to(&to.join("palazzo.db"))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            db.close().await;
+            copy_tree(&config.keys_dir(), &to.join("keys"))?;
+            if config.secret_path().exists() {
+                std::fs::copy(config.secret_path(), to.join("secret.key"))?;
+            }
+            println!("Backup written to {}", to.display());
+        }
         Command::Verify { config, data_dir } => {
             let mut config = load_config(config.as_deref())?;
             if let Some(d) = data_dir {
@@ -317,6 +357,24 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Copies a directory tree, keeping file modes (keys stay 0600).
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if !from.exists() {
+        return Ok(());
+    }
+    prepare_data_dir(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -267,3 +267,50 @@ async fn an_ente_exported_from_one_installation_imports_into_another() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("import_office_unknown"));
 }
+
+#[tokio::test]
+async fn a_backup_is_a_complete_installation_that_verifies() {
+    let dir = TempDir::new("cli");
+    let data = dir.path().join("demo");
+    demo(&data);
+    let to = dir.path().join("copy");
+    let out = palazzo(&[
+        "backup",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--to",
+        to.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = to.join("keys/casamassima/ledger.ed25519.pk8");
+    assert!(key.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let ok = verify(&to);
+    assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
+    // The copy is independent of the original.
+    tamper(
+        &data,
+        "UPDATE services SET summary = 'alterato' WHERE id = 2",
+    )
+    .await;
+    assert_eq!(verify(&data).status.code(), Some(2));
+    assert_eq!(verify(&to).status.code(), Some(0));
+    // It never overwrites.
+    let again = palazzo(&[
+        "backup",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--to",
+        to.to_str().unwrap(),
+    ]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}

@@ -90,6 +90,18 @@ impl Db {
         }
     }
 
+    /// Writes a consistent copy of a SQLite database to `dest`. PostgreSQL
+    /// installations are backed up with the server's own tools (pg_dump,
+    /// base backups).
+    pub async fn backup_to(&self, dest: &Path) -> Result<()> {
+        match self {
+            Db::Sqlite(s) => s.backup_to(dest).await,
+            Db::Postgres(_) => Err(StoreError::Database(
+                "PostgreSQL installations are backed up with pg_dump or base backups".into(),
+            )),
+        }
+    }
+
     /// Closes the connections.
     pub async fn close(&self) {
         match self {
