@@ -314,11 +314,13 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 .await
                 .context("cannot open the database")?;
             prepare_data_dir(&to)?;
+            // Keys (with the newest checkpoint copy) before the database: the
+            // copy of the database is then never older than that checkpoint.
+            copy_tree(&config.keys_dir(), &to.join("keys"))?;
             db.backup_to(&to.join("palazzo.db"))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             db.close().await;
-            copy_tree(&config.keys_dir(), &to.join("keys"))?;
             if config.secret_path().exists() {
                 std::fs::copy(config.secret_path(), to.join("secret.key"))?;
             }

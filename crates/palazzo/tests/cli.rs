@@ -291,7 +291,10 @@ async fn a_backup_is_a_complete_installation_that_verifies() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     let ok = verify(&to);
     assert_eq!(ok.status.code(), Some(0), "{}", stdout(&ok));
