@@ -13,5 +13,6 @@ pub mod ledger;
 pub mod merkle;
 pub mod money;
 pub mod portal;
+pub mod totp;
 
 pub use error::Coded;

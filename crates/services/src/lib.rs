@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod passwords;
 pub mod portal;
 pub mod ratings;
 pub mod tenants;
