@@ -413,16 +413,7 @@ impl<'a> Generator<'a> {
                 self.couple(&mut m, age, "coniuge", origin);
             }
             2 if r < 90 => {
-                let sex = if self.rng.chance(750) { Sex::F } else { Sex::M };
-                let age = self.rng.range(38, 88);
-                let head = self.person("intestatario", sex, age, origin, None);
-                let surname = if self.rng.chance(500) {
-                    head.surname.clone()
-                } else {
-                    self.surname(origin)
-                };
-                m.push(head);
-                self.children(&mut m, 1, age, &surname, origin);
+                self.single_parent(&mut m, 750, (38, 88), 1, origin);
             }
             2 => {
                 let age = self.rng.range(24, 60);
@@ -434,16 +425,7 @@ impl<'a> Generator<'a> {
                 self.couple_children(&mut m, 1, origin);
             }
             3 if r < 92 => {
-                let sex = if self.rng.chance(800) { Sex::F } else { Sex::M };
-                let age = self.rng.range(32, 62);
-                let head = self.person("intestatario", sex, age, origin, None);
-                let surname = if self.rng.chance(500) {
-                    head.surname.clone()
-                } else {
-                    self.surname(origin)
-                };
-                m.push(head);
-                self.children(&mut m, 2, age, &surname, origin);
+                self.single_parent(&mut m, 800, (32, 62), 2, origin);
             }
             3 => {
                 let age = self.rng.range(40, 64);
@@ -541,6 +523,33 @@ impl<'a> Generator<'a> {
         let father = if a.sex == Sex::M { a } else { b };
         let surname = father.surname.clone();
         self.children(m, n, youngest, &surname, origin);
+    }
+
+    /// A single parent (a woman with probability `female_per_mille`/1000,
+    /// aged within `ages`) with `n` children, who carry the parent's surname
+    /// or, half the time, the absent father's.
+    fn single_parent(
+        &mut self,
+        m: &mut Vec<Member>,
+        female_per_mille: u32,
+        ages: (u32, u32),
+        n: usize,
+        origin: Origin,
+    ) {
+        let sex = if self.rng.chance(female_per_mille) {
+            Sex::F
+        } else {
+            Sex::M
+        };
+        let age = self.rng.range(ages.0, ages.1);
+        let head = self.person("intestatario", sex, age, origin, None);
+        let surname = if self.rng.chance(500) {
+            head.surname.clone()
+        } else {
+            self.surname(origin)
+        };
+        m.push(head);
+        self.children(m, n, age, &surname, origin);
     }
 
     /// `n` children 18–42 years younger than `parent_age` (the younger
