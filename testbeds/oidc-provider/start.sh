@@ -24,14 +24,18 @@ if [ ! -f "$STAMP" ] || [ "$HERE/package-lock.json" -nt "$STAMP" ]; then
   touch "$STAMP"
 fi
 
+URL="http://127.0.0.1:$PORT/.well-known/openid-configuration"
+if node -e 'fetch(process.argv[1]).then(()=>process.exit(0),()=>process.exit(1))' "$URL" 2>/dev/null; then
+  die "port $PORT on 127.0.0.1 is already in use"
+fi
 export PALAZZO_REDIRECT_URIS="${3:-${PALAZZO_REDIRECT_URIS:-http://127.0.0.1:8080/auth/callback}}"
 ( cd "$HERE" && exec node server.mjs "$PORT" >"$STATE/oidc-provider.log" 2>&1 ) &
 PID=$!
 echo "$PID" >"$STATE/oidc-provider.pid"
-URL="http://127.0.0.1:$PORT/.well-known/openid-configuration"
 for _ in $(seq 1 100); do
   if node -e 'fetch(process.argv[1]).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))' "$URL" 2>/dev/null; then
-    exit 0
+    sleep 0.3; kill -0 "$PID" 2>/dev/null && exit 0
+    cat "$STATE/oidc-provider.log" >&2; die "server exited (port $PORT taken?)"
   fi
   kill -0 "$PID" 2>/dev/null || { cat "$STATE/oidc-provider.log" >&2; die "server exited before answering $URL"; }
   sleep 0.2

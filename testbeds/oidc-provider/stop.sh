@@ -5,7 +5,8 @@ set -euo pipefail
 F="$1/oidc-provider.pid"
 [ -f "$F" ] || exit 0
 PID="$(cat "$F")"
-if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
+if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null \
+   && ps -o args= -p "$PID" 2>/dev/null | grep -q "server.mjs"; then
   kill "$PID" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$PID" 2>/dev/null || true

@@ -131,16 +131,23 @@ def main():
             client_id=rp, response_type="code", scope=scope, code_challenge=challenge,
             code_challenge_method="S256", request=req), allow_redirects=False)
         assert r.status_code == 200, (r.status_code, r.headers.get("Location"))
+        bad = s.post(op_md["authorization_endpoint"], allow_redirects=False, data=dict(
+            username=a.user, password="wrong-password",
+            csrfmiddlewaretoken=hidden(r.text, "csrfmiddlewaretoken"),
+            authz_request_object=hidden(r.text, "authz_request_object")))
+        bad_login = f"{bad.status_code} form again: {'authz_request_object' in bad.text}"
         r = s.post(op_md["authorization_endpoint"], allow_redirects=False, data=dict(
             username=a.user, password=a.password,
             csrfmiddlewaretoken=hidden(r.text, "csrfmiddlewaretoken"),
             authz_request_object=hidden(r.text, "authz_request_object")))
         assert r.status_code == 302 and r.headers["Location"].endswith("/oidc/op/consent"), r.status_code
-        consent = requests.compat.urljoin(op, r.headers["Location"])
+        login_location = r.headers["Location"]
+        consent = requests.compat.urljoin(op, login_location)
         r = s.get(consent)
         assert r.status_code == 200, r.status_code
+        agree = hidden(r.text, "agree")
         r = s.post(consent, allow_redirects=False, data=dict(
-            agree=hidden(r.text, "agree"), csrfmiddlewaretoken=hidden(r.text, "csrfmiddlewaretoken")))
+            agree=agree, csrfmiddlewaretoken=hidden(r.text, "csrfmiddlewaretoken")))
         loc = r.headers.get("Location", "")
         assert r.status_code == 302 and loc.startswith(cb + "?"), (r.status_code, loc)
         q = {k: v[0] for k, v in parse_qs(urlsplit(loc).query).items()}
@@ -172,6 +179,8 @@ def main():
         gone = s.get(op_md["userinfo_endpoint"],
                      headers={"Authorization": f"Bearer {tok['access_token']}"}).status_code
         print(json.dumps({"profile": profile, "op": op, "seconds": round(time.monotonic() - t0, 2),
+                          "wrong_password": bad_login, "login_302_location": login_location,
+                          "consent_agree_value": agree, "cookies": sorted(s.cookies.keys()),
                           "userinfo_content_type": ui_ctype,
                           "id_token": idt, "userinfo": ui,
                           "revocation_status": revoked, "userinfo_after_revocation": gone},

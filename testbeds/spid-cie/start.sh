@@ -31,6 +31,12 @@ BOOT=(--ta "$TA" --ta-db "$STATE/ta.sqlite3" --out "$STATE/federation.json")
 SPIDCIE_LOG="$STATE/bootstrap.log" "$PY" "$HERE/bootstrap.py" "${BOOT[@]}" \
   >"$STATE/bootstrap.out" 2>&1 || { cat "$STATE/bootstrap.out" >&2; die "bootstrap failed"; }
 
+port_free() { # port
+  "$PY" -c 'import socket,sys; s=socket.socket(); s.settimeout(1); sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) else 1)' "$1" \
+    || die "port $1 on 127.0.0.1 is already in use"
+}
+port_free "$TA_PORT"; [ -z "$CIE_PORT" ] || port_free "$CIE_PORT"
+
 launch() { # name port profile
   local name="$1" port="$2" profile="$3"
   ( cd "$HERE" && exec env SPIDCIE_BASE_URL="http://127.0.0.1:$port" SPIDCIE_TA="$TA" \
@@ -45,7 +51,7 @@ wait_ready() { # name url
   local name="$1" url="$2" pid i
   pid="$(cat "$STATE/$name.pid")"
   for i in $(seq 1 150); do
-    if "$PY" - "$url" <<'PYEOF' 2>/dev/null; then return 0; fi
+    if "$PY" - "$url" <<'PYEOF' 2>/dev/null; then kill -0 "$pid" 2>/dev/null && return 0; break; fi
 import sys, urllib.request
 sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)
 PYEOF
@@ -56,7 +62,7 @@ PYEOF
     sleep 0.2
   done
   tail -n 20 "$STATE/$name.out" >&2 || true
-  die "$name server did not answer 200 at $url within 30 s"
+  die "$name server did not answer 200 at $url within 30 s (or exited)"
 }
 
 launch ta "$TA_PORT" spid
