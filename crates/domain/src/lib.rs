@@ -4,6 +4,7 @@
 //! (`parse`, never merely validated); every parse error carries a stable
 //! machine code and an Italian message (see [`error::Coded`]).
 
+pub mod access;
 pub mod calendar;
 pub mod cbor;
 pub mod checkpoint;

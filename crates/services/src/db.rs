@@ -130,7 +130,27 @@ macro_rules! dispatch_tx {
     };
 }
 
+/// `Store` methods from [`palazzo_store::access_reads`], dispatched by backend.
+macro_rules! dispatch_reads {
+    ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        $( async fn $name(&self $(, $arg: $ty)*) -> Result<$ret> {
+            dispatch!(self, s => s.$name($($arg),*).await)
+        } )*
+    };
+}
+
+/// `StoreTx` methods from [`palazzo_store::access_writes`], dispatched by backend.
+macro_rules! dispatch_writes {
+    ($( $(#[$m:meta])* fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        $( async fn $name(&mut self $(, $arg: $ty)*) -> Result<$ret> {
+            dispatch_tx!(self, t => t.$name($($arg),*).await)
+        } )*
+    };
+}
+
 impl Store for Db {
+    palazzo_store::access_reads!(dispatch_reads);
+
     type Tx = DbTx;
 
     async fn begin(&self) -> Result<DbTx> {
@@ -178,6 +198,8 @@ impl Store for Db {
 }
 
 impl StoreTx for DbTx {
+    palazzo_store::access_writes!(dispatch_writes);
+
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)
     }

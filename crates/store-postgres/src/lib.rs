@@ -11,7 +11,7 @@ use std::str::FromStr;
 
 use palazzo_store::rows::sex_column;
 use palazzo_store::*;
-use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err};
+use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err, delegate_reads, delegate_writes};
 use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgQueryResult};
 
@@ -153,6 +153,8 @@ impl Store for PgStore {
     async fn signing_keys(&self, tenant: TenantId) -> Result<Vec<SigningKeyRecord>> {
         self.sql.signing_keys(tenant).await
     }
+
+    palazzo_store::access_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -247,6 +249,8 @@ impl StoreTx for PgTx {
     async fn insert_signing_key(&mut self, tenant: TenantId, k: &SigningKeyRecord) -> Result<()> {
         self.sql.insert_signing_key(tenant, k).await
     }
+
+    palazzo_store::access_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

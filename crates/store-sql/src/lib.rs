@@ -32,6 +32,7 @@
 //! [`Param`]. Each backend meets the bounds with its concrete driver types,
 //! so the generic futures are checked for `Send` there, not here.
 
+mod access;
 mod store;
 mod tx;
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use jiff_sqlx::ToSqlx;
 use palazzo_store::rows::sex_column;
 use palazzo_store::*;
-use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err};
+use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err, delegate_reads, delegate_writes};
 use sqlx::Sqlite;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteQueryResult,
@@ -198,6 +198,8 @@ impl Store for SqliteStore {
     async fn signing_keys(&self, tenant: TenantId) -> Result<Vec<SigningKeyRecord>> {
         self.sql.signing_keys(tenant).await
     }
+
+    palazzo_store::access_reads!(delegate_reads);
 }
 
 impl StoreTx for SqliteTx {
@@ -284,6 +286,8 @@ impl StoreTx for SqliteTx {
     async fn insert_signing_key(&mut self, tenant: TenantId, k: &SigningKeyRecord) -> Result<()> {
         self.sql.insert_signing_key(tenant, k).await
     }
+
+    palazzo_store::access_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

@@ -109,6 +109,7 @@ pub async fn run_all<S: Store>(s: &S) {
     ratings(s, a.id, b.id).await;
     population(s, a.id, b.id).await;
     keys(s, a.id, b.id).await;
+    access(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -441,4 +442,270 @@ async fn keys<S: Store>(s: &S, a: TenantId, b: TenantId) {
     tx.commit().await.unwrap();
     assert_eq!(s.signing_keys(a).await.unwrap(), vec![k]);
     assert_eq!(s.signing_keys(b).await.unwrap(), vec![]);
+}
+
+async fn access<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let t0 = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+    let cf = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    let new = NewUser {
+        codice_fiscale: Some(cf.clone()),
+        given_name: "Mario".into(),
+        family_name: "Rossi".into(),
+        birth_date: Some(date(1980, 1, 1)),
+        birth_place: Some("Roma".into()),
+        email: None,
+        phone: None,
+        notice_channel: NoticeChannel::Email,
+    };
+    let mut tx = s.begin().await.unwrap();
+    let u = tx.insert_user(a, &new, t0).await.unwrap();
+    // The same person may sign in to another comune: a separate profile.
+    let ub = tx.insert_user(b, &new, t0).await.unwrap();
+    let link = IdentityLink {
+        issuer: "https://op.example".into(),
+        subject: "sub-1".into(),
+        user: u.id,
+        provider: "spid".into(),
+        first_seen: t0,
+        last_seen: t0,
+    };
+    tx.upsert_identity_link(a, &link).await.unwrap();
+    let later = IdentityLink {
+        last_seen: t0 + jiff::SignedDuration::from_secs(60),
+        ..link.clone()
+    };
+    tx.upsert_identity_link(a, &later).await.unwrap();
+    tx.insert_sign_in(
+        a,
+        u.id,
+        &SignIn {
+            time: t0,
+            provider: "spid".into(),
+            acr: Some("L2".into()),
+        },
+    )
+    .await
+    .unwrap();
+    tx.insert_sign_in(
+        a,
+        u.id,
+        &SignIn {
+            time: later.last_seen,
+            provider: "cie".into(),
+            acr: None,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    assert_eq!(
+        s.user(a, u.id).await.unwrap().as_ref(),
+        Some(&u),
+        "user round trip"
+    );
+    assert_eq!(
+        s.user(a, ub.id).await.unwrap(),
+        None,
+        "user of another tenant by id"
+    );
+    assert_eq!(
+        s.user_by_codice_fiscale(a, &cf)
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(u.id)
+    );
+    assert_eq!(
+        s.user_by_codice_fiscale(b, &cf)
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(ub.id)
+    );
+    assert_eq!(
+        s.user_by_link(a, "https://op.example", "sub-1")
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(u.id)
+    );
+    assert_eq!(
+        s.user_by_link(b, "https://op.example", "sub-1")
+            .await
+            .unwrap(),
+        None,
+        "links are per tenant"
+    );
+    let links = s.identity_links(a, u.id).await.unwrap();
+    assert_eq!(
+        links,
+        vec![later.clone()],
+        "upsert keeps first_seen and moves last_seen"
+    );
+    let ins = s.sign_ins(a, u.id, 10).await.unwrap();
+    assert_eq!(ins.len(), 2);
+    assert_eq!(ins[0].provider, "cie", "newest first");
+    assert_eq!(s.sign_ins(a, u.id, 1).await.unwrap().len(), 1, "limit");
+    assert!(s.sign_ins(b, u.id, 10).await.unwrap().is_empty());
+
+    // A duplicate codice fiscale in one tenant is a conflict.
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(
+        tx.insert_user(a, &new, t0).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    // Profile update.
+    let mut tx = s.begin().await.unwrap();
+    let mut edited = u.clone();
+    edited.data.email = Some(Email::parse("mario@example.it").unwrap());
+    edited.data.notice_channel = NoticeChannel::Sms;
+    edited.updated_at = later.last_seen;
+    tx.update_user(&edited).await.unwrap();
+    let mut foreign = edited.clone();
+    foreign.tenant = b;
+    assert!(
+        matches!(tx.update_user(&foreign).await, Err(StoreError::NotFound)),
+        "update across tenants"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(s.user(a, u.id).await.unwrap(), Some(edited));
+
+    // Role grants: idempotent, office-scoped to an office of the same tenant.
+    let office_a = s.offices(a).await.unwrap()[0].id;
+    let office_b = s.offices(b).await.unwrap()[0].id;
+    let g = |role, office| RoleGrant {
+        user: u.id,
+        role,
+        office,
+        source: GrantSource::Admin,
+        granted_at: t0,
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.insert_role_grant(a, &g(Role::Operatore, office_a))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.insert_role_grant(a, &g(Role::Operatore, office_a))
+            .await
+            .unwrap(),
+        "duplicate grant"
+    );
+    assert!(
+        !tx.insert_role_grant(a, &g(Role::Operatore, office_b))
+            .await
+            .unwrap(),
+        "office of another tenant"
+    );
+    assert!(
+        tx.insert_role_grant(a, &g(Role::AdminComune, OfficeId(0)))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let grants = s.role_grants(a, Some(u.id)).await.unwrap();
+    assert_eq!(grants.len(), 2);
+    assert!(s.role_grants(b, None).await.unwrap().is_empty());
+    assert_eq!(s.staff_users(a).await.unwrap().len(), 1);
+    assert!(s.staff_users(b).await.unwrap().is_empty());
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.delete_role_grant(a, u.id, Role::AdminComune, OfficeId(0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.delete_role_grant(a, u.id, Role::AdminComune, OfficeId(0))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(s.role_grants(a, None).await.unwrap().len(), 1);
+
+    // Break-glass administrators.
+    let na = NewLocalAdmin {
+        tenant: None,
+        username: "root".into(),
+        display_name: "Amministratore".into(),
+        password_phc: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        totp_secret: vec![7; 20],
+    };
+    let mut tx = s.begin().await.unwrap();
+    let adm = tx.insert_local_admin(&na, t0).await.unwrap();
+    assert!(matches!(
+        tx.insert_local_admin(&na, t0).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    let adm = tx.insert_local_admin(&na, t0).await.unwrap_or(adm);
+    tx.update_local_admin_auth(adm.id, 59_000_000, 3, Some(later.last_seen))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let got = s.local_admin_by_username("root").await.unwrap().unwrap();
+    assert_eq!(
+        (got.totp_last_step, got.failed_attempts, got.locked_until),
+        (59_000_000, 3, Some(later.last_seen))
+    );
+    assert_eq!(got.data, na);
+    assert_eq!(
+        s.local_admin(got.id)
+            .await
+            .unwrap()
+            .map(|x| x.data.username),
+        Some("root".into())
+    );
+    assert!(s.local_admin_by_username("nobody").await.unwrap().is_none());
+
+    // Sessions.
+    let sess = |n: u8, user: Option<UserId>, expires: jiff::Timestamp| SessionRecord {
+        id_hash: [n; 32],
+        tenant: a,
+        user,
+        admin: None,
+        csrf: format!("csrf-{n}"),
+        provider: Some("spid".into()),
+        acr: None,
+        data: "{}".into(),
+        created_at: t0,
+        last_seen: t0,
+        expires_at: expires,
+    };
+    let far = t0 + jiff::SignedDuration::from_hours(8);
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_session(&sess(1, Some(u.id), far)).await.unwrap();
+    tx.insert_session(&sess(2, Some(u.id), far)).await.unwrap();
+    tx.insert_session(&sess(3, None, t0)).await.unwrap();
+    tx.touch_session(&[1; 32], later.last_seen).await.unwrap();
+    tx.update_session_data(&[1; 32], r#"{"return":"/area-personale"}"#)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let got = s.session(&[1; 32]).await.unwrap().unwrap();
+    assert_eq!(got.last_seen, later.last_seen);
+    assert_eq!(got.data, r#"{"return":"/area-personale"}"#);
+    assert_eq!(got.user, Some(u.id));
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(
+        tx.delete_expired_sessions(t0).await.unwrap(),
+        1,
+        "only the expired one"
+    );
+    assert_eq!(
+        tx.delete_user_sessions(b, u.id).await.unwrap(),
+        0,
+        "other tenant"
+    );
+    assert_eq!(
+        tx.delete_user_sessions(a, u.id).await.unwrap(),
+        2,
+        "logout everywhere"
+    );
+    tx.commit().await.unwrap();
+    assert!(s.session(&[1; 32]).await.unwrap().is_none());
 }

@@ -6,13 +6,106 @@
 //! [`conformance`] is the one suite that both must pass. Nothing above this
 //! layer writes SQL.
 
+pub mod access;
 pub mod conformance;
 pub mod model;
 pub mod rows;
 
 use std::future::Future;
 
+// The types named in the access method lists, so the lists expand anywhere
+// `palazzo_store::*` is imported.
+pub use jiff::Timestamp;
+pub use palazzo_domain::access::Role;
+pub use palazzo_domain::ids::{self, CodiceFiscale};
+
+pub use access::*;
 pub use model::*;
+
+/// Calls `$cb!` with the access reads of [`Store`] (issue 3), one
+/// `fn name(&self, args) -> Ret;` each, so that the trait, the shared SQL
+/// and every delegating implementation are written from one list.
+#[macro_export]
+macro_rules! access_reads {
+    ($cb:ident) => {
+        $cb! {
+            /// A user by id.
+            fn user(&self, tenant: TenantId, id: UserId) -> Option<User>;
+            /// The user an identity `(issuer, subject)` is linked to.
+            fn user_by_link(&self, tenant: TenantId, issuer: &str, subject: &str) -> Option<User>;
+            /// The user with a codice fiscale.
+            fn user_by_codice_fiscale(&self, tenant: TenantId, cf: &CodiceFiscale) -> Option<User>;
+            /// Users holding at least one role grant, by family and given name.
+            fn staff_users(&self, tenant: TenantId) -> Vec<User>;
+            /// Role grants of a tenant, or of one user.
+            fn role_grants(&self, tenant: TenantId, user: Option<UserId>) -> Vec<RoleGrant>;
+            /// The identity links of a user.
+            fn identity_links(&self, tenant: TenantId, user: UserId) -> Vec<IdentityLink>;
+            /// The newest sign-ins of a user, newest first.
+            fn sign_ins(&self, tenant: TenantId, user: UserId, limit: u32) -> Vec<SignIn>;
+            /// A break-glass administrator by login name.
+            fn local_admin_by_username(&self, username: &str) -> Option<LocalAdmin>;
+            /// A break-glass administrator by id.
+            fn local_admin(&self, id: AdminId) -> Option<LocalAdmin>;
+            /// A session by the hash of its token.
+            fn session(&self, id_hash: &[u8; 32]) -> Option<SessionRecord>;
+        }
+    };
+}
+
+/// Calls `$cb!` with the access writes of [`StoreTx`] (issue 3), like
+/// [`access_reads`].
+#[macro_export]
+macro_rules! access_writes {
+    ($cb:ident) => {
+        $cb! {
+            /// Inserts a user.
+            fn insert_user(&mut self, tenant: TenantId, u: &NewUser, now: Timestamp) -> User;
+            /// Replaces a user's data and `updated_at`.
+            fn update_user(&mut self, u: &User) -> ();
+            /// Inserts an identity link, or moves `last_seen` of an existing one.
+            fn upsert_identity_link(&mut self, tenant: TenantId, l: &IdentityLink) -> ();
+            /// Records a sign-in.
+            fn insert_sign_in(&mut self, tenant: TenantId, user: UserId, s: &SignIn) -> ();
+            /// Grants a role; false when the user already held it.
+            fn insert_role_grant(&mut self, tenant: TenantId, g: &RoleGrant) -> bool;
+            /// Revokes a role; false when the user did not hold it.
+            fn delete_role_grant(&mut self, tenant: TenantId, user: UserId, role: Role, office: OfficeId) -> bool;
+            /// Inserts a break-glass administrator.
+            fn insert_local_admin(&mut self, a: &NewLocalAdmin, now: Timestamp) -> LocalAdmin;
+            /// Stores the outcome of a sign-in attempt of an administrator.
+            fn update_local_admin_auth(&mut self, id: AdminId, totp_last_step: u64, failed_attempts: u32, locked_until: Option<Timestamp>) -> ();
+            /// Inserts a session.
+            fn insert_session(&mut self, s: &SessionRecord) -> ();
+            /// Moves a session's `last_seen`.
+            fn touch_session(&mut self, id_hash: &[u8; 32], last_seen: Timestamp) -> ();
+            /// Replaces a session's JSON data.
+            fn update_session_data(&mut self, id_hash: &[u8; 32], data: &str) -> ();
+            /// Deletes a session.
+            fn delete_session(&mut self, id_hash: &[u8; 32]) -> ();
+            /// Deletes every session of a user ("logout everywhere").
+            fn delete_user_sessions(&mut self, tenant: TenantId, user: UserId) -> u64;
+            /// Deletes every session of an administrator.
+            fn delete_admin_sessions(&mut self, admin: AdminId) -> u64;
+            /// Deletes the sessions past their absolute expiry.
+            fn delete_expired_sessions(&mut self, now: Timestamp) -> u64;
+        }
+    };
+}
+
+/// Declares trait methods from an [`access_reads`] list.
+macro_rules! declare_reads {
+    ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        $( $(#[$m])* fn $name(&self $(, $arg: $ty)*) -> impl Future<Output = Result<$ret>> + Send; )*
+    };
+}
+
+/// Declares trait methods from an [`access_writes`] list.
+macro_rules! declare_writes {
+    ($( $(#[$m:meta])* fn $name:ident(&mut self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
+        $( $(#[$m])* fn $name(&mut self $(, $arg: $ty)*) -> impl Future<Output = Result<$ret>> + Send; )*
+    };
+}
 
 /// What can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +186,8 @@ pub trait Store: Clone + Send + Sync + 'static {
         &self,
         tenant: TenantId,
     ) -> impl Future<Output = Result<Vec<SigningKeyRecord>>> + Send;
+
+    access_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -154,6 +249,8 @@ pub trait StoreTx: Send {
         tenant: TenantId,
         k: &SigningKeyRecord,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    access_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

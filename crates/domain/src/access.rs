@@ -1,0 +1,314 @@
+//! Roles and permissions of a comune (issue 3, part 6).
+//!
+//! A signed-in principal holds zero or more [`Grant`]s: a [`Role`], scoped to
+//! one office for the office-bound roles. Every citizen is implicitly a
+//! [`Role::Cittadino`] of the comune they signed in to. What each role may do
+//! is the single table [`Role::permissions`]; the services layer checks
+//! [`Principal::can`] before every action (never only the templates).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A role within one comune (or, for [`Role::AdminPiattaforma`], over the
+/// whole installation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    /// A citizen: their own profile, applications, certificates and taxes.
+    Cittadino,
+    /// Office clerk (operatore), scoped to one office.
+    Operatore,
+    /// Responsabile del procedimento, scoped to one office.
+    Responsabile,
+    /// Dirigente of a sector: adopts determine, sees every office.
+    Dirigente,
+    /// Segretario comunale and RPCT (transparency officer).
+    Segretario,
+    /// Administrator of one comune: catalogue, offices, roles.
+    AdminComune,
+    /// Administrator of the platform: every comune of the installation.
+    AdminPiattaforma,
+}
+
+/// Every role, in display order.
+pub const ROLES: [Role; 7] = [
+    Role::Cittadino,
+    Role::Operatore,
+    Role::Responsabile,
+    Role::Dirigente,
+    Role::Segretario,
+    Role::AdminComune,
+    Role::AdminPiattaforma,
+];
+
+/// Something a principal may do. Services name the permission they need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Permission {
+    /// See and edit one's own profile, sign-ins and personal data export.
+    OwnProfile,
+    /// Open the back office at all.
+    BackOffice,
+    /// Work the documents and cases of one's offices.
+    WorkOfficeCases,
+    /// Adopt acts and decide cases (responsabile, dirigente).
+    DecideCases,
+    /// See every office's work (dirigente, segretario).
+    SeeAllOffices,
+    /// Transparency and anti-corruption oversight (RPCT).
+    Transparency,
+    /// Edit the comune's ente data, offices, services and FAQ.
+    ManageCatalogue,
+    /// Grant and revoke roles within the comune.
+    ManageRoles,
+    /// Read the comune's ledger and audit trail.
+    ReadAudit,
+    /// Manage every comune of the installation.
+    ManagePlatform,
+}
+
+impl Role {
+    /// The stable code stored in the database and used in IdP group names.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Cittadino => "cittadino",
+            Role::Operatore => "operatore",
+            Role::Responsabile => "responsabile",
+            Role::Dirigente => "dirigente",
+            Role::Segretario => "segretario",
+            Role::AdminComune => "admin_comune",
+            Role::AdminPiattaforma => "admin_piattaforma",
+        }
+    }
+
+    /// The Italian label shown to users.
+    pub fn label_it(self) -> &'static str {
+        match self {
+            Role::Cittadino => "Cittadino",
+            Role::Operatore => "Operatore",
+            Role::Responsabile => "Responsabile del procedimento",
+            Role::Dirigente => "Dirigente",
+            Role::Segretario => "Segretario comunale / RPCT",
+            Role::AdminComune => "Amministratore del Comune",
+            Role::AdminPiattaforma => "Amministratore della piattaforma",
+        }
+    }
+
+    /// Does this role only make sense for one office?
+    pub fn is_office_scoped(self) -> bool {
+        matches!(self, Role::Operatore | Role::Responsabile)
+    }
+
+    /// Is this a staff role (back office)?
+    pub fn is_staff(self) -> bool {
+        self != Role::Cittadino
+    }
+
+    /// The permissions of the role — the one authorization table.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Cittadino => &[OwnProfile],
+            Role::Operatore => &[OwnProfile, BackOffice, WorkOfficeCases],
+            Role::Responsabile => &[OwnProfile, BackOffice, WorkOfficeCases, DecideCases],
+            Role::Dirigente => &[
+                OwnProfile,
+                BackOffice,
+                WorkOfficeCases,
+                DecideCases,
+                SeeAllOffices,
+            ],
+            Role::Segretario => &[
+                OwnProfile,
+                BackOffice,
+                SeeAllOffices,
+                Transparency,
+                ReadAudit,
+            ],
+            Role::AdminComune => &[
+                OwnProfile,
+                BackOffice,
+                ManageCatalogue,
+                ManageRoles,
+                ReadAudit,
+            ],
+            Role::AdminPiattaforma => &[
+                OwnProfile,
+                BackOffice,
+                ManageCatalogue,
+                ManageRoles,
+                ReadAudit,
+                ManagePlatform,
+            ],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A role code that is not one of [`ROLES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}")]
+pub struct UnknownRole(pub String);
+
+impl crate::Coded for UnknownRole {
+    fn code(&self) -> &'static str {
+        "role_unknown"
+    }
+    fn message_it(&self) -> String {
+        format!("Il ruolo «{}» non esiste.", self.0)
+    }
+}
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ROLES
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// One role held by a principal, with its office scope (the office id within
+/// the comune) for office-scoped roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Grant {
+    /// The role.
+    pub role: Role,
+    /// The office, for [`Role::is_office_scoped`] roles; `None` otherwise.
+    pub office: Option<i64>,
+}
+
+/// Who is acting, as far as authorization is concerned.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Principal {
+    /// The roles held in the current comune (citizens hold `Cittadino`).
+    pub grants: Vec<Grant>,
+}
+
+impl Principal {
+    /// Anyone who has not signed in.
+    pub fn anonymous() -> Self {
+        Principal::default()
+    }
+
+    /// Does any held role carry `p`?
+    pub fn can(&self, p: Permission) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role.permissions().contains(&p))
+    }
+
+    /// May the principal work cases of `office`? Office-scoped roles only for
+    /// their office; roles that see all offices for every office.
+    pub fn can_work_office(&self, office: i64) -> bool {
+        self.can(Permission::SeeAllOffices)
+            || self.grants.iter().any(|g| {
+                g.office == Some(office)
+                    && g.role.permissions().contains(&Permission::WorkOfficeCases)
+            })
+    }
+
+    /// Holds role `r` (in any scope)?
+    pub fn has(&self, r: Role) -> bool {
+        self.grants.iter().any(|g| g.role == r)
+    }
+
+    /// Is this a staff member (any staff role)?
+    pub fn is_staff(&self) -> bool {
+        self.grants.iter().any(|g| g.role.is_staff())
+    }
+
+    /// Is anyone signed in?
+    pub fn is_authenticated(&self) -> bool {
+        !self.grants.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in ROLES {
+            assert_eq!(r.code().parse::<Role>().unwrap(), r);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn anonymous_can_nothing() {
+        let p = Principal::anonymous();
+        for perm in [
+            Permission::OwnProfile,
+            Permission::BackOffice,
+            Permission::ManageRoles,
+        ] {
+            assert!(!p.can(perm));
+        }
+        assert!(!p.is_authenticated());
+    }
+
+    #[test]
+    fn citizen_is_not_staff() {
+        let p = Principal {
+            grants: vec![Grant {
+                role: Role::Cittadino,
+                office: None,
+            }],
+        };
+        assert!(p.can(Permission::OwnProfile));
+        assert!(!p.can(Permission::BackOffice));
+        assert!(!p.is_staff());
+        assert!(!p.can_work_office(1));
+    }
+
+    #[test]
+    fn operatore_is_scoped_to_its_office() {
+        let p = Principal {
+            grants: vec![Grant {
+                role: Role::Operatore,
+                office: Some(3),
+            }],
+        };
+        assert!(p.can_work_office(3));
+        assert!(!p.can_work_office(4));
+        assert!(!p.can(Permission::ManageRoles));
+        let d = Principal {
+            grants: vec![Grant {
+                role: Role::Dirigente,
+                office: None,
+            }],
+        };
+        assert!(d.can_work_office(4));
+    }
+
+    #[test]
+    fn only_admins_manage_roles_and_only_platform_admins_the_platform() {
+        for r in ROLES {
+            let p = Principal {
+                grants: vec![Grant {
+                    role: r,
+                    office: None,
+                }],
+            };
+            assert_eq!(
+                p.can(Permission::ManageRoles),
+                matches!(r, Role::AdminComune | Role::AdminPiattaforma),
+                "{r}"
+            );
+            assert_eq!(
+                p.can(Permission::ManagePlatform),
+                r == Role::AdminPiattaforma,
+                "{r}"
+            );
+        }
+    }
+}
