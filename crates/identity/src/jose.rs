@@ -511,6 +511,11 @@ impl RsaKeyPair {
         Ok(())
     }
 
+    /// The key id (RFC 7638 thumbprint of the public key).
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
     /// The private key.
     pub fn private_key(&self) -> &RsaPrivateKey {
         &self.key
@@ -570,6 +575,11 @@ impl EcKeyPair {
         let key = p256::ecdsa::SigningKey::random(&mut OsRng);
         let kid = Jwk::from_p256_public(key.verifying_key()).thumbprint()?;
         Ok(Self { key, kid })
+    }
+
+    /// The key id (RFC 7638 thumbprint of the public key).
+    pub fn kid(&self) -> &str {
+        &self.kid
     }
 
     /// Public JWK with `kid` and `use`.

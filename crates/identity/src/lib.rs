@@ -8,6 +8,9 @@
 //! - [`oidc`]: generic OpenID Connect for staff (Keycloak, Entra ID, …).
 //! - [`http`]: the HTTP client settings shared by all of them.
 
+pub mod acr;
+pub mod federation;
+pub mod http;
 pub mod jose;
 
 #[cfg(test)]
