@@ -30,6 +30,10 @@ pub const WELL_KNOWN_PATH: &str = "/.well-known/openid-federation";
 pub const FEDERATION_ALGS: &[Alg] = ALL_JWS_ALGS;
 /// Most subordinate statements a chain may have, whatever the anchors' constraints say.
 pub const MAX_CHAIN_DEPTH: usize = 5;
+/// Most `authority_hints` followed per entity.
+pub const MAX_AUTHORITY_HINTS: usize = 4;
+/// Most superiors visited while resolving one chain (each costs two fetches).
+pub const MAX_SUPERIOR_VISITS: usize = 12;
 /// Clock leeway on statement times, in seconds.
 pub const LEEWAY_SECS: i64 = 60;
 
@@ -534,12 +538,15 @@ pub async fn resolve<F: Fetcher + Sync>(
         subs: Vec::new(),
     }];
     let mut last_err = FederationError::NoTrustAnchor;
+    let mut visits = 0;
     while let Some(path) = stack.pop() {
         let Some((top_token, top)) = path.ecs.last() else {
             continue;
         };
         if !path.subs.is_empty()
-            && let Some(anchor) = anchors.iter().find(|a| a.entity_id == top.sub)
+            && let Some(anchor) = anchors
+                .iter()
+                .find(|a| a.entity_id.trim_end_matches('/') == top.sub)
         {
             match finish(path.clone(), anchor, now) {
                 Ok(chain) => return Ok(chain),
@@ -552,10 +559,14 @@ pub async fn resolve<F: Fetcher + Sync>(
         if path.subs.len() >= MAX_CHAIN_DEPTH {
             continue;
         }
-        for hint in top.authority_hints.iter().rev() {
+        for hint in top.authority_hints.iter().take(MAX_AUTHORITY_HINTS).rev() {
             if path.ecs.iter().any(|(_, ec)| &ec.sub == hint) {
                 continue;
             }
+            if visits >= MAX_SUPERIOR_VISITS {
+                break;
+            }
+            visits += 1;
             match climb(fetcher, top_token, top, hint, now).await {
                 Ok((sup, sub)) => {
                     let mut next = path.clone();

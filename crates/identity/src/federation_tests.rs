@@ -464,3 +464,34 @@ fn entity_statement_checks() {
         "identity.federation.bad_signature"
     );
 }
+
+#[test]
+fn skips_loops_and_dead_hints() {
+    let mut f = federation(&Opts::default());
+    let leaf = json!({
+        "jwks": jwks(5), "authority_hints": [OP, "https://gone.example.it", TA], "metadata": op_metadata(),
+    });
+    f.0.insert(
+        entity_configuration_url(OP),
+        (
+            ENTITY_STATEMENT_CONTENT_TYPE.into(),
+            statement(OP, OP, 5, leaf),
+        ),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let chain = rt.block_on(resolve(OP, &anchors(), &f, now())).unwrap();
+    assert_eq!(chain.trust_anchor, TA);
+    // Only dead hints: the fetch error is reported.
+    let leaf = json!({"jwks": jwks(5), "authority_hints": ["https://gone.example.it"], "metadata": op_metadata()});
+    f.0.insert(
+        entity_configuration_url(OP),
+        (
+            ENTITY_STATEMENT_CONTENT_TYPE.into(),
+            statement(OP, OP, 5, leaf),
+        ),
+    );
+    let err = rt.block_on(resolve(OP, &anchors(), &f, now())).unwrap_err();
+    assert_eq!(err.code(), "identity.federation.fetch");
+}

@@ -456,6 +456,20 @@ impl RsaKeyPair {
         Self::new(RsaPrivateKey::new(&mut OsRng, bits).map_err(|_| JoseError::Crypto)?)
     }
 
+    /// Loads a private RSA JWK (the `kid` is recomputed as the thumbprint).
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
+        Self::new(jwk.to_rsa_private()?)
+    }
+
+    /// Private JWK with `kid` and the given `use` (for exchanging keys with test tools only).
+    pub fn to_private_jwk(&self, use_: KeyUse) -> Jwk {
+        Jwk {
+            kid: Some(self.kid.clone()),
+            use_: Some(use_.as_str().into()),
+            ..Jwk::from_rsa_private(&self.key)
+        }
+    }
+
     /// Loads a PKCS#8 DER private key.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
         Self::new(RsaPrivateKey::from_pkcs8_der(der).map_err(|_| JoseError::BadKey("PKCS#8 DER"))?)
@@ -570,11 +584,50 @@ impl fmt::Debug for EcKeyPair {
 }
 
 impl EcKeyPair {
-    /// Generates a new P-256 key.
-    pub fn generate() -> Result<Self> {
-        let key = p256::ecdsa::SigningKey::random(&mut OsRng);
+    fn new(key: p256::ecdsa::SigningKey) -> Result<Self> {
         let kid = Jwk::from_p256_public(key.verifying_key()).thumbprint()?;
         Ok(Self { key, kid })
+    }
+
+    /// Generates a new P-256 key.
+    pub fn generate() -> Result<Self> {
+        Self::new(p256::ecdsa::SigningKey::random(&mut OsRng))
+    }
+
+    /// Loads a private P-256 JWK (`d` plus matching `x`/`y`).
+    pub fn from_jwk(jwk: &Jwk) -> Result<Self> {
+        let public = jwk.to_p256_public()?;
+        let d = unb64(jwk.d.as_deref().ok_or(JoseError::BadKey("missing d"))?)?;
+        let key = p256::ecdsa::SigningKey::from_slice(&d).map_err(|_| JoseError::BadKey("EC d"))?;
+        if *key.verifying_key() != public {
+            return Err(JoseError::BadKey("EC d does not match x/y"));
+        }
+        Self::new(key)
+    }
+
+    /// Private JWK with `kid` and `use`.
+    pub fn to_private_jwk(&self, use_: KeyUse) -> Jwk {
+        Jwk {
+            d: Some(b64(self.key.to_bytes())),
+            ..self.to_public_jwk(use_)
+        }
+    }
+
+    /// Loads a PKCS#8 PEM private key.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self> {
+        Self::new(
+            p256::ecdsa::SigningKey::from_pkcs8_pem(pem)
+                .map_err(|_| JoseError::BadKey("PKCS#8 PEM"))?,
+        )
+    }
+
+    /// PKCS#8 PEM encoding of the private key.
+    pub fn to_pkcs8_pem(&self) -> Result<String> {
+        Ok(self
+            .key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|_| JoseError::Crypto)?
+            .to_string())
     }
 
     /// The key id (RFC 7638 thumbprint of the public key).

@@ -324,6 +324,25 @@ fn pkcs8_round_trip_and_public_jwk() {
 }
 
 #[test]
+fn private_jwk_round_trips() {
+    let k = rsa(1);
+    let jwk = k.to_private_jwk(KeyUse::Sig);
+    assert_eq!(RsaKeyPair::from_jwk(&jwk).unwrap().kid(), k.kid());
+    let ec = EcKeyPair::generate().unwrap();
+    let jwk = ec.to_private_jwk(KeyUse::Sig);
+    assert!(jwk.is_private());
+    let back = EcKeyPair::from_jwk(&jwk).unwrap();
+    assert_eq!(back.kid(), ec.kid());
+    let t = sign(Map::new(), b"x", &back).unwrap();
+    verify(&t, &set_of(&[ec.to_public_jwk(KeyUse::Sig)]), &[Alg::Es256]).unwrap();
+    let pem = ec.to_pkcs8_pem().unwrap();
+    assert_eq!(EcKeyPair::from_pkcs8_pem(&pem).unwrap().kid(), ec.kid());
+    let mut mismatched = jwk.clone();
+    mismatched.x = EcKeyPair::generate().unwrap().to_public_jwk(KeyUse::Sig).x;
+    assert!(EcKeyPair::from_jwk(&mismatched).is_err());
+}
+
+#[test]
 fn time_checks() {
     let n = now().as_second();
     check_time(Some(n), Some(n + 60), now(), 0).unwrap();
