@@ -89,8 +89,9 @@ enum Command {
 }
 
 /// The keys of [`Config`], as `PALAZZO_<KEY>` environment variables.
-const CONFIG_KEYS: [&str; 7] = [
+const CONFIG_KEYS: [&str; 8] = [
     "data_dir",
+    "demo_sign_in",
     "database_url",
     "listen",
     "behind_tls",
@@ -203,8 +204,13 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 config.listen = l;
             }
             init_logs(&config);
+            if config.demo_sign_in {
+                anyhow::bail!(
+                    "demo_sign_in is set: the demonstration sign-in (synthetic residents and staff, no real identity) exists only in `palazzo demo`; remove it from the configuration of this installation"
+                );
+            }
             let app = open_app(&config).await?;
-            serve(app, &config).await?;
+            serve(app, &config, false).await?;
         }
         Command::Demo {
             data_dir,
@@ -242,7 +248,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                         println!("  {}: http://{h}:{port}/", t.data.name);
                     }
                 }
-                serve(app, &config).await?;
+                serve(app, &config, true).await?;
             }
         }
         Command::Migrate { config } => {
@@ -401,7 +407,7 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn serve(app: App, config: &Config) -> anyhow::Result<()> {
+async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
     let secret = load_or_create_secret(&config.secret_path()).context("cannot read the secret")?;
     let addr: SocketAddr = config.listen.parse().context("invalid listen address")?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -412,6 +418,7 @@ async fn serve(app: App, config: &Config) -> anyhow::Result<()> {
         behind_tls: config.behind_tls,
         secret,
         max_body_bytes: config.max_body_bytes,
+        demo_sign_in: demo,
     };
     let router = palazzo_web::router(app.clone(), web);
     let (tx, rx) = tokio::sync::watch::channel(false);

@@ -25,6 +25,9 @@ pub struct Config {
     pub log_format: String,
     /// Log filter, e.g. `info` or `palazzo=debug,info`.
     pub log_level: String,
+    /// The demonstration sign-in page. Only `palazzo demo` may offer it:
+    /// `palazzo serve` refuses to start when a configuration sets it.
+    pub demo_sign_in: bool,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             log_format: "pretty".into(),
             log_level: "info".into(),
+            demo_sign_in: false,
         }
     }
 }
@@ -52,6 +56,7 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
+            .field("demo_sign_in", &self.demo_sign_in)
             .finish()
     }
 }

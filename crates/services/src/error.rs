@@ -18,6 +18,12 @@ pub enum ServiceError {
     /// The thing asked for does not exist for this tenant.
     #[error("not found")]
     NotFound,
+    /// The action needs a signed-in user.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The signed-in user may not do this.
+    #[error("forbidden")]
+    Forbidden,
     /// Too many requests from this client; try later.
     #[error("rate limited")]
     RateLimited,
@@ -44,6 +50,8 @@ impl ServiceError {
             ServiceError::Invalid { code, .. } => code,
             ServiceError::NotFound => "not_found",
             ServiceError::RateLimited => "rate_limited",
+            ServiceError::Unauthenticated => "unauthenticated",
+            ServiceError::Forbidden => "forbidden",
             ServiceError::Store(StoreError::NotFound) => "not_found",
             ServiceError::Store(StoreError::Conflict(_)) => "conflict",
             ServiceError::Store(_) | ServiceError::Internal(_) => "internal_error",
@@ -57,6 +65,8 @@ impl ServiceError {
             ServiceError::NotFound | ServiceError::Store(StoreError::NotFound) => {
                 "La risorsa richiesta non esiste.".to_owned()
             }
+            ServiceError::Unauthenticated => "Per continuare devi accedere.".to_owned(),
+            ServiceError::Forbidden => "Non hai i permessi per questa operazione.".to_owned(),
             ServiceError::RateLimited => {
                 "Hai inviato troppe richieste in poco tempo. Riprova tra qualche minuto.".to_owned()
             }

@@ -2,6 +2,8 @@
 //! nothing (callers hand it domain types), authorizes, runs one store
 //! transaction and appends the ledger events of what it changed.
 
+pub mod access;
+pub mod admins;
 pub mod config;
 pub mod db;
 pub mod demo;
@@ -32,6 +34,7 @@ struct Inner {
     portal: portal::Cache,
     checkpointer: ledger::Checkpointer,
     ratings: ratings::Limiter,
+    sign_in_limiter: ratings::Window,
 }
 
 impl App {
@@ -45,6 +48,7 @@ impl App {
                 portal: portal::Cache::default(),
                 checkpointer: ledger::Checkpointer::default(),
                 ratings: ratings::Limiter::default(),
+                sign_in_limiter: ratings::Window::new(ratings::MAX_CLIENT_KEYS),
             }),
         };
         app.reload_tenants().await?;

@@ -76,7 +76,7 @@ impl Limiter {
 /// full, hits of keys not yet in it are refused until the window turns
 /// (degrading to "try later" for new clients under a flood instead of
 /// burning CPU or memory).
-struct Window {
+pub(crate) struct Window {
     cap: usize,
     gens: Mutex<Generations>,
 }
@@ -90,7 +90,7 @@ struct Generations {
 }
 
 impl Window {
-    fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         Window {
             cap,
             gens: Mutex::new(Generations::default()),
@@ -100,7 +100,7 @@ impl Window {
     /// Counts one hit on `key`; false when the key is at `limit` in the
     /// (sliding) window or when the window is full. Refused hits are not
     /// counted.
-    fn hit(&self, key: String, limit: u32, now: Instant) -> bool {
+    pub(crate) fn hit(&self, key: String, limit: u32, now: Instant) -> bool {
         let Ok(mut g) = self.gens.lock() else {
             return false;
         };

@@ -182,7 +182,7 @@ impl App {
         Ok(t)
     }
 
-    fn tenant(&self, id: TenantId) -> ServiceResult<Tenant> {
+    pub(crate) fn tenant(&self, id: TenantId) -> ServiceResult<Tenant> {
         self.tenants()
             .into_iter()
             .find(|t| t.id == id)

@@ -417,6 +417,18 @@ async fn population<S: Store>(s: &S, a: TenantId, b: TenantId) {
             addresses: 1
         }
     );
+    let cf = CodiceFiscale::parse("RSSMRA85T10A562S").unwrap();
+    assert_eq!(
+        s.residents(a, 10).await.unwrap(),
+        vec![person(1, "RSSMRA85T10A562S")],
+        "resident round trip"
+    );
+    assert_eq!(
+        s.resident(a, &cf).await.unwrap(),
+        Some(person(1, "RSSMRA85T10A562S"))
+    );
+    let unknown = CodiceFiscale::parse("BNCGLI85L55F205B").unwrap();
+    assert_eq!(s.resident(a, &unknown).await.unwrap(), None);
     // The same codice fiscale twice in one comune is refused.
     let dup = PopulationBatch {
         persons: vec![person(2, "RSSMRA85T10A562S")],

@@ -49,6 +49,10 @@ macro_rules! access_reads {
             fn local_admin(&self, id: AdminId) -> Option<LocalAdmin>;
             /// A session by the hash of its token.
             fn session(&self, id_hash: &[u8; 32]) -> Option<SessionRecord>;
+            /// The first residents of the population register, by id (the demo sign-in page).
+            fn residents(&self, tenant: TenantId, limit: u32) -> Vec<PopPerson>;
+            /// A resident by codice fiscale.
+            fn resident(&self, tenant: TenantId, cf: &CodiceFiscale) -> Option<PopPerson>;
         }
     };
 }

@@ -171,6 +171,7 @@ impl TestApp {
             behind_tls: false,
             secret,
             max_body_bytes: 64 * 1024,
+            demo_sign_in: true,
         };
         let router = palazzo_web::router(app.clone(), web);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -180,6 +180,8 @@ impl WebError {
                     StatusCode::NOT_FOUND
                 }
                 ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ServiceError::Forbidden => StatusCode::FORBIDDEN,
                 ServiceError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
                 ServiceError::Store(_) | ServiceError::Internal(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR

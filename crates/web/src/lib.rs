@@ -16,11 +16,13 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod error;
 mod health;
 pub mod metrics;
 pub mod middleware;
 pub mod portal;
+pub mod routes;
 #[cfg(test)]
 mod tests;
 
@@ -30,7 +32,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Router;
-use axum::routing::get;
 use palazzo_services::App;
 
 pub use error::{WebError, WebResult};
@@ -52,6 +53,9 @@ pub struct WebConfig {
     pub secret: [u8; 32],
     /// Largest request body accepted, in bytes (413 above it).
     pub max_body_bytes: usize,
+    /// Offer the demonstration sign-in page (synthetic residents and staff).
+    /// Only `palazzo demo` sets it; `palazzo serve` refuses to start with it.
+    pub demo_sign_in: bool,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -60,6 +64,7 @@ impl std::fmt::Debug for WebConfig {
             .field("behind_tls", &self.behind_tls)
             .field("secret", &"<redacted>")
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("demo_sign_in", &self.demo_sign_in)
             .finish()
     }
 }
@@ -142,7 +147,8 @@ impl AppState {
 /// The whole HTTP application: portal, JSON API, health, metrics and static
 /// files, wrapped in the middleware stack (outermost first): request id →
 /// request log → metrics → security headers → tenant resolution → error
-/// pages → same-origin check of state-changing requests → body size limit.
+/// pages → same-origin check of state-changing requests → body size limit →
+/// (matched routes only) sessions and CSRF.
 pub fn router(app: App, cfg: WebConfig) -> Router {
     let state = AppState::new(app, cfg);
     router_with_state(state)
@@ -155,13 +161,11 @@ pub fn router_with_state(state: AppState) -> Router {
     use middleware::*;
 
     let max_body = state.config().max_body_bytes;
-    Router::new()
-        .merge(portal::router())
-        .nest("/api/v1", api::router())
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .route("/static/{hash}/{*path}", get(assets::serve_static))
+    let (routes, _) = route_table().into_parts();
+    routes
+        // Sessions and CSRF run only for matched routes (a wrong method
+        // stays a plain 405), inside every layer below.
+        .route_layer(from_fn_with_state(state.clone(), auth::sessions))
         .fallback(error::fallback)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
@@ -176,6 +180,19 @@ pub fn router_with_state(state: AppState) -> Router {
         .layer(from_fn(logging::log_requests))
         .layer(from_fn(request_id::request_id))
         .with_state(state)
+}
+
+/// Every route with who may use it (see [`routes`]).
+pub fn route_table() -> routes::Routes {
+    use routes::Access::{Internal, Public};
+    routes::Routes::new()
+        .merge(portal::router())
+        .merge(auth::pages::router())
+        .nest("/api/v1", api::router())
+        .get("/healthz", Public, health::healthz)
+        .get("/readyz", Public, health::readyz)
+        .get("/metrics", Internal, health::metrics)
+        .get("/static/{hash}/{*path}", Public, assets::serve_static)
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets the

@@ -6,12 +6,11 @@ pub mod openapi;
 
 use std::sync::OnceLock;
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use palazzo_domain::portal::ServiceStatus;
 use palazzo_services::ServiceError;
 use palazzo_services::ratings::RatingInput;
@@ -23,17 +22,18 @@ use crate::error::WebError;
 use crate::portal::PortalCtx;
 use crate::portal::pages::service_href;
 use crate::portal::rating::{PeerAddr, client_ip, client_key, rated_page, unknown_page};
+use crate::routes::{Access, Routes};
 
 /// The API routes, relative to `/api/v1`.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ente", get(ente))
-        .route("/servizi", get(services))
-        .route("/servizi/{slug}", get(service))
-        .route("/uffici", get(offices))
-        .route("/valutazioni", post(rate))
-        .route("/openapi.json", get(openapi_json))
-        .fallback(crate::error::fallback)
+pub fn router() -> Routes {
+    let public = Access::Public;
+    Routes::new()
+        .get("/ente", public, ente)
+        .get("/servizi", public, services)
+        .get("/servizi/{slug}", public, service)
+        .get("/uffici", public, offices)
+        .post("/valutazioni", public, rate)
+        .get("/openapi.json", public, openapi_json)
 }
 
 /// A postal address.

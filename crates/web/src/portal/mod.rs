@@ -12,13 +12,11 @@ pub mod vocabulary;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use palazzo_services::PortalSnapshot;
 use palazzo_store::Tenant;
 use serde::Deserialize;
@@ -30,36 +28,40 @@ use crate::AppState;
 use crate::assets::if_none_match;
 use crate::error::WebError;
 use crate::middleware::tenant::CurrentTenant;
+use crate::routes::{Access, Routes};
 
 /// The portal routes. Every page route goes to the same handler, which
 /// parses the path into a [`Page`]; the route templates are listed one by
 /// one so that metrics and logs name them.
-pub fn router() -> Router<AppState> {
-    let page = get(page_handler);
-    Router::new()
-        .route("/", page.clone())
-        .route("/argomenti", page.clone())
-        .route("/argomenti/{topic}", page.clone())
-        .route("/amministrazione", page.clone())
-        .route("/amministrazione/{sub}", page.clone())
-        .route("/amministrazione/uffici/{office}", page.clone())
-        .route("/novita", page.clone())
-        .route("/novita/{sub}", page.clone())
-        .route("/vivere-il-comune", page.clone())
-        .route("/vivere-il-comune/{sub}", page.clone())
-        .route("/servizi", page.clone())
-        .route("/servizi/{category}", page.clone())
-        .route("/servizi/{category}/{service}", page.clone())
-        .route("/domande-frequenti", page.clone())
-        .route("/privacy", page.clone())
-        .route("/note-legali", page.clone())
-        .route("/amministrazione-trasparente", page.clone())
-        .route("/area-personale", page.clone())
-        .route("/prenotazione-appuntamento", page.clone())
-        .route("/cerca", page)
-        .route("/valutazioni", post(rating::submit))
-        .route("/logo.svg", get(logo))
-        .route("/robots.txt", get(robots))
+pub fn router() -> Routes {
+    let public = Access::Public;
+    let mut r = Routes::new();
+    for path in [
+        "/",
+        "/argomenti",
+        "/argomenti/{topic}",
+        "/amministrazione",
+        "/amministrazione/{sub}",
+        "/amministrazione/uffici/{office}",
+        "/novita",
+        "/novita/{sub}",
+        "/vivere-il-comune",
+        "/vivere-il-comune/{sub}",
+        "/servizi",
+        "/servizi/{category}",
+        "/servizi/{category}/{service}",
+        "/domande-frequenti",
+        "/privacy",
+        "/note-legali",
+        "/amministrazione-trasparente",
+        "/prenotazione-appuntamento",
+        "/cerca",
+    ] {
+        r = r.get(path, public, page_handler);
+    }
+    r.post("/valutazioni", public, rating::submit)
+        .get("/logo.svg", public, logo)
+        .get("/robots.txt", public, robots)
 }
 
 /// The per-request portal context: state, tenant and its snapshot.

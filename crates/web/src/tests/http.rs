@@ -52,6 +52,7 @@ async fn harness(behind_tls: bool) -> Harness {
         behind_tls,
         secret: [9; 32],
         max_body_bytes: 16 * 1024,
+        demo_sign_in: false,
     };
     let state = AppState::new(app, cfg);
     Harness {
@@ -208,7 +209,8 @@ async fn every_portal_page_answers() {
         "/privacy",
         "/note-legali",
         "/amministrazione-trasparente",
-        "/area-personale",
+        "/accedi",
+        "/accedi/amministratore",
         "/prenotazione-appuntamento",
         "/cerca",
         "/cerca?q=carta",
