@@ -188,6 +188,8 @@ pub fn route_table() -> routes::Routes {
     routes::Routes::new()
         .merge(portal::router())
         .merge(auth::pages::router())
+        .merge(auth::federation::router())
+        .merge(auth::staff::router())
         .nest("/api/v1", api::router())
         .get("/healthz", Public, health::healthz)
         .get("/readyz", Public, health::readyz)

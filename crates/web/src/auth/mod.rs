@@ -17,7 +17,9 @@
 //!   (development and tests) drops the `__Host-` prefix and `Secure`, which
 //!   browsers would refuse there.
 
+pub mod federation;
 pub mod pages;
+pub mod staff;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
