@@ -45,7 +45,8 @@ pub const ROLES: [Role; 7] = [
 /// Something a principal may do. Services name the permission they need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Permission {
-    /// See and edit one's own profile, sign-ins and personal data export.
+    /// See and edit one's own profile, sign-ins and personal data export
+    /// (the personal area of citizens; staff roles work in the back office).
     OwnProfile,
     /// Open the back office at all.
     BackOffice,
@@ -109,31 +110,12 @@ impl Role {
         use Permission::*;
         match self {
             Role::Cittadino => &[OwnProfile],
-            Role::Operatore => &[OwnProfile, BackOffice, WorkOfficeCases],
-            Role::Responsabile => &[OwnProfile, BackOffice, WorkOfficeCases, DecideCases],
-            Role::Dirigente => &[
-                OwnProfile,
-                BackOffice,
-                WorkOfficeCases,
-                DecideCases,
-                SeeAllOffices,
-            ],
-            Role::Segretario => &[
-                OwnProfile,
-                BackOffice,
-                SeeAllOffices,
-                Transparency,
-                ReadAudit,
-            ],
-            Role::AdminComune => &[
-                OwnProfile,
-                BackOffice,
-                ManageCatalogue,
-                ManageRoles,
-                ReadAudit,
-            ],
+            Role::Operatore => &[BackOffice, WorkOfficeCases],
+            Role::Responsabile => &[BackOffice, WorkOfficeCases, DecideCases],
+            Role::Dirigente => &[BackOffice, WorkOfficeCases, DecideCases, SeeAllOffices],
+            Role::Segretario => &[BackOffice, SeeAllOffices, Transparency, ReadAudit],
+            Role::AdminComune => &[BackOffice, ManageCatalogue, ManageRoles, ReadAudit],
             Role::AdminPiattaforma => &[
-                OwnProfile,
                 BackOffice,
                 ManageCatalogue,
                 ManageRoles,

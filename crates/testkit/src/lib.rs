@@ -3,6 +3,10 @@
 //! seeded through the production code paths, and talk to it over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod browser;
+
+pub use browser::{Browser, Page};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -172,6 +176,7 @@ impl TestApp {
             secret,
             max_body_bytes: 64 * 1024,
             demo_sign_in: true,
+            federation: Default::default(),
         };
         let router = palazzo_web::router(app.clone(), web);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -830,6 +830,11 @@ async fn change_role(
     grant: bool,
 ) -> Response {
     let app = state.app();
+    // Authorization before reading the form: a visitor without the
+    // permission learns nothing about what a valid request looks like.
+    if let Err(e) = auth.actor.require(Permission::ManageRoles) {
+        return needs("/backoffice/ruoli", e);
+    }
     let result = async {
         let role: Role = form
             .ruolo

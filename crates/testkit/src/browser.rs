@@ -1,0 +1,160 @@
+//! A minimal cookie-keeping HTTP client for tests: what a browser does with
+//! `Set-Cookie`, redirects left to the test, and the CSRF token of the last
+//! page read from its hidden `csrf` field.
+
+use std::collections::BTreeMap;
+
+use reqwest::header::{COOKIE, HeaderMap, LOCATION, SET_COOKIE};
+
+use crate::TestApp;
+
+/// One answer.
+#[derive(Debug)]
+pub struct Page {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body as text.
+    pub body: String,
+}
+
+impl Page {
+    /// The `Location` header.
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    /// The value of the first `<input name="csrf" value="…">` of the page.
+    pub fn csrf(&self) -> Option<String> {
+        let i = self.body.find("name=\"csrf\" value=\"")?;
+        let rest = &self.body[i + "name=\"csrf\" value=\"".len()..];
+        rest.split('"').next().map(str::to_owned)
+    }
+
+    /// The `Set-Cookie` headers of the answer.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_owned))
+            .collect()
+    }
+}
+
+/// A visitor of one host of a [`TestApp`], with a cookie jar.
+pub struct Browser {
+    client: reqwest::Client,
+    base: String,
+    /// Cookies by name.
+    pub cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    /// A visitor of `host` (e.g. [`crate::CASAMASSIMA`]).
+    pub fn new(app: &TestApp, host: &str) -> Browser {
+        Browser {
+            client: app.client(),
+            base: app.url(host, ""),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, r: reqwest::Response) -> Page {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        for c in headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let first = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = first.split_once('=') {
+                let gone = v.is_empty() || c.to_ascii_lowercase().contains("max-age=0");
+                if gone {
+                    self.cookies.remove(k.trim());
+                } else {
+                    self.cookies
+                        .insert(k.trim().to_owned(), v.trim().to_owned());
+                }
+            }
+        }
+        let body = r.text().await.unwrap_or_default();
+        Page {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// GET a path.
+    pub async fn get(&mut self, path: &str) -> Page {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if !self.cookies.is_empty() {
+            req = req.header(COOKIE, self.cookie_header());
+        }
+        let r = req.send().await.unwrap();
+        self.finish(r).await
+    }
+
+    /// POST a urlencoded form.
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if !self.cookies.is_empty() {
+            req = req.header(COOKIE, self.cookie_header());
+        }
+        let r = req.send().await.unwrap();
+        self.finish(r).await
+    }
+
+    /// Signs in through the demonstration page as `persona` (`cf:<codice
+    /// fiscale>` or a staff persona key such as `admin`), returning the
+    /// final answer of the POST (a 303).
+    pub async fn demo_sign_in(&mut self, persona: &str) -> Page {
+        let form = self.get("/accedi/demo").await;
+        assert_eq!(form.status, 200, "demo sign-in page: {}", form.body);
+        let csrf = form.csrf().expect("csrf field on the demo page");
+        let r = self
+            .post("/accedi/demo", &[("csrf", &csrf), ("persona", persona)])
+            .await;
+        assert_eq!(r.status, 303, "demo sign-in as {persona}: {}", r.body);
+        r
+    }
+
+    /// The CSRF token of a page (GET it and read the hidden field).
+    pub async fn csrf_of(&mut self, path: &str) -> String {
+        let p = self.get(path).await;
+        p.csrf()
+            .unwrap_or_else(|| panic!("no csrf field on {path} ({}): {}", p.status, p.body))
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
+                char::from(b).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
