@@ -51,6 +51,9 @@ enum Command {
         /// Create the data and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Configuration file (TOML) for the other settings, e.g. `[federation]`.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Apply pending database migrations and exit.
     Migrate {
@@ -58,6 +61,9 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Break-glass administrators (local account, password and TOTP).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Import content from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -77,6 +83,9 @@ enum Command {
         #[arg(long)]
         to: PathBuf,
     },
+    /// SPID/CIE OpenID Connect Federation.
+    #[command(subcommand)]
+    Federation(FederationCommand),
     /// Verify the ledgers, checkpoints and records; exits non-zero on any mismatch.
     Verify {
         /// Configuration file (TOML).
@@ -99,6 +108,47 @@ const CONFIG_KEYS: [&str; 8] = [
     "log_format",
     "log_level",
 ];
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create a break-glass administrator and print the TOTP secret to enrol
+    /// in an authenticator app. The password is read from the environment
+    /// variable PALAZZO_ADMIN_PASSWORD or, if unset, from the first line of
+    /// standard input (never from the command line, where `ps` would show it).
+    Create {
+        /// Configuration file (TOML).
+        #[arg(long, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// Data directory of a SQLite installation.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Login name (lower case letters, digits, `.`, `_`, `-`).
+        #[arg(long)]
+        username: String,
+        /// Full name, shown in the back office and the ledger.
+        #[arg(long)]
+        name: String,
+        /// Administrator of this comune only (its slug); without it, of the
+        /// whole platform.
+        #[arg(long)]
+        ente: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FederationCommand {
+    /// Print the public federation key set (JWKS) of an ente's relying party,
+    /// creating its keys if needed: what the trust anchor (or aggregator)
+    /// registers. The entity id goes to standard error.
+    EntityConfiguration {
+        /// The ente's slug; the default ente when absent.
+        #[arg(long)]
+        ente: Option<String>,
+        /// Configuration file (TOML).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
 
 #[derive(Subcommand, Debug)]
 enum ImportCommand {
@@ -217,8 +267,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             listen,
             residents,
             no_serve,
+            config,
         } => {
-            let mut config = load_config(None)?;
+            let mut config = load_config(config.as_deref())?;
             config.data_dir = data_dir;
             config.database_url = String::new();
             config.listen = listen;
@@ -251,6 +302,25 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 serve(app, &config, true).await?;
             }
         }
+        Command::Federation(FederationCommand::EntityConfiguration { ente, config }) => {
+            let config = load_config(config.as_deref())?;
+            init_logs(&config);
+            let app = open_app(&config).await?;
+            let tenants = app.tenants();
+            app.db().close().await;
+            let t = match &ente {
+                Some(slug) => tenants.iter().find(|t| &t.data.slug == slug),
+                None => tenants.iter().find(|t| t.data.is_default),
+            }
+            .ok_or_else(|| anyhow::anyhow!("no such ente"))?;
+            let scheme = if config.behind_tls { "https" } else { "http" };
+            if let Some(id) = config.federation.entity_id(t, scheme) {
+                eprintln!("entity id: {id}");
+            }
+            let jwks = palazzo_web::auth::federation::federation_jwks(app.keys(), &t.data.slug)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{jwks}");
+        }
         Command::Migrate { config } => {
             let config = load_config(config.as_deref())?;
             init_logs(&config);
@@ -260,6 +330,48 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 .context("cannot open the database")?;
             db.close().await;
             println!("Database is up to date.");
+        }
+        Command::Admin(AdminCommand::Create {
+            config,
+            data_dir,
+            username,
+            name,
+            ente,
+        }) => {
+            let mut config = load_config(config.as_deref())?;
+            if let Some(d) = data_dir {
+                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
+                config.data_dir = d;
+                config.database_url = String::new();
+            }
+            init_logs(&config);
+            let password = match std::env::var("PALAZZO_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("cannot read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let app = open_app(&config).await?;
+            let created = app
+                .create_local_admin(ente.as_deref(), &username, &name, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
+            app.db().close().await;
+            println!(
+                "Created administrator {username} ({}).",
+                match &ente {
+                    Some(e) => format!("comune {e}"),
+                    None => "whole platform".to_owned(),
+                }
+            );
+            println!("Enrol this TOTP secret in an authenticator app now; it is not shown again:");
+            println!("  secret: {}", created.totp_base32);
+            println!("  uri:    {}", created.otpauth_uri);
+            println!("Sign in at https://<comune host>/accedi/amministratore");
         }
         Command::Import(ImportCommand::Ente { file, config }) => {
             let config = load_config(config.as_deref())?;
@@ -408,6 +520,10 @@ async fn shutdown_signal() {
 }
 
 async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
+    config
+        .federation
+        .validate()
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     let secret = load_or_create_secret(&config.secret_path()).context("cannot read the secret")?;
     let addr: SocketAddr = config.listen.parse().context("invalid listen address")?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -419,6 +535,8 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
         secret,
         max_body_bytes: config.max_body_bytes,
         demo_sign_in: demo,
+        staff_oidc: config.staff_oidc.clone(),
+        federation: config.federation.clone(),
     };
     let router = palazzo_web::router(app.clone(), web);
     let (tx, rx) = tokio::sync::watch::channel(false);

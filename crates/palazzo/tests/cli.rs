@@ -317,3 +317,103 @@ async fn a_backup_is_a_complete_installation_that_verifies() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+#[test]
+fn serve_refuses_the_demo_sign_in() {
+    let dir = TempDir::new("demo-flag");
+    let cfg = dir.path().join("palazzo.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "data_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\ndemo_sign_in = true\n",
+            dir.path().join("data").display()
+        ),
+    )
+    .unwrap();
+    let out = palazzo(&["serve", "--config", cfg.to_str().unwrap()]);
+    assert!(!out.status.success(), "serve must refuse to start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("demo_sign_in"), "{err}");
+    // Nothing was created: it refused before opening anything.
+    assert!(!dir.path().join("data").join("palazzo.db").exists());
+}
+
+#[tokio::test]
+async fn admin_create_makes_a_break_glass_account_that_signs_in() {
+    use palazzo_domain::totp;
+    use palazzo_store::Store;
+    let dir = TempDir::new("admin");
+    demo(dir.path());
+    let create = |username: &str, ente: Option<&str>, password: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_palazzo"));
+        c.args([
+            "admin",
+            "create",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--username",
+            username,
+            "--name",
+            "Anna Verdi",
+        ])
+        .env("RUST_LOG", "warn")
+        .env("PALAZZO_ADMIN_PASSWORD", password)
+        .env_remove("PALAZZO_DATABASE_URL");
+        if let Some(e) = ente {
+            c.args(["--ente", e]);
+        }
+        c.output().unwrap()
+    };
+    let out = create(
+        "anna.verdi",
+        Some("casamassima"),
+        "una password lunga e sicura",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    let secret_b32 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("secret: "))
+        .expect("the TOTP secret is printed")
+        .to_owned();
+    assert!(
+        text.contains("otpauth://totp/Palazzo:anna.verdi?secret="),
+        "{text}"
+    );
+    // A weak password, a duplicate name and an unknown comune are refused with codes.
+    let out = create("mario", None, "corta");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password_too_weak"));
+    let out = create("anna.verdi", None, "un'altra password lunga");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("admin_username_taken"));
+    let out = create("luca", Some("atlantide"), "un'altra password lunga");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tenant_unknown"));
+
+    // The stored account: Argon2id with the DECISIONS 23 parameters, and the
+    // printed secret is the stored one.
+    let db = Db::open_existing(&format!(
+        "sqlite:{}",
+        dir.path().join("palazzo.db").display()
+    ))
+    .await
+    .unwrap();
+    let admin = db
+        .local_admin_by_username("anna.verdi")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        admin
+            .data
+            .password_phc
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    );
+    let secret = totp::TotpSecret::parse_base32(&secret_b32).unwrap();
+    assert_eq!(secret.as_bytes(), &admin.data.totp_secret[..]);
+    assert!(admin.data.tenant.is_some(), "administrator of one comune");
+    db.close().await;
+}
