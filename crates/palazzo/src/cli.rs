@@ -550,9 +550,20 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
             .await;
         })
     };
+    let sweeper = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_session_sweeper(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
     palazzo_web::serve(listener, router, shutdown_signal()).await?;
     let _ = tx.send(true);
     let _ = checkpointer.await;
+    let _ = sweeper.await;
     app.db().close().await;
     Ok(())
 }

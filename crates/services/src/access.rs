@@ -342,6 +342,26 @@ impl App {
         Ok(n)
     }
 
+    /// Runs until `shutdown` resolves, deleting expired sessions every ten
+    /// minutes (idle ones are deleted when next presented; this removes the
+    /// rest, so the table holds only live sessions).
+    pub async fn run_session_sweeper(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = tick.tick() => {}
+            }
+            match self.sweep_sessions().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(sessions = n, "expired sessions deleted"),
+                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+        }
+    }
+
     /// Deletes expired sessions (a periodic sweep).
     pub async fn sweep_sessions(&self) -> ServiceResult<u64> {
         let mut tx = self.db().begin().await?;
