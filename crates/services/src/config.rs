@@ -28,6 +28,9 @@ pub struct Config {
     /// The demonstration sign-in page. Only `palazzo demo` may offer it:
     /// `palazzo serve` refuses to start when a configuration sets it.
     pub demo_sign_in: bool,
+    /// SPID/CIE OpenID Connect Federation (`[federation]`, see
+    /// `docs/identity.md`). Off when no provider is configured.
+    pub federation: crate::federation::FederationConfig,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             log_level: "info".into(),
             demo_sign_in: false,
+            federation: crate::federation::FederationConfig::default(),
         }
     }
 }
@@ -57,6 +61,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
             .field("demo_sign_in", &self.demo_sign_in)
+            .field("federation", &self.federation)
             .finish()
     }
 }

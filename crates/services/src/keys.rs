@@ -118,6 +118,43 @@ impl KeyStore {
         }
     }
 
+    /// Reads the key file `<dir>/<tenant>/<file_name>`, first creating it
+    /// with the bytes `create` returns (mode 0600, published atomically,
+    /// never replaced) when it does not exist. Returns what is on disk: when
+    /// two processes race, both get the winner's key. `create` may be slow
+    /// (RSA generation): call this from a blocking thread.
+    pub fn load_or_create_file(
+        &self,
+        tenant_slug: &str,
+        file_name: &str,
+        create: impl FnOnce() -> ServiceResult<Vec<u8>>,
+    ) -> ServiceResult<Vec<u8>> {
+        let valid_name = file_name
+            .split_once('.')
+            .is_some_and(|(stem, ext)| valid_component(stem) && valid_component(ext));
+        if !valid_name {
+            return Err(io("invalid key file name"));
+        }
+        let path = self.tenant_dir(tenant_slug)?.join(file_name);
+        match fs::read(&path) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        self.prepare_dir(tenant_slug)?;
+        let bytes = create()?;
+        if publish_new(&path, &bytes)? {
+            tracing::info!(
+                tenant = tenant_slug,
+                file = file_name,
+                "generated a new key"
+            );
+            Ok(bytes)
+        } else {
+            fs::read(&path).map_err(io)
+        }
+    }
+
     fn prepare_dir(&self, tenant_slug: &str) -> ServiceResult<PathBuf> {
         let dir = self.tenant_dir(tenant_slug)?;
         fs::create_dir_all(&dir).map_err(io)?;
@@ -270,6 +307,29 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn key_files_are_created_once_with_owner_only_mode() {
+        let dir = std::env::temp_dir().join(format!("palazzo-keyfile-{}", std::process::id()));
+        let ks = KeyStore::new(&dir);
+        let a = ks
+            .load_or_create_file("alfa", "oidc-sig.pem", || Ok(b"one".to_vec()))
+            .unwrap();
+        let b = ks
+            .load_or_create_file("alfa", "oidc-sig.pem", || Ok(b"two".to_vec()))
+            .unwrap();
+        assert_eq!((a.as_slice(), b.as_slice()), (&b"one"[..], &b"one"[..]));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let p = dir.join("alfa/oidc-sig.pem");
+            assert_eq!(fs::metadata(p).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        for bad in ["../x.pem", "x", "a/b.pem", ".pem"] {
+            assert!(ks.load_or_create_file("alfa", bad, || Ok(vec![])).is_err());
+        }
         fs::remove_dir_all(dir).unwrap();
     }
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod browser;
+pub mod spidcie;
 
 pub use browser::{Browser, Page};
 
@@ -153,6 +154,17 @@ impl TestApp {
     /// Starts Palazzo on `backend`, seeded with the demo comuni and a small
     /// population (`residents` per comune).
     pub async fn spawn(backend: Backend, residents: usize) -> TestApp {
+        TestApp::spawn_with(backend, residents, |_, _| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the web configuration adjusted by
+    /// `configure` once the listening address is known (e.g. a SPID/CIE
+    /// federation whose entity id is `http://127.0.0.1:<port>`).
+    pub async fn spawn_with(
+        backend: Backend,
+        residents: usize,
+        configure: impl FnOnce(SocketAddr, &mut palazzo_web::WebConfig),
+    ) -> TestApp {
         let data_dir = TempDir::new("app");
         let (db, pg) = match backend {
             Backend::Sqlite => (
@@ -171,16 +183,17 @@ impl TestApp {
             .unwrap();
         demo::seed(&app, residents).await.unwrap();
         let secret = [7u8; 32];
-        let web = palazzo_web::WebConfig {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut web = palazzo_web::WebConfig {
             behind_tls: false,
             secret,
             max_body_bytes: 64 * 1024,
             demo_sign_in: true,
             federation: Default::default(),
         };
+        configure(addr, &mut web);
         let router = palazzo_web::router(app.clone(), web);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             palazzo_web::serve(listener, router, async move {

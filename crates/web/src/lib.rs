@@ -56,6 +56,8 @@ pub struct WebConfig {
     /// Offer the demonstration sign-in page (synthetic residents and staff).
     /// Only `palazzo demo` sets it; `palazzo serve` refuses to start with it.
     pub demo_sign_in: bool,
+    /// SPID/CIE OpenID Connect Federation (see [`auth::federation`]).
+    pub federation: palazzo_services::federation::FederationConfig,
 }
 
 impl std::fmt::Debug for WebConfig {
@@ -65,6 +67,7 @@ impl std::fmt::Debug for WebConfig {
             .field("secret", &"<redacted>")
             .field("max_body_bytes", &self.max_body_bytes)
             .field("demo_sign_in", &self.demo_sign_in)
+            .field("federation", &self.federation)
             .finish()
     }
 }
@@ -82,6 +85,7 @@ struct StateInner {
     pages: portal::cache::PageCache,
     search: portal::search::IndexCache,
     headers: middleware::security_headers::SecurityHeaders,
+    federation: auth::federation::Federation,
     started: Instant,
 }
 
@@ -89,6 +93,7 @@ impl AppState {
     /// Builds the state over an application and a configuration.
     pub fn new(app: App, cfg: WebConfig) -> Self {
         let headers = middleware::security_headers::SecurityHeaders::new(cfg.behind_tls);
+        let federation = auth::federation::Federation::new(cfg.federation.clone());
         AppState {
             inner: Arc::new(StateInner {
                 app,
@@ -97,6 +102,7 @@ impl AppState {
                 pages: portal::cache::PageCache::default(),
                 search: portal::search::IndexCache::default(),
                 headers,
+                federation,
                 started: Instant::now(),
             }),
         }
@@ -110,6 +116,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &WebConfig {
         &self.inner.cfg
+    }
+
+    /// The SPID/CIE relying party (keys and provider caches).
+    pub fn federation(&self) -> &auth::federation::Federation {
+        &self.inner.federation
     }
 
     /// Request metrics.

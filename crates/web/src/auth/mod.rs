@@ -125,8 +125,8 @@ fn random_token() -> String {
 
 /// The SPID/CIE sign-in buttons this installation offers: (`spid`|`cie`,
 /// start URL). Empty until the federation is configured.
-pub fn providers(_state: &AppState) -> Vec<(&'static str, String)> {
-    Vec::new()
+pub fn providers(state: &AppState) -> Vec<(&'static str, String)> {
+    federation::buttons(state)
 }
 
 /// Paths whose writes do not carry our CSRF token (see the module docs).
