@@ -2,6 +2,7 @@
 //! (defaults → `palazzo.toml` → `PALAZZO_*` environment → flags) happen in
 //! the binary; this is what the layers produce.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +29,9 @@ pub struct Config {
     /// The demonstration sign-in page. Only `palazzo demo` may offer it:
     /// `palazzo serve` refuses to start when a configuration sets it.
     pub demo_sign_in: bool,
+    /// The comune's own identity provider for staff, per ente slug
+    /// (`[staff_oidc.<slug>]`; see [`crate::staff_oidc`]).
+    pub staff_oidc: BTreeMap<String, crate::staff_oidc::StaffOidcConfig>,
     /// SPID/CIE OpenID Connect Federation (`[federation]`, see
     /// `docs/identity.md`). Off when no provider is configured.
     pub federation: crate::federation::FederationConfig,
@@ -44,6 +48,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             log_level: "info".into(),
             demo_sign_in: false,
+            staff_oidc: BTreeMap::new(),
             federation: crate::federation::FederationConfig::default(),
         }
     }
@@ -61,6 +66,7 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
             .field("demo_sign_in", &self.demo_sign_in)
+            .field("staff_oidc", &self.staff_oidc)
             .field("federation", &self.federation)
             .finish()
     }

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod passwords;
 pub mod portal;
 pub mod ratings;
+pub mod staff_oidc;
 pub mod tenants;
 pub mod verify;
 

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod browser;
+pub mod oidc_provider;
 pub mod spidcie;
 
 pub use browser::{Browser, Page};
@@ -190,6 +191,7 @@ impl TestApp {
             secret,
             max_body_bytes: 64 * 1024,
             demo_sign_in: true,
+            staff_oidc: Default::default(),
             federation: Default::default(),
         };
         configure(addr, &mut web);

@@ -56,6 +56,10 @@ pub struct WebConfig {
     /// Offer the demonstration sign-in page (synthetic residents and staff).
     /// Only `palazzo demo` sets it; `palazzo serve` refuses to start with it.
     pub demo_sign_in: bool,
+    /// The comune's own identity provider for staff, per ente slug (see
+    /// [`auth::staff`]).
+    pub staff_oidc:
+        std::collections::BTreeMap<String, palazzo_services::staff_oidc::StaffOidcConfig>,
     /// SPID/CIE OpenID Connect Federation (see [`auth::federation`]).
     pub federation: palazzo_services::federation::FederationConfig,
 }
@@ -67,6 +71,7 @@ impl std::fmt::Debug for WebConfig {
             .field("secret", &"<redacted>")
             .field("max_body_bytes", &self.max_body_bytes)
             .field("demo_sign_in", &self.demo_sign_in)
+            .field("staff_oidc", &self.staff_oidc)
             .field("federation", &self.federation)
             .finish()
     }
@@ -85,6 +90,7 @@ struct StateInner {
     pages: portal::cache::PageCache,
     search: portal::search::IndexCache,
     headers: middleware::security_headers::SecurityHeaders,
+    staff: auth::staff::StaffProviders,
     federation: auth::federation::Federation,
     started: Instant,
 }
@@ -93,6 +99,7 @@ impl AppState {
     /// Builds the state over an application and a configuration.
     pub fn new(app: App, cfg: WebConfig) -> Self {
         let headers = middleware::security_headers::SecurityHeaders::new(cfg.behind_tls);
+        let staff = auth::staff::StaffProviders::new(&cfg.staff_oidc);
         let federation = auth::federation::Federation::new(cfg.federation.clone());
         AppState {
             inner: Arc::new(StateInner {
@@ -102,6 +109,7 @@ impl AppState {
                 pages: portal::cache::PageCache::default(),
                 search: portal::search::IndexCache::default(),
                 headers,
+                staff,
                 federation,
                 started: Instant::now(),
             }),
@@ -121,6 +129,11 @@ impl AppState {
     /// The SPID/CIE relying party (keys and provider caches).
     pub fn federation(&self) -> &auth::federation::Federation {
         &self.inner.federation
+    }
+
+    /// The staff identity providers (discovery and key caches).
+    pub fn staff_providers(&self) -> &auth::staff::StaffProviders {
+        &self.inner.staff
     }
 
     /// Request metrics.

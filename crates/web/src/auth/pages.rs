@@ -116,6 +116,8 @@ struct SignInTemplate<'a> {
     demo: bool,
     return_query: String,
     message: Option<String>,
+    /// The comune's staff provider button: (label, URL).
+    staff: Option<(String, String)>,
 }
 
 async fn sign_in_page(
@@ -157,6 +159,8 @@ async fn sign_in_page(
         shell,
         providers,
         demo: state.config().demo_sign_in,
+        staff: super::staff::button(&state, &t)
+            .map(|(label, href)| (label, format!("{href}{return_query}"))),
         return_query,
         message: None,
     };
@@ -426,13 +430,20 @@ async fn demo_submit(
 
 async fn sign_out(
     State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
     Extension(auth): Extension<Auth>,
+    headers: axum::http::HeaderMap,
 ) -> WebResult<Response> {
+    let mut next = None;
     if let Some(s) = &auth.session {
         state.app().end_session(s).await?;
         tracing::info!("signed out");
+        // RP-initiated logout at the comune's staff provider (DECISIONS 22).
+        if s.record.provider.as_deref() == Some("oidc") {
+            next = super::staff::provider_logout(&state, &t, &headers).await;
+        }
     }
-    let mut res = see_other("/");
+    let mut res = next.unwrap_or_else(|| see_other("/"));
     set_cookie(&mut res, clear_session_cookie(&state));
     Ok(res)
 }

@@ -53,6 +53,7 @@ async fn harness(behind_tls: bool) -> Harness {
         secret: [9; 32],
         max_body_bytes: 16 * 1024,
         demo_sign_in: false,
+        staff_oidc: Default::default(),
         federation: Default::default(),
     };
     let state = AppState::new(app, cfg);
