@@ -126,7 +126,9 @@ impl AuthRequest {
             "acr_values": AcrLevel::acr_values(acr),
             "prompt": "consent login",
             "claims": p.claims.clone().unwrap_or_else(default_claims),
-            "ui_locales": "it",
+            // A list: the spid-cie-oidc OP validates `ui_locales` as a JSON array
+            // and refuses the space-separated string of plain OIDC.
+            "ui_locales": ["it"],
         });
         let Value::Object(claims) = claims else {
             return Err(LoginError::Config("request object"));

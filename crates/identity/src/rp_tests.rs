@@ -322,7 +322,6 @@ fn request_object_has_every_required_claim() {
         ("redirect_uri", "https://comune.example.it/oidc/rp/callback"),
         ("code_challenge_method", "S256"),
         ("prompt", "consent login"),
-        ("ui_locales", "it"),
         (
             "acr_values",
             "https://www.spid.gov.it/SpidL1 https://www.spid.gov.it/SpidL2",
@@ -330,6 +329,7 @@ fn request_object_has_every_required_claim() {
     ] {
         assert_eq!(c.str(k), Some(want), "{k}");
     }
+    assert_eq!(c.get("ui_locales"), Some(&serde_json::json!(["it"])));
     assert_eq!(c.str("nonce"), Some(req.nonce.as_str()));
     assert_eq!(c.str("state"), Some(req.state.as_str()));
     assert_eq!(c.str("code_challenge"), Some(req.pkce.challenge.as_str()));

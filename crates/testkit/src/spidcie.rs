@@ -312,7 +312,11 @@ impl Citizen {
     pub async fn login_at_op(&mut self, to_op: &str, user: &str) -> String {
         let origin = origin_of(to_op);
         let form = self.get(to_op).await;
-        assert_eq!(form.status, 200, "OP login form: {}", form.body);
+        assert_eq!(
+            form.status, 200,
+            "OP login form: {:?} {}",
+            form.location, form.body
+        );
         let csrf = hidden_input(&form.body, "csrfmiddlewaretoken").expect("csrf on login form");
         let request = hidden_input(&form.body, "authz_request_object").expect("request object");
         let posted = self

@@ -438,6 +438,8 @@ async fn sign_out(
     if let Some(s) = &auth.session {
         state.app().end_session(s).await?;
         tracing::info!("signed out");
+        // Token revocation at the SPID/CIE provider (DECISIONS 22).
+        super::federation::revoke_at_op(&state, s).await;
         // RP-initiated logout at the comune's staff provider (DECISIONS 22).
         if s.record.provider.as_deref() == Some("oidc") {
             next = super::staff::provider_logout(&state, &t, &headers).await;
@@ -455,6 +457,7 @@ async fn sign_out_everywhere(
     if let Some(s) = &auth.session {
         let n = state.app().end_all_sessions(s).await?;
         tracing::info!(sessions = n, "signed out everywhere");
+        super::federation::revoke_at_op(&state, s).await;
     }
     let mut res = see_other("/");
     set_cookie(&mut res, clear_session_cookie(&state));
