@@ -524,6 +524,13 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
         .federation
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let entes: Vec<String> = app.tenants().iter().map(|t| t.data.slug.clone()).collect();
+    let entes: Vec<&str> = entes.iter().map(String::as_str).collect();
+    for slug in palazzo_services::staff_oidc::check_all(&config.staff_oidc, &entes)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?
+    {
+        tracing::warn!(ente = %slug, "staff_oidc names an ente this installation does not have");
+    }
     let secret = load_or_create_secret(&config.secret_path()).context("cannot read the secret")?;
     let addr: SocketAddr = config.listen.parse().context("invalid listen address")?;
     let listener = tokio::net::TcpListener::bind(addr)

@@ -160,6 +160,24 @@ impl StaffOidcConfig {
     }
 }
 
+/// Checks every `[staff_oidc.<slug>]` of a configuration
+/// ([`StaffOidcConfig::check`]); `palazzo serve` refuses to start on an
+/// error. Returns the slugs that name no ente among `ente_slugs` (a warning:
+/// the ente may be imported later).
+pub fn check_all(
+    providers: &BTreeMap<String, StaffOidcConfig>,
+    ente_slugs: &[&str],
+) -> Result<Vec<String>, String> {
+    let mut unknown = Vec::new();
+    for (slug, c) in providers {
+        c.check().map_err(|e| format!("staff_oidc.{slug}: {e}"))?;
+        if !ente_slugs.contains(&slug.as_str()) {
+            unknown.push(slug.clone());
+        }
+    }
+    Ok(unknown)
+}
+
 /// What a staff sign-in led to.
 #[derive(Debug, Clone)]
 pub enum StaffSignIn {
@@ -172,8 +190,9 @@ pub enum StaffSignIn {
 
 impl App {
     /// One attempt at the staff sign-in routes from `client` (a keyed hash
-    /// of the client address): false when the client is over the limit
-    /// shared with the other sign-ins.
+    /// of the client address): false when the client is over
+    /// [`STAFF_ATTEMPTS_PER_WINDOW`] (counted apart from the break-glass
+    /// sign-in, in the same limiter).
     pub fn staff_sign_in_allowed(&self, client: &str) -> bool {
         self.inner.sign_in_limiter.hit(
             format!("oidc:{client}"),
@@ -322,5 +341,20 @@ mod tests {
             ..c
         };
         assert!(c2.check().is_err());
+        let mut all = BTreeMap::new();
+        all.insert("casamassima".to_owned(), c2.clone());
+        assert!(check_all(&all, &["casamassima"]).is_err());
+        all.insert(
+            "casamassima".to_owned(),
+            StaffOidcConfig {
+                issuer: "https://sso.example.it".into(),
+                ..c2
+            },
+        );
+        assert_eq!(check_all(&all, &["casamassima"]), Ok(vec![]));
+        assert_eq!(
+            check_all(&all, &["acquaviva"]),
+            Ok(vec!["casamassima".to_owned()])
+        );
     }
 }
