@@ -4,59 +4,17 @@
 // the modello Comuni validator expects (C.SI.2.5) and works end to end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
-import { chromium } from 'playwright-core';
-
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const BIN = process.env.PALAZZO_BIN;
-const CHROMIUM = process.env.PALAZZO_CHROMIUM || '/usr/bin/chromium';
+import { assertAccessible, launchChromium, startDemo } from './harness.mjs';
 
 let server, browser, base, dataDir;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function waitFor(url, ms = 60000) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server did not answer ${url}`);
-}
-
 before(async () => {
-  assert.ok(BIN, 'PALAZZO_BIN must name the palazzo binary');
   dataDir = mkdtempSync(join(tmpdir(), 'palazzo-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(BIN, ['demo', '--data-dir', join(dataDir, 'demo'), '--listen', `127.0.0.1:${port}`, '--residents', '200'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, RUST_LOG: 'warn' },
-  });
-  await waitFor(`${base}/healthz`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  ({ server, base } = await startDemo(['--data-dir', join(dataDir, 'demo'), '--residents', '200']));
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -87,13 +45,7 @@ test('zero WCAG 2.1 AA violations (axe-core) on the main pages and a service car
   for (const path of [...PAGES, card]) {
     const response = await page.goto(`${base}${path}`);
     assert.equal(response.status(), 200, path);
-    await page.evaluate(AXE_SOURCE);
-    const result = await page.evaluate(async () =>
-      // eslint-disable-next-line no-undef
-      axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
-    const summary = result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(' | ')}`);
-    assert.deepEqual(summary, [], `axe violations on ${path}`);
-    assert.ok(result.passes.length > 10, `axe actually ran on ${path}`);
+    await assertAccessible(page, path);
   }
   await page.context().close();
 });
