@@ -264,6 +264,66 @@ async fn break_glass(backend: Backend) {
     assert_eq!(attempts, 4, "three refused and one accepted at Casamassima");
     assert!(events.iter().all(|e| e.subject == "admin:anna"));
 
+    // One code sent twice at the same moment: exactly one sign-in.
+    let created = app
+        .app
+        .create_local_admin(
+            Some("casamassima"),
+            "bruno",
+            "Bruno Neri",
+            "una password lunga e sicura",
+        )
+        .await
+        .unwrap();
+    let bruno = totp::TotpSecret::parse_base32(&created.totp_base32).unwrap();
+    let code = totp::code_at(&bruno, now());
+    let (mut x, mut y) = (
+        Browser::new(&app, CASAMASSIMA),
+        Browser::new(&app, CASAMASSIMA),
+    );
+    let (cx, cy) = (
+        x.csrf_of("/accedi/amministratore").await,
+        y.csrf_of("/accedi/amministratore").await,
+    );
+    let pw = "una password lunga e sicura";
+    let fx = [
+        ("csrf", cx.as_str()),
+        ("username", "bruno"),
+        ("password", pw),
+        ("code", code.as_str()),
+    ];
+    let fy = [
+        ("csrf", cy.as_str()),
+        ("username", "bruno"),
+        ("password", pw),
+        ("code", code.as_str()),
+    ];
+    let (rx, ry) = tokio::join!(
+        x.post("/accedi/amministratore", &fx),
+        y.post("/accedi/amministratore", &fy)
+    );
+    let mut statuses = [rx.status, ry.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 422], "one code, one sign-in");
+
+    // A name that cannot be an account is refused and never ledgered.
+    let size = app.app.db().ledger_size(tenant.id).await.unwrap();
+    let mut d = Browser::new(&app, CASAMASSIMA);
+    let csrf = d.csrf_of("/accedi/amministratore").await;
+    let r = d
+        .post(
+            "/accedi/amministratore",
+            &[
+                ("csrf", &csrf),
+                ("username", "La Mia Password!"),
+                ("password", "x"),
+                ("code", "123456"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(app.app.db().ledger_size(tenant.id).await.unwrap(), size);
+
     // Lock-out after consecutive failures: even the right code is refused.
     let mut c = Browser::new(&app, CASAMASSIMA);
     for _ in 0..3 {

@@ -471,12 +471,21 @@ impl App {
     ) -> ServiceResult<User> {
         let t = self.tenant(tenant)?;
         let now = Timestamp::now();
+        // Only a national digital identity (SPID, CIE) vouches for a codice
+        // fiscale. Anything else (the comune's staff directory, whose
+        // attributes staff may edit) never sets one, so it can never reach a
+        // citizen's profile through it.
+        let verified_cf = if proves_codice_fiscale(&id.provider) {
+            id.codice_fiscale.clone()
+        } else {
+            None
+        };
         let mut tx = self.db().begin().await?;
-        let mut user = match tx_find_user(self, tenant, id).await? {
+        let mut user = match tx_find_user(self, tenant, id, verified_cf.as_ref()).await? {
             Some(u) => u,
             None => {
                 let new = NewUser {
-                    codice_fiscale: id.codice_fiscale.clone(),
+                    codice_fiscale: verified_cf.clone(),
                     given_name: id.given_name.clone(),
                     family_name: id.family_name.clone(),
                     birth_date: id.birth_date,
@@ -485,7 +494,15 @@ impl App {
                     phone: id.phone.clone(),
                     notice_channel: NoticeChannel::Email,
                 };
-                let u = tx.insert_user(tenant, &new, now).await?;
+                let u = tx.insert_user(tenant, &new, now).await.map_err(|e| match e {
+                    // Two first sign-ins of the same person at once: the
+                    // second one finds the profile on retry.
+                    StoreError::Conflict(_) => invalid(
+                        "identity_conflict",
+                        "Il tuo profilo è in fase di creazione: riprova ad accedere tra qualche secondo.",
+                    ),
+                    e => e.into(),
+                })?;
                 record(
                     &mut tx,
                     &t,
@@ -499,11 +516,22 @@ impl App {
                 u
             }
         };
+        // A stored codice fiscale never changes; an identity that states
+        // another one for the same profile is refused.
+        if let (Some(stored), Some(stated)) = (&user.data.codice_fiscale, &verified_cf)
+            && stored != stated
+        {
+            tracing::warn!(
+                code = "identity_mismatch",
+                "identity states another codice fiscale than its profile"
+            );
+            return Err(invalid(
+                "identity_mismatch",
+                "L'identità digitale non corrisponde al profilo registrato. Rivolgiti al Comune.",
+            ));
+        }
         let refreshed = NewUser {
-            codice_fiscale: id
-                .codice_fiscale
-                .clone()
-                .or(user.data.codice_fiscale.clone()),
+            codice_fiscale: user.data.codice_fiscale.clone().or(verified_cf),
             given_name: id.given_name.clone(),
             family_name: id.family_name.clone(),
             birth_date: id.birth_date.or(user.data.birth_date),
@@ -852,10 +880,17 @@ impl App {
     }
 }
 
+/// Does a sign-in through `provider` prove the codice fiscale it states?
+/// SPID and CIE do (and the demonstration's synthetic residents).
+fn proves_codice_fiscale(provider: &str) -> bool {
+    matches!(provider, "spid" | "cie" | "demo")
+}
+
 async fn tx_find_user(
     app: &App,
     tenant: TenantId,
     id: &VerifiedIdentity,
+    verified_cf: Option<&CodiceFiscale>,
 ) -> ServiceResult<Option<User>> {
     if let Some(u) = app
         .db()
@@ -864,7 +899,7 @@ async fn tx_find_user(
     {
         return Ok(Some(u));
     }
-    if let Some(cf) = &id.codice_fiscale {
+    if let Some(cf) = verified_cf {
         return Ok(app.db().user_by_codice_fiscale(tenant, cf).await?);
     }
     Ok(None)

@@ -2,8 +2,8 @@
 //! account with an Argon2id password and a mandatory TOTP second factor,
 //! created on the command line with `palazzo admin create`.
 //!
-//! Sign-in attempts are limited three ways: per client and per login name in
-//! a sliding window (10 per 10 minutes each), and by a lock-out of the account
+//! Sign-in attempts are limited three ways: per client (20) and per login name
+//! (10) in a sliding window of 10 minutes, and by a lock-out of the account
 //! for [`LOCKOUT`] after [`MAX_FAILURES`] consecutive failures. Every attempt,
 //! failed or not, is appended to the comune's ledger.
 
@@ -20,8 +20,16 @@ use crate::{App, ServiceError, ServiceResult};
 pub const MAX_FAILURES: u32 = 5;
 /// How long the account stays locked.
 pub const LOCKOUT: SignedDuration = SignedDuration::from_mins(15);
-/// Attempts per client and per login name in the sliding window.
-pub const ATTEMPTS_PER_WINDOW: u32 = 10;
+/// Attempts per client address in the sliding window (a town hall's staff
+/// may share one address).
+pub const ATTEMPTS_PER_CLIENT: u32 = 20;
+/// Attempts per login name in the sliding window.
+pub const ATTEMPTS_PER_NAME: u32 = 10;
+
+/// An Argon2id hash of a random password nobody knows, checked for unknown
+/// names so that every attempt costs the same time.
+const DUMMY_PHC: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$cGFsYXp6by1kdW1teQ$2tJYuhgUfRfZ5mB1gKQ0nHj4DZcJkXvcQ3cTq1X1zWQ";
 
 /// A created administrator and what to hand over to them, once.
 #[derive(Debug)]
@@ -163,29 +171,46 @@ impl App {
         if !self
             .inner
             .sign_in_limiter
-            .hit(format!("c:{client}"), ATTEMPTS_PER_WINDOW, now_i)
-            || !self
-                .inner
-                .sign_in_limiter
-                .hit(format!("u:{username}"), ATTEMPTS_PER_WINDOW, now_i)
+            .hit(format!("admin-c:{client}"), ATTEMPTS_PER_CLIENT, now_i)
         {
-            tracing::warn!("break-glass sign-in rate limited");
+            tracing::warn!("break-glass sign-in rate limited (client)");
+            return Err(ServiceError::RateLimited);
+        }
+        // A name that cannot be an account (perhaps a password typed in the
+        // wrong field) goes nowhere: not to the ledger, the log or the limiter.
+        if check_username(&username).is_err() {
+            tracing::warn!(reason = "invalid_username", "break-glass sign-in refused");
+            // Same work as a real check, so timing tells nothing.
+            let pw = password.to_owned();
+            let _ =
+                tokio::task::spawn_blocking(move || crate::passwords::verify(DUMMY_PHC, &pw)).await;
+            return Err(failed());
+        }
+        if !self
+            .inner
+            .sign_in_limiter
+            .hit(format!("admin-u:{username}"), ATTEMPTS_PER_NAME, now_i)
+        {
+            tracing::warn!(username = %username, "break-glass sign-in rate limited (name)");
             return Err(ServiceError::RateLimited);
         }
         let t = self.tenant(tenant)?;
         let now = Timestamp::now();
         let admin = self.db().local_admin_by_username(&username).await?;
+        // Unknown, locked and foreign accounts cost the same Argon2 work as
+        // a real check: response times do not reveal which names exist.
+        let phc = admin
+            .as_ref()
+            .map_or_else(|| DUMMY_PHC.to_owned(), |a| a.data.password_phc.clone());
+        let pw = password.to_owned();
+        let pw_ok = tokio::task::spawn_blocking(move || crate::passwords::verify(&phc, &pw))
+            .await
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let outcome = match &admin {
             None => Err("unknown_user"),
             Some(a) if a.locked_until.is_some_and(|l| l > now) => Err("locked"),
             Some(a) if a.data.tenant.is_some_and(|at| at != tenant) => Err("wrong_comune"),
             Some(a) => {
-                let phc = a.data.password_phc.clone();
-                let pw = password.to_owned();
-                let pw_ok =
-                    tokio::task::spawn_blocking(move || crate::passwords::verify(&phc, &pw))
-                        .await
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
                 let secret = TotpSecret::from_bytes(&a.data.totp_secret)
                     .map_err(|e| ServiceError::invalid(&e))?;
                 let last = (a.totp_last_step > 0).then_some(a.totp_last_step);
@@ -199,20 +224,18 @@ impl App {
         };
         let mut tx = self.db().begin().await?;
         let result = match (&admin, outcome) {
+            // Conditional on no code of this step having been accepted
+            // meanwhile: two concurrent requests with one code, one wins.
             (Some(a), Ok(step)) => {
-                tx.update_local_admin_auth(a.id, step, 0, None).await?;
-                Ok(a.clone())
+                if tx.admin_sign_in_succeeded(a.id, step).await? {
+                    Ok(a.clone())
+                } else {
+                    Err("replayed_code")
+                }
             }
             (Some(a), Err(why)) if why != "locked" => {
-                let failures = a.failed_attempts.saturating_add(1);
-                let lock = (failures >= MAX_FAILURES).then(|| now + LOCKOUT);
-                tx.update_local_admin_auth(
-                    a.id,
-                    a.totp_last_step,
-                    if lock.is_some() { 0 } else { failures },
-                    lock,
-                )
-                .await?;
+                tx.admin_sign_in_failed(a.id, MAX_FAILURES, now + LOCKOUT)
+                    .await?;
                 Err(why)
             }
             (_, Err(why)) => Err(why),
@@ -250,7 +273,19 @@ impl App {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        // If it did not parse, unknown names would skip the Argon2 work.
+        let h = argon2::password_hash::PasswordHash::new(DUMMY_PHC).unwrap();
+        assert_eq!(h.algorithm.as_str(), "argon2id");
+        assert!(!crate::passwords::verify(
+            DUMMY_PHC,
+            "una password qualsiasi"
+        ));
+    }
 
     #[test]
     fn usernames() {

@@ -19,7 +19,7 @@ use crate::App;
 
 /// Sign-in starts and callbacks one client may make per rate-limit window
 /// (10 minutes): a dozen complete sign-ins.
-pub const ATTEMPTS_PER_WINDOW: u32 = 30;
+pub const ATTEMPTS_PER_WINDOW: u32 = 120;
 
 /// The `[federation]` section of the configuration.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +218,7 @@ impl App {
     /// [`ATTEMPTS_PER_WINDOW`].
     pub fn federation_attempt_allowed(&self, client: &str) -> bool {
         self.inner.sign_in_limiter.hit(
-            format!("oidc:{client}"),
+            format!("federation:{client}"),
             ATTEMPTS_PER_WINDOW,
             Instant::now(),
         )

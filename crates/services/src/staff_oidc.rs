@@ -195,7 +195,7 @@ impl App {
     /// sign-in, in the same limiter).
     pub fn staff_sign_in_allowed(&self, client: &str) -> bool {
         self.inner.sign_in_limiter.hit(
-            format!("oidc:{client}"),
+            format!("staff-oidc:{client}"),
             STAFF_ATTEMPTS_PER_WINDOW,
             std::time::Instant::now(),
         )
@@ -279,7 +279,7 @@ impl App {
 
 /// Requests to the staff sign-in routes one client may make per window
 /// (start and callback count alike: a sign-in takes two).
-pub const STAFF_ATTEMPTS_PER_WINDOW: u32 = 30;
+pub const STAFF_ATTEMPTS_PER_WINDOW: u32 = 60;
 
 #[cfg(test)]
 mod tests {

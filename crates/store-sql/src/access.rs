@@ -644,22 +644,38 @@ where
         })
     }
 
-    /// See [`StoreTx::update_local_admin_auth`].
-    pub async fn update_local_admin_auth(
+    /// See [`StoreTx::admin_sign_in_succeeded`].
+    pub async fn admin_sign_in_succeeded(&mut self, id: AdminId, step: u64) -> Result<bool> {
+        let n = self
+            .exec(
+                sqlx::query(
+                    "UPDATE local_admins SET totp_last_step = $2, failed_attempts = 0, locked_until = NULL \
+                     WHERE id = $1 AND totp_last_step < $2",
+                )
+                .bind(id.0)
+                .bind(i64_of(step)?),
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// See [`StoreTx::admin_sign_in_failed`].
+    pub async fn admin_sign_in_failed(
         &mut self,
         id: AdminId,
-        totp_last_step: u64,
-        failed_attempts: u32,
-        locked_until: Option<Timestamp>,
+        max_failures: u32,
+        lock_until: Timestamp,
     ) -> Result<()> {
         self.exec(
             sqlx::query(
-                "UPDATE local_admins SET totp_last_step=$2, failed_attempts=$3, locked_until=$4 WHERE id=$1",
+                "UPDATE local_admins SET \
+                 locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END, \
+                 failed_attempts = CASE WHEN failed_attempts + 1 >= $2 THEN 0 ELSE failed_attempts + 1 END \
+                 WHERE id = $1",
             )
             .bind(id.0)
-            .bind(i64_of(totp_last_step)?)
-            .bind(i64::from(failed_attempts))
-            .bind(locked_until.map(|t| t.to_sqlx())),
+            .bind(i64::from(max_failures))
+            .bind(lock_until.to_sqlx()),
         )
         .await
         .map(drop)

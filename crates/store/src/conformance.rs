@@ -655,14 +655,45 @@ async fn access<S: Store>(s: &S, a: TenantId, b: TenantId) {
     drop(tx);
     let mut tx = s.begin().await.unwrap();
     let adm = tx.insert_local_admin(&na, t0).await.unwrap_or(adm);
-    tx.update_local_admin_auth(adm.id, 59_000_000, 3, Some(later.last_seen))
+    assert!(
+        tx.admin_sign_in_succeeded(adm.id, 59_000_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.admin_sign_in_succeeded(adm.id, 59_000_000)
+            .await
+            .unwrap(),
+        "same step: replay"
+    );
+    assert!(
+        !tx.admin_sign_in_succeeded(adm.id, 58_999_999)
+            .await
+            .unwrap(),
+        "older step"
+    );
+    for _ in 0..2 {
+        tx.admin_sign_in_failed(adm.id, 3, later.last_seen)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let got = s.local_admin(adm.id).await.unwrap().unwrap();
+    assert_eq!(
+        (got.failed_attempts, got.locked_until),
+        (2, None),
+        "counted, not locked yet"
+    );
+    let mut tx = s.begin().await.unwrap();
+    tx.admin_sign_in_failed(adm.id, 3, later.last_seen)
         .await
         .unwrap();
     tx.commit().await.unwrap();
     let got = s.local_admin_by_username("root").await.unwrap().unwrap();
     assert_eq!(
         (got.totp_last_step, got.failed_attempts, got.locked_until),
-        (59_000_000, 3, Some(later.last_seen))
+        (59_000_000, 0, Some(later.last_seen)),
+        "the third failure locks and restarts the count"
     );
     assert_eq!(got.data, na);
     assert_eq!(

@@ -77,8 +77,15 @@ macro_rules! access_writes {
             fn delete_role_grant(&mut self, tenant: TenantId, user: UserId, role: Role, office: OfficeId) -> bool;
             /// Inserts a break-glass administrator.
             fn insert_local_admin(&mut self, a: &NewLocalAdmin, now: Timestamp) -> LocalAdmin;
-            /// Stores the outcome of a sign-in attempt of an administrator.
-            fn update_local_admin_auth(&mut self, id: AdminId, totp_last_step: u64, failed_attempts: u32, locked_until: Option<Timestamp>) -> ();
+            /// Records an accepted sign-in of an administrator whose TOTP code
+            /// matched `step`: only if no code of this or a later step was
+            /// accepted before (false: a replay, even a concurrent one).
+            /// Resets the failure count and the lock.
+            fn admin_sign_in_succeeded(&mut self, id: AdminId, step: u64) -> bool;
+            /// Counts a failed sign-in of an administrator, atomically; the
+            /// `max_failures`-th consecutive one locks the account until
+            /// `lock_until` and restarts the count.
+            fn admin_sign_in_failed(&mut self, id: AdminId, max_failures: u32, lock_until: Timestamp) -> ();
             /// Inserts a session.
             fn insert_session(&mut self, s: &SessionRecord) -> ();
             /// Moves a session's `last_seen`.

@@ -544,7 +544,7 @@ async fn start(
     match &auth.session {
         Some(s) => {
             let mut data = s.data.clone();
-            set_pending(&mut data, PENDING_KEY, Some(pending));
+            super::set_pending(&mut data, PENDING_KEY, Some(pending));
             if return_to.is_some() {
                 data.return_to = return_to;
             }
@@ -555,7 +555,7 @@ async fn start(
                 return_to,
                 ..SessionData::default()
             };
-            set_pending(&mut data, PENDING_KEY, Some(pending));
+            super::set_pending(&mut data, PENDING_KEY, Some(pending));
             let (token, _) = state.app().start_session(t.id, &data).await?;
             res.headers_mut()
                 .append(header::SET_COOKIE, session_cookie(&state, &token));
@@ -563,28 +563,6 @@ async fn start(
     }
     tracing::info!(provider = kind.code(), op = %op.entity_id, "SPID/CIE sign-in started");
     Ok(res)
-}
-
-/// Sets (or removes) one key of the session's `pending` object.
-fn set_pending(data: &mut SessionData, key: &str, value: Option<Value>) {
-    let mut map = match data.pending.take() {
-        Some(Value::Object(m)) => m,
-        _ => serde_json::Map::new(),
-    };
-    match value {
-        Some(v) => {
-            map.insert(key.to_owned(), v);
-        }
-        None => {
-            map.remove(key);
-        }
-    }
-    data.pending = (!map.is_empty()).then_some(Value::Object(map));
-}
-
-fn get_pending<T: for<'de> Deserialize<'de>>(data: &SessionData, key: &str) -> Option<T> {
-    let v = data.pending.as_ref()?.get(key)?;
-    serde_json::from_value(v.clone()).ok()
 }
 
 #[derive(Deserialize, Default)]
@@ -617,10 +595,10 @@ async fn callback(
             "Non risulta un accesso in corso da questo browser: la sessione è scaduta o i cookie sono disattivati. Ricomincia l'accesso dalla pagina Accedi.",
         ));
     };
-    let pending: Option<Pending> = get_pending(&session.data, PENDING_KEY);
+    let pending: Option<Pending> = super::get_pending(&session.data, PENDING_KEY);
     // Single use: whatever happens next, this pending sign-in is spent.
     let mut rest = session.data.clone();
-    set_pending(&mut rest, PENDING_KEY, None);
+    super::set_pending(&mut rest, PENDING_KEY, None);
     let outcome = match pending {
         None => Err(refuse(
             "oidc_no_pending",
@@ -830,7 +808,7 @@ async fn finish(
         op: op.entity_id.clone(),
         token: tokens.access_token,
     };
-    set_pending(&mut data, REVOKE_KEY, serde_json::to_value(&revoke).ok());
+    super::set_pending(&mut data, REVOKE_KEY, serde_json::to_value(&revoke).ok());
     state.app().save_session_data(&new_session, &data).await?;
     tracing::info!(provider = kind, acr = %id_token.acr, user = user.id.0, "signed in with SPID/CIE");
     let to = rest
@@ -936,7 +914,7 @@ fn verified_identity(
 /// token at the OP (RFC 7009). Never fails: a revocation that does not
 /// succeed within 5 seconds is logged and the local logout goes on.
 pub async fn revoke_at_op(state: &AppState, session: &Session) {
-    let Some(info) = get_pending::<RevokeInfo>(&session.data, REVOKE_KEY) else {
+    let Some(info) = super::get_pending::<RevokeInfo>(&session.data, REVOKE_KEY) else {
         return;
     };
     let outcome = tokio::time::timeout(Duration::from_secs(5), revoke(state, session, &info)).await;
@@ -994,11 +972,11 @@ mod tests {
     #[test]
     fn pending_keys_are_kept_apart() {
         let mut d = SessionData::default();
-        set_pending(&mut d, PENDING_KEY, Some(json!({"a": 1})));
-        set_pending(&mut d, "other", Some(json!(2)));
-        set_pending(&mut d, PENDING_KEY, None);
+        crate::auth::set_pending(&mut d, PENDING_KEY, Some(json!({"a": 1})));
+        crate::auth::set_pending(&mut d, "other", Some(json!(2)));
+        crate::auth::set_pending(&mut d, PENDING_KEY, None);
         assert_eq!(d.pending, Some(json!({"other": 2})));
-        set_pending(&mut d, "other", None);
+        crate::auth::set_pending(&mut d, "other", None);
         assert_eq!(d.pending, None);
     }
 }

@@ -31,7 +31,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use palazzo_services::access::{Actor, Session};
+use palazzo_services::access::{Actor, Session, SessionData};
 use rand::RngCore as _;
 
 use crate::AppState;
@@ -127,6 +127,33 @@ fn random_token() -> String {
 /// start URL). Empty until the federation is configured.
 pub fn providers(state: &AppState) -> Vec<(&'static str, String)> {
     federation::buttons(state)
+}
+
+/// Sets (or removes) one key of the session's `pending` object: each flow
+/// (SPID/CIE sign-in, staff sign-in, what logout needs) keeps its own key.
+pub(crate) fn set_pending(data: &mut SessionData, key: &str, value: Option<serde_json::Value>) {
+    let mut map = match data.pending.take() {
+        Some(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    match value {
+        Some(v) => {
+            map.insert(key.to_owned(), v);
+        }
+        None => {
+            map.remove(key);
+        }
+    }
+    data.pending = (!map.is_empty()).then_some(serde_json::Value::Object(map));
+}
+
+/// Reads one key of the session's `pending` object.
+pub(crate) fn get_pending<T: for<'de> serde::Deserialize<'de>>(
+    data: &SessionData,
+    key: &str,
+) -> Option<T> {
+    let v = data.pending.as_ref()?.get(key)?;
+    serde_json::from_value(v.clone()).ok()
 }
 
 /// Paths whose writes do not carry our CSRF token (see the module docs).

@@ -61,6 +61,9 @@ use crate::routes::{Access, Routes};
 pub const START_PATH: &str = "/accedi/personale";
 /// The redirect URI path registered at the provider.
 pub const CALLBACK_PATH: &str = "/accedi/personale/callback";
+/// Key of our sign-in in progress in `SessionData::pending`.
+const PENDING_KEY: &str = "staff";
+
 /// The tag of our transaction in `SessionData::pending`.
 const FLOW: &str = "staff_oidc";
 /// How long a discovery document is trusted.
@@ -486,17 +489,13 @@ async fn begin(
     let mut res = Redirect::to(&req.url).into_response();
     match &auth.session {
         Some(s) => {
-            let data = SessionData {
-                pending: Some(pending),
-                ..s.data.clone()
-            };
+            let mut data = s.data.clone();
+            super::set_pending(&mut data, PENDING_KEY, Some(pending));
             state.app().save_session_data(s, &data).await?;
         }
         None => {
-            let data = SessionData {
-                pending: Some(pending),
-                ..SessionData::default()
-            };
+            let mut data = SessionData::default();
+            super::set_pending(&mut data, PENDING_KEY, Some(pending));
             let (token, _) = state.app().start_session(t.id, &data).await?;
             res.headers_mut()
                 .append(header::SET_COOKIE, session_cookie(state, &token));
@@ -574,18 +573,13 @@ async fn finish(
         .session
         .as_ref()
         .ok_or_else(|| Failure::no_transaction("callback without a session"))?;
-    let pending: Pending = session
-        .data
-        .pending
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
+    let pending: Pending = super::get_pending(&session.data, PENDING_KEY)
         .filter(|p: &Pending| p.flow == FLOW)
         .ok_or_else(|| Failure::no_transaction("callback without a staff sign-in in progress"))?;
-    // The transaction is single-use, whatever happens next.
-    let data = SessionData {
-        pending: None,
-        ..session.data.clone()
-    };
+    // The transaction is single-use, whatever happens next; other flows'
+    // entries (what a SPID sign-out needs) stay.
+    let mut data = session.data.clone();
+    super::set_pending(&mut data, PENDING_KEY, None);
     app.save_session_data(session, &data).await?;
 
     let given = q.state.as_deref().unwrap_or_default();
