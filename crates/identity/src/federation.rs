@@ -8,8 +8,11 @@
 //! for it. Every statement must be signed, unexpired and carry `typ: entity-statement+jwt`; each
 //! subordinate statement pins the keys of its subject.
 //!
-//! Trust marks are carried but not yet verified (see the crate report); the spid-cie-oidc test
-//! OP does not require them.
+//! The trust marks in the leaf's Entity Configuration are verified against the chain
+//! ([`TrustChain::trust_marks`]): a mark counts only when it is signed by the trust anchor or
+//! by an issuer the anchor lists for that id in `trust_mark_issuers`, with that issuer's keys
+//! as the chain pins them, is about the leaf, and has not expired. Any other mark is ignored
+//! (kept with its reason in [`TrustChain::rejected_trust_marks`]), never trusted.
 
 use std::future::Future;
 
@@ -20,6 +23,10 @@ use serde_json::{Map, Value, json};
 use crate::http::{self, HttpError};
 use crate::jose::{self, ALL_JWS_ALGS, Alg, JoseError, JwkSet, KeyUse, RsaKeyPair};
 
+/// JWS `typ` of trust marks (checked when present).
+pub const TRUST_MARK_TYP: &str = "trust-mark+jwt";
+/// Most trust marks of one Entity Configuration that are examined.
+pub const MAX_TRUST_MARKS: usize = 16;
 /// JWS `typ` of entity statements.
 pub const ENTITY_STATEMENT_TYP: &str = "entity-statement+jwt";
 /// HTTP `Content-Type` of entity statements.
@@ -169,6 +176,9 @@ pub struct EntityStatement {
     /// Trust marks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trust_marks: Vec<Value>,
+    /// Trust mark id → entity ids allowed to issue it (trust anchors' configurations).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub trust_mark_issuers: Map<String, Value>,
     /// Constraints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub constraints: Option<Constraints>,
@@ -464,6 +474,33 @@ pub struct TrustChain {
     pub expires_at: Timestamp,
     /// The leaf metadata after the superiors' `metadata` and `metadata_policy` were applied.
     pub resolved_metadata: Map<String, Value>,
+    /// The valid trust marks of the leaf (see the module docs).
+    pub trust_marks: Vec<TrustMark>,
+    /// The leaf's trust marks that were ignored, with why.
+    pub rejected_trust_marks: Vec<RejectedTrustMark>,
+}
+
+/// A verified trust mark of the leaf.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustMark {
+    /// Trust mark id (`id`, `trust_mark_type` or `trust_mark_id`), e.g.
+    /// `https://registry.agid.gov.it/openid_provider/public`.
+    pub id: String,
+    /// Who issued it: the trust anchor or an issuer it allows.
+    pub iss: String,
+    /// Issued at (seconds).
+    pub iat: i64,
+    /// Expires at (seconds), if it expires.
+    pub exp: Option<i64>,
+}
+
+/// A trust mark of the leaf that is not trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedTrustMark {
+    /// The id it claims, when it has one.
+    pub id: Option<String>,
+    /// Why it is ignored (a short English phrase, safe to log).
+    pub reason: &'static str,
 }
 
 /// What an RP needs to know about an OpenID Provider, from the resolved metadata.
@@ -486,6 +523,16 @@ pub struct ProviderInfo {
 }
 
 impl TrustChain {
+    /// The ids of the leaf's valid trust marks.
+    pub fn trust_mark_ids(&self) -> impl Iterator<Item = &str> {
+        self.trust_marks.iter().map(|m| m.id.as_str())
+    }
+
+    /// Does the leaf hold a valid trust mark with this id?
+    pub fn has_trust_mark(&self, id: &str) -> bool {
+        self.trust_mark_ids().any(|m| m == id)
+    }
+
     /// The resolved `openid_provider` metadata.
     pub fn openid_provider(&self) -> Result<ProviderInfo> {
         let md = self
@@ -657,6 +704,8 @@ fn finish(path: Path, anchor: &TrustAnchor, now: Timestamp) -> Result<TrustChain
     }
     apply_policies(&mut metadata, &policy)?;
 
+    let (trust_marks, rejected_trust_marks) = verify_trust_marks(&path, ta, now);
+
     let mut statements = vec![path.ecs[0].0.clone()];
     statements.extend(path.subs.iter().map(|(t, _)| t.clone()));
     statements.push(ta_token.clone());
@@ -666,6 +715,146 @@ fn finish(path: Path, anchor: &TrustAnchor, now: Timestamp) -> Result<TrustChain
         trust_anchor: anchor.entity_id.clone(),
         expires_at,
         resolved_metadata: metadata,
+        trust_marks,
+        rejected_trust_marks,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trust marks
+// ---------------------------------------------------------------------------------------------
+
+/// The id of a trust mark entry or of its claims: `id`, else `trust_mark_type` (draft 48 and
+/// later), else `trust_mark_id` (what spid-cie-oidc also writes).
+fn trust_mark_id(v: &Map<String, Value>) -> Option<&str> {
+    ["id", "trust_mark_type", "trust_mark_id"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+}
+
+/// Verifies the trust marks of the leaf of a verified path; returns (valid, ignored).
+///
+/// A mark is valid when: its entry is an object with a JWS `trust_mark`; the JWS `typ`, when
+/// present, is `trust-mark+jwt`; its `iss` is the trust anchor, or an entity that the anchor's
+/// `trust_mark_issuers` lists for the mark's id; that issuer is in the chain, and the
+/// signature verifies with its keys as pinned by the chain (the anchor's own `jwks`, or the
+/// keys its superior's statement gives it); `sub` is the leaf; the id in the claims is the
+/// entry's id; `iat` is present and not in the future; `exp`, when present, is not past.
+/// Issuers outside the chain are not fetched: their marks are ignored.
+fn verify_trust_marks(
+    path: &Path,
+    ta: &EntityStatement,
+    now: Timestamp,
+) -> (Vec<TrustMark>, Vec<RejectedTrustMark>) {
+    let Some((_, leaf)) = path.ecs.first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut valid: Vec<TrustMark> = Vec::new();
+    let mut rejected = Vec::new();
+    for entry in leaf.trust_marks.iter().take(MAX_TRUST_MARKS) {
+        let entry_id = entry.as_object().and_then(trust_mark_id).map(str::to_owned);
+        match verify_trust_mark(entry, &leaf.sub, path, ta, now) {
+            Ok(mark) => {
+                if !valid.iter().any(|m| m.id == mark.id) {
+                    valid.push(mark);
+                }
+            }
+            Err(reason) => rejected.push(RejectedTrustMark {
+                id: entry_id,
+                reason,
+            }),
+        }
+    }
+    (valid, rejected)
+}
+
+fn verify_trust_mark(
+    entry: &Value,
+    leaf: &str,
+    path: &Path,
+    ta: &EntityStatement,
+    now: Timestamp,
+) -> std::result::Result<TrustMark, &'static str> {
+    let entry = entry.as_object().ok_or("entry is not an object")?;
+    let token = entry
+        .get("trust_mark")
+        .and_then(Value::as_str)
+        .ok_or("entry without a trust_mark JWS")?;
+    let unverified: Map<String, Value> = jose::decode_unverified_payload(token)
+        .ok()
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .ok_or("not a JWS with JSON claims")?;
+    let id = trust_mark_id(&unverified).ok_or("no id in the trust mark")?;
+    if trust_mark_id(entry).is_some_and(|e| e != id) {
+        return Err("the trust mark's id differs from its entry's id");
+    }
+    let iss = unverified
+        .get("iss")
+        .and_then(Value::as_str)
+        .ok_or("no iss in the trust mark")?;
+    let allowed = iss == ta.sub
+        || ta
+            .trust_mark_issuers
+            .get(id)
+            .is_some_and(|list| as_list(list).iter().any(|i| i.as_str() == Some(iss)));
+    if !allowed {
+        return Err("issuer not allowed by the trust anchor for this id");
+    }
+    // The issuer's keys as the chain pins them: the anchor's own keys (its configuration was
+    // verified with the configured ones), or the keys in the statement its superior made.
+    let last = path.ecs.len().saturating_sub(1);
+    let keys = match path.ecs.iter().position(|(_, ec)| ec.sub == iss) {
+        Some(i) if i == last => &ta.jwks,
+        Some(i) => match path.subs.get(i) {
+            Some((_, about)) => &about.jwks,
+            None => return Err("issuer outside the trust chain"),
+        },
+        None => return Err("issuer outside the trust chain"),
+    };
+    let verified = jose::verify(token, keys, FEDERATION_ALGS).map_err(|e| match e {
+        JoseError::BadSignature | JoseError::NoKey | JoseError::AmbiguousKey => {
+            "signature does not verify with the issuer's keys"
+        }
+        _ => "invalid JWS",
+    })?;
+    if verified
+        .header_str("typ")
+        .is_some_and(|t| t != TRUST_MARK_TYP)
+    {
+        return Err("typ is not trust-mark+jwt");
+    }
+    let claims: Map<String, Value> =
+        serde_json::from_slice(&verified.payload).map_err(|_| "claims are not JSON")?;
+    if claims.get("iss").and_then(Value::as_str) != Some(iss) || trust_mark_id(&claims) != Some(id)
+    {
+        return Err("claims changed");
+    }
+    if claims.get("sub").and_then(Value::as_str) != Some(leaf) {
+        return Err("trust mark about another entity");
+    }
+    let time = |k: &str| {
+        claims
+            .get(k)
+            .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
+    };
+    let iat = time("iat").ok_or("no iat")?;
+    let now = now.as_second();
+    if iat > now.saturating_add(LEEWAY_SECS) {
+        return Err("issued in the future");
+    }
+    let exp = match claims.get("exp") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(time("exp").ok_or("exp is not a number")?),
+    };
+    if exp.is_some_and(|exp| now >= exp.saturating_add(LEEWAY_SECS)) {
+        return Err("expired");
+    }
+    Ok(TrustMark {
+        id: id.to_owned(),
+        iss: iss.to_owned(),
+        iat,
+        exp,
     })
 }
 

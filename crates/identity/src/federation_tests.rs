@@ -52,6 +52,8 @@ struct Opts {
     ta_policy: Value,
     ia_policy: Value,
     content_type: &'static str,
+    op_trust_marks: Vec<Value>,
+    ta_trust_mark_issuers: Value,
 }
 
 impl Default for Opts {
@@ -70,6 +72,8 @@ impl Default for Opts {
             }}),
             ia_policy: json!({}),
             content_type: ENTITY_STATEMENT_CONTENT_TYPE,
+            op_trust_marks: Vec::new(),
+            ta_trust_mark_issuers: json!({}),
         }
     }
 }
@@ -102,6 +106,9 @@ fn federation(o: &Opts) -> MapFetcher {
     if let Some(exp) = o.leaf_exp {
         leaf["exp"] = exp.into();
     }
+    if !o.op_trust_marks.is_empty() {
+        leaf["trust_marks"] = Value::Array(o.op_trust_marks.clone());
+    }
     put(
         entity_configuration_url(OP),
         statement(OP, OP, o.op_ec_key, leaf),
@@ -113,7 +120,8 @@ fn federation(o: &Opts) -> MapFetcher {
             TA,
             3,
             json!({"jwks": jwks(3), "metadata": {"federation_entity": fed_entity(TA)},
-                   "constraints": {"max_path_length": o.max_path_length}}),
+                   "constraints": {"max_path_length": o.max_path_length},
+                   "trust_mark_issuers": o.ta_trust_mark_issuers}),
         ),
     );
     let mut about_op = json!({"jwks": jwks(o.pinned_op_key), "metadata_policy": if o.intermediate { o.ia_policy.clone() } else { o.ta_policy.clone() }, "source_endpoint": format!("{superior}/fetch")});
@@ -494,4 +502,201 @@ fn skips_loops_and_dead_hints() {
     );
     let err = rt.block_on(resolve(OP, &anchors(), &f, now())).unwrap_err();
     assert_eq!(err.code(), "identity.federation.fetch");
+}
+
+const MARK: &str = "https://ta.example.it/openid_provider/public";
+
+struct Mark {
+    iss: &'static str,
+    sub: &'static str,
+    key: usize,
+    claim_id: &'static str,
+    exp: Option<i64>,
+    iat: i64,
+    typ: Option<&'static str>,
+}
+
+impl Default for Mark {
+    fn default() -> Self {
+        Mark {
+            iss: TA,
+            sub: OP,
+            key: 3,
+            claim_id: MARK,
+            exp: None,
+            iat: now().as_second() - 100,
+            typ: Some(TRUST_MARK_TYP),
+        }
+    }
+}
+
+/// A trust mark entry as spid-cie-oidc writes it in an Entity Configuration.
+fn mark(m: Mark) -> Value {
+    let mut claims = json!({"iss": m.iss, "sub": m.sub, "iat": m.iat,
+        "trust_mark_type": m.claim_id, "trust_mark_id": m.claim_id,
+        "organization_type": "public"});
+    if let Some(exp) = m.exp {
+        claims["exp"] = exp.into();
+    }
+    let jws = jose::sign_claims(m.typ, claims.as_object().unwrap(), rsa(m.key)).unwrap();
+    json!({"id": MARK, "trust_mark_type": MARK, "trust_mark": jws})
+}
+
+fn reasons(chain: &TrustChain) -> Vec<&'static str> {
+    chain
+        .rejected_trust_marks
+        .iter()
+        .map(|r| r.reason)
+        .collect()
+}
+
+#[test]
+fn trust_mark_issued_by_the_anchor_is_valid() {
+    let o = Opts {
+        op_trust_marks: vec![mark(Mark::default())],
+        ..Opts::default()
+    };
+    let chain = run(&o).unwrap();
+    assert_eq!(chain.trust_mark_ids().collect::<Vec<_>>(), [MARK]);
+    assert!(chain.has_trust_mark(MARK));
+    assert_eq!(chain.trust_marks[0].iss, TA);
+    assert!(chain.rejected_trust_marks.is_empty());
+    // Listed explicitly in trust_mark_issuers, and not yet expired: still valid.
+    let o = Opts {
+        op_trust_marks: vec![mark(Mark {
+            exp: Some(now().as_second() + 60),
+            typ: None,
+            ..Mark::default()
+        })],
+        ta_trust_mark_issuers: json!({ MARK: [TA] }),
+        ..Opts::default()
+    };
+    assert!(run(&o).unwrap().has_trust_mark(MARK));
+}
+
+#[test]
+fn trust_mark_issued_by_an_allowed_intermediate_is_valid() {
+    let o = Opts {
+        intermediate: true,
+        op_trust_marks: vec![mark(Mark {
+            iss: IA,
+            key: 4,
+            ..Mark::default()
+        })],
+        ta_trust_mark_issuers: json!({ MARK: [IA] }),
+        ..Opts::default()
+    };
+    let chain = run(&o).unwrap();
+    assert!(chain.has_trust_mark(MARK), "{:?}", reasons(&chain));
+    // The same issuer, not listed by the anchor for this id.
+    let o = Opts {
+        ta_trust_mark_issuers: json!({ "https://other/id": [IA] }),
+        ..o
+    };
+    let chain = run(&o).unwrap();
+    assert!(!chain.has_trust_mark(MARK));
+    assert_eq!(
+        reasons(&chain),
+        ["issuer not allowed by the trust anchor for this id"]
+    );
+}
+
+#[test]
+fn invalid_trust_marks_are_ignored_with_a_reason() {
+    let cases = [
+        (
+            Mark {
+                key: 7,
+                ..Mark::default()
+            },
+            json!({}),
+            "signature does not verify with the issuer's keys",
+        ),
+        (
+            Mark {
+                sub: "https://other-op.example.it",
+                ..Mark::default()
+            },
+            json!({}),
+            "trust mark about another entity",
+        ),
+        (
+            Mark {
+                exp: Some(now().as_second() - 3600),
+                ..Mark::default()
+            },
+            json!({}),
+            "expired",
+        ),
+        (
+            Mark {
+                iat: now().as_second() + 3600,
+                ..Mark::default()
+            },
+            json!({}),
+            "issued in the future",
+        ),
+        (
+            Mark {
+                iss: "https://stranger.example.it",
+                key: 7,
+                ..Mark::default()
+            },
+            json!({}),
+            "issuer not allowed by the trust anchor for this id",
+        ),
+        (
+            // Allowed by the anchor, but not in the chain: not fetched, not trusted.
+            Mark {
+                iss: "https://stranger.example.it",
+                key: 7,
+                ..Mark::default()
+            },
+            json!({ MARK: ["https://stranger.example.it"] }),
+            "issuer outside the trust chain",
+        ),
+        (
+            Mark {
+                claim_id: "https://ta.example.it/other",
+                ..Mark::default()
+            },
+            json!({}),
+            "the trust mark's id differs from its entry's id",
+        ),
+        (
+            Mark {
+                typ: Some("JWT"),
+                ..Mark::default()
+            },
+            json!({}),
+            "typ is not trust-mark+jwt",
+        ),
+        (
+            // The OP signs a mark about itself in the anchor's name.
+            Mark {
+                key: 5,
+                ..Mark::default()
+            },
+            json!({}),
+            "signature does not verify with the issuer's keys",
+        ),
+    ];
+    for (m, issuers, reason) in cases {
+        let o = Opts {
+            op_trust_marks: vec![mark(m), json!("x.y.z"), json!({"id": MARK})],
+            ta_trust_mark_issuers: issuers,
+            ..Opts::default()
+        };
+        let chain = run(&o).unwrap();
+        assert!(chain.trust_marks.is_empty(), "{reason}");
+        assert_eq!(
+            reasons(&chain),
+            [
+                reason,
+                "entry is not an object",
+                "entry without a trust_mark JWS"
+            ]
+        );
+        assert_eq!(chain.rejected_trust_marks[0].id.as_deref(), Some(MARK));
+    }
 }

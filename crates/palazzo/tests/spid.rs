@@ -4,13 +4,14 @@
 //! Configuration, full headless sign-ins through the OP login and consent
 //! forms on both backends, logout with revocation at the OP, and every
 //! refusal of the callback (no session, wrong state, wrong `iss`, replayed
-//! code and callback, OP error, provider outside the trust chain).
+//! code and callback, OP error, provider outside the trust chain), and the
+//! trust marks the bootstrap gives both OPs (verified, and required).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palazzo_identity::federation::EntityStatement;
-use palazzo_identity::jose::{self, KeyUse, RsaKeyPair};
+use palazzo_identity::federation::{EntityStatement, HttpFetcher, TrustAnchor, resolve};
+use palazzo_identity::jose::{self, JwkSet, KeyUse, RsaKeyPair};
 use palazzo_services::federation::{
-    FederationConfig, ProviderConfig, ProviderKind, TrustAnchorConfig,
+    FederationConfig, ProviderConfig, ProviderKind, RequiredTrustMarks, TrustAnchorConfig,
 };
 use palazzo_testkit::spidcie::{Citizen, Testbed, hidden_input};
 use palazzo_testkit::{Backend, TestApp};
@@ -414,6 +415,58 @@ async fn providers_outside_the_trust_chain_are_refused_before_redirecting() {
     let mut c = Citizen::new();
     let a = c.get(&format!("{base}/accedi/cie")).await;
     assert_refused(&mut c, &base, &a, 403, "oidc_untrusted_provider").await;
+    assert!(!c.cookies.contains_key("palazzo"));
+    app.stop().await;
+}
+
+/// The trust mark id the bootstrap gives both OPs (`fedlib.PROFILE_OP_PUBLIC`).
+const OP_TRUST_MARK: &str = "https://127.0.0.1/openid_provider/public";
+
+#[tokio::test]
+async fn trust_marks_of_the_testbed_ops_are_verified_and_can_be_required() {
+    let tb = Testbed::start();
+    // Both OPs carry a trust mark issued by the trust anchor (which lists
+    // itself in `trust_mark_issuers`): it verifies with the anchor's keys.
+    let anchors = [TrustAnchor {
+        entity_id: tb.trust_anchor.clone(),
+        jwks: JwkSet::from_value(&tb.trust_anchor_jwks).unwrap(),
+    }];
+    let fetcher = HttpFetcher::new().unwrap();
+    for op in [&tb.spid, &tb.cie] {
+        let chain = resolve(op, &anchors, &fetcher, jiff::Timestamp::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            chain.trust_mark_ids().collect::<Vec<_>>(),
+            [OP_TRUST_MARK],
+            "{op}: {:?}",
+            chain.rejected_trust_marks
+        );
+        assert_eq!(chain.trust_marks[0].iss, tb.trust_anchor);
+        assert!(chain.rejected_trust_marks.is_empty());
+    }
+
+    // Required: SPID asks for the mark the OP holds, CIE for one it lacks.
+    let app = TestApp::spawn_with(Backend::Sqlite, 3, |addr, web| {
+        let mut f = tb.federation_config(&format!("http://{addr}"));
+        f.required_trust_marks = RequiredTrustMarks {
+            spid: vec!["https://127.0.0.1/altro".into(), OP_TRUST_MARK.into()],
+            cie: vec!["https://127.0.0.1/openid_provider/eccellenza".into()],
+        };
+        web.federation = f;
+    })
+    .await;
+    let base = tb.register_app(&app);
+    let mut c = Citizen::new();
+    let to_op = start(&mut c, &base, "spid", "%2F").await;
+    assert!(
+        to_op.starts_with(&format!("{}/authorization?", tb.spid)),
+        "{to_op}"
+    );
+    let mut c = Citizen::new();
+    let a = c.get(&format!("{base}/accedi/cie")).await;
+    assert_refused(&mut c, &base, &a, 403, "oidc_trust_mark_missing").await;
+    assert!(a.location.is_none(), "refused before any redirect");
     assert!(!c.cookies.contains_key("palazzo"));
     app.stop().await;
 }

@@ -41,6 +41,41 @@ pub struct FederationConfig {
     pub trust_marks: Vec<TrustMarkConfig>,
     /// Contact addresses in the metadata. Empty: the comune's e-mail.
     pub contacts: Vec<String>,
+    /// Trust marks an identity provider must hold, per kind. Empty: none required.
+    pub required_trust_marks: RequiredTrustMarks,
+}
+
+/// `[federation.required_trust_marks]`: for each kind, the trust mark ids of
+/// which a provider must hold at least one valid mark (issued by the trust
+/// anchor or an issuer it allows, about the provider, unexpired). A provider
+/// without one is refused before any redirect (`oidc_trust_mark_missing`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequiredTrustMarks {
+    /// For SPID providers, e.g. `["https://registry.agid.gov.it/openid_provider/public"]`.
+    pub spid: Vec<String>,
+    /// For CIE providers.
+    pub cie: Vec<String>,
+}
+
+impl RequiredTrustMarks {
+    /// The ids required of a provider of `kind` (empty: none).
+    pub fn of(&self, kind: ProviderKind) -> &[String] {
+        match kind {
+            ProviderKind::Spid => &self.spid,
+            ProviderKind::Cie => &self.cie,
+        }
+    }
+
+    /// Is a provider of `kind` holding valid trust marks `held` acceptable?
+    pub fn satisfied_by<'a>(
+        &self,
+        kind: ProviderKind,
+        mut held: impl Iterator<Item = &'a str>,
+    ) -> bool {
+        let required = self.of(kind);
+        required.is_empty() || held.any(|h| required.iter().any(|r| r == h))
+    }
 }
 
 /// Which federation an identity provider belongs to.
@@ -174,6 +209,15 @@ impl FederationConfig {
                 ));
             }
         }
+        let marks = &self.required_trust_marks;
+        if marks
+            .spid
+            .iter()
+            .chain(&marks.cie)
+            .any(|m| m.trim().is_empty())
+        {
+            return Err("federation.required_trust_marks: empty trust mark id".into());
+        }
         for h in &self.authority_hints {
             if !is_url(h) {
                 return Err(format!(
@@ -263,6 +307,20 @@ mod tests {
         c.public_base_url = "http://127.0.0.1:8080/".into();
         assert!(c.validate().is_err());
         assert_eq!(cfg().authority_hints(), vec!["https://ta.example.it"]);
+        let mut c = cfg();
+        c.required_trust_marks.cie = vec![" ".into()];
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn required_trust_marks_per_kind() {
+        let c =
+            toml_like(r#"{"required_trust_marks": {"spid": ["https://a/op", "https://b/op"]}}"#);
+        let r = &c.required_trust_marks;
+        assert!(r.satisfied_by(ProviderKind::Spid, ["x", "https://b/op"].into_iter()));
+        assert!(!r.satisfied_by(ProviderKind::Spid, ["x"].into_iter()));
+        assert!(!r.satisfied_by(ProviderKind::Spid, std::iter::empty()));
+        assert!(r.satisfied_by(ProviderKind::Cie, std::iter::empty()));
     }
 
     #[test]

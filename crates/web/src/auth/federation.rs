@@ -8,6 +8,9 @@
 //! * `GET /accedi/spid`, `GET /accedi/cie` (`?ritorno=<path>`, `?op=<entity
 //!   id>` to pick one of several providers of the kind): resolves the OP's
 //!   trust chain up to a configured trust anchor (cached until it expires),
+//!   refuses it without a valid trust mark of an id that
+//!   `[federation.required_trust_marks]` asks of its kind
+//!   (`oidc_trust_mark_missing`),
 //!   keeps `state`, `nonce` and the PKCE verifier in the session (an
 //!   anonymous one, 15 minutes, when there is none) and redirects to the OP
 //!   with a signed request object.
@@ -134,6 +137,8 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
 
 struct CachedProvider {
     info: Arc<ProviderInfo>,
+    /// Ids of the provider's valid trust marks.
+    trust_marks: Arc<[String]>,
     expires_at: Timestamp,
 }
 
@@ -220,13 +225,50 @@ impl Federation {
     }
 
     /// The OP's endpoints and keys from its trust chain (cached until the
-    /// chain expires).
+    /// chain expires), for a provider of `kind` that must also hold the
+    /// trust marks `[federation.required_trust_marks]` asks of its kind.
+    async fn trusted_provider(
+        &self,
+        kind: ProviderKind,
+        entity_id: &str,
+    ) -> Result<Arc<ProviderInfo>, WebError> {
+        let (info, marks) = self.resolved(entity_id).await?;
+        let required = &self.cfg.required_trust_marks;
+        if required.satisfied_by(kind, marks.iter().map(String::as_str)) {
+            return Ok(info);
+        }
+        tracing::warn!(
+            code = "oidc_trust_mark_missing",
+            provider = kind.code(),
+            op = entity_id,
+            required = ?required.of(kind),
+            held = ?marks,
+            "identity provider refused: no valid required trust mark"
+        );
+        Err(WebError::forbidden(
+            "oidc_trust_mark_missing",
+            "Il gestore dell'identità scelto non ha il marchio di fiducia (trust mark) richiesto \
+             dalla federazione SPID/CIE per questo sito. Scegli un altro gestore o riprova più tardi.",
+        ))
+    }
+
+    /// The OP's endpoints and keys from its trust chain, whatever its trust
+    /// marks (for revocation at logout).
     async fn provider(&self, entity_id: &str) -> Result<Arc<ProviderInfo>, WebError> {
+        Ok(self.resolved(entity_id).await?.0)
+    }
+
+    /// The resolved provider and the ids of its valid trust marks, cached
+    /// until the chain expires.
+    async fn resolved(
+        &self,
+        entity_id: &str,
+    ) -> Result<(Arc<ProviderInfo>, Arc<[String]>), WebError> {
         let now = Timestamp::now();
         if let Some(p) = self.providers.read().ok().and_then(|m| {
             m.get(entity_id)
                 .filter(|c| c.expires_at > now)
-                .map(|c| c.info.clone())
+                .map(|c| (c.info.clone(), c.trust_marks.clone()))
         }) {
             return Ok(p);
         }
@@ -234,23 +276,33 @@ impl Federation {
         let fetcher = HttpFetcher::with_client(http.clone());
         let resolved = fed::resolve(entity_id, &self.anchors, &fetcher, now)
             .await
-            .and_then(|chain| Ok((chain.openid_provider()?, chain.expires_at)));
-        let (info, expires_at) = match resolved {
+            .and_then(|chain| Ok((chain.openid_provider()?, chain)));
+        let (info, chain) = match resolved {
             Ok(v) => v,
             Err(e) => return Err(untrusted(entity_id, &e)),
         };
+        for r in &chain.rejected_trust_marks {
+            tracing::warn!(
+                op = entity_id,
+                trust_mark = r.id.as_deref().unwrap_or("-"),
+                reason = r.reason,
+                "trust mark of the identity provider ignored"
+            );
+        }
         let info = Arc::new(info);
+        let marks: Arc<[String]> = chain.trust_mark_ids().map(str::to_owned).collect();
         if let Ok(mut m) = self.providers.write() {
             m.retain(|_, c| c.expires_at > now);
             m.insert(
                 entity_id.to_owned(),
                 CachedProvider {
                     info: info.clone(),
-                    expires_at,
+                    trust_marks: marks.clone(),
+                    expires_at: chain.expires_at,
                 },
             );
         }
-        Ok(info)
+        Ok((info, marks))
     }
 
     fn http(&self) -> Result<&reqwest::Client, WebError> {
@@ -503,7 +555,7 @@ async fn start(
             Redirect::to(&format!("{client_id}{pq}")).into_response(),
         ));
     }
-    let op = fed.provider(&provider.entity_id).await?;
+    let op = fed.trusted_provider(kind, &provider.entity_id).await?;
     let keys = fed.keys(state.app().keys(), &t.data.slug).await?;
     let acr = [AcrLevel::SpidL2];
     let redirect_uri = format!("{client_id}{CALLBACK_PATH}");
@@ -731,7 +783,7 @@ async fn finish(
             ),
         ));
     }
-    let op = fed.provider(&p.op).await?;
+    let op = fed.trusted_provider(p.kind, &p.op).await?;
     let keys = fed.keys(state.app().keys(), &t.data.slug).await?;
     let client_id = entity_id(state, t)?;
     let http = fed.http()?;
