@@ -460,6 +460,12 @@ async fn roles_admin(backend: Backend) {
         .map(|e| e.kind.as_str())
         .collect();
     assert_eq!(kinds, ["role.granted", "role.revoked"]);
+    // Sign-ins, profiles and role changes leave a ledger that verifies.
+    let report = palazzo_services::verify::verify(app.app.db(), app.app.keys())
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(report.events > 0);
     app.stop().await;
 }
 
