@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod merkle;
 pub mod money;
 pub mod portal;
+pub mod protocollo;
 pub mod totp;
 
 pub use error::Coded;
