@@ -12,6 +12,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import net from 'node:net';
 import { chromium } from 'playwright-core';
+import { assertAccessible } from './harness.mjs';
 
 const BIN = process.env.PALAZZO_BIN;
 const CHROMIUM = process.env.PALAZZO_CHROMIUM || '/usr/bin/chromium';
@@ -62,6 +63,12 @@ before(async () => {
     'kind = "spid"',
     `entity_id = "${fed.openid_providers.spid}"`,
     'label = "SPID di prova"',
+    // A second SPID provider (the CIE OP, only listed): the SPID button
+    // becomes the AgID list of identity providers.
+    '[[federation.providers]]',
+    'kind = "spid"',
+    `entity_id = "${fed.openid_providers.cie}"`,
+    'label = "Altro SPID di prova"',
     '[[federation.providers]]',
     'kind = "cie"',
     `entity_id = "${fed.openid_providers.cie}"`,
@@ -100,6 +107,17 @@ after(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+test('the SPID button opens the list of identity providers without JavaScript', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`${base}/accedi`);
+  await page.locator('[data-element="spid-login"]').click();
+  const link = page.locator('[data-element="spid-idp"]', { hasText: /^SPID di prova$/ });
+  assert.ok(await link.isVisible());
+  assert.equal(await link.getAttribute('href'), `/accedi/spid?op=${encodeURIComponent(fed.openid_providers.spid)}`);
+  await context.close();
+});
+
 test('a citizen signs in with SPID from the personal area and sees only their own data', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
@@ -110,7 +128,13 @@ test('a citizen signs in with SPID from the personal area and sees only their ow
   assert.equal(await spid.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(0, 102, 204)');
   assert.equal(await page.locator('[data-element="cie-login"]').innerText().then((t) => t.trim()), 'Entra con CIE');
 
+  await assertAccessible(page, '/accedi (SPID list closed)');
+  const idps = page.locator('[data-element="spid-idp"]');
+  assert.equal(await idps.first().isVisible(), false, 'the list opens on demand');
   await spid.click();
+  assert.deepEqual((await idps.allInnerTexts()).map((t) => t.trim()).sort(), ['Altro SPID di prova', 'SPID di prova']);
+  await assertAccessible(page, '/accedi (SPID list open)');
+  await idps.filter({ hasText: /^SPID di prova$/ }).click();
   await page.waitForURL((u) => u.href.startsWith(`${fed.openid_providers.spid}/authorization`));
   await page.fill('#id_username', 'mario.rossi');
   await page.fill('#id_password', 'cittadino-test');

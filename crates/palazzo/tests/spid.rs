@@ -5,7 +5,8 @@
 //! forms on both backends, logout with revocation at the OP, and every
 //! refusal of the callback (no session, wrong state, wrong `iss`, replayed
 //! code and callback, OP error, provider outside the trust chain), and the
-//! trust marks the bootstrap gives both OPs (verified, and required).
+//! trust marks the bootstrap gives both OPs (verified, and required), and the
+//! SPID provider list of the sign-in page.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palazzo_identity::federation::{EntityStatement, HttpFetcher, TrustAnchor, resolve};
@@ -469,4 +470,130 @@ async fn trust_marks_of_the_testbed_ops_are_verified_and_can_be_required() {
     assert!(a.location.is_none(), "refused before any redirect");
     assert!(!c.cookies.contains_key("palazzo"));
     app.stop().await;
+}
+
+#[tokio::test]
+async fn several_spid_providers_are_listed_behind_the_spid_button() {
+    let op = |n: u16| format!("http://127.0.0.1:9/oidc/op{n}");
+    let app = TestApp::spawn_with(Backend::Sqlite, 3, |addr, web| {
+        web.federation = FederationConfig {
+            public_base_url: format!("http://{addr}"),
+            providers: vec![
+                ProviderConfig {
+                    kind: ProviderKind::Spid,
+                    entity_id: op(1),
+                    label: "Primo & ID".into(),
+                },
+                ProviderConfig {
+                    kind: ProviderKind::Spid,
+                    entity_id: op(2),
+                    label: String::new(),
+                },
+                ProviderConfig {
+                    kind: ProviderKind::Cie,
+                    entity_id: op(3),
+                    label: "CIE id".into(),
+                },
+            ],
+            trust_anchors: vec![TrustAnchorConfig {
+                entity_id: "http://127.0.0.1:9".into(),
+                jwks: r#"{"keys": []}"#.into(),
+                jwks_file: None,
+            }],
+            ..FederationConfig::default()
+        };
+    })
+    .await;
+    let base = format!("http://{}", app.addr);
+    let html = reqwest::get(format!("{base}/accedi?ritorno=%2Fservizi"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The SPID button opens the list (no JavaScript: <details>/<summary>).
+    let menu = html
+        .split_once("<details class=\"spid-idp-menu\">")
+        .expect("the SPID button is a disclosure")
+        .1
+        .split_once("</details>")
+        .unwrap()
+        .0;
+    assert!(menu.contains("<summary class=\"italia-it-button"), "{menu}");
+    assert!(menu.contains("Entra con SPID"));
+    let list = menu
+        .split_once("data-element=\"spid-idp-list\">")
+        .unwrap()
+        .1
+        .split_once("</ul>")
+        .unwrap()
+        .0;
+    let mut links: Vec<(String, String)> = list
+        .split("<a href=\"")
+        .skip(1)
+        .map(|a| {
+            let (href, rest) = a.split_once('"').unwrap();
+            let label = rest
+                .split_once('>')
+                .unwrap()
+                .1
+                .split_once("</a>")
+                .unwrap()
+                .0;
+            let unescape = |s: &str| s.replace("&#38;", "&").replace("&amp;", "&");
+            (unescape(href), unescape(label))
+        })
+        .collect();
+    links.sort();
+    let enc = op_query;
+    assert_eq!(
+        links,
+        [
+            (
+                format!("/accedi/spid?{}&ritorno=%2Fservizi", enc(&op(1))),
+                "Primo & ID".to_owned()
+            ),
+            (
+                format!("/accedi/spid?{}&ritorno=%2Fservizi", enc(&op(2))),
+                "127.0.0.1".to_owned()
+            ),
+        ],
+        "each SPID provider by its label (else its host), never the CIE one"
+    );
+    // The CIE button, alone of its kind, still links directly.
+    assert!(
+        html.contains("href=\"/accedi/cie?ritorno=%2Fservizi\""),
+        "{html}"
+    );
+    // A listed link starts that provider's sign-in (here: refused, since the
+    // fake OP cannot be reached, but for the chosen provider).
+    let (href, _) = &links[1];
+    let r = app
+        .client()
+        .get(format!("{base}{href}"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        r.status(),
+        404,
+        "the op parameter names a configured provider"
+    );
+    let r = app
+        .client()
+        .get(format!(
+            "{base}/accedi/spid?op=http%3A%2F%2F127.0.0.1%3A9%2Foidc%2Fop3"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "a CIE provider is not a SPID one");
+    app.stop().await;
+}
+
+/// `op=<entity id>`, form-encoded.
+fn op_query(entity_id: &str) -> String {
+    let mut u = reqwest::Url::parse("http://x/").unwrap();
+    u.query_pairs_mut().append_pair("op", entity_id);
+    u.query().unwrap().to_owned()
 }

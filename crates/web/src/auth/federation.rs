@@ -342,14 +342,44 @@ fn untrusted(entity_id: &str, e: &FederationError) -> WebError {
     }
 }
 
-/// The SPID/CIE buttons of the sign-in page: one per kind (the first
-/// configured provider of each), as (`spid`|`cie`, start URL).
-pub fn buttons(state: &AppState) -> Vec<(&'static str, String)> {
+/// One SPID/CIE button of the sign-in page.
+pub struct Button {
+    /// `spid` or `cie`.
+    pub kind: &'static str,
+    /// Start URL of the kind's first provider (`/accedi/<kind>`).
+    pub href: String,
+    /// Every configured provider of the kind, in configuration order:
+    /// (label, start URL `/accedi/<kind>?op=<entity id>`). The label is the
+    /// configured one, else the entity id's host.
+    pub providers: Vec<(String, String)>,
+}
+
+/// The SPID/CIE buttons of the sign-in page: one per configured kind.
+pub fn buttons(state: &AppState) -> Vec<Button> {
     let cfg = state.federation().config();
     [ProviderKind::Spid, ProviderKind::Cie]
         .into_iter()
         .filter(|k| cfg.providers_of(*k).next().is_some())
-        .map(|k| (k.code(), format!("/accedi/{}", k.code())))
+        .map(|k| Button {
+            kind: k.code(),
+            href: format!("/accedi/{}", k.code()),
+            providers: cfg
+                .providers_of(k)
+                .map(|p| {
+                    let label = if p.label.trim().is_empty() {
+                        reqwest::Url::parse(&p.entity_id)
+                            .ok()
+                            .and_then(|u| u.host_str().map(str::to_owned))
+                            .unwrap_or_else(|| p.entity_id.clone())
+                    } else {
+                        p.label.trim().to_owned()
+                    };
+                    let op =
+                        serde_urlencoded::to_string([("op", &p.entity_id)]).unwrap_or_default();
+                    (label, format!("/accedi/{}?{op}", k.code()))
+                })
+                .collect(),
+        })
         .collect()
 }
 

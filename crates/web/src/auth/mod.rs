@@ -123,9 +123,9 @@ fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(raw)
 }
 
-/// The SPID/CIE sign-in buttons this installation offers: (`spid`|`cie`,
-/// start URL). Empty until the federation is configured.
-pub fn providers(state: &AppState) -> Vec<(&'static str, String)> {
+/// The SPID/CIE sign-in buttons this installation offers (one per kind,
+/// with each configured provider). Empty until the federation is configured.
+pub fn providers(state: &AppState) -> Vec<federation::Button> {
     federation::buttons(state)
 }
 

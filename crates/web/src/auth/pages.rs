@@ -11,6 +11,7 @@ use palazzo_domain::ids::CodiceFiscale;
 use palazzo_services::ServiceError;
 use palazzo_services::access::{SignedIn, VerifiedIdentity};
 use palazzo_store::{GrantSource, NoticeChannel, OfficeId, UserId};
+use rand::seq::SliceRandom as _;
 use serde::Deserialize;
 
 use super::{Auth, clear_session_cookie, session_cookie};
@@ -106,6 +107,10 @@ struct ProviderButton {
     label: &'static str,
     href: String,
     element: &'static str,
+    /// With several providers of the kind (SPID): each one, as (label,
+    /// start URL), in random order as the AgID button rules ask; the button
+    /// then opens this list instead of linking to the first provider.
+    choices: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -136,23 +141,40 @@ async fn sign_in_page(
         .unwrap_or_default();
     let mut shell = Shell::new(&t, "Accedi");
     shell.breadcrumb = vec![Crumb::link("Home", "/"), Crumb::here("Accedi")];
+    let and_return = return_query.replacen('?', "&", 1);
     let providers = crate::auth::providers(&state)
         .into_iter()
-        .map(|(kind, href)| match kind {
-            "spid" => ProviderButton {
-                heading: "SPID",
-                text: "Sistema Pubblico di Identità Digitale.",
-                label: "Entra con SPID",
-                href: format!("{href}{return_query}"),
-                element: "spid-login",
-            },
-            _ => ProviderButton {
-                heading: "CIE",
-                text: "Carta d'Identità Elettronica.",
-                label: "Entra con CIE",
-                href: format!("{href}{return_query}"),
-                element: "cie-login",
-            },
+        .map(|b| {
+            let href = format!("{}{return_query}", b.href);
+            match b.kind {
+                "spid" => {
+                    let mut choices: Vec<(String, String)> = if b.providers.len() > 1 {
+                        b.providers
+                            .into_iter()
+                            .map(|(label, href)| (label, format!("{href}{and_return}")))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    choices.shuffle(&mut rand::thread_rng());
+                    ProviderButton {
+                        heading: "SPID",
+                        text: "Sistema Pubblico di Identità Digitale.",
+                        label: "Entra con SPID",
+                        href,
+                        element: "spid-login",
+                        choices,
+                    }
+                }
+                _ => ProviderButton {
+                    heading: "CIE",
+                    text: "Carta d'Identità Elettronica.",
+                    label: "Entra con CIE",
+                    href,
+                    element: "cie-login",
+                    choices: Vec::new(),
+                },
+            }
         })
         .collect();
     let tpl = SignInTemplate {
