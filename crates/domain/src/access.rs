@@ -66,6 +66,13 @@ pub enum Permission {
     ReadAudit,
     /// Manage every comune of the installation.
     ManagePlatform,
+    /// Register documents in the protocollo and change their classification
+    /// and assignment.
+    RegisterProtocol,
+    /// Read the protocol register.
+    ReadProtocol,
+    /// Annul a registration (DPR 445/2000 art. 54: an authorised role).
+    AnnulProtocol,
 }
 
 impl Role {
@@ -110,10 +117,33 @@ impl Role {
         use Permission::*;
         match self {
             Role::Cittadino => &[OwnProfile],
-            Role::Operatore => &[BackOffice, WorkOfficeCases],
-            Role::Responsabile => &[BackOffice, WorkOfficeCases, DecideCases],
-            Role::Dirigente => &[BackOffice, WorkOfficeCases, DecideCases, SeeAllOffices],
-            Role::Segretario => &[BackOffice, SeeAllOffices, Transparency, ReadAudit],
+            Role::Operatore => &[BackOffice, WorkOfficeCases, RegisterProtocol, ReadProtocol],
+            Role::Responsabile => &[
+                BackOffice,
+                WorkOfficeCases,
+                DecideCases,
+                RegisterProtocol,
+                ReadProtocol,
+            ],
+            Role::Dirigente => &[
+                BackOffice,
+                WorkOfficeCases,
+                DecideCases,
+                SeeAllOffices,
+                RegisterProtocol,
+                ReadProtocol,
+                AnnulProtocol,
+            ],
+            // The segretario is usually the responsabile della gestione
+            // documentale: reads the register and authorises annulments.
+            Role::Segretario => &[
+                BackOffice,
+                SeeAllOffices,
+                Transparency,
+                ReadAudit,
+                ReadProtocol,
+                AnnulProtocol,
+            ],
             Role::AdminComune => &[BackOffice, ManageCatalogue, ManageRoles, ReadAudit],
             Role::AdminPiattaforma => &[
                 BackOffice,

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod ledger;
 pub mod passwords;
 pub mod portal;
+pub mod protocollo;
 pub mod ratings;
 pub mod staff_oidc;
 pub mod tenants;

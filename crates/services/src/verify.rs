@@ -484,7 +484,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 4] = ["tenant:", "office:", "service:", "faq:"];
+const RECORD_SUBJECTS: [&str; 5] = ["tenant:", "office:", "service:", "faq:", "protocollo:"];
 
 /// Records against the state recorded by their last event.
 async fn check_records(
@@ -511,6 +511,15 @@ async fn check_records(
     }
     for f in db.faqs(tenant.id).await? {
         current.insert(f.subject(), state_hash(&f)?);
+    }
+    let mut after = palazzo_store::RegistrationId(0);
+    loop {
+        let page = db.registrations_by_id(tenant.id, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for r in &page {
+            current.insert(r.subject(), state_hash(r)?);
+        }
     }
     report.records += current.len();
     let mut subjects: Vec<(&String, &[u8; 32])> = current.iter().collect();

@@ -110,6 +110,7 @@ pub async fn run_all<S: Store>(s: &S) {
     population(s, a.id, b.id).await;
     keys(s, a.id, b.id).await;
     access(s, a.id, b.id).await;
+    protocollo(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -751,4 +752,135 @@ async fn access<S: Store>(s: &S, a: TenantId, b: TenantId) {
     );
     tx.commit().await.unwrap();
     assert!(s.session(&[1; 32]).await.unwrap().is_none());
+}
+
+/// A registration for tests.
+pub fn registration_fixture(subject: &str) -> NewRegistration {
+    use palazzo_domain::protocollo::{Correspondent, Flow, Impronta, RegisterCode};
+    let cf = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    NewRegistration {
+        register: RegisterCode::general(),
+        flow: Flow::Entrata,
+        subject: subject.into(),
+        correspondents: vec![Correspondent::person("Mario Rossi", &cf)],
+        received_number: Some("12/A".into()),
+        received_date: Some(date(2026, 11, 20)),
+        primary: DocumentRef {
+            name: "istanza.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 3,
+            sha256: Impronta::of(b"pdf"),
+        },
+        attachments: vec![],
+        registered_by: "Operatore (user:1)".into(),
+        emergency: None,
+        classification: Some("XI.2".into()),
+        office: None,
+    }
+}
+
+async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let reg = "REG_PROT";
+    let mut tx = s.begin().await.unwrap();
+    let (n1, t1) = tx.next_protocol_number(a, reg, 2026).await.unwrap();
+    let r1 = tx
+        .insert_registration(a, &registration_fixture("Prima"), 2026, n1, t1)
+        .await
+        .unwrap();
+    let (n2, t2) = tx.next_protocol_number(a, reg, 2026).await.unwrap();
+    tx.insert_registration(a, &registration_fixture("Seconda"), 2026, n2, t2)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((n1, n2), (1, 2), "numbers start at 1 and grow by one");
+    assert!(t2 > t1, "time order follows number order");
+
+    // A rolled-back registration consumes no number (PR-2).
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(tx.next_protocol_number(a, reg, 2026).await.unwrap().0, 3);
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(
+        tx.next_protocol_number(a, reg, 2026).await.unwrap().0,
+        3,
+        "no gap after a rollback"
+    );
+    // Each year, register and tenant has its own sequence.
+    assert_eq!(tx.next_protocol_number(a, reg, 2027).await.unwrap().0, 1);
+    assert_eq!(
+        tx.next_protocol_number(a, "REG_EMERG", 2026)
+            .await
+            .unwrap()
+            .0,
+        1
+    );
+    assert_eq!(tx.next_protocol_number(b, reg, 2026).await.unwrap().0, 1);
+    drop(tx);
+
+    // Round trip, lookups, tenant isolation.
+    let got = s.registration(a, r1.id).await.unwrap().unwrap();
+    assert_eq!(got, r1);
+    assert_eq!(s.registration(b, r1.id).await.unwrap(), None);
+    assert_eq!(
+        s.registration_by_number(a, reg, 2026, 2)
+            .await
+            .unwrap()
+            .map(|r| r.data.subject),
+        Some("Seconda".into())
+    );
+    assert_eq!(
+        s.registration_by_number(a, reg, 2027, 1).await.unwrap(),
+        None
+    );
+    let list = s.registrations(a, reg, 2026, 1, 10).await.unwrap();
+    assert_eq!(list.len(), 1, "after number 1");
+    assert_eq!(
+        s.registrations_by_id(a, RegistrationId(0), 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        s.registrations_by_id(b, RegistrationId(0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The same number twice is refused by the database itself.
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(
+        tx.insert_registration(a, &registration_fixture("Doppia"), 2026, 1, t2)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+
+    // Only classification and assignment change; annulment happens once.
+    let mut tx = s.begin().await.unwrap();
+    tx.update_registration_assignment(a, r1.id, Some("I.6"), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        tx.update_registration_assignment(b, r1.id, Some("I.6"), None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let ann = Annulment {
+        at: t2,
+        by: "Segretario (user:2)".into(),
+        reason: "Registrato due volte".into(),
+        act: "Determina n. 12/2026".into(),
+    };
+    assert!(tx.annul_registration(a, r1.id, &ann).await.unwrap());
+    assert!(
+        !tx.annul_registration(a, r1.id, &ann).await.unwrap(),
+        "already annulled"
+    );
+    tx.commit().await.unwrap();
+    let got = s.registration(a, r1.id).await.unwrap().unwrap();
+    assert_eq!(got.annulment, Some(ann));
+    assert_eq!(got.data.classification.as_deref(), Some("I.6"));
+    assert_eq!(got.data.subject, "Prima", "annulled, still readable");
 }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod conformance;
 pub mod model;
+pub mod protocollo;
 pub mod rows;
 
 use std::future::Future;
@@ -21,6 +22,7 @@ pub use palazzo_domain::ids::{self, CodiceFiscale};
 
 pub use access::*;
 pub use model::*;
+pub use protocollo::*;
 
 /// Calls `$cb!` with the access reads of [`Store`] (issue 3), one
 /// `fn name(&self, args) -> Ret;` each, so that the trait, the shared SQL
@@ -100,6 +102,43 @@ macro_rules! access_writes {
             fn delete_admin_sessions(&mut self, admin: AdminId) -> u64;
             /// Deletes the sessions past their absolute expiry.
             fn delete_expired_sessions(&mut self, now: Timestamp) -> u64;
+        }
+    };
+}
+
+/// Calls `$cb!` with the protocollo reads of [`Store`] (issue 4).
+#[macro_export]
+macro_rules! protocol_reads {
+    ($cb:ident) => {
+        $cb! {
+            /// A registration by id.
+            fn registration(&self, tenant: TenantId, id: RegistrationId) -> Option<Registration>;
+            /// A registration by register, year and number.
+            fn registration_by_number(&self, tenant: TenantId, register: &str, year: i16, number: u64) -> Option<Registration>;
+            /// Registrations of a register and year with number > `after`, by number, at most `limit`.
+            fn registrations(&self, tenant: TenantId, register: &str, year: i16, after: u64, limit: u32) -> Vec<Registration>;
+            /// Every registration of a tenant with id > `after`, by id, at most `limit` (verification).
+            fn registrations_by_id(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<Registration>;
+        }
+    };
+}
+
+/// Calls `$cb!` with the protocollo writes of [`StoreTx`] (issue 4).
+#[macro_export]
+macro_rules! protocol_writes {
+    ($cb:ident) => {
+        $cb! {
+            /// Takes the next number of (register, year) — DECISIONS 7: the
+            /// counter row, `UPDATE … RETURNING`, in this transaction — and
+            /// the registration time, read after the row is held and never
+            /// before the previous registration's (DECISIONS 8).
+            fn next_protocol_number(&mut self, tenant: TenantId, register: &str, year: i16) -> (u64, Timestamp);
+            /// Stores a registration with its number and time.
+            fn insert_registration(&mut self, tenant: TenantId, r: &NewRegistration, year: i16, number: u64, at: Timestamp) -> Registration;
+            /// Replaces the modifiable fields: classification and assignment.
+            fn update_registration_assignment(&mut self, tenant: TenantId, id: RegistrationId, classification: Option<&str>, office: Option<OfficeId>) -> ();
+            /// Annuls a registration; false when it was already annulled.
+            fn annul_registration(&mut self, tenant: TenantId, id: RegistrationId, a: &Annulment) -> bool;
         }
     };
 }
@@ -199,6 +238,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<SigningKeyRecord>>> + Send;
 
     access_reads!(declare_reads);
+    protocol_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -262,6 +302,7 @@ pub trait StoreTx: Send {
     ) -> impl Future<Output = Result<()>> + Send;
 
     access_writes!(declare_writes);
+    protocol_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

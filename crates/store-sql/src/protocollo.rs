@@ -1,0 +1,376 @@
+//! The protocollo reads and writes (issue 4).
+
+use jiff_sqlx::ToSqlx;
+use palazzo_store::rows::registration_time_after;
+use palazzo_store::*;
+use sqlx::{ColumnIndex, Executor, FromRow, IntoArguments, Row};
+
+use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_err};
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("protocol_entries.{what}: {e}"))
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+fn i64_of(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|e| StoreError::Database(e.to_string()))
+}
+
+const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
+    correspondents, received_number, received_date, primary_document, attachments, registered_by, \
+    emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act";
+
+fn registration_of<D: Dialect>(r: &DbRow<D>) -> Result<Registration>
+where
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    Option<jiff_sqlx::Date>: Field<Db<D>>,
+{
+    let get_s = |c: &str| -> Result<String> { r.try_get::<String, _>(c).map_err(db_err) };
+    let get_o =
+        |c: &str| -> Result<Option<String>> { r.try_get::<Option<String>, _>(c).map_err(db_err) };
+    let register = palazzo_domain_register(&get_s("register")?)?;
+    let number: i64 = r.try_get("number").map_err(db_err)?;
+    let year: i64 = r.try_get("year").map_err(db_err)?;
+    let flow = get_s("flow")?;
+    let annulled_at = r
+        .try_get::<Option<jiff_sqlx::Timestamp>, _>("annulled_at")
+        .map_err(db_err)?
+        .map(|t| t.to_jiff());
+    let annulment = match annulled_at {
+        None => None,
+        Some(at) => Some(Annulment {
+            at,
+            by: get_o("annulled_by")?.unwrap_or_default(),
+            reason: get_o("annul_reason")?.unwrap_or_default(),
+            act: get_o("annul_act")?.unwrap_or_default(),
+        }),
+    };
+    Ok(Registration {
+        id: RegistrationId(r.try_get("id").map_err(db_err)?),
+        tenant: TenantId(r.try_get("tenant_id").map_err(db_err)?),
+        year: i16::try_from(year).map_err(|e| corrupt("year", e))?,
+        number: u64::try_from(number)
+            .ok()
+            .and_then(|n| palazzo_domain::protocollo::ProtocolNumber::new(n).ok())
+            .ok_or_else(|| corrupt("number", number))?,
+        registered_at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("registered_at")
+            .map_err(db_err)?
+            .to_jiff(),
+        data: NewRegistration {
+            register,
+            flow: palazzo_domain::protocollo::Flow::parse(&flow).map_err(|e| corrupt("flow", e))?,
+            subject: get_s("subject")?,
+            correspondents: serde_json::from_str(&get_s("correspondents")?)
+                .map_err(|e| corrupt("correspondents", e))?,
+            received_number: get_o("received_number")?,
+            received_date: r
+                .try_get::<Option<jiff_sqlx::Date>, _>("received_date")
+                .map_err(db_err)?
+                .map(|d| d.to_jiff()),
+            primary: serde_json::from_str(&get_s("primary_document")?)
+                .map_err(|e| corrupt("primary_document", e))?,
+            attachments: serde_json::from_str(&get_s("attachments")?)
+                .map_err(|e| corrupt("attachments", e))?,
+            registered_by: get_s("registered_by")?,
+            emergency: get_o("emergency")?
+                .map(|e| serde_json::from_str(&e))
+                .transpose()
+                .map_err(|e| corrupt("emergency", e))?,
+            classification: get_o("classification")?,
+            office: r
+                .try_get::<Option<i64>, _>("office_id")
+                .map_err(db_err)?
+                .map(OfficeId),
+        },
+        annulment,
+    })
+}
+
+fn palazzo_domain_register(s: &str) -> Result<palazzo_domain::protocollo::RegisterCode> {
+    palazzo_domain::protocollo::RegisterCode::parse(s).map_err(|e| corrupt("register", e))
+}
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: ColumnIndex<DbRow<D>> + Param<'a, Db<D>>,
+    (i64,): for<'r> FromRow<'r, DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    Option<jiff_sqlx::Date>: Field<Db<D>>,
+{
+    /// See [`Store::registration`].
+    pub async fn registration(
+        &self,
+        tenant: TenantId,
+        id: RegistrationId,
+    ) -> Result<Option<Registration>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM protocol_entries WHERE tenant_id = $1 AND id = $2");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(registration_of::<D>).transpose()
+    }
+
+    /// See [`Store::registration_by_number`].
+    pub async fn registration_by_number(
+        &self,
+        tenant: TenantId,
+        register: &str,
+        year: i16,
+        number: u64,
+    ) -> Result<Option<Registration>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM protocol_entries \
+             WHERE tenant_id = $1 AND register = $2 AND year = $3 AND number = $4"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(register)
+            .bind(i64::from(year))
+            .bind(i64_of(number)?)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(registration_of::<D>).transpose()
+    }
+
+    /// See [`Store::registrations`].
+    pub async fn registrations(
+        &self,
+        tenant: TenantId,
+        register: &str,
+        year: i16,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<Registration>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM protocol_entries \
+             WHERE tenant_id = $1 AND register = $2 AND year = $3 AND number > $4 \
+             ORDER BY number LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(register)
+            .bind(i64::from(year))
+            .bind(i64_of(after)?)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(registration_of::<D>).collect()
+    }
+}
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: ColumnIndex<DbRow<D>> + Param<'a, Db<D>>,
+    (i64,): for<'r> FromRow<'r, DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    Option<jiff_sqlx::Date>: Field<Db<D>>,
+{
+    /// See [`Store::registrations_by_id`].
+    pub async fn registrations_by_id(
+        &self,
+        tenant: TenantId,
+        after: RegistrationId,
+        limit: u32,
+    ) -> Result<Vec<Registration>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM protocol_entries WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(after.0)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(registration_of::<D>).collect()
+    }
+}
+
+impl<D: Dialect> SqlTx<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: ColumnIndex<DbRow<D>> + Param<'a, Db<D>>,
+    for<'a> Option<&'a str>: Param<'a, Db<D>>,
+    (i64,): for<'r> FromRow<'r, DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    Option<jiff_sqlx::Date>: Field<Db<D>>,
+{
+    /// See [`StoreTx::next_protocol_number`].
+    pub async fn next_protocol_number(
+        &mut self,
+        tenant: TenantId,
+        register: &str,
+        year: i16,
+    ) -> Result<(u64, Timestamp)> {
+        sqlx::query(
+            "INSERT INTO protocol_counters (tenant_id, register, year, value, last_time) \
+             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (tenant_id, register, year) DO NOTHING",
+        )
+        .bind(tenant.0)
+        .bind(register)
+        .bind(i64::from(year))
+        .bind(Timestamp::UNIX_EPOCH.to_sqlx())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        let row = sqlx::query(
+            "UPDATE protocol_counters SET value = value + 1 \
+             WHERE tenant_id = $1 AND register = $2 AND year = $3 RETURNING value, last_time",
+        )
+        .bind(tenant.0)
+        .bind(register)
+        .bind(i64::from(year))
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        let value: i64 = row.try_get("value").map_err(db_err)?;
+        let last = row
+            .try_get::<jiff_sqlx::Timestamp, _>("last_time")
+            .map_err(db_err)?
+            .to_jiff();
+        // DECISIONS 8: read the clock now that the row is held.
+        let at = registration_time_after(last);
+        sqlx::query(
+            "UPDATE protocol_counters SET last_time = $4 WHERE tenant_id = $1 AND register = $2 AND year = $3",
+        )
+        .bind(tenant.0)
+        .bind(register)
+        .bind(i64::from(year))
+        .bind(at.to_sqlx())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        let n = u64::try_from(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok((n, at))
+    }
+
+    /// See [`StoreTx::insert_registration`].
+    pub async fn insert_registration(
+        &mut self,
+        tenant: TenantId,
+        r: &NewRegistration,
+        year: i16,
+        number: u64,
+        at: Timestamp,
+    ) -> Result<Registration> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO protocol_entries (tenant_id, register, year, number, registered_at, flow, subject, \
+             correspondents, received_number, received_date, primary_document, attachments, registered_by, \
+             emergency, classification, office_id) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(r.register.as_str())
+        .bind(i64::from(year))
+        .bind(i64_of(number)?)
+        .bind(at.to_sqlx())
+        .bind(r.flow.code())
+        .bind(r.subject.as_str())
+        .bind(json(&r.correspondents)?)
+        .bind(r.received_number.as_deref())
+        .bind(r.received_date.map(|d| d.to_sqlx()))
+        .bind(json(&r.primary)?)
+        .bind(json(&r.attachments)?)
+        .bind(r.registered_by.as_str())
+        .bind(r.emergency.as_ref().map(json).transpose()?)
+        .bind(r.classification.as_deref())
+        .bind(r.office.map(|o| o.0))
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(Registration {
+            id: RegistrationId(id),
+            tenant,
+            year,
+            number: palazzo_domain::protocollo::ProtocolNumber::new(number)
+                .map_err(|e| StoreError::Database(e.to_string()))?,
+            registered_at: at,
+            data: r.clone(),
+            annulment: None,
+        })
+    }
+
+    /// See [`StoreTx::update_registration_assignment`].
+    pub async fn update_registration_assignment(
+        &mut self,
+        tenant: TenantId,
+        id: RegistrationId,
+        classification: Option<&str>,
+        office: Option<OfficeId>,
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE protocol_entries SET classification = $3, office_id = $4 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(classification)
+        .bind(office.map(|o| o.0))
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        if D::rows_affected(&r) == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// See [`StoreTx::annul_registration`].
+    pub async fn annul_registration(
+        &mut self,
+        tenant: TenantId,
+        id: RegistrationId,
+        a: &Annulment,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE protocol_entries SET annulled_at = $3, annulled_by = $4, annul_reason = $5, annul_act = $6 \
+             WHERE tenant_id = $1 AND id = $2 AND annulled_at IS NULL",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(a.at.to_sqlx())
+        .bind(a.by.as_str())
+        .bind(a.reason.as_str())
+        .bind(a.act.as_str())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(D::rows_affected(&r) == 1)
+    }
+}

@@ -1,0 +1,190 @@
+//! Records of the protocollo informatico (issue 4).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use palazzo_domain::cbor::Value;
+use palazzo_domain::protocollo::{Correspondent, Flow, Impronta, ProtocolNumber, RegisterCode};
+use serde::{Deserialize, Serialize};
+
+use crate::{OfficeId, Recorded, TenantId};
+
+/// Identifies a registration within its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RegistrationId(pub i64);
+
+/// A document registered with an entry: the primary document or an
+/// attachment, by its fingerprint (the bytes live in the document store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRef {
+    /// Original file name.
+    pub name: String,
+    /// Media type detected from the content.
+    pub media_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: Impronta,
+}
+
+/// The emergency register entry an ordinary registration recovers (DPR
+/// 445/2000 art. 63): the correlation is kept for ever.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyRef {
+    /// The emergency register's code.
+    pub register: String,
+    /// The number in the emergency register.
+    pub number: u64,
+    /// When it was recorded in the emergency register.
+    pub recorded_at: Timestamp,
+}
+
+/// The fixed and modifiable fields of a registration, as given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRegistration {
+    /// The register (`CodiceRegistro`).
+    pub register: RegisterCode,
+    /// In entrata, in uscita, interno.
+    pub flow: Flow,
+    /// Oggetto.
+    pub subject: String,
+    /// Mittente (incoming) or destinatari.
+    pub correspondents: Vec<Correspondent>,
+    /// Number of the received document, if any (art. 53 c.1 e).
+    pub received_number: Option<String>,
+    /// Date of the received document, if any.
+    pub received_date: Option<Date>,
+    /// The primary document.
+    pub primary: DocumentRef,
+    /// Attachments.
+    pub attachments: Vec<DocumentRef>,
+    /// Who registered it (display name and id of the operator).
+    pub registered_by: String,
+    /// The emergency registration it recovers, if any.
+    pub emergency: Option<EmergencyRef>,
+    /// Classification (titolario code), modifiable.
+    pub classification: Option<String>,
+    /// The office it is assigned to, modifiable.
+    pub office: Option<OfficeId>,
+}
+
+/// The annulment of a registration (art. 54).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annulment {
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// The act that authorises it (provvedimento).
+    pub act: String,
+}
+
+/// A stored registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Id.
+    pub id: RegistrationId,
+    /// Owner.
+    pub tenant: TenantId,
+    /// Register year (Europe/Rome civil year of the registration).
+    pub year: i16,
+    /// Number within register and year.
+    pub number: ProtocolNumber,
+    /// Registration time (UTC).
+    pub registered_at: Timestamp,
+    /// Data.
+    pub data: NewRegistration,
+    /// The annulment, if annulled.
+    pub annulment: Option<Annulment>,
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+fn opt(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, text)
+}
+
+fn doc(d: &DocumentRef) -> Value {
+    Value::Map(vec![
+        (text("name"), text(&d.name)),
+        (text("media_type"), text(&d.media_type)),
+        (text("size"), Value::Unsigned(d.size)),
+        (text("sha256"), text(&d.sha256.hex())),
+    ])
+}
+
+impl Recorded for Registration {
+    fn subject(&self) -> String {
+        format!("protocollo:{}", self.id.0)
+    }
+
+    /// Every field, fixed and modifiable, so that `palazzo verify` catches a
+    /// change to any of them made behind Palazzo's back.
+    fn state(&self) -> Value {
+        let d = &self.data;
+        let correspondents = d
+            .correspondents
+            .iter()
+            .map(|c| {
+                Value::Map(vec![
+                    (text("kind"), text(&format!("{:?}", c.kind))),
+                    (text("name"), text(&c.name)),
+                    (text("fiscal_code"), opt(c.fiscal_code.as_deref())),
+                    (text("ipa"), opt(c.ipa.as_deref())),
+                    (text("email"), opt(c.email.as_ref().map(|e| e.as_str()))),
+                    (text("address"), opt(c.address.as_deref())),
+                    (text("per_conoscenza"), Value::Bool(c.per_conoscenza)),
+                ])
+            })
+            .collect();
+        Value::Map(vec![
+            (text("register"), text(d.register.as_str())),
+            (text("year"), Value::int(i64::from(self.year))),
+            (text("number"), Value::Unsigned(self.number.get())),
+            (text("registered_at"), text(&self.registered_at.to_string())),
+            (text("flow"), text(d.flow.code())),
+            (text("subject"), text(&d.subject)),
+            (text("correspondents"), Value::Array(correspondents)),
+            (text("received_number"), opt(d.received_number.as_deref())),
+            (
+                text("received_date"),
+                opt(d.received_date.map(|x| x.to_string()).as_deref()),
+            ),
+            (text("primary"), doc(&d.primary)),
+            (
+                text("attachments"),
+                Value::Array(d.attachments.iter().map(doc).collect()),
+            ),
+            (text("registered_by"), text(&d.registered_by)),
+            (
+                text("emergency"),
+                d.emergency.as_ref().map_or(Value::Null, |e| {
+                    Value::Map(vec![
+                        (text("register"), text(&e.register)),
+                        (text("number"), Value::Unsigned(e.number)),
+                        (text("recorded_at"), text(&e.recorded_at.to_string())),
+                    ])
+                }),
+            ),
+            (text("classification"), opt(d.classification.as_deref())),
+            (
+                text("office"),
+                d.office.map_or(Value::Null, |o| Value::int(o.0)),
+            ),
+            (
+                text("annulment"),
+                self.annulment.as_ref().map_or(Value::Null, |a| {
+                    Value::Map(vec![
+                        (text("at"), text(&a.at.to_string())),
+                        (text("by"), text(&a.by)),
+                        (text("reason"), text(&a.reason)),
+                        (text("act"), text(&a.act)),
+                    ])
+                }),
+            ),
+        ])
+    }
+}
