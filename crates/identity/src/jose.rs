@@ -1066,6 +1066,36 @@ pub fn decrypt(token: &str, key: &RsaPrivateKey) -> Result<Vec<u8>> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Sealing small secrets at rest
+// ---------------------------------------------------------------------------------------------
+
+/// Length of a [`seal`]/[`open`] key: 64 bytes (A256CBC-HS512: 32 MAC + 32 AES bytes).
+pub const SEAL_KEY_LEN: usize = 64;
+
+/// Encrypts and authenticates a small secret for storage (e.g. a token kept in a session row):
+/// A256CBC-HS512 (RFC 7518 §5.2.5) with a random 16-byte IV per value and `aad` bound in the
+/// tag. The result is `v1.<iv>.<ciphertext>.<tag>` (base64url); [`open`] reverses it.
+pub fn seal(key: &[u8; SEAL_KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<String> {
+    let mut iv = [0u8; 16];
+    OsRng.fill_bytes(&mut iv);
+    let (ct, tag) = ContentEnc::A256CbcHs512.seal(key, &iv, aad, plaintext)?;
+    Ok(format!("v1.{}.{}.{}", b64(iv), b64(ct), b64(tag)))
+}
+
+/// Decrypts what [`seal`] produced with the same key and `aad`. Any change to the value, the
+/// key or `aad` is [`JoseError::DecryptFailed`] (the tag is checked, in constant time, before
+/// decrypting).
+pub fn open(key: &[u8; SEAL_KEY_LEN], aad: &[u8], sealed: &str) -> Result<Vec<u8>> {
+    let parts: Vec<&str> = sealed.split('.').collect();
+    let ["v1", iv, ct, tag] = parts.as_slice() else {
+        return Err(JoseError::DecryptFailed);
+    };
+    let part = |p: &str| unb64(p).map_err(|_| JoseError::DecryptFailed);
+    let (iv, ct, tag) = (part(iv)?, part(ct)?, part(tag)?);
+    ContentEnc::A256CbcHs512.open(key, &iv, aad, &ct, &tag)
+}
+
+// ---------------------------------------------------------------------------------------------
 // JWT claims
 // ---------------------------------------------------------------------------------------------
 

@@ -383,3 +383,56 @@ proptest! {
         prop_assert_eq!(ContentEnc::A256CbcHs512.open(&k, &iv, &aad, &ct, &tag).unwrap(), pt);
     }
 }
+
+#[test]
+fn seal_round_trips_and_detects_tampering() {
+    let key = [7u8; SEAL_KEY_LEN];
+    let secret = b"access-token-\xe2\x82\xac-1234567890";
+    let a = seal(&key, b"https://op.example.it", secret).unwrap();
+    let b = seal(&key, b"https://op.example.it", secret).unwrap();
+    assert_ne!(a, b, "a random IV per value");
+    assert!(a.starts_with("v1."));
+    assert!(!a.contains("access-token"));
+    assert_eq!(open(&key, b"https://op.example.it", &a).unwrap(), secret);
+    assert_eq!(open(&key, b"https://op.example.it", &b).unwrap(), secret);
+    assert_eq!(
+        seal(&key, b"", b"")
+            .map(|s| open(&key, b"", &s).unwrap())
+            .unwrap(),
+        b""
+    );
+
+    // Another key, another aad, and every part changed: refused.
+    let mut other = key;
+    other[40] ^= 1;
+    assert!(matches!(
+        open(&other, b"https://op.example.it", &a),
+        Err(JoseError::DecryptFailed)
+    ));
+    let mut other = key;
+    other[0] ^= 1;
+    assert!(open(&other, b"https://op.example.it", &a).is_err());
+    assert!(open(&key, b"https://other.example.it", &a).is_err());
+    let parts: Vec<&str> = a.split('.').collect();
+    for i in 1..4 {
+        let mut bytes = unb64(parts[i]).unwrap();
+        bytes[0] ^= 0x80;
+        let mut p = parts.clone();
+        let changed = b64(&bytes);
+        p[i] = &changed;
+        assert!(
+            open(&key, b"https://op.example.it", &p.join(".")).is_err(),
+            "part {i}"
+        );
+    }
+    for bad in [
+        "",
+        "v1",
+        "v2.a.b.c",
+        "v1.a.b",
+        "v1.!.b.c",
+        &a[..a.len() - 2],
+    ] {
+        assert!(open(&key, b"https://op.example.it", bad).is_err(), "{bad}");
+    }
+}

@@ -230,10 +230,16 @@ async fn full_sign_ins(backend: Backend, with_cie: bool) {
         .unwrap()
         .unwrap();
     assert_eq!(session.record.provider.as_deref(), Some("spid"));
-    let access = session.data.pending.as_ref().unwrap()["federation_revoke"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // The access token is kept for logout, sealed: never in clear in the row.
+    let (op, access) =
+        palazzo_web::auth::federation::stored_access_token(&app.secret, &session.data)
+            .expect("the sealed access token opens with the server secret");
+    assert_eq!(op, tb.spid);
+    let stored = serde_json::to_string(&session.data).unwrap();
+    assert!(
+        !stored.contains(&access),
+        "no clear access token in the session row"
+    );
     let userinfo = format!("{}/userinfo", tb.spid);
     let http = reqwest::Client::new();
     let before = http

@@ -22,7 +22,8 @@
 //!   be used once.
 //! * Logout ([`revoke_at_op`], called by `POST /esci`): RFC 7009 revocation of
 //!   the access token at the OP (DECISIONS 22); a failure never blocks the
-//!   local logout.
+//!   local logout. The token waits in the session data sealed
+//!   (A256CBC-HS512, key derived from the server secret, bound to the OP).
 //!
 //! Every failure is an Italian page with a stable `oidc_*` code, a
 //! `tracing::warn!` line without tokens, and no session.
@@ -42,7 +43,7 @@ use palazzo_identity::federation::{
     RpEntityConfig, RpKeys, TrustAnchor,
 };
 use palazzo_identity::http::HttpError;
-use palazzo_identity::jose::{JoseError, JwkSet, KeyUse, RsaKeyPair};
+use palazzo_identity::jose::{self, JoseError, JwkSet, KeyUse, RsaKeyPair};
 use palazzo_identity::rp::{self, AuthRequest, AuthRequestParams, LoginError};
 use palazzo_services::access::{Session, SessionData, SignedIn, VerifiedIdentity};
 use palazzo_services::federation::{FederationConfig, ProviderConfig, ProviderKind};
@@ -468,11 +469,56 @@ struct Pending {
     created: i64,
 }
 
-/// What logout needs to revoke the access token at the OP.
+/// What logout needs to revoke the access token at the OP. The token is
+/// sealed ([`seal_access_token`]): the session row never holds it in clear.
 #[derive(Serialize, Deserialize)]
 struct RevokeInfo {
     op: String,
-    token: String,
+    /// `jose::seal` of the access token, bound to `op`.
+    token_sealed: String,
+}
+
+/// Label of the key that seals the OP access token in the session data.
+const ACCESS_TOKEN_KEY_LABEL: &str = "palazzo/federation/access-token/v1";
+
+/// The key that seals OP access tokens: derived from the server secret,
+/// for this purpose only (HMAC-SHA-256 over the label, once for the MAC
+/// half and once for the AES half of A256CBC-HS512).
+fn access_token_key(secret: &[u8; 32]) -> [u8; jose::SEAL_KEY_LEN] {
+    use hmac::{Hmac, Mac as _};
+    let mut key = [0u8; jose::SEAL_KEY_LEN];
+    for (half, part) in key.chunks_mut(32).zip(["mac", "enc"]) {
+        // HMAC accepts keys of any length: this cannot fail.
+        if let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) {
+            mac.update(format!("{ACCESS_TOKEN_KEY_LABEL}/{part}").as_bytes());
+            half.copy_from_slice(&mac.finalize().into_bytes());
+        }
+    }
+    key
+}
+
+/// Seals the access token of `op` for the session data.
+fn seal_access_token(secret: &[u8; 32], op: &str, token: &str) -> Result<String, WebError> {
+    jose::seal(&access_token_key(secret), op.as_bytes(), token.as_bytes())
+        .map_err(|e| WebError::Internal(format!("sealing the access token: {e}")))
+}
+
+/// The OP access token kept for logout in a session's data, decrypted:
+/// (OP entity id, token). None when there is none or it does not open
+/// (another server secret, tampering).
+pub fn stored_access_token(secret: &[u8; 32], data: &SessionData) -> Option<(String, String)> {
+    let info = super::get_pending::<RevokeInfo>(data, REVOKE_KEY)?;
+    let token = open_access_token(secret, &info).ok()?;
+    Some((info.op, token))
+}
+
+fn open_access_token(secret: &[u8; 32], info: &RevokeInfo) -> Result<String, JoseError> {
+    let raw = jose::open(
+        &access_token_key(secret),
+        info.op.as_bytes(),
+        &info.token_sealed,
+    )?;
+    String::from_utf8(raw).map_err(|_| JoseError::DecryptFailed)
 }
 
 /// The claims asked of CIE (plain names, `fiscal_number`; see
@@ -888,7 +934,11 @@ async fn finish(
     let mut data = new_session.data.clone();
     let revoke = RevokeInfo {
         op: op.entity_id.clone(),
-        token: tokens.access_token,
+        token_sealed: seal_access_token(
+            &state.config().secret,
+            &op.entity_id,
+            &tokens.access_token,
+        )?,
     };
     super::set_pending(&mut data, REVOKE_KEY, serde_json::to_value(&revoke).ok());
     state.app().save_session_data(&new_session, &data).await?;
@@ -999,7 +1049,18 @@ pub async fn revoke_at_op(state: &AppState, session: &Session) {
     let Some(info) = super::get_pending::<RevokeInfo>(&session.data, REVOKE_KEY) else {
         return;
     };
-    let outcome = tokio::time::timeout(Duration::from_secs(5), revoke(state, session, &info)).await;
+    let token = match open_access_token(&state.config().secret, &info) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(code = "oidc_revocation_failed", op = %info.op, cause = e.code(), "stored access token does not decrypt: revocation skipped");
+            return;
+        }
+    };
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(5),
+        revoke(state, session, &info.op, &token),
+    )
+    .await;
     match outcome {
         Ok(Ok(())) => {
             tracing::info!(op = %info.op, "access token revoked at the identity provider")
@@ -1013,7 +1074,7 @@ pub async fn revoke_at_op(state: &AppState, session: &Session) {
     }
 }
 
-async fn revoke(state: &AppState, session: &Session, info: &RevokeInfo) -> Result<(), String> {
+async fn revoke(state: &AppState, session: &Session, op: &str, token: &str) -> Result<(), String> {
     let fed = state.federation();
     let t = state
         .app()
@@ -1021,10 +1082,7 @@ async fn revoke(state: &AppState, session: &Session, info: &RevokeInfo) -> Resul
         .into_iter()
         .find(|t| t.id == session.record.tenant)
         .ok_or("tenant gone")?;
-    let op = fed
-        .provider(&info.op)
-        .await
-        .map_err(|e| e.code().to_owned())?;
+    let op = fed.provider(op).await.map_err(|e| e.code().to_owned())?;
     let Some(endpoint) = op.revocation_endpoint.as_deref() else {
         return Err("the provider has no revocation endpoint".into());
     };
@@ -1037,7 +1095,7 @@ async fn revoke(state: &AppState, session: &Session, info: &RevokeInfo) -> Resul
     rp::revoke(
         http,
         endpoint,
-        &info.token,
+        token,
         &client_id,
         &keys.sig,
         Timestamp::now(),
@@ -1050,6 +1108,45 @@ async fn revoke(state: &AppState, session: &Session, info: &RevokeInfo) -> Resul
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn access_token_is_sealed_in_the_session_data() {
+        let secret = [9u8; 32];
+        let op = "https://op.example.it/oidc/op";
+        let token = "eyJhbGciOiJSUzI1NiJ9.an-access-token.sig";
+        let sealed = seal_access_token(&secret, op, token).unwrap();
+        let mut d = SessionData::default();
+        let info = RevokeInfo {
+            op: op.into(),
+            token_sealed: sealed.clone(),
+        };
+        crate::auth::set_pending(&mut d, REVOKE_KEY, serde_json::to_value(&info).ok());
+        let stored = serde_json::to_string(&d).unwrap();
+        assert!(!stored.contains("an-access-token"), "{stored}");
+        assert_eq!(
+            stored_access_token(&secret, &d),
+            Some((op.to_owned(), token.to_owned()))
+        );
+        // Another server secret, another OP, a changed byte: nothing opens.
+        assert_eq!(stored_access_token(&[8u8; 32], &d), None);
+        let moved = RevokeInfo {
+            op: "https://other.example.it/oidc/op".into(),
+            token_sealed: sealed.clone(),
+        };
+        assert!(open_access_token(&secret, &moved).is_err());
+        let mut bytes = sealed.into_bytes();
+        let i = bytes.len() - 5;
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        let tampered = RevokeInfo {
+            op: op.into(),
+            token_sealed: String::from_utf8(bytes).unwrap(),
+        };
+        assert!(open_access_token(&secret, &tampered).is_err());
+        // A purpose-specific key: not the secret itself, halves differ.
+        let key = access_token_key(&secret);
+        assert_ne!(key[..32], secret);
+        assert_ne!(key[..32], key[32..]);
+    }
 
     #[test]
     fn pending_keys_are_kept_apart() {
