@@ -249,3 +249,308 @@ impl App {
         Ok(reg)
     }
 }
+
+/// What a step of a hand-off does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffAction {
+    /// Take the document in charge.
+    Accept,
+    /// Refuse it, with a reason.
+    Reject,
+    /// Done (for a hand-off per conoscenza: seen).
+    Close,
+}
+
+/// How long documents wait in one office before someone acts on them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficeWait {
+    /// The office.
+    pub office: OfficeId,
+    /// Hand-offs acted upon (accepted, refused, forwarded or closed).
+    pub handled: u32,
+    /// Hand-offs still waiting.
+    pub waiting: u32,
+    /// Average wait of the handled ones.
+    pub average: jiff::SignedDuration,
+    /// Longest wait, handled or still waiting (measured to now).
+    pub longest: jiff::SignedDuration,
+}
+
+impl App {
+    fn can_act_in(actor: &Actor, office: OfficeId) -> ServiceResult<()> {
+        actor.require(Permission::BackOffice)?;
+        if actor.principal.can_work_office(office.0) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    /// Assigns a registered document to an office, per competenza or per
+    /// conoscenza (LG §3; TI-5). The protocol desk and the offices that work
+    /// the document may assign. Ledgered as `handoff.assigned`.
+    pub async fn assign_protocol(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        registration: RegistrationId,
+        kind: HandoffKind,
+        office: OfficeId,
+        note: Option<&str>,
+    ) -> ServiceResult<Handoff> {
+        actor.require(Permission::RegisterProtocol)?;
+        let reg = self.protocol_entry(tenant, actor, registration).await?;
+        if reg.annulment.is_some() {
+            return Err(ServiceError::Invalid {
+                code: "protocollo_annullato",
+                message: "La registrazione è annullata e non può essere assegnata.".into(),
+            });
+        }
+        self.check_office(tenant, Some(office)).await?;
+        self.new_handoff(tenant, actor, registration, kind, office, None, note)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn new_handoff(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        registration: RegistrationId,
+        kind: HandoffKind,
+        office: OfficeId,
+        parent: Option<HandoffId>,
+        note: Option<&str>,
+    ) -> ServiceResult<Handoff> {
+        let note = check_note(note)?;
+        let t = self.tenant(tenant)?;
+        let at = palazzo_store::rows::registration_time();
+        let mut tx = self.db().begin().await?;
+        let h = tx
+            .insert_handoff(
+                tenant,
+                &NewHandoff {
+                    registration,
+                    kind,
+                    office,
+                    user: None,
+                    parent,
+                },
+                at,
+            )
+            .await?;
+        tx.append_handoff_step(
+            tenant,
+            h.id,
+            "assegnato",
+            &operator(actor),
+            at,
+            note.as_deref(),
+        )
+        .await?;
+        record(&mut tx, &t, "handoff.assigned", &h).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        Ok(h)
+    }
+
+    /// Accepts, refuses (with a reason) or closes a hand-off of an office
+    /// the actor works in. Ledgered as `handoff.<state>`.
+    pub async fn act_on_handoff(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: HandoffId,
+        action: HandoffAction,
+        note: Option<&str>,
+    ) -> ServiceResult<Handoff> {
+        let h = self
+            .db()
+            .handoff(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Self::can_act_in(actor, h.data.office)?;
+        let note = check_note(note)?;
+        let (from, to) = match (action, h.state, h.data.kind) {
+            (HandoffAction::Accept, HandoffState::Assegnato, HandoffKind::Competenza) => {
+                (HandoffState::Assegnato, HandoffState::Accettato)
+            }
+            (HandoffAction::Reject, HandoffState::Assegnato, HandoffKind::Competenza) => {
+                if note.is_none() {
+                    return Err(ServiceError::Invalid {
+                        code: "handoff_motivo_mancante",
+                        message: "Per rifiutare un'assegnazione indica il motivo.".into(),
+                    });
+                }
+                (HandoffState::Assegnato, HandoffState::Rifiutato)
+            }
+            (HandoffAction::Close, s @ (HandoffState::Assegnato | HandoffState::Accettato), _) => {
+                (s, HandoffState::Chiuso)
+            }
+            _ => return Err(not_now()),
+        };
+        self.move_handoff(tenant, actor, h, from, to, note.as_deref())
+            .await
+    }
+
+    async fn move_handoff(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        mut h: Handoff,
+        from: HandoffState,
+        to: HandoffState,
+        note: Option<&str>,
+    ) -> ServiceResult<Handoff> {
+        let t = self.tenant(tenant)?;
+        let at = palazzo_store::rows::registration_time();
+        let mut tx = self.db().begin().await?;
+        if !tx.set_handoff_state(tenant, h.id, from, to, at).await? {
+            return Err(not_now());
+        }
+        tx.append_handoff_step(tenant, h.id, to.code(), &operator(actor), at, note)
+            .await?;
+        h.state = to;
+        h.updated_at = at;
+        record(&mut tx, &t, &format!("handoff.{}", to.code()), &h).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        Ok(h)
+    }
+
+    /// Forwards a hand-off to another office: this one ends as `inoltrato`
+    /// and a new one continues the route.
+    pub async fn forward_handoff(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: HandoffId,
+        to_office: OfficeId,
+        note: Option<&str>,
+    ) -> ServiceResult<Handoff> {
+        let h = self
+            .db()
+            .handoff(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Self::can_act_in(actor, h.data.office)?;
+        self.check_office(tenant, Some(to_office)).await?;
+        if h.data.office == to_office {
+            return Err(ServiceError::Invalid {
+                code: "handoff_stesso_ufficio",
+                message: "Il documento è già assegnato a questo ufficio.".into(),
+            });
+        }
+        let from = match h.state {
+            s @ (HandoffState::Assegnato | HandoffState::Accettato) => s,
+            _ => return Err(not_now()),
+        };
+        let (registration, kind) = (h.data.registration, h.data.kind);
+        let parent = h.id;
+        self.move_handoff(tenant, actor, h, from, HandoffState::Inoltrato, note)
+            .await?;
+        self.new_handoff(
+            tenant,
+            actor,
+            registration,
+            kind,
+            to_office,
+            Some(parent),
+            note,
+        )
+        .await
+    }
+
+    /// The open hand-offs of an office (its inbox), oldest first.
+    pub async fn office_inbox(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        office: OfficeId,
+    ) -> ServiceResult<Vec<Handoff>> {
+        Self::can_act_in(actor, office)?;
+        Ok(self.db().office_handoffs(tenant, office, true).await?)
+    }
+
+    /// The whole route of a document: its hand-offs and every step.
+    pub async fn protocol_route(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        registration: RegistrationId,
+    ) -> ServiceResult<(Vec<Handoff>, Vec<HandoffStep>)> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok((
+            self.db().handoffs_of(tenant, registration).await?,
+            self.db().handoff_steps(tenant, registration).await?,
+        ))
+    }
+
+    /// How long documents wait in each office: from assignment to the first
+    /// action (accept, refuse, forward, close), and for those still waiting,
+    /// until `now`.
+    pub async fn office_waits(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<OfficeWait>> {
+        actor.require(Permission::SeeAllOffices)?;
+        let mut per: std::collections::BTreeMap<i64, (u32, u32, i128, jiff::SignedDuration)> =
+            std::collections::BTreeMap::new();
+        let mut after = HandoffId(0);
+        loop {
+            let page = self.db().handoffs_by_id(tenant, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for h in &page {
+                let e = per.entry(h.data.office.0).or_default();
+                let waited = if h.state == HandoffState::Assegnato {
+                    e.1 += 1;
+                    now.duration_since(h.assigned_at)
+                } else {
+                    e.0 += 1;
+                    let w = h.updated_at.duration_since(h.assigned_at);
+                    e.2 += w.as_micros();
+                    w
+                };
+                e.3 = e.3.max(waited);
+            }
+        }
+        Ok(per
+            .into_iter()
+            .map(|(office, (handled, waiting, total, longest))| OfficeWait {
+                office: OfficeId(office),
+                handled,
+                waiting,
+                average: if handled == 0 {
+                    jiff::SignedDuration::ZERO
+                } else {
+                    let avg = total / i128::from(handled);
+                    jiff::SignedDuration::from_micros(i64::try_from(avg).unwrap_or(i64::MAX))
+                },
+                longest,
+            })
+            .collect())
+    }
+}
+
+fn not_now() -> ServiceError {
+    ServiceError::Invalid {
+        code: "handoff_stato",
+        message: "L'assegnazione non è più in uno stato che consente questa operazione.".into(),
+    }
+}
+
+fn check_note(note: Option<&str>) -> ServiceResult<Option<String>> {
+    match note.map(str::trim).filter(|n| !n.is_empty()) {
+        None => Ok(None),
+        Some(n) if n.chars().count() > protocollo::MAX_SUBJECT_CHARS => {
+            Err(ServiceError::Invalid {
+                code: "handoff_nota_troppo_lunga",
+                message: "La nota non può superare 1000 caratteri.".into(),
+            })
+        }
+        Some(n) => Ok(Some(n.to_owned())),
+    }
+}

@@ -484,7 +484,14 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 5] = ["tenant:", "office:", "service:", "faq:", "protocollo:"];
+const RECORD_SUBJECTS: [&str; 6] = [
+    "tenant:",
+    "office:",
+    "service:",
+    "faq:",
+    "protocollo:",
+    "handoff:",
+];
 
 /// Records against the state recorded by their last event.
 async fn check_records(
@@ -519,6 +526,15 @@ async fn check_records(
         after = last.id;
         for r in &page {
             current.insert(r.subject(), state_hash(r)?);
+        }
+    }
+    let mut after = palazzo_store::HandoffId(0);
+    loop {
+        let page = db.handoffs_by_id(tenant.id, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for h in &page {
+            current.insert(h.subject(), state_hash(h)?);
         }
     }
     report.records += current.len();

@@ -319,6 +319,171 @@ async fn rules(backend: Backend) {
     done(f).await;
 }
 
+async fn handoffs(backend: Backend) {
+    use palazzo_services::protocollo::HandoffAction;
+    use palazzo_store::{HandoffKind, HandoffState};
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let anagrafe = app
+        .create_office(t, palazzo_store::conformance::office_fixture("anagrafe"))
+        .await
+        .unwrap()
+        .id;
+    let tecnico = app
+        .create_office(t, palazzo_store::conformance::office_fixture("tecnico"))
+        .await
+        .unwrap()
+        .id;
+    let desk = actor(Role::Operatore);
+    let in_office = |office: palazzo_store::OfficeId| Actor {
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::Operatore,
+                office: Some(office.0),
+            }],
+        },
+        ..actor(Role::Operatore)
+    };
+    let r = app
+        .register_protocol(t, &desk, input("Richiesta"))
+        .await
+        .unwrap();
+
+    // Assigned per competenza to the anagrafe; only its staff act on it.
+    let h = app
+        .assign_protocol(
+            t,
+            &desk,
+            r.id,
+            HandoffKind::Competenza,
+            anagrafe,
+            Some("Urgente"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.state, HandoffState::Assegnato);
+    assert!(matches!(
+        app.act_on_handoff(t, &in_office(tecnico), h.id, HandoffAction::Accept, None)
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert_eq!(
+        app.office_inbox(t, &in_office(anagrafe), anagrafe)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A refusal needs a reason.
+    let refusal = app
+        .act_on_handoff(t, &in_office(anagrafe), h.id, HandoffAction::Reject, None)
+        .await;
+    assert!(matches!(
+        refusal,
+        Err(ServiceError::Invalid {
+            code: "handoff_motivo_mancante",
+            ..
+        })
+    ));
+    let accepted = app
+        .act_on_handoff(t, &in_office(anagrafe), h.id, HandoffAction::Accept, None)
+        .await
+        .unwrap();
+    assert_eq!(accepted.state, HandoffState::Accettato);
+    // Accepting twice is refused: the state moved on.
+    assert!(matches!(
+        app.act_on_handoff(t, &in_office(anagrafe), h.id, HandoffAction::Accept, None)
+            .await,
+        Err(ServiceError::Invalid {
+            code: "handoff_stato",
+            ..
+        })
+    ));
+    // Forwarded to the technical office, which closes it.
+    let next = app
+        .forward_handoff(
+            t,
+            &in_office(anagrafe),
+            h.id,
+            tecnico,
+            Some("Di competenza edilizia"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.data.parent, Some(h.id));
+    assert!(
+        app.office_inbox(t, &in_office(anagrafe), anagrafe)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        app.office_inbox(t, &in_office(tecnico), tecnico)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    app.act_on_handoff(t, &in_office(tecnico), next.id, HandoffAction::Close, None)
+        .await
+        .unwrap();
+    // Per conoscenza to the anagrafe: seen and closed, never accepted.
+    let cc = app
+        .assign_protocol(t, &desk, r.id, HandoffKind::Conoscenza, anagrafe, None)
+        .await
+        .unwrap();
+    assert!(
+        app.act_on_handoff(t, &in_office(anagrafe), cc.id, HandoffAction::Accept, None)
+            .await
+            .is_err()
+    );
+
+    // The route: every step, in order, with actors; nothing rewritten.
+    let seg = actor(Role::Segretario);
+    let (hs, steps) = app.protocol_route(t, &seg, r.id).await.unwrap();
+    assert_eq!(hs.len(), 3);
+    let actions: Vec<&str> = steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "assegnato",
+            "accettato",
+            "inoltrato",
+            "assegnato",
+            "chiuso",
+            "assegnato"
+        ]
+    );
+    assert!(steps.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(steps[0].note.as_deref(), Some("Urgente"));
+    let sql = "UPDATE handoff_steps SET note = 'x'";
+    assert!(
+        app.db().execute_raw(sql).await.is_err(),
+        "steps are append-only"
+    );
+
+    // Waiting times per office.
+    let waits = app
+        .office_waits(t, &seg, jiff::Timestamp::now())
+        .await
+        .unwrap();
+    let a = waits.iter().find(|w| w.office == anagrafe).unwrap();
+    assert_eq!(
+        (a.handled, a.waiting),
+        (1, 1),
+        "one forwarded, one per conoscenza still open"
+    );
+    let b = waits.iter().find(|w| w.office == tecnico).unwrap();
+    assert_eq!((b.handled, b.waiting), (1, 0));
+    assert!(matches!(
+        app.office_waits(t, &desk, jiff::Timestamp::now()).await,
+        Err(ServiceError::Forbidden)
+    ));
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    done(f).await;
+}
+
 async fn done(f: Fixture) {
     f.app.db().close().await;
     if let Some(pg) = f.pg {
@@ -344,4 +509,14 @@ async fn rules_sqlite() {
 #[tokio::test]
 async fn rules_postgres() {
     rules(Backend::Postgres).await
+}
+
+#[tokio::test]
+async fn handoffs_sqlite() {
+    handoffs(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn handoffs_postgres() {
+    handoffs(Backend::Postgres).await
 }

@@ -96,6 +96,46 @@ where
     })
 }
 
+const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at";
+
+fn handoff_of<D: Dialect>(r: &DbRow<D>) -> Result<Handoff>
+where
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+{
+    let kind: String = r.try_get("kind").map_err(db_err)?;
+    let state: String = r.try_get("state").map_err(db_err)?;
+    Ok(Handoff {
+        id: HandoffId(r.try_get("id").map_err(db_err)?),
+        tenant: TenantId(r.try_get("tenant_id").map_err(db_err)?),
+        data: NewHandoff {
+            registration: RegistrationId(r.try_get("registration_id").map_err(db_err)?),
+            kind: HandoffKind::from_code(&kind).ok_or_else(|| corrupt("handoffs.kind", &kind))?,
+            office: OfficeId(r.try_get("office_id").map_err(db_err)?),
+            user: r
+                .try_get::<Option<i64>, _>("user_id")
+                .map_err(db_err)?
+                .map(UserId),
+            parent: r
+                .try_get::<Option<i64>, _>("parent_id")
+                .map_err(db_err)?
+                .map(HandoffId),
+        },
+        state: HandoffState::from_code(&state).ok_or_else(|| corrupt("handoffs.state", &state))?,
+        assigned_at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("assigned_at")
+            .map_err(db_err)?
+            .to_jiff(),
+        updated_at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("updated_at")
+            .map_err(db_err)?
+            .to_jiff(),
+    })
+}
+
 fn palazzo_domain_register(s: &str) -> Result<palazzo_domain::protocollo::RegisterCode> {
     palazzo_domain::protocollo::RegisterCode::parse(s).map_err(|e| corrupt("register", e))
 }
@@ -213,6 +253,100 @@ where
             .await
             .map_err(db_err)?;
         rows.iter().map(registration_of::<D>).collect()
+    }
+
+    async fn handoff_rows(&self, sql: String, a: i64, b: i64, c: i64) -> Result<Vec<Handoff>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(a)
+            .bind(b)
+            .bind(c)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(handoff_of::<D>).collect()
+    }
+
+    /// See [`Store::handoff`].
+    pub async fn handoff(&self, tenant: TenantId, id: HandoffId) -> Result<Option<Handoff>> {
+        let sql = format!(
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND id = $2 AND $3 = 0"
+        );
+        Ok(self.handoff_rows(sql, tenant.0, id.0, 0).await?.pop())
+    }
+
+    /// See [`Store::handoffs_of`].
+    pub async fn handoffs_of(
+        &self,
+        tenant: TenantId,
+        registration: RegistrationId,
+    ) -> Result<Vec<Handoff>> {
+        let sql = format!(
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND registration_id = $2 AND $3 = 0 ORDER BY id"
+        );
+        self.handoff_rows(sql, tenant.0, registration.0, 0).await
+    }
+
+    /// See [`Store::office_handoffs`].
+    pub async fn office_handoffs(
+        &self,
+        tenant: TenantId,
+        office: OfficeId,
+        open_only: bool,
+    ) -> Result<Vec<Handoff>> {
+        let sql = format!(
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND office_id = $2 \
+             AND ($3 = 0 OR state IN ('assegnato', 'accettato')) ORDER BY assigned_at, id"
+        );
+        self.handoff_rows(sql, tenant.0, office.0, i64::from(open_only))
+            .await
+    }
+
+    /// See [`Store::handoffs_by_id`].
+    pub async fn handoffs_by_id(
+        &self,
+        tenant: TenantId,
+        after: HandoffId,
+        limit: u32,
+    ) -> Result<Vec<Handoff>> {
+        let sql = format!(
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        );
+        self.handoff_rows(sql, tenant.0, after.0, i64::from(limit))
+            .await
+    }
+
+    /// See [`Store::handoff_steps`].
+    pub async fn handoff_steps(
+        &self,
+        tenant: TenantId,
+        registration: RegistrationId,
+    ) -> Result<Vec<HandoffStep>> {
+        let rows = sqlx::query(
+            "SELECT s.handoff_id, s.step, s.action, s.actor, s.at, s.note FROM handoff_steps s \
+             JOIN handoffs h ON h.tenant_id = s.tenant_id AND h.id = s.handoff_id \
+             WHERE s.tenant_id = $1 AND h.registration_id = $2 ORDER BY s.at, s.handoff_id, s.step",
+        )
+        .bind(tenant.0)
+        .bind(registration.0)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let step: i64 = r.try_get("step").map_err(db_err)?;
+                Ok(HandoffStep {
+                    handoff: HandoffId(r.try_get("handoff_id").map_err(db_err)?),
+                    step: u32::try_from(step).map_err(|e| corrupt("step", e))?,
+                    action: r.try_get("action").map_err(db_err)?,
+                    actor: r.try_get("actor").map_err(db_err)?,
+                    at: r
+                        .try_get::<jiff_sqlx::Timestamp, _>("at")
+                        .map_err(db_err)?
+                        .to_jiff(),
+                    note: r.try_get("note").map_err(db_err)?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -372,5 +506,98 @@ where
         .await
         .map_err(db_err)?;
         Ok(D::rows_affected(&r) == 1)
+    }
+
+    /// See [`StoreTx::insert_handoff`].
+    pub async fn insert_handoff(
+        &mut self,
+        tenant: TenantId,
+        h: &NewHandoff,
+        at: Timestamp,
+    ) -> Result<Handoff> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO handoffs (tenant_id, registration_id, kind, office_id, user_id, parent_id, state, \
+             assigned_at, updated_at) \
+             SELECT $1, $2, $3, $4, $5, $6, 'assegnato', $7, $7 \
+             WHERE EXISTS (SELECT 1 FROM protocol_entries WHERE tenant_id = $1 AND id = $2) \
+             AND EXISTS (SELECT 1 FROM offices WHERE tenant_id = $1 AND id = $4) \
+             RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(h.registration.0)
+        .bind(h.kind.code())
+        .bind(h.office.0)
+        .bind(h.user.map(|u| u.0))
+        .bind(h.parent.map(|p| p.0))
+        .bind(at.to_sqlx())
+        .fetch_optional(&mut *self.conn())
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
+        Ok(Handoff {
+            id: HandoffId(id),
+            tenant,
+            data: h.clone(),
+            state: HandoffState::Assegnato,
+            assigned_at: at,
+            updated_at: at,
+        })
+    }
+
+    /// See [`StoreTx::set_handoff_state`].
+    pub async fn set_handoff_state(
+        &mut self,
+        tenant: TenantId,
+        id: HandoffId,
+        from: HandoffState,
+        to: HandoffState,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE handoffs SET state = $4, updated_at = $5 WHERE tenant_id = $1 AND id = $2 AND state = $3",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(from.code())
+        .bind(to.code())
+        .bind(at.to_sqlx())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(D::rows_affected(&r) == 1)
+    }
+
+    /// See [`StoreTx::append_handoff_step`].
+    pub async fn append_handoff_step(
+        &mut self,
+        tenant: TenantId,
+        handoff: HandoffId,
+        action: &str,
+        actor: &str,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> Result<HandoffStep> {
+        let step: i64 = sqlx::query_scalar(
+            "INSERT INTO handoff_steps (tenant_id, handoff_id, step, action, actor, at, note) \
+             SELECT $1, $2, COALESCE(MAX(step), 0) + 1, $3, $4, $5, $6 FROM handoff_steps \
+             WHERE tenant_id = $1 AND handoff_id = $2 RETURNING step",
+        )
+        .bind(tenant.0)
+        .bind(handoff.0)
+        .bind(action)
+        .bind(actor)
+        .bind(at.to_sqlx())
+        .bind(note)
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(HandoffStep {
+            handoff,
+            step: u32::try_from(step).map_err(|e| corrupt("step", e))?,
+            action: action.to_owned(),
+            actor: actor.to_owned(),
+            at,
+            note: note.map(str::to_owned),
+        })
     }
 }

@@ -119,6 +119,16 @@ macro_rules! protocol_reads {
             fn registrations(&self, tenant: TenantId, register: &str, year: i16, after: u64, limit: u32) -> Vec<Registration>;
             /// Every registration of a tenant with id > `after`, by id, at most `limit` (verification).
             fn registrations_by_id(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<Registration>;
+            /// A hand-off by id.
+            fn handoff(&self, tenant: TenantId, id: HandoffId) -> Option<Handoff>;
+            /// The hand-offs of a registration, in order.
+            fn handoffs_of(&self, tenant: TenantId, registration: RegistrationId) -> Vec<Handoff>;
+            /// Every step of every hand-off of a registration, in time order (the timeline).
+            fn handoff_steps(&self, tenant: TenantId, registration: RegistrationId) -> Vec<HandoffStep>;
+            /// The hand-offs of an office in the given states, oldest first (the inbox).
+            fn office_handoffs(&self, tenant: TenantId, office: OfficeId, open_only: bool) -> Vec<Handoff>;
+            /// Every hand-off of a tenant with id > `after`, by id, at most `limit`.
+            fn handoffs_by_id(&self, tenant: TenantId, after: HandoffId, limit: u32) -> Vec<Handoff>;
         }
     };
 }
@@ -139,6 +149,12 @@ macro_rules! protocol_writes {
             fn update_registration_assignment(&mut self, tenant: TenantId, id: RegistrationId, classification: Option<&str>, office: Option<OfficeId>) -> ();
             /// Annuls a registration; false when it was already annulled.
             fn annul_registration(&mut self, tenant: TenantId, id: RegistrationId, a: &Annulment) -> bool;
+            /// Inserts a hand-off in state `assegnato`.
+            fn insert_handoff(&mut self, tenant: TenantId, h: &NewHandoff, at: Timestamp) -> Handoff;
+            /// Moves a hand-off from state `from` to `to`; false when it is no longer in `from`.
+            fn set_handoff_state(&mut self, tenant: TenantId, id: HandoffId, from: HandoffState, to: HandoffState, at: Timestamp) -> bool;
+            /// Appends a step (its number is the next of the hand-off); returns it.
+            fn append_handoff_step(&mut self, tenant: TenantId, handoff: HandoffId, action: &str, actor: &str, at: Timestamp, note: Option<&str>) -> HandoffStep;
         }
     };
 }

@@ -188,3 +188,158 @@ impl Recorded for Registration {
         ])
     }
 }
+
+/// Identifies a hand-off within its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HandoffId(pub i64);
+
+/// Why a document goes to an office (LG §3, TI-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandoffKind {
+    /// Per competenza: the office must deal with it.
+    Competenza,
+    /// Per conoscenza: for information.
+    Conoscenza,
+}
+
+impl HandoffKind {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            HandoffKind::Competenza => "competenza",
+            HandoffKind::Conoscenza => "conoscenza",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(s: &str) -> Option<Self> {
+        match s {
+            "competenza" => Some(HandoffKind::Competenza),
+            "conoscenza" => Some(HandoffKind::Conoscenza),
+            _ => None,
+        }
+    }
+}
+
+/// Where a hand-off stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandoffState {
+    /// Waiting in the office's inbox.
+    Assegnato,
+    /// Taken in charge.
+    Accettato,
+    /// Refused with a reason (back to the sender).
+    Rifiutato,
+    /// Passed on to another office (a new hand-off follows).
+    Inoltrato,
+    /// Done.
+    Chiuso,
+}
+
+impl HandoffState {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            HandoffState::Assegnato => "assegnato",
+            HandoffState::Accettato => "accettato",
+            HandoffState::Rifiutato => "rifiutato",
+            HandoffState::Inoltrato => "inoltrato",
+            HandoffState::Chiuso => "chiuso",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn from_code(s: &str) -> Option<Self> {
+        [
+            HandoffState::Assegnato,
+            HandoffState::Accettato,
+            HandoffState::Rifiutato,
+            HandoffState::Inoltrato,
+            HandoffState::Chiuso,
+        ]
+        .into_iter()
+        .find(|x| x.code() == s)
+    }
+
+    /// No further step is possible.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            HandoffState::Rifiutato | HandoffState::Inoltrato | HandoffState::Chiuso
+        )
+    }
+}
+
+/// A new hand-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewHandoff {
+    /// The document (registration).
+    pub registration: RegistrationId,
+    /// Per competenza or per conoscenza.
+    pub kind: HandoffKind,
+    /// The receiving office.
+    pub office: OfficeId,
+    /// A person of that office, if assigned by name.
+    pub user: Option<crate::UserId>,
+    /// The hand-off it continues (forwarding).
+    pub parent: Option<HandoffId>,
+}
+
+/// A stored hand-off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handoff {
+    /// Id.
+    pub id: HandoffId,
+    /// Owner.
+    pub tenant: TenantId,
+    /// What was handed off, to whom.
+    pub data: NewHandoff,
+    /// Current state.
+    pub state: HandoffState,
+    /// When it was assigned.
+    pub assigned_at: Timestamp,
+    /// Last change of state.
+    pub updated_at: Timestamp,
+}
+
+/// One step of a hand-off (append-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffStep {
+    /// The hand-off.
+    pub handoff: HandoffId,
+    /// 1, 2, 3… within the hand-off.
+    pub step: u32,
+    /// `assegnato`, `accettato`, `rifiutato`, `inoltrato`, `chiuso`.
+    pub action: String,
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: Timestamp,
+    /// Reason or note.
+    pub note: Option<String>,
+}
+
+impl Recorded for Handoff {
+    fn subject(&self) -> String {
+        format!("handoff:{}", self.id.0)
+    }
+    fn state(&self) -> Value {
+        let d = &self.data;
+        Value::Map(vec![
+            (text("registration"), Value::int(d.registration.0)),
+            (text("kind"), text(d.kind.code())),
+            (text("office"), Value::int(d.office.0)),
+            (
+                text("user"),
+                d.user.map_or(Value::Null, |u| Value::int(u.0)),
+            ),
+            (
+                text("parent"),
+                d.parent.map_or(Value::Null, |p| Value::int(p.0)),
+            ),
+            (text("state"), text(self.state.code())),
+            (text("assigned_at"), text(&self.assigned_at.to_string())),
+            (text("updated_at"), text(&self.updated_at.to_string())),
+        ])
+    }
+}
