@@ -7,6 +7,7 @@ pub mod admins;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod federation;
 pub mod import;
