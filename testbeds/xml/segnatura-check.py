@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Independent checks of Palazzo's segnatura di protocollo (Allegato 6).
+
+Run with the venv python of testbeds/xml/setup.sh (scripts/test exports it
+as PALAZZO_XML_PYTHON):
+
+  segnatura-check.py validate FILE [--xsd XSD]  XSD validation (xmlschema);
+                                                prints VALID or INVALID: reason
+  segnatura-check.py verify FILE --ca CA.pem    XAdES verification (signxml);
+                                                prints VERIFIED or FAILED: Class: reason
+  segnatura-check.py c14n FILE                  exc-c14n (lxml) of the document
+                                                without ds:Signature, to stdout
+
+Exit status 0 on VALID / VERIFIED / c14n written, 1 otherwise.
+"""
+import argparse
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_XSD = os.environ.get(
+    "PALAZZO_SEGNATURA_XSD",
+    os.path.join(REPO, "..", "shared", "schemas", "agid-segnatura", "segnatura_protocollo.xsd"),
+)
+DS = "http://www.w3.org/2000/09/xmldsig#"
+
+
+def validate(path, xsd):
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(xsd)
+    errors = list(schema.iter_errors(path))
+    if not errors:
+        print("VALID")
+        return 0
+    for e in errors:
+        print("INVALID: %s (path %s)" % (e.reason, e.path))
+    return 1
+
+
+def verify(path, ca):
+    from signxml.xades import XAdESVerifier, XAdESSignatureConfiguration
+
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        results = XAdESVerifier().verify(
+            data,
+            ca_pem_file=ca,
+            expect_config=XAdESSignatureConfiguration(expect_references=2),
+        )
+    except Exception as e:  # report the class: InvalidDigest, InvalidSignature, ...
+        print("FAILED: %s: %s" % (type(e).__name__, e))
+        return 1
+    props = [r for r in results if getattr(r, "signed_properties", None) is not None]
+    print("VERIFIED references=%d signed_properties=%d" % (len(results), len(props)))
+    return 0
+
+
+def c14n(path):
+    from lxml import etree
+
+    tree = etree.parse(path, etree.XMLParser(remove_blank_text=False))
+    root = tree.getroot()
+    for sig in root.findall("{%s}Signature" % DS):
+        root.remove(sig)
+    sys.stdout.buffer.write(etree.tostring(tree, method="c14n", exclusive=True, with_comments=False))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    v = sub.add_parser("validate")
+    v.add_argument("file")
+    v.add_argument("--xsd", default=DEFAULT_XSD)
+    s = sub.add_parser("verify")
+    s.add_argument("file")
+    s.add_argument("--ca", required=True)
+    c = sub.add_parser("c14n")
+    c.add_argument("file")
+    a = p.parse_args()
+    if a.cmd == "validate":
+        return validate(a.file, a.xsd)
+    if a.cmd == "verify":
+        return verify(a.file, a.ca)
+    return c14n(a.file)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
