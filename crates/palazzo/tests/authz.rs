@@ -174,6 +174,7 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{category}" => service.data.category.slug().into(),
             "{service}" | "{slug}" => service.data.slug.clone(),
             "{hash}" => "0".into(),
+            "{id}" => "1".into(),
             "{*path}" => "css/palazzo.css".into(),
             s if s.starts_with('{') => panic!("the matrix cannot fill {s} in {template}: add it"),
             s => s.into(),

@@ -147,6 +147,38 @@ impl App {
         Ok(reg)
     }
 
+    /// A page of the register of `year` (general register), numbers after
+    /// `after`, for staff who may read it.
+    pub async fn protocol_register(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        year: i16,
+        after: u64,
+        limit: u32,
+    ) -> ServiceResult<Vec<Registration>> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok(self
+            .db()
+            .registrations(tenant, RegisterCode::general().as_str(), year, after, limit)
+            .await?)
+    }
+
+    /// A registration by number, for staff who may read the register.
+    pub async fn protocol_by_number(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        year: i16,
+        number: u64,
+    ) -> ServiceResult<Option<Registration>> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok(self
+            .db()
+            .registration_by_number(tenant, RegisterCode::general().as_str(), year, number)
+            .await?)
+    }
+
     /// A registration, for staff who may read the register.
     pub async fn protocol_entry(
         &self,
@@ -278,7 +310,7 @@ pub struct OfficeWait {
 
 impl App {
     fn can_act_in(actor: &Actor, office: OfficeId) -> ServiceResult<()> {
-        actor.require(Permission::BackOffice)?;
+        actor.require(Permission::WorkOfficeCases)?;
         if actor.principal.can_work_office(office.0) {
             Ok(())
         } else {

@@ -17,6 +17,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backoffice;
 pub mod error;
 mod health;
 pub mod metrics;
@@ -214,6 +215,7 @@ pub fn route_table() -> routes::Routes {
         .merge(auth::pages::router())
         .merge(auth::federation::router())
         .merge(auth::staff::router())
+        .merge(backoffice::router())
         .nest("/api/v1", api::router())
         .get("/healthz", Public, health::healthz)
         .get("/readyz", Public, health::readyz)

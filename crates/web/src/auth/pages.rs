@@ -59,7 +59,7 @@ pub fn safe_return(path: Option<&str>) -> Option<String> {
     ok.then(|| p.to_owned())
 }
 
-fn page(html: String, status: StatusCode) -> Response {
+pub(crate) fn page(html: String, status: StatusCode) -> Response {
     let mut res = (status, axum::response::Html(html)).into_response();
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -67,7 +67,7 @@ fn page(html: String, status: StatusCode) -> Response {
     res
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
@@ -85,7 +85,7 @@ fn form_urlencode(s: &str) -> String {
 }
 
 /// Maps a service error of a page that needs a signed-in user.
-fn needs(path: &str, e: ServiceError) -> Response {
+pub(crate) fn needs(path: &str, e: ServiceError) -> Response {
     match e {
         ServiceError::Unauthenticated => to_sign_in(path),
         e => WebError::from(e).into_response(),
@@ -509,7 +509,7 @@ struct NoticeQuery {
     salvato: Option<String>,
 }
 
-fn rome(ts: jiff::Timestamp) -> String {
+pub(crate) fn rome(ts: jiff::Timestamp) -> String {
     ts.to_zoned(jiff::tz::TimeZone::get("Europe/Rome").unwrap_or(jiff::tz::TimeZone::UTC))
         .strftime("%d/%m/%Y %H:%M")
         .to_string()
@@ -689,6 +689,9 @@ struct BackofficeTemplate<'a> {
     name: String,
     roles: Vec<String>,
     manage_roles: bool,
+    read_protocol: bool,
+    see_all: bool,
+    inboxes: Vec<(String, String)>,
 }
 
 async fn backoffice(
@@ -723,6 +726,18 @@ async fn backoffice(
         name: auth.actor.name.clone().unwrap_or_default(),
         roles,
         manage_roles: auth.actor.principal.can(Permission::ManageRoles),
+        read_protocol: auth.actor.principal.can(Permission::ReadProtocol),
+        see_all: auth.actor.principal.can(Permission::SeeAllOffices),
+        inboxes: if auth.actor.principal.can(Permission::WorkOfficeCases) {
+            offices
+                .offices
+                .iter()
+                .filter(|o| auth.actor.principal.can_work_office(o.id.0))
+                .map(|o| (o.data.slug.clone(), o.data.name.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        },
     };
     match tpl.render() {
         Ok(html) => page(html, StatusCode::OK),

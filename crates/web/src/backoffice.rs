@@ -1,0 +1,689 @@
+//! Back-office pages of the protocollo (issue 4, part 8, first slice): the
+//! register by year and number, the document page with its route, the
+//! forms to classify, assign and annul, each office's inbox with its
+//! actions, and the report of waiting times. Permissions are checked by the
+//! services; the route table declares them for the authorization matrix.
+
+use askama::Template;
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use palazzo_domain::access::Permission;
+use palazzo_services::ServiceError;
+use palazzo_services::protocollo::HandoffAction;
+use palazzo_store::{
+    HandoffId, HandoffKind, HandoffState, OfficeId, Registration, RegistrationId, Tenant,
+};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::auth::pages::{needs, page, rome, see_other};
+use crate::error::WebError;
+use crate::middleware::tenant::CurrentTenant;
+use crate::portal::shell::{Crumb, Shell};
+use crate::routes::{Access, Routes};
+
+/// The routes of this module.
+pub fn router() -> Routes {
+    use Access::Needs;
+    let read = Needs(Permission::ReadProtocol);
+    let register = Needs(Permission::RegisterProtocol);
+    Routes::new()
+        .get("/backoffice/protocollo", read, register_page)
+        .get(
+            "/backoffice/protocollo/tempi",
+            Needs(Permission::SeeAllOffices),
+            waits_page,
+        )
+        .get("/backoffice/protocollo/{id}", read, entry_page)
+        .post("/backoffice/protocollo/{id}/classifica", register, classify)
+        .post("/backoffice/protocollo/{id}/assegna", register, assign)
+        .post(
+            "/backoffice/protocollo/{id}/annulla",
+            Needs(Permission::AnnulProtocol),
+            annul,
+        )
+        .get(
+            "/backoffice/uffici/{office}/assegnazioni",
+            Needs(Permission::WorkOfficeCases),
+            inbox_page,
+        )
+        .post(
+            "/backoffice/assegnazioni/{id}",
+            Needs(Permission::WorkOfficeCases),
+            act,
+        )
+}
+
+fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {
+    let mut s = Shell::new(t, title);
+    s.breadcrumb = vec![
+        Crumb::link("Home", "/"),
+        Crumb::link("Area del personale", "/backoffice"),
+        Crumb::here(here),
+    ];
+    s
+}
+
+fn render(tpl: impl Template, status: StatusCode) -> Response {
+    match tpl.render() {
+        Ok(html) => page(html, status),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+fn correspondents(r: &Registration) -> String {
+    r.data
+        .correspondents
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+struct Row {
+    id: i64,
+    number: String,
+    when: String,
+    flow: &'static str,
+    subject: String,
+    correspondents: String,
+    annulled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/register.html")]
+struct RegisterTemplate<'a> {
+    shell: Shell<'a>,
+    year: i16,
+    number_query: String,
+    rows: Vec<Row>,
+    next_after: Option<u64>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct RegisterQuery {
+    anno: Option<i16>,
+    dopo: Option<u64>,
+    numero: Option<String>,
+}
+
+const PAGE: u32 = 50;
+
+async fn register_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Query(q): Query<RegisterQuery>,
+) -> Response {
+    let year = q
+        .anno
+        .unwrap_or_else(|| palazzo_domain::calendar::rome_date(jiff::Timestamp::now()).year());
+    let app = state.app();
+    let number = q.numero.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    let (rows, message) = match number {
+        Some(n) => match n.trim_start_matches('0').parse::<u64>() {
+            Ok(n) => match app.protocol_by_number(t.id, &auth.actor, year, n).await {
+                Ok(Some(r)) => return see_other(&format!("/backoffice/protocollo/{}", r.id.0)),
+                Ok(None) => (
+                    Vec::new(),
+                    Some(format!("Nessuna registrazione n. {n:07} nel {year}.")),
+                ),
+                Err(e) => return needs("/backoffice/protocollo", e),
+            },
+            Err(_) => (
+                Vec::new(),
+                Some("Il numero di protocollo è formato da sole cifre.".to_owned()),
+            ),
+        },
+        None => match app
+            .protocol_register(t.id, &auth.actor, year, q.dopo.unwrap_or(0), PAGE)
+            .await
+        {
+            Ok(rows) => (rows, None),
+            Err(e) => return needs("/backoffice/protocollo", e),
+        },
+    };
+    let next_after = (rows.len() == PAGE as usize)
+        .then(|| rows.last().map(|r| r.number.get()))
+        .flatten();
+    let tpl = RegisterTemplate {
+        shell: shell(&t, "Registro di protocollo", "Registro di protocollo"),
+        year,
+        number_query: number.unwrap_or("").to_owned(),
+        rows: rows
+            .iter()
+            .map(|r| Row {
+                id: r.id.0,
+                number: r.number.to_string(),
+                when: rome(r.registered_at),
+                flow: r.data.flow.label_it(),
+                subject: r.data.subject.clone(),
+                correspondents: correspondents(r),
+                annulled: r.annulment.is_some(),
+            })
+            .collect(),
+        next_after,
+        message,
+    };
+    render(tpl, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/entry.html")]
+struct EntryTemplate<'a> {
+    shell: Shell<'a>,
+    csrf: String,
+    id: i64,
+    number: String,
+    date: String,
+    when: String,
+    register: String,
+    year: i16,
+    flow: &'static str,
+    subject: String,
+    correspondents_label: &'static str,
+    correspondents: String,
+    received: Option<String>,
+    registered_by: String,
+    classification: String,
+    classification_value: String,
+    office: String,
+    offices: Vec<(i64, String, bool)>,
+    documents: Vec<(String, String, String, String)>,
+    timeline: Vec<(String, String, String, String, Option<String>)>,
+    annulment: Option<(String, String, String, String)>,
+    annulled: bool,
+    can_register: bool,
+    can_annul: bool,
+    notice: Option<String>,
+    error: Option<String>,
+    error_code: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+struct EntryQuery {
+    esito: Option<String>,
+}
+
+async fn render_entry(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    id: RegistrationId,
+    notice: Option<String>,
+    error: Option<&ServiceError>,
+) -> Result<Response, ServiceError> {
+    let app = state.app();
+    let r = app.protocol_entry(t.id, &auth.actor, id).await?;
+    let (handoffs, steps) = app.protocol_route(t.id, &auth.actor, id).await?;
+    let snap = app.portal(t.id).await?;
+    let office_name = |o: OfficeId| {
+        snap.office(o)
+            .map_or_else(|| format!("ufficio {}", o.0), |x| x.data.name.clone())
+    };
+    let d = &r.data;
+    let mut documents = vec![(
+        format!("{} (principale)", d.primary.name),
+        d.primary.media_type.clone(),
+        format!("{} byte", d.primary.size),
+        d.primary.sha256.hex(),
+    )];
+    documents.extend(d.attachments.iter().map(|a| {
+        (
+            a.name.clone(),
+            a.media_type.clone(),
+            format!("{} byte", a.size),
+            a.sha256.hex(),
+        )
+    }));
+    let timeline = steps
+        .iter()
+        .map(|s| {
+            let h = handoffs.iter().find(|h| h.id == s.handoff);
+            let office = h.map_or_else(String::new, |h| office_name(h.data.office));
+            let kind = h.map_or("", |h| match h.data.kind {
+                HandoffKind::Competenza => "per competenza",
+                HandoffKind::Conoscenza => "per conoscenza",
+            });
+            (
+                rome(s.at),
+                format!("{office} ({kind})"),
+                s.action.clone(),
+                s.actor.clone(),
+                s.note.clone(),
+            )
+        })
+        .collect();
+    let date = palazzo_domain::calendar::rome_date(r.registered_at)
+        .strftime("%d/%m/%Y")
+        .to_string();
+    let tpl = EntryTemplate {
+        shell: shell(t, "Registrazione di protocollo", "Registrazione"),
+        csrf: auth.csrf().to_owned(),
+        id: r.id.0,
+        number: r.number.to_string(),
+        date,
+        when: rome(r.registered_at),
+        register: d.register.to_string(),
+        year: r.year,
+        flow: d.flow.label_it(),
+        subject: d.subject.clone(),
+        correspondents_label: match d.flow {
+            palazzo_domain::protocollo::Flow::Entrata => "Mittente",
+            _ => "Destinatari",
+        },
+        correspondents: correspondents(&r),
+        received: match (&d.received_number, d.received_date) {
+            (None, None) => None,
+            (n, dt) => Some(format!(
+                "n. {} del {}",
+                n.as_deref().unwrap_or("—"),
+                dt.map_or_else(|| "—".to_owned(), |x| x.strftime("%d/%m/%Y").to_string())
+            )),
+        },
+        registered_by: d.registered_by.clone(),
+        classification: d.classification.as_deref().map_or_else(
+            || "Da classificare".to_owned(),
+            |c| {
+                c.parse::<palazzo_domain::titolario::ClassCode>()
+                    .map_or_else(|_| c.to_owned(), |k| format!("{c} — {}", k.denominazione()))
+            },
+        ),
+        classification_value: d.classification.clone().unwrap_or_default(),
+        office: d.office.map_or_else(|| "—".to_owned(), office_name),
+        offices: snap
+            .offices
+            .iter()
+            .map(|o| (o.id.0, o.data.name.clone(), d.office == Some(o.id)))
+            .collect(),
+        documents,
+        timeline,
+        annulment: r
+            .annulment
+            .as_ref()
+            .map(|a| (rome(a.at), a.by.clone(), a.reason.clone(), a.act.clone())),
+        annulled: r.annulment.is_some(),
+        can_register: auth.actor.principal.can(Permission::RegisterProtocol),
+        can_annul: auth.actor.principal.can(Permission::AnnulProtocol),
+        notice,
+        error: error.map(ServiceError::message_it),
+        error_code: error.map_or("", ServiceError::code),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(tpl, status))
+}
+
+fn entry_path(id: i64) -> String {
+    format!("/backoffice/protocollo/{id}")
+}
+
+async fn entry_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Query(q): Query<EntryQuery>,
+) -> Response {
+    let notice = match q.esito.as_deref() {
+        Some("classificata") => Some("Classificazione e ufficio aggiornati.".to_owned()),
+        Some("assegnata") => Some("Documento assegnato.".to_owned()),
+        Some("annullata") => Some("Registrazione annullata.".to_owned()),
+        _ => None,
+    };
+    render_entry(&state, &t, &auth, RegistrationId(id), notice, None)
+        .await
+        .unwrap_or_else(|e| needs(&entry_path(id), e))
+}
+
+/// After a refused form: the page again with the error, or the error page.
+async fn refused(state: &AppState, t: &Tenant, auth: &Auth, id: i64, e: ServiceError) -> Response {
+    match e {
+        e @ ServiceError::Invalid { .. } => {
+            tracing::info!(code = e.code(), "protocollo form refused");
+            render_entry(state, t, auth, RegistrationId(id), None, Some(&e))
+                .await
+                .unwrap_or_else(|e| needs(&entry_path(id), e))
+        }
+        e => needs(&entry_path(id), e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ClassifyForm {
+    #[serde(default)]
+    classifica: String,
+    #[serde(default)]
+    ufficio: Option<i64>,
+}
+
+async fn classify(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(f): Form<ClassifyForm>,
+) -> Response {
+    let office = f.ufficio.filter(|o| *o != 0).map(OfficeId);
+    match state
+        .app()
+        .reassign_protocol(
+            t.id,
+            &auth.actor,
+            RegistrationId(id),
+            Some(&f.classifica),
+            office,
+        )
+        .await
+    {
+        Ok(_) => see_other(&format!("{}?esito=classificata", entry_path(id))),
+        Err(e) => refused(&state, &t, &auth, id, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    ufficio: i64,
+    #[serde(default)]
+    tipo: String,
+    #[serde(default)]
+    nota: String,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::RegisterProtocol) {
+        return needs(&entry_path(id), e);
+    }
+    let Some(kind) = HandoffKind::from_code(&f.tipo) else {
+        let e = ServiceError::Invalid {
+            code: "handoff_tipo",
+            message: "Scegli se l'assegnazione è per competenza o per conoscenza.".into(),
+        };
+        return refused(&state, &t, &auth, id, e).await;
+    };
+    match state
+        .app()
+        .assign_protocol(
+            t.id,
+            &auth.actor,
+            RegistrationId(id),
+            kind,
+            OfficeId(f.ufficio),
+            Some(&f.nota),
+        )
+        .await
+    {
+        Ok(_) => see_other(&format!("{}?esito=assegnata", entry_path(id))),
+        Err(e) => refused(&state, &t, &auth, id, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct AnnulForm {
+    #[serde(default)]
+    motivo: String,
+    #[serde(default)]
+    atto: String,
+}
+
+async fn annul(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(f): Form<AnnulForm>,
+) -> Response {
+    match state
+        .app()
+        .annul_protocol(t.id, &auth.actor, RegistrationId(id), &f.motivo, &f.atto)
+        .await
+    {
+        Ok(_) => see_other(&format!("{}?esito=annullata", entry_path(id))),
+        Err(e) => refused(&state, &t, &auth, id, e).await,
+    }
+}
+
+struct InboxRow {
+    id: i64,
+    registration: i64,
+    title: String,
+    kind: &'static str,
+    state: &'static str,
+    since: String,
+    competenza: bool,
+    waiting: bool,
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/inbox.html")]
+struct InboxTemplate<'a> {
+    shell: Shell<'a>,
+    csrf: String,
+    office: String,
+    slug: String,
+    rows: Vec<InboxRow>,
+    offices: Vec<(i64, String)>,
+    notice: Option<String>,
+    error: Option<String>,
+    error_code: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+struct InboxQuery {
+    esito: Option<String>,
+}
+
+async fn render_inbox(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    slug: &str,
+    notice: Option<String>,
+    error: Option<&ServiceError>,
+) -> Result<Response, ServiceError> {
+    let app = state.app();
+    auth.actor.require(Permission::WorkOfficeCases)?;
+    let snap = app.portal(t.id).await?;
+    let office = snap.office_by_slug(slug).ok_or(ServiceError::NotFound)?;
+    let handoffs = app.office_inbox(t.id, &auth.actor, office.id).await?;
+    let mut rows = Vec::with_capacity(handoffs.len());
+    for h in &handoffs {
+        let r = app
+            .protocol_entry(t.id, &auth.actor, h.data.registration)
+            .await
+            .ok();
+        rows.push(InboxRow {
+            id: h.id.0,
+            registration: h.data.registration.0,
+            title: r.map_or_else(
+                || format!("Registrazione {}", h.data.registration.0),
+                |r| format!("Prot. n. {}/{} — {}", r.number, r.year, r.data.subject),
+            ),
+            kind: match h.data.kind {
+                HandoffKind::Competenza => "Per competenza",
+                HandoffKind::Conoscenza => "Per conoscenza",
+            },
+            state: match h.state {
+                HandoffState::Assegnato => "in attesa",
+                HandoffState::Accettato => "preso in carico",
+                _ => "concluso",
+            },
+            since: rome(h.updated_at),
+            competenza: h.data.kind == HandoffKind::Competenza,
+            waiting: h.state == HandoffState::Assegnato,
+        });
+    }
+    let tpl = InboxTemplate {
+        shell: shell(t, "Assegnazioni dell'ufficio", "Assegnazioni"),
+        csrf: auth.csrf().to_owned(),
+        office: office.data.name.clone(),
+        slug: slug.to_owned(),
+        rows,
+        offices: snap
+            .offices
+            .iter()
+            .filter(|o| o.id != office.id)
+            .map(|o| (o.id.0, o.data.name.clone()))
+            .collect(),
+        notice,
+        error: error.map(ServiceError::message_it),
+        error_code: error.map_or("", ServiceError::code),
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(render(tpl, status))
+}
+
+async fn inbox_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(slug): Path<String>,
+    Query(q): Query<InboxQuery>,
+) -> Response {
+    let notice = q
+        .esito
+        .is_some()
+        .then(|| "Operazione registrata.".to_owned());
+    let path = format!("/backoffice/uffici/{slug}/assegnazioni");
+    render_inbox(&state, &t, &auth, &slug, notice, None)
+        .await
+        .unwrap_or_else(|e| needs(&path, e))
+}
+
+#[derive(Deserialize)]
+struct ActForm {
+    #[serde(default)]
+    azione: String,
+    #[serde(default)]
+    ufficio: i64,
+    #[serde(default)]
+    nota: String,
+    #[serde(default)]
+    ritorno: String,
+}
+
+async fn act(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::WorkOfficeCases) {
+        return needs("/backoffice", e);
+    }
+    let app = state.app();
+    let id = HandoffId(id);
+    let note = Some(f.nota.as_str());
+    let result = match f.azione.as_str() {
+        "accetta" => {
+            app.act_on_handoff(t.id, &auth.actor, id, HandoffAction::Accept, note)
+                .await
+        }
+        "rifiuta" => {
+            app.act_on_handoff(t.id, &auth.actor, id, HandoffAction::Reject, note)
+                .await
+        }
+        "chiudi" => {
+            app.act_on_handoff(t.id, &auth.actor, id, HandoffAction::Close, note)
+                .await
+        }
+        "inoltra" => {
+            app.forward_handoff(t.id, &auth.actor, id, OfficeId(f.ufficio), note)
+                .await
+        }
+        _ => Err(ServiceError::Invalid {
+            code: "handoff_azione",
+            message: "Scegli un'azione: accetta, rifiuta, inoltra o chiudi.".into(),
+        }),
+    };
+    // Back to the inbox the form came from (a slug of this comune's offices).
+    let snap = match app.portal(t.id).await {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let slug = snap.office_by_slug(&f.ritorno).map(|o| o.data.slug.clone());
+    match (result, slug) {
+        (Ok(_), Some(slug)) => {
+            see_other(&format!("/backoffice/uffici/{slug}/assegnazioni?esito=1"))
+        }
+        (Ok(_), None) => see_other("/backoffice"),
+        (Err(e @ ServiceError::Invalid { .. }), Some(slug)) => {
+            render_inbox(&state, &t, &auth, &slug, None, Some(&e))
+                .await
+                .unwrap_or_else(|e| needs("/backoffice", e))
+        }
+        (Err(e), _) => needs("/backoffice", e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/waits.html")]
+struct WaitsTemplate<'a> {
+    shell: Shell<'a>,
+    rows: Vec<(String, u32, u32, String, String)>,
+}
+
+fn human(d: jiff::SignedDuration) -> String {
+    let mins = d.as_secs() / 60;
+    match (mins / 1440, (mins % 1440) / 60, mins % 60) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (g, h, _) => format!("{g} g {h} h"),
+    }
+}
+
+async fn waits_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+) -> Response {
+    let app = state.app();
+    let waits = match app
+        .office_waits(t.id, &auth.actor, jiff::Timestamp::now())
+        .await
+    {
+        Ok(w) => w,
+        Err(e) => return needs("/backoffice/protocollo/tempi", e),
+    };
+    let snap = match app.portal(t.id).await {
+        Ok(s) => s,
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let tpl = WaitsTemplate {
+        shell: shell(&t, "Tempi di attesa negli uffici", "Tempi di attesa"),
+        rows: waits
+            .iter()
+            .map(|w| {
+                (
+                    snap.office(w.office)
+                        .map_or_else(|| w.office.0.to_string(), |o| o.data.name.clone()),
+                    w.handled,
+                    w.waiting,
+                    human(w.average),
+                    human(w.longest),
+                )
+            })
+            .collect(),
+    };
+    render(tpl, StatusCode::OK)
+}
