@@ -19,6 +19,7 @@
 //! as a `PersonaGiuridica`; the time is the Europe/Rome civil time.
 
 mod der;
+pub mod ricezione;
 mod xades;
 mod xml;
 
