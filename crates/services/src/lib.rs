@@ -17,6 +17,7 @@ pub mod passwords;
 pub mod portal;
 pub mod protocollo;
 pub mod ratings;
+pub mod segnatura;
 pub mod staff_oidc;
 pub mod tenants;
 pub mod verify;
