@@ -64,6 +64,9 @@ enum Command {
     /// Break-glass administrators (local account, password and TOTP).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The protocollo informatico.
+    #[command(subcommand)]
+    Protocollo(ProtocolloCommand),
     /// Import content from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -108,6 +111,26 @@ const CONFIG_KEYS: [&str; 8] = [
     "log_format",
     "log_level",
 ];
+
+#[derive(Subcommand, Debug)]
+enum ProtocolloCommand {
+    /// Register every row of a CSV file (docs/protocollo-import.md), each in
+    /// its own transaction; prints a report of the refused rows and exits 2
+    /// when any row was refused.
+    Import {
+        /// The CSV file; documents are read relative to its folder.
+        file: PathBuf,
+        /// The comune (its slug).
+        #[arg(long)]
+        ente: String,
+        /// Configuration file (TOML).
+        #[arg(long, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// Data directory of a SQLite installation.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
 
 #[derive(Subcommand, Debug)]
 enum AdminCommand {
@@ -372,6 +395,78 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             println!("  secret: {}", created.totp_base32);
             println!("  uri:    {}", created.otpauth_uri);
             println!("Sign in at https://<comune host>/accedi/amministratore");
+        }
+        Command::Protocollo(ProtocolloCommand::Import {
+            file,
+            ente,
+            config,
+            data_dir,
+        }) => {
+            let mut config = load_config(config.as_deref())?;
+            if let Some(d) = data_dir {
+                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
+                config.data_dir = d;
+                config.database_url = String::new();
+            }
+            init_logs(&config);
+            let app = open_app(&config).await?;
+            let tenant = app
+                .tenants()
+                .into_iter()
+                .find(|t| t.data.slug == ente)
+                .with_context(|| format!("no ente {ente}"))?;
+            // The operating-system user who can run this command with the
+            // installation's configuration acts as a protocol operator.
+            let who = std::env::var("USER").unwrap_or_else(|_| "operatore".into());
+            let actor = palazzo_services::access::Actor {
+                principal: palazzo_domain::access::Principal {
+                    grants: vec![palazzo_domain::access::Grant {
+                        role: palazzo_domain::access::Role::Operatore,
+                        office: None,
+                    }],
+                },
+                name: Some(format!("Importazione da riga di comando ({who})")),
+                ..Default::default()
+            };
+            let outcomes = app
+                .import_protocollo(tenant.id, &actor, &file, |done, total| {
+                    let width = 30;
+                    let filled = (done * width).checked_div(total).unwrap_or(width);
+                    eprint!(
+                        "\r[{}{}] {done}/{total}",
+                        "=".repeat(filled),
+                        " ".repeat(width - filled)
+                    );
+                })
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
+            eprintln!();
+            app.checkpoint_all()
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
+            app.db().close().await;
+            let mut refused = 0;
+            let mut registered = 0;
+            for o in &outcomes {
+                match o {
+                    palazzo_services::protocollo_import::RowOutcome::Registered(r) => {
+                        registered += 1;
+                        println!("registrata n. {}/{}: {}", r.number, r.year, r.data.subject);
+                    }
+                    palazzo_services::protocollo_import::RowOutcome::Refused {
+                        line,
+                        code,
+                        message,
+                    } => {
+                        refused += 1;
+                        println!("riga {line} rifiutata ({code}): {message}");
+                    }
+                }
+            }
+            println!("{registered} registrate, {refused} rifiutate.");
+            if refused > 0 {
+                return Ok(ExitCode::from(2));
+            }
         }
         Command::Import(ImportCommand::Ente { file, config }) => {
             let config = load_config(config.as_deref())?;

@@ -417,3 +417,97 @@ async fn admin_create_makes_a_break_glass_account_that_signs_in() {
     assert!(admin.data.tenant.is_some(), "administrator of one comune");
     db.close().await;
 }
+
+#[tokio::test]
+async fn protocollo_import_registers_good_rows_and_reports_bad_ones() {
+    use palazzo_store::Store;
+    let dir = TempDir::new("prot-import");
+    demo(dir.path());
+    let files = dir.path().join("carico");
+    std::fs::create_dir_all(files.join("allegati")).unwrap();
+    std::fs::write(
+        files.join("istanza.pdf"),
+        b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n",
+    )
+    .unwrap();
+    std::fs::write(files.join("allegati/planimetria.png"), {
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&[
+            0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0, 0x1f, 0x15, 0xc4, 0x89,
+        ]);
+        png
+    })
+    .unwrap();
+    std::fs::write(files.join("virus.exe"), b"MZ\x90\0\x03").unwrap();
+    let csv = "verso;oggetto;corrispondente;codice_fiscale;email;numero_ricevuto;data_ricevuto;classifica;ufficio;documento;allegati\n\
+        E;Richiesta di accesso agli atti;Mario Rossi;RSSMRA80A01H501U;mario@example.it;7/2026;2026-11-20;XI.2;;istanza.pdf;allegati/planimetria.png\n\
+        E;Documento sospetto;Ditta X;01234567890;;;;;;virus.exe;\n\
+        U;\"Risposta; con punto e virgola\";Giulia Bianchi;;;;;I.8;;istanza.pdf;\n\
+        E;Fuori cartella;Anna;;;;;;;../../etc/passwd;\n";
+    let path = files.join("carico.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = palazzo(&[
+        "protocollo",
+        "import",
+        path.to_str().unwrap(),
+        "--ente",
+        "casamassima",
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("registrata n. 0000001/"), "{text}");
+    assert!(text.contains("registrata n. 0000002/"), "{text}");
+    assert!(
+        text.contains("riga 3 rifiutata (document_type_not_allowed)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("riga 5 rifiutata (import_documento)"),
+        "{text}"
+    );
+    assert!(text.contains("2 registrate, 2 rifiutate."), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("4/4"),
+        "progress is shown"
+    );
+    // The stored registrations and documents, and a ledger that verifies.
+    let db = Db::open_existing(&format!(
+        "sqlite:{}",
+        dir.path().join("palazzo.db").display()
+    ))
+    .await
+    .unwrap();
+    let t = db
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.data.slug == "casamassima")
+        .unwrap();
+    let regs = db
+        .registrations_by_id(t.id, palazzo_store::RegistrationId(0), 10)
+        .await
+        .unwrap();
+    assert_eq!(regs.len(), 2);
+    assert_eq!(regs[1].data.subject, "Risposta; con punto e virgola");
+    assert_eq!(regs[0].data.attachments.len(), 1);
+    assert_eq!(regs[0].data.attachments[0].media_type, "image/png");
+    let hex = regs[0].data.primary.sha256.hex();
+    let stored = dir
+        .path()
+        .join("documents/sha256")
+        .join(&hex[0..2])
+        .join(&hex[2..4])
+        .join(&hex);
+    assert!(stored.exists(), "the original is stored by its fingerprint");
+    db.close().await;
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", stdout(&out));
+}

@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod passwords;
 pub mod portal;
 pub mod protocollo;
+pub mod protocollo_import;
 pub mod ratings;
 pub mod segnatura;
 pub mod staff_oidc;
@@ -40,12 +41,20 @@ struct Inner {
     checkpointer: ledger::Checkpointer,
     ratings: ratings::Limiter,
     sign_in_limiter: ratings::Window,
+    documents: documents::DocumentStore,
 }
 
 impl App {
     /// Builds the application over an opened store and a key directory.
     /// Loads the tenants into memory.
     pub async fn new(db: db::Db, keys: keys::KeyStore) -> ServiceResult<Self> {
+        // Documents live beside the keys, in the installation's data
+        // directory: `<data_dir>/documents`.
+        let data_dir = keys
+            .dir()
+            .parent()
+            .map_or_else(|| keys.dir().to_path_buf(), std::path::Path::to_path_buf);
+        let documents = documents::DocumentStore::new(data_dir.join("documents"));
         let app = App {
             inner: Arc::new(Inner {
                 db,
@@ -54,6 +63,7 @@ impl App {
                 checkpointer: ledger::Checkpointer::default(),
                 ratings: ratings::Limiter::default(),
                 sign_in_limiter: ratings::Window::new(ratings::MAX_CLIENT_KEYS),
+                documents,
             }),
         };
         app.reload_tenants().await?;
@@ -63,6 +73,11 @@ impl App {
     /// The store.
     pub fn db(&self) -> &db::Db {
         &self.inner.db
+    }
+
+    /// The document store (content-addressed originals).
+    pub fn documents(&self) -> &documents::DocumentStore {
+        &self.inner.documents
     }
 
     /// The key store.
