@@ -73,7 +73,7 @@ enum Command {
     /// Export content to standard output.
     #[command(subcommand)]
     Export(ExportCommand),
-    /// Copy a SQLite installation (database, keys, secret) into a new directory,
+    /// Copy a SQLite installation (database, keys, documents, secret) into a new directory,
     /// consistently, while it runs. PostgreSQL installations use pg_dump.
     Backup {
         /// Configuration file (TOML).
@@ -534,6 +534,10 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             db.close().await;
+            // Documents after the database: they are immutable and stored
+            // before the registration that names them commits, so every
+            // document the copied database refers to is already there.
+            copy_tree(&config.data_dir.join("documents"), &to.join("documents"))?;
             if config.secret_path().exists() {
                 std::fs::copy(config.secret_path(), to.join("secret.key"))?;
             }
@@ -582,6 +586,10 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     prepare_data_dir(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
+        // Uploads in progress (documents/tmp) are not part of a backup.
+        if entry.file_name() == "tmp" && from.ends_with("documents") {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {
             copy_tree(&entry.path(), &target)?;

@@ -273,6 +273,12 @@ async fn a_backup_is_a_complete_installation_that_verifies() {
     let dir = TempDir::new("cli");
     let data = dir.path().join("demo");
     demo(&data);
+    // A stored original and an upload in progress.
+    let original = "documents/sha256/ab/cd/abcd0000";
+    std::fs::create_dir_all(data.join("documents/sha256/ab/cd")).unwrap();
+    std::fs::write(data.join(original), b"%PDF").unwrap();
+    std::fs::create_dir_all(data.join("documents/tmp")).unwrap();
+    std::fs::write(data.join("documents/tmp/upload-1.part"), b"half").unwrap();
     let to = dir.path().join("copy");
     let out = palazzo(&[
         "backup",
@@ -288,6 +294,15 @@ async fn a_backup_is_a_complete_installation_that_verifies() {
     );
     let key = to.join("keys/casamassima/ledger.ed25519.pk8");
     assert!(key.exists());
+    assert_eq!(
+        std::fs::read(to.join(original)).unwrap(),
+        b"%PDF",
+        "documents are copied"
+    );
+    assert!(
+        !to.join("documents/tmp").exists(),
+        "uploads in progress are not"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
