@@ -260,6 +260,18 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The configuration of an installation named by `--config` or by
+/// `--data-dir` (a SQLite installation's directory, which must exist).
+fn load_installation(config: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
+    let mut config = load_config(config)?;
+    if let Some(d) = data_dir {
+        anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
+        config.data_dir = d;
+        config.database_url = String::new();
+    }
+    Ok(config)
+}
+
 async fn open_app(config: &Config) -> anyhow::Result<App> {
     prepare_data_dir(&config.data_dir)?;
     let db = Db::open(&config.database_url())
@@ -361,12 +373,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             name,
             ente,
         }) => {
-            let mut config = load_config(config.as_deref())?;
-            if let Some(d) = data_dir {
-                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
-                config.data_dir = d;
-                config.database_url = String::new();
-            }
+            let config = load_installation(config.as_deref(), data_dir)?;
             init_logs(&config);
             let password = match std::env::var("PALAZZO_ADMIN_PASSWORD") {
                 Ok(p) => p,
@@ -402,12 +409,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             config,
             data_dir,
         }) => {
-            let mut config = load_config(config.as_deref())?;
-            if let Some(d) = data_dir {
-                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
-                config.data_dir = d;
-                config.database_url = String::new();
-            }
+            let config = load_installation(config.as_deref(), data_dir)?;
             init_logs(&config);
             let app = open_app(&config).await?;
             let tenant = app
@@ -515,12 +517,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             data_dir,
             to,
         } => {
-            let mut config = load_config(config.as_deref())?;
-            if let Some(d) = data_dir {
-                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
-                config.data_dir = d;
-                config.database_url = String::new();
-            }
+            let config = load_installation(config.as_deref(), data_dir)?;
             init_logs(&config);
             anyhow::ensure!(!to.exists(), "{} already exists", to.display());
             let db = Db::open_existing(&config.database_url())
@@ -544,12 +541,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             println!("Backup written to {}", to.display());
         }
         Command::Verify { config, data_dir } => {
-            let mut config = load_config(config.as_deref())?;
-            if let Some(d) = data_dir {
-                anyhow::ensure!(d.exists(), "data directory {} not found", d.display());
-                config.data_dir = d;
-                config.database_url = String::new();
-            }
+            let config = load_installation(config.as_deref(), data_dir)?;
             init_logs(&config);
             // Read only: no creation, no migration (an auditor may run this
             // with a read-only database role, on a stopped or running installation).

@@ -720,40 +720,8 @@ impl App {
         role: Role,
         office: OfficeId,
     ) -> ServiceResult<bool> {
-        actor.require(Permission::ManageRoles)?;
-        check_grant(actor, role, office)?;
-        if self.db().user(tenant, user).await?.is_none() {
-            return Err(ServiceError::NotFound);
-        }
-        if !office.is_unset()
-            && !self
-                .db()
-                .offices(tenant)
-                .await?
-                .iter()
-                .any(|o| o.id == office)
-        {
-            return Err(invalid("office_unknown", "L'ufficio indicato non esiste."));
-        }
-        let t = self.tenant(tenant)?;
-        let g = RoleGrant {
-            user,
-            role,
-            office,
-            source: GrantSource::Admin,
-            granted_at: Timestamp::now(),
-        };
-        let mut tx = self.db().begin().await?;
-        let added = tx.insert_role_grant(tenant, &g).await?;
-        if added {
-            record(&mut tx, &t, "role.granted", &g).await?;
-        }
-        tx.commit().await?;
-        if added {
-            self.ledger_changed(tenant);
-            tracing::info!(user = user.0, role = %role, office = office.0, "role granted");
-        }
-        Ok(added)
+        self.change_role(tenant, actor, user, role, office, true)
+            .await
     }
 
     /// Revokes a role. Same rules as [`App::grant_role`]. Ledgered.
@@ -765,8 +733,36 @@ impl App {
         role: Role,
         office: OfficeId,
     ) -> ServiceResult<bool> {
+        self.change_role(tenant, actor, user, role, office, false)
+            .await
+    }
+
+    async fn change_role(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        user: UserId,
+        role: Role,
+        office: OfficeId,
+        grant: bool,
+    ) -> ServiceResult<bool> {
         actor.require(Permission::ManageRoles)?;
         check_grant(actor, role, office)?;
+        if grant {
+            if self.db().user(tenant, user).await?.is_none() {
+                return Err(ServiceError::NotFound);
+            }
+            if !office.is_unset()
+                && !self
+                    .db()
+                    .offices(tenant)
+                    .await?
+                    .iter()
+                    .any(|o| o.id == office)
+            {
+                return Err(invalid("office_unknown", "L'ufficio indicato non esiste."));
+            }
+        }
         let t = self.tenant(tenant)?;
         let g = RoleGrant {
             user,
@@ -776,16 +772,25 @@ impl App {
             granted_at: Timestamp::now(),
         };
         let mut tx = self.db().begin().await?;
-        let removed = tx.delete_role_grant(tenant, user, role, office).await?;
-        if removed {
-            record(&mut tx, &t, "role.revoked", &g).await?;
+        let changed = if grant {
+            tx.insert_role_grant(tenant, &g).await?
+        } else {
+            tx.delete_role_grant(tenant, user, role, office).await?
+        };
+        let kind = if grant {
+            "role.granted"
+        } else {
+            "role.revoked"
+        };
+        if changed {
+            record(&mut tx, &t, kind, &g).await?;
         }
         tx.commit().await?;
-        if removed {
+        if changed {
             self.ledger_changed(tenant);
-            tracing::info!(user = user.0, role = %role, office = office.0, "role revoked");
+            tracing::info!(user = user.0, role = %role, office = office.0, kind, "role changed");
         }
-        Ok(removed)
+        Ok(changed)
     }
 
     /// Replaces the roles a staff provider grants a user (mapped from its

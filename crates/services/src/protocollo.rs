@@ -309,6 +309,23 @@ pub struct OfficeWait {
 }
 
 impl App {
+    /// A hand-off of an office the actor works in.
+    async fn office_handoff(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: HandoffId,
+    ) -> ServiceResult<Handoff> {
+        actor.require(Permission::WorkOfficeCases)?;
+        let h = self
+            .db()
+            .handoff(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Self::can_act_in(actor, h.data.office)?;
+        Ok(h)
+    }
+
     fn can_act_in(actor: &Actor, office: OfficeId) -> ServiceResult<()> {
         actor.require(Permission::WorkOfficeCases)?;
         if actor.principal.can_work_office(office.0) {
@@ -396,12 +413,7 @@ impl App {
         action: HandoffAction,
         note: Option<&str>,
     ) -> ServiceResult<Handoff> {
-        let h = self
-            .db()
-            .handoff(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        Self::can_act_in(actor, h.data.office)?;
+        let h = self.office_handoff(tenant, actor, id).await?;
         let note = check_note(note)?;
         let (from, to) = match (action, h.state, h.data.kind) {
             (HandoffAction::Accept, HandoffState::Assegnato, HandoffKind::Competenza) => {
@@ -460,12 +472,7 @@ impl App {
         to_office: OfficeId,
         note: Option<&str>,
     ) -> ServiceResult<Handoff> {
-        let h = self
-            .db()
-            .handoff(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        Self::can_act_in(actor, h.data.office)?;
+        let h = self.office_handoff(tenant, actor, id).await?;
         self.check_office(tenant, Some(to_office)).await?;
         if h.data.office == to_office {
             return Err(ServiceError::Invalid {
