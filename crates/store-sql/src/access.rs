@@ -3,14 +3,11 @@
 
 use jiff_sqlx::ToSqlx;
 use palazzo_store::ids::{self, Email};
+use palazzo_store::rows::{corrupt, to_hash, to_i64, to_u64};
 use palazzo_store::*;
 use sqlx::{ColumnIndex, Executor, FromRow, IntoArguments, Row};
 
 use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_err};
-
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("{what}: {e}"))
-}
 
 fn ts<R: Row>(r: &R, col: &str) -> Result<Timestamp>
 where
@@ -30,15 +27,6 @@ where
     Ok(r.try_get::<Option<jiff_sqlx::Timestamp>, _>(col)
         .map_err(db_err)?
         .map(|t| t.to_jiff()))
-}
-
-fn hash32(v: Vec<u8>) -> Result<[u8; 32]> {
-    v.try_into()
-        .map_err(|_| corrupt("session", "id hash is not 32 bytes"))
-}
-
-fn u64_of(v: i64, what: &str) -> Result<u64> {
-    u64::try_from(v).map_err(|e| corrupt(what, e))
 }
 
 const USER_COLUMNS: &str = "id, tenant_id, codice_fiscale, given_name, family_name, birth_date, \
@@ -306,7 +294,10 @@ where
         .map_err(db_err)?;
         let Some(r) = row else { return Ok(None) };
         Ok(Some(SessionRecord {
-            id_hash: hash32(r.try_get("id_hash").map_err(db_err)?)?,
+            id_hash: to_hash(
+                &r.try_get::<Vec<u8>, _>("id_hash").map_err(db_err)?,
+                "sessions.id_hash",
+            )?,
             tenant: TenantId(r.try_get("tenant_id").map_err(db_err)?),
             user: r
                 .try_get::<Option<i64>, _>("user_id")
@@ -428,7 +419,7 @@ where
             password_phc: r.try_get("password_phc").map_err(db_err)?,
             totp_secret: r.try_get("totp_secret").map_err(db_err)?,
         },
-        totp_last_step: u64_of(
+        totp_last_step: to_u64(
             r.try_get("totp_last_step").map_err(db_err)?,
             "totp_last_step",
         )?,
@@ -436,10 +427,6 @@ where
         locked_until: opt_ts(r, "locked_until")?,
         created_at: ts(r, "created_at")?,
     })
-}
-
-fn i64_of(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|e| StoreError::Database(e.to_string()))
 }
 
 impl<D: Dialect> SqlTx<D>
@@ -653,7 +640,7 @@ where
                      WHERE id = $1 AND totp_last_step < $2",
                 )
                 .bind(id.0)
-                .bind(i64_of(step)?),
+                .bind(to_i64(step, "totp_last_step")?),
             )
             .await?;
         Ok(n == 1)

@@ -1,22 +1,14 @@
 //! The protocollo reads and writes (issue 4).
 
 use jiff_sqlx::ToSqlx;
-use palazzo_store::rows::registration_time_after;
+use palazzo_store::rows::{corrupt, registration_time_after, to_i64};
 use palazzo_store::*;
 use sqlx::{ColumnIndex, Executor, FromRow, IntoArguments, Row};
 
 use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_err};
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("protocol_entries.{what}: {e}"))
-}
-
 fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
-}
-
-fn i64_of(v: u64) -> Result<i64> {
-    i64::try_from(v).map_err(|e| StoreError::Database(e.to_string()))
 }
 
 const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
@@ -57,35 +49,36 @@ where
     Ok(Registration {
         id: RegistrationId(r.try_get("id").map_err(db_err)?),
         tenant: TenantId(r.try_get("tenant_id").map_err(db_err)?),
-        year: i16::try_from(year).map_err(|e| corrupt("year", e))?,
+        year: i16::try_from(year).map_err(|e| corrupt("protocol_entries.year", e))?,
         number: u64::try_from(number)
             .ok()
             .and_then(|n| palazzo_domain::protocollo::ProtocolNumber::new(n).ok())
-            .ok_or_else(|| corrupt("number", number))?,
+            .ok_or_else(|| corrupt("protocol_entries.number", number))?,
         registered_at: r
             .try_get::<jiff_sqlx::Timestamp, _>("registered_at")
             .map_err(db_err)?
             .to_jiff(),
         data: NewRegistration {
             register,
-            flow: palazzo_domain::protocollo::Flow::parse(&flow).map_err(|e| corrupt("flow", e))?,
+            flow: palazzo_domain::protocollo::Flow::parse(&flow)
+                .map_err(|e| corrupt("protocol_entries.flow", e))?,
             subject: get_s("subject")?,
             correspondents: serde_json::from_str(&get_s("correspondents")?)
-                .map_err(|e| corrupt("correspondents", e))?,
+                .map_err(|e| corrupt("protocol_entries.correspondents", e))?,
             received_number: get_o("received_number")?,
             received_date: r
                 .try_get::<Option<jiff_sqlx::Date>, _>("received_date")
                 .map_err(db_err)?
                 .map(|d| d.to_jiff()),
             primary: serde_json::from_str(&get_s("primary_document")?)
-                .map_err(|e| corrupt("primary_document", e))?,
+                .map_err(|e| corrupt("protocol_entries.primary_document", e))?,
             attachments: serde_json::from_str(&get_s("attachments")?)
-                .map_err(|e| corrupt("attachments", e))?,
+                .map_err(|e| corrupt("protocol_entries.attachments", e))?,
             registered_by: get_s("registered_by")?,
             emergency: get_o("emergency")?
                 .map(|e| serde_json::from_str(&e))
                 .transpose()
-                .map_err(|e| corrupt("emergency", e))?,
+                .map_err(|e| corrupt("protocol_entries.emergency", e))?,
             classification: get_o("classification")?,
             office: r
                 .try_get::<Option<i64>, _>("office_id")
@@ -137,7 +130,8 @@ where
 }
 
 fn palazzo_domain_register(s: &str) -> Result<palazzo_domain::protocollo::RegisterCode> {
-    palazzo_domain::protocollo::RegisterCode::parse(s).map_err(|e| corrupt("register", e))
+    palazzo_domain::protocollo::RegisterCode::parse(s)
+        .map_err(|e| corrupt("protocol_entries.register", e))
 }
 
 impl<D: Dialect> SqlStore<D>
@@ -187,7 +181,7 @@ where
             .bind(tenant.0)
             .bind(register)
             .bind(i64::from(year))
-            .bind(i64_of(number)?)
+            .bind(to_i64(number, "number")?)
             .fetch_optional(self.pool())
             .await
             .map_err(db_err)?;
@@ -212,7 +206,7 @@ where
             .bind(tenant.0)
             .bind(register)
             .bind(i64::from(year))
-            .bind(i64_of(after)?)
+            .bind(to_i64(after, "after")?)
             .bind(i64::from(limit))
             .fetch_all(self.pool())
             .await
@@ -255,23 +249,20 @@ where
         rows.iter().map(registration_of::<D>).collect()
     }
 
-    async fn handoff_rows(&self, sql: String, a: i64, b: i64, c: i64) -> Result<Vec<Handoff>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(a)
-            .bind(b)
-            .bind(c)
-            .fetch_all(self.pool())
-            .await
-            .map_err(db_err)?;
+    async fn handoff_rows(&self, sql: String, binds: &[i64]) -> Result<Vec<Handoff>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(*b);
+        }
+        let rows = q.fetch_all(self.pool()).await.map_err(db_err)?;
         rows.iter().map(handoff_of::<D>).collect()
     }
 
     /// See [`Store::handoff`].
     pub async fn handoff(&self, tenant: TenantId, id: HandoffId) -> Result<Option<Handoff>> {
-        let sql = format!(
-            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND id = $2 AND $3 = 0"
-        );
-        Ok(self.handoff_rows(sql, tenant.0, id.0, 0).await?.pop())
+        let sql =
+            format!("SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND id = $2");
+        Ok(self.handoff_rows(sql, &[tenant.0, id.0]).await?.pop())
     }
 
     /// See [`Store::handoffs_of`].
@@ -281,9 +272,9 @@ where
         registration: RegistrationId,
     ) -> Result<Vec<Handoff>> {
         let sql = format!(
-            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND registration_id = $2 AND $3 = 0 ORDER BY id"
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND registration_id = $2 ORDER BY id"
         );
-        self.handoff_rows(sql, tenant.0, registration.0, 0).await
+        self.handoff_rows(sql, &[tenant.0, registration.0]).await
     }
 
     /// See [`Store::office_handoffs`].
@@ -297,7 +288,7 @@ where
             "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND office_id = $2 \
              AND ($3 = 0 OR state IN ('assegnato', 'accettato')) ORDER BY assigned_at, id"
         );
-        self.handoff_rows(sql, tenant.0, office.0, i64::from(open_only))
+        self.handoff_rows(sql, &[tenant.0, office.0, i64::from(open_only)])
             .await
     }
 
@@ -311,7 +302,7 @@ where
         let sql = format!(
             "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
-        self.handoff_rows(sql, tenant.0, after.0, i64::from(limit))
+        self.handoff_rows(sql, &[tenant.0, after.0, i64::from(limit)])
             .await
     }
 
@@ -336,7 +327,7 @@ where
                 let step: i64 = r.try_get("step").map_err(db_err)?;
                 Ok(HandoffStep {
                     handoff: HandoffId(r.try_get("handoff_id").map_err(db_err)?),
-                    step: u32::try_from(step).map_err(|e| corrupt("step", e))?,
+                    step: u32::try_from(step).map_err(|e| corrupt("handoff_steps.step", e))?,
                     action: r.try_get("action").map_err(db_err)?,
                     actor: r.try_get("actor").map_err(db_err)?,
                     at: r
@@ -432,7 +423,7 @@ where
         .bind(tenant.0)
         .bind(r.register.as_str())
         .bind(i64::from(year))
-        .bind(i64_of(number)?)
+        .bind(to_i64(number, "number")?)
         .bind(at.to_sqlx())
         .bind(r.flow.code())
         .bind(r.subject.as_str())
@@ -593,7 +584,7 @@ where
         .map_err(db_err)?;
         Ok(HandoffStep {
             handoff,
-            step: u32::try_from(step).map_err(|e| corrupt("step", e))?,
+            step: u32::try_from(step).map_err(|e| corrupt("handoff_steps.step", e))?,
             action: action.to_owned(),
             actor: actor.to_owned(),
             at,

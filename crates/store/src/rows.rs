@@ -14,7 +14,8 @@ use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
 use crate::model::*;
 use crate::{Result, StoreError};
 
-fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+/// A stored value that no longer parses, naming what it was.
+pub fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
 }
 

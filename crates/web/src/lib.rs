@@ -173,7 +173,8 @@ impl AppState {
 /// files, wrapped in the middleware stack (outermost first): request id →
 /// request log → metrics → security headers → tenant resolution → error
 /// pages → same-origin check of state-changing requests → body size limit →
-/// (matched routes only) sessions and CSRF.
+/// (matched sign-in, personal-area and back-office routes only) sessions and
+/// CSRF.
 pub fn router(app: App, cfg: WebConfig) -> Router {
     let state = AppState::new(app, cfg);
     router_with_state(state)
@@ -186,11 +187,14 @@ pub fn router_with_state(state: AppState) -> Router {
     use middleware::*;
 
     let max_body = state.config().max_body_bytes;
-    let (routes, _) = route_table().into_parts();
-    routes
-        // Sessions and CSRF run only for matched routes (a wrong method
-        // stays a plain 405), inside every layer below.
-        .route_layer(from_fn_with_state(state.clone(), auth::sessions))
+    let (public, _) = public_routes().into_parts();
+    let (personal, _) = session_routes().into_parts();
+    public
+        // Sessions and CSRF run only for the routes that act for whoever is
+        // signed in, and only when a route matched (a wrong method stays a
+        // plain 405), inside every layer below. Portal pages, the open API,
+        // probes and static files never touch the session table.
+        .merge(personal.route_layer(from_fn_with_state(state.clone(), auth::sessions)))
         .fallback(error::fallback)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
@@ -209,13 +213,25 @@ pub fn router_with_state(state: AppState) -> Router {
 
 /// Every route with who may use it (see [`routes`]).
 pub fn route_table() -> routes::Routes {
-    use routes::Access::{Internal, Public};
+    public_routes().merge(session_routes())
+}
+
+/// The routes that act for whoever is signed in: sign-in, the personal area
+/// and the back office. They get the session and CSRF middleware.
+fn session_routes() -> routes::Routes {
     routes::Routes::new()
-        .merge(portal::router())
         .merge(auth::pages::router())
         .merge(auth::federation::router())
         .merge(auth::staff::router())
         .merge(backoffice::router())
+}
+
+/// The routes that read no session: the portal (cached pages), the open
+/// API, probes and static files.
+fn public_routes() -> routes::Routes {
+    use routes::Access::{Internal, Public};
+    routes::Routes::new()
+        .merge(portal::router())
         .nest("/api/v1", api::router())
         .get("/healthz", Public, health::healthz)
         .get("/readyz", Public, health::readyz)

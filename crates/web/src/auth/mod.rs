@@ -2,7 +2,9 @@
 //!
 //! * [`sessions`] (middleware) reads the session cookie, loads the
 //!   server-side session and the acting principal, and puts an [`Auth`] in
-//!   the request extensions. Handlers take `Extension<Auth>`; permissions are
+//!   the request extensions. It wraps the sign-in, personal-area and
+//!   back-office routes only (portal pages, the open API and static files
+//!   read no session). Handlers take `Extension<Auth>`; permissions are
 //!   checked in `services`, never only in templates.
 //! * The same middleware enforces the CSRF token on every state-changing
 //!   request outside `/api/` (whose JSON bodies need a CORS preflight we never
