@@ -15,6 +15,7 @@ pub mod merkle;
 pub mod money;
 pub mod portal;
 pub mod protocollo;
+pub mod receipt;
 pub mod titolario;
 pub mod totp;
 

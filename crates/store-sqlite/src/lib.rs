@@ -201,7 +201,6 @@ impl Store for SqliteStore {
 
     palazzo_store::access_reads!(delegate_reads);
     palazzo_store::protocol_reads!(delegate_reads);
-    palazzo_store::filing_reads!(delegate_reads);
 }
 
 impl StoreTx for SqliteTx {
@@ -291,7 +290,6 @@ impl StoreTx for SqliteTx {
 
     palazzo_store::access_writes!(delegate_writes);
     palazzo_store::protocol_writes!(delegate_writes);
-    palazzo_store::filing_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await
