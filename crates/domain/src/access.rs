@@ -73,6 +73,10 @@ pub enum Permission {
     ReadProtocol,
     /// Annul a registration (DPR 445/2000 art. 54: an authorised role).
     AnnulProtocol,
+    /// Edit the comune's titolario (add, rename, close classes: each edit
+    /// makes a new version, TI-3). The administrator of the comune and the
+    /// responsabile della gestione documentale (usually the segretario).
+    ManageTitolario,
 }
 
 impl Role {
@@ -143,14 +147,22 @@ impl Role {
                 ReadAudit,
                 ReadProtocol,
                 AnnulProtocol,
+                ManageTitolario,
             ],
-            Role::AdminComune => &[BackOffice, ManageCatalogue, ManageRoles, ReadAudit],
+            Role::AdminComune => &[
+                BackOffice,
+                ManageCatalogue,
+                ManageRoles,
+                ReadAudit,
+                ManageTitolario,
+            ],
             Role::AdminPiattaforma => &[
                 BackOffice,
                 ManageCatalogue,
                 ManageRoles,
                 ReadAudit,
                 ManagePlatform,
+                ManageTitolario,
             ],
         }
     }

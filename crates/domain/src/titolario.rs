@@ -935,6 +935,148 @@ impl From<FascicoloId> for String {
     }
 }
 
+// ---------------------------------------------------------------------------
+// ClassKey: a code of a comune's own titolario
+// ---------------------------------------------------------------------------
+
+/// The code of a voice of a comune's **own** titolario (TI-3): a titolo
+/// (Roman numeral) and optionally a class number, written like a
+/// [`ClassCode`] (`VI.3`, `XIV`) but checked only for its shape, not against
+/// [`TITOLARIO_2005`]. A comune that adds class `VI.11` to its titolario
+/// needs codes the 2005 edition does not know; whether a code exists (and is
+/// open) is a question for the tenant's titolario version, asked by the
+/// services layer.
+///
+/// Parsing is as lenient as [`ClassCode::parse`] about spelling (case,
+/// spaces, the long form `Titolo VI.Classe 3`) and as strict about numerals
+/// (canonical Roman titolo 1–99, class number without leading zeros, 1–9999).
+/// [`Display`](fmt::Display) writes the canonical short form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ClassKey {
+    titolo: u8,
+    classe: Option<u16>,
+}
+
+impl ClassKey {
+    /// The code of titolo `titolo` (1–99) and class `classe` (1–9999), if any.
+    ///
+    /// # Errors
+    /// [`ClassCodeError::Format`] when a number is out of range.
+    pub fn new(titolo: u8, classe: Option<u16>) -> Result<Self, ClassCodeError> {
+        if !(1..=99).contains(&titolo) || classe.is_some_and(|c| !(1..=9999).contains(&c)) {
+            return Err(ClassCodeError::Format);
+        }
+        Ok(ClassKey { titolo, classe })
+    }
+
+    /// Parses `VI.3`, `xiv`, `Titolo VI.Classe 3`.
+    ///
+    /// # Errors
+    /// [`ClassCodeError::Format`] for anything that is not a Roman titolo
+    /// with an optional dot and class number.
+    pub fn parse(input: &str) -> Result<Self, ClassCodeError> {
+        let upper = input.trim().to_ascii_uppercase();
+        let (titolo, classe) = match upper.split_once('.') {
+            Some((t, c)) => (t, Some(c)),
+            None => (upper.as_str(), None),
+        };
+        let titolo = roman_value(strip_word(titolo, "TITOLO")).ok_or(ClassCodeError::Format)?;
+        let classe = match classe.map(|c| strip_word(c, "CLASSE")) {
+            Some(c) => Some(plain_number(c).ok_or(ClassCodeError::Format)?),
+            None => None,
+        };
+        let titolo = u8::try_from(titolo).map_err(|_| ClassCodeError::Format)?;
+        let classe = classe
+            .map(u16::try_from)
+            .transpose()
+            .map_err(|_| ClassCodeError::Format)?;
+        Self::new(titolo, classe)
+    }
+
+    /// Number of the titolo.
+    #[must_use]
+    pub fn numero_titolo(self) -> u8 {
+        self.titolo
+    }
+
+    /// Number of the class; `None` for a titolo-level code.
+    #[must_use]
+    pub fn numero_classe(self) -> Option<u16> {
+        self.classe
+    }
+
+    /// The code of this key's titolo (itself, for a titolo-level code).
+    #[must_use]
+    pub fn titolo_key(self) -> ClassKey {
+        ClassKey {
+            titolo: self.titolo,
+            classe: None,
+        }
+    }
+}
+
+impl From<ClassCode> for ClassKey {
+    fn from(c: ClassCode) -> Self {
+        ClassKey {
+            titolo: c.numero_titolo(),
+            classe: c.numero_classe().map(u16::from),
+        }
+    }
+}
+
+impl fmt::Display for ClassKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&to_roman(u32::from(self.titolo)))?;
+        match self.classe {
+            Some(c) => write!(f, ".{c}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl FromStr for ClassKey {
+    type Err = ClassCodeError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl TryFrom<String> for ClassKey {
+    type Error = ClassCodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ClassKey> for String {
+    fn from(value: ClassKey) -> String {
+        value.to_string()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod class_key_tests {
+    use super::*;
+
+    #[test]
+    fn class_keys_parse_any_shape_and_agree_with_class_codes() {
+        for code in ClassCode::all() {
+            let key = ClassKey::parse(&code.to_string()).unwrap();
+            assert_eq!(key, ClassKey::from(code));
+            assert_eq!(key.to_string(), code.to_string());
+        }
+        // Codes a comune may add to its own titolario.
+        assert_eq!(ClassKey::parse(" vi . 11 ").unwrap().to_string(), "VI.11");
+        assert_eq!(ClassKey::parse("Titolo XV").unwrap().to_string(), "XV");
+        assert_eq!(ClassKey::parse("XIV.1").unwrap().titolo_key().to_string(), "XIV");
+        for bad in ["", "6", "VI.", "VI.03", "IIII.1", "VI.0", "VI.10000", "C.1", "VI-3"] {
+            assert!(ClassKey::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

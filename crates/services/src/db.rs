@@ -151,6 +151,7 @@ macro_rules! dispatch_writes {
 impl Store for Db {
     palazzo_store::access_reads!(dispatch_reads);
     palazzo_store::protocol_reads!(dispatch_reads);
+    palazzo_store::filing_reads!(dispatch_reads);
 
     type Tx = DbTx;
 
@@ -201,6 +202,7 @@ impl Store for Db {
 impl StoreTx for DbTx {
     palazzo_store::access_writes!(dispatch_writes);
     palazzo_store::protocol_writes!(dispatch_writes);
+    palazzo_store::filing_writes!(dispatch_writes);
 
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)

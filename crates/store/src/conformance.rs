@@ -111,6 +111,7 @@ pub async fn run_all<S: Store>(s: &S) {
     keys(s, a.id, b.id).await;
     access(s, a.id, b.id).await;
     protocollo(s, a.id, b.id).await;
+    filing(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -883,4 +884,221 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(got.annulment, Some(ann));
     assert_eq!(got.data.classification.as_deref(), Some("I.6"));
     assert_eq!(got.data.subject, "Prima", "annulled, still readable");
+}
+
+/// Titolario versions and fascicoli (issue 4, part 3): immutable versions,
+/// gap-free numbers per (year, class), the index, the closing rule (TI-4).
+async fn filing<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let t0 = crate::rows::registration_time();
+    let version = |n: u32, closed: bool| TitolarioVersion {
+        tenant: a,
+        info: TitolarioVersionInfo {
+            version: n,
+            created_at: t0,
+            created_by: "Amministratore (user:1)".into(),
+            change: format!("versione {n}"),
+        },
+        classes: vec![
+            TitolarioClass {
+                code: "VI".into(),
+                titolo: 6,
+                classe: None,
+                name: "Pianificazione e gestione del territorio".into(),
+                closed: false,
+            },
+            TitolarioClass {
+                code: "VI.3".into(),
+                titolo: 6,
+                classe: Some(3),
+                name: "Edilizia privata".into(),
+                closed,
+            },
+        ],
+    };
+    assert!(s.titolario_version(a, None).await.unwrap().is_none());
+    let mut tx = s.begin().await.unwrap();
+    tx.insert_titolario_version(&version(1, false))
+        .await
+        .unwrap();
+    tx.insert_titolario_version(&version(2, true))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        matches!(
+            tx.insert_titolario_version(&version(2, false)).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a version number is taken once"
+    );
+    drop(tx);
+    assert_eq!(
+        s.titolario_version(a, None).await.unwrap(),
+        Some(version(2, true))
+    );
+    assert_eq!(
+        s.titolario_version(a, Some(1)).await.unwrap(),
+        Some(version(1, false))
+    );
+    assert_eq!(s.titolario_versions(a).await.unwrap().len(), 2);
+    assert!(s.titolario_versions(b).await.unwrap().is_empty());
+
+    let mut tx = s.begin().await.unwrap();
+    let office = tx
+        .insert_office(a, &office_fixture("edilizia"))
+        .await
+        .unwrap();
+    let permesso = registration_fixture("Permesso");
+    let (n, at) = tx
+        .next_protocol_number(a, permesso.register.as_str(), 2031)
+        .await
+        .unwrap();
+    let r = tx
+        .insert_registration(a, &permesso, 2031, n, at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let new = NewFascicolo {
+        classification: "VI.3".into(),
+        titolario_version: 1,
+        kind: FascicoloKind::Procedimento,
+        subject: "Permesso di costruire, via Roma 1 (50% ampliamento)".into(),
+        office: office.id,
+        responsible: "Ing. Anna Bianchi".into(),
+        participants: vec!["Soprintendenza ABAP Bari".into()],
+        holder: None,
+        parent: None,
+        opened_on: date(2026, 3, 2),
+        opened_by: "Operatore (user:1)".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let n1 = tx.next_fascicolo_number(a, 2026, "VI.3").await.unwrap();
+    let f1 = tx
+        .insert_fascicolo(a, &new, &format!("2026-VI.3-{n1}"), 2026, n1, t0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let n2 = tx.next_fascicolo_number(a, 2026, "VI.3").await.unwrap();
+    assert_eq!((n1, n2), (1, 2), "progressive per class and year");
+    assert_eq!(tx.next_fascicolo_number(a, 2027, "VI.3").await.unwrap(), 1);
+    assert_eq!(tx.next_fascicolo_number(a, 2026, "VI.4").await.unwrap(), 1);
+    assert_eq!(tx.next_fascicolo_number(b, 2026, "VI.3").await.unwrap(), 1);
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(
+        tx.next_fascicolo_number(a, 2026, "VI.3").await.unwrap(),
+        2,
+        "a rolled-back opening consumes no number"
+    );
+    assert!(matches!(
+        tx.insert_fascicolo(a, &new, "2026-VI.3-1", 2026, 2, t0)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    assert_eq!(s.fascicolo(a, f1.id).await.unwrap(), Some(f1.clone()));
+    assert_eq!(s.fascicolo(b, f1.id).await.unwrap(), None);
+    assert_eq!(
+        s.fascicolo_by_code(a, "2026-VI.3-1")
+            .await
+            .unwrap()
+            .map(|f| f.id),
+        Some(f1.id)
+    );
+
+    // Search by class, year, words (wildcards literal), office, state.
+    let q = |f: &dyn Fn(&mut FascicoloQuery)| {
+        let mut q = FascicoloQuery {
+            limit: 10,
+            ..Default::default()
+        };
+        f(&mut q);
+        q
+    };
+    for (query, hits) in [
+        (q(&|_| {}), 1),
+        (q(&|q| q.classification = Some("VI.3".into())), 1),
+        (q(&|q| q.classification = Some("VI.4".into())), 0),
+        (q(&|q| q.year = Some(2026)), 1),
+        (q(&|q| q.year = Some(2025)), 0),
+        (q(&|q| q.subject = Some("PERMESSO".into())), 1),
+        (q(&|q| q.subject = Some("50%".into())), 1),
+        (q(&|q| q.subject = Some("5_%".into())), 0),
+        (q(&|q| q.office = Some(office.id)), 1),
+        (q(&|q| q.open_only = true), 1),
+        (q(&|q| q.after = Some(f1.id)), 0),
+    ] {
+        assert_eq!(
+            s.search_fascicoli(a, &query).await.unwrap().len(),
+            hits,
+            "{query:?}"
+        );
+    }
+    assert!(s.search_fascicoli(b, &q(&|_| {})).await.unwrap().is_empty());
+
+    // The index: add (once), remove, the links of a range.
+    let doc = FascicoloDocument {
+        registration: r.id,
+        added_at: t0,
+        added_by: "Operatore (user:1)".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.add_fascicolo_document(a, f1.id, &doc).await.unwrap());
+    assert!(
+        !tx.add_fascicolo_document(a, f1.id, &doc).await.unwrap(),
+        "once"
+    );
+    assert!(
+        !tx.add_fascicolo_document(b, f1.id, &doc).await.unwrap(),
+        "other tenant"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.fascicolo_documents(a, f1.id).await.unwrap(),
+        vec![doc.clone()]
+    );
+    assert_eq!(
+        s.fascicoli_of_registration(a, r.id).await.unwrap(),
+        vec![f1.clone()]
+    );
+    assert_eq!(
+        s.fascicolo_links(a, f1.id, f1.id).await.unwrap(),
+        vec![(f1.id, doc.clone())]
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.remove_fascicolo_document(a, f1.id, r.id).await.unwrap());
+    assert!(!tx.remove_fascicolo_document(a, f1.id, r.id).await.unwrap());
+    assert!(tx.add_fascicolo_document(a, f1.id, &doc).await.unwrap());
+    tx.commit().await.unwrap();
+
+    // Closing is once; a closed fascicolo takes no document and loses none (TI-4).
+    let closure = FascicoloClosure {
+        on: date(2026, 9, 30),
+        at: t0,
+        by: "Responsabile (user:2)".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.close_fascicolo(a, f1.id, &closure).await.unwrap());
+    assert!(!tx.close_fascicolo(a, f1.id, &closure).await.unwrap());
+    assert!(!tx.remove_fascicolo_document(a, f1.id, r.id).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let other = FascicoloDocument {
+        registration: RegistrationId(r.id.0 + 1000),
+        ..doc.clone()
+    };
+    assert!(!tx.add_fascicolo_document(a, f1.id, &other).await.unwrap());
+    drop(tx);
+    let got = s.fascicolo(a, f1.id).await.unwrap().unwrap();
+    assert_eq!(got.closure, Some(closure));
+    assert_eq!(s.fascicolo_documents(a, f1.id).await.unwrap(), vec![doc]);
+    assert_eq!(
+        s.search_fascicoli(a, &q(&|q| q.open_only = true))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 }

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod conformance;
+pub mod fascicoli;
 pub mod model;
 pub mod protocollo;
 pub mod rows;
@@ -21,6 +22,7 @@ pub use palazzo_domain::access::Role;
 pub use palazzo_domain::ids::{self, CodiceFiscale};
 
 pub use access::*;
+pub use fascicoli::*;
 pub use model::*;
 pub use protocollo::*;
 
@@ -159,6 +161,56 @@ macro_rules! protocol_writes {
     };
 }
 
+/// Calls `$cb!` with the titolario and fascicolo reads of [`Store`]
+/// (issue 4, part 3).
+#[macro_export]
+macro_rules! filing_reads {
+    ($cb:ident) => {
+        $cb! {
+            /// The versions of a tenant's titolario, oldest first.
+            fn titolario_versions(&self, tenant: TenantId) -> Vec<TitolarioVersionInfo>;
+            /// One version of a tenant's titolario with its voices; the newest when `version` is `None`.
+            fn titolario_version(&self, tenant: TenantId, version: Option<u32>) -> Option<TitolarioVersion>;
+            /// A fascicolo by row id.
+            fn fascicolo(&self, tenant: TenantId, id: FascicoloRowId) -> Option<Fascicolo>;
+            /// A fascicolo by its identifier (`2026-VI.3-12`, canonical).
+            fn fascicolo_by_code(&self, tenant: TenantId, code: &str) -> Option<Fascicolo>;
+            /// Fascicoli matching a query, by id.
+            fn search_fascicoli(&self, tenant: TenantId, q: &FascicoloQuery) -> Vec<Fascicolo>;
+            /// The documents of a fascicolo, in filing order.
+            fn fascicolo_documents(&self, tenant: TenantId, id: FascicoloRowId) -> Vec<FascicoloDocument>;
+            /// The fascicoli a registration is filed in, by id.
+            fn fascicoli_of_registration(&self, tenant: TenantId, registration: RegistrationId) -> Vec<Fascicolo>;
+            /// The documents of the fascicoli with `first <= id <= last` (verification).
+            fn fascicolo_links(&self, tenant: TenantId, first: FascicoloRowId, last: FascicoloRowId) -> Vec<(FascicoloRowId, FascicoloDocument)>;
+        }
+    };
+}
+
+/// Calls `$cb!` with the titolario and fascicolo writes of [`StoreTx`].
+#[macro_export]
+macro_rules! filing_writes {
+    ($cb:ident) => {
+        $cb! {
+            /// Stores a whole titolario version; an existing version number is a [`StoreError::Conflict`].
+            fn insert_titolario_version(&mut self, v: &TitolarioVersion) -> ();
+            /// Takes the next fascicolo number of (year, classification) —
+            /// DECISIONS 7: the counter row, `UPDATE … RETURNING`, in this transaction.
+            fn next_fascicolo_number(&mut self, tenant: TenantId, year: i16, classification: &str) -> u32;
+            /// Stores a fascicolo with its identifier and number.
+            fn insert_fascicolo(&mut self, tenant: TenantId, f: &NewFascicolo, code: &str, year: i16, number: u32, at: Timestamp) -> Fascicolo;
+            /// Closes an open fascicolo; false when it was already closed.
+            fn close_fascicolo(&mut self, tenant: TenantId, id: FascicoloRowId, c: &FascicoloClosure) -> bool;
+            /// Files a document in an **open** fascicolo; false when the
+            /// fascicolo is closed (or missing) or the document already in it.
+            fn add_fascicolo_document(&mut self, tenant: TenantId, id: FascicoloRowId, d: &FascicoloDocument) -> bool;
+            /// Takes a document out of an **open** fascicolo; false when the
+            /// fascicolo is closed or the document not in it.
+            fn remove_fascicolo_document(&mut self, tenant: TenantId, id: FascicoloRowId, registration: RegistrationId) -> bool;
+        }
+    };
+}
+
 /// Declares trait methods from an [`access_reads`] list.
 macro_rules! declare_reads {
     ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
@@ -255,6 +307,7 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     access_reads!(declare_reads);
     protocol_reads!(declare_reads);
+    filing_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -319,6 +372,7 @@ pub trait StoreTx: Send {
 
     access_writes!(declare_writes);
     protocol_writes!(declare_writes);
+    filing_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
