@@ -29,6 +29,38 @@ pub trait Signer: Send + Sync {
     fn sign(&self, message: &[u8]) -> [u8; 64];
 }
 
+/// The signature algorithm of an [`X509Signer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum X509Algorithm {
+    /// ECDSA on P-256 with SHA-256 (signature as r‖s).
+    EcdsaP256Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-256.
+    RsaPkcs1Sha256,
+}
+
+/// Something that signs with a key certified by an X.509 certificate
+/// chained to a CA (DECISIONS 14: XAdES on the segnatura; later PAdES and
+/// CAdES). The file backend is `segnatura::SealKey`; an HSM (PKCS#11) or a
+/// remote qualified-seal service can implement it too.
+pub trait X509Signer: Send + Sync {
+    /// The algorithm of [`X509Signer::sign`].
+    fn algorithm(&self) -> X509Algorithm;
+    /// The signer's certificate (DER) first, then the chain towards the CA.
+    fn certificate_chain(&self) -> &[Vec<u8>];
+    /// Signs a message (the signer hashes it).
+    fn sign(&self, message: &[u8]) -> ServiceResult<Vec<u8>>;
+}
+
+/// File names of the AOO seal in `<dir>/<tenant>/` (Allegato 6 §3.1,
+/// DECISIONS 14): the PKCS#8 key, the certificate chain (PEM, the seal's
+/// certificate first), and the IPA code of the AOO. Installed by an
+/// operator (`palazzo protocollo sigillo`), never generated.
+pub const SEAL_KEY_FILE: &str = "segnatura-key.pem";
+/// See [`SEAL_KEY_FILE`].
+pub const SEAL_CERT_FILE: &str = "segnatura-cert.pem";
+/// See [`SEAL_KEY_FILE`].
+pub const SEAL_AOO_FILE: &str = "segnatura-aoo.txt";
+
 /// An Ed25519 key loaded from a file.
 pub struct FileSigner {
     key: SigningKey,
@@ -155,6 +187,24 @@ impl KeyStore {
         }
     }
 
+    /// Reads the file `<dir>/<tenant>/<file_name>`, if it exists.
+    pub fn read_file(&self, tenant_slug: &str, file_name: &str) -> ServiceResult<Option<Vec<u8>>> {
+        let path = self.tenant_dir(tenant_slug)?.join(checked_file_name(file_name)?);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    /// Writes (or replaces, atomically) the file `<dir>/<tenant>/<file_name>`
+    /// with mode 0600: an operator installing key material.
+    pub fn install_file(&self, tenant_slug: &str, file_name: &str, bytes: &[u8]) -> ServiceResult<()> {
+        let name = checked_file_name(file_name)?;
+        let dir = self.prepare_dir(tenant_slug)?;
+        replace_atomically(&dir.join(name), bytes)
+    }
+
     fn prepare_dir(&self, tenant_slug: &str) -> ServiceResult<PathBuf> {
         let dir = self.tenant_dir(tenant_slug)?;
         fs::create_dir_all(&dir).map_err(io)?;
@@ -222,6 +272,18 @@ impl KeyStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(e)),
         }
+    }
+}
+
+/// A key file name: `<stem>.<ext>`, each lower-case letters, digits, `-`, `_`.
+fn checked_file_name(file_name: &str) -> ServiceResult<&str> {
+    let valid = file_name
+        .split_once('.')
+        .is_some_and(|(stem, ext)| valid_component(stem) && valid_component(ext));
+    if valid {
+        Ok(file_name)
+    } else {
+        Err(io("invalid key file name"))
     }
 }
 

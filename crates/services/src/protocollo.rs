@@ -17,6 +17,7 @@ use palazzo_store::*;
 
 use crate::access::Actor;
 use crate::ledger::record;
+use crate::segnatura::servizio::SegnaturaStep;
 use crate::{App, ServiceError, ServiceResult};
 
 /// The longest received-document number accepted.
@@ -95,13 +96,28 @@ impl App {
     }
 
     /// Registers a document (art. 53): number, time and fixed fields in one
-    /// transaction with the ledger event `protocollo.registered`.
+    /// transaction with the ledger event `protocollo.registered`. An
+    /// outgoing entry gets its sealed segnatura in the same transaction
+    /// (Allegato 6; without an installed AOO seal it is refused:
+    /// `segnatura_sigillo_mancante`).
     #[tracing::instrument(skip_all, fields(tenant = tenant.0))]
     pub async fn register_protocol(
         &self,
         tenant: TenantId,
         actor: &Actor,
         input: RegistrationInput,
+    ) -> ServiceResult<Registration> {
+        self.register_protocol_with(tenant, actor, input, SegnaturaStep::ByFlow)
+            .await
+    }
+
+    /// [`App::register_protocol`] with what to do about the segnatura.
+    pub(crate) async fn register_protocol_with(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        input: RegistrationInput,
+        segnatura: SegnaturaStep,
     ) -> ServiceResult<Registration> {
         actor.require(Permission::RegisterProtocol)?;
         let subject = check_subject(&input.subject).map_err(|e| invalid(&e))?;
@@ -132,6 +148,8 @@ impl App {
             classification,
             office: input.office,
         };
+        // Allegato 6: the seal is loaded before the transaction.
+        let segnatura = self.segnatura_plan(&t, new.flow, segnatura)?;
         let year = register_year(Timestamp::now());
         let mut tx = self.db().begin().await?;
         let (number, at) = tx
@@ -141,6 +159,9 @@ impl App {
             .insert_registration(tenant, &new, year, number, at)
             .await?;
         record(&mut tx, &t, "protocollo.registered", &reg).await?;
+        // Allegato 6 §3.1 steps C–E, PR-2: the segnatura is built from this
+        // number and time and sealed in this transaction.
+        self.segnatura_in_tx(&mut tx, &t, &reg, &segnatura).await?;
         tx.commit().await?;
         self.ledger_changed(tenant);
         tracing::info!(register = %reg.data.register, year, number = %reg.number, "registered");

@@ -357,10 +357,10 @@ fn signed_and_verified(alg: &str) {
     let (key, cert, ca) = pki(dir.path(), alg);
     let seal = SealKey::from_files(&key, &cert).unwrap();
     let u = unsigned(Flow::Uscita);
-    let signed = segnatura::sign(&u, &seal, signing_time());
+    let signed = segnatura::sign(&u, &seal, signing_time()).unwrap();
     assert_eq!(
         signed,
-        segnatura::sign(&u, &seal, signing_time()),
+        segnatura::sign(&u, &seal, signing_time()).unwrap(),
         "deterministic"
     );
     assert!(signed.contains("<xades:SigningTime>2026-01-01T09:00:00Z</xades:SigningTime>"));

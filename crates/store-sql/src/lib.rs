@@ -35,6 +35,7 @@
 mod access;
 mod fascicoli;
 mod protocollo;
+mod segnatura;
 mod store;
 mod tx;
 

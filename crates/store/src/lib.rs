@@ -12,6 +12,7 @@ pub mod fascicoli;
 pub mod model;
 pub mod protocollo;
 pub mod rows;
+pub mod segnatura;
 
 use std::future::Future;
 
@@ -25,6 +26,7 @@ pub use access::*;
 pub use fascicoli::*;
 pub use model::*;
 pub use protocollo::*;
+pub use segnatura::*;
 
 /// Calls `$cb!` with the access reads of [`Store`] (issue 3), one
 /// `fn name(&self, args) -> Ret;` each, so that the trait, the shared SQL
@@ -131,6 +133,12 @@ macro_rules! protocol_reads {
             fn office_handoffs(&self, tenant: TenantId, office: OfficeId, open_only: bool) -> Vec<Handoff>;
             /// Every hand-off of a tenant with id > `after`, by id, at most `limit`.
             fn handoffs_by_id(&self, tenant: TenantId, after: HandoffId, limit: u32) -> Vec<Handoff>;
+            /// The segnatura stored with a registration (Allegato 6), if any.
+            fn segnatura(&self, tenant: TenantId, registration: RegistrationId) -> Option<SegnaturaRecord>;
+            /// The registration of a received protocol message, by the sender's identifier.
+            fn registration_by_sender(&self, tenant: TenantId, sender: &SenderIdentifier) -> Option<Registration>;
+            /// Every segnatura of a tenant with registration id > `after`, by id, at most `limit` (verification).
+            fn segnature_by_registration(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<SegnaturaRecord>;
         }
     };
 }
@@ -157,6 +165,10 @@ macro_rules! protocol_writes {
             fn set_handoff_state(&mut self, tenant: TenantId, id: HandoffId, from: HandoffState, to: HandoffState, at: Timestamp) -> bool;
             /// Appends a step (its number is the next of the hand-off); returns it.
             fn append_handoff_step(&mut self, tenant: TenantId, handoff: HandoffId, action: &str, actor: &str, at: Timestamp, note: Option<&str>) -> HandoffStep;
+            /// Stores the segnatura of a registration (Allegato 6; PR-2: in
+            /// the registration's transaction). A sender identifier already
+            /// stored is a [`StoreError::Conflict`].
+            fn insert_segnatura(&mut self, tenant: TenantId, s: &NewSegnatura, at: Timestamp) -> SegnaturaRecord;
         }
     };
 }

@@ -54,6 +54,8 @@ pub(crate) struct CertFields {
     pub serial: Vec<u8>,
     /// The `SubjectPublicKeyInfo`, DER.
     pub spki: Vec<u8>,
+    /// The subject `Name`, DER (SEQUENCE).
+    pub subject: Vec<u8>,
 }
 
 /// Picks issuer, serial and public key out of a DER certificate.
@@ -80,7 +82,7 @@ pub(crate) fn cert_fields(cert: &[u8]) -> Option<CertFields> {
     let (alg, r) = read(r)?; // signature AlgorithmIdentifier
     let (issuer, r) = read(r)?;
     let (_validity, r) = read(r)?;
-    let (_subject, r) = read(r)?;
+    let (subject, r) = read(r)?;
     let (spki, _) = read(r)?;
     if alg.tag != 0x30 || issuer.tag != 0x30 || spki.tag != 0x30 {
         return None;
@@ -89,6 +91,7 @@ pub(crate) fn cert_fields(cert: &[u8]) -> Option<CertFields> {
         issuer: issuer.whole.to_vec(),
         serial,
         spki: spki.whole.to_vec(),
+        subject: subject.whole.to_vec(),
     })
 }
 

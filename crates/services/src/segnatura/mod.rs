@@ -18,8 +18,13 @@
 //! `Nome` and `Cognome`; an administration without an IPA code is written
 //! as a `PersonaGiuridica`; the time is the Europe/Rome civil time.
 
+mod c14n;
 mod der;
+pub mod messaggi;
 pub mod ricezione;
+mod schema;
+pub(crate) mod servizio;
+pub mod verifica;
 mod xades;
 mod xml;
 
@@ -28,6 +33,7 @@ use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
 use palazzo_domain::titolario::ClassCode;
 use palazzo_store::{DocumentRef, Registration, Tenant};
 
+pub use servizio::{AooSeal, Esito, FileRicevuto};
 pub use xades::{SealKey, sign};
 
 use crate::{ServiceError, ServiceResult};
@@ -35,6 +41,9 @@ use xml::Writer;
 
 /// Namespace of the segnatura (`prot:`).
 pub const NS_PROT: &str = "http://www.agid.gov.it/protocollo/";
+/// Namespace of the PEC-channel messages (`pec:`, `pec_message.xsd`):
+/// `ConfermaRicezione`, `NotificaEccezione`, `AnnullamentoProtocollazione`.
+pub const NS_PEC: &str = "http://www.agid.gov.it/protocollo/pec/";
 /// Namespace of XML-DSig (`ds:`).
 pub const NS_DS: &str = "http://www.w3.org/2000/09/xmldsig#";
 /// Namespace of XAdES 1.3.2 (`xades:`, ETSI EN 319 132-1).

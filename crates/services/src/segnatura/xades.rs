@@ -22,6 +22,7 @@ use sha2::{Digest as _, Sha256};
 use super::xml::Writer;
 use super::{NS_DS, NS_XADES, Unsigned, der, invalid, xs_date_time};
 use crate::ServiceResult;
+use crate::keys::{X509Algorithm, X509Signer};
 
 const ALG_EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 const ALG_ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
@@ -40,12 +41,13 @@ enum Key {
     Rsa(Box<rsa::pkcs1v15::SigningKey<Sha256>>),
 }
 
-/// The AOO seal: a private key (PKCS#8, EC P-256 or RSA) and its X.509
-/// certificate. The certificate must carry the key's public half.
+/// The AOO seal from files (the file backend of [`X509Signer`],
+/// DECISIONS 14): a private key (PKCS#8, EC P-256 or RSA) and its X.509
+/// certificate, followed by the chain up to the CA. The certificate must
+/// carry the key's public half.
 pub struct SealKey {
     key: Key,
-    cert_der: Vec<u8>,
-    issuer_serial: Vec<u8>,
+    chain: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for SealKey {
@@ -68,25 +70,37 @@ fn bad_cert() -> crate::ServiceError {
     )
 }
 
-/// The DER bytes of the first `CERTIFICATE` block of a PEM text.
-fn pem_certificate(pem: &str) -> Option<Vec<u8>> {
-    let start = pem.find("-----BEGIN CERTIFICATE-----")? + "-----BEGIN CERTIFICATE-----".len();
-    let end = start + pem[start..].find("-----END CERTIFICATE-----")?;
-    let b64: String = pem[start..end]
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect();
-    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+/// The DER bytes of every `CERTIFICATE` block of a PEM text, in order.
+pub(crate) fn pem_certificates(pem: &str) -> Option<Vec<Vec<u8>>> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(i) = rest.find(BEGIN) {
+        let start = i + BEGIN.len();
+        let end = start + rest[start..].find(END)?;
+        let b64: String = rest[start..end]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        out.push(base64::engine::general_purpose::STANDARD.decode(b64).ok()?);
+        rest = &rest[end + END.len()..];
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 impl SealKey {
-    /// From the PEM texts of the PKCS#8 private key and of the certificate.
+    /// From the PEM texts of the PKCS#8 private key and of the certificate
+    /// (the seal's own first, then the chain).
     ///
     /// Errors: `segnatura_chiave`, `segnatura_certificato`,
     /// `segnatura_chiave_certificato` (the certificate is for another key).
     pub fn from_pem(key_pem: &str, cert_pem: &str) -> ServiceResult<SealKey> {
-        let cert_der = pem_certificate(cert_pem).ok_or_else(bad_cert)?;
-        let fields = der::cert_fields(&cert_der).ok_or_else(bad_cert)?;
+        let chain = pem_certificates(cert_pem).ok_or_else(bad_cert)?;
+        let fields = chain
+            .first()
+            .and_then(|c| der::cert_fields(c))
+            .ok_or_else(bad_cert)?;
         let (key, spki) = if let Ok(k) = p256::ecdsa::SigningKey::from_pkcs8_pem(key_pem) {
             let spki = k
                 .verifying_key()
@@ -111,14 +125,10 @@ impl SealKey {
                 "Il certificato del sigillo dell'AOO non corrisponde alla sua chiave privata.",
             ));
         }
-        Ok(SealKey {
-            key,
-            issuer_serial: der::issuer_serial(&fields),
-            cert_der,
-        })
+        Ok(SealKey { key, chain })
     }
 
-    /// From a PKCS#8 PEM key file and a PEM certificate file.
+    /// From a PKCS#8 PEM key file and a PEM certificate (chain) file.
     pub fn from_files(key: &Path, cert: &Path) -> ServiceResult<SealKey> {
         let key_pem = std::fs::read_to_string(key).map_err(|_| bad_key())?;
         let cert_pem = std::fs::read_to_string(cert).map_err(|_| bad_cert())?;
@@ -127,19 +137,25 @@ impl SealKey {
 
     /// The certificate, DER.
     pub fn certificate_der(&self) -> &[u8] {
-        &self.cert_der
+        self.chain.first().map_or(&[], Vec::as_slice)
     }
+}
 
-    fn method(&self) -> &'static str {
+impl X509Signer for SealKey {
+    fn algorithm(&self) -> X509Algorithm {
         match self.key {
-            Key::P256(_) => ALG_ECDSA_SHA256,
-            Key::Rsa(_) => ALG_RSA_SHA256,
+            Key::P256(_) => X509Algorithm::EcdsaP256Sha256,
+            Key::Rsa(_) => X509Algorithm::RsaPkcs1Sha256,
         }
     }
 
-    /// `SignatureValue` bytes: ECDSA as r‖s (XML-DSig 1.1), RSA PKCS#1 v1.5.
-    fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        match &self.key {
+    fn certificate_chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    /// ECDSA as r‖s (XML-DSig 1.1), RSA PKCS#1 v1.5.
+    fn sign(&self, msg: &[u8]) -> ServiceResult<Vec<u8>> {
+        Ok(match &self.key {
             Key::P256(k) => {
                 let s: p256::ecdsa::Signature = k.sign(msg);
                 s.to_bytes().to_vec()
@@ -148,7 +164,14 @@ impl SealKey {
                 use rsa::signature::SignatureEncoding as _;
                 k.sign(msg).to_vec()
             }
-        }
+        })
+    }
+}
+
+fn method(alg: X509Algorithm) -> &'static str {
+    match alg {
+        X509Algorithm::EcdsaP256Sha256 => ALG_ECDSA_SHA256,
+        X509Algorithm::RsaPkcs1Sha256 => ALG_RSA_SHA256,
     }
 }
 
@@ -171,7 +194,7 @@ fn digest(w: &mut Writer, value: &str, declare: bool) {
 }
 
 /// `xades:SignedProperties`, canonical (apex) form when `canonical`.
-fn signed_properties(key: &SealKey, at: Timestamp, canonical: bool) -> String {
+fn signed_properties(cert_der: &[u8], issuer_serial: &[u8], at: Timestamp, canonical: bool) -> String {
     let mut w = Writer::new();
     let mut attrs = vec![("Id", SIGNED_PROPERTIES_ID)];
     if canonical {
@@ -183,9 +206,9 @@ fn signed_properties(key: &SealKey, at: Timestamp, canonical: bool) -> String {
     w.open("xades:SigningCertificateV2", &[]);
     w.open("xades:Cert", &[]);
     w.open("xades:CertDigest", &[]);
-    digest(&mut w, &sha256_b64(&key.cert_der), canonical);
+    digest(&mut w, &sha256_b64(cert_der), canonical);
     w.close("xades:CertDigest");
-    w.leaf("xades:IssuerSerialV2", &[], &b64(&key.issuer_serial));
+    w.leaf("xades:IssuerSerialV2", &[], &b64(issuer_serial));
     w.close("xades:Cert");
     w.close("xades:SigningCertificateV2");
     w.close("xades:SignedSignatureProperties");
@@ -232,26 +255,37 @@ fn signed_info(method: &str, doc_digest: &str, props_digest: &str, canonical: bo
 
 /// Signs a segnatura with the AOO seal at `signing_time` and returns the
 /// complete document (XML declaration + root with `ds:Signature` as its
-/// last child). Deterministic: the same inputs give the same bytes (ECDSA
-/// nonces per RFC 6979).
-pub fn sign(unsigned: &Unsigned, key: &SealKey, signing_time: Timestamp) -> String {
+/// last child). With the file backend it is deterministic: the same inputs
+/// give the same bytes (ECDSA nonces per RFC 6979).
+///
+/// Errors: `segnatura_certificato` (no readable certificate), or what the
+/// signer reports.
+pub fn sign(
+    unsigned: &Unsigned,
+    key: &dyn X509Signer,
+    signing_time: Timestamp,
+) -> ServiceResult<String> {
+    let chain = key.certificate_chain();
+    let cert_der = chain.first().ok_or_else(bad_cert)?;
+    let fields = der::cert_fields(cert_der).ok_or_else(bad_cert)?;
+    let issuer_serial = der::issuer_serial(&fields);
+    let method = method(key.algorithm());
     let doc_digest = sha256_b64(unsigned.canonical().as_bytes());
-    let props_digest = sha256_b64(signed_properties(key, signing_time, true).as_bytes());
-    let canonical_info = signed_info(key.method(), &doc_digest, &props_digest, true);
-    let value = b64(&key.sign(canonical_info.as_bytes()));
+    let props_digest = sha256_b64(
+        signed_properties(cert_der, &issuer_serial, signing_time, true).as_bytes(),
+    );
+    let canonical_info = signed_info(method, &doc_digest, &props_digest, true);
+    let value = b64(&key.sign(canonical_info.as_bytes())?);
 
     let mut w = Writer::new();
     w.open("ds:Signature", &[("xmlns:ds", NS_DS), ("Id", SIGNATURE_ID)]);
-    w.raw(&signed_info(
-        key.method(),
-        &doc_digest,
-        &props_digest,
-        false,
-    ));
+    w.raw(&signed_info(method, &doc_digest, &props_digest, false));
     w.leaf("ds:SignatureValue", &[], &value);
     w.open("ds:KeyInfo", &[]);
     w.open("ds:X509Data", &[]);
-    w.leaf("ds:X509Certificate", &[], &b64(&key.cert_der));
+    for cert in chain {
+        w.leaf("ds:X509Certificate", &[], &b64(cert));
+    }
     w.close("ds:X509Data");
     w.close("ds:KeyInfo");
     w.open("ds:Object", &[]);
@@ -260,9 +294,9 @@ pub fn sign(unsigned: &Unsigned, key: &SealKey, signing_time: Timestamp) -> Stri
         "xades:QualifyingProperties",
         &[("xmlns:xades", NS_XADES), ("Target", &target)],
     );
-    w.raw(&signed_properties(key, signing_time, false));
+    w.raw(&signed_properties(cert_der, &issuer_serial, signing_time, false));
     w.close("xades:QualifyingProperties");
     w.close("ds:Object");
     w.close("ds:Signature");
-    unsigned.with_signature(&w.finish().unwrap_or_default())
+    Ok(unsigned.with_signature(&w.finish().unwrap_or_default()))
 }

@@ -23,7 +23,7 @@
 //! The property is tested against lxml's exc-c14n in
 //! `crates/services/tests/segnatura.rs`.
 
-use super::{NS_DS, NS_PROT, NS_XADES};
+use super::{NS_DS, NS_PEC, NS_PROT, NS_XADES};
 
 /// Writes elements; remembers whether a character XML cannot carry was met.
 #[derive(Debug, Default)]
@@ -37,6 +37,7 @@ fn ns_of(prefix: &str) -> &'static str {
         "prot" => NS_PROT,
         "ds" => NS_DS,
         "xades" => NS_XADES,
+        "pec" => NS_PEC,
         _ => "",
     }
 }
