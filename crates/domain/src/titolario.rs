@@ -1070,8 +1070,13 @@ mod class_key_tests {
         // Codes a comune may add to its own titolario.
         assert_eq!(ClassKey::parse(" vi . 11 ").unwrap().to_string(), "VI.11");
         assert_eq!(ClassKey::parse("Titolo XV").unwrap().to_string(), "XV");
-        assert_eq!(ClassKey::parse("XIV.1").unwrap().titolo_key().to_string(), "XIV");
-        for bad in ["", "6", "VI.", "VI.03", "IIII.1", "VI.0", "VI.10000", "C.1", "VI-3"] {
+        assert_eq!(
+            ClassKey::parse("XIV.1").unwrap().titolo_key().to_string(),
+            "XIV"
+        );
+        for bad in [
+            "", "6", "VI.", "VI.03", "IIII.1", "VI.0", "VI.10000", "C.1", "VI-3",
+        ] {
             assert!(ClassKey::parse(bad).is_err(), "{bad:?}");
         }
     }

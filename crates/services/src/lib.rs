@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod documents;
 pub mod error;
+pub mod fascicoli;
 pub mod federation;
 pub mod import;
 pub mod keys;

@@ -12,7 +12,6 @@ use palazzo_domain::access::Permission;
 use palazzo_domain::protocollo::{
     self, Correspondent, Flow, ProtocolError, RegisterCode, check_correspondents, check_subject,
 };
-use palazzo_domain::titolario::ClassCode;
 use palazzo_store::*;
 
 use crate::access::Actor;
@@ -72,16 +71,6 @@ fn operator(actor: &Actor) -> String {
     }
 }
 
-fn check_classification(c: Option<&str>) -> ServiceResult<Option<String>> {
-    match c.map(str::trim).filter(|c| !c.is_empty()) {
-        None => Ok(None),
-        Some(c) => {
-            let code: ClassCode = c.parse().map_err(|e| ServiceError::invalid(&e))?;
-            Ok(Some(code.to_string()))
-        }
-    }
-}
-
 impl App {
     async fn check_office(&self, tenant: TenantId, office: Option<OfficeId>) -> ServiceResult<()> {
         if let Some(o) = office
@@ -131,7 +120,10 @@ impl App {
             Some("") | None => None,
             Some(n) => Some(n.to_owned()),
         };
-        let classification = check_classification(input.classification.as_deref())?;
+        // TI-2, TI-3: a voice open in the ente's current titolario.
+        let classification = self
+            .check_classification(tenant, input.classification.as_deref())
+            .await?;
         self.check_office(tenant, input.office).await?;
         let t = self.tenant(tenant)?;
         let new = NewRegistration {
@@ -225,7 +217,7 @@ impl App {
         office: Option<OfficeId>,
     ) -> ServiceResult<Registration> {
         actor.require(Permission::RegisterProtocol)?;
-        let classification = check_classification(classification)?;
+        let classification = self.check_classification(tenant, classification).await?;
         self.check_office(tenant, office).await?;
         let mut reg = self.protocol_entry(tenant, actor, id).await?;
         if reg.annulment.is_some() {

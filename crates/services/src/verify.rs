@@ -484,13 +484,15 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 6] = [
+const RECORD_SUBJECTS: [&str; 8] = [
     "tenant:",
     "office:",
     "service:",
     "faq:",
     "protocollo:",
     "handoff:",
+    "titolario:",
+    "fascicolo:",
 ];
 
 /// Records against the state recorded by their last event.
@@ -537,6 +539,7 @@ async fn check_records(
             current.insert(h.subject(), state_hash(h)?);
         }
     }
+    check_filing(db, tenant, &mut current).await?;
     report.records += current.len();
     let mut subjects: Vec<(&String, &[u8; 32])> = current.iter().collect();
     subjects.sort();
@@ -563,6 +566,46 @@ async fn check_records(
                 subject: (*subject).to_owned(),
                 last_seq: *seq,
             });
+        }
+    }
+    Ok(())
+}
+
+/// The titolario versions and the fascicoli with their index (issue 4,
+/// part 3), into `current`.
+async fn check_filing(
+    db: &Db,
+    tenant: &Tenant,
+    current: &mut HashMap<String, [u8; 32]>,
+) -> ServiceResult<()> {
+    for info in db.titolario_versions(tenant.id).await? {
+        if let Some(v) = db.titolario_version(tenant.id, Some(info.version)).await? {
+            current.insert(v.subject(), state_hash(&v)?);
+        }
+    }
+    let mut q = palazzo_store::FascicoloQuery {
+        limit: 500,
+        ..Default::default()
+    };
+    loop {
+        let page = db.search_fascicoli(tenant.id, &q).await?;
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            break;
+        };
+        let mut links = db.fascicolo_links(tenant.id, first.id, last.id).await?;
+        q.after = Some(last.id);
+        for f in page {
+            let documents = links
+                .iter()
+                .filter(|(id, _)| *id == f.id)
+                .map(|(_, d)| d.clone())
+                .collect();
+            links.retain(|(id, _)| *id != f.id);
+            let state = palazzo_store::FascicoloState {
+                fascicolo: f,
+                documents,
+            };
+            current.insert(state.subject(), state_hash(&state)?);
         }
     }
     Ok(())

@@ -1,0 +1,1159 @@
+//! Titolario per ente and fascicoli (issue 4, part 3; protocol-documents.md
+//! §5.3, §7, TI-3, TI-4).
+//!
+//! **Titolario.** Every ente classifies under its own titolario, kept in
+//! immutable versions. Version 1 is the 2005 titolario for comuni
+//! ([`TITOLARIO_2005`]); it is seeded **lazily**, in its own transaction with
+//! its ledger event, the first time anything reads or uses the ente's
+//! titolario — so entes created before this feature, and entes created
+//! later, get it the same way. Each edit by an authorised role (add, rename
+//! or close a voice: [`Permission::ManageTitolario`]) writes the whole next
+//! version. A closed voice stays in later versions, marked closed: nothing
+//! new is classified under it, nothing already classified changes (TI-3),
+//! and its code is never reused. Codes keep their meaning across versions,
+//! so a classification is stored as its code; the version in force when a
+//! fascicolo was opened is stored with the fascicolo.
+//!
+//! **`PianoDiClassificazione`** (Allegato 5) is the URN
+//! `urn:palazzo:<codice IPA>:titolario:v<N>` ([`piano_di_classificazione`]):
+//! stable for ever because versions are immutable and the IPA code
+//! identifies the ente independently of its host names.
+//!
+//! **Fascicoli.** Opened under an open voice of the current version by the
+//! staff of the responsible office, with the fields of CAD art. 41 c.2-ter
+//! (owner, participating administrations, responsabile del procedimento,
+//! oggetto, documents, identifier `YYYY-<titolo>.<classe>-<n>`; n from a
+//! gap-free counter per year and class, DECISIONS 7). A registration may be
+//! filed in several fascicoli; a closed fascicolo takes no document and
+//! loses none (TI-4). Every change is ledgered with the fascicolo's whole
+//! state, index included, so `palazzo verify` notices any change made behind
+//! Palazzo's back. The index exports as an Allegato 5
+//! `AggregazioneDocumentaleInformatica` subset (XML) or CSV
+//! ([`IndiceFascicolo`]; format in `docs/fascicoli.md`).
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use palazzo_domain::access::Permission;
+use palazzo_domain::titolario::{ClassKey, TITOLARIO_2005};
+use palazzo_store::*;
+use serde::Serialize;
+
+use crate::access::Actor;
+use crate::ledger::record;
+use crate::{App, ServiceError, ServiceResult};
+
+/// The longest name of a titolario voice.
+pub const MAX_VOICE_NAME: usize = 300;
+/// The longest oggetto, responsabile, holder or participant.
+pub const MAX_FIELD: usize = 1000;
+/// At most this many participating administrations.
+pub const MAX_PARTICIPANTS: usize = 20;
+
+/// Who seeded version 1, as written in the version and the ledger.
+pub const SEEDER: &str = "Palazzo (titolario 2005 per i Comuni)";
+
+fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::Invalid {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Who did it, as written in the fascicolo and the ledger (the same form as
+/// the protocol register's operator).
+fn operator(actor: &Actor) -> String {
+    let who = match (actor.user, actor.admin) {
+        (Some(u), _) => format!("user:{}", u.0),
+        (None, Some(a)) => format!("admin:{}", a.0),
+        (None, None) => "anonymous".to_owned(),
+    };
+    match &actor.name {
+        Some(n) => format!("{n} ({who})"),
+        None => who,
+    }
+}
+
+/// `PianoDiClassificazione` of version `version` of an ente's titolario.
+pub fn piano_di_classificazione(tenant: &Tenant, version: u32) -> String {
+    format!(
+        "urn:palazzo:{}:titolario:v{version}",
+        tenant.data.codice_ipa.as_str()
+    )
+}
+
+/// Version 1 of an ente's titolario: the 2005 titolario for comuni.
+pub fn seed_version(tenant: TenantId, at: Timestamp) -> TitolarioVersion {
+    let mut classes = Vec::new();
+    for t in &TITOLARIO_2005 {
+        classes.push(TitolarioClass {
+            code: t.romano.to_owned(),
+            titolo: t.numero,
+            classe: None,
+            name: t.nome.to_owned(),
+            closed: false,
+        });
+        for c in t.classi {
+            classes.push(TitolarioClass {
+                code: format!("{}.{}", t.romano, c.numero),
+                titolo: t.numero,
+                classe: Some(u16::from(c.numero)),
+                name: c.nome.to_owned(),
+                closed: false,
+            });
+        }
+    }
+    TitolarioVersion {
+        tenant,
+        info: TitolarioVersionInfo {
+            version: 1,
+            created_at: at,
+            created_by: SEEDER.to_owned(),
+            change: "Titolario 2005 per gli archivi dei Comuni italiani".to_owned(),
+        },
+        classes,
+    }
+}
+
+/// The voice `code` of a version, if any.
+fn voice<'a>(v: &'a TitolarioVersion, code: &str) -> Option<&'a TitolarioClass> {
+    v.classes.iter().find(|c| c.code == code)
+}
+
+/// Does the titolo `titolo` of `v` have classes (then documents are
+/// classified at class level, never at titolo level)?
+fn has_classes(v: &TitolarioVersion, titolo: u8) -> bool {
+    v.classes
+        .iter()
+        .any(|c| c.titolo == titolo && c.classe.is_some())
+}
+
+/// "Titolo / Classe" names of a voice (`Classificazione/Descrizione`).
+pub fn denominazione(v: &TitolarioVersion, code: &str) -> Option<String> {
+    let c = voice(v, code)?;
+    match c.classe {
+        None => Some(c.name.clone()),
+        Some(_) => {
+            let titolo = v
+                .classes
+                .iter()
+                .find(|t| t.titolo == c.titolo && t.classe.is_none())?;
+            Some(format!("{} / {}", titolo.name, c.name))
+        }
+    }
+}
+
+/// Checks that `code` is a classification open in version `v` (TI-2, TI-3):
+/// it exists, is not closed, and is at the lowest level. Returns the
+/// canonical code.
+pub fn check_open_voice(v: &TitolarioVersion, code: &str) -> ServiceResult<String> {
+    let key = ClassKey::parse(code).map_err(|e| ServiceError::invalid(&e))?;
+    let code = key.to_string();
+    let Some(c) = voice(v, &code) else {
+        return Err(invalid(
+            "classifica_unknown",
+            format!(
+                "La voce {code} non esiste nel titolario dell'ente (versione {}).",
+                v.info.version
+            ),
+        ));
+    };
+    if c.closed {
+        return Err(invalid(
+            "classifica_chiusa",
+            format!(
+                "La voce {code} del titolario è chiusa: non si possono classificare nuovi documenti o fascicoli sotto di essa."
+            ),
+        ));
+    }
+    if c.classe.is_none() && has_classes(v, c.titolo) {
+        return Err(invalid(
+            "classifica_class_required",
+            format!("Il titolo {code} richiede una classe, ad esempio {code}.1."),
+        ));
+    }
+    Ok(code)
+}
+
+fn check_text(
+    s: &str,
+    max: usize,
+    code: &'static str,
+    what: &str,
+    required: bool,
+) -> ServiceResult<Option<String>> {
+    let s = s.trim();
+    if s.is_empty() {
+        return if required {
+            Err(invalid(code, format!("{what} è obbligatorio.")))
+        } else {
+            Ok(None)
+        };
+    }
+    if s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(invalid(
+            code,
+            format!("{what}: al massimo {max} caratteri, senza caratteri di controllo."),
+        ));
+    }
+    Ok(Some(s.to_owned()))
+}
+
+/// A change to the titolario; each makes a new version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(tag = "azione", rename_all = "snake_case")]
+pub enum TitolarioEdit {
+    /// Adds a class to a titolo, numbered after the titolo's last class
+    /// (closed ones included: codes are never reused).
+    AddClass {
+        /// The titolo's code (`VI`).
+        titolo: String,
+        /// The class name.
+        name: String,
+    },
+    /// Renames a voice (titolo or class); documents keep their code.
+    Rename {
+        /// The voice's code.
+        code: String,
+        /// The new name.
+        name: String,
+    },
+    /// Closes a voice (a titolo with all its classes): nothing new is
+    /// classified under it; nothing is reclassified (TI-3).
+    Close {
+        /// The voice's code.
+        code: String,
+    },
+}
+
+/// What to open a fascicolo with (CAD art. 41 c.2-ter).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FascicoloInput {
+    /// Classification (a voice of the current titolario); for a
+    /// sub-fascicolo it may be left empty and is the parent's.
+    pub classification: String,
+    /// Type.
+    pub kind: FascicoloKind,
+    /// Oggetto.
+    pub subject: String,
+    /// The responsible office.
+    pub office: OfficeId,
+    /// Responsabile del procedimento.
+    pub responsible: String,
+    /// Other participating administrations.
+    pub participants: Vec<String>,
+    /// The person or organisation of a persona fisica / giuridica fascicolo.
+    pub holder: Option<String>,
+    /// The parent, for a sub-fascicolo.
+    pub parent: Option<FascicoloRowId>,
+}
+
+/// One document of a fascicolo index.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndexEntry {
+    /// The registration.
+    pub registration: RegistrationId,
+    /// Register code.
+    pub register: String,
+    /// Register year.
+    pub year: i16,
+    /// Protocol number, 7 digits.
+    pub number: String,
+    /// Registration time.
+    pub registered_at: Timestamp,
+    /// Registration date (Europe/Rome).
+    pub date: Date,
+    /// E, U or I.
+    pub flow: String,
+    /// Oggetto.
+    pub subject: String,
+    /// Primary document name.
+    pub document: String,
+    /// SHA-256 of the primary document.
+    pub sha256: palazzo_domain::protocollo::Impronta,
+    /// Whether the registration is annulled.
+    pub annulled: bool,
+    /// When it was filed in the fascicolo.
+    pub added_at: Timestamp,
+}
+
+/// A fascicolo's index (`IndiceDocumenti`) with the aggregation's metadata:
+/// what [`IndiceFascicolo::xml`] and [`IndiceFascicolo::csv`] export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IndiceFascicolo {
+    /// The owner administration's name.
+    pub ente: String,
+    /// Its IPA code.
+    pub codice_ipa: String,
+    /// The fascicolo.
+    pub fascicolo: Fascicolo,
+    /// The parent's identifier (`IdAggPrimario`).
+    pub parent_code: Option<String>,
+    /// `Classificazione/Descrizione`.
+    pub classification_name: String,
+    /// `PianoDiClassificazione`.
+    pub piano: String,
+    /// The responsible office's name.
+    pub office_name: String,
+    /// The documents, in filing order.
+    pub documents: Vec<IndexEntry>,
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The CSV header of [`IndiceFascicolo::csv`].
+pub const CSV_HEADER: &str = "fascicolo,registro,anno,numero,data_registrazione,verso,oggetto,documento,impronta_sha256,annullata,inserito_il";
+
+impl IndiceFascicolo {
+    /// The Allegato 5 `AggregazioneDocumentaleInformatica` subset of
+    /// protocol-documents.md §5.3 (see `docs/fascicoli.md`).
+    pub fn xml(&self) -> String {
+        let f = &self.fascicolo;
+        let d = &f.data;
+        let e = xml_escape;
+        let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        x.push_str("<AggregazioneDocumentaleInformatica>\n");
+        x.push_str(&format!(
+            "  <IdAgg><TipoAggregazione>Fascicolo</TipoAggregazione><IdAggregazione>{}</IdAggregazione></IdAgg>\n",
+            e(&f.code)
+        ));
+        x.push_str(&format!(
+            "  <TipologiaFascicolo>{}</TipologiaFascicolo>\n",
+            d.kind.label_it()
+        ));
+        x.push_str("  <Soggetti>\n");
+        x.push_str(&format!(
+            "    <Ruolo><TipoRuolo>AmministrazioneTitolare</TipoRuolo><PAI><IPAAmm><Denominazione>{}</Denominazione><CodiceIPA>{}</CodiceIPA></IPAAmm></PAI></Ruolo>\n",
+            e(&self.ente),
+            e(&self.codice_ipa)
+        ));
+        for p in &d.participants {
+            x.push_str(&format!(
+                "    <Ruolo><TipoRuolo>AmministrazionePartecipante</TipoRuolo><PAI><IPAAmm><Denominazione>{}</Denominazione></IPAAmm></PAI></Ruolo>\n",
+                e(p)
+            ));
+        }
+        x.push_str(&format!(
+            "    <Ruolo><TipoRuolo>RUP</TipoRuolo><PF><Denominazione>{}</Denominazione></PF></Ruolo>\n",
+            e(&d.responsible)
+        ));
+        x.push_str(&format!(
+            "    <Ruolo><TipoRuolo>Assegnatario</TipoRuolo><PAI><IPAAmm><CodiceIPA>{}</CodiceIPA></IPAAmm><IPAUOR><Denominazione>{}</Denominazione></IPAUOR></PAI></Ruolo>\n",
+            e(&self.codice_ipa),
+            e(&self.office_name)
+        ));
+        if let Some(h) = &d.holder {
+            let (role, kind) = match d.kind {
+                FascicoloKind::PersonaGiuridica => ("SoggettoIntestatarioPersonaGiuridica", "PG"),
+                _ => ("SoggettoIntestatarioPersonaFisica", "PF"),
+            };
+            x.push_str(&format!(
+                "    <Ruolo><TipoRuolo>{role}</TipoRuolo><{kind}><Denominazione>{}</Denominazione></{kind}></Ruolo>\n",
+                e(h)
+            ));
+        }
+        x.push_str("  </Soggetti>\n");
+        x.push_str(&format!("  <DataApertura>{}</DataApertura>\n", d.opened_on));
+        if let Some(c) = &f.closure {
+            x.push_str(&format!("  <DataChiusura>{}</DataChiusura>\n", c.on));
+        }
+        x.push_str(&format!(
+            "  <Classificazione><IndiceDiClassificazione>{}</IndiceDiClassificazione><Descrizione>{}</Descrizione><PianoDiClassificazione>{}</PianoDiClassificazione></Classificazione>\n",
+            e(&d.classification),
+            e(&self.classification_name),
+            e(&self.piano)
+        ));
+        x.push_str(&format!("  <Progressivo>{}</Progressivo>\n", f.number));
+        x.push_str(&format!(
+            "  <ChiaveDescrittiva><Oggetto>{}</Oggetto></ChiaveDescrittiva>\n",
+            e(&d.subject)
+        ));
+        x.push_str("  <IndiceDocumenti>\n");
+        for doc in &self.documents {
+            x.push_str(&format!(
+                "    <IdDoc><ImprontaCrittograficaDelDocumento><Impronta>{}</Impronta><Algoritmo>SHA-256</Algoritmo></ImprontaCrittograficaDelDocumento><Identificativo>sha256:{}</Identificativo><Segnatura>{}-{}-{}</Segnatura></IdDoc>\n",
+                doc.sha256.base64(),
+                doc.sha256.hex(),
+                e(&doc.register),
+                doc.year,
+                doc.number
+            ));
+        }
+        x.push_str("  </IndiceDocumenti>\n");
+        if let Some(p) = &self.parent_code {
+            x.push_str(&format!("  <IdAggPrimario>{}</IdAggPrimario>\n", e(p)));
+        }
+        x.push_str("</AggregazioneDocumentaleInformatica>\n");
+        x
+    }
+
+    /// One line per document (RFC 4180, CRLF, header [`CSV_HEADER`]).
+    pub fn csv(&self) -> String {
+        let mut out = format!("{CSV_HEADER}\r\n");
+        for d in &self.documents {
+            let row = [
+                self.fascicolo.code.clone(),
+                d.register.clone(),
+                d.year.to_string(),
+                d.number.clone(),
+                d.registered_at.to_string(),
+                d.flow.clone(),
+                d.subject.clone(),
+                d.document.clone(),
+                d.sha256.hex(),
+                if d.annulled { "si" } else { "no" }.to_owned(),
+                d.added_at.to_string(),
+            ];
+            out.push_str(
+                &row.iter()
+                    .map(|f| csv_field(f))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+            out.push_str("\r\n");
+        }
+        out
+    }
+}
+
+impl App {
+    /// The current version of an ente's titolario, seeding version 1 (the
+    /// 2005 titolario) on first use with its ledger event
+    /// `titolario.seeded`. Two first uses at once: one seeds, the other
+    /// reads what it stored.
+    pub(crate) async fn current_titolario(
+        &self,
+        tenant: TenantId,
+    ) -> ServiceResult<TitolarioVersion> {
+        if let Some(v) = self.db().titolario_version(tenant, None).await? {
+            return Ok(v);
+        }
+        let t = self.tenant(tenant)?;
+        let v = seed_version(tenant, palazzo_store::rows::registration_time());
+        let mut tx = self.db().begin().await?;
+        match tx.insert_titolario_version(&v).await {
+            Ok(()) => {
+                record(&mut tx, &t, "titolario.seeded", &v).await?;
+                tx.commit().await?;
+                self.ledger_changed(tenant);
+                tracing::info!(tenant = tenant.0, "titolario 2005 seeded");
+                Ok(v)
+            }
+            Err(StoreError::Conflict(_)) => {
+                drop(tx);
+                self.db()
+                    .titolario_version(tenant, None)
+                    .await?
+                    .ok_or(ServiceError::NotFound)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a classification against the ente's current titolario (TI-2,
+    /// TI-3): `None` or blank is "da classificare"; otherwise the canonical
+    /// code of an open voice at the lowest level.
+    pub(crate) async fn check_classification(
+        &self,
+        tenant: TenantId,
+        code: Option<&str>,
+    ) -> ServiceResult<Option<String>> {
+        match code.map(str::trim).filter(|c| !c.is_empty()) {
+            None => Ok(None),
+            Some(c) => {
+                let v = self.current_titolario(tenant).await?;
+                check_open_voice(&v, c).map(Some)
+            }
+        }
+    }
+
+    /// A version of the ente's titolario (the current one when `version` is
+    /// `None`), for staff.
+    pub async fn titolario(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        version: Option<u32>,
+    ) -> ServiceResult<TitolarioVersion> {
+        actor.require(Permission::BackOffice)?;
+        let current = self.current_titolario(tenant).await?;
+        match version {
+            None => Ok(current),
+            Some(v) if v == current.info.version => Ok(current),
+            Some(v) => self
+                .db()
+                .titolario_version(tenant, Some(v))
+                .await?
+                .ok_or(ServiceError::NotFound),
+        }
+    }
+
+    /// The versions of the ente's titolario, oldest first.
+    pub async fn titolario_history(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+    ) -> ServiceResult<Vec<TitolarioVersionInfo>> {
+        actor.require(Permission::BackOffice)?;
+        self.current_titolario(tenant).await?;
+        Ok(self.db().titolario_versions(tenant).await?)
+    }
+
+    /// Edits the titolario: writes the next version with its ledger event
+    /// `titolario.version` (TI-3). Concurrent edits: the second is refused
+    /// (`titolario_modificato`) and can be retried on the new version.
+    #[tracing::instrument(skip_all, fields(tenant = tenant.0))]
+    pub async fn edit_titolario(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        edit: TitolarioEdit,
+    ) -> ServiceResult<TitolarioVersion> {
+        actor.require(Permission::ManageTitolario)?;
+        let current = self.current_titolario(tenant).await?;
+        let mut classes = current.classes.clone();
+        let find = |classes: &[TitolarioClass], code: &str| -> ServiceResult<usize> {
+            let key = ClassKey::parse(code).map_err(|e| ServiceError::invalid(&e))?;
+            let code = key.to_string();
+            classes.iter().position(|c| c.code == code).ok_or_else(|| {
+                invalid(
+                    "titolario_voce_inesistente",
+                    format!("La voce {code} non esiste nel titolario."),
+                )
+            })
+        };
+        let name = |n: &str| -> ServiceResult<String> {
+            check_text(
+                n,
+                MAX_VOICE_NAME,
+                "titolario_nome",
+                "Il nome della voce",
+                true,
+            )?
+            .ok_or_else(|| invalid("titolario_nome", "Il nome della voce è obbligatorio."))
+        };
+        let change = match &edit {
+            TitolarioEdit::AddClass { titolo, name: n } => {
+                let n = name(n)?;
+                let i = find(&classes, titolo)?;
+                let t = classes[i].clone();
+                if t.classe.is_some() {
+                    return Err(invalid(
+                        "titolario_non_titolo",
+                        "Le classi si aggiungono a un titolo (ad esempio VI), non a una classe.",
+                    ));
+                }
+                if t.closed {
+                    return Err(invalid(
+                        "titolario_voce_chiusa",
+                        format!("Il titolo {} è chiuso.", t.code),
+                    ));
+                }
+                let next = classes
+                    .iter()
+                    .filter(|c| c.titolo == t.titolo)
+                    .filter_map(|c| c.classe)
+                    .max()
+                    .unwrap_or(0)
+                    .saturating_add(1);
+                let key =
+                    ClassKey::new(t.titolo, Some(next)).map_err(|e| ServiceError::invalid(&e))?;
+                let code = key.to_string();
+                let at = classes
+                    .iter()
+                    .rposition(|c| c.titolo == t.titolo)
+                    .map_or(classes.len(), |p| p + 1);
+                classes.insert(
+                    at,
+                    TitolarioClass {
+                        code: code.clone(),
+                        titolo: t.titolo,
+                        classe: Some(next),
+                        name: n.clone(),
+                        closed: false,
+                    },
+                );
+                format!("Aggiunta la classe {code} «{n}»")
+            }
+            TitolarioEdit::Rename { code, name: n } => {
+                let n = name(n)?;
+                let i = find(&classes, code)?;
+                let c = &mut classes[i];
+                if c.closed {
+                    return Err(invalid(
+                        "titolario_voce_chiusa",
+                        format!("La voce {} è chiusa e non può essere rinominata.", c.code),
+                    ));
+                }
+                if c.name == n {
+                    return Err(invalid(
+                        "titolario_nessuna_modifica",
+                        "Il nuovo nome è uguale a quello attuale.",
+                    ));
+                }
+                let change = format!("Rinominata la voce {} da «{}» a «{n}»", c.code, c.name);
+                c.name = n;
+                change
+            }
+            TitolarioEdit::Close { code } => {
+                let i = find(&classes, code)?;
+                let target = classes[i].clone();
+                if target.closed {
+                    return Err(invalid(
+                        "titolario_voce_chiusa",
+                        format!("La voce {} è già chiusa.", target.code),
+                    ));
+                }
+                for c in classes.iter_mut().filter(|c| {
+                    c.code == target.code || (target.classe.is_none() && c.titolo == target.titolo)
+                }) {
+                    c.closed = true;
+                }
+                format!("Chiusa la voce {} «{}»", target.code, target.name)
+            }
+        };
+        let t = self.tenant(tenant)?;
+        let v = TitolarioVersion {
+            tenant,
+            info: TitolarioVersionInfo {
+                version: current.info.version + 1,
+                created_at: palazzo_store::rows::registration_time(),
+                created_by: operator(actor),
+                change,
+            },
+            classes,
+        };
+        let mut tx = self.db().begin().await?;
+        match tx.insert_titolario_version(&v).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => {
+                return Err(invalid(
+                    "titolario_modificato",
+                    "Il titolario è stato modificato nel frattempo: ricarica la pagina e riprova.",
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        record(&mut tx, &t, "titolario.version", &v).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        tracing::info!(version = v.info.version, "titolario edited");
+        Ok(v)
+    }
+
+    /// May the actor work the fascicoli of `office` (open, file, close)?
+    /// The staff of that office, and roles that work every office.
+    fn can_file_in(actor: &Actor, office: OfficeId) -> ServiceResult<()> {
+        actor.require(Permission::WorkOfficeCases)?;
+        if actor.principal.can_work_office(office.0) {
+            Ok(())
+        } else {
+            Err(ServiceError::Forbidden)
+        }
+    }
+
+    async fn state_of(&self, tenant: TenantId, f: Fascicolo) -> ServiceResult<FascicoloState> {
+        let documents = self.db().fascicolo_documents(tenant, f.id).await?;
+        Ok(FascicoloState {
+            fascicolo: f,
+            documents,
+        })
+    }
+
+    /// A fascicolo with its documents, for staff who read the register.
+    pub async fn fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<FascicoloState> {
+        actor.require(Permission::ReadProtocol)?;
+        let f = self
+            .db()
+            .fascicolo(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.state_of(tenant, f).await
+    }
+
+    /// A fascicolo by its identifier (`2026-VI.3-12`, any letter case).
+    pub async fn fascicolo_by_code(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        code: &str,
+    ) -> ServiceResult<FascicoloState> {
+        actor.require(Permission::ReadProtocol)?;
+        let code = code.trim().to_ascii_uppercase();
+        let f = self
+            .db()
+            .fascicolo_by_code(tenant, &code)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        self.state_of(tenant, f).await
+    }
+
+    /// Fascicoli matching `q` (at most 200 per page).
+    pub async fn search_fascicoli(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        mut q: FascicoloQuery,
+    ) -> ServiceResult<Vec<Fascicolo>> {
+        actor.require(Permission::ReadProtocol)?;
+        if let Some(c) = q.classification.as_deref().map(str::trim) {
+            q.classification = if c.is_empty() {
+                None
+            } else {
+                Some(
+                    ClassKey::parse(c)
+                        .map_err(|e| ServiceError::invalid(&e))?
+                        .to_string(),
+                )
+            };
+        }
+        q.limit = q.limit.clamp(1, 200);
+        Ok(self.db().search_fascicoli(tenant, &q).await?)
+    }
+
+    /// The fascicoli a registration is filed in.
+    pub async fn registration_fascicoli(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        registration: RegistrationId,
+    ) -> ServiceResult<Vec<Fascicolo>> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok(self
+            .db()
+            .fascicoli_of_registration(tenant, registration)
+            .await?)
+    }
+
+    /// Opens a fascicolo (CAD art. 41 c.2-ter; TI-4): the identifier's
+    /// number comes from the counter of (year, class) in the transaction
+    /// that stores the fascicolo and its ledger event `fascicolo.opened`.
+    #[tracing::instrument(skip_all, fields(tenant = tenant.0))]
+    pub async fn open_fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        input: FascicoloInput,
+    ) -> ServiceResult<FascicoloState> {
+        actor.require(Permission::WorkOfficeCases)?;
+        if !self
+            .portal(tenant)
+            .await?
+            .offices
+            .iter()
+            .any(|o| o.id == input.office)
+        {
+            return Err(invalid("office_unknown", "L'ufficio indicato non esiste."));
+        }
+        Self::can_file_in(actor, input.office)?;
+        let subject = check_text(
+            &input.subject,
+            MAX_FIELD,
+            "fascicolo_oggetto",
+            "L'oggetto del fascicolo",
+            true,
+        )?
+        .unwrap_or_default();
+        let responsible = check_text(
+            &input.responsible,
+            MAX_FIELD,
+            "fascicolo_responsabile",
+            "Il responsabile del procedimento",
+            true,
+        )?
+        .unwrap_or_default();
+        let holder = check_text(
+            input.holder.as_deref().unwrap_or(""),
+            MAX_FIELD,
+            "fascicolo_intestatario",
+            "L'intestatario",
+            matches!(
+                input.kind,
+                FascicoloKind::PersonaFisica | FascicoloKind::PersonaGiuridica
+            ),
+        )?;
+        let mut participants = Vec::new();
+        for p in &input.participants {
+            if let Some(p) = check_text(
+                p,
+                MAX_FIELD,
+                "fascicolo_partecipanti",
+                "Il nome dell'amministrazione partecipante",
+                false,
+            )? {
+                participants.push(p);
+            }
+        }
+        if participants.len() > MAX_PARTICIPANTS {
+            return Err(invalid(
+                "fascicolo_partecipanti",
+                format!("Al massimo {MAX_PARTICIPANTS} amministrazioni partecipanti."),
+            ));
+        }
+        let titolario = self.current_titolario(tenant).await?;
+        let classification = match input.parent {
+            Some(p) => {
+                let parent =
+                    self.db().fascicolo(tenant, p).await?.ok_or_else(|| {
+                        invalid("fascicolo_padre", "Il fascicolo padre non esiste.")
+                    })?;
+                if parent.closure.is_some() {
+                    return Err(invalid(
+                        "fascicolo_chiuso",
+                        "Il fascicolo padre è chiuso: non si possono aprire sottofascicoli.",
+                    ));
+                }
+                // A sub-fascicolo belongs to its parent's class.
+                let given = input.classification.trim();
+                if !given.is_empty()
+                    && ClassKey::parse(given)
+                        .map(|k| k.to_string())
+                        .ok()
+                        .as_deref()
+                        != Some(parent.data.classification.as_str())
+                {
+                    return Err(invalid(
+                        "fascicolo_classifica_padre",
+                        format!(
+                            "Un sottofascicolo ha la classificazione del fascicolo padre ({}).",
+                            parent.data.classification
+                        ),
+                    ));
+                }
+                parent.data.classification
+            }
+            None => {
+                if input.classification.trim().is_empty() {
+                    return Err(invalid(
+                        "fascicolo_classifica",
+                        "La classificazione del fascicolo è obbligatoria.",
+                    ));
+                }
+                check_open_voice(&titolario, &input.classification)?
+            }
+        };
+        let now = palazzo_store::rows::registration_time();
+        let opened_on = palazzo_domain::calendar::rome_date(now);
+        let year = opened_on.year();
+        let new = NewFascicolo {
+            classification,
+            titolario_version: titolario.info.version,
+            kind: input.kind,
+            subject,
+            office: input.office,
+            responsible,
+            participants,
+            holder,
+            parent: input.parent,
+            opened_on,
+            opened_by: operator(actor),
+        };
+        let t = self.tenant(tenant)?;
+        let mut tx = self.db().begin().await?;
+        let number = tx
+            .next_fascicolo_number(tenant, year, &new.classification)
+            .await?;
+        let code = format!("{year}-{}-{number}", new.classification);
+        let f = tx
+            .insert_fascicolo(tenant, &new, &code, year, number, now)
+            .await?;
+        let state = FascicoloState {
+            fascicolo: f,
+            documents: Vec::new(),
+        };
+        record(&mut tx, &t, "fascicolo.opened", &state).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        tracing::info!(code = %state.fascicolo.code, "fascicolo opened");
+        Ok(state)
+    }
+
+    /// A fascicolo the actor may work (its office's staff).
+    async fn workable(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<FascicoloState> {
+        actor.require(Permission::WorkOfficeCases)?;
+        let f = self
+            .db()
+            .fascicolo(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Self::can_file_in(actor, f.data.office)?;
+        self.state_of(tenant, f).await
+    }
+
+    fn closed_error(f: &Fascicolo) -> ServiceError {
+        invalid(
+            "fascicolo_chiuso",
+            format!(
+                "Il fascicolo {} è chiuso: non si possono aggiungere o togliere documenti (TI-4).",
+                f.code
+            ),
+        )
+    }
+
+    /// Closes a fascicolo with today's date (Europe/Rome): `DataChiusura`.
+    /// Ledgered as `fascicolo.closed`.
+    pub async fn close_fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<FascicoloState> {
+        let mut state = self.workable(tenant, actor, id).await?;
+        if state.fascicolo.closure.is_some() {
+            return Err(invalid(
+                "fascicolo_gia_chiuso",
+                "Il fascicolo è già chiuso.",
+            ));
+        }
+        let at = palazzo_store::rows::registration_time();
+        let closure = FascicoloClosure {
+            on: palazzo_domain::calendar::rome_date(at),
+            at,
+            by: operator(actor),
+        };
+        let t = self.tenant(tenant)?;
+        let mut tx = self.db().begin().await?;
+        if !tx.close_fascicolo(tenant, id, &closure).await? {
+            return Err(invalid(
+                "fascicolo_gia_chiuso",
+                "Il fascicolo è già chiuso.",
+            ));
+        }
+        // The row is held now: the committed index is the whole index.
+        state.documents = self.db().fascicolo_documents(tenant, id).await?;
+        state.fascicolo.closure = Some(closure);
+        record(&mut tx, &t, "fascicolo.closed", &state).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        Ok(state)
+    }
+
+    /// Files a registration in an open fascicolo (a registration may be in
+    /// several). Ledgered as `fascicolo.document_added`.
+    pub async fn file_document(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+        registration: RegistrationId,
+    ) -> ServiceResult<FascicoloState> {
+        let mut state = self.workable(tenant, actor, id).await?;
+        if state.fascicolo.closure.is_some() {
+            return Err(Self::closed_error(&state.fascicolo));
+        }
+        let reg = self
+            .db()
+            .registration(tenant, registration)
+            .await?
+            .ok_or_else(|| {
+                invalid(
+                    "protocollo_inesistente",
+                    "La registrazione indicata non esiste.",
+                )
+            })?;
+        if reg.annulment.is_some() {
+            return Err(invalid(
+                "protocollo_annullato",
+                "La registrazione è annullata e non può essere fascicolata.",
+            ));
+        }
+        if state
+            .documents
+            .iter()
+            .any(|d| d.registration == registration)
+        {
+            return Err(invalid(
+                "fascicolo_documento_presente",
+                "Il documento è già nel fascicolo.",
+            ));
+        }
+        let doc = FascicoloDocument {
+            registration,
+            added_at: palazzo_store::rows::registration_time(),
+            added_by: operator(actor),
+        };
+        let t = self.tenant(tenant)?;
+        let mut tx = self.db().begin().await?;
+        if !tx.add_fascicolo_document(tenant, id, &doc).await? {
+            // Closed or filed by someone else meanwhile: report what is true now.
+            drop(tx);
+            let now = self.workable(tenant, actor, id).await?;
+            return Err(if now.fascicolo.closure.is_some() {
+                Self::closed_error(&now.fascicolo)
+            } else {
+                invalid(
+                    "fascicolo_documento_presente",
+                    "Il documento è già nel fascicolo.",
+                )
+            });
+        }
+        // The fascicolo's row is held by this transaction (TI-4), so no other
+        // filing can commit now: the committed index plus this document is
+        // the whole index, and the recorded state is exact.
+        state.documents = self.db().fascicolo_documents(tenant, id).await?;
+        state.documents.push(doc);
+        record(&mut tx, &t, "fascicolo.document_added", &state).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        Ok(state)
+    }
+
+    /// Takes a registration out of an open fascicolo (filed by mistake).
+    /// Ledgered as `fascicolo.document_removed`.
+    pub async fn unfile_document(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+        registration: RegistrationId,
+    ) -> ServiceResult<FascicoloState> {
+        let mut state = self.workable(tenant, actor, id).await?;
+        if state.fascicolo.closure.is_some() {
+            return Err(Self::closed_error(&state.fascicolo));
+        }
+        let t = self.tenant(tenant)?;
+        let mut tx = self.db().begin().await?;
+        if !tx
+            .remove_fascicolo_document(tenant, id, registration)
+            .await?
+        {
+            return Err(invalid(
+                "fascicolo_documento_assente",
+                "Il documento non è nel fascicolo (o il fascicolo è stato chiuso).",
+            ));
+        }
+        state.documents = self.db().fascicolo_documents(tenant, id).await?;
+        state.documents.retain(|d| d.registration != registration);
+        record(&mut tx, &t, "fascicolo.document_removed", &state).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        Ok(state)
+    }
+
+    /// The index of a fascicolo with its metadata, for export.
+    pub async fn fascicolo_index(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<IndiceFascicolo> {
+        let state = self.fascicolo(tenant, actor, id).await?;
+        let t = self.tenant(tenant)?;
+        let f = state.fascicolo;
+        let version = self
+            .db()
+            .titolario_version(tenant, Some(f.data.titolario_version))
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        // The name as it is now (a rename after opening is shown), falling
+        // back to the name of the version the fascicolo was opened under.
+        let current = self.current_titolario(tenant).await?;
+        let classification_name = denominazione(&current, &f.data.classification)
+            .or_else(|| denominazione(&version, &f.data.classification))
+            .unwrap_or_default();
+        let parent_code = match f.data.parent {
+            Some(p) => self.db().fascicolo(tenant, p).await?.map(|p| p.code),
+            None => None,
+        };
+        let office_name = self
+            .portal(tenant)
+            .await?
+            .office(f.data.office)
+            .map_or_else(String::new, |o| o.data.name.clone());
+        let mut documents = Vec::with_capacity(state.documents.len());
+        for d in &state.documents {
+            let r = self
+                .db()
+                .registration(tenant, d.registration)
+                .await?
+                .ok_or_else(|| ServiceError::Internal("filed registration missing".into()))?;
+            documents.push(IndexEntry {
+                registration: r.id,
+                register: r.data.register.to_string(),
+                year: r.year,
+                number: r.number.to_string(),
+                registered_at: r.registered_at,
+                date: palazzo_domain::calendar::rome_date(r.registered_at),
+                flow: r.data.flow.code().to_owned(),
+                subject: r.data.subject.clone(),
+                document: r.data.primary.name.clone(),
+                sha256: r.data.primary.sha256,
+                annulled: r.annulment.is_some(),
+                added_at: d.added_at,
+            });
+        }
+        Ok(IndiceFascicolo {
+            ente: t.data.name.clone(),
+            codice_ipa: t.data.codice_ipa.as_str().to_owned(),
+            piano: piano_di_classificazione(&t, f.data.titolario_version),
+            fascicolo: f,
+            parent_code,
+            classification_name,
+            office_name,
+            documents,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn seed_is_the_2005_titolario() {
+        let v = seed_version(TenantId(1), Timestamp::UNIX_EPOCH);
+        let titoli = v.classes.iter().filter(|c| c.classe.is_none()).count();
+        let classi = v.classes.iter().filter(|c| c.classe.is_some()).count();
+        assert_eq!((titoli, classi), (14, 125));
+        assert_eq!(
+            denominazione(&v, "VI.3").as_deref(),
+            Some("Pianificazione e gestione del territorio / Edilizia privata")
+        );
+        assert_eq!(check_open_voice(&v, " vi.3 ").unwrap(), "VI.3");
+        assert_eq!(check_open_voice(&v, "XIV").unwrap(), "XIV");
+        for (bad, code) in [
+            ("VI", "classifica_class_required"),
+            ("VI.11", "classifica_unknown"),
+            ("6.1", "classifica_format"),
+        ] {
+            assert_eq!(check_open_voice(&v, bad).unwrap_err().code(), code, "{bad}");
+        }
+    }
+
+    #[test]
+    fn csv_and_xml_escape() {
+        assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
+        assert_eq!(xml_escape("<a & 'b'>"), "&lt;a &amp; &apos;b&apos;&gt;");
+    }
+}
