@@ -10,6 +10,10 @@ as PALAZZO_XML_PYTHON):
                                                 prints VERIFIED or FAILED: Class: reason
   segnatura-check.py c14n FILE                  exc-c14n (lxml) of the document
                                                 without ds:Signature, to stdout
+  segnatura-check.py sign FILE --key K --cert C --out OUT
+                                                XAdES-B-B enveloped signature made
+                                                by signxml (c14n 1.1, as another
+                                                AOO's system would send it)
 
 Exit status 0 on VALID / VERIFIED / c14n written, 1 otherwise.
 """
@@ -77,6 +81,30 @@ def c14n(path):
     return 0
 
 
+def sign(path, key, cert, out):
+    from lxml import etree
+    from signxml import methods
+    from signxml.xades import XAdESSigner
+
+    with open(key, "rb") as f:
+        key_pem = f.read()
+    alg = "ecdsa-sha256" if b"EC PRIVATE" in key_pem or b"BEGIN PRIVATE" in key_pem and _is_ec(key_pem) else "rsa-sha256"
+    doc = etree.parse(path).getroot()
+    signed = XAdESSigner(
+        method=methods.enveloped, signature_algorithm=alg, digest_algorithm="sha256"
+    ).sign(doc, key=key_pem, cert=open(cert).read())
+    with open(out, "wb") as f:
+        f.write(etree.tostring(signed, xml_declaration=True, encoding="UTF-8"))
+    return 0
+
+
+def _is_ec(pem):
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    return isinstance(load_pem_private_key(pem, None), ec.EllipticCurvePrivateKey)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -88,11 +116,18 @@ def main():
     s.add_argument("--ca", required=True)
     c = sub.add_parser("c14n")
     c.add_argument("file")
+    g = sub.add_parser("sign")
+    g.add_argument("file")
+    g.add_argument("--key", required=True)
+    g.add_argument("--cert", required=True)
+    g.add_argument("--out", required=True)
     a = p.parse_args()
     if a.cmd == "validate":
         return validate(a.file, a.xsd)
     if a.cmd == "verify":
         return verify(a.file, a.ca)
+    if a.cmd == "sign":
+        return sign(a.file, a.key, a.cert, a.out)
     return c14n(a.file)
 
 

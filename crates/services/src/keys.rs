@@ -189,7 +189,9 @@ impl KeyStore {
 
     /// Reads the file `<dir>/<tenant>/<file_name>`, if it exists.
     pub fn read_file(&self, tenant_slug: &str, file_name: &str) -> ServiceResult<Option<Vec<u8>>> {
-        let path = self.tenant_dir(tenant_slug)?.join(checked_file_name(file_name)?);
+        let path = self
+            .tenant_dir(tenant_slug)?
+            .join(checked_file_name(file_name)?);
         match fs::read(&path) {
             Ok(bytes) => Ok(Some(bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -199,7 +201,12 @@ impl KeyStore {
 
     /// Writes (or replaces, atomically) the file `<dir>/<tenant>/<file_name>`
     /// with mode 0600: an operator installing key material.
-    pub fn install_file(&self, tenant_slug: &str, file_name: &str, bytes: &[u8]) -> ServiceResult<()> {
+    pub fn install_file(
+        &self,
+        tenant_slug: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> ServiceResult<()> {
         let name = checked_file_name(file_name)?;
         let dir = self.prepare_dir(tenant_slug)?;
         replace_atomically(&dir.join(name), bytes)

@@ -195,7 +195,7 @@ impl Canon<'_, '_> {
             } else {
                 rendered.get(&p) == Some(&uri)
             };
-            if !already && !(p.is_empty() && uri.is_empty() && current.is_empty()) {
+            if !(already || p.is_empty() && uri.is_empty() && current.is_empty()) {
                 decls.insert(p, uri);
             }
         }
@@ -224,7 +224,10 @@ impl Canon<'_, '_> {
                 if sorted.iter().any(|a| a.0 == xml_ns && a.1 == name) {
                     continue;
                 }
-                if let Some(v) = n.ancestors().skip(1).find_map(|a| a.attribute((xml_ns, name)))
+                if let Some(v) = n
+                    .ancestors()
+                    .skip(1)
+                    .find_map(|a| a.attribute((xml_ns, name)))
                 {
                     sorted.push((
                         xml_ns.to_owned(),

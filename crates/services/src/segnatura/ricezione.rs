@@ -343,10 +343,14 @@ fn read_documento(n: Node<'_, '_>) -> DeclaredDocument {
 /// well-formedness, structure of the schema, and for a segnatura its
 /// signature. Refusals: `000_Irricevibile` (not XML, not a segnatura v3,
 /// structure), `001_ValidazioneFirma` (signature missing or not valid).
+// A refusal is an answer of the receiver, built once per message.
+#[allow(clippy::result_large_err)]
 pub fn analizza(xml: &[u8]) -> Result<Messaggio, Rifiuto> {
     let irricevibile = |d: String| Rifiuto::new(Anomalia::Irricevibile, d);
     if xml.len() > MAX_MESSAGE_BYTES {
-        return Err(irricevibile("il messaggio supera la dimensione massima.".into()));
+        return Err(irricevibile(
+            "il messaggio supera la dimensione massima.".into(),
+        ));
     }
     let text = std::str::from_utf8(xml)
         .map_err(|_| irricevibile("il messaggio non è un testo UTF-8.".into()))?;
@@ -402,9 +406,7 @@ pub fn analizza(xml: &[u8]) -> Result<Messaggio, Rifiuto> {
         .and_then(|d| prot(d, "Mittente"))
         .and_then(read_soggetto)
         .filter(|m| !m.name.is_empty())
-        .ok_or_else(|| {
-            with_id(irricevibile("il mittente non ha un nome.".into()))
-        })?;
+        .ok_or_else(|| with_id(irricevibile("il mittente non ha un nome.".into())))?;
     let destinatari_ipa = descrizione
         .map(|d| {
             d.children()
@@ -440,12 +442,15 @@ pub fn analizza(xml: &[u8]) -> Result<Messaggio, Rifiuto> {
     })))
 }
 
+#[allow(clippy::result_large_err)]
 fn read_annullamento(root: Node<'_, '_>) -> Result<Messaggio, Rifiuto> {
     let bad = |d: &str| Rifiuto::new(Anomalia::IrricevibilitaAnnullamento, d);
     let versione_ok = root.attribute((NS_PEC, "versione")) == Some("3.0.0")
         && root.attribute((NS_PEC, "lang")) == Some("it");
     if !versione_ok {
-        return Err(bad("l'annullamento non è un messaggio v3.0.0 (pec:versione, pec:lang)."));
+        return Err(bad(
+            "l'annullamento non è un messaggio v3.0.0 (pec:versione, pec:lang).",
+        ));
     }
     let elements: Vec<Node<'_, '_>> = root.children().filter(|c| c.is_element()).collect();
     let names: Vec<(Option<&str>, &str)> = elements

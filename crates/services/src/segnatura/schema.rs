@@ -374,13 +374,13 @@ static COLLOCAZIONE: Ty = Ty {
         a("userId", false, Text::Any),
         a("password", false, Text::Any),
     ],
-    content: Content::Elements(&[
-        e("HostValue", 1, 1, &STRING),
-        e("PathValue", 1, 1, &STRING),
-    ]),
+    content: Content::Elements(&[e("HostValue", 1, 1, &STRING), e("PathValue", 1, 1, &STRING)]),
 };
 static DOCUMENTO: Ty = Ty {
-    attrs: &[a("nomeFile", true, Text::Any), a("mimeType", true, Text::Any)],
+    attrs: &[
+        a("nomeFile", true, Text::Any),
+        a("mimeType", true, Text::Any),
+    ],
     content: Content::Elements(&[
         e("Descrizione", 0, 1, &STRING),
         e(
@@ -439,10 +439,12 @@ fn matches(n: Node<'_, '_>, name: &str) -> bool {
 }
 
 fn check(n: Node<'_, '_>, ty: &Ty, path: &str) -> Result<(), String> {
+    if matches!(ty.content, Content::Signature) {
+        return Ok(());
+    }
     // Attributes: declared ones only, qualified (attributeFormDefault).
     for at in n.attributes() {
-        let known = at.namespace() == Some(NS_PROT)
-            && ty.attrs.iter().any(|d| d.name == at.name());
+        let known = at.namespace() == Some(NS_PROT) && ty.attrs.iter().any(|d| d.name == at.name());
         if !known {
             return Err(format!("{path}: attributo non previsto \"{}\"", at.name()));
         }
@@ -475,8 +477,7 @@ fn check(n: Node<'_, '_>, ty: &Ty, path: &str) -> Result<(), String> {
             }
         }
         Content::Elements(particles) => {
-            if n
-                .children()
+            if n.children()
                 .any(|c| c.is_text() && !c.text().unwrap_or("").trim().is_empty())
             {
                 return Err(format!("{path}: testo non previsto"));

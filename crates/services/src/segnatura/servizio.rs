@@ -321,7 +321,11 @@ impl App {
                 motivo,
                 provvedimento,
             } => {
-                return match self.db().registration_by_sender(tenant, &identificatore).await? {
+                return match self
+                    .db()
+                    .registration_by_sender(tenant, &identificatore)
+                    .await?
+                {
                     Some(reg) => Ok(Esito::Annullamento {
                         registration: Box::new(reg),
                         motivo,
@@ -329,8 +333,9 @@ impl App {
                     }),
                     None => refuse(Rifiuto {
                         anomalia: Anomalia::ErroreIdentificatoreNonTrovato,
-                        dettaglio: "Nessuna registrazione in entrata corrisponde all'identificatore."
-                            .into(),
+                        dettaglio:
+                            "Nessuna registrazione in entrata corrisponde all'identificatore."
+                                .into(),
                         identificatore: Some(identificatore),
                     }),
                 };
@@ -350,8 +355,9 @@ impl App {
             ));
         }
         // 003 before 002: a file that could not be read has no impronta.
-        let declared: Vec<&ricezione::DeclaredDocument> =
-            std::iter::once(&s.primario).chain(s.allegati.iter()).collect();
+        let declared: Vec<&ricezione::DeclaredDocument> = std::iter::once(&s.primario)
+            .chain(s.allegati.iter())
+            .collect();
         for d in &declared {
             if files
                 .iter()
@@ -367,7 +373,8 @@ impl App {
             .iter()
             .filter_map(|f| f.bytes.as_deref().map(|b| (f.name.as_str(), b)))
             .collect();
-        let owned: Vec<ricezione::DeclaredDocument> = declared.iter().map(|d| (*d).clone()).collect();
+        let owned: Vec<ricezione::DeclaredDocument> =
+            declared.iter().map(|d| (*d).clone()).collect();
         if ricezione::check_impronte(&owned, &readable).is_err() {
             return refuse(with_id(
                 Anomalia::AnomaliaImpronte,
@@ -383,7 +390,11 @@ impl App {
                 &Ricevuto::Identificatore(&s.identificatore, s.prima_registrazione.as_ref()),
             )
         };
-        if let Some(reg) = self.db().registration_by_sender(tenant, &s.identificatore).await? {
+        if let Some(reg) = self
+            .db()
+            .registration_by_sender(tenant, &s.identificatore)
+            .await?
+        {
             let risposta = confirm(&reg);
             return Ok(Esito::Registrata {
                 registration: Box::new(reg),
@@ -438,7 +449,10 @@ impl App {
             document: segnatura_doc,
             sender: s.identificatore.clone(),
         };
-        let reg = match self.register_protocol_with(tenant, actor, input, step).await {
+        let reg = match self
+            .register_protocol_with(tenant, actor, input, step)
+            .await
+        {
             Ok(reg) => reg,
             Err(ServiceError::Invalid { code, message }) => {
                 return refuse(with_id(

@@ -28,7 +28,6 @@ use super::{NS_DS, der};
 const NS_XADES: &str = super::NS_XADES;
 const NS_XADES_141: &str = "http://uri.etsi.org/01903/v1.4.1#";
 const ALG_ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#enveloped-signature";
-const TYPE_SIGNED_PROPERTIES: &str = "http://uri.etsi.org/01903#SignedProperties";
 
 /// What a verified signature tells.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +116,6 @@ pub fn verify(doc: &Document<'_>) -> Result<Verified, String> {
     // 1. References.
     let mut covers_document = false;
     let mut covered_ids: Vec<String> = Vec::new();
-    let mut signed_properties_typed = false;
     for reference in signed_info
         .children()
         .filter(|c| c.is_element() && c.has_tag_name((NS_DS, "Reference")))
@@ -151,9 +149,6 @@ pub fn verify(doc: &Document<'_>) -> Result<Verified, String> {
         } else {
             return Err(format!("riferimento esterno non ammesso: {uri}"));
         };
-        if reference.attribute("Type") == Some(TYPE_SIGNED_PROPERTIES) {
-            signed_properties_typed = true;
-        }
         let canonical = c14n::canonicalize(doc, node, exclude, &method);
         let (alg, want) = digest_of(reference)?;
         if digest(&alg, canonical.as_bytes())? != want {
@@ -188,7 +183,6 @@ pub fn verify(doc: &Document<'_>) -> Result<Verified, String> {
     if props_id.is_empty() || !covered_ids.iter().any(|i| i == props_id) {
         return Err("le proprietà firmate XAdES non sono coperte dalla firma".into());
     }
-    let _ = signed_properties_typed;
     let cert_digest = props
         .descendants()
         .find(|n| n.is_element() && n.tag_name().name() == "CertDigest")

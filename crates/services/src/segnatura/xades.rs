@@ -194,7 +194,12 @@ fn digest(w: &mut Writer, value: &str, declare: bool) {
 }
 
 /// `xades:SignedProperties`, canonical (apex) form when `canonical`.
-fn signed_properties(cert_der: &[u8], issuer_serial: &[u8], at: Timestamp, canonical: bool) -> String {
+fn signed_properties(
+    cert_der: &[u8],
+    issuer_serial: &[u8],
+    at: Timestamp,
+    canonical: bool,
+) -> String {
     let mut w = Writer::new();
     let mut attrs = vec![("Id", SIGNED_PROPERTIES_ID)];
     if canonical {
@@ -271,9 +276,8 @@ pub fn sign(
     let issuer_serial = der::issuer_serial(&fields);
     let method = method(key.algorithm());
     let doc_digest = sha256_b64(unsigned.canonical().as_bytes());
-    let props_digest = sha256_b64(
-        signed_properties(cert_der, &issuer_serial, signing_time, true).as_bytes(),
-    );
+    let props_digest =
+        sha256_b64(signed_properties(cert_der, &issuer_serial, signing_time, true).as_bytes());
     let canonical_info = signed_info(method, &doc_digest, &props_digest, true);
     let value = b64(&key.sign(canonical_info.as_bytes())?);
 
@@ -294,7 +298,12 @@ pub fn sign(
         "xades:QualifyingProperties",
         &[("xmlns:xades", NS_XADES), ("Target", &target)],
     );
-    w.raw(&signed_properties(cert_der, &issuer_serial, signing_time, false));
+    w.raw(&signed_properties(
+        cert_der,
+        &issuer_serial,
+        signing_time,
+        false,
+    ));
     w.close("xades:QualifyingProperties");
     w.close("ds:Object");
     w.close("ds:Signature");

@@ -1,0 +1,552 @@
+//! Interoperability between AOO (issue 4 part 5; Allegato 6, PR-2, PR-6,
+//! PR-7, PR-8) on both backends, checked with independent tools
+//! (`testbeds/xml/segnatura-check.py`: xmlschema on the AgID XSDs, signxml):
+//!
+//! * an outgoing registration is sealed in its transaction: its segnatura
+//!   validates against `segnatura_protocollo.xsd` and verifies with signxml;
+//!   a sealing failure consumes no number;
+//! * the receiver accepts that message (another AOO, another test CA made
+//!   with openssl), registers it as incoming and answers with a
+//!   `ConfermaRicezione` valid against `pec_message.xsd`; it also accepts a
+//!   segnatura signed by signxml itself (c14n 1.1);
+//! * tampered attachment → `002_AnomaliaImpronte`; one byte changed →
+//!   `001_ValidazioneFirma`; annulment of an unknown identifier →
+//!   `007_ErroreIdentificatoreNonTrovato`; each `NotificaEccezione` is valid.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
+use palazzo_services::access::Actor;
+use palazzo_services::db::{Backend, Db};
+use palazzo_services::keys::KeyStore;
+use palazzo_services::protocollo::RegistrationInput;
+use palazzo_services::segnatura::messaggi;
+use palazzo_services::segnatura::ricezione::Anomalia;
+use palazzo_services::segnatura::{self, Esito, FileRicevuto};
+use palazzo_services::{App, ServiceError};
+use palazzo_store::conformance::tenant_fixture;
+use palazzo_store::{Registration, SenderIdentifier, Store, Tenant, TenantId, UserId};
+use palazzo_testkit::{PgDatabase, TempDir};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn python() -> String {
+    std::env::var("PALAZZO_XML_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "PALAZZO_XML_PYTHON is not set: run the tests through scripts/test, or \
+             export PALAZZO_XML_PYTHON=$(bash testbeds/xml/setup.sh)"
+        )
+    })
+}
+
+fn check(args: &[&str]) -> (bool, String) {
+    let out = Command::new(python())
+        .arg(repo().join("testbeds/xml/segnatura-check.py"))
+        .args(args)
+        .output()
+        .expect("run segnatura-check.py");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "segnatura-check.py {args:?} crashed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), stdout)
+}
+
+fn xsd(name: &str) -> String {
+    repo()
+        .join("testbeds/xml/schemas")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn assert_valid(dir: &Path, name: &str, xml: &str, schema: &str) {
+    let f = dir.join(name);
+    std::fs::write(&f, xml).unwrap();
+    let (ok, out) = check(&["validate", f.to_str().unwrap(), "--xsd", &xsd(schema)]);
+    assert!(ok, "{name} not valid against {schema}: {out}\n{xml}");
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("openssl CLI on PATH");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A test CA `<p>-ca.crt` and a seal `<p>.key`/`<p>.crt` (EC P-256 or RSA).
+fn pki(dir: &Path, p: &str, alg: &str) {
+    let newkey: &[&str] = if alg == "ec" {
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    } else {
+        &["-newkey", "rsa:2048"]
+    };
+    let (ca_key, ca_crt, key, csr, crt, ext) = (
+        format!("{p}-ca.key"),
+        format!("{p}-ca.crt"),
+        format!("{p}.key"),
+        format!("{p}.csr"),
+        format!("{p}.crt"),
+        format!("{p}.ext"),
+    );
+    let mut ca = vec!["req", "-x509", "-new"];
+    ca.extend_from_slice(newkey);
+    let subj = format!("/CN=CA di prova {p}");
+    ca.extend_from_slice(&[
+        "-nodes",
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca_crt,
+        "-days",
+        "3650",
+        "-subj",
+        &subj,
+        "-addext",
+        "basicConstraints=critical,CA:true",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl(dir, &ca);
+    let mut req = vec!["req", "-new"];
+    req.extend_from_slice(newkey);
+    let subj = format!("/CN=Sigillo AOO {p}/O=Comune {p}/C=IT");
+    req.extend_from_slice(&["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj]);
+    openssl(dir, &req);
+    std::fs::write(
+        dir.join(&ext),
+        "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_crt,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "365",
+            "-extfile",
+            &ext,
+        ],
+    );
+}
+
+fn operatore() -> Actor {
+    Actor {
+        user: Some(UserId(1)),
+        admin: None,
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::Operatore,
+                office: None,
+            }],
+        },
+        name: Some("Operatore di prova".into()),
+        acr: None,
+    }
+}
+
+struct Fixture {
+    app: App,
+    alfa: Tenant,
+    beta: Tenant,
+    dir: TempDir,
+    pg: Option<PgDatabase>,
+}
+
+async fn fixture(backend: Backend) -> Fixture {
+    let dir = TempDir::new("interop");
+    let (db, pg) = match backend {
+        Backend::Postgres => {
+            let pg = PgDatabase::create().await;
+            (Db::open(&pg.url).await.unwrap(), Some(pg))
+        }
+        Backend::Sqlite => (
+            Db::open_sqlite(&dir.path().join("p.db")).await.unwrap(),
+            None,
+        ),
+    };
+    let app = App::new(db, KeyStore::new(dir.path().join("keys")))
+        .await
+        .unwrap();
+    let alfa = app.create_tenant(tenant_fixture(1)).await.unwrap();
+    let beta = app.create_tenant(tenant_fixture(2)).await.unwrap();
+    Fixture {
+        app,
+        alfa,
+        beta,
+        dir,
+        pg,
+    }
+}
+
+async fn done(f: Fixture) {
+    f.app.db().close().await;
+    if let Some(pg) = f.pg {
+        pg.drop_now().await;
+    }
+}
+
+fn install(f: &Fixture, t: &Tenant, p: &str, aoo: &str) {
+    let d = f.dir.path();
+    let key = std::fs::read_to_string(d.join(format!("{p}.key"))).unwrap();
+    let cert = std::fs::read_to_string(d.join(format!("{p}.crt"))).unwrap();
+    let ca = std::fs::read_to_string(d.join(format!("{p}-ca.crt"))).unwrap();
+    f.app
+        .install_aoo_seal(&t.data.slug, &key, &format!("{cert}{ca}"), aoo)
+        .unwrap();
+}
+
+/// An outgoing registration of `from` addressed to the administration `to`.
+async fn outgoing(
+    f: &Fixture,
+    from: TenantId,
+    to: &Tenant,
+    classification: Option<&str>,
+) -> Result<Registration, ServiceError> {
+    let primary = f
+        .app
+        .documents()
+        .put_bytes(
+            "lettera.pdf",
+            b"%PDF-1.7\n% lettera di trasmissione\n%%EOF\n",
+        )
+        .await
+        .unwrap();
+    let allegato = f
+        .app
+        .documents()
+        .put_bytes("allegato.txt", b"Allegato tecnico alla lettera.\n")
+        .await
+        .unwrap();
+    f.app
+        .register_protocol(
+            from,
+            &operatore(),
+            RegistrationInput {
+                register: None,
+                flow: Flow::Uscita,
+                subject: "Trasmissione del parere \"urgente\" & allegati".into(),
+                correspondents: vec![Correspondent {
+                    kind: CorrespondentKind::Amministrazione,
+                    name: to.data.name.clone(),
+                    fiscal_code: None,
+                    ipa: Some(to.data.codice_ipa.as_str().to_owned()),
+                    email: Some(to.data.pec.clone()),
+                    address: None,
+                    per_conoscenza: false,
+                }],
+                received_number: None,
+                received_date: None,
+                primary: primary.to_ref(),
+                attachments: vec![allegato.to_ref()],
+                classification: classification.map(str::to_owned),
+                office: None,
+                emergency: None,
+            },
+        )
+        .await
+}
+
+fn files() -> Vec<FileRicevuto> {
+    vec![
+        FileRicevuto {
+            name: "lettera.pdf".into(),
+            bytes: Some(b"%PDF-1.7\n% lettera di trasmissione\n%%EOF\n".to_vec()),
+        },
+        FileRicevuto {
+            name: "allegato.txt".into(),
+            bytes: Some(b"Allegato tecnico alla lettera.\n".to_vec()),
+        },
+    ]
+}
+
+fn refused(e: &Esito) -> (&'static str, &str) {
+    match e {
+        Esito::Eccezione { rifiuto, risposta } => (rifiuto.anomalia.code(), risposta),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn interoperability(backend: Backend) {
+    let f = fixture(backend).await;
+    let d = f.dir.path().to_path_buf();
+    pki(&d, "alfa", "ec");
+    pki(&d, "beta", "rsa");
+    pki(&d, "gamma", "ec");
+    let op = operatore();
+
+    // No seal installed: an outgoing entry is refused and consumes no number.
+    let e = outgoing(&f, f.beta.id, &f.alfa, Some("VI.3"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "segnatura_sigillo_mancante", "{e}");
+    // A self-signed certificate is not a seal.
+    let ca_key = std::fs::read_to_string(d.join("beta-ca.key")).unwrap();
+    let ca_crt = std::fs::read_to_string(d.join("beta-ca.crt")).unwrap();
+    let e = f
+        .app
+        .install_aoo_seal(&f.beta.data.slug, &ca_key, &ca_crt, "aoo_beta")
+        .unwrap_err();
+    assert_eq!(e.code(), "segnatura_certificato_autofirmato");
+    install(&f, &f.alfa, "alfa", "aoo_alfa");
+    install(&f, &f.beta, "beta", "aoo_beta");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let p = d
+            .join("keys")
+            .join(&f.beta.data.slug)
+            .join("segnatura-key.pem");
+        assert_eq!(
+            std::fs::metadata(p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // Sealing fails inside the transaction (no classification: the schema
+    // requires Classifica): nothing registered, the number is not consumed.
+    let e = outgoing(&f, f.beta.id, &f.alfa, None).await.unwrap_err();
+    assert_eq!(e.code(), "segnatura_classifica_mancante", "{e}");
+    let reg = outgoing(&f, f.beta.id, &f.alfa, Some("VI.3"))
+        .await
+        .unwrap();
+    assert_eq!(reg.number.get(), 1, "a failed sealing consumed a number");
+
+    // The sealed segnatura: stored with the registration, schema-valid,
+    // verified by signxml against beta's CA.
+    let (rec, xml) = f
+        .app
+        .protocol_segnatura(f.beta.id, &op, reg.id)
+        .await
+        .unwrap()
+        .expect("outgoing entry has a segnatura");
+    assert_eq!(
+        rec.data.document.sha256,
+        palazzo_domain::protocollo::Impronta::of(&xml)
+    );
+    let xml = String::from_utf8(xml).unwrap();
+    assert!(xml.contains("<prot:NumeroRegistrazione>0000001</prot:NumeroRegistrazione>"));
+    assert_valid(&d, "beta-segnatura.xml", &xml, "segnatura_protocollo.xsd");
+    let (ok, out) = check(&[
+        "verify",
+        d.join("beta-segnatura.xml").to_str().unwrap(),
+        "--ca",
+        d.join("beta-ca.crt").to_str().unwrap(),
+    ]);
+    assert!(ok, "signxml: {out}");
+
+    // alfa receives it: registered as incoming, confirmed.
+    let esito = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, xml.as_bytes(), &files())
+        .await
+        .unwrap();
+    let Esito::Registrata {
+        registration,
+        duplicate,
+        risposta,
+    } = esito
+    else {
+        panic!("not registered: {esito:?}");
+    };
+    assert!(!duplicate);
+    assert_eq!(registration.data.flow, Flow::Entrata);
+    assert_eq!(
+        registration.data.received_number.as_deref(),
+        Some("0000001")
+    );
+    assert_eq!(
+        registration.data.received_date,
+        Some(palazzo_domain::calendar::rome_date(reg.registered_at))
+    );
+    let sender = &registration.data.correspondents[0];
+    assert_eq!(sender.ipa.as_deref(), Some(f.beta.data.codice_ipa.as_str()));
+    assert_eq!(registration.data.attachments.len(), 1);
+    assert!(risposta.contains("<pec:ConfermaRicezione"));
+    assert!(risposta.contains("<prot:CodiceAOO>aoo_alfa</prot:CodiceAOO>"));
+    assert!(risposta.contains("<prot:CodiceAOO>aoo_beta</prot:CodiceAOO>"));
+    assert_valid(&d, "conferma.xml", &risposta, "pec_message.xsd");
+    let stored = f
+        .app
+        .protocol_segnatura(f.alfa.id, &op, registration.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.1, xml.as_bytes());
+    // The same message again: confirmed, not registered twice.
+    let again = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, xml.as_bytes(), &files())
+        .await
+        .unwrap();
+    match again {
+        Esito::Registrata {
+            registration: r,
+            duplicate: true,
+            ..
+        } => assert_eq!(r.id, registration.id),
+        other => panic!("{other:?}"),
+    }
+
+    // Tampered attachment → 002.
+    let mut tampered = files();
+    tampered[1].bytes = Some(b"Allegato tecnico alla lettera!\n".to_vec());
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, xml.as_bytes(), &tampered)
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "002_AnomaliaImpronte");
+    assert!(risposta.contains("<pec:Motivo>002_AnomaliaImpronte: "));
+    assert_valid(&d, "eccezione-002.xml", risposta, "pec_message.xsd");
+    // Unreadable file → 003.
+    let mut unreadable = files();
+    unreadable[0].bytes = None;
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, xml.as_bytes(), &unreadable)
+        .await
+        .unwrap();
+    assert_eq!(refused(&e).0, "003_DocumentoAllegatiNonLeggibili");
+
+    // One byte changed → 001: in the signed content, and in the signature.
+    let changed = xml.replacen("Trasmissione del parere", "Trasmissione del parerE", 1);
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, changed.as_bytes(), &files())
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "001_ValidazioneFirma");
+    assert_valid(&d, "eccezione-001.xml", risposta, "pec_message.xsd");
+    let start = xml.find("<ds:SignatureValue>").unwrap() + "<ds:SignatureValue>".len() + 10;
+    let mut bytes = xml.clone().into_bytes();
+    bytes[start] = if bytes[start] == b'A' { b'B' } else { b'A' };
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, &bytes, &files())
+        .await
+        .unwrap();
+    assert_eq!(refused(&e).0, "001_ValidazioneFirma");
+    // Not addressed to us, not XML: 000_Irricevibile.
+    let e = f
+        .app
+        .receive_protocol_message(f.beta.id, &op, xml.as_bytes(), &files())
+        .await
+        .unwrap();
+    assert_eq!(refused(&e).0, "000_Irricevibile");
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, b"<nope", &files())
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "000_Irricevibile");
+    assert_valid(&d, "eccezione-000.xml", risposta, "pec_message.xsd");
+
+    // Annulment: unknown identifier → 007; known → found.
+    let mut unknown = SenderIdentifier {
+        amministrazione: f.beta.data.codice_ipa.as_str().to_owned(),
+        aoo: "aoo_beta".into(),
+        registro: "REG_PROT".into(),
+        numero: "0000099".into(),
+        data: palazzo_domain::calendar::rome_date(reg.registered_at),
+    };
+    let notice = messaggi::annullamento(&unknown, "Errore materiale", "Determina n. 1/2026");
+    assert_valid(&d, "annullamento.xml", &notice, "pec_message.xsd");
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, notice.as_bytes(), &[])
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, Anomalia::ErroreIdentificatoreNonTrovato.code());
+    assert_eq!(code, "007_ErroreIdentificatoreNonTrovato");
+    assert_valid(&d, "eccezione-007.xml", risposta, "pec_message.xsd");
+    unknown.numero = "0000001".into();
+    let notice = messaggi::annullamento(&unknown, "Errore materiale", "Determina n. 1/2026");
+    match f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, notice.as_bytes(), &[])
+        .await
+        .unwrap()
+    {
+        Esito::Annullamento {
+            registration: r, ..
+        } => assert_eq!(r.id, registration.id),
+        other => panic!("{other:?}"),
+    }
+
+    // A segnatura signed by signxml (c14n 1.1, KeyValue + X509Data, three
+    // references) for a third AOO with its own CA is accepted too.
+    let mut gamma_reg = reg.clone();
+    gamma_reg.number = palazzo_domain::protocollo::ProtocolNumber::new(77).unwrap();
+    let unsigned = segnatura::build(&f.beta, "aoo_gamma", &gamma_reg).unwrap();
+    std::fs::write(d.join("gamma-unsigned.xml"), unsigned.to_xml()).unwrap();
+    let (ok, out) = check(&[
+        "sign",
+        d.join("gamma-unsigned.xml").to_str().unwrap(),
+        "--key",
+        d.join("gamma.key").to_str().unwrap(),
+        "--cert",
+        d.join("gamma.crt").to_str().unwrap(),
+        "--out",
+        d.join("gamma-signed.xml").to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let gamma = std::fs::read(d.join("gamma-signed.xml")).unwrap();
+    match f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, &gamma, &files())
+        .await
+        .unwrap()
+    {
+        Esito::Registrata {
+            registration: r,
+            duplicate: false,
+            ..
+        } => assert_eq!(r.data.received_number.as_deref(), Some("0000077")),
+        other => panic!("signxml's segnatura refused: {other:?}"),
+    }
+
+    // Every change is in the ledger and verifies.
+    let report = palazzo_services::verify::verify(f.app.db(), f.app.keys())
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let _ = f.app.db().tenants().await.unwrap();
+    done(f).await;
+}
+
+#[tokio::test]
+async fn interoperability_sqlite() {
+    interoperability(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn interoperability_postgres() {
+    interoperability(Backend::Postgres).await
+}
