@@ -73,6 +73,10 @@ pub enum Permission {
     ReadProtocol,
     /// Annul a registration (DPR 445/2000 art. 54: an authorised role).
     AnnulProtocol,
+    /// Open, authorise and close the emergency register (DPR 445/2000 art.
+    /// 63: the responsabile della gestione documentale — usually the
+    /// segretario — or a dirigente acting for them).
+    ManageEmergencyRegister,
     /// Edit the comune's titolario (add, rename, close classes: each edit
     /// makes a new version, TI-3). The administrator of the comune and the
     /// responsabile della gestione documentale (usually the segretario).
@@ -137,6 +141,7 @@ impl Role {
                 RegisterProtocol,
                 ReadProtocol,
                 AnnulProtocol,
+                ManageEmergencyRegister,
             ],
             // The segretario is usually the responsabile della gestione
             // documentale: reads the register and authorises annulments.
@@ -147,6 +152,7 @@ impl Role {
                 ReadAudit,
                 ReadProtocol,
                 AnnulProtocol,
+                ManageEmergencyRegister,
                 ManageTitolario,
             ],
             Role::AdminComune => &[

@@ -18,6 +18,8 @@ use palazzo_services::import::EnteFile;
 use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
+mod emergenza;
+
 /// Palazzo: the digital town hall.
 #[derive(Parser, Debug)]
 #[command(name = "palazzo", version, about)]
@@ -130,6 +132,10 @@ enum ProtocolloCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The emergency register (DPR 445/2000 art. 63,
+    /// docs/emergency-register.md): open, authorize, close, import, show.
+    #[command(subcommand)]
+    Emergenza(emergenza::EmergenzaCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -469,6 +475,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             if refused > 0 {
                 return Ok(ExitCode::from(2));
             }
+        }
+        Command::Protocollo(ProtocolloCommand::Emergenza(cmd)) => {
+            return emergenza::run(cmd).await;
         }
         Command::Import(ImportCommand::Ente { file, config }) => {
             let config = load_config(config.as_deref())?;

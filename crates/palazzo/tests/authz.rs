@@ -175,6 +175,8 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{service}" | "{slug}" => service.data.slug.clone(),
             "{hash}" => "0".into(),
             "{id}" => "1".into(),
+            "{code}" => "EMERG-2026-01".into(),
+            "{number}" => "1".into(),
             "{*path}" => "css/palazzo.css".into(),
             s if s.starts_with('{') => panic!("the matrix cannot fill {s} in {template}: add it"),
             s => s.into(),

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod documents;
+pub mod emergenza;
 pub mod error;
 pub mod fascicoli;
 pub mod federation;

@@ -59,7 +59,7 @@ pub fn register_year(t: Timestamp) -> i16 {
 }
 
 /// Who did it, as written in the register and the ledger.
-fn operator(actor: &Actor) -> String {
+pub(crate) fn operator(actor: &Actor) -> String {
     let who = match (actor.user, actor.admin) {
         (Some(u), _) => format!("user:{}", u.0),
         (None, Some(a)) => format!("admin:{}", a.0),

@@ -99,7 +99,7 @@ fn refuse(line: usize, e: &ServiceError) -> RowOutcome {
     }
 }
 
-fn bad(code: &'static str, message: impl Into<String>) -> ServiceError {
+pub(crate) fn bad(code: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
         code,
         message: message.into(),
@@ -176,6 +176,27 @@ impl App {
                 format!("La riga ha {} colonne invece di {}.", f.len(), HEADER.len()),
             ));
         }
+        let input = self.row_input(actor, base, snap, &f).await?;
+        self.register_protocol(tenant, actor, input).await
+    }
+
+    /// The registration of the [`HEADER`] columns `f` of a row (exactly
+    /// [`HEADER`]`.len()` fields), with its documents stored; `emergency`
+    /// is left `None` for the caller. Shared with the recovery of the
+    /// emergency register (`crate::emergenza`).
+    pub(crate) async fn row_input(
+        &self,
+        actor: &Actor,
+        base: &Path,
+        snap: &crate::PortalSnapshot,
+        f: &[String],
+    ) -> ServiceResult<RegistrationInput> {
+        if f.len() != HEADER.len() {
+            return Err(bad(
+                "import_columns",
+                format!("La riga ha {} colonne invece di {}.", f.len(), HEADER.len()),
+            ));
+        }
         let get = |i: usize| f[i].trim();
         let opt = |i: usize| Some(get(i)).filter(|s| !s.is_empty()).map(str::to_owned);
         let flow = Flow::parse(get(0)).map_err(|e| ServiceError::invalid(&e))?;
@@ -224,24 +245,19 @@ impl App {
         for a in get(10).split('|').map(str::trim).filter(|a| !a.is_empty()) {
             attachments.push(self.import_document(actor, base, a).await?);
         }
-        self.register_protocol(
-            tenant,
-            actor,
-            RegistrationInput {
-                register: None,
-                flow,
-                subject: get(1).to_owned(),
-                correspondents: vec![correspondent],
-                received_number: opt(5),
-                received_date,
-                primary,
-                attachments,
-                classification: opt(7),
-                office,
-                emergency: None,
-            },
-        )
-        .await
+        Ok(RegistrationInput {
+            register: None,
+            flow,
+            subject: get(1).to_owned(),
+            correspondents: vec![correspondent],
+            received_number: opt(5),
+            received_date,
+            primary,
+            attachments,
+            classification: opt(7),
+            office,
+            emergency: None,
+        })
     }
 
     async fn import_document(

@@ -484,7 +484,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 8] = [
+const RECORD_SUBJECTS: [&str; 9] = [
     "tenant:",
     "office:",
     "service:",
@@ -493,6 +493,7 @@ const RECORD_SUBJECTS: [&str; 8] = [
     "handoff:",
     "titolario:",
     "fascicolo:",
+    "emergenza:",
 ];
 
 /// Records against the state recorded by their last event.
@@ -538,6 +539,11 @@ async fn check_records(
         for h in &page {
             current.insert(h.subject(), state_hash(h)?);
         }
+    }
+    // Emergency register sessions (DPR 445/2000 art. 63), with their
+    // authorisations and closure.
+    for s in db.emergency_sessions(tenant.id).await? {
+        current.insert(s.subject(), state_hash(&s)?);
     }
     check_filing(db, tenant, &mut current).await?;
     report.records += current.len();

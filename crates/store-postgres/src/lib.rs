@@ -157,6 +157,7 @@ impl Store for PgStore {
     palazzo_store::access_reads!(delegate_reads);
     palazzo_store::protocol_reads!(delegate_reads);
     palazzo_store::filing_reads!(delegate_reads);
+    palazzo_store::emergency_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -255,6 +256,7 @@ impl StoreTx for PgTx {
     palazzo_store::access_writes!(delegate_writes);
     palazzo_store::protocol_writes!(delegate_writes);
     palazzo_store::filing_writes!(delegate_writes);
+    palazzo_store::emergency_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

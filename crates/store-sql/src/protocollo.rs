@@ -11,11 +11,11 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
 }
 
-const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
+pub(crate) const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
     correspondents, received_number, received_date, primary_document, attachments, registered_by, \
     emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act";
 
-fn registration_of<D: Dialect>(r: &DbRow<D>) -> Result<Registration>
+pub(crate) fn registration_of<D: Dialect>(r: &DbRow<D>) -> Result<Registration>
 where
     for<'a> &'a str: ColumnIndex<DbRow<D>>,
     i64: Field<Db<D>>,

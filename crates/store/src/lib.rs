@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod conformance;
+pub mod emergenza;
 pub mod fascicoli;
 pub mod model;
 pub mod protocollo;
@@ -23,6 +24,7 @@ pub use palazzo_domain::access::Role;
 pub use palazzo_domain::ids::{self, CodiceFiscale};
 
 pub use access::*;
+pub use emergenza::*;
 pub use fascicoli::*;
 pub use model::*;
 pub use protocollo::*;
@@ -223,6 +225,46 @@ macro_rules! filing_writes {
     };
 }
 
+/// Calls `$cb!` with the emergency-register reads of [`Store`] (DPR
+/// 445/2000 art. 63; PR-10).
+#[macro_export]
+macro_rules! emergency_reads {
+    ($cb:ident) => {
+        $cb! {
+            /// An emergency session by id, with its authorisations.
+            fn emergency_session(&self, tenant: TenantId, id: EmergencySessionId) -> Option<EmergencySession>;
+            /// An emergency session by its code (unique within the AOO).
+            fn emergency_session_by_code(&self, tenant: TenantId, code: &str) -> Option<EmergencySession>;
+            /// Every emergency session of a tenant, newest start first.
+            fn emergency_sessions(&self, tenant: TenantId) -> Vec<EmergencySession>;
+            /// The registration that recovered emergency number `number` of
+            /// the emergency register `register` (emergency → ordinary).
+            fn registration_by_emergency(&self, tenant: TenantId, register: &str, number: u64) -> Option<Registration>;
+            /// Every registration that recovered an entry of the emergency
+            /// register `register`, by emergency number.
+            fn emergency_recoveries(&self, tenant: TenantId, register: &str) -> Vec<Registration>;
+        }
+    };
+}
+
+/// Calls `$cb!` with the emergency-register writes of [`StoreTx`].
+#[macro_export]
+macro_rules! emergency_writes {
+    ($cb:ident) => {
+        $cb! {
+            /// Inserts an emergency session (no authorisation yet); a code
+            /// already used in the tenant is a [`StoreError::Conflict`].
+            fn insert_emergency_session(&mut self, tenant: TenantId, s: &NewEmergencySession) -> EmergencySession;
+            /// Appends an authorisation to a session that is still open;
+            /// false when the session is closed or missing. A `seq` already
+            /// taken is a [`StoreError::Conflict`].
+            fn insert_emergency_authorisation(&mut self, tenant: TenantId, session: EmergencySessionId, a: &EmergencyAuthorisation) -> bool;
+            /// Closes a session; false when it was already closed or missing.
+            fn close_emergency_session(&mut self, tenant: TenantId, session: EmergencySessionId, c: &EmergencyClosure) -> bool;
+        }
+    };
+}
+
 /// Declares trait methods from an [`access_reads`] list.
 macro_rules! declare_reads {
     ($( $(#[$m:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty; )*) => {
@@ -320,6 +362,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     access_reads!(declare_reads);
     protocol_reads!(declare_reads);
     filing_reads!(declare_reads);
+    emergency_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -385,6 +428,7 @@ pub trait StoreTx: Send {
     access_writes!(declare_writes);
     protocol_writes!(declare_writes);
     filing_writes!(declare_writes);
+    emergency_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

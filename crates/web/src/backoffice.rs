@@ -26,6 +26,8 @@ use crate::middleware::tenant::CurrentTenant;
 use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
+pub mod emergenza;
+
 /// The routes of this module.
 pub fn router() -> Routes {
     use Access::Needs;
@@ -56,6 +58,7 @@ pub fn router() -> Routes {
             Needs(Permission::WorkOfficeCases),
             act,
         )
+        .merge(emergenza::router())
 }
 
 fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {
@@ -197,6 +200,9 @@ struct EntryTemplate<'a> {
     documents: Vec<(String, String, String, String)>,
     timeline: Vec<(String, String, String, String, Option<String>)>,
     annulment: Option<(String, String, String, String)>,
+    /// The emergency registration it recovered (DPR 445/2000 art. 63):
+    /// register code, emergency number, when it was recorded.
+    emergency: Option<(String, u64, String)>,
     annulled: bool,
     can_register: bool,
     can_annul: bool,
@@ -307,6 +313,10 @@ async fn render_entry(
             .annulment
             .as_ref()
             .map(|a| (rome(a.at), a.by.clone(), a.reason.clone(), a.act.clone())),
+        emergency: d
+            .emergency
+            .as_ref()
+            .map(|e| (e.register.clone(), e.number, rome(e.recorded_at))),
         annulled: r.annulment.is_some(),
         can_register: auth.actor.principal.can(Permission::RegisterProtocol),
         can_annul: auth.actor.principal.can(Permission::AnnulProtocol),
