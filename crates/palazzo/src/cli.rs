@@ -91,6 +91,25 @@ enum Command {
     /// SPID/CIE OpenID Connect Federation.
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// Verify a ricevuta di protocollo offline (docs/receipt-format.md):
+    /// exits 0 when valid, 2 when not.
+    VerifyReceipt {
+        /// The receipt (PDF/A).
+        file: PathBuf,
+        /// A verifier key file (`*.vkey`) to trust; may be repeated.
+        #[arg(long = "key", conflicts_with = "keys_dir")]
+        keys: Vec<PathBuf>,
+        /// A key directory: every `ledger-*.vkey` in it and in its
+        /// sub-directories (default: the installation's `<data_dir>/keys`).
+        #[arg(long)]
+        keys_dir: Option<PathBuf>,
+        /// Configuration file (TOML), to find the installation's key directory.
+        #[arg(long, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// Data directory of an installation, to find its key directory.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
     /// Verify the ledgers, checkpoints and records; exits non-zero on any mismatch.
     Verify {
         /// Configuration file (TOML).
@@ -549,6 +568,13 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             }
             println!("Backup written to {}", to.display());
         }
+        Command::VerifyReceipt {
+            file,
+            keys,
+            keys_dir,
+            config,
+            data_dir,
+        } => return verify_receipt(&file, &keys, keys_dir, config.as_deref(), data_dir),
         Command::Verify { config, data_dir } => {
             let config = load_installation(config.as_deref(), data_dir)?;
             init_logs(&config);
@@ -577,6 +603,98 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `palazzo verify-receipt`: offline, no database (DECISIONS 13).
+fn verify_receipt(
+    file: &Path,
+    key_files: &[PathBuf],
+    keys_dir: Option<PathBuf>,
+    config: Option<&Path>,
+    data_dir: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    use palazzo_domain::Coded as _;
+    use palazzo_domain::checkpoint::parse_verifier_key;
+    let read_key =
+        |path: &Path| -> anyhow::Result<(String, palazzo_services::receipt::VerifyingKey)> {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            parse_verifier_key(text.trim()).map_err(|e| {
+                anyhow::anyhow!("{}: {} ({})", path.display(), e.message_it(), e.code())
+            })
+        };
+    let mut trusted = Vec::new();
+    if key_files.is_empty() {
+        let dir = match keys_dir {
+            Some(d) => d,
+            None => load_installation(config, data_dir)?.keys_dir(),
+        };
+        let mut dirs = vec![dir.clone()];
+        for entry in std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot read the key directory {}", dir.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                dirs.push(path);
+            }
+        }
+        for d in dirs {
+            for entry in std::fs::read_dir(&d)? {
+                let path = entry?.path();
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.starts_with("ledger-") && name.ends_with(".vkey") {
+                    trusted.push(read_key(&path)?);
+                }
+            }
+        }
+    } else {
+        for f in key_files {
+            trusted.push(read_key(f)?);
+        }
+    }
+    anyhow::ensure!(!trusted.is_empty(), "no verifier key (*.vkey) found");
+    let pdf = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    match palazzo_services::receipt::verify_pdf(&pdf, &trusted) {
+        Ok(v) => {
+            println!("RICEVUTA VALIDA / VALID RECEIPT");
+            println!(
+                "Protocollo n. {}/{} (registro {}), registrato il {}",
+                v.number_text(),
+                v.year,
+                v.register,
+                v.registered_at
+            );
+            println!("Oggetto: {}", v.subject);
+            println!(
+                "Documento principale: {}  SHA-256 {}",
+                v.primary.name, v.primary.sha256
+            );
+            for a in &v.attachments {
+                println!("Allegato: {}  SHA-256 {}", a.name, a.sha256);
+            }
+            if v.annulled {
+                println!("ATTENZIONE: la registrazione è annullata / the registration is annulled");
+            }
+            println!(
+                "Voce {} ({}) inclusa nel registro {} di {} voci, checkpoint firmato / \
+                 entry included in the signed checkpoint",
+                v.entry.seq(),
+                v.entry.kind(),
+                v.checkpoint.origin,
+                v.checkpoint.size
+            );
+            println!(
+                "Confronta questi dati con quelli stampati nella ricevuta / compare with the printed receipt."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("RICEVUTA NON VALIDA / INVALID RECEIPT");
+            println!("{} ({})", e.message_it(), e.code());
+            println!("Reason: {e}");
+            Ok(ExitCode::from(2))
+        }
+    }
 }
 
 /// Copies a directory tree, keeping file modes (keys stay 0600).

@@ -20,6 +20,7 @@ pub mod portal;
 pub mod protocollo;
 pub mod protocollo_import;
 pub mod ratings;
+pub mod receipt;
 pub mod segnatura;
 pub mod staff_oidc;
 pub mod tenants;
