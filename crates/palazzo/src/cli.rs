@@ -69,6 +69,9 @@ enum Command {
     /// The protocollo informatico.
     #[command(subcommand)]
     Protocollo(ProtocolloCommand),
+    /// Fascicoli (docs/fascicoli.md).
+    #[command(subcommand)]
+    Fascicolo(FascicoloCommand),
     /// Import content from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -144,6 +147,28 @@ enum ProtocolloCommand {
         /// The comune (its slug).
         #[arg(long)]
         ente: String,
+        /// Configuration file (TOML).
+        #[arg(long, conflicts_with = "data_dir")]
+        config: Option<PathBuf>,
+        /// Data directory of a SQLite installation.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FascicoloCommand {
+    /// Print the index of a fascicolo (IndiceDocumenti) as the Allegato 5
+    /// XML subset or as CSV (docs/fascicoli.md).
+    Export {
+        /// The fascicolo's identifier, e.g. 2026-VI.3-12.
+        id: String,
+        /// The comune (its slug).
+        #[arg(long)]
+        ente: String,
+        /// `xml` or `csv`.
+        #[arg(long, default_value = "xml")]
+        format: String,
         /// Configuration file (TOML).
         #[arg(long, conflicts_with = "data_dir")]
         config: Option<PathBuf>,
@@ -427,6 +452,54 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             println!("  secret: {}", created.totp_base32);
             println!("  uri:    {}", created.otpauth_uri);
             println!("Sign in at https://<comune host>/accedi/amministratore");
+        }
+        Command::Fascicolo(FascicoloCommand::Export {
+            id,
+            ente,
+            format,
+            config,
+            data_dir,
+        }) => {
+            if format != "xml" && format != "csv" {
+                anyhow::bail!("--format is xml or csv");
+            }
+            let config = load_installation(config.as_deref(), data_dir)?;
+            init_logs(&config);
+            let app = open_app(&config).await?;
+            let tenant = app
+                .tenants()
+                .into_iter()
+                .find(|t| t.data.slug == ente)
+                .with_context(|| format!("no ente {ente}"))?;
+            // Whoever can run this command with the installation's
+            // configuration reads the register.
+            let actor = palazzo_services::access::Actor {
+                principal: palazzo_domain::access::Principal {
+                    grants: vec![palazzo_domain::access::Grant {
+                        role: palazzo_domain::access::Role::Segretario,
+                        office: None,
+                    }],
+                },
+                name: Some("Riga di comando".into()),
+                ..Default::default()
+            };
+            let fail = |e: palazzo_services::ServiceError| {
+                anyhow::anyhow!("{} ({})", e.message_it(), e.code())
+            };
+            let state = app
+                .fascicolo_by_code(tenant.id, &actor, &id)
+                .await
+                .map_err(fail)?;
+            let index = app
+                .fascicolo_index(tenant.id, &actor, state.fascicolo.id)
+                .await
+                .map_err(fail)?;
+            app.db().close().await;
+            if format == "csv" {
+                print!("{}", index.csv());
+            } else {
+                print!("{}", index.xml());
+            }
         }
         Command::Protocollo(ProtocolloCommand::Import {
             file,

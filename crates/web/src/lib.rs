@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auth;
 pub mod backoffice;
 pub mod error;
+pub mod fascicoli;
 mod health;
 pub mod metrics;
 pub mod middleware;
@@ -224,6 +225,7 @@ fn session_routes() -> routes::Routes {
         .merge(auth::federation::router())
         .merge(auth::staff::router())
         .merge(backoffice::router())
+        .merge(fascicoli::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open
