@@ -14,9 +14,6 @@
 //!   `007_ErroreIdentificatoreNonTrovato`; each `NotificaEccezione` is valid.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use palazzo_domain::access::{Grant, Principal, Role};
 use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
 use palazzo_services::access::Actor;
@@ -29,128 +26,11 @@ use palazzo_services::segnatura::{self, Esito, FileRicevuto};
 use palazzo_services::{App, ServiceError};
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_store::{Registration, SenderIdentifier, Store, Tenant, TenantId, UserId};
+use palazzo_testkit::pki::{assert_valid, pki, segnatura_check};
 use palazzo_testkit::{PgDatabase, TempDir};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn python() -> String {
-    std::env::var("PALAZZO_XML_PYTHON").unwrap_or_else(|_| {
-        panic!(
-            "PALAZZO_XML_PYTHON is not set: run the tests through scripts/test, or \
-             export PALAZZO_XML_PYTHON=$(bash testbeds/xml/setup.sh)"
-        )
-    })
-}
-
 fn check(args: &[&str]) -> (bool, String) {
-    let out = Command::new(python())
-        .arg(repo().join("testbeds/xml/segnatura-check.py"))
-        .args(args)
-        .output()
-        .expect("run segnatura-check.py");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.code().is_some_and(|c| c <= 1),
-        "segnatura-check.py {args:?} crashed: {stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), stdout)
-}
-
-fn xsd(name: &str) -> String {
-    repo()
-        .join("testbeds/xml/schemas")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn assert_valid(dir: &Path, name: &str, xml: &str, schema: &str) {
-    let f = dir.join(name);
-    std::fs::write(&f, xml).unwrap();
-    let (ok, out) = check(&["validate", f.to_str().unwrap(), "--xsd", &xsd(schema)]);
-    assert!(ok, "{name} not valid against {schema}: {out}\n{xml}");
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("openssl CLI on PATH");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A test CA `<p>-ca.crt` and a seal `<p>.key`/`<p>.crt` (EC P-256 or RSA).
-fn pki(dir: &Path, p: &str, alg: &str) {
-    let newkey: &[&str] = if alg == "ec" {
-        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
-    } else {
-        &["-newkey", "rsa:2048"]
-    };
-    let (ca_key, ca_crt, key, csr, crt, ext) = (
-        format!("{p}-ca.key"),
-        format!("{p}-ca.crt"),
-        format!("{p}.key"),
-        format!("{p}.csr"),
-        format!("{p}.crt"),
-        format!("{p}.ext"),
-    );
-    let mut ca = vec!["req", "-x509", "-new"];
-    ca.extend_from_slice(newkey);
-    let subj = format!("/CN=CA di prova {p}");
-    ca.extend_from_slice(&[
-        "-nodes",
-        "-keyout",
-        &ca_key,
-        "-out",
-        &ca_crt,
-        "-days",
-        "3650",
-        "-subj",
-        &subj,
-        "-addext",
-        "basicConstraints=critical,CA:true",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(dir, &ca);
-    let mut req = vec!["req", "-new"];
-    req.extend_from_slice(newkey);
-    let subj = format!("/CN=Sigillo AOO {p}/O=Comune {p}/C=IT");
-    req.extend_from_slice(&["-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj]);
-    openssl(dir, &req);
-    std::fs::write(
-        dir.join(&ext),
-        "basicConstraints=critical,CA:false\nkeyUsage=critical,digitalSignature,nonRepudiation\n",
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_crt,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-out",
-            &crt,
-            "-days",
-            "365",
-            "-extfile",
-            &ext,
-        ],
-    );
+    segnatura_check(args)
 }
 
 fn operatore() -> Actor {

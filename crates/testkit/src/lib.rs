@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod oidc_provider;
+pub mod pki;
 pub mod spidcie;
 
 pub use browser::{Browser, Page};

@@ -80,6 +80,9 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
         }
         tx.commit().await?;
     }
+    // An AOO seal from the demo CA, so outgoing entries can be sealed
+    // (Allegato 6; DECISIONS 14: never self-signed, never in `serve`).
+    app.install_demo_seals()?;
     app.checkpoint_all().await?;
     Ok(seeded)
 }

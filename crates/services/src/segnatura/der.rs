@@ -95,7 +95,8 @@ pub(crate) fn cert_fields(cert: &[u8]) -> Option<CertFields> {
     })
 }
 
-fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
+/// One DER element: `tag`, the definite length, `content`.
+pub(crate) fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let len = content.len();
     if len < 0x80 {

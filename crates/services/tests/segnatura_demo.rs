@@ -1,0 +1,172 @@
+//! The demo CA (`segnatura::demo_ca`, used by `palazzo demo` and the test
+//! harness) on both backends, checked with independent tools: openssl
+//! verifies the seal certificate against the demo CA, an outgoing entry
+//! sealed with it is schema-valid and verifies with signxml, and the other
+//! demo comune receives it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
+use palazzo_services::App;
+use palazzo_services::access::Actor;
+use palazzo_services::db::{Backend, Db};
+use palazzo_services::keys::KeyStore;
+use palazzo_services::protocollo::RegistrationInput;
+use palazzo_services::segnatura::demo_ca::{DEMO_CA_NAME, demo_aoo_code};
+use palazzo_services::segnatura::{Esito, FileRicevuto};
+use palazzo_store::UserId;
+use palazzo_store::conformance::tenant_fixture;
+use palazzo_testkit::pki::{assert_valid, openssl, segnatura_check};
+use palazzo_testkit::{PgDatabase, TempDir};
+
+fn operatore() -> Actor {
+    Actor {
+        user: Some(UserId(1)),
+        admin: None,
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::Operatore,
+                office: None,
+            }],
+        },
+        name: Some("Operatore di prova".into()),
+        acr: None,
+    }
+}
+
+async fn demo_seal(backend: Backend) {
+    let dir = TempDir::new("demo-seal");
+    let d = dir.path();
+    let (db, pg) = match backend {
+        Backend::Postgres => {
+            let pg = PgDatabase::create().await;
+            (Db::open(&pg.url).await.unwrap(), Some(pg))
+        }
+        Backend::Sqlite => (Db::open_sqlite(&d.join("p.db")).await.unwrap(), None),
+    };
+    let app = App::new(db, KeyStore::new(d.join("keys"))).await.unwrap();
+    let alfa = app.create_tenant(tenant_fixture(1)).await.unwrap();
+    let beta = app.create_tenant(tenant_fixture(2)).await.unwrap();
+
+    let ca = app
+        .install_demo_seals()
+        .unwrap()
+        .expect("a demo CA was made");
+    assert!(ca.contains("BEGIN CERTIFICATE"));
+    assert_eq!(app.install_demo_seals().unwrap(), None, "installed once");
+    assert_eq!(app.aoo_seal("beta").unwrap().aoo, demo_aoo_code("beta"));
+
+    // openssl: the seal chains to the demo CA, which says what it is.
+    std::fs::write(d.join("demo-ca.pem"), &ca).unwrap();
+    let chain = std::fs::read_to_string(d.join("keys/beta/segnatura-cert.pem")).unwrap();
+    let leaf_end = chain.find("-----END CERTIFICATE-----").unwrap() + 26;
+    std::fs::write(d.join("seal.pem"), &chain[..leaf_end]).unwrap();
+    openssl(
+        d,
+        &[
+            "verify",
+            "-CAfile",
+            "demo-ca.pem",
+            "-purpose",
+            "any",
+            "seal.pem",
+        ],
+    );
+    let text = std::process::Command::new("openssl")
+        .current_dir(d)
+        .args([
+            "x509",
+            "-in",
+            "demo-ca.pem",
+            "-noout",
+            "-subject",
+            "-nameopt",
+            "utf8",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains(DEMO_CA_NAME),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+
+    // An outgoing entry of beta to alfa is sealed; signxml verifies it
+    // against the demo CA; alfa receives it.
+    let pdf = b"%PDF-1.7\n% lettera\n%%EOF\n";
+    let primary = app.documents().put_bytes("lettera.pdf", pdf).await.unwrap();
+    let op = operatore();
+    let reg = app
+        .register_protocol(
+            beta.id,
+            &op,
+            RegistrationInput {
+                register: None,
+                flow: Flow::Uscita,
+                subject: "Comunicazione di prova".into(),
+                correspondents: vec![Correspondent {
+                    kind: CorrespondentKind::Amministrazione,
+                    name: alfa.data.name.clone(),
+                    fiscal_code: None,
+                    ipa: Some(alfa.data.codice_ipa.as_str().to_owned()),
+                    email: Some(alfa.data.pec.clone()),
+                    address: None,
+                    per_conoscenza: false,
+                }],
+                received_number: None,
+                received_date: None,
+                primary: primary.to_ref(),
+                attachments: vec![],
+                classification: Some("VI.3".into()),
+                office: None,
+                emergency: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (_, xml) = app
+        .protocol_segnatura(beta.id, &op, reg.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let xml = String::from_utf8(xml).unwrap();
+    assert_valid(d, "segnatura.xml", &xml, "segnatura_protocollo.xsd");
+    let (ok, out) = segnatura_check(&[
+        "verify",
+        d.join("segnatura.xml").to_str().unwrap(),
+        "--ca",
+        d.join("demo-ca.pem").to_str().unwrap(),
+    ]);
+    assert!(ok, "signxml: {out}");
+    let files = [FileRicevuto {
+        name: "lettera.pdf".into(),
+        bytes: Some(pdf.to_vec()),
+    }];
+    match app
+        .receive_protocol_message(alfa.id, &op, xml.as_bytes(), &files)
+        .await
+        .unwrap()
+    {
+        Esito::Registrata { risposta, .. } => {
+            assert!(risposta.contains(&format!(
+                "<prot:CodiceAOO>{}</prot:CodiceAOO>",
+                demo_aoo_code("alfa")
+            )))
+        }
+        other => panic!("{other:?}"),
+    }
+    app.db().close().await;
+    if let Some(pg) = pg {
+        pg.drop_now().await;
+    }
+}
+
+#[tokio::test]
+async fn demo_seal_sqlite() {
+    demo_seal(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn demo_seal_postgres() {
+    demo_seal(Backend::Postgres).await
+}
