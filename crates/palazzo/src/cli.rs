@@ -154,6 +154,10 @@ enum ProtocolloCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// The emergency register (DPR 445/2000 art. 63,
+    /// docs/emergency-register.md): open, authorize, close, import, show.
+    #[command(subcommand)]
+    Emergenza(emergenza::EmergenzaCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,10 +180,6 @@ enum FascicoloCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
-    /// The emergency register (DPR 445/2000 art. 63,
-    /// docs/emergency-register.md): open, authorize, close, import, show.
-    #[command(subcommand)]
-    Emergenza(emergenza::EmergenzaCommand),
 }
 
 #[derive(Subcommand, Debug)]
