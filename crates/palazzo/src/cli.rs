@@ -19,6 +19,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
 mod emergenza;
+mod segnatura;
 
 /// Palazzo: the digital town hall.
 #[derive(Parser, Debug)]
@@ -138,6 +139,14 @@ const CONFIG_KEYS: [&str; 8] = [
 
 #[derive(Subcommand, Debug)]
 enum ProtocolloCommand {
+    /// Register a protocol message received from another AOO (Allegato 6):
+    /// a directory with the segnatura and its files, or the segnatura file
+    /// and the files; writes the ConfermaRicezione or NotificaEccezione and
+    /// exits 0 when registered, 2 on an exception.
+    Ricevi(segnatura::Ricevi),
+    /// The AOO seal that signs the segnatura (docs/segnatura.md).
+    #[command(subcommand)]
+    Sigillo(segnatura::SigilloCommand),
     /// Register every row of a CSV file (docs/protocollo-import.md), each in
     /// its own transaction; prints a report of the refused rows and exits 2
     /// when any row was refused.
@@ -567,6 +576,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             if refused > 0 {
                 return Ok(ExitCode::from(2));
             }
+        }
+        Command::Protocollo(ProtocolloCommand::Ricevi(cmd)) => {
+            return segnatura::ricevi(cmd).await;
+        }
+        Command::Protocollo(ProtocolloCommand::Sigillo(cmd)) => {
+            return segnatura::sigillo(cmd).await;
         }
         Command::Protocollo(ProtocolloCommand::Emergenza(cmd)) => {
             return emergenza::run(cmd).await;
