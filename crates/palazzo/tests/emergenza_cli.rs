@@ -134,8 +134,14 @@ fn emergency_register_from_the_command_line() {
     assert_eq!(out.status.code(), Some(2), "{t}");
     assert!(t.contains("emergenza n. 1 → protocollo n. 0000001/"), "{t}");
     assert!(t.contains("emergenza n. 2 → protocollo n. 0000002/"), "{t}");
-    assert!(t.contains("riga 4 rifiutata (emergenza_fuori_periodo)"), "{t}");
-    assert!(t.contains("2 recuperate, 0 già recuperate, 1 rifiutate."), "{t}");
+    assert!(
+        t.contains("riga 4 rifiutata (emergenza_fuori_periodo)"),
+        "{t}"
+    );
+    assert!(
+        t.contains("2 recuperate, 0 già recuperate, 1 rifiutate."),
+        "{t}"
+    );
     assert!(t.contains("3/3"), "progress: {t}");
 
     // Fix the file (drop the bad row) and run it again: nothing twice.
@@ -149,7 +155,10 @@ fn emergency_register_from_the_command_line() {
     let out = import();
     let t = text(&out);
     assert!(out.status.success(), "{t}");
-    assert!(t.contains("0 recuperate, 2 già recuperate, 0 rifiutate."), "{t}");
+    assert!(
+        t.contains("0 recuperate, 2 già recuperate, 0 rifiutate."),
+        "{t}"
+    );
 
     let out = with(&["protocollo", "emergenza", "show", "EMERG-CLI-01"]);
     let t = text(&out);

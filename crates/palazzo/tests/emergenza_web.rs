@@ -51,7 +51,10 @@ async fn run(backend: Backend) {
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("emergenza_autorizzazione_24h"));
-    assert!(r.body.contains("Guasto della rete"), "the form keeps its values");
+    assert!(
+        r.body.contains("Guasto della rete"),
+        "the form keeps its values"
+    );
     let r = seg
         .post(
             "/backoffice/protocollo/emergenze",
@@ -121,7 +124,10 @@ async fn run(backend: Backend) {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = seg.get(page_path).await;
     assert!(page.body.contains("Decreto n. 4/2026"));
-    assert!(!page.body.contains("Autorizza un periodo successivo"), "closed");
+    assert!(
+        !page.body.contains("Autorizza un periodo successivo"),
+        "closed"
+    );
 
     // Recovery (the command line's service), then both numbers on the page.
     let dir = TempDir::new("emergenza-web");
@@ -160,7 +166,13 @@ async fn run(backend: Backend) {
     };
     let out = app
         .app
-        .import_emergency(t.id, &desk, "EMERG-WEB-01", &dir.path().join("r.csv"), |_, _| {})
+        .import_emergency(
+            t.id,
+            &desk,
+            "EMERG-WEB-01",
+            &dir.path().join("r.csv"),
+            |_, _| {},
+        )
         .await
         .unwrap();
     assert!(
@@ -186,7 +198,9 @@ async fn run(backend: Backend) {
     );
     assert_eq!(seg.get(&format!("{page_path}/9")).await.status, 404);
     assert_eq!(
-        seg.get("/backoffice/protocollo/emergenze/NESSUNO").await.status,
+        seg.get("/backoffice/protocollo/emergenze/NESSUNO")
+            .await
+            .status,
         404
     );
 

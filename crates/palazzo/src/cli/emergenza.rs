@@ -279,18 +279,15 @@ pub async fn run(cmd: EmergenzaCommand) -> anyhow::Result<ExitCode> {
             let reader = actor(Role::Segretario);
             match code {
                 None => {
-                    for s in app
-                        .emergency_sessions(t, &reader)
-                        .await
-                        .map_err(service)?
-                    {
+                    for s in app.emergency_sessions(t, &reader).await.map_err(service)? {
                         println!(
                             "{}\t{}\t{}\t{}",
                             s.data.code,
                             rome_display(s.data.started_at),
-                            s.closure
-                                .as_ref()
-                                .map_or_else(|| "in corso".to_owned(), |c| rome_display(c.ended_at)),
+                            s.closure.as_ref().map_or_else(
+                                || "in corso".to_owned(),
+                                |c| rome_display(c.ended_at)
+                            ),
                             s.data.cause
                         );
                     }
