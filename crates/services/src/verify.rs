@@ -72,6 +72,13 @@ pub enum Problem {
         subject: String,
         last_seq: u64,
     },
+    /// The XML of a segnatura (Allegato 6) is missing from the document
+    /// store or no longer matches the fingerprint its record binds.
+    SegnaturaDocument {
+        tenant: String,
+        subject: String,
+        detail: String,
+    },
     /// The key file on disk is not among the trusted public keys.
     KeyMismatch { tenant: String },
     /// The database registers a ledger key that is not trusted.
@@ -156,6 +163,11 @@ impl fmt::Display for Problem {
                 f,
                 "{tenant}: record {subject} (last ledger event #{last_seq}) no longer exists"
             ),
+            Problem::SegnaturaDocument {
+                tenant,
+                subject,
+                detail,
+            } => write!(f, "{tenant}: record {subject}: {detail}"),
             Problem::KeyMismatch { tenant } => {
                 write!(
                     f,
@@ -360,6 +372,8 @@ async fn verify_tenant(
         });
     }
 
+    // Segnature: rows against their events, stored XML against its fingerprint.
+    crate::segnatura::controllo::check_segnature(db, keys, tenant, &events, report).await?;
     check_records(db, tenant, &events, report).await
 }
 

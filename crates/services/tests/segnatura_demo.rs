@@ -2,7 +2,8 @@
 //! harness) on both backends, checked with independent tools: openssl
 //! verifies the seal certificate against the demo CA, an outgoing entry
 //! sealed with it is schema-valid and verifies with signxml, and the other
-//! demo comune receives it.
+//! demo comune receives it; `palazzo verify` names a changed stored XML
+//! and a changed segnatura row.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palazzo_domain::access::{Grant, Principal, Role};
@@ -14,6 +15,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::protocollo::RegistrationInput;
 use palazzo_services::segnatura::demo_ca::{DEMO_CA_NAME, demo_aoo_code};
 use palazzo_services::segnatura::{Esito, FileRicevuto};
+use palazzo_services::verify::{Problem, verify};
 use palazzo_store::UserId;
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_testkit::pki::{assert_valid, openssl, segnatura_check};
@@ -142,19 +144,75 @@ async fn demo_seal(backend: Backend) {
         name: "lettera.pdf".into(),
         bytes: Some(pdf.to_vec()),
     }];
-    match app
+    let received = match app
         .receive_protocol_message(alfa.id, &op, xml.as_bytes(), &files)
         .await
         .unwrap()
     {
-        Esito::Registrata { risposta, .. } => {
+        Esito::Registrata {
+            risposta,
+            registration,
+            ..
+        } => {
             assert!(risposta.contains(&format!(
                 "<prot:CodiceAOO>{}</prot:CodiceAOO>",
                 demo_aoo_code("alfa")
-            )))
+            )));
+            registration
         }
         other => panic!("{other:?}"),
+    };
+
+    // `palazzo verify` checks the segnature: first all is well; then a
+    // changed stored XML and a changed row are each named.
+    let report = verify(app.db(), app.keys()).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    let (rec, _) = app
+        .protocol_segnatura(beta.id, &op, reg.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = app.documents().path_of(&rec.data.document.sha256);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stored, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
+    std::fs::write(&stored, xml.replace("Comunicazione", "Comunicazione!")).unwrap();
+    let disarm = match backend {
+        Backend::Sqlite => "DROP TRIGGER protocol_segnature_fixed",
+        Backend::Postgres => "DROP TRIGGER protocol_segnature_fixed ON protocol_segnature",
+    };
+    app.db().execute_raw(disarm).await.unwrap();
+    app.db()
+        .execute_raw(
+            "UPDATE protocol_segnature SET sender_number = '0000999' WHERE kind = 'ricevuta'",
+        )
+        .await
+        .unwrap();
+    let report = verify(app.db(), app.keys()).await.unwrap();
+    let beta_subject = format!("segnatura:{}", reg.id.0);
+    let alfa_subject = format!("segnatura:{}", received.id.0);
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            Problem::SegnaturaDocument { subject, .. } if *subject == beta_subject)),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            Problem::RecordAltered { subject, .. } if *subject == alfa_subject)),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.to_string().contains(&beta_subject)),
+        "{:?}",
+        report.problems
+    );
     app.db().close().await;
     if let Some(pg) = pg {
         pg.drop_now().await;

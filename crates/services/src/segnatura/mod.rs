@@ -19,6 +19,7 @@
 //! as a `PersonaGiuridica`; the time is the Europe/Rome civil time.
 
 mod c14n;
+pub(crate) mod controllo;
 pub mod demo_ca;
 mod der;
 pub mod messaggi;
