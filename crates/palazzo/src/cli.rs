@@ -19,6 +19,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
 mod emergenza;
+mod registro;
 mod segnatura;
 
 /// Palazzo: the digital town hall.
@@ -167,6 +168,10 @@ enum ProtocolloCommand {
     /// docs/emergency-register.md): open, authorize, close, import, show.
     #[command(subcommand)]
     Emergenza(emergenza::EmergenzaCommand),
+    /// Produce the registro giornaliero of a closed day (DPR 445/2000 art.
+    /// 53 c.2; docs/registro-giornaliero.md); an existing one is not rewritten.
+    #[command(name = "registro-giornaliero")]
+    RegistroGiornaliero(registro::RegistroArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -586,6 +591,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         Command::Protocollo(ProtocolloCommand::Emergenza(cmd)) => {
             return emergenza::run(cmd).await;
         }
+        Command::Protocollo(ProtocolloCommand::RegistroGiornaliero(args)) => {
+            return registro::run(args).await;
+        }
         Command::Import(ImportCommand::Ente { file, config }) => {
             let config = load_config(config.as_deref())?;
             init_logs(&config);
@@ -877,10 +885,30 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
             .await;
         })
     };
+    // The registro giornaliero (PR-9): after midnight Rome time for the
+    // previous day, and the missed days at start-up.
+    match palazzo_services::tsa::TsaClient::from_config(&config.tsa) {
+        Ok(Some(tsa)) => app.set_tsa(Some(tsa)),
+        Ok(None) => tracing::warn!(
+            "no [tsa] configured: the registro giornaliero's checkpoint will not be timestamped"
+        ),
+        Err(e) => anyhow::bail!("invalid configuration: [tsa] {}", e.message_it()),
+    }
+    let registro = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_registro_giornaliero(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
     palazzo_web::serve(listener, router, shutdown_signal()).await?;
     let _ = tx.send(true);
     let _ = checkpointer.await;
     let _ = sweeper.await;
+    let _ = registro.await;
     app.db().close().await;
     Ok(())
 }

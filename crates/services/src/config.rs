@@ -35,6 +35,9 @@ pub struct Config {
     /// SPID/CIE OpenID Connect Federation (`[federation]`, see
     /// `docs/identity.md`). Off when no provider is configured.
     pub federation: crate::federation::FederationConfig,
+    /// The RFC 3161 time-stamp authority (`[tsa]`) of the registro
+    /// giornaliero; see `docs/registro-giornaliero.md`.
+    pub tsa: crate::tsa::TsaConfig,
 }
 
 impl Default for Config {
@@ -50,6 +53,7 @@ impl Default for Config {
             demo_sign_in: false,
             staff_oidc: BTreeMap::new(),
             federation: crate::federation::FederationConfig::default(),
+            tsa: crate::tsa::TsaConfig::default(),
         }
     }
 }
@@ -68,6 +72,7 @@ impl fmt::Debug for Config {
             .field("demo_sign_in", &self.demo_sign_in)
             .field("staff_oidc", &self.staff_oidc)
             .field("federation", &self.federation)
+            .field("tsa", &self.tsa)
             .finish()
     }
 }

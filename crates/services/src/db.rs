@@ -153,6 +153,7 @@ impl Store for Db {
     palazzo_store::protocol_reads!(dispatch_reads);
     palazzo_store::filing_reads!(dispatch_reads);
     palazzo_store::emergency_reads!(dispatch_reads);
+    palazzo_store::registro_reads!(dispatch_reads);
 
     type Tx = DbTx;
 
@@ -205,6 +206,7 @@ impl StoreTx for DbTx {
     palazzo_store::protocol_writes!(dispatch_writes);
     palazzo_store::filing_writes!(dispatch_writes);
     palazzo_store::emergency_writes!(dispatch_writes);
+    palazzo_store::registro_writes!(dispatch_writes);
 
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)

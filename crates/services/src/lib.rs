@@ -21,9 +21,11 @@ pub mod protocollo;
 pub mod protocollo_import;
 pub mod ratings;
 pub mod receipt;
+pub mod registro_giornaliero;
 pub mod segnatura;
 pub mod staff_oidc;
 pub mod tenants;
+pub mod tsa;
 pub mod verify;
 
 pub use error::{ServiceError, ServiceResult};
@@ -45,6 +47,8 @@ struct Inner {
     ratings: ratings::Limiter,
     sign_in_limiter: ratings::Window,
     documents: documents::DocumentStore,
+    /// The time-stamp authority of the registro giornaliero, if configured.
+    tsa: std::sync::RwLock<Option<tsa::TsaClient>>,
 }
 
 impl App {
@@ -67,6 +71,7 @@ impl App {
                 ratings: ratings::Limiter::default(),
                 sign_in_limiter: ratings::Window::new(ratings::MAX_CLIENT_KEYS),
                 documents,
+                tsa: std::sync::RwLock::new(None),
             }),
         };
         app.reload_tenants().await?;

@@ -85,6 +85,13 @@ pub enum Problem {
     UntrustedKey { tenant: String, name: String },
     /// No trusted public key exists for the tenant.
     NoTrustedKey { tenant: String },
+    /// A registro giornaliero's stored file or row no longer matches its
+    /// frozen fingerprint or its ledger record (PR-9).
+    RegistroAltered {
+        tenant: String,
+        code: String,
+        detail: String,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -186,6 +193,11 @@ impl fmt::Display for Problem {
                     "{tenant}: no trusted ledger public key (.vkey file) exists"
                 )
             }
+            Problem::RegistroAltered {
+                tenant,
+                code,
+                detail,
+            } => write!(f, "{tenant}: registro giornaliero {code}: {detail}"),
         }
     }
 }
@@ -374,7 +386,8 @@ async fn verify_tenant(
 
     // Segnature: rows against their events, stored XML against its fingerprint.
     crate::segnatura::controllo::check_segnature(db, keys, tenant, &events, report).await?;
-    check_records(db, tenant, &events, report).await
+    check_records(db, tenant, &events, report).await?;
+    crate::registro_giornaliero::verify_registri(db, keys, tenant, &events, report).await
 }
 
 /// Numbering, leaf hashes and time order of the events; returns the leaves.

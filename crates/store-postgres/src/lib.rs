@@ -158,6 +158,7 @@ impl Store for PgStore {
     palazzo_store::protocol_reads!(delegate_reads);
     palazzo_store::filing_reads!(delegate_reads);
     palazzo_store::emergency_reads!(delegate_reads);
+    palazzo_store::registro_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -257,6 +258,7 @@ impl StoreTx for PgTx {
     palazzo_store::protocol_writes!(delegate_writes);
     palazzo_store::filing_writes!(delegate_writes);
     palazzo_store::emergency_writes!(delegate_writes);
+    palazzo_store::registro_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

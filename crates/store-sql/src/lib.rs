@@ -36,6 +36,7 @@ mod access;
 mod emergenza;
 mod fascicoli;
 mod protocollo;
+mod registro;
 mod segnatura;
 mod store;
 mod tx;
@@ -61,6 +62,15 @@ pub trait Dialect: 'static {
     /// The number of rows a statement changed (sqlx offers this only on each
     /// driver's own result type).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// An SQL expression that orders like the instant held by timestamp
+    /// `expr` (a column or a bound parameter). PostgreSQL compares
+    /// `TIMESTAMPTZ` directly; SQLite stores RFC 3339 text whose fraction
+    /// has a variable number of digits, so text order is not time order
+    /// there and the backend converts.
+    fn instant(expr: &str) -> String {
+        expr.to_owned()
+    }
 }
 
 /// A value that `DB` can bind as a parameter, for the lifetime `'q` of the

@@ -34,6 +34,11 @@ impl Dialect for SqliteDialect {
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    /// Seconds since the epoch with the fraction (`'subsec'`, SQLite 3.42).
+    fn instant(expr: &str) -> String {
+        format!("unixepoch({expr}, 'subsec')")
+    }
 }
 
 /// The SQLite store.
@@ -203,6 +208,7 @@ impl Store for SqliteStore {
     palazzo_store::protocol_reads!(delegate_reads);
     palazzo_store::filing_reads!(delegate_reads);
     palazzo_store::emergency_reads!(delegate_reads);
+    palazzo_store::registro_reads!(delegate_reads);
 }
 
 impl StoreTx for SqliteTx {
@@ -294,6 +300,7 @@ impl StoreTx for SqliteTx {
     palazzo_store::protocol_writes!(delegate_writes);
     palazzo_store::filing_writes!(delegate_writes);
     palazzo_store::emergency_writes!(delegate_writes);
+    palazzo_store::registro_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

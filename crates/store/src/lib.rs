@@ -12,6 +12,7 @@ pub mod emergenza;
 pub mod fascicoli;
 pub mod model;
 pub mod protocollo;
+pub mod registro;
 pub mod rows;
 pub mod segnatura;
 
@@ -28,6 +29,7 @@ pub use emergenza::*;
 pub use fascicoli::*;
 pub use model::*;
 pub use protocollo::*;
+pub use registro::*;
 pub use segnatura::*;
 
 /// Calls `$cb!` with the access reads of [`Store`] (issue 3), one
@@ -363,6 +365,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     protocol_reads!(declare_reads);
     filing_reads!(declare_reads);
     emergency_reads!(declare_reads);
+    registro_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -429,6 +432,7 @@ pub trait StoreTx: Send {
     protocol_writes!(declare_writes);
     filing_writes!(declare_writes);
     emergency_writes!(declare_writes);
+    registro_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

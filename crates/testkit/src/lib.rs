@@ -7,6 +7,7 @@ pub mod browser;
 pub mod oidc_provider;
 pub mod pki;
 pub mod spidcie;
+pub mod tsa;
 
 pub use browser::{Browser, Page};
 
