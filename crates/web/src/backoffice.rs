@@ -41,6 +41,7 @@ pub fn router() -> Routes {
             waits_page,
         )
         .get("/backoffice/protocollo/{id}", read, entry_page)
+        .get("/backoffice/protocollo/{id}/segnatura.xml", read, segnatura_xml)
         .post("/backoffice/protocollo/{id}/classifica", register, classify)
         .post("/backoffice/protocollo/{id}/assegna", register, assign)
         .post(
@@ -198,6 +199,8 @@ struct EntryTemplate<'a> {
     office: String,
     offices: Vec<(i64, String, bool)>,
     documents: Vec<(String, String, String, String)>,
+    /// The segnatura (Allegato 6): "emessa"/"ricevuta" and its SHA-256.
+    segnatura: Option<(&'static str, String)>,
     timeline: Vec<(String, String, String, String, Option<String>)>,
     annulment: Option<(String, String, String, String)>,
     /// The emergency registration it recovered (DPR 445/2000 art. 63):
@@ -265,6 +268,16 @@ async fn render_entry(
             )
         })
         .collect();
+    let segnatura = app
+        .protocol_segnatura_record(t.id, &auth.actor, id)
+        .await?
+        .map(|s| {
+            let kind = match s.data.kind {
+                palazzo_store::SegnaturaKind::Emessa => "firmata con il sigillo dell'AOO",
+                palazzo_store::SegnaturaKind::Ricevuta => "ricevuta con il messaggio di protocollo",
+            };
+            (kind, s.data.document.sha256.hex())
+        });
     let date = palazzo_domain::calendar::rome_date(r.registered_at)
         .strftime("%d/%m/%Y")
         .to_string();
@@ -308,6 +321,7 @@ async fn render_entry(
             .map(|o| (o.id.0, o.data.name.clone(), d.office == Some(o.id)))
             .collect(),
         documents,
+        segnatura,
         timeline,
         annulment: r
             .annulment
@@ -330,6 +344,42 @@ async fn render_entry(
         StatusCode::OK
     };
     Ok(render(tpl, status))
+}
+
+/// Handles `GET /backoffice/protocollo/{id}/segnatura.xml`: the segnatura
+/// of the registration (Allegato 6) as stored — the signed XML we wrote for
+/// an outgoing entry, or the one received with an incoming message.
+async fn segnatura_xml(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+) -> Response {
+    match state
+        .app()
+        .protocol_segnatura(t.id, &auth.actor, RegistrationId(id))
+        .await
+    {
+        Ok(Some((rec, xml))) => {
+            let name = format!("segnatura-{}.xml", rec.data.registration.0);
+            (
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/xml; charset=utf-8".to_owned(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{name}\""),
+                    ),
+                ],
+                xml,
+            )
+                .into_response()
+        }
+        Ok(None) => needs(&entry_path(id), ServiceError::NotFound),
+        Err(e) => needs(&entry_path(id), e),
+    }
 }
 
 fn entry_path(id: i64) -> String {

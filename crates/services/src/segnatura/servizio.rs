@@ -261,6 +261,18 @@ impl App {
         Ok(())
     }
 
+    /// The segnatura record of a registration (no XML), for staff who may
+    /// read the register: what the document page shows.
+    pub async fn protocol_segnatura_record(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        registration: RegistrationId,
+    ) -> ServiceResult<Option<SegnaturaRecord>> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok(self.db().segnatura(tenant, registration).await?)
+    }
+
     /// The segnatura of a registration and its XML bytes, for staff who
     /// may read the register.
     pub async fn protocol_segnatura(
