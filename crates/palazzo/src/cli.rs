@@ -74,6 +74,9 @@ enum Command {
     /// Fascicoli (docs/fascicoli.md).
     #[command(subcommand)]
     Fascicolo(FascicoloCommand),
+    /// Personal API keys of staff members (for programs using /api/v1).
+    #[command(subcommand, name = "api-token")]
+    ApiToken(ApiTokenCommand),
     /// Import content from a file.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -222,6 +225,59 @@ enum AdminCommand {
     },
 }
 
+/// Where an installation is, for commands that act on one comune.
+#[derive(clap::Args, Debug)]
+struct Installation {
+    /// Configuration file (TOML).
+    #[arg(long, conflicts_with = "data_dir")]
+    config: Option<PathBuf>,
+    /// Data directory of a SQLite installation.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// The ente's slug.
+    #[arg(long)]
+    ente: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiTokenCommand {
+    /// Create a key for a user (who must exist: staff appear after their
+    /// first sign-in) and print it once. The key acts with the user's roles
+    /// at the time of each call.
+    Create {
+        #[command(flatten)]
+        at: Installation,
+        /// The user's id (shown in the back office, Ruoli).
+        #[arg(long)]
+        user: i64,
+        /// What the key is for.
+        #[arg(long)]
+        label: String,
+        /// Validity in days (1–365).
+        #[arg(long, default_value_t = palazzo_services::api_tokens::DEFAULT_DAYS)]
+        days: u32,
+    },
+    /// List a user's keys.
+    List {
+        #[command(flatten)]
+        at: Installation,
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+    },
+    /// Revoke a key of a user.
+    Revoke {
+        #[command(flatten)]
+        at: Installation,
+        /// The user's id.
+        #[arg(long)]
+        user: i64,
+        /// The key's id (from `list`).
+        #[arg(long)]
+        id: i64,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 enum FederationCommand {
     /// Print the public federation key set (JWKS) of an ente's relying party,
@@ -326,6 +382,80 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<()> {
 
 /// The configuration of an installation named by `--config` or by
 /// `--data-dir` (a SQLite installation's directory, which must exist).
+/// Opens the installation and finds the comune.
+async fn open_ente(
+    at: &Installation,
+) -> anyhow::Result<(App, std::sync::Arc<palazzo_store::Tenant>)> {
+    let config = load_installation(at.config.as_deref(), at.data_dir.clone())?;
+    init_logs(&config);
+    let app = open_app(&config).await?;
+    let tenant = app
+        .tenants()
+        .into_iter()
+        .find(|t| t.data.slug == at.ente)
+        .with_context(|| format!("no ente {}", at.ente))?;
+    Ok((app, tenant))
+}
+
+fn service_error(e: palazzo_services::ServiceError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", e.message_it(), e.code())
+}
+
+async fn api_token(cmd: ApiTokenCommand) -> anyhow::Result<()> {
+    use palazzo_store::{ApiTokenId, Store as _, UserId};
+    match cmd {
+        ApiTokenCommand::Create {
+            at,
+            user,
+            label,
+            days,
+        } => {
+            let (app, t) = open_ente(&at).await?;
+            let created = app
+                .issue_api_token(t.id, UserId(user), &label, Some(days))
+                .await
+                .map_err(service_error)?;
+            app.db().close().await;
+            println!(
+                "Created API key {} for user {user}, valid until {}.",
+                created.record.id.0, created.record.data.expires_at
+            );
+            println!("Give it to the program now; it is not shown again:");
+            println!("  {}", created.token);
+        }
+        ApiTokenCommand::List { at, user } => {
+            let (app, t) = open_ente(&at).await?;
+            let now = palazzo_store::Timestamp::now();
+            for k in app.db().api_tokens(t.id, UserId(user)).await? {
+                let state = match (k.revoked_at, k.is_live(now)) {
+                    (Some(_), _) => "revoked",
+                    (None, false) => "expired",
+                    (None, true) => "active",
+                };
+                println!(
+                    "{}\t{}\t{}\texpires {}\t{}",
+                    k.id.0,
+                    state,
+                    k.data.label,
+                    k.data.expires_at,
+                    k.last_used_at
+                        .map_or("never used".to_owned(), |t| format!("last used {t}"))
+                );
+            }
+            app.db().close().await;
+        }
+        ApiTokenCommand::Revoke { at, user, id } => {
+            let (app, t) = open_ente(&at).await?;
+            app.revoke_api_token(t.id, UserId(user), ApiTokenId(id))
+                .await
+                .map_err(service_error)?;
+            app.db().close().await;
+            println!("Revoked API key {id}.");
+        }
+    }
+    Ok(())
+}
+
 fn load_installation(config: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
     let mut config = load_config(config)?;
     if let Some(d) = data_dir {
@@ -467,6 +597,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             println!("  uri:    {}", created.otpauth_uri);
             println!("Sign in at https://<comune host>/accedi/amministratore");
         }
+        Command::ApiToken(cmd) => api_token(cmd).await?,
         Command::Fascicolo(FascicoloCommand::Export {
             id,
             ente,

@@ -427,20 +427,9 @@ impl App {
             acr: s.record.acr.clone(),
         };
         if let Some(u) = s.record.user {
-            let Some(user) = self.db().user(tenant, u).await? else {
-                return Ok(Actor::anonymous());
-            };
-            if user.data.codice_fiscale.is_some() {
-                actor.principal.grants.push(Grant {
-                    role: Role::Cittadino,
-                    office: None,
-                });
-            }
-            for g in self.db().role_grants(tenant, Some(u)).await? {
-                actor.principal.grants.push(Grant {
-                    role: g.role,
-                    office: (!g.office.is_unset()).then_some(g.office.0),
-                });
+            match self.user_grants(tenant, u).await? {
+                Some(grants) => actor.principal.grants = grants,
+                None => return Ok(Actor::anonymous()),
             }
         }
         if let Some(a) = s.record.admin {
@@ -456,6 +445,34 @@ impl App {
             actor.principal.grants.push(Grant { role, office: None });
         }
         Ok(actor)
+    }
+
+    /// The roles of user `u` in `tenant` now (`None`: no such user): the
+    /// implicit cittadino role for a profile with a codice fiscale, and the
+    /// granted ones. Sessions and API keys both act with these, so revoking
+    /// a role takes effect at the next request.
+    pub(crate) async fn user_grants(
+        &self,
+        tenant: TenantId,
+        u: UserId,
+    ) -> ServiceResult<Option<Vec<Grant>>> {
+        let Some(user) = self.db().user(tenant, u).await? else {
+            return Ok(None);
+        };
+        let mut grants = Vec::new();
+        if user.data.codice_fiscale.is_some() {
+            grants.push(Grant {
+                role: Role::Cittadino,
+                office: None,
+            });
+        }
+        for g in self.db().role_grants(tenant, Some(u)).await? {
+            grants.push(Grant {
+                role: g.role,
+                office: (!g.office.is_unset()).then_some(g.office.0),
+            });
+        }
+        Ok(Some(grants))
     }
 
     /// Records a sign-in through an identity provider: finds the user by

@@ -888,12 +888,15 @@ fn already(
     }
 }
 
+/// A recovery row: emergency number, emergency time, the ordinary fields.
+type RecoveryRow = (u64, Timestamp, Vec<String>);
+
+/// Why a recovery row is refused, with its number when it could be read.
+type RowRefusal = (Option<u64>, ServiceError);
+
 /// Splits a recovery row into its emergency number, time and the fields of
 /// the ordinary import; on error, the number if it could be read.
-fn parse_recovery_row(
-    l: &str,
-    columns: usize,
-) -> Result<(u64, Timestamp, Vec<String>), (Option<u64>, ServiceError)> {
+fn parse_recovery_row(l: &str, columns: usize) -> Result<RecoveryRow, RowRefusal> {
     let f = split_line(l).map_err(|UnbalancedQuotes| {
         (
             None,

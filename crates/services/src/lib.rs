@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admins;
+pub mod api_tokens;
 pub mod config;
 pub mod db;
 pub mod demo;

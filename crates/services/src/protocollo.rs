@@ -177,6 +177,19 @@ impl App {
             .await?)
     }
 
+    /// Registrations matching `q`, newest first (issue 4, part 8: search by
+    /// year, date range, correspondent, subject words and class).
+    pub async fn search_protocol(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        q: &RegistrationSearch,
+        limit: u32,
+    ) -> ServiceResult<Vec<Registration>> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok(self.db().search_registrations(tenant, q, limit).await?)
+    }
+
     /// A registration by number, for staff who may read the register.
     pub async fn protocol_by_number(
         &self,

@@ -188,6 +188,121 @@ where
         row.as_ref().map(registration_of::<D>).transpose()
     }
 
+    /// See [`Store::search_registrations`].
+    pub async fn search_registrations(
+        &self,
+        tenant: TenantId,
+        q: &RegistrationSearch,
+        limit: u32,
+    ) -> Result<Vec<Registration>> {
+        enum Bind {
+            I64(i64),
+            Text(String),
+            Time(Timestamp),
+        }
+        // `%`, `_` and the escape itself are literal in what the user typed.
+        fn like(s: &str) -> String {
+            let mut out = String::with_capacity(s.len() + 2);
+            for c in s.chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    out.push('\\');
+                }
+                out.push(c);
+            }
+            out
+        }
+        // Each clause takes the next parameter numbers.
+        struct Where {
+            clauses: Vec<String>,
+            binds: Vec<Bind>,
+        }
+        impl Where {
+            fn add(&mut self, clause: impl FnOnce(usize) -> String, b: Vec<Bind>) {
+                let n = self.binds.len() + 1;
+                self.binds.extend(b);
+                self.clauses.push(clause(n));
+            }
+        }
+        let mut w = Where {
+            clauses: vec!["tenant_id = $1".to_owned(), "register = $2".to_owned()],
+            binds: vec![Bind::I64(tenant.0), Bind::Text(q.register.clone())],
+        };
+        let col = D::instant("registered_at");
+        if let Some(y) = q.year {
+            w.add(|n| format!("year = ${n}"), vec![Bind::I64(i64::from(y))]);
+        }
+        if let Some(t) = q.from {
+            let p = |n| D::instant(&format!("${n}"));
+            w.add(|n| format!("{col} >= {}", p(n)), vec![Bind::Time(t)]);
+        }
+        if let Some(t) = q.until {
+            let p = |n| D::instant(&format!("${n}"));
+            w.add(|n| format!("{col} < {}", p(n)), vec![Bind::Time(t)]);
+        }
+        if let Some(c) = q
+            .correspondent
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            w.add(
+                |n| format!("LOWER(correspondents) LIKE ${n} ESCAPE '\\'"),
+                vec![Bind::Text(format!("%{}%", like(&c.to_lowercase())))],
+            );
+        }
+        for word in q.words.iter().map(|w| w.trim()).filter(|w| !w.is_empty()) {
+            w.add(
+                |n| format!("LOWER(subject) LIKE ${n} ESCAPE '\\'"),
+                vec![Bind::Text(format!("%{}%", like(&word.to_lowercase())))],
+            );
+        }
+        if let Some(c) = q
+            .classification
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            w.add(
+                |n| {
+                    format!(
+                        "(classification = ${n} OR classification LIKE ${} ESCAPE '\\')",
+                        n + 1
+                    )
+                },
+                vec![
+                    Bind::Text(c.to_owned()),
+                    Bind::Text(format!("{}.%", like(c))),
+                ],
+            );
+        }
+        if let Some(f) = q.flow {
+            w.add(
+                |n| format!("flow = ${n}"),
+                vec![Bind::Text(f.code().to_owned())],
+            );
+        }
+        if let Some(b) = q.before {
+            w.add(|n| format!("id < ${n}"), vec![Bind::I64(b.0)]);
+        }
+        let Where { clauses, mut binds } = w;
+        binds.push(Bind::I64(i64::from(limit)));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM protocol_entries WHERE {} ORDER BY id DESC LIMIT ${}",
+            clauses.join(" AND "),
+            binds.len()
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            query = match b {
+                Bind::I64(v) => query.bind(v),
+                Bind::Text(v) => query.bind(v),
+                Bind::Time(t) => query.bind(t.to_sqlx()),
+            };
+        }
+        let rows = query.fetch_all(self.pool()).await.map_err(db_err)?;
+        rows.iter().map(registration_of::<D>).collect()
+    }
+
     /// See [`Store::registrations`].
     pub async fn registrations(
         &self,

@@ -257,3 +257,64 @@ pub struct SessionRecord {
     /// Absolute expiry.
     pub expires_at: Timestamp,
 }
+
+/// Identifies an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ApiTokenId(pub i64);
+
+/// A new API key: a staff member's bearer token for the JSON API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewApiToken {
+    /// The comune it acts in.
+    pub tenant: TenantId,
+    /// The user it acts for (with the user's roles at each call).
+    pub user: UserId,
+    /// SHA-256 of the token; the token itself is never stored.
+    pub token_hash: [u8; 32],
+    /// What the owner calls it ("gestionale contabilità").
+    pub label: String,
+    /// Creation.
+    pub created_at: Timestamp,
+    /// Expiry.
+    pub expires_at: Timestamp,
+}
+
+/// A stored API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// Id.
+    pub id: ApiTokenId,
+    /// Data.
+    pub data: NewApiToken,
+    /// Last call made with it (updated at most every few minutes).
+    pub last_used_at: Option<Timestamp>,
+    /// Revocation, if revoked.
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl ApiToken {
+    /// Usable at `now`: neither revoked nor expired.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && now < self.data.expires_at
+    }
+}
+
+impl Recorded for ApiToken {
+    fn subject(&self) -> String {
+        format!("user:{}", self.data.user.0)
+    }
+    /// The key's id, label and validity; never the token or its hash.
+    fn state(&self) -> Value {
+        let t = |s: &str| Value::Text(s.to_owned());
+        Value::Map(vec![
+            (t("api_token"), Value::int(self.id.0)),
+            (t("label"), t(&self.data.label)),
+            (t("expires_at"), t(&self.data.expires_at.to_string())),
+            (
+                t("revoked_at"),
+                self.revoked_at
+                    .map_or(Value::Null, |r| Value::Text(r.to_string())),
+            ),
+        ])
+    }
+}

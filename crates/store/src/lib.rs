@@ -63,6 +63,10 @@ macro_rules! access_reads {
             fn residents(&self, tenant: TenantId, limit: u32) -> Vec<PopPerson>;
             /// A resident by codice fiscale.
             fn resident(&self, tenant: TenantId, cf: &CodiceFiscale) -> Option<PopPerson>;
+            /// An API key by the SHA-256 of its token (any tenant: the caller checks).
+            fn api_token(&self, token_hash: &[u8; 32]) -> Option<ApiToken>;
+            /// The API keys of a user, newest first (revoked and expired included).
+            fn api_tokens(&self, tenant: TenantId, user: UserId) -> Vec<ApiToken>;
         }
     };
 }
@@ -110,6 +114,13 @@ macro_rules! access_writes {
             fn delete_admin_sessions(&mut self, admin: AdminId) -> u64;
             /// Deletes the sessions past their absolute expiry.
             fn delete_expired_sessions(&mut self, now: Timestamp) -> u64;
+            /// Inserts an API key.
+            fn insert_api_token(&mut self, t: &NewApiToken) -> ApiToken;
+            /// Revokes an API key of a user; false when it was not theirs or
+            /// already revoked.
+            fn revoke_api_token(&mut self, tenant: TenantId, user: UserId, id: ApiTokenId, at: Timestamp) -> bool;
+            /// Moves an API key's `last_used_at`.
+            fn touch_api_token(&mut self, id: ApiTokenId, at: Timestamp) -> ();
         }
     };
 }
@@ -125,6 +136,8 @@ macro_rules! protocol_reads {
             fn registration_by_number(&self, tenant: TenantId, register: &str, year: i16, number: u64) -> Option<Registration>;
             /// Registrations of a register and year with number > `after`, by number, at most `limit`.
             fn registrations(&self, tenant: TenantId, register: &str, year: i16, after: u64, limit: u32) -> Vec<Registration>;
+            /// Registrations matching a search, newest first, at most `limit`.
+            fn search_registrations(&self, tenant: TenantId, q: &RegistrationSearch, limit: u32) -> Vec<Registration>;
             /// Every registration of a tenant with id > `after`, by id, at most `limit` (verification).
             fn registrations_by_id(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<Registration>;
             /// A hand-off by id.

@@ -343,3 +343,29 @@ impl Recorded for Handoff {
         ])
     }
 }
+
+/// What to look for in the register (issue 4, part 8: "search by
+/// number/year, date range, correspondent, subject words and class").
+/// Every criterion given must match; results come newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrationSearch {
+    /// The register (`CodiceRegistro`).
+    pub register: String,
+    /// Register year.
+    pub year: Option<i16>,
+    /// Registered at or after.
+    pub from: Option<Timestamp>,
+    /// Registered before.
+    pub until: Option<Timestamp>,
+    /// Text in a correspondent (name, codice fiscale, IPA code or e-mail),
+    /// case-insensitive.
+    pub correspondent: Option<String>,
+    /// Words that must all appear in the oggetto, case-insensitive.
+    pub words: Vec<String>,
+    /// Classification, with its subdivisions (`VI` finds `VI.3`).
+    pub classification: Option<String>,
+    /// In entrata, in uscita, interno.
+    pub flow: Option<Flow>,
+    /// Paging: only entries with a smaller id.
+    pub before: Option<RegistrationId>,
+}

@@ -124,6 +124,41 @@ impl Browser {
         self.finish(r).await
     }
 
+    /// Sends any request, with the cookies, extra headers and a body.
+    pub async fn request(
+        &mut self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Page {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if !self.cookies.is_empty() {
+            req = req.header(COOKIE, self.cookie_header());
+        }
+        let r = req.send().await.unwrap();
+        self.finish(r).await
+    }
+
+    /// POST a `multipart/form-data` body (see [`multipart`]), with extra headers.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        parts: &[Part<'_>],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let (content_type, body) = multipart(parts);
+        let mut h = vec![("content-type", content_type.as_str())];
+        h.extend_from_slice(headers);
+        self.request(reqwest::Method::POST, path, &h, body).await
+    }
+
     /// Signs in through the demonstration page as `persona` (`cf:<codice
     /// fiscale>` or a staff persona key such as `admin`), returning the
     /// final answer of the POST (a 303).
@@ -157,4 +192,44 @@ pub fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// One part of a `multipart/form-data` body.
+#[derive(Debug, Clone, Copy)]
+pub enum Part<'a> {
+    /// A text field: name, value.
+    Text(&'a str, &'a str),
+    /// A file: field name, file name, content.
+    File(&'a str, &'a str, &'a [u8]),
+}
+
+/// Encodes a `multipart/form-data` body (RFC 7578): the content type with
+/// its boundary, and the bytes.
+pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
+    let boundary = "palazzo-test-boundary-7d1f0c";
+    let mut body = Vec::new();
+    for p in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match p {
+            Part::Text(name, value) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                );
+                body.extend_from_slice(value.as_bytes());
+            }
+            Part::File(name, file, content) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                         Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(content);
+            }
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }

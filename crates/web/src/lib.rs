@@ -18,6 +18,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backoffice;
+pub mod desk;
 pub mod error;
 pub mod fascicoli;
 mod health;
@@ -27,6 +28,7 @@ pub mod portal;
 pub mod routes;
 #[cfg(test)]
 mod tests;
+pub mod upload;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -226,6 +228,7 @@ fn session_routes() -> routes::Routes {
         .merge(auth::staff::router())
         .merge(backoffice::router())
         .merge(fascicoli::router())
+        .merge(desk::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

@@ -88,6 +88,25 @@ impl Routes {
         self
     }
 
+    /// Adds a `POST` route that receives uploads (`multipart/form-data`):
+    /// its body may reach [`crate::upload::MAX_UPLOAD_BYTES`] instead of the
+    /// configured `max_body_bytes`; each file is still held to the document
+    /// store's size limit while it streams in.
+    pub fn upload<H, T>(mut self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let limit = axum::extract::DefaultBodyLimit::max(crate::upload::MAX_UPLOAD_BYTES);
+        self.router = self.router.route(path, post(handler).layer(limit));
+        self.specs.push(RouteSpec {
+            method: "POST",
+            path: path.to_owned(),
+            access,
+        });
+        self
+    }
+
     /// Merges another table.
     pub fn merge(mut self, other: Routes) -> Self {
         self.router = self.router.merge(other.router);

@@ -3,6 +3,9 @@
 //! (see [`crate::middleware::errors`]).
 
 pub mod openapi;
+pub mod openapi_protocollo;
+pub mod protocollo;
+pub mod staff;
 
 use std::sync::OnceLock;
 
@@ -34,6 +37,7 @@ pub fn router() -> Routes {
         .get("/uffici", public, offices)
         .post("/valutazioni", public, rate)
         .get("/openapi.json", public, openapi_json)
+        .merge(protocollo::router())
 }
 
 /// A postal address.

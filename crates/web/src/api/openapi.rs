@@ -4,19 +4,31 @@
 
 use serde_json::{Value, json};
 
-fn error_response(description: &str) -> Value {
+pub(crate) fn error_response(description: &str) -> Value {
     json!({
         "description": description,
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } }
     })
 }
 
-fn ok_json(description: &str, schema: Value) -> Value {
+pub(crate) fn ok_json(description: &str, schema: Value) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema } } })
 }
 
 /// The document served at `/api/v1/openapi.json`.
 pub fn document() -> Value {
+    let mut doc = public_document();
+    let (paths, schemas) = super::openapi_protocollo::parts();
+    if let Some(p) = doc["paths"].as_object_mut() {
+        p.extend(paths);
+    }
+    if let Some(s) = doc["components"]["schemas"].as_object_mut() {
+        s.extend(schemas);
+    }
+    doc
+}
+
+fn public_document() -> Value {
     let address = json!({
         "type": "object",
         "required": ["street", "cap", "locality", "province"],
@@ -34,10 +46,11 @@ pub fn document() -> Value {
         "info": {
             "title": "Palazzo API",
             "version": "1.0.0",
-            "description": "API pubblica del portale comunale: dati dell'ente, catalogo dei servizi, uffici e valutazione anonima delle pagine. Gli errori hanno la forma {\"error\": codice, \"message\": messaggio in italiano}.",
+            "description": "API del portale comunale: dati dell'ente, catalogo dei servizi, uffici e valutazione anonima delle pagine (pubbliche); protocollo informatico (per il personale, con una chiave personale inviata come Authorization: Bearer pzk_…, creata nell'area del personale in «Chiavi per l'API», oppure con la sessione del back office). Gli errori hanno la forma {\"error\": codice, \"message\": messaggio in italiano}.",
             "license": { "name": "EUPL-1.2", "identifier": "EUPL-1.2" }
         },
         "servers": [ { "url": "/api/v1" } ],
+        "security": [ {} ],
         "paths": {
             "/ente": {
                 "get": {
@@ -109,6 +122,10 @@ pub fn document() -> Value {
             }
         },
         "components": {
+            "securitySchemes": {
+                "chiave": { "type": "http", "scheme": "bearer", "description": "Chiave personale pzk_… del personale (area del personale, «Chiavi per l'API», o `palazzo api-token create`)" },
+                "sessione": { "type": "apiKey", "in": "cookie", "name": "__Host-palazzo" }
+            },
             "schemas": {
                 "Error": {
                     "type": "object",

@@ -248,7 +248,8 @@ async fn run(state: AppState, mut req: Request, next: Next) -> Result<Response, 
 }
 
 /// Reads the CSRF token of a request: the `X-CSRF-Token` header, else the
-/// `csrf` field of a urlencoded body (buffered, then put back).
+/// `csrf` field of a urlencoded body (buffered, then put back), else for a
+/// multipart upload the `csrf` query parameter.
 async fn csrf_of(req: Request, limit: usize) -> Result<(Option<String>, Request), WebError> {
     if let Some(h) = req
         .headers()
@@ -258,12 +259,25 @@ async fn csrf_of(req: Request, limit: usize) -> Result<(Option<String>, Request)
         let h = h.to_owned();
         return Ok((Some(h), req));
     }
-    let is_form = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default();
+    if content_type.starts_with("multipart/form-data") {
+        // An upload form cannot be buffered here (its body may be far larger
+        // than `max_body_bytes`), so it carries the token in its action URL
+        // (`?csrf=…`). Query strings are never logged.
+        let token = req.uri().query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == "csrf")
+                .map(|(_, v)| v)
+        });
+        return Ok((token, req));
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok((None, req));
     }
     let (parts, body) = req.into_parts();

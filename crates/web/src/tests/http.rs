@@ -697,28 +697,43 @@ async fn json_api_answers_and_matches_its_openapi_document() {
     let r = h.send(post("application/json", "{nope")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
-    // The OpenAPI document lists exactly the routes of the API.
+    // The OpenAPI document lists exactly the routes of the API, with their
+    // methods: the route table is the reference.
     let doc: serde_json::Value =
         serde_json::from_str(&h.get("/api/v1/openapi.json").await.body).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, ops)| {
+            ops.as_object()
+                .unwrap()
+                .keys()
+                .map(|m| (p.clone(), m.to_uppercase()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    documented.sort();
+    let (_, table) = crate::route_table().into_parts();
+    let mut routed: Vec<(String, String)> = table
+        .iter()
+        .filter_map(|s| {
+            s.path
+                .strip_prefix("/api/v1")
+                .map(|p| (p.to_owned(), s.method.to_owned()))
+        })
+        .collect();
+    routed.sort();
+    assert_eq!(documented, routed);
     let mut paths: Vec<&str> = doc["paths"]
         .as_object()
         .unwrap()
         .keys()
         .map(String::as_str)
+        .filter(|p| !p.starts_with("/protocollo") && !p.contains("assegnazioni"))
         .collect();
     paths.sort_unstable();
-    assert_eq!(
-        paths,
-        [
-            "/ente",
-            "/openapi.json",
-            "/servizi",
-            "/servizi/{slug}",
-            "/uffici",
-            "/valutazioni"
-        ]
-    );
     for p in paths {
         if p == "/valutazioni" || p.contains('{') {
             continue;

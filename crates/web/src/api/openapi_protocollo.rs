@@ -1,0 +1,211 @@
+//! The protocollo part of the OpenAPI document (see [`super::protocollo`]).
+
+use serde_json::{Map, Value, json};
+
+use super::openapi::{error_response, ok_json};
+
+fn staff(op: Value) -> Value {
+    let mut op = op;
+    op["security"] = json!([{ "chiave": [] }, { "sessione": [] }]);
+    if let Some(r) = op["responses"].as_object_mut() {
+        r.insert(
+            "401".into(),
+            error_response("Chiave o sessione mancante, scaduta o revocata"),
+        );
+        r.insert(
+            "403".into(),
+            error_response("Il ruolo non consente l'operazione"),
+        );
+    }
+    op
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn reg() -> Value {
+    json!({ "$ref": "#/components/schemas/Registrazione" })
+}
+
+fn json_body(schema: &str) -> Value {
+    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+}
+
+/// The paths and the schemas.
+pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
+    let text = json!({ "type": "string" });
+    let opt_text = json!({ "type": ["string", "null"] });
+    let q = |name: &str, ty: &str, d: &str| json!({ "name": name, "in": "query", "required": false, "description": d, "schema": { "type": ty } });
+    let paths = json!({
+        "/protocollo": {
+            "get": staff(json!({
+                "operationId": "cercaProtocollo",
+                "summary": "Ricerca nel registro di protocollo (dalla registrazione più recente)",
+                "parameters": [
+                    q("anno", "integer", "Anno del registro"),
+                    q("dal", "string", "Registrate dal giorno (AAAA-MM-GG, ora di Roma)"),
+                    q("al", "string", "Registrate fino al giorno compreso"),
+                    q("corrispondente", "string", "Testo nel mittente o nei destinatari (nome, codice fiscale, IPA, e-mail)"),
+                    q("oggetto", "string", "Parole dell'oggetto, tutte presenti"),
+                    q("classifica", "string", "Classificazione, con le sue suddivisioni (VI trova VI.3)"),
+                    q("flusso", "string", "E, U oppure I"),
+                    q("prima", "integer", "Paginazione: il valore next della pagina precedente"),
+                    q("limite", "integer", "Quante al massimo (1-200, predefinito 50)")
+                ],
+                "responses": {
+                    "200": ok_json("Registrazioni trovate", json!({ "type": "object", "required": ["items"], "properties": {
+                        "items": { "type": "array", "items": reg() },
+                        "next": { "type": ["integer", "null"] } } })),
+                    "400": error_response("Parametro non valido (invalid_query, invalid_date, invalid_flow)")
+                }
+            })),
+            "post": staff(json!({
+                "operationId": "registraProtocollo",
+                "summary": "Registrazione di protocollo (DPR 445/2000 art. 53): numero, data e ora assegnati in un'unica operazione",
+                "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
+                    "type": "object", "required": ["dati", "documento"],
+                    "properties": {
+                        "dati": { "$ref": "#/components/schemas/NuovaRegistrazione" },
+                        "documento": { "type": "string", "contentMediaType": "application/octet-stream", "description": "Documento principale; il tipo è riconosciuto dal contenuto (PDF/PDF-A, .p7m, XML, ODF/OOXML, immagini, .eml)" },
+                        "allegati": { "type": "array", "items": { "type": "string", "contentMediaType": "application/octet-stream" } }
+                    } } } } },
+                "responses": {
+                    "201": ok_json("Registrazione fatta", reg()),
+                    "413": error_response("File o richiesta troppo grandi"),
+                    "415": error_response("Non è multipart/form-data"),
+                    "422": error_response("Campi non validi (invalid_fields, primary_document, document_type_not_allowed, …): nessun numero è consumato")
+                }
+            }))
+        },
+        "/protocollo/tempi": {
+            "get": staff(json!({
+                "operationId": "tempiUffici",
+                "summary": "Quanto attendono i documenti in ciascun ufficio",
+                "responses": { "200": ok_json("Per ufficio", json!({ "type": "array", "items": { "type": "object", "properties": {
+                    "office": { "type": "integer" }, "handled": { "type": "integer" }, "waiting": { "type": "integer" },
+                    "average_seconds": { "type": "integer" }, "longest_seconds": { "type": "integer" } } } })) }
+            }))
+        },
+        "/protocollo/{anno}/{numero}": {
+            "get": staff(json!({
+                "operationId": "protocolloPerNumero",
+                "summary": "Una registrazione per anno e numero",
+                "parameters": [path_param("anno", "Anno"), path_param("numero", "Numero (anche senza zeri iniziali)")],
+                "responses": { "200": ok_json("La registrazione", reg()), "404": error_response("Nessuna registrazione") }
+            }))
+        },
+        "/protocollo/voci/{id}": {
+            "get": staff(json!({
+                "operationId": "voceProtocollo",
+                "summary": "Una registrazione con le sue assegnazioni e il percorso",
+                "parameters": [path_param("id", "Identificativo della registrazione")],
+                "responses": { "200": ok_json("La registrazione e il percorso", json!({ "type": "object", "properties": {
+                    "registration": reg(),
+                    "handoffs": { "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } },
+                    "timeline": { "type": "array", "items": { "type": "object", "properties": {
+                        "handoff": { "type": "integer" }, "action": text, "actor": text, "at": text, "note": opt_text } } } } })),
+                    "404": error_response("Nessuna registrazione") }
+            }))
+        },
+        "/protocollo/voci/{id}/documenti/{n}": {
+            "get": staff(json!({
+                "operationId": "documentoProtocollo",
+                "summary": "Scarica un documento registrato (0 il principale, poi gli allegati)",
+                "parameters": [path_param("id", "Identificativo della registrazione"), path_param("n", "0, 1, 2…")],
+                "responses": { "200": { "description": "Il documento, con il tipo riconosciuto alla registrazione" }, "404": error_response("Nessun documento") }
+            }))
+        },
+        "/protocollo/voci/{id}/segnatura": {
+            "get": staff(json!({
+                "operationId": "segnaturaProtocollo",
+                "summary": "Scarica la segnatura di protocollo (XML firmato con il sigillo dell'AOO, o quella ricevuta)",
+                "parameters": [path_param("id", "Identificativo della registrazione")],
+                "responses": { "200": { "description": "La segnatura (application/xml)" }, "404": error_response("Nessuna segnatura") }
+            }))
+        },
+        "/protocollo/voci/{id}/classificazione": {
+            "post": staff(json!({
+                "operationId": "classificaProtocollo",
+                "summary": "Cambia classificazione e ufficio (gli unici campi modificabili); ogni altro campo → 422 fixed_field",
+                "parameters": [path_param("id", "Identificativo della registrazione")],
+                "requestBody": json_body("Classificazione"),
+                "responses": { "200": ok_json("La registrazione aggiornata", reg()), "422": error_response("fixed_field, classifica_unknown, office_unknown") }
+            }))
+        },
+        "/protocollo/voci/{id}/annullamento": {
+            "post": staff(json!({
+                "operationId": "annullaProtocollo",
+                "summary": "Annulla la registrazione (DPR 445/2000 art. 54): resta leggibile come annullata",
+                "parameters": [path_param("id", "Identificativo della registrazione")],
+                "requestBody": json_body("Annullamento"),
+                "responses": { "200": ok_json("La registrazione annullata", reg()), "422": error_response("Motivo o provvedimento mancante, già annullata") }
+            }))
+        },
+        "/protocollo/voci/{id}/assegnazioni": {
+            "post": staff(json!({
+                "operationId": "assegnaProtocollo",
+                "summary": "Assegna il documento a un ufficio per competenza o per conoscenza",
+                "parameters": [path_param("id", "Identificativo della registrazione")],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["office", "kind"], "properties": {
+                    "office": { "type": "integer" }, "kind": { "enum": ["competenza", "conoscenza"] }, "note": opt_text } } } } },
+                "responses": { "201": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })), "422": error_response("Ufficio o tipo non validi") }
+            }))
+        },
+        "/uffici/{office}/assegnazioni": {
+            "get": staff(json!({
+                "operationId": "assegnazioniUfficio",
+                "summary": "Le assegnazioni aperte di un ufficio (la sua casella)",
+                "parameters": [path_param("office", "Slug o identificativo dell'ufficio")],
+                "responses": { "200": ok_json("Le assegnazioni, dalla più vecchia", json!({ "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } })), "404": error_response("Ufficio inesistente") }
+            }))
+        },
+        "/assegnazioni/{id}": {
+            "post": staff(json!({
+                "operationId": "agisciSuAssegnazione",
+                "summary": "Accetta, rifiuta (con motivo), chiude o inoltra un'assegnazione",
+                "parameters": [path_param("id", "Identificativo dell'assegnazione")],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["action"], "properties": {
+                    "action": { "enum": ["accetta", "rifiuta", "chiudi", "inoltra"] }, "note": opt_text, "office": { "type": ["integer", "null"], "description": "Per inoltra" } } } } } },
+                "responses": { "200": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })), "422": error_response("Azione non valida o non consentita nello stato attuale") }
+            }))
+        }
+    });
+    let document = json!({ "type": "object", "required": ["name", "media_type", "size", "sha256"], "properties": {
+        "name": text, "media_type": text, "size": { "type": "integer" }, "sha256": { "type": "string", "pattern": "^[0-9a-f]{64}$" } } });
+    let correspondent = json!({ "type": "object", "required": ["name"], "properties": {
+        "kind": { "enum": ["persona_fisica", "persona_giuridica", "amministrazione"] },
+        "name": text, "fiscal_code": opt_text, "ipa": opt_text, "email": opt_text, "address": opt_text,
+        "per_conoscenza": { "type": "boolean" } } });
+    let schemas = json!({
+        "Documento": document,
+        "Corrispondente": correspondent,
+        "Registrazione": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "register": text, "year": { "type": "integer" },
+            "number": { "type": "string", "pattern": "^[0-9]{7,}$" }, "registered_at": text,
+            "flow": { "enum": ["E", "U", "I"] }, "subject": text,
+            "correspondents": { "type": "array", "items": { "$ref": "#/components/schemas/Corrispondente" } },
+            "received_number": opt_text, "received_date": opt_text,
+            "primary": { "$ref": "#/components/schemas/Documento" },
+            "attachments": { "type": "array", "items": { "$ref": "#/components/schemas/Documento" } },
+            "registered_by": text, "classification": opt_text, "office": { "type": ["integer", "null"] },
+            "emergency": opt_text,
+            "annulment": { "type": ["object", "null"], "properties": { "at": text, "by": text, "reason": text, "act": text } } } },
+        "NuovaRegistrazione": { "type": "object", "additionalProperties": false, "required": ["flow", "subject"], "properties": {
+            "flow": { "enum": ["E", "U", "I"] }, "subject": text,
+            "correspondents": { "type": "array", "items": { "$ref": "#/components/schemas/Corrispondente" } },
+            "received_number": opt_text, "received_date": { "type": ["string", "null"], "format": "date" },
+            "classification": opt_text, "office": { "type": ["integer", "null"] } } },
+        "Classificazione": { "type": "object", "properties": { "classification": opt_text, "office": { "type": ["integer", "null"] } } },
+        "Annullamento": { "type": "object", "additionalProperties": false, "required": ["reason", "act"], "properties": { "reason": text, "act": text } },
+        "Assegnazione": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "registration": { "type": "integer" }, "kind": { "enum": ["competenza", "conoscenza"] },
+            "office": { "type": "integer" }, "state": { "enum": ["assegnato", "accettato", "rifiutato", "inoltrato", "chiuso"] },
+            "assigned_at": text, "updated_at": text } }
+    });
+    let as_map = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    (as_map(paths), as_map(schemas))
+}

@@ -1,0 +1,401 @@
+//! Uploads and downloads of registered documents (issue 4, parts 2 and 8).
+//!
+//! A registration arrives as one `multipart/form-data` request holding its
+//! fields and its files, from the protocol desk's form or from the JSON API:
+//! each file streams into the content-addressed document store (type
+//! sniffed from the content, size-limited while it streams), then the
+//! registration is made with the fingerprints of what was stored. Files are
+//! never referenced by a fingerprint the caller merely names, so nobody can
+//! register (and then download) a document of another comune by knowing its
+//! hash. Downloads go through a registration of the caller's comune.
+
+use std::collections::HashMap;
+
+use axum::extract::multipart::{Multipart, MultipartError};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::civil::Date;
+use palazzo_domain::access::Permission;
+use palazzo_domain::ids::Email;
+use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
+use palazzo_services::ServiceError;
+use palazzo_services::access::Actor;
+use palazzo_services::documents::StoredDocument;
+use palazzo_services::protocollo::RegistrationInput;
+use palazzo_store::{OfficeId, RegistrationId, TenantId};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::api::protocollo::RegistrationDto;
+use crate::api::staff::ApiAuth;
+use crate::error::WebError;
+use crate::middleware::tenant::CurrentTenant;
+
+/// The largest upload request body: the primary document and its
+/// attachments together. Each file is also held to the document store's own
+/// limit (`documents::DEFAULT_MAX_SIZE`, 50 MiB) while it streams.
+pub const MAX_UPLOAD_BYTES: usize = 200 * 1024 * 1024;
+
+/// At most this many files in one registration (primary + attachments).
+pub const MAX_FILES: usize = 100;
+
+/// The largest text field of an upload form.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+/// What an upload request carried: its text fields and its stored files,
+/// each under its form field name, in arrival order.
+#[derive(Debug, Default)]
+pub struct Upload {
+    /// Text fields (a repeated name keeps every value).
+    pub fields: HashMap<String, Vec<String>>,
+    /// Stored files with the field they came in.
+    pub files: Vec<(String, StoredDocument)>,
+}
+
+impl Upload {
+    /// The first value of a text field, trimmed; `None` when absent or blank.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .and_then(|v| v.first())
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The files sent under `name`.
+    pub fn files(&self, name: &str) -> impl Iterator<Item = &StoredDocument> {
+        self.files
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, d)| d)
+    }
+}
+
+fn multipart_error(e: &MultipartError) -> WebError {
+    tracing::info!(error = %e, code = "upload_invalid", "upload refused");
+    match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => WebError::PayloadTooLarge,
+        _ => WebError::bad_request(
+            "upload_invalid",
+            "Il caricamento non è andato a buon fine: riprovare.",
+        ),
+    }
+}
+
+/// An upload that stopped at a refused part: the error, and what was read
+/// before it (so that a form can come back filled in).
+#[derive(Debug)]
+pub struct UploadError {
+    /// Why it stopped.
+    pub error: WebError,
+    /// The fields and files read before the refused part.
+    pub partial: Upload,
+}
+
+impl From<UploadError> for WebError {
+    fn from(e: UploadError) -> WebError {
+        e.error
+    }
+}
+
+/// Reads a multipart request: text fields into memory (each at most 64
+/// KiB), files streamed into the document store. A file field with no file
+/// chosen (empty name and content, as browsers send it) is skipped.
+pub async fn read_upload(state: &AppState, mp: Multipart) -> Result<Upload, UploadError> {
+    let mut up = Upload::default();
+    match read_parts(state, mp, &mut up).await {
+        Ok(()) => Ok(up),
+        Err(error) => Err(UploadError { error, partial: up }),
+    }
+}
+
+async fn read_parts(state: &AppState, mut mp: Multipart, up: &mut Upload) -> Result<(), WebError> {
+    while let Some(mut field) = mp.next_field().await.map_err(|e| multipart_error(&e))? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                if file_name.trim().is_empty() {
+                    // Drain the (normally empty) part of an unused file input.
+                    while field
+                        .chunk()
+                        .await
+                        .map_err(|e| multipart_error(&e))?
+                        .is_some()
+                    {}
+                    continue;
+                }
+                if up.files.len() >= MAX_FILES {
+                    return Err(WebError::unprocessable(
+                        "too_many_files",
+                        format!("Si possono caricare al massimo {MAX_FILES} file."),
+                    ));
+                }
+                let doc = state
+                    .app()
+                    .documents()
+                    .put_stream(&file_name, field)
+                    .await?;
+                tracing::info!(
+                    sha256 = %doc.sha256.hex(),
+                    size = doc.size,
+                    media_type = %doc.media_type,
+                    "document uploaded"
+                );
+                up.files.push((name, doc));
+            }
+            None => {
+                let mut value = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
+                    if value.len() + chunk.len() > MAX_FIELD_BYTES {
+                        return Err(WebError::unprocessable(
+                            "field_too_long",
+                            format!("Il campo «{name}» è troppo lungo."),
+                        ));
+                    }
+                    value.extend_from_slice(&chunk);
+                }
+                let value = String::from_utf8(value).map_err(|_| {
+                    WebError::bad_request("upload_invalid", "Il modulo contiene testo non valido.")
+                })?;
+                up.fields.entry(name).or_default().push(value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A correspondent as the API receives it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorrespondentBody {
+    /// `persona_fisica` (default), `persona_giuridica` or `amministrazione`.
+    #[serde(default)]
+    pub kind: Option<CorrespondentKind>,
+    /// Name or denominazione.
+    pub name: String,
+    /// Codice fiscale or partita IVA.
+    #[serde(default)]
+    pub fiscal_code: Option<String>,
+    /// IPA code of an administration.
+    #[serde(default)]
+    pub ipa: Option<String>,
+    /// E-mail or PEC.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Postal address.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Per conoscenza (destinatari only).
+    #[serde(default)]
+    pub per_conoscenza: bool,
+}
+
+fn blank(s: Option<String>) -> Option<String> {
+    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+impl CorrespondentBody {
+    /// The domain value; the service checks the rest (check_correspondents).
+    pub fn into_correspondent(self) -> Result<Correspondent, WebError> {
+        let email = match blank(self.email) {
+            None => None,
+            Some(e) => Some(Email::parse(&e).map_err(|_| {
+                WebError::unprocessable(
+                    "correspondent_email",
+                    format!("L'indirizzo e-mail «{e}» non è valido."),
+                )
+            })?),
+        };
+        Ok(Correspondent {
+            kind: self.kind.unwrap_or(CorrespondentKind::PersonaFisica),
+            name: self.name.trim().to_owned(),
+            fiscal_code: blank(self.fiscal_code).map(|s| s.to_uppercase()),
+            ipa: blank(self.ipa),
+            email,
+            address: blank(self.address),
+            per_conoscenza: self.per_conoscenza,
+        })
+    }
+}
+
+/// The fields of a registration, as the API's `dati` part carries them
+/// (JSON). The files come as parts `documento` (exactly one) and `allegati`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    /// `E`, `U` or `I`.
+    pub flow: String,
+    /// Oggetto.
+    pub subject: String,
+    /// Mittente or destinatari.
+    #[serde(default)]
+    pub correspondents: Vec<CorrespondentBody>,
+    /// Number of the received document.
+    #[serde(default)]
+    pub received_number: Option<String>,
+    /// Date of the received document.
+    #[serde(default)]
+    pub received_date: Option<Date>,
+    /// Classification (titolario code).
+    #[serde(default)]
+    pub classification: Option<String>,
+    /// Competent office id.
+    #[serde(default)]
+    pub office: Option<i64>,
+}
+
+/// The primary document (field `documento`, exactly one) and the
+/// attachments (field `allegati`) of an upload.
+pub fn documents_of(
+    up: &Upload,
+) -> Result<(palazzo_store::DocumentRef, Vec<palazzo_store::DocumentRef>), WebError> {
+    let mut primary = up.files("documento");
+    let (Some(first), None) = (primary.next(), primary.next()) else {
+        return Err(WebError::unprocessable(
+            "primary_document",
+            "Allegare un solo documento principale (campo «documento»).",
+        ));
+    };
+    Ok((
+        first.to_ref(),
+        up.files("allegati").map(StoredDocument::to_ref).collect(),
+    ))
+}
+
+/// `POST /api/v1/protocollo`: registers a document (multipart: `dati` JSON,
+/// `documento`, `allegati`). 201 with the registration.
+pub async fn api_register(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, WebError> {
+    // Authorization before reading (and storing) anything.
+    actor.require(Permission::RegisterProtocol)?;
+    let mp = mp.map_err(|_| WebError::UnsupportedMediaType)?;
+    let up = read_upload(&state, mp).await?;
+    let Some(dati) = up.field("dati") else {
+        return Err(WebError::unprocessable(
+            "fields_missing",
+            "Manca la parte «dati» con i campi della registrazione (JSON).",
+        ));
+    };
+    let body: RegisterBody = serde_json::from_str(dati).map_err(|e| {
+        WebError::unprocessable(
+            "invalid_fields",
+            format!("I campi della registrazione non sono validi: {e}"),
+        )
+    })?;
+    let flow = Flow::parse(body.flow.trim())
+        .map_err(|_| WebError::unprocessable("invalid_flow", "Il flusso è E, U oppure I."))?;
+    let correspondents = body
+        .correspondents
+        .into_iter()
+        .map(CorrespondentBody::into_correspondent)
+        .collect::<Result<Vec<_>, _>>()?;
+    let (primary, attachments) = documents_of(&up)?;
+    let input = RegistrationInput {
+        register: None,
+        flow,
+        subject: body.subject,
+        correspondents,
+        received_number: body.received_number,
+        received_date: body.received_date,
+        primary,
+        attachments,
+        classification: body.classification,
+        office: body.office.map(OfficeId),
+        emergency: None,
+    };
+    let reg = state.app().register_protocol(t.id, &actor, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(RegistrationDto::from(&reg))).into_response())
+}
+
+/// A `Content-Disposition: attachment` value for a file name: an ASCII
+/// fallback and the UTF-8 name (RFC 6266, RFC 8187).
+pub fn attachment(name: &str) -> HeaderValue {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// Document `n` (0 the primary, then the attachments) of a registration of
+/// the caller's comune, as a download.
+pub async fn download(
+    state: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    id: RegistrationId,
+    n: usize,
+) -> Result<Response, WebError> {
+    let app = state.app();
+    let r = app.protocol_entry(tenant, actor, id).await?;
+    let doc = if n == 0 {
+        Some(&r.data.primary)
+    } else {
+        r.data.attachments.get(n - 1)
+    };
+    let doc = doc.ok_or(WebError::NotFound)?;
+    let bytes = match app.documents().get(&doc.sha256).await {
+        Ok(b) => b,
+        Err(ServiceError::NotFound) => {
+            tracing::error!(sha256 = %doc.sha256.hex(), "registered document missing from the store");
+            return Err(WebError::NotFound);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let content_type = HeaderValue::from_str(&doc.media_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, attachment(&doc.name)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /backoffice/protocollo/{id}/documenti/{n}`: the same download for
+/// the back-office pages.
+pub async fn page_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    axum::Extension(auth): axum::Extension<crate::auth::Auth>,
+    Path((id, n)): Path<(String, String)>,
+) -> Response {
+    let (Ok(id), Ok(n)) = (id.parse::<i64>(), n.parse::<usize>()) else {
+        return WebError::NotFound.into_response();
+    };
+    match download(&state, t.id, &auth.actor, RegistrationId(id), n).await {
+        Ok(r) => r,
+        Err(WebError::Service(e)) => {
+            crate::auth::pages::needs(&format!("/backoffice/protocollo/{id}"), e)
+        }
+        Err(e) => e.into_response(),
+    }
+}
