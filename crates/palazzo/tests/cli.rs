@@ -526,3 +526,69 @@ async fn protocollo_import_registers_good_rows_and_reports_bad_ones() {
     let out = verify(dir.path());
     assert!(out.status.success(), "{}", stdout(&out));
 }
+
+#[tokio::test]
+async fn registro_giornaliero_is_produced_once_and_only_for_a_day_that_is_over() {
+    let dir = TempDir::new("registro-cli");
+    demo(dir.path());
+    let data = dir.path().to_str().unwrap();
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    let yesterday = today.yesterday().unwrap().to_string();
+    let run = |day: &str| {
+        palazzo(&[
+            "protocollo",
+            "registro-giornaliero",
+            "--ente",
+            "casamassima",
+            "--giorno",
+            day,
+            "--data-dir",
+            data,
+        ])
+    };
+    let first = run(&yesterday);
+    let text = stdout(&first);
+    assert!(
+        first.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(text.starts_with("prodotto "), "{text}");
+    assert!(text.contains("registro REG_PROT"), "{text}");
+    assert!(
+        text.contains("PDF sha256 ") && text.contains("XML sha256 "),
+        "{text}"
+    );
+    // Without [tsa] the operator is warned.
+    assert!(String::from_utf8_lossy(&first.stderr).contains("nessuna [tsa]"));
+    let code = text.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(
+        code.ends_with(&format!("-{}-001", yesterday.replace('-', ""))),
+        "{code}"
+    );
+    // Again: the same registro, never rewritten.
+    let second = run(&yesterday);
+    let again = stdout(&second);
+    assert!(second.status.success(), "{again}");
+    assert!(again.starts_with("già esistente "), "{again}");
+    assert!(again.contains(&code), "{again}");
+    assert_eq!(
+        text.split("PDF sha256 ").nth(1),
+        again.split("PDF sha256 ").nth(1),
+        "same files"
+    );
+    // A day that is not over: exit 2 with the stable code.
+    let out = run(&today.to_string());
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("registro_giorno_non_concluso"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A date that is not a date: refused, not produced.
+    let out = run("2026-02-30");
+    assert!(!out.status.success());
+    // The installation still verifies.
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", stdout(&out));
+}

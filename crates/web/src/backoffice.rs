@@ -27,6 +27,7 @@ use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
 pub mod emergenza;
+pub mod registri;
 
 /// The routes of this module.
 pub fn router() -> Routes {
@@ -41,7 +42,11 @@ pub fn router() -> Routes {
             waits_page,
         )
         .get("/backoffice/protocollo/{id}", read, entry_page)
-        .get("/backoffice/protocollo/{id}/segnatura.xml", read, segnatura_xml)
+        .get(
+            "/backoffice/protocollo/{id}/segnatura.xml",
+            read,
+            segnatura_xml,
+        )
         .post("/backoffice/protocollo/{id}/classifica", register, classify)
         .post("/backoffice/protocollo/{id}/assegna", register, assign)
         .post(
@@ -60,6 +65,7 @@ pub fn router() -> Routes {
             act,
         )
         .merge(emergenza::router())
+        .merge(registri::router())
 }
 
 fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {

@@ -5,6 +5,7 @@
 pub mod openapi;
 pub mod openapi_protocollo;
 pub mod protocollo;
+pub mod registri;
 pub mod staff;
 
 use std::sync::OnceLock;

@@ -207,5 +207,49 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
         Value::Object(m) => m,
         _ => Map::new(),
     };
-    (as_map(paths), as_map(schemas))
+    let (mut paths, mut schemas) = (as_map(paths), as_map(schemas));
+    let (more_paths, more_schemas) = registri_parts();
+    paths.extend(as_map(more_paths));
+    schemas.extend(as_map(more_schemas));
+    (paths, schemas)
+}
+
+/// The registri giornalieri (see [`super::registri`]).
+fn registri_parts() -> (Value, Value) {
+    let text = json!({ "type": "string" });
+    let doc = json!({ "$ref": "#/components/schemas/Documento" });
+    let paths = json!({
+        "/protocollo/registri": {
+            "get": staff(json!({
+                "operationId": "registriGiornalieri",
+                "summary": "I registri giornalieri di protocollo, dal più recente (PDF/A e XML, con il checkpoint del registro degli eventi)",
+                "parameters": [ { "name": "limite", "in": "query", "required": false, "description": "Quanti al massimo (1-1000, predefinito 100)", "schema": { "type": "integer" } } ],
+                "responses": {
+                    "200": ok_json("I registri", json!({ "type": "array", "items": { "$ref": "#/components/schemas/RegistroGiornaliero" } })),
+                    "400": error_response("Parametro non valido (invalid_query)")
+                }
+            }))
+        },
+        "/protocollo/registri/{code}/{formato}": {
+            "get": staff(json!({
+                "operationId": "fileRegistroGiornaliero",
+                "summary": "Scarica il PDF/A o l'XML di un registro giornaliero, verificato con l'impronta registrata",
+                "parameters": [path_param("code", "Identificativo del registro (<IPA><AOO>-AAAAMMGG-NNN)"), path_param("formato", "pdf oppure xml")],
+                "responses": { "200": { "description": "Il file (application/pdf o application/xml)" }, "404": error_response("Nessun registro o formato sconosciuto") }
+            }))
+        }
+    });
+    let schemas = json!({
+        "RegistroGiornaliero": { "type": "object", "properties": {
+            "code": text, "day": { "type": "string", "format": "date" }, "register": text,
+            "repertorio_number": { "type": "integer" },
+            "first_number": { "type": ["integer", "null"] }, "last_number": { "type": ["integer", "null"] },
+            "registrations": { "type": "integer" }, "modifications": { "type": "integer" },
+            "pdf": doc, "xml": doc,
+            "checkpoint_size": { "type": ["integer", "null"] }, "timestamped": { "type": "boolean" },
+            "produced_at": text, "produced_by": text,
+            "conservation_state": { "enum": ["pronto", "inviato", "conservato"] },
+            "conservation_deadline": { "type": "string", "format": "date" } } }
+    });
+    (paths, schemas)
 }

@@ -50,6 +50,7 @@ pub fn router() -> Routes {
         .post("/protocollo/voci/{id}/assegnazioni", register, assign)
         .get("/uffici/{office}/assegnazioni", work, inbox)
         .post("/assegnazioni/{id}", work, act)
+        .merge(super::registri::router())
 }
 
 /// A document of a registration, by fingerprint.
