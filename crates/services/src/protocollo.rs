@@ -142,6 +142,14 @@ impl App {
         };
         // Allegato 6: the seal is loaded before the transaction.
         let segnatura = self.segnatura_plan(&t, new.flow, segnatura)?;
+        // The segnatura names the class after the ente's current titolario,
+        // read (and seeded if need be) before the transaction too.
+        let titolario = match (&segnatura, &new.classification) {
+            (crate::segnatura::servizio::SegnaturaPlan::Seal(_), Some(_)) => {
+                Some(self.current_titolario(tenant).await?)
+            }
+            _ => None,
+        };
         let year = register_year(Timestamp::now());
         let mut tx = self.db().begin().await?;
         let (number, at) = tx
@@ -153,7 +161,8 @@ impl App {
         record(&mut tx, &t, "protocollo.registered", &reg).await?;
         // Allegato 6 §3.1 steps C–E, PR-2: the segnatura is built from this
         // number and time and sealed in this transaction.
-        self.segnatura_in_tx(&mut tx, &t, &reg, &segnatura).await?;
+        self.segnatura_in_tx(&mut tx, &t, &reg, &segnatura, titolario.as_ref())
+            .await?;
         tx.commit().await?;
         self.ledger_changed(tenant);
         tracing::info!(register = %reg.data.register, year, number = %reg.number, "registered");

@@ -50,6 +50,11 @@ pub fn router() -> Routes {
         .post("/backoffice/protocollo/{id}/classifica", register, classify)
         .post("/backoffice/protocollo/{id}/assegna", register, assign)
         .post(
+            "/backoffice/protocollo/{id}/fascicola",
+            Needs(Permission::WorkOfficeCases),
+            file_into,
+        )
+        .post(
             "/backoffice/protocollo/{id}/annulla",
             Needs(Permission::AnnulProtocol),
             annul,
@@ -212,6 +217,10 @@ struct EntryTemplate<'a> {
     /// The emergency registration it recovered (DPR 445/2000 art. 63):
     /// register code, emergency number, when it was recorded.
     emergency: Option<(String, u64, String)>,
+    /// The fascicoli it is filed in: id, code, subject, open.
+    fascicoli: Vec<(i64, String, String, bool)>,
+    /// May file it (WorkOfficeCases).
+    can_file: bool,
     annulled: bool,
     can_register: bool,
     can_annul: bool,
@@ -284,6 +293,14 @@ async fn render_entry(
             };
             (kind, s.data.document.sha256.hex())
         });
+    let fascicoli = app
+        .registration_fascicoli(t.id, &auth.actor, id)
+        .await?
+        .into_iter()
+        .map(|f| (f.id.0, f.code, f.data.subject, f.closure.is_none()))
+        .collect();
+    // Named after the ente's own titolario (a class the admin added too).
+    let titolario = app.titolario(t.id, &auth.actor, None).await.ok();
     let date = palazzo_domain::calendar::rome_date(r.registered_at)
         .strftime("%d/%m/%Y")
         .to_string();
@@ -315,8 +332,10 @@ async fn render_entry(
         classification: d.classification.as_deref().map_or_else(
             || "Da classificare".to_owned(),
             |c| {
-                c.parse::<palazzo_domain::titolario::ClassCode>()
-                    .map_or_else(|_| c.to_owned(), |k| format!("{c} — {}", k.denominazione()))
+                titolario
+                    .as_ref()
+                    .and_then(|v| palazzo_services::fascicoli::denominazione(v, c))
+                    .map_or_else(|| c.to_owned(), |name| format!("{c} — {name}"))
             },
         ),
         classification_value: d.classification.clone().unwrap_or_default(),
@@ -337,6 +356,8 @@ async fn render_entry(
             .emergency
             .as_ref()
             .map(|e| (e.register.clone(), e.number, rome(e.recorded_at))),
+        fascicoli,
+        can_file: auth.actor.principal.can(Permission::WorkOfficeCases),
         annulled: r.annulment.is_some(),
         can_register: auth.actor.principal.can(Permission::RegisterProtocol),
         can_annul: auth.actor.principal.can(Permission::AnnulProtocol),
@@ -403,6 +424,7 @@ async fn entry_page(
         Some("classificata") => Some("Classificazione e ufficio aggiornati.".to_owned()),
         Some("assegnata") => Some("Documento assegnato.".to_owned()),
         Some("annullata") => Some("Registrazione annullata.".to_owned()),
+        Some("fascicolata") => Some("Fascicolazione aggiornata.".to_owned()),
         _ => None,
     };
     render_entry(&state, &t, &auth, RegistrationId(id), notice, None)
@@ -752,4 +774,63 @@ async fn waits_page(
             .collect(),
     };
     render(tpl, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct FileIntoForm {
+    /// The fascicolo: its id or its identifier (`2026-VI.3-1`).
+    #[serde(default)]
+    fascicolo: String,
+}
+
+/// Handles `POST /backoffice/protocollo/{id}/fascicola`: files the
+/// registration into an open fascicolo given by id or identifier, then
+/// back to the registration page (taking it out goes through the
+/// fascicolo's own form, with `ritorno=protocollo`).
+async fn file_into(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(f): Form<FileIntoForm>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::WorkOfficeCases) {
+        return needs(&entry_path(id), e);
+    }
+    let app = state.app();
+    let given = f.fascicolo.trim();
+    let unknown = || ServiceError::Invalid {
+        code: "fascicolo_inesistente",
+        message: format!("Il fascicolo «{given}» non esiste."),
+    };
+    let found = if given.is_empty() {
+        Err(ServiceError::Invalid {
+            code: "fascicolo_mancante",
+            message: "Indica il fascicolo (numero o identificativo, ad esempio 2026-VI.3-1)."
+                .into(),
+        })
+    } else {
+        let by = match given.parse::<i64>() {
+            Ok(n) => {
+                app.fascicolo(t.id, &auth.actor, palazzo_store::FascicoloRowId(n))
+                    .await
+            }
+            Err(_) => app.fascicolo_by_code(t.id, &auth.actor, given).await,
+        };
+        by.map_err(|e| match e {
+            ServiceError::NotFound => unknown(),
+            e => e,
+        })
+    };
+    let result = match found {
+        Ok(s) => {
+            app.file_document(t.id, &auth.actor, s.fascicolo.id, RegistrationId(id))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => see_other(&format!("{}?esito=fascicolata", entry_path(id))),
+        Err(e) => refused(&state, &t, &auth, id, e).await,
+    }
 }

@@ -32,7 +32,7 @@ mod xml;
 
 use jiff::Timestamp;
 use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
-use palazzo_domain::titolario::ClassCode;
+use palazzo_domain::titolario::ClassKey;
 use palazzo_store::{DocumentRef, Registration, Tenant};
 
 pub use servizio::{AooSeal, Esito, FileRicevuto};
@@ -103,10 +103,28 @@ impl Unsigned {
 /// entry), `segnatura_classifica_mancante` / `segnatura_classifica` (the
 /// schema requires a valid `Classifica`), `segnatura_codice_aoo`,
 /// `segnatura_corrispondente_mancante`, `segnatura_carattere_non_valido`.
+///
+/// The classification is named after the 2005 titolario (version 1 of every
+/// ente's titolario); [`build_with_titolario`] names it after the ente's own.
 pub fn build(
     tenant: &Tenant,
     aoo_code: &str,
     registration: &Registration,
+) -> ServiceResult<Unsigned> {
+    let seed = crate::fascicoli::seed_version(tenant.id, registration.registered_at);
+    build_with_titolario(tenant, aoo_code, registration, &seed)
+}
+
+/// [`build`] with the classification checked against, and named after, the
+/// version `titolario` of the ente's titolario (the current one when an
+/// entry is registered), so that a voice the administrator added (e.g.
+/// `VI.11`) is a valid `Classifica`. A closed voice still names an entry
+/// classified under it before it closed.
+pub fn build_with_titolario(
+    tenant: &Tenant,
+    aoo_code: &str,
+    registration: &Registration,
+    titolario: &palazzo_store::TitolarioVersion,
 ) -> ServiceResult<Unsigned> {
     let d = &registration.data;
     if registration.annulment.is_some() {
@@ -128,12 +146,18 @@ pub fn build(
                 "La segnatura richiede la classificazione: classifica la registrazione prima di trasmetterla.",
             ));
         }
-        Some(c) => ClassCode::parse(c).map_err(|_| {
-            invalid(
-                "segnatura_classifica",
-                "La classificazione della registrazione non è una voce del titolario.",
-            )
-        })?,
+        Some(c) => ClassKey::parse(c)
+            .ok()
+            .and_then(|k| {
+                let code = k.to_string();
+                crate::fascicoli::denominazione(titolario, &code).map(|name| (code, name))
+            })
+            .ok_or_else(|| {
+                invalid(
+                    "segnatura_classifica",
+                    "La classificazione della registrazione non è una voce del titolario.",
+                )
+            })?,
     };
     if d.correspondents.is_empty() {
         return Err(invalid(
@@ -182,8 +206,8 @@ pub fn build(
     w.close("prot:Identificatore");
     w.leaf("prot:Oggetto", &[], &d.subject);
     w.open("prot:Classifica", &[]);
-    w.leaf("prot:Denominazione", &[], &class.denominazione());
-    w.leaf("prot:CodiceFlat", &[], &class.to_string());
+    w.leaf("prot:Denominazione", &[], &class.1);
+    w.leaf("prot:CodiceFlat", &[], &class.0);
     w.close("prot:Classifica");
     w.close("prot:Intestazione");
 

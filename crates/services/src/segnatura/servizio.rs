@@ -227,11 +227,15 @@ impl App {
         tenant: &Tenant,
         reg: &Registration,
         plan: &SegnaturaPlan,
+        titolario: Option<&palazzo_store::TitolarioVersion>,
     ) -> ServiceResult<()> {
         let (document, kind, sender) = match plan {
             SegnaturaPlan::None => return Ok(()),
             SegnaturaPlan::Seal(seal) => {
-                let unsigned = super::build(tenant, &seal.aoo, reg)?;
+                let unsigned = match titolario {
+                    Some(v) => super::build_with_titolario(tenant, &seal.aoo, reg, v)?,
+                    None => super::build(tenant, &seal.aoo, reg)?,
+                };
                 let xml = super::sign(&unsigned, seal.signer(), reg.registered_at)?;
                 let name = format!("segnatura-{}-{}.xml", reg.year, reg.number);
                 let stored = self.documents().put_bytes(&name, xml.as_bytes()).await?;

@@ -2,7 +2,9 @@
 //! `/api/v1/openapi.json`). Errors are `{"error": code, "message": …}`
 //! (see [`crate::middleware::errors`]).
 
+pub mod fascicoli;
 pub mod openapi;
+pub mod openapi_fascicoli;
 pub mod openapi_protocollo;
 pub mod protocollo;
 pub mod registri;
@@ -39,6 +41,7 @@ pub fn router() -> Routes {
         .post("/valutazioni", public, rate)
         .get("/openapi.json", public, openapi_json)
         .merge(protocollo::router())
+        .merge(fascicoli::router())
 }
 
 /// A postal address.

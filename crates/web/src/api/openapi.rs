@@ -18,12 +18,16 @@ pub(crate) fn ok_json(description: &str, schema: Value) -> Value {
 /// The document served at `/api/v1/openapi.json`.
 pub fn document() -> Value {
     let mut doc = public_document();
-    let (paths, schemas) = super::openapi_protocollo::parts();
-    if let Some(p) = doc["paths"].as_object_mut() {
-        p.extend(paths);
-    }
-    if let Some(s) = doc["components"]["schemas"].as_object_mut() {
-        s.extend(schemas);
+    for (paths, schemas) in [
+        super::openapi_protocollo::parts(),
+        super::openapi_fascicoli::parts(),
+    ] {
+        if let Some(p) = doc["paths"].as_object_mut() {
+            p.extend(paths);
+        }
+        if let Some(s) = doc["components"]["schemas"].as_object_mut() {
+            s.extend(schemas);
+        }
     }
     doc
 }

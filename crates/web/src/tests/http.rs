@@ -732,6 +732,8 @@ async fn json_api_answers_and_matches_its_openapi_document() {
         .keys()
         .map(String::as_str)
         .filter(|p| !p.starts_with("/protocollo") && !p.contains("assegnazioni"))
+        // Staff operations (with a security requirement) answer 401 here.
+        .filter(|p| doc["paths"][*p]["get"]["security"].is_null())
         .collect();
     paths.sort_unstable();
     for p in paths {

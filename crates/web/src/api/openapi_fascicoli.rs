@@ -1,0 +1,156 @@
+//! The titolario and fascicoli part of the OpenAPI document (see
+//! [`super::fascicoli`]).
+
+use serde_json::{Map, Value, json};
+
+use super::openapi::{error_response, ok_json};
+
+fn staff(op: Value) -> Value {
+    let mut op = op;
+    op["security"] = json!([{ "chiave": [] }, { "sessione": [] }]);
+    if let Some(r) = op["responses"].as_object_mut() {
+        r.insert(
+            "401".into(),
+            error_response("Chiave o sessione mancante, scaduta o revocata"),
+        );
+        r.insert(
+            "403".into(),
+            error_response("Il ruolo non consente l'operazione"),
+        );
+    }
+    op
+}
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "description": "Identificativo del fascicolo", "schema": { "type": "string" } })
+}
+
+fn fascicolo() -> Value {
+    json!({ "$ref": "#/components/schemas/Fascicolo" })
+}
+
+/// The paths and the schemas.
+pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
+    let text = json!({ "type": "string" });
+    let opt_text = json!({ "type": ["string", "null"] });
+    let q = |name: &str, ty: &str, d: &str| json!({ "name": name, "in": "query", "required": false, "description": d, "schema": { "type": ty } });
+    let kinds = json!({ "enum": ["procedimento", "affare", "attivita", "persona_fisica", "persona_giuridica"] });
+    let paths = json!({
+        "/titolario": {
+            "get": staff(json!({
+                "operationId": "titolario",
+                "summary": "Il titolario dell'ente (la versione in vigore, o una precedente)",
+                "parameters": [q("versione", "integer", "Numero di versione; in vigore se assente")],
+                "responses": {
+                    "200": ok_json("Il titolario", json!({ "$ref": "#/components/schemas/Titolario" })),
+                    "400": error_response("Parametro non valido (invalid_query)"),
+                    "404": error_response("Versione inesistente")
+                }
+            }))
+        },
+        "/fascicoli": {
+            "get": staff(json!({
+                "operationId": "cercaFascicoli",
+                "summary": "Ricerca dei fascicoli (dal più vecchio)",
+                "parameters": [
+                    q("classifica", "string", "Voce del titolario (VI.3)"),
+                    q("anno", "integer", "Anno di apertura"),
+                    q("oggetto", "string", "Testo nell'oggetto"),
+                    q("ufficio", "integer", "Ufficio responsabile"),
+                    q("aperti", "boolean", "Solo i fascicoli aperti"),
+                    q("dopo", "integer", "Paginazione: il valore next della pagina precedente"),
+                    q("limite", "integer", "Quanti al massimo (1-200, predefinito 50)")
+                ],
+                "responses": {
+                    "200": ok_json("Fascicoli trovati", json!({ "type": "object", "required": ["items"], "properties": {
+                        "items": { "type": "array", "items": fascicolo() }, "next": { "type": ["integer", "null"] } } })),
+                    "400": error_response("Parametro non valido (invalid_query)"),
+                    "422": error_response("Classificazione non valida")
+                }
+            })),
+            "post": staff(json!({
+                "operationId": "apriFascicolo",
+                "summary": "Apre un fascicolo sotto una voce aperta del titolario, con ufficio e responsabile",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false,
+                    "required": ["kind", "subject", "office", "responsible"], "properties": {
+                        "classification": { "type": "string", "description": "Voce del titolario; un sottofascicolo prende quella del padre" },
+                        "kind": kinds, "subject": text, "office": { "type": "integer" }, "responsible": text,
+                        "participants": { "type": "array", "items": text }, "holder": opt_text,
+                        "parent": { "type": ["integer", "null"] } } } } } },
+                "responses": {
+                    "201": ok_json("Il fascicolo aperto", fascicolo()),
+                    "422": error_response("Campi non validi (classifica_unknown, classifica_chiusa, fascicolo_tipo, office_unknown, …)")
+                }
+            }))
+        },
+        "/fascicoli/{id}": {
+            "get": staff(json!({
+                "operationId": "fascicolo",
+                "summary": "Un fascicolo con i suoi documenti",
+                "parameters": [id_param()],
+                "responses": { "200": ok_json("Il fascicolo", fascicolo()), "404": error_response("Nessun fascicolo") }
+            }))
+        },
+        "/fascicoli/{id}/documenti": {
+            "post": staff(json!({
+                "operationId": "fascicolaDocumento",
+                "summary": "Inserisce una registrazione di protocollo nel fascicolo (o la toglie con action togli)",
+                "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false,
+                    "required": ["registration"], "properties": {
+                        "registration": { "type": "integer" }, "action": { "enum": ["inserisci", "togli", null] } } } } } },
+                "responses": {
+                    "200": ok_json("Il fascicolo aggiornato", fascicolo()),
+                    "404": error_response("Nessun fascicolo"),
+                    "422": error_response("fascicolo_chiuso, fascicolo_documento_presente, fascicolo_documento_assente, protocollo_inesistente, protocollo_annullato")
+                }
+            }))
+        },
+        "/fascicoli/{id}/chiusura": {
+            "post": staff(json!({
+                "operationId": "chiudiFascicolo",
+                "summary": "Chiude il fascicolo: non si possono più aggiungere o togliere documenti",
+                "parameters": [id_param()],
+                "responses": {
+                    "200": ok_json("Il fascicolo chiuso", fascicolo()),
+                    "404": error_response("Nessun fascicolo"),
+                    "422": error_response("fascicolo_gia_chiuso")
+                }
+            }))
+        },
+        "/fascicoli/{id}/indice": {
+            "get": staff(json!({
+                "operationId": "indiceFascicolo",
+                "summary": "L'indice dei documenti del fascicolo (XML o CSV)",
+                "parameters": [id_param(), q("formato", "string", "xml (predefinito) oppure csv")],
+                "responses": {
+                    "200": { "description": "L'indice (application/xml o text/csv)" },
+                    "400": error_response("Formato sconosciuto (invalid_format)"),
+                    "404": error_response("Nessun fascicolo")
+                }
+            }))
+        }
+    });
+    let schemas = json!({
+        "Fascicolo": { "type": "object", "properties": {
+            "id": { "type": "integer" }, "code": text, "year": { "type": "integer" }, "number": { "type": "integer" },
+            "classification": text, "titolario_version": { "type": "integer" }, "kind": kinds,
+            "subject": text, "office": { "type": "integer" }, "responsible": text,
+            "participants": { "type": "array", "items": text }, "holder": opt_text,
+            "parent": { "type": ["integer", "null"] },
+            "opened_on": { "type": "string", "format": "date" }, "opened_by": text,
+            "closed_on": { "type": ["string", "null"], "format": "date" }, "closed_by": opt_text,
+            "documents": { "type": "array", "items": { "type": "object", "properties": {
+                "registration": { "type": "integer" }, "added_at": text, "added_by": text } } } } },
+        "Titolario": { "type": "object", "properties": {
+            "version": { "type": "integer" }, "created_at": text, "created_by": text, "change": text,
+            "voices": { "type": "array", "items": { "type": "object", "properties": {
+                "code": text, "titolo": { "type": "integer" }, "classe": { "type": ["integer", "null"] },
+                "name": text, "closed": { "type": "boolean" } } } } } }
+    });
+    let as_map = |v: Value| match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    (as_map(paths), as_map(schemas))
+}
