@@ -592,3 +592,138 @@ async fn registro_giornaliero_is_produced_once_and_only_for_a_day_that_is_over()
     let out = verify(dir.path());
     assert!(out.status.success(), "{}", stdout(&out));
 }
+
+#[tokio::test]
+async fn verify_receipt_accepts_a_receipt_and_refuses_a_tampered_copy() {
+    use palazzo_domain::access::{Grant, Principal, Role};
+    use palazzo_domain::ids::CodiceFiscale;
+    use palazzo_domain::protocollo::{Correspondent, Flow, Impronta};
+    use palazzo_services::App;
+    use palazzo_services::access::Actor;
+    use palazzo_services::keys::KeyStore;
+    use palazzo_services::protocollo::RegistrationInput;
+    use palazzo_store::DocumentRef;
+
+    let dir = TempDir::new("verify-receipt");
+    let data = dir.path().join("installazione");
+    std::fs::create_dir_all(&data).unwrap();
+    let db = Db::open_sqlite(&data.join("palazzo.db")).await.unwrap();
+    let app = App::new(db, KeyStore::new(data.join("keys")))
+        .await
+        .unwrap();
+    let tenant = app
+        .create_tenant(palazzo_store::conformance::tenant_fixture(1))
+        .await
+        .unwrap();
+    let desk = Actor {
+        user: Some(palazzo_store::UserId(1)),
+        admin: None,
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::Operatore,
+                office: None,
+            }],
+        },
+        name: Some("Sportello".into()),
+        acr: None,
+    };
+    let cf = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    let primary = Impronta::of(b"istanza");
+    let reg = app
+        .register_protocol(
+            tenant.id,
+            &desk,
+            RegistrationInput {
+                register: None,
+                flow: Flow::Entrata,
+                subject: "Richiesta di accesso agli atti".into(),
+                correspondents: vec![Correspondent::person("Mario Rossi", &cf)],
+                received_number: None,
+                received_date: None,
+                primary: DocumentRef {
+                    name: "istanza.pdf".into(),
+                    media_type: "application/pdf".into(),
+                    size: 7,
+                    sha256: primary,
+                },
+                attachments: vec![],
+                classification: None,
+                office: None,
+                emergency: None,
+            },
+        )
+        .await
+        .unwrap();
+    let receipt = app
+        .protocol_receipt(tenant.id, &desk, reg.id)
+        .await
+        .unwrap();
+    app.db().close().await;
+    let good = dir.path().join(&receipt.file_name);
+    std::fs::write(&good, &receipt.bytes).unwrap();
+
+    // Valid, with the installation's key directory (no database needed).
+    let out = palazzo(&[
+        "verify-receipt",
+        good.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("RICEVUTA VALIDA"), "{text}");
+    assert!(
+        text.contains(&format!("Protocollo n. {}/{}", reg.number, reg.year)),
+        "{text}"
+    );
+    assert!(text.contains(&primary.hex()), "{text}");
+
+    // Valid with an explicit verifier key file.
+    let vkey = std::fs::read_dir(data.join("keys").join(tenant.data.slug.as_str()))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("ledger-") && n.ends_with(".vkey"))
+        })
+        .expect("the ledger verifier key");
+    let out = palazzo(&[
+        "verify-receipt",
+        good.to_str().unwrap(),
+        "--key",
+        vkey.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+
+    // Tampered: the primary document's fingerprint changed everywhere it
+    // appears in the file (in the embedded bundle's state, which the ledger
+    // leaf commits to).
+    let (from, to) = (primary.hex(), Impronta::of(b"altro").hex());
+    let mut bytes = receipt.bytes.clone();
+    let mut changed = 0;
+    while let Some(at) = bytes.windows(from.len()).position(|w| w == from.as_bytes()) {
+        bytes[at..at + from.len()].copy_from_slice(to.as_bytes());
+        changed += 1;
+    }
+    assert!(changed > 0, "the bundle holds the fingerprint as text");
+    let bad = dir.path().join("ricevuta-alterata.pdf");
+    std::fs::write(&bad, &bytes).unwrap();
+    let out = palazzo(&[
+        "verify-receipt",
+        bad.to_str().unwrap(),
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("RICEVUTA NON VALIDA"), "{text}");
+    assert!(text.contains("receipt_state_mismatch"), "{text}");
+    assert!(!text.contains("RICEVUTA VALIDA /"), "{text}");
+}

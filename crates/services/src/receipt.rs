@@ -27,6 +27,9 @@ pub struct ReceiptFile {
     pub bytes: Vec<u8>,
 }
 
+/// The most registrations "Le mie protocollazioni" lists (the newest).
+pub const MY_REGISTRATIONS_LIMIT: u32 = 500;
+
 /// The error when no signed checkpoint covers the event yet.
 fn not_ready() -> ServiceError {
     ServiceError::Invalid {
@@ -67,7 +70,8 @@ impl App {
     }
 
     /// The incoming registrations whose sender is the signed-in citizen
-    /// (matched by codice fiscale), newest first ("Le mie protocollazioni").
+    /// (matched by codice fiscale), newest first, at most
+    /// [`MY_REGISTRATIONS_LIMIT`] ("Le mie protocollazioni").
     pub async fn my_protocol_registrations(
         &self,
         tenant: TenantId,
@@ -77,17 +81,15 @@ impl App {
         let Some(cf) = user.data.codice_fiscale else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        let mut after = RegistrationId(0);
-        // A scan by id: the store has no index by correspondent yet.
-        loop {
-            let page = self.db().registrations_by_id(tenant, after, 1000).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            out.extend(page.into_iter().filter(|r| is_sender(r, cf.as_str())));
-        }
-        out.reverse();
-        Ok(out)
+        // The store's index of senders by fiscal code (migration 0011).
+        let found = self
+            .db()
+            .registrations_from_sender(tenant, cf.as_str(), MY_REGISTRATIONS_LIMIT)
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|r| is_sender(r, cf.as_str()))
+            .collect())
     }
 
     /// The receipt of one of the signed-in citizen's registrations; any

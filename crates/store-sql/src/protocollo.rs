@@ -11,6 +11,12 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
 }
 
+/// The key of a fiscal code in `protocol_senders`: trimmed, ASCII upper case
+/// (as the backfill of migration 0011 computes it).
+fn sender_key(fiscal_code: &str) -> String {
+    fiscal_code.trim().to_ascii_uppercase()
+}
+
 pub(crate) const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
     correspondents, received_number, received_date, primary_document, attachments, registered_by, \
     emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act";
@@ -364,6 +370,29 @@ where
         rows.iter().map(registration_of::<D>).collect()
     }
 
+    /// See [`Store::registrations_from_sender`].
+    pub async fn registrations_from_sender(
+        &self,
+        tenant: TenantId,
+        fiscal_code: &str,
+        limit: u32,
+    ) -> Result<Vec<Registration>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM protocol_entries WHERE tenant_id = $1 AND flow = 'E' AND id IN \
+             (SELECT registration_id FROM protocol_senders WHERE tenant_id = $2 AND fiscal_code = $3) \
+             ORDER BY id DESC LIMIT $4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(tenant.0)
+            .bind(sender_key(fiscal_code))
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(registration_of::<D>).collect()
+    }
+
     async fn handoff_rows(&self, sql: String, binds: &[i64]) -> Result<Vec<Handoff>> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for b in binds {
@@ -554,6 +583,28 @@ where
         .fetch_one(&mut *self.conn())
         .await
         .map_err(db_err)?;
+        if r.flow == palazzo_domain::protocollo::Flow::Entrata {
+            // The index of senders by fiscal code (migration 0011).
+            let mut codes: Vec<String> = r
+                .correspondents
+                .iter()
+                .filter_map(|c| c.fiscal_code.as_deref().map(sender_key))
+                .filter(|c| !c.is_empty())
+                .collect();
+            codes.sort();
+            codes.dedup();
+            for code in &codes {
+                sqlx::query(
+                    "INSERT INTO protocol_senders (tenant_id, fiscal_code, registration_id) VALUES ($1,$2,$3)",
+                )
+                .bind(tenant.0)
+                .bind(code.as_str())
+                .bind(id)
+                .execute(&mut *self.conn())
+                .await
+                .map_err(db_err)?;
+            }
+        }
         Ok(Registration {
             id: RegistrationId(id),
             tenant,

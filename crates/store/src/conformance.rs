@@ -111,6 +111,7 @@ pub async fn run_all<S: Store>(s: &S) {
     keys(s, a.id, b.id).await;
     access(s, a.id, b.id).await;
     protocollo(s, a.id, b.id).await;
+    protocol_senders(s, a.id, b.id).await;
     filing(s, a.id, b.id).await;
 }
 
@@ -884,6 +885,92 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(got.annulment, Some(ann));
     assert_eq!(got.data.classification.as_deref(), Some("I.6"));
     assert_eq!(got.data.subject, "Prima", "annulled, still readable");
+}
+
+/// The index of the senders of incoming registrations by fiscal code
+/// (migration 0011, issue 4 item 7): only incoming registrations, matched
+/// trimmed and case-insensitively, newest first, within the tenant.
+async fn protocol_senders<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::protocollo::{Correspondent, Flow};
+    const YEAR: i16 = 2032;
+    let mario = "RSSMRA80A01H501U";
+    let anna = CodiceFiscale::parse("RSSMRA85T10A562S").unwrap();
+    async fn insert<S: Store>(s: &S, tenant: TenantId, r: NewRegistration) -> Registration {
+        let mut tx = s.begin().await.unwrap();
+        let (n, at) = tx
+            .next_protocol_number(tenant, r.register.as_str(), YEAR)
+            .await
+            .unwrap();
+        let got = tx
+            .insert_registration(tenant, &r, YEAR, n, at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        got
+    }
+    let ids = |v: Vec<Registration>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    // Mario's registrations of the earlier checks.
+    let earlier = ids(s.registrations_from_sender(a, mario, 50).await.unwrap());
+    let earlier_b = ids(s.registrations_from_sender(b, mario, 50).await.unwrap());
+    // Incoming from Mario Rossi (the fixture).
+    let first = insert(s, a, registration_fixture("Da Mario")).await;
+    // Incoming from two senders, Mario's code typed in lower case with spaces.
+    let mut two = registration_fixture("Da Mario e Anna");
+    two.correspondents[0].fiscal_code = Some(format!("  {}  ", mario.to_lowercase()));
+    two.correspondents
+        .push(Correspondent::person("Anna Bianchi", &anna));
+    let second = insert(s, a, two).await;
+    // Outgoing to Mario: he is a recipient, not the sender.
+    let mut out = registration_fixture("A Mario");
+    out.flow = Flow::Uscita;
+    insert(s, a, out).await;
+    // Incoming without a fiscal code.
+    let mut anonymous = registration_fixture("Anonima");
+    anonymous.correspondents[0].fiscal_code = None;
+    insert(s, a, anonymous).await;
+    // Incoming from Mario to the other tenant.
+    let other = insert(s, b, registration_fixture("Da Mario, altro ente")).await;
+
+    let expected = [vec![second.id, first.id], earlier].concat();
+    assert_eq!(
+        ids(s.registrations_from_sender(a, mario, 50).await.unwrap()),
+        expected,
+        "incoming only, newest first"
+    );
+    assert_eq!(
+        ids(s
+            .registrations_from_sender(a, " rssmra80a01h501u", 50)
+            .await
+            .unwrap()),
+        expected,
+        "trimmed, case-insensitive"
+    );
+    assert_eq!(
+        ids(s.registrations_from_sender(a, mario, 1).await.unwrap()),
+        [second.id],
+        "limit"
+    );
+    assert_eq!(
+        ids(s
+            .registrations_from_sender(a, anna.as_str(), 50)
+            .await
+            .unwrap()),
+        [second.id],
+        "every sender of a registration"
+    );
+    assert_eq!(
+        ids(s.registrations_from_sender(b, mario, 50).await.unwrap()),
+        [vec![other.id], earlier_b].concat(),
+        "tenant isolation"
+    );
+    assert!(
+        s.registrations_from_sender(a, "VRDLGI70A01F205X", 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let got = s.registrations_from_sender(a, mario, 50).await.unwrap();
+    assert_eq!(got[1], first, "the whole registration round-trips");
 }
 
 /// Titolario versions and fascicoli (issue 4, part 3): immutable versions,

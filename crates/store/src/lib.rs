@@ -140,6 +140,10 @@ macro_rules! protocol_reads {
             fn search_registrations(&self, tenant: TenantId, q: &RegistrationSearch, limit: u32) -> Vec<Registration>;
             /// Every registration of a tenant with id > `after`, by id, at most `limit` (verification).
             fn registrations_by_id(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<Registration>;
+            /// The incoming registrations whose sender has fiscal code
+            /// `fiscal_code` (trimmed, case-insensitive), newest first, at most
+            /// `limit` (indexed: the citizen's "Le mie protocollazioni").
+            fn registrations_from_sender(&self, tenant: TenantId, fiscal_code: &str, limit: u32) -> Vec<Registration>;
             /// A hand-off by id.
             fn handoff(&self, tenant: TenantId, id: HandoffId) -> Option<Handoff>;
             /// The hand-offs of a registration, in order.

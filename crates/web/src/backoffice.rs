@@ -47,6 +47,11 @@ pub fn router() -> Routes {
             read,
             segnatura_xml,
         )
+        .get(
+            "/backoffice/protocollo/{id}/ricevuta.pdf",
+            read,
+            receipt_pdf,
+        )
         .post("/backoffice/protocollo/{id}/classifica", register, classify)
         .post("/backoffice/protocollo/{id}/assegna", register, assign)
         .post(
@@ -406,6 +411,25 @@ async fn segnatura_xml(
         }
         Ok(None) => needs(&entry_path(id), ServiceError::NotFound),
         Err(e) => needs(&entry_path(id), e),
+    }
+}
+
+/// Handles `GET /backoffice/protocollo/{id}/ricevuta.pdf`: the ricevuta di
+/// protocollo (PDF/A-3 with the proof bundle, `docs/receipt-format.md`);
+/// 503 with `Retry-After` while no signed checkpoint covers it.
+async fn receipt_pdf(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+) -> Response {
+    match state
+        .app()
+        .protocol_receipt(t.id, &auth.actor, RegistrationId(id))
+        .await
+    {
+        Ok(file) => crate::upload::receipt_download(file),
+        Err(e) => needs(&format!("{}/ricevuta.pdf", entry_path(id)), e),
     }
 }
 

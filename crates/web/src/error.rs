@@ -15,6 +15,10 @@ use axum::response::{IntoResponse, Response};
 use palazzo_services::ServiceError;
 use palazzo_store::StoreError;
 
+/// The code of a receipt whose registration no signed checkpoint covers
+/// yet (`docs/receipt-format.md`): 503 with `Retry-After`, not 422.
+const RECEIPT_NOT_READY: &str = "receipt_not_ready";
+
 /// `Result` with [`WebError`].
 pub type WebResult<T, E = WebError> = Result<T, E>;
 
@@ -175,6 +179,11 @@ impl WebError {
             WebError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Service(e) => match e {
+                // Not yet, rather than wrong: retry shortly (with `Retry-After`).
+                ServiceError::Invalid {
+                    code: RECEIPT_NOT_READY,
+                    ..
+                } => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 ServiceError::NotFound | ServiceError::Store(StoreError::NotFound) => {
                     StatusCode::NOT_FOUND
@@ -223,7 +232,7 @@ impl WebError {
 
     /// Whether the cause is ours (logged at error level).
     pub fn is_internal(&self) -> bool {
-        self.status().is_server_error()
+        self.status().is_server_error() && self.code() != RECEIPT_NOT_READY
     }
 
     /// The safe description carried to the error-page middleware.
@@ -251,6 +260,10 @@ impl IntoResponse for WebError {
         if status == StatusCode::TOO_MANY_REQUESTS {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("600"));
+        }
+        if info.code == RECEIPT_NOT_READY {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         res.extensions_mut().insert(info);
         res
@@ -350,6 +363,25 @@ mod tests {
                 Some(code)
             );
         }
+    }
+
+    #[test]
+    fn a_receipt_not_ready_is_503_with_retry_after() {
+        let err = WebError::Service(ServiceError::Invalid {
+            code: "receipt_not_ready",
+            message: "Riprova tra qualche secondo.".into(),
+        });
+        assert!(!err.is_internal());
+        let res = err.into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            res.headers().get(header::RETRY_AFTER).unwrap(),
+            &HeaderValue::from_static("5")
+        );
+        assert_eq!(
+            res.extensions().get::<ErrorInfo>().map(|i| i.code),
+            Some("receipt_not_ready")
+        );
     }
 
     #[test]

@@ -339,6 +339,25 @@ pub fn attachment(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// A ricevuta di protocollo as a download (`docs/receipt-format.md`, "Who
+/// can download it"): `application/pdf`, an attachment named
+/// `ricevuta-<year>-<number>.pdf`, never stored by caches (the bundle
+/// holds the correspondents' fiscal codes).
+pub fn receipt_download(file: palazzo_services::receipt::ReceiptFile) -> Response {
+    let mut res = (StatusCode::OK, file.bytes).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    h.insert(header::CONTENT_DISPOSITION, attachment(&file.file_name));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    res
+}
+
 /// Document `n` (0 the primary, then the attachments) of a registration of
 /// the caller's comune, as a download.
 pub async fn download(

@@ -124,6 +124,18 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "responses": { "200": { "description": "La segnatura (application/xml)" }, "404": error_response("Nessuna segnatura") }
             }))
         },
+        "/protocollo/voci/{id}/ricevuta": {
+            "get": staff(json!({
+                "operationId": "ricevutaProtocollo",
+                "summary": "Scarica la ricevuta di protocollo (PDF/A-3 con la prova di inclusione nel registro di tracciabilità, verificabile con palazzo verify-receipt)",
+                "parameters": [path_param("id", "Identificativo della registrazione")],
+                "responses": {
+                    "200": { "description": "La ricevuta (application/pdf, come allegato)", "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error_response("Nessuna registrazione"),
+                    "503": error_response("receipt_not_ready: la registrazione non è ancora coperta da un checkpoint firmato; riprovare dopo Retry-After secondi")
+                }
+            }))
+        },
         "/protocollo/voci/{id}/classificazione": {
             "post": staff(json!({
                 "operationId": "classificaProtocollo",

@@ -41,6 +41,7 @@ pub fn router() -> Routes {
         .get("/protocollo/voci/{id}", read, entry)
         .get("/protocollo/voci/{id}/documenti/{n}", read, document)
         .get("/protocollo/voci/{id}/segnatura", read, segnatura)
+        .get("/protocollo/voci/{id}/ricevuta", read, receipt)
         .post("/protocollo/voci/{id}/classificazione", register, classify)
         .post(
             "/protocollo/voci/{id}/annullamento",
@@ -676,4 +677,19 @@ async fn segnatura(
         xml,
     )
         .into_response())
+}
+
+/// Handles `GET /api/v1/protocollo/voci/{id}/ricevuta`: the ricevuta di
+/// protocollo (PDF/A-3 with the proof bundle, `docs/receipt-format.md`);
+/// 503 `receipt_not_ready` with `Retry-After` while no signed checkpoint
+/// covers the registration.
+async fn receipt(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = RegistrationId(id_of(&id)?);
+    let file = state.app().protocol_receipt(t.id, &actor, id).await?;
+    Ok(crate::upload::receipt_download(file))
 }

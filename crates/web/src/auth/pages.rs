@@ -39,6 +39,12 @@ pub fn router() -> Routes {
         .get("/area-personale", own, personal_area)
         .post("/area-personale/contatti", own, update_contacts)
         .get("/area-personale/dati.json", own, personal_data)
+        .get("/area-personale/protocollazioni", own, my_registrations)
+        .get(
+            "/area-personale/protocollazioni/{id}/ricevuta.pdf",
+            own,
+            my_receipt,
+        )
         .get("/backoffice", Needs(Permission::BackOffice), backoffice)
         .get("/backoffice/ruoli", roles, roles_page)
         .post("/backoffice/ruoli/assegna", roles, grant)
@@ -678,6 +684,96 @@ async fn personal_data(
             res
         }
         Err(e) => needs("/area-personale/dati.json", e),
+    }
+}
+
+/// One row of "Le mie protocollazioni".
+struct MyRegistrationRow {
+    id: i64,
+    /// `0000012/2026`.
+    number: String,
+    when: String,
+    subject: String,
+    annulled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "auth/protocollazioni.html")]
+struct MyRegistrationsTemplate<'a> {
+    shell: Shell<'a>,
+    has_cf: bool,
+    rows: Vec<MyRegistrationRow>,
+    truncated: bool,
+}
+
+/// Handles `GET /area-personale/protocollazioni` ("Le mie protocollazioni"):
+/// the incoming registrations whose sender is the signed-in citizen, by
+/// codice fiscale, each with its receipt.
+async fn my_registrations(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+) -> Response {
+    const PATH: &str = "/area-personale/protocollazioni";
+    let app = state.app();
+    let result = async {
+        let user = app.my_profile(t.id, &auth.actor).await?;
+        let regs = app.my_protocol_registrations(t.id, &auth.actor).await?;
+        Ok::<_, ServiceError>((user, regs))
+    }
+    .await;
+    let (user, regs) = match result {
+        Ok(v) => v,
+        Err(e) => return needs(PATH, e),
+    };
+    let mut shell = Shell::new(&t, "Le mie protocollazioni");
+    shell.breadcrumb = vec![
+        Crumb::link("Home", "/"),
+        Crumb::link("Area personale", "/area-personale"),
+        Crumb::here("Le mie protocollazioni"),
+    ];
+    let truncated = regs.len()
+        >= usize::try_from(palazzo_services::receipt::MY_REGISTRATIONS_LIMIT).unwrap_or(usize::MAX);
+    let tpl = MyRegistrationsTemplate {
+        shell,
+        has_cf: user.data.codice_fiscale.is_some(),
+        rows: regs
+            .iter()
+            .map(|r| MyRegistrationRow {
+                id: r.id.0,
+                number: format!("{}/{}", r.number, r.year),
+                when: rome(r.registered_at),
+                subject: r.data.subject.clone(),
+                annulled: r.annulment.is_some(),
+            })
+            .collect(),
+        truncated,
+    };
+    match tpl.render() {
+        Ok(html) => page(html, StatusCode::OK),
+        Err(e) => WebError::from(e).into_response(),
+    }
+}
+
+/// Handles `GET /area-personale/protocollazioni/{id}/ricevuta.pdf`: the
+/// receipt of one of the citizen's own incoming registrations; any other
+/// registration (another sender's, another comune's) is 404.
+async fn my_receipt(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> Response {
+    match state
+        .app()
+        .my_protocol_receipt(t.id, &auth.actor, palazzo_store::RegistrationId(id))
+        .await
+    {
+        Ok(file) => crate::upload::receipt_download(file),
+        Err(e) => needs(
+            &format!("/area-personale/protocollazioni/{id}/ricevuta.pdf"),
+            e,
+        ),
     }
 }
 
