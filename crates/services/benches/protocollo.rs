@@ -366,6 +366,11 @@ async fn measure(
         .await
         .map_err(|e| anyhow!("create_tenant: {e}"))?
         .id;
+    // The ente's titolario is created (and ledgered) on first use: do it
+    // before counting, so that the ledger grows by the registrations only.
+    app.titolario(tenant, &operator(), None)
+        .await
+        .map_err(|e| anyhow!("titolario: {e}"))?;
     let ledger_before = db.ledger_size(tenant).await?;
 
     // 1. Palazzo: register_protocol from N clients, with the checkpointer

@@ -235,6 +235,9 @@ impl StoreTx for DbTx {
     async fn append_event(&mut self, id: TenantId, v: &NewEvent) -> Result<LedgerEvent> {
         dispatch_tx!(self, t => t.append_event(id, v).await)
     }
+    async fn append_events(&mut self, id: TenantId, v: &[NewEvent]) -> Result<Vec<LedgerEvent>> {
+        dispatch_tx!(self, t => t.append_events(id, v).await)
+    }
     async fn insert_checkpoint(&mut self, id: TenantId, v: &CheckpointRecord) -> Result<()> {
         dispatch_tx!(self, t => t.insert_checkpoint(id, v).await)
     }

@@ -445,9 +445,40 @@ impl App {
         &self,
         tenant: TenantId,
     ) -> ServiceResult<TitolarioVersion> {
-        if let Some(v) = self.db().titolario_version(tenant, None).await? {
+        Ok((*self.current_titolario_shared(tenant).await?).clone())
+    }
+
+    /// [`App::current_titolario`] from the in-memory copy when it is still
+    /// the newest version: checking costs one small read (the version list;
+    /// another process may have edited the titolario), the voices are read
+    /// again only after an edit. Every registration checks its class here.
+    pub(crate) async fn current_titolario_shared(
+        &self,
+        tenant: TenantId,
+    ) -> ServiceResult<std::sync::Arc<TitolarioVersion>> {
+        let cache = &self.inner().titolari;
+        if let Some(latest) = self.db().titolario_versions(tenant).await?.last() {
+            if let Ok(c) = cache.read()
+                && let Some(v) = c.get(&tenant)
+                && v.info.version == latest.version
+            {
+                return Ok(v.clone());
+            }
+            let v = self
+                .db()
+                .titolario_version(tenant, Some(latest.version))
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            let v = std::sync::Arc::new(v);
+            if let Ok(mut c) = cache.write() {
+                c.insert(tenant, v.clone());
+            }
             return Ok(v);
         }
+        self.seed_titolario(tenant).await.map(std::sync::Arc::new)
+    }
+
+    async fn seed_titolario(&self, tenant: TenantId) -> ServiceResult<TitolarioVersion> {
         let t = self.tenant(tenant)?;
         let v = seed_version(tenant, palazzo_store::rows::registration_time());
         let mut tx = self.db().begin().await?;
@@ -470,6 +501,32 @@ impl App {
         }
     }
 
+    /// Checks a classification against the in-memory copy of the ente's
+    /// titolario (read from the database only the first time), and says
+    /// which version it used: the registration's group commit checks once
+    /// per group that this is still the newest version (see
+    /// `group_commit`), so a registration costs no titolario read.
+    pub(crate) async fn check_classification_cached(
+        &self,
+        tenant: TenantId,
+        code: Option<&str>,
+    ) -> ServiceResult<(Option<String>, Option<u32>)> {
+        let Some(c) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Ok((None, None));
+        };
+        let cached = self
+            .inner()
+            .titolari
+            .read()
+            .ok()
+            .and_then(|m| m.get(&tenant).cloned());
+        let v = match cached {
+            Some(v) => v,
+            None => self.current_titolario_shared(tenant).await?,
+        };
+        Ok((Some(check_open_voice(&v, c)?), Some(v.info.version)))
+    }
+
     /// Checks a classification against the ente's current titolario (TI-2,
     /// TI-3): `None` or blank is "da classificare"; otherwise the canonical
     /// code of an open voice at the lowest level.
@@ -481,7 +538,7 @@ impl App {
         match code.map(str::trim).filter(|c| !c.is_empty()) {
             None => Ok(None),
             Some(c) => {
-                let v = self.current_titolario(tenant).await?;
+                let v = self.current_titolario_shared(tenant).await?;
                 check_open_voice(&v, c).map(Some)
             }
         }

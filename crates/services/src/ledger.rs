@@ -48,13 +48,32 @@ pub async fn record(
     kind: &str,
     record: &impl Recorded,
 ) -> ServiceResult<LedgerEvent> {
-    let event = NewEvent {
+    let event = new_event(tenant, kind, record)?;
+    Ok(tx.append_event(tenant.id, &event).await?)
+}
+
+/// Records several changes of the same kind, in order, with one ledger
+/// head update (group commit).
+pub async fn record_all(
+    tx: &mut DbTx,
+    tenant: &Tenant,
+    kind: &str,
+    records: &[impl Recorded],
+) -> ServiceResult<Vec<LedgerEvent>> {
+    let events = records
+        .iter()
+        .map(|r| new_event(tenant, kind, r))
+        .collect::<ServiceResult<Vec<_>>>()?;
+    Ok(tx.append_events(tenant.id, &events).await?)
+}
+
+fn new_event(tenant: &Tenant, kind: &str, record: &impl Recorded) -> ServiceResult<NewEvent> {
+    Ok(NewEvent {
         tenant_slug: tenant.data.slug.clone(),
         kind: kind.to_owned(),
         subject: record.subject(),
         state_hash: state_hash(record)?,
-    };
-    Ok(tx.append_event(tenant.id, &event).await?)
+    })
 }
 
 /// Wakes the background checkpointer for the tenants that changed.

@@ -13,6 +13,7 @@ pub mod emergenza;
 pub mod error;
 pub mod fascicoli;
 pub mod federation;
+mod group_commit;
 pub mod import;
 pub mod keys;
 pub mod ledger;
@@ -50,6 +51,13 @@ struct Inner {
     documents: documents::DocumentStore,
     /// The time-stamp authority of the registro giornaliero, if configured.
     tsa: std::sync::RwLock<Option<tsa::TsaClient>>,
+    /// Registrations waiting to be committed together.
+    group: group_commit::GroupCommit,
+    /// The current titolario of each ente (versions never change, so an
+    /// entry is good as long as its version is the newest).
+    titolari: std::sync::RwLock<
+        std::collections::HashMap<palazzo_store::TenantId, Arc<palazzo_store::TitolarioVersion>>,
+    >,
 }
 
 impl App {
@@ -73,10 +81,16 @@ impl App {
                 sign_in_limiter: ratings::Window::new(ratings::MAX_CLIENT_KEYS),
                 documents,
                 tsa: std::sync::RwLock::new(None),
+                group: group_commit::GroupCommit::default(),
+                titolari: std::sync::RwLock::default(),
             }),
         };
         app.reload_tenants().await?;
         Ok(app)
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     /// The store.

@@ -120,9 +120,10 @@ impl App {
             Some("") | None => None,
             Some(n) => Some(n.to_owned()),
         };
-        // TI-2, TI-3: a voice open in the ente's current titolario.
-        let classification = self
-            .check_classification(tenant, input.classification.as_deref())
+        // TI-2, TI-3: a voice open in the ente's current titolario (checked
+        // again by the group commit if the titolario changed meanwhile).
+        let (classification, checked_with) = self
+            .check_classification_cached(tenant, input.classification.as_deref())
             .await?;
         self.check_office(tenant, input.office).await?;
         let t = self.tenant(tenant)?;
@@ -150,22 +151,13 @@ impl App {
             }
             _ => None,
         };
-        let year = register_year(Timestamp::now());
-        let mut tx = self.db().begin().await?;
-        let (number, at) = tx
-            .next_protocol_number(tenant, new.register.as_str(), year)
+        // Art. 53 c.3, PR-2: number, time, entry, ledger event and
+        // segnatura in one transaction, shared with the registrations that
+        // arrive meanwhile (group commit, see `group_commit`).
+        let reg = self
+            .commit_registration(tenant, new, segnatura, titolario, checked_with)
             .await?;
-        let reg = tx
-            .insert_registration(tenant, &new, year, number, at)
-            .await?;
-        record(&mut tx, &t, "protocollo.registered", &reg).await?;
-        // Allegato 6 §3.1 steps C–E, PR-2: the segnatura is built from this
-        // number and time and sealed in this transaction.
-        self.segnatura_in_tx(&mut tx, &t, &reg, &segnatura, titolario.as_ref())
-            .await?;
-        tx.commit().await?;
-        self.ledger_changed(tenant);
-        tracing::info!(register = %reg.data.register, year, number = %reg.number, "registered");
+        tracing::info!(register = %reg.data.register, year = reg.year, number = %reg.number, "registered");
         Ok(reg)
     }
 

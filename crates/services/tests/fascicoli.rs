@@ -90,6 +90,13 @@ async fn done(f: Fixture) {
 }
 
 async fn register(f: &Fixture, subject: &str) -> Registration {
+    try_register(f, subject).await.unwrap()
+}
+
+async fn try_register(
+    f: &Fixture,
+    subject: &str,
+) -> Result<Registration, palazzo_services::ServiceError> {
     let cf = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
     f.app
         .register_protocol(
@@ -115,7 +122,6 @@ async fn register(f: &Fixture, subject: &str) -> Registration {
             },
         )
         .await
-        .unwrap()
 }
 
 fn input(f: &Fixture, class: &str, subject: &str) -> FascicoloInput {
@@ -199,6 +205,11 @@ async fn titolario(backend: Backend) {
         .await
         .unwrap();
     assert!(v4.classes.iter().find(|c| c.code == "VI.3").unwrap().closed);
+    // A new registration under the closed class is refused, although the
+    // registration path checks against its in-memory copy (still v3 here):
+    // the group commit sees that v4 is newer and checks again (TI-3).
+    let e = try_register(&f, "Variante").await.unwrap_err();
+    assert_eq!(code(e), "classifica_chiusa");
     let again = app.protocol_entry(t, &op, r.id).await.unwrap();
     assert_eq!(again.data.classification.as_deref(), Some("VI.3"));
     let e = app

@@ -507,46 +507,81 @@ where
         register: &str,
         year: i16,
     ) -> Result<(u64, Timestamp)> {
-        sqlx::query(
-            "INSERT INTO protocol_counters (tenant_id, register, year, value, last_time) \
-             VALUES ($1, $2, $3, 0, $4) ON CONFLICT (tenant_id, register, year) DO NOTHING",
-        )
-        .bind(tenant.0)
-        .bind(register)
-        .bind(i64::from(year))
-        .bind(Timestamp::UNIX_EPOCH.to_sqlx())
-        .execute(&mut *self.conn())
-        .await
-        .map_err(db_err)?;
-        let row = sqlx::query(
-            "UPDATE protocol_counters SET value = value + 1 \
-             WHERE tenant_id = $1 AND register = $2 AND year = $3 RETURNING value, last_time",
-        )
-        .bind(tenant.0)
-        .bind(register)
-        .bind(i64::from(year))
-        .fetch_one(&mut *self.conn())
-        .await
-        .map_err(db_err)?;
+        self.next_protocol_numbers(tenant, register, year, 1)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// See [`StoreTx::next_protocol_numbers`].
+    pub async fn next_protocol_numbers(
+        &mut self,
+        tenant: TenantId,
+        register: &str,
+        year: i16,
+        count: u32,
+    ) -> Result<Vec<(u64, Timestamp)>> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        // DECISIONS 7: one counter row per (tenant, register, year), taken
+        // with UPDATE … RETURNING; it is created (value 0) the first time.
+        let take = || {
+            sqlx::query(
+                "UPDATE protocol_counters SET value = value + $4 \
+                 WHERE tenant_id = $1 AND register = $2 AND year = $3 RETURNING value, last_time",
+            )
+            .bind(tenant.0)
+            .bind(register)
+            .bind(i64::from(year))
+            .bind(i64::from(count))
+        };
+        let row = match take()
+            .fetch_optional(&mut *self.conn())
+            .await
+            .map_err(db_err)?
+        {
+            Some(row) => row,
+            None => {
+                sqlx::query(
+                    "INSERT INTO protocol_counters (tenant_id, register, year, value, last_time) \
+                     VALUES ($1, $2, $3, 0, $4) ON CONFLICT (tenant_id, register, year) DO NOTHING",
+                )
+                .bind(tenant.0)
+                .bind(register)
+                .bind(i64::from(year))
+                .bind(Timestamp::UNIX_EPOCH.to_sqlx())
+                .execute(&mut *self.conn())
+                .await
+                .map_err(db_err)?;
+                take().fetch_one(&mut *self.conn()).await.map_err(db_err)?
+            }
+        };
         let value: i64 = row.try_get("value").map_err(db_err)?;
-        let last = row
+        let mut last = row
             .try_get::<jiff_sqlx::Timestamp, _>("last_time")
             .map_err(db_err)?
             .to_jiff();
-        // DECISIONS 8: read the clock now that the row is held.
-        let at = registration_time_after(last);
+        let first = u64::try_from(value - i64::from(count) + 1)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        // DECISIONS 8: read the clock now that the row is held; each number
+        // gets a time after the previous one's.
+        let mut out = Vec::with_capacity(count as usize);
+        for n in first..first + u64::from(count) {
+            last = registration_time_after(last);
+            out.push((n, last));
+        }
         sqlx::query(
             "UPDATE protocol_counters SET last_time = $4 WHERE tenant_id = $1 AND register = $2 AND year = $3",
         )
         .bind(tenant.0)
         .bind(register)
         .bind(i64::from(year))
-        .bind(at.to_sqlx())
+        .bind(last.to_sqlx())
         .execute(&mut *self.conn())
         .await
         .map_err(db_err)?;
-        let n = u64::try_from(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok((n, at))
+        Ok(out)
     }
 
     /// See [`StoreTx::insert_registration`].
@@ -558,34 +593,81 @@ where
         number: u64,
         at: Timestamp,
     ) -> Result<Registration> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO protocol_entries (tenant_id, register, year, number, registered_at, flow, subject, \
-             correspondents, received_number, received_date, primary_document, attachments, registered_by, \
-             emergency, classification, office_id) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) RETURNING id",
-        )
-        .bind(tenant.0)
-        .bind(r.register.as_str())
-        .bind(i64::from(year))
-        .bind(to_i64(number, "number")?)
-        .bind(at.to_sqlx())
-        .bind(r.flow.code())
-        .bind(r.subject.as_str())
-        .bind(json(&r.correspondents)?)
-        .bind(r.received_number.as_deref())
-        .bind(r.received_date.map(|d| d.to_sqlx()))
-        .bind(json(&r.primary)?)
-        .bind(json(&r.attachments)?)
-        .bind(r.registered_by.as_str())
-        .bind(r.emergency.as_ref().map(json).transpose()?)
-        .bind(r.classification.as_deref())
-        .bind(r.office.map(|o| o.0))
-        .fetch_one(&mut *self.conn())
-        .await
-        .map_err(db_err)?;
-        if r.flow == palazzo_domain::protocollo::Flow::Entrata {
-            // The index of senders by fiscal code (migration 0011).
-            let mut codes: Vec<String> = r
+        let row = NumberedRegistration {
+            data: r.clone(),
+            year,
+            number,
+            at,
+        };
+        self.insert_registrations(tenant, std::slice::from_ref(&row))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// See [`StoreTx::insert_registrations`].
+    pub async fn insert_registrations(
+        &mut self,
+        tenant: TenantId,
+        rows: &[NumberedRegistration],
+    ) -> Result<Vec<Registration>> {
+        const COLS: usize = 16;
+        let mut ids: std::collections::HashMap<(i64, i64), i64> =
+            std::collections::HashMap::with_capacity(rows.len());
+        // One multi-row INSERT per chunk; the ids come back with their
+        // (year, number), since RETURNING does not promise an order.
+        for chunk in rows.chunks(128) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let p: Vec<String> = (1..=COLS).map(|c| format!("${}", r * COLS + c)).collect();
+                    format!("({})", p.join(","))
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO protocol_entries (tenant_id, register, year, number, registered_at, flow, subject, \
+                 correspondents, received_number, received_date, primary_document, attachments, registered_by, \
+                 emergency, classification, office_id) VALUES {} RETURNING id, year, number",
+                values.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                let r = &row.data;
+                q = q
+                    .bind(tenant.0)
+                    .bind(r.register.as_str().to_owned())
+                    .bind(i64::from(row.year))
+                    .bind(to_i64(row.number, "number")?)
+                    .bind(row.at.to_sqlx())
+                    .bind(r.flow.code().to_owned())
+                    .bind(r.subject.clone())
+                    .bind(json(&r.correspondents)?)
+                    .bind(r.received_number.clone())
+                    .bind(r.received_date.map(|d| d.to_sqlx()))
+                    .bind(json(&r.primary)?)
+                    .bind(json(&r.attachments)?)
+                    .bind(r.registered_by.clone())
+                    .bind(r.emergency.as_ref().map(json).transpose()?)
+                    .bind(r.classification.clone())
+                    .bind(r.office.map(|o| o.0));
+            }
+            for ret in q.fetch_all(&mut *self.conn()).await.map_err(db_err)? {
+                let id: i64 = ret.try_get("id").map_err(db_err)?;
+                let year: i64 = ret.try_get("year").map_err(db_err)?;
+                let number: i64 = ret.try_get("number").map_err(db_err)?;
+                ids.insert((year, number), id);
+            }
+        }
+        // The index of senders by fiscal code (migration 0011), for the
+        // incoming entries.
+        let mut senders: Vec<(String, i64)> = Vec::new();
+        for row in rows {
+            if row.data.flow != palazzo_domain::protocollo::Flow::Entrata {
+                continue;
+            }
+            let key = (i64::from(row.year), to_i64(row.number, "number")?);
+            let id = *ids.get(&key).ok_or(StoreError::NotFound)?;
+            let mut codes: Vec<String> = row
+                .data
                 .correspondents
                 .iter()
                 .filter_map(|c| c.fiscal_code.as_deref().map(sender_key))
@@ -593,28 +675,37 @@ where
                 .collect();
             codes.sort();
             codes.dedup();
-            for code in &codes {
-                sqlx::query(
-                    "INSERT INTO protocol_senders (tenant_id, fiscal_code, registration_id) VALUES ($1,$2,$3)",
-                )
-                .bind(tenant.0)
-                .bind(code.as_str())
-                .bind(id)
-                .execute(&mut *self.conn())
-                .await
-                .map_err(db_err)?;
-            }
+            senders.extend(codes.into_iter().map(|c| (c, id)));
         }
-        Ok(Registration {
-            id: RegistrationId(id),
-            tenant,
-            year,
-            number: palazzo_domain::protocollo::ProtocolNumber::new(number)
-                .map_err(|e| StoreError::Database(e.to_string()))?,
-            registered_at: at,
-            data: r.clone(),
-            annulment: None,
-        })
+        for chunk in senders.chunks(256) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|r| format!("(${},${},${})", r * 3 + 1, r * 3 + 2, r * 3 + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO protocol_senders (tenant_id, fiscal_code, registration_id) VALUES {}",
+                values.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (code, id) in chunk {
+                q = q.bind(tenant.0).bind(code.clone()).bind(*id);
+            }
+            q.execute(&mut *self.conn()).await.map_err(db_err)?;
+        }
+        rows.iter()
+            .map(|row| {
+                let key = (i64::from(row.year), to_i64(row.number, "number")?);
+                Ok(Registration {
+                    id: RegistrationId(*ids.get(&key).ok_or(StoreError::NotFound)?),
+                    tenant,
+                    year: row.year,
+                    number: palazzo_domain::protocollo::ProtocolNumber::new(row.number)
+                        .map_err(|e| StoreError::Database(e.to_string()))?,
+                    registered_at: row.at,
+                    data: row.data.clone(),
+                    annulment: None,
+                })
+            })
+            .collect()
     }
 
     /// See [`StoreTx::update_registration_assignment`].

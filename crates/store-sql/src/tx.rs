@@ -216,47 +216,93 @@ where
 
     /// See [`StoreTx::append_event`].
     pub async fn append_event(&mut self, tenant: TenantId, e: &NewEvent) -> Result<LedgerEvent> {
-        // DECISIONS 7: the gap-free counter row, incremented inside this transaction.
+        self.append_events(tenant, std::slice::from_ref(e))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// See [`StoreTx::append_events`].
+    pub async fn append_events(
+        &mut self,
+        tenant: TenantId,
+        events: &[NewEvent],
+    ) -> Result<Vec<LedgerEvent>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let count = i64::try_from(events.len()).map_err(|e| corrupt("events", e))?;
+        // DECISIONS 7: the gap-free counter row, incremented inside this
+        // transaction, once for the whole group.
         let head = sqlx::query(
-            "UPDATE ledger_heads SET size = size + 1 WHERE tenant_id = $1 RETURNING size, last_time",
+            "UPDATE ledger_heads SET size = size + $2 WHERE tenant_id = $1 RETURNING size, last_time",
         )
         .bind(tenant.0)
+        .bind(count)
         .fetch_optional(&mut *self.tx)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound)?;
-        let next: i64 = head.try_get("size").map_err(db_err)?;
-        let last = head
+        let size: i64 = head.try_get("size").map_err(db_err)?;
+        let mut last = head
             .try_get::<jiff_sqlx::Timestamp, _>("last_time")
             .map_err(db_err)?
             .to_jiff();
-        let seq = to_u64(next - 1, "seq")?;
-        // DECISIONS 8: the time is read after the counter row is held, and
+        let first = to_u64(size - count, "seq")?;
+        // DECISIONS 8: each time is read after the counter row is held, and
         // never before the previous event's (a clock stepping back, or two
         // instances whose clocks disagree, cannot invert the order).
-        let event = build_event(tenant, seq, registration_time_after(last), e)?;
+        let mut out = Vec::with_capacity(events.len());
+        for (i, e) in (0u64..).zip(events) {
+            let event = build_event(tenant, first + i, registration_time_after(last), e)?;
+            last = event.time;
+            out.push(event);
+        }
         sqlx::query("UPDATE ledger_heads SET last_time = $2 WHERE tenant_id = $1")
             .bind(tenant.0)
-            .bind(event.time.to_sqlx())
+            .bind(last.to_sqlx())
             .execute(&mut *self.tx)
             .await
             .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO ledger_events (tenant_id, seq, tenant_slug, time, kind, subject, state_hash, leaf_hash) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
-        )
-        .bind(tenant.0)
-        .bind(next - 1)
-        .bind(&event.tenant_slug)
-        .bind(event.time.to_sqlx())
-        .bind(&event.kind)
-        .bind(&event.subject)
-        .bind(event.state_hash.as_slice())
-        .bind(event.leaf_hash.as_slice())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(db_err)?;
-        Ok(event)
+        // One multi-row INSERT per chunk (8 parameters a row stay far below
+        // either backend's parameter limit).
+        for chunk in out.chunks(256) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| {
+                    let b = r * 8;
+                    format!(
+                        "(${},${},${},${},${},${},${},${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7,
+                        b + 8
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO ledger_events (tenant_id, seq, tenant_slug, time, kind, subject, state_hash, leaf_hash) \
+                 VALUES {}",
+                rows.join(",")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for ev in chunk {
+                q = q
+                    .bind(tenant.0)
+                    .bind(to_i64(ev.seq, "seq")?)
+                    .bind(ev.tenant_slug.clone())
+                    .bind(ev.time.to_sqlx())
+                    .bind(ev.kind.clone())
+                    .bind(ev.subject.clone())
+                    .bind(ev.state_hash.to_vec())
+                    .bind(ev.leaf_hash.to_vec());
+            }
+            q.execute(&mut *self.tx).await.map_err(db_err)?;
+        }
+        Ok(out)
     }
 
     /// See [`StoreTx::insert_checkpoint`].

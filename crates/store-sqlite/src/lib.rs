@@ -287,6 +287,13 @@ impl StoreTx for SqliteTx {
     async fn append_event(&mut self, tenant: TenantId, e: &NewEvent) -> Result<LedgerEvent> {
         self.sql.append_event(tenant, e).await
     }
+    async fn append_events(
+        &mut self,
+        tenant: TenantId,
+        events: &[NewEvent],
+    ) -> Result<Vec<LedgerEvent>> {
+        self.sql.append_events(tenant, events).await
+    }
 
     async fn insert_checkpoint(&mut self, tenant: TenantId, c: &CheckpointRecord) -> Result<()> {
         self.sql.insert_checkpoint(tenant, c).await

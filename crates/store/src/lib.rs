@@ -174,8 +174,15 @@ macro_rules! protocol_writes {
             /// the registration time, read after the row is held and never
             /// before the previous registration's (DECISIONS 8).
             fn next_protocol_number(&mut self, tenant: TenantId, register: &str, year: i16) -> (u64, Timestamp);
+            /// Takes `count` consecutive numbers at once (group commit), each
+            /// with its registration time, strictly increasing, read after the
+            /// counter row is held (DECISIONS 7, 8).
+            fn next_protocol_numbers(&mut self, tenant: TenantId, register: &str, year: i16, count: u32) -> Vec<(u64, Timestamp)>;
             /// Stores a registration with its number and time.
             fn insert_registration(&mut self, tenant: TenantId, r: &NewRegistration, year: i16, number: u64, at: Timestamp) -> Registration;
+            /// Inserts several registrations with one statement (group
+            /// commit); the result is in the order given.
+            fn insert_registrations(&mut self, tenant: TenantId, rows: &[NumberedRegistration]) -> Vec<Registration>;
             /// Replaces the modifiable fields: classification and assignment.
             fn update_registration_assignment(&mut self, tenant: TenantId, id: RegistrationId, classification: Option<&str>, office: Option<OfficeId>) -> ();
             /// Annuls a registration; false when it was already annulled.
@@ -432,6 +439,14 @@ pub trait StoreTx: Send {
         tenant: TenantId,
         event: &NewEvent,
     ) -> impl Future<Output = Result<LedgerEvent>> + Send;
+    /// Appends several ledger events in order, as [`StoreTx::append_event`]
+    /// does for one, with one head update for all of them (group commit):
+    /// consecutive sequence numbers, strictly increasing times.
+    fn append_events(
+        &mut self,
+        tenant: TenantId,
+        events: &[NewEvent],
+    ) -> impl Future<Output = Result<Vec<LedgerEvent>>> + Send;
     /// Stores a signed checkpoint.
     fn insert_checkpoint(
         &mut self,

@@ -369,3 +369,16 @@ pub struct RegistrationSearch {
     /// Paging: only entries with a smaller id.
     pub before: Option<RegistrationId>,
 }
+
+/// A registration with the number and time it is to be stored under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberedRegistration {
+    /// The fields.
+    pub data: NewRegistration,
+    /// Register year.
+    pub year: i16,
+    /// Number.
+    pub number: u64,
+    /// Registration time.
+    pub at: Timestamp,
+}
