@@ -78,7 +78,8 @@ pub fn router() -> Routes {
         .merge(registri::router())
 }
 
-fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {
+/// The shell of a back-office page: breadcrumb Home › Area del personale › `here`.
+pub(crate) fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {
     let mut s = Shell::new(t, title);
     s.breadcrumb = vec![
         Crumb::link("Home", "/"),
@@ -88,7 +89,8 @@ fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {
     s
 }
 
-fn render(tpl: impl Template, status: StatusCode) -> Response {
+/// A rendered back-office page, or the error page if the template fails.
+pub(crate) fn render(tpl: impl Template, status: StatusCode) -> Response {
     match tpl.render() {
         Ok(html) => page(html, status),
         Err(e) => WebError::from(e).into_response(),

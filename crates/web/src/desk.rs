@@ -16,7 +16,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use palazzo_domain::access::Permission;
 use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
-use palazzo_domain::titolario::TITOLARIO_2005;
 use palazzo_services::ServiceError;
 use palazzo_services::protocollo::RegistrationInput;
 use palazzo_store::{ApiTokenId, OfficeId, Registration, Tenant};
@@ -25,10 +24,11 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::api::protocollo::SearchQuery;
 use crate::auth::Auth;
-use crate::auth::pages::{needs, page, rome, see_other};
+use crate::auth::pages::{needs, rome, see_other};
+use crate::backoffice::render;
 use crate::error::WebError;
 use crate::middleware::tenant::CurrentTenant;
-use crate::portal::shell::{Crumb, Shell};
+use crate::portal::shell::Shell;
 use crate::routes::{Access, Routes};
 use crate::upload::{CorrespondentBody, Upload, documents_of, read_upload};
 
@@ -53,20 +53,7 @@ pub fn router() -> Routes {
 }
 
 fn shell<'a>(t: &'a Tenant, title: &'a str) -> Shell<'a> {
-    let mut s = Shell::new(t, title);
-    s.breadcrumb = vec![
-        Crumb::link("Home", "/"),
-        Crumb::link("Area del personale", "/backoffice"),
-        Crumb::here(title),
-    ];
-    s
-}
-
-fn render(tpl: impl Template, status: StatusCode) -> Response {
-    match tpl.render() {
-        Ok(html) => page(html, status),
-        Err(e) => WebError::from(e).into_response(),
-    }
+    crate::backoffice::shell(t, title, title)
 }
 
 /// How many correspondent rows the form offers.
@@ -100,17 +87,6 @@ struct DeskTemplate<'a> {
     classes: Vec<(String, String)>,
 }
 
-fn classes() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for t in &TITOLARIO_2005 {
-        out.push((t.romano.to_owned(), t.nome.to_owned()));
-        for c in t.classi {
-            out.push((format!("{}.{}", t.romano, c.numero), c.nome.to_owned()));
-        }
-    }
-    out
-}
-
 async fn desk(
     state: &AppState,
     t: &Tenant,
@@ -126,6 +102,17 @@ async fn desk(
             .collect(),
         Err(e) => return WebError::from(e).into_response(),
     };
+    // The open voices of the ente's current titolario (classes an admin
+    // added included), as suggestions for the classification field.
+    let classes = match state.app().titolario(t.id, &auth.actor, None).await {
+        Ok(v) => v
+            .classes
+            .into_iter()
+            .filter(|c| !c.closed)
+            .map(|c| (c.code, c.name))
+            .collect(),
+        Err(e) => return needs("/backoffice/protocollo/nuova", e),
+    };
     let mut tpl = DeskTemplate {
         shell: shell(t, "Nuova registrazione di protocollo"),
         csrf: auth.csrf().to_owned(),
@@ -138,7 +125,7 @@ async fn desk(
         classification: String::new(),
         office: 0,
         offices,
-        classes: classes(),
+        classes,
     };
     tpl_fill(&mut tpl);
     render(tpl, status)

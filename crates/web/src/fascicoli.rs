@@ -22,10 +22,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::auth::pages::{needs, page, rome, see_other};
-use crate::error::WebError;
+use crate::auth::pages::{needs, rome, see_other};
+use crate::backoffice::{render, shell};
 use crate::middleware::tenant::CurrentTenant;
-use crate::portal::shell::{Crumb, Shell};
+use crate::portal::shell::Shell;
 use crate::routes::{Access, Routes};
 
 /// The routes of this module.
@@ -50,23 +50,6 @@ pub fn router() -> Routes {
         .post("/backoffice/fascicoli/{id}/documenti", work, documents)
         .post("/backoffice/fascicoli/{id}/chiudi", work, close)
         .get("/backoffice/fascicoli/{id}/indice", read, index)
-}
-
-fn shell<'a>(t: &'a Tenant, title: &'a str, here: &'a str) -> Shell<'a> {
-    let mut s = Shell::new(t, title);
-    s.breadcrumb = vec![
-        Crumb::link("Home", "/"),
-        Crumb::link("Area del personale", "/backoffice"),
-        Crumb::here(here),
-    ];
-    s
-}
-
-fn render(tpl: impl Template, status: StatusCode) -> Response {
-    match tpl.render() {
-        Ok(html) => page(html, status),
-        Err(e) => WebError::from(e).into_response(),
-    }
 }
 
 fn status_of(error: Option<&ServiceError>) -> StatusCode {
