@@ -403,12 +403,16 @@ fn seal_round_trips_and_detects_tampering() {
     );
 
     // Another key, another aad, and every part changed: refused.
+    // Another encryption half of the key: the MAC (other half) still
+    // passes, so the secret must not come out. Usually the padding check
+    // fails; with a random IV about one time in 256 the garbage happens to
+    // be validly padded, so the assertion is on the secret, not on the error.
     let mut other = key;
     other[40] ^= 1;
-    assert!(matches!(
-        open(&other, b"https://op.example.it", &a),
-        Err(JoseError::DecryptFailed)
-    ));
+    assert!(
+        open(&other, b"https://op.example.it", &a).map_or(true, |p| p != secret),
+        "a wrong encryption key never yields the secret"
+    );
     let mut other = key;
     other[0] ^= 1;
     assert!(open(&other, b"https://op.example.it", &a).is_err());
