@@ -39,7 +39,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::Actor;
 use crate::ledger::record;
 use crate::protocollo::operator;
-use crate::protocollo_import::{HEADER, UnbalancedQuotes, bad, split_line};
+use crate::protocollo_import::{HEADER, ImportDocuments, UnbalancedQuotes, bad, split_line};
 use crate::{App, ServiceError, ServiceResult};
 
 /// The first authorisation covers at most this long from the start (art. 63
@@ -192,6 +192,33 @@ impl RecoveryOutcome {
             | RecoveryOutcome::AlreadyRecovered { line, .. }
             | RecoveryOutcome::Refused { line, .. } => *line,
         }
+    }
+}
+
+/// How many rows of a recovery were registered, skipped as already
+/// recovered, and refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RecoverySummary {
+    /// Registered now with a new ordinary number.
+    pub recovered: usize,
+    /// Recovered by an earlier import: nothing registered again.
+    pub already_recovered: usize,
+    /// Refused: nothing stored.
+    pub refused: usize,
+}
+
+impl RecoverySummary {
+    /// The counts of `outcomes`.
+    pub fn of(outcomes: &[RecoveryOutcome]) -> RecoverySummary {
+        let mut s = RecoverySummary::default();
+        for o in outcomes {
+            match o {
+                RecoveryOutcome::Recovered { .. } => s.recovered += 1,
+                RecoveryOutcome::AlreadyRecovered { .. } => s.already_recovered += 1,
+                RecoveryOutcome::Refused { .. } => s.refused += 1,
+            }
+        }
+        s
     }
 }
 
@@ -689,11 +716,8 @@ impl App {
 
     /// Recovers the entries of emergency register `code` from the CSV file
     /// `path` (art. 63 c.5; format in `docs/emergency-register.md`), as
-    /// `actor`, who must be able to register. The session must be closed
-    /// (the service restored). Rows are registered in emergency-number
-    /// order, each in its own transaction through
-    /// [`App::register_protocol`]; `progress(done, total)` is called after
-    /// each. Outcomes are returned in file order.
+    /// `actor`, who must be able to register; the documents are read
+    /// relative to the file's folder. See [`App::recover_emergency`].
     #[tracing::instrument(skip_all, fields(tenant = tenant.0))]
     pub async fn import_emergency(
         &self,
@@ -701,9 +725,35 @@ impl App {
         actor: &Actor,
         code: &str,
         path: &Path,
-        mut progress: impl FnMut(usize, usize),
+        progress: impl FnMut(usize, usize),
     ) -> ServiceResult<Vec<RecoveryOutcome>> {
         actor.require(Permission::RegisterProtocol)?;
+        self.recovery_session(tenant, code).await?;
+        let text = tokio::fs::read_to_string(path).await.map_err(|e| {
+            invalid(
+                "import_file_unreadable",
+                format!("Il file {} non si può leggere: {e}.", path.display()),
+            )
+        })?;
+        let base = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        self.recover_emergency(
+            tenant,
+            actor,
+            code,
+            &text,
+            ImportDocuments::Folder(&base),
+            progress,
+        )
+        .await
+    }
+
+    /// The session that a recovery targets: it must exist
+    /// (`emergenza_sconosciuta`) and be closed (`emergenza_aperta`).
+    async fn recovery_session(
+        &self,
+        tenant: TenantId,
+        code: &str,
+    ) -> ServiceResult<(EmergencySession, EmergencyClosure)> {
         let session = self
             .session_by_code(tenant, code)
             .await
@@ -720,13 +770,31 @@ impl App {
                 "Il recupero si fa al ripristino del servizio: chiudi prima il registro di emergenza indicando quando il servizio è stato ripristinato.",
             ));
         };
-        let text = tokio::fs::read_to_string(path).await.map_err(|e| {
-            invalid(
-                "import_file_unreadable",
-                format!("Il file {} non si può leggere: {e}.", path.display()),
-            )
-        })?;
-        let base = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
+        Ok((session, closure))
+    }
+
+    /// Recovers the entries of emergency register `code` from the text of a
+    /// recovery file (art. 63 c.5; format in `docs/emergency-register.md`),
+    /// as `actor`, who must be able to register; `docs` says where the
+    /// documents its rows name come from (a folder, or files uploaded with
+    /// it). The session must be closed (the service restored). Rows are
+    /// registered in emergency-number order, each in its own transaction
+    /// through [`App::register_protocol`]; `progress(done, total)` is called
+    /// after each. A refused row stores nothing and does not stop the
+    /// others; a row already recovered is skipped, so the same file can be
+    /// sent again. Outcomes are returned in file order.
+    #[tracing::instrument(skip_all, fields(tenant = tenant.0))]
+    pub async fn recover_emergency(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        code: &str,
+        text: &str,
+        docs: ImportDocuments<'_>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> ServiceResult<Vec<RecoveryOutcome>> {
+        actor.require(Permission::RegisterProtocol)?;
+        let (session, closure) = self.recovery_session(tenant, code).await?;
         let mut lines = text.lines().enumerate();
         let header = lines
             .next()
@@ -785,7 +853,7 @@ impl App {
         let until = closure.ended_at.min(session.authorised_until());
         for (done, (line, n, at, fields)) in rows.into_iter().enumerate() {
             let outcome = match self
-                .recover_row(tenant, actor, &session, until, &base, &snap, n, at, &fields)
+                .recover_row(tenant, actor, &session, until, docs, &snap, n, at, &fields)
                 .await
             {
                 Ok((reg, true)) => RecoveryOutcome::Recovered {
@@ -816,7 +884,7 @@ impl App {
         actor: &Actor,
         session: &EmergencySession,
         until: Timestamp,
-        base: &Path,
+        docs: ImportDocuments<'_>,
         snap: &crate::PortalSnapshot,
         number: u64,
         at: Timestamp,
@@ -841,7 +909,7 @@ impl App {
                 ),
             ));
         }
-        let mut input = self.row_input(actor, base, snap, fields).await?;
+        let mut input = self.row_input(actor, docs, snap, fields).await?;
         input.emergency = Some(EmergencyRef {
             register: code.clone(),
             number,

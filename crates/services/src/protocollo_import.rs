@@ -6,11 +6,12 @@
 //! stop the others; nothing of a bad row is stored (its documents are
 //! content-addressed originals and may stay, unreferenced and harmless).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use palazzo_domain::ids::{CodiceFiscale, Email};
 use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
-use palazzo_store::{Registration, TenantId};
+use palazzo_store::{DocumentRef, Registration, TenantId};
 
 use crate::access::Actor;
 use crate::protocollo::RegistrationInput;
@@ -30,6 +31,75 @@ pub const HEADER: [&str; 11] = [
     "documento",
     "allegati",
 ];
+
+/// Where the documents that an import's rows name (columns `documento` and
+/// `allegati`) come from.
+#[derive(Debug, Clone, Copy)]
+pub enum ImportDocuments<'a> {
+    /// Files relative to this folder, the CSV file's own (the command line);
+    /// paths leaving it are refused.
+    Folder(&'a Path),
+    /// Files already stored in the document store, uploaded together with
+    /// the CSV file (back office and JSON API), by their file name: a row
+    /// names one by its name (a path is reduced to its last component).
+    Uploaded(&'a UploadedDocuments),
+}
+
+/// Documents uploaded together with an import file, by file name.
+#[derive(Debug, Clone, Default)]
+pub struct UploadedDocuments {
+    by_name: HashMap<String, DocumentRef>,
+}
+
+impl UploadedDocuments {
+    /// No documents.
+    pub fn new() -> Self {
+        UploadedDocuments::default()
+    }
+
+    /// Adds a stored document under its (cleaned) file name. Two different
+    /// documents with the same name are refused (`import_documento_doppio`):
+    /// a row could not say which one it means. The same content twice is
+    /// kept once.
+    pub fn add(&mut self, doc: DocumentRef) -> ServiceResult<()> {
+        match self.by_name.get(&doc.name) {
+            Some(d) if d.sha256 != doc.sha256 => Err(bad(
+                "import_documento_doppio",
+                format!(
+                    "Sono stati caricati due file diversi con lo stesso nome «{}»: rinominane uno (e correggi il file CSV).",
+                    doc.name
+                ),
+            )),
+            Some(_) => Ok(()),
+            None => {
+                self.by_name.insert(doc.name.clone(), doc);
+                Ok(())
+            }
+        }
+    }
+
+    /// How many documents.
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+
+    fn get(&self, name: &str) -> ServiceResult<DocumentRef> {
+        let key = crate::documents::clean_name(name).unwrap_or_default();
+        self.by_name.get(&key).cloned().ok_or_else(|| {
+            bad(
+                "import_documento",
+                format!(
+                    "Il documento «{name}» non è tra i file caricati insieme al file CSV: caricalo con lo stesso nome."
+                ),
+            )
+        })
+    }
+}
 
 /// What happened to one row.
 #[derive(Debug)]
@@ -149,7 +219,8 @@ impl App {
         let snap = self.portal(tenant).await?;
         let mut out = Vec::with_capacity(total);
         for (done, (line, text)) in rows.into_iter().enumerate() {
-            let outcome = match self.import_row(tenant, actor, &base, &snap, text).await {
+            let docs = ImportDocuments::Folder(&base);
+            let outcome = match self.import_row(tenant, actor, docs, &snap, text).await {
                 Ok(r) => RowOutcome::Registered(Box::new(r)),
                 Err(e) => refuse(line, &e),
             };
@@ -163,7 +234,7 @@ impl App {
         &self,
         tenant: TenantId,
         actor: &Actor,
-        base: &Path,
+        docs: ImportDocuments<'_>,
         snap: &crate::PortalSnapshot,
         line: &str,
     ) -> ServiceResult<Registration> {
@@ -176,7 +247,7 @@ impl App {
                 format!("La riga ha {} colonne invece di {}.", f.len(), HEADER.len()),
             ));
         }
-        let input = self.row_input(actor, base, snap, &f).await?;
+        let input = self.row_input(actor, docs, snap, &f).await?;
         self.register_protocol(tenant, actor, input).await
     }
 
@@ -187,7 +258,7 @@ impl App {
     pub(crate) async fn row_input(
         &self,
         actor: &Actor,
-        base: &Path,
+        docs: ImportDocuments<'_>,
         snap: &crate::PortalSnapshot,
         f: &[String],
     ) -> ServiceResult<RegistrationInput> {
@@ -240,10 +311,10 @@ impl App {
                     .id,
             ),
         };
-        let primary = self.import_document(actor, base, get(9)).await?;
+        let primary = self.import_document(actor, docs, get(9)).await?;
         let mut attachments = Vec::new();
         for a in get(10).split('|').map(str::trim).filter(|a| !a.is_empty()) {
-            attachments.push(self.import_document(actor, base, a).await?);
+            attachments.push(self.import_document(actor, docs, a).await?);
         }
         Ok(RegistrationInput {
             register: None,
@@ -263,10 +334,22 @@ impl App {
     async fn import_document(
         &self,
         actor: &Actor,
-        base: &Path,
+        docs: ImportDocuments<'_>,
         name: &str,
     ) -> ServiceResult<palazzo_store::DocumentRef> {
         actor.require(palazzo_domain::access::Permission::RegisterProtocol)?;
+        let base = match docs {
+            ImportDocuments::Folder(base) => base,
+            ImportDocuments::Uploaded(uploaded) => {
+                if name.is_empty() {
+                    return Err(bad(
+                        "import_documento",
+                        "Indica il nome del documento (colonna documento).",
+                    ));
+                }
+                return uploaded.get(name);
+            }
+        };
         // Only files beside the CSV or below it.
         let rel = Path::new(name);
         if name.is_empty()

@@ -43,14 +43,50 @@ pub const MAX_FILES: usize = 100;
 /// The largest text field of an upload form.
 const MAX_FIELD_BYTES: usize = 64 * 1024;
 
-/// What an upload request carried: its text fields and its stored files,
-/// each under its form field name, in arrival order.
+/// The largest text file read into memory instead of the document store
+/// (see [`TextParts`]), e.g. a recovery file of the emergency register.
+pub const MAX_TEXT_FILE_BYTES: usize = 4 * 1024 * 1024;
+
+/// What an upload request carried: its text fields, its stored files and
+/// its in-memory text files, each under its form field name, in arrival
+/// order.
 #[derive(Debug, Default)]
 pub struct Upload {
     /// Text fields (a repeated name keeps every value).
     pub fields: HashMap<String, Vec<String>>,
     /// Stored files with the field they came in.
     pub files: Vec<(String, StoredDocument)>,
+    /// Files of the fields named by [`TextParts`], read into memory.
+    pub texts: Vec<(String, TextFile)>,
+}
+
+/// A small UTF-8 text file read into memory, not stored (a CSV to import).
+#[derive(Debug, Clone)]
+pub struct TextFile {
+    /// The sender's file name.
+    pub file_name: String,
+    /// The content (a leading byte-order mark kept).
+    pub text: String,
+}
+
+/// Which file fields of an upload are read into memory as text instead of
+/// going to the document store, and how large they may be. The document
+/// store keeps originals to be registered; a file that only drives an
+/// operation (the recovery file of the emergency register) is not one.
+#[derive(Debug, Clone, Copy)]
+pub struct TextParts<'a> {
+    /// The field names.
+    pub names: &'a [&'a str],
+    /// The largest such file, in bytes.
+    pub max_bytes: usize,
+}
+
+impl TextParts<'_> {
+    /// No field is read into memory: every file goes to the store.
+    pub const NONE: TextParts<'static> = TextParts {
+        names: &[],
+        max_bytes: 0,
+    };
 }
 
 impl Upload {
@@ -61,6 +97,11 @@ impl Upload {
             .and_then(|v| v.first())
             .map(|s| s.trim())
             .filter(|s| !s.is_empty())
+    }
+
+    /// The in-memory text file sent under `name`, if one was.
+    pub fn text(&self, name: &str) -> Option<&TextFile> {
+        self.texts.iter().find(|(n, _)| n == name).map(|(_, t)| t)
     }
 
     /// The files sent under `name`.
@@ -103,17 +144,80 @@ impl From<UploadError> for WebError {
 /// KiB), files streamed into the document store. A file field with no file
 /// chosen (empty name and content, as browsers send it) is skipped.
 pub async fn read_upload(state: &AppState, mp: Multipart) -> Result<Upload, UploadError> {
+    read_upload_with(state, mp, TextParts::NONE).await
+}
+
+/// [`read_upload`], with the file fields named in `texts` read into memory
+/// as UTF-8 text (at most `texts.max_bytes` each, one per field) instead of
+/// going to the document store: `text_file_too_large` and
+/// `text_file_not_utf8` (422) otherwise.
+pub async fn read_upload_with(
+    state: &AppState,
+    mp: Multipart,
+    texts: TextParts<'_>,
+) -> Result<Upload, UploadError> {
     let mut up = Upload::default();
-    match read_parts(state, mp, &mut up).await {
+    match read_parts(state, mp, &mut up, texts).await {
         Ok(()) => Ok(up),
         Err(error) => Err(UploadError { error, partial: up }),
     }
 }
 
-async fn read_parts(state: &AppState, mut mp: Multipart, up: &mut Upload) -> Result<(), WebError> {
+async fn read_text_file(
+    field: &mut axum::extract::multipart::Field<'_>,
+    file_name: &str,
+    max: usize,
+) -> Result<String, WebError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e))? {
+        if bytes.len() + chunk.len() > max {
+            return Err(WebError::unprocessable(
+                "text_file_too_large",
+                format!(
+                    "Il file «{file_name}» supera la dimensione massima di {} KiB.",
+                    max / 1024
+                ),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        WebError::unprocessable(
+            "text_file_not_utf8",
+            format!("Il file «{file_name}» non è testo UTF-8: salvalo con la codifica UTF-8."),
+        )
+    })
+}
+
+async fn read_parts(
+    state: &AppState,
+    mut mp: Multipart,
+    up: &mut Upload,
+    texts: TextParts<'_>,
+) -> Result<(), WebError> {
     while let Some(mut field) = mp.next_field().await.map_err(|e| multipart_error(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         match field.file_name().map(str::to_owned) {
+            Some(file_name) if texts.names.contains(&name.as_str()) => {
+                if file_name.trim().is_empty() {
+                    // An unused file input: drain its (normally empty) part.
+                    while field
+                        .chunk()
+                        .await
+                        .map_err(|e| multipart_error(&e))?
+                        .is_some()
+                    {}
+                    continue;
+                }
+                if up.text(&name).is_some() {
+                    return Err(WebError::unprocessable(
+                        "text_file_repeated",
+                        format!("Si può caricare un solo file nel campo «{name}»."),
+                    ));
+                }
+                let text = read_text_file(&mut field, &file_name, texts.max_bytes).await?;
+                up.texts.push((name, TextFile { file_name, text }));
+            }
             Some(file_name) => {
                 if file_name.trim().is_empty() {
                     // Drain the (normally empty) part of an unused file input.
@@ -417,4 +521,66 @@ pub async fn page_download(
         }
         Err(e) => e.into_response(),
     }
+}
+
+/// The field of a recovery upload that carries the CSV file (read into
+/// memory, at most [`MAX_TEXT_FILE_BYTES`]).
+pub const RECOVERY_FILE_FIELD: &str = "recupero";
+
+/// The field of a recovery upload that carries the documents its rows name
+/// (any number of files, each stored like any upload).
+pub const RECOVERY_DOCUMENTS_FIELD: &str = "documenti";
+
+/// Recovers the entries of emergency register `code` (DPR 445/2000 art. 63
+/// c.5) from a multipart upload: the recovery file in field `recupero`
+/// (UTF-8 CSV, `docs/emergency-register.md`) and the documents its rows
+/// name in field `documenti`, matched by file name. The session is looked
+/// up before anything is stored (404 when the comune has none with that
+/// code). Shared by the back office and the JSON API.
+pub async fn recover_upload(
+    state: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    code: &str,
+    mp: Multipart,
+) -> Result<Vec<palazzo_services::emergenza::RecoveryOutcome>, WebError> {
+    use palazzo_services::protocollo_import::{ImportDocuments, UploadedDocuments};
+    actor.require(Permission::RegisterProtocol)?;
+    let app = state.app();
+    app.emergency_session(tenant, actor, code).await?;
+    let up = read_upload_with(
+        state,
+        mp,
+        TextParts {
+            names: &[RECOVERY_FILE_FIELD],
+            max_bytes: MAX_TEXT_FILE_BYTES,
+        },
+    )
+    .await?;
+    let Some(file) = up.text(RECOVERY_FILE_FIELD) else {
+        return Err(WebError::unprocessable(
+            "recovery_file_missing",
+            "Scegli il file di recupero (CSV) del registro di emergenza (campo «recupero»).",
+        ));
+    };
+    let mut docs = UploadedDocuments::new();
+    for d in up.files(RECOVERY_DOCUMENTS_FIELD) {
+        docs.add(d.to_ref())?;
+    }
+    tracing::info!(
+        code,
+        bytes = file.text.len(),
+        documents = docs.len(),
+        "emergency recovery upload"
+    );
+    Ok(app
+        .recover_emergency(
+            tenant,
+            actor,
+            code,
+            &file.text,
+            ImportDocuments::Uploaded(&docs),
+            |_, _| {},
+        )
+        .await?)
 }

@@ -2,8 +2,10 @@
 //! `/api/v1/openapi.json`). Errors are `{"error": code, "message": …}`
 //! (see [`crate::middleware::errors`]).
 
+pub mod emergenza;
 pub mod fascicoli;
 pub mod openapi;
+pub mod openapi_emergenza;
 pub mod openapi_fascicoli;
 pub mod openapi_protocollo;
 pub mod protocollo;

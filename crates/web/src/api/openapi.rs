@@ -21,6 +21,7 @@ pub fn document() -> Value {
     for (paths, schemas) in [
         super::openapi_protocollo::parts(),
         super::openapi_fascicoli::parts(),
+        super::openapi_emergenza::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);

@@ -52,6 +52,7 @@ pub fn router() -> Routes {
         .get("/uffici/{office}/assegnazioni", work, inbox)
         .post("/assegnazioni/{id}", work, act)
         .merge(super::registri::router())
+        .merge(super::emergenza::router())
 }
 
 /// A document of a registration, by fingerprint.

@@ -4,19 +4,24 @@
 //! entries with both numbers) with the forms to authorise a further period
 //! and to close, and the lookup emergency number → ordinary registration.
 //!
-//! The recovery file is imported with `palazzo protocollo emergenza import`
-//! (docs/emergency-register.md); an upload form comes with multipart support.
+//! The recovery (art. 63 c.5) is an upload on the session page: the CSV
+//! recovery file (read into memory, not stored) and the documents its rows
+//! name, after which the page shows the report row by row
+//! (docs/emergency-register.md); `palazzo protocollo emergenza import` does
+//! the same from the command line.
 
 use askama::Template;
 use axum::Extension;
 use axum::Form;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use palazzo_domain::access::Permission;
 use palazzo_services::ServiceError;
 use palazzo_services::emergenza::{
-    AuthoriseEmergency, EmergencyReport, OpenEmergency, parse_rome_datetime,
+    AuthoriseEmergency, EmergencyReport, OpenEmergency, RecoveryOutcome, RecoverySummary,
+    parse_rome_datetime,
 };
 use palazzo_store::{EmergencySession, Tenant};
 use serde::Deserialize;
@@ -25,6 +30,7 @@ use super::{render, shell};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::pages::{needs, rome, see_other};
+use crate::error::WebError;
 use crate::middleware::tenant::CurrentTenant;
 use crate::portal::shell::Shell;
 use crate::routes::{Access, Routes};
@@ -53,6 +59,11 @@ pub fn router() -> Routes {
             "/backoffice/protocollo/emergenze/{code}/chiudi",
             manage,
             close,
+        )
+        .upload(
+            "/backoffice/protocollo/emergenze/{code}/recupero",
+            Needs(Permission::RegisterProtocol),
+            recover,
         )
         .get(
             "/backoffice/protocollo/emergenze/{code}/{number}",
@@ -234,9 +245,80 @@ struct SessionTemplate<'a> {
     entries: Vec<EntryRow>,
     open: bool,
     can_manage: bool,
+    can_register: bool,
     notice: Option<String>,
     error: Option<String>,
     error_code: &'static str,
+    report: Option<ReportView>,
+}
+
+/// One row of a recovery's report.
+struct ReportRow {
+    line: usize,
+    emergency_number: String,
+    /// `recuperata`, `gia_recuperata` or `rifiutata`.
+    outcome: &'static str,
+    /// The registration's id and number (`0000042/2026`).
+    registration: Option<(i64, String)>,
+    code: &'static str,
+    message: String,
+}
+
+/// The report of a recovery, shown on the session page after the upload.
+struct ReportView {
+    summary: RecoverySummary,
+    rows: Vec<ReportRow>,
+}
+
+impl ReportView {
+    fn of(outcomes: &[RecoveryOutcome]) -> ReportView {
+        let rows = outcomes
+            .iter()
+            .map(|o| match o {
+                RecoveryOutcome::Recovered {
+                    line,
+                    emergency_number,
+                    registration,
+                }
+                | RecoveryOutcome::AlreadyRecovered {
+                    line,
+                    emergency_number,
+                    registration,
+                } => ReportRow {
+                    line: *line,
+                    emergency_number: emergency_number.to_string(),
+                    outcome: if matches!(o, RecoveryOutcome::Recovered { .. }) {
+                        "recuperata"
+                    } else {
+                        "gia_recuperata"
+                    },
+                    registration: Some((
+                        registration.id.0,
+                        format!("{}/{}", registration.number, registration.year),
+                    )),
+                    code: "",
+                    message: String::new(),
+                },
+                RecoveryOutcome::Refused {
+                    line,
+                    emergency_number,
+                    code,
+                    message,
+                } => ReportRow {
+                    line: *line,
+                    emergency_number: emergency_number.map(|n| n.to_string()).unwrap_or_default(),
+                    outcome: "rifiutata",
+                    registration: None,
+                    code,
+                    message: message.clone(),
+                },
+            })
+            .collect();
+        ReportView {
+            summary: RecoverySummary::of(outcomes),
+            rows,
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -304,9 +386,11 @@ fn session_template<'a>(
             .actor
             .principal
             .can(Permission::ManageEmergencyRegister),
+        can_register: auth.actor.principal.can(Permission::RegisterProtocol),
         notice,
         error: error.map(ServiceError::message_it),
         error_code: error.map_or("", ServiceError::code),
+        report: None,
     }
 }
 
@@ -455,6 +539,60 @@ async fn close(
         Ok(s) => see_other(&format!("{}?esito=chiuso", session_path(&s.data.code))),
         Err(e) => refused(&state, &t, &auth, &code, e).await,
     }
+}
+
+/// `POST /backoffice/protocollo/emergenze/{code}/recupero` (multipart, the
+/// CSRF token in the action URL): recovers the entries written on the
+/// emergency register from the uploaded recovery file and documents, then
+/// shows the session page with the report (registered, already recovered,
+/// refused with line and reason). A file refused as a whole (header,
+/// session still open, a document of a type not allowed) registers
+/// nothing and comes back as the page with the reason (422).
+async fn recover(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(code): Path<String>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    let path = session_path(&code);
+    if let Err(e) = auth.actor.require(Permission::RegisterProtocol) {
+        return needs(&path, e);
+    }
+    let Ok(mp) = mp else {
+        return WebError::UnsupportedMediaType.into_response();
+    };
+    let outcomes = match crate::upload::recover_upload(&state, t.id, &auth.actor, &code, mp).await {
+        Ok(o) => o,
+        Err(WebError::Service(e)) => return refused(&state, &t, &auth, &code, e).await,
+        Err(
+            WebError::Unprocessable { code: c, message }
+            | WebError::BadRequest { code: c, message },
+        ) => {
+            let e = ServiceError::Invalid { code: c, message };
+            return refused(&state, &t, &auth, &code, e).await;
+        }
+        Err(e) => return e.into_response(),
+    };
+    let report = ReportView::of(&outcomes);
+    tracing::info!(
+        code = %code,
+        recovered = report.summary.recovered,
+        already = report.summary.already_recovered,
+        refused = report.summary.refused,
+        "emergency recovery from the back office"
+    );
+    let page = async {
+        let r = state
+            .app()
+            .emergency_report(t.id, &auth.actor, &code)
+            .await?;
+        let mut tpl = session_template(&t, &auth, r, None, None);
+        tpl.report = Some(report);
+        Ok::<_, ServiceError>(render(tpl, StatusCode::OK))
+    }
+    .await;
+    page.unwrap_or_else(|e| needs(&path, e))
 }
 
 /// `GET /backoffice/protocollo/emergenze/{code}/{number}`: emergency →
