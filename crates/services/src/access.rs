@@ -459,6 +459,17 @@ impl App {
         let Some(user) = self.db().user(tenant, u).await? else {
             return Ok(None);
         };
+        self.grants_of(tenant, &user).await.map(Some)
+    }
+
+    /// The grants of a user already read: citizen when they have a codice
+    /// fiscale, plus every role granted to them.
+    pub(crate) async fn grants_of(
+        &self,
+        tenant: TenantId,
+        user: &User,
+    ) -> ServiceResult<Vec<Grant>> {
+        let u = user.id;
         let mut grants = Vec::new();
         if user.data.codice_fiscale.is_some() {
             grants.push(Grant {
@@ -472,7 +483,7 @@ impl App {
                 office: (!g.office.is_unset()).then_some(g.office.0),
             });
         }
-        Ok(Some(grants))
+        Ok(grants)
     }
 
     /// Records a sign-in through an identity provider: finds the user by

@@ -5,7 +5,7 @@
 //! with `palazzo api-token create`); the token is shown once and only its
 //! SHA-256 is stored. A call with `Authorization: Bearer <token>` acts as
 //! that user with the roles the user holds *at the time of the call*
-//! ([`App::user_grants`]), in the comune the key belongs to only. Keys
+//! ([`App::grants_of`]), in the comune the key belongs to only. Keys
 //! expire (at most [`MAX_DAYS`] days) and can be revoked; creation and
 //! revocation are ledgered, and the token never appears in the ledger or
 //! the logs.
@@ -228,14 +228,12 @@ impl App {
             return Err(ServiceError::Unauthenticated);
         }
         let user = key.data.user;
-        let Some(grants) = self.user_grants(tenant, user).await? else {
+        // One read of the user serves both the grants and the name.
+        let Some(profile) = self.db().user(tenant, user).await? else {
             return Err(ServiceError::Unauthenticated);
         };
-        let name = self
-            .db()
-            .user(tenant, user)
-            .await?
-            .map(|u| format!("{} {}", u.data.given_name, u.data.family_name));
+        let grants = self.grants_of(tenant, &profile).await?;
+        let name = format!("{} {}", profile.data.given_name, profile.data.family_name);
         if key
             .last_used_at
             .is_none_or(|t| now.duration_since(t) > TOUCH_EVERY)
@@ -248,7 +246,7 @@ impl App {
             user: Some(user),
             admin: None,
             principal: Principal { grants },
-            name: name.map(|n| format!("{n} (API: {})", key.data.label)),
+            name: Some(format!("{name} (API: {})", key.data.label)),
             acr: None,
         })
     }
