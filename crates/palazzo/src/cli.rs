@@ -617,11 +617,13 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 .find(|t| t.data.slug == ente)
                 .with_context(|| format!("no ente {ente}"))?;
             // Whoever can run this command with the installation's
-            // configuration reads the register.
+            // configuration holds the database: they export any fascicolo,
+            // a restricted one too (TI-6 binds the users of the back office
+            // and the API), reading as a dirigente, who works every office.
             let actor = palazzo_services::access::Actor {
                 principal: palazzo_domain::access::Principal {
                     grants: vec![palazzo_domain::access::Grant {
-                        role: palazzo_domain::access::Role::Segretario,
+                        role: palazzo_domain::access::Role::Dirigente,
                         office: None,
                     }],
                 },

@@ -49,6 +49,10 @@ pub const MAX_FIELD: usize = 1000;
 /// At most this many participating administrations.
 pub const MAX_PARTICIPANTS: usize = 20;
 
+/// At most this many designated offices, and as many users, in a
+/// restricted area.
+pub const MAX_DESIGNATED: usize = 50;
+
 /// Who seeded version 1, as written in the version and the ledger.
 pub const SEEDER: &str = "Palazzo (titolario 2005 per i Comuni)";
 
@@ -174,6 +178,29 @@ pub fn check_open_voice(v: &TitolarioVersion, code: &str) -> ServiceResult<Strin
     Ok(code)
 }
 
+fn parent_closed() -> ServiceError {
+    invalid(
+        "fascicolo_chiuso",
+        "Il fascicolo padre è chiuso: non si possono aprire sottofascicoli.",
+    )
+}
+
+/// Is the actor inside the restricted area `r` of a fascicolo of `office`
+/// (TI-6; CAD art. 41 c.2-quater)? The staff who work the responsible
+/// office (its operatori and responsabili, and the dirigenti, who work
+/// every office), the staff of a designated office, and the designated
+/// users. The general permission to read the register is not enough: the
+/// segretario, or an operatore of another office, is outside unless
+/// designated.
+pub fn inside_area(actor: &Actor, office: OfficeId, r: &FascicoloRestriction) -> bool {
+    let p = &actor.principal;
+    (p.can(Permission::WorkOfficeCases) && p.can_work_office(office.0))
+        || r.offices
+            .iter()
+            .any(|o| p.grants.iter().any(|g| g.office == Some(o.0)))
+        || actor.user.is_some_and(|u| r.users.contains(&u))
+}
+
 fn check_text(
     s: &str,
     max: usize,
@@ -247,6 +274,29 @@ pub struct FascicoloInput {
     pub parent: Option<FascicoloRowId>,
 }
 
+/// The subjects designated to read a restricted fascicolo (TI-6), as given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct RestrictionInput {
+    /// Offices whose staff may read it.
+    pub offices: Vec<OfficeId>,
+    /// Users who may read it.
+    pub users: Vec<UserId>,
+}
+
+/// One `Assegnazione` of a fascicolo (Allegato 5, §5.3; TI-5): a hand-off,
+/// never overwritten — a forwarded one ends and the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assegnazione {
+    /// Per competenza or per conoscenza.
+    pub kind: HandoffKind,
+    /// The office it was assigned to.
+    pub office: String,
+    /// When it started.
+    pub start: Timestamp,
+    /// When it ended (refused, forwarded or closed), if it has.
+    pub end: Option<Timestamp>,
+}
+
 /// One document of a fascicolo index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IndexEntry {
@@ -296,6 +346,8 @@ pub struct IndiceFascicolo {
     pub office_name: String,
     /// The documents, in filing order.
     pub documents: Vec<IndexEntry>,
+    /// The hand-offs of the whole fascicolo, oldest first (TI-5).
+    pub assignments: Vec<Assegnazione>,
 }
 
 fn xml_escape(s: &str) -> String {
@@ -373,6 +425,24 @@ impl IndiceFascicolo {
             ));
         }
         x.push_str("  </Soggetti>\n");
+        for a in &self.assignments {
+            let tipo = match a.kind {
+                HandoffKind::Competenza => "per competenza",
+                HandoffKind::Conoscenza => "per conoscenza",
+            };
+            x.push_str(&format!(
+                "  <Assegnazione><TipoAssegnazione>{tipo}</TipoAssegnazione><SoggettoAssegnatario><IPAAmm><CodiceIPA>{}</CodiceIPA></IPAAmm><IPAUOR><Denominazione>{}</Denominazione></IPAUOR></SoggettoAssegnatario><DataInizioAssegnazione>{}</DataInizioAssegnazione>",
+                e(&self.codice_ipa),
+                e(&a.office),
+                a.start
+            ));
+            if let Some(end) = a.end {
+                x.push_str(&format!(
+                    "<DataFineAssegnazione>{end}</DataFineAssegnazione>"
+                ));
+            }
+            x.push_str("</Assegnazione>\n");
+        }
         x.push_str(&format!("  <DataApertura>{}</DataApertura>\n", d.opened_on));
         if let Some(c) = &f.closure {
             x.push_str(&format!("  <DataChiusura>{}</DataChiusura>\n", c.on));
@@ -737,7 +807,8 @@ impl App {
         })
     }
 
-    /// A fascicolo with its documents, for staff who read the register.
+    /// A fascicolo with its documents, for staff who read the register
+    /// (and, for a restricted one, are inside its area: TI-6).
     pub async fn fascicolo(
         &self,
         tenant: TenantId,
@@ -745,12 +816,90 @@ impl App {
         id: FascicoloRowId,
     ) -> ServiceResult<FascicoloState> {
         actor.require(Permission::ReadProtocol)?;
+        let f = self.visible_fascicolo(tenant, actor, id).await?;
+        self.state_of(tenant, f).await
+    }
+
+    /// A fascicolo the actor may read: outside its restricted area (its
+    /// own or a parent's, TI-6) it does not exist — the same
+    /// [`ServiceError::NotFound`] as another ente's fascicolo, so that
+    /// nothing tells an outsider it is there.
+    pub(crate) async fn visible_fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<Fascicolo> {
         let f = self
             .db()
             .fascicolo(tenant, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        self.state_of(tenant, f).await
+        if self.may_read(tenant, actor, &f).await? {
+            Ok(f)
+        } else {
+            Err(ServiceError::NotFound)
+        }
+    }
+
+    /// Is the actor inside the restricted area of `f` and of each of its
+    /// parents (TI-6)? A fascicolo with no restricted parent is open to
+    /// every reader of the register.
+    async fn may_read(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        f: &Fascicolo,
+    ) -> ServiceResult<bool> {
+        let mut current = f.clone();
+        // Parents have smaller ids, so the walk ends; the bound is a guard.
+        for _ in 0..64 {
+            if let Some(r) = &current.restriction
+                && !inside_area(actor, current.data.office, r)
+            {
+                return Ok(false);
+            }
+            let Some(p) = current.data.parent else {
+                return Ok(true);
+            };
+            current = match self.db().fascicolo(tenant, p).await? {
+                Some(p) => p,
+                None => return Ok(true),
+            };
+        }
+        Ok(false)
+    }
+
+    /// Checks that `office` is inside the restricted area of fascicolo `id`
+    /// and of its parents (TI-6): a restricted fascicolo is handed off only
+    /// to its responsible office or a designated one.
+    pub(crate) async fn check_office_in_area(
+        &self,
+        tenant: TenantId,
+        id: FascicoloRowId,
+        office: OfficeId,
+    ) -> ServiceResult<()> {
+        let mut next = Some(id);
+        for _ in 0..64 {
+            let Some(id) = next else { break };
+            let Some(f) = self.db().fascicolo(tenant, id).await? else {
+                break;
+            };
+            if let Some(r) = &f.restriction
+                && f.data.office != office
+                && !r.offices.contains(&office)
+            {
+                return Err(invalid(
+                    "fascicolo_riservato_ufficio",
+                    format!(
+                        "Il fascicolo {} è riservato e l'ufficio indicato non è tra i soggetti designati: aggiungilo all'area riservata prima di assegnarglielo.",
+                        f.code
+                    ),
+                ));
+            }
+            next = f.data.parent;
+        }
+        Ok(())
     }
 
     /// A fascicolo by its identifier (`2026-VI.3-12`, any letter case).
@@ -767,10 +916,15 @@ impl App {
             .fascicolo_by_code(tenant, &code)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        if !self.may_read(tenant, actor, &f).await? {
+            return Err(ServiceError::NotFound);
+        }
         self.state_of(tenant, f).await
     }
 
-    /// Fascicoli matching `q` (at most 200 per page).
+    /// Fascicoli matching `q` (at most 200 per page), leaving out the
+    /// restricted ones the actor may not read (TI-6): pages are filled from
+    /// the following rows, so a page is short only at the end.
     pub async fn search_fascicoli(
         &self,
         tenant: TenantId,
@@ -789,8 +943,25 @@ impl App {
                 )
             };
         }
-        q.limit = q.limit.clamp(1, 200);
-        Ok(self.db().search_fascicoli(tenant, &q).await?)
+        let limit = q.limit.clamp(1, 200);
+        q.limit = limit;
+        let mut out = Vec::new();
+        loop {
+            let page = self.db().search_fascicoli(tenant, &q).await?;
+            let full = page.len() == q.limit as usize;
+            q.after = page.last().map(|f| f.id).or(q.after);
+            for f in page {
+                if out.len() == limit as usize {
+                    break;
+                }
+                if self.may_read(tenant, actor, &f).await? {
+                    out.push(f);
+                }
+            }
+            if !full || out.len() == limit as usize {
+                return Ok(out);
+            }
+        }
     }
 
     /// The fascicoli a registration is filed in.
@@ -801,10 +972,17 @@ impl App {
         registration: RegistrationId,
     ) -> ServiceResult<Vec<Fascicolo>> {
         actor.require(Permission::ReadProtocol)?;
-        Ok(self
+        let mut out = Vec::new();
+        for f in self
             .db()
             .fascicoli_of_registration(tenant, registration)
-            .await?)
+            .await?
+        {
+            if self.may_read(tenant, actor, &f).await? {
+                out.push(f);
+            }
+        }
+        Ok(out)
     }
 
     /// Opens a fascicolo (CAD art. 41 c.2-ter; TI-4): the identifier's
@@ -876,14 +1054,16 @@ impl App {
         let classification = match input.parent {
             Some(p) => {
                 let parent =
-                    self.db().fascicolo(tenant, p).await?.ok_or_else(|| {
-                        invalid("fascicolo_padre", "Il fascicolo padre non esiste.")
-                    })?;
+                    self.visible_fascicolo(tenant, actor, p)
+                        .await
+                        .map_err(|e| match e {
+                            ServiceError::NotFound => {
+                                invalid("fascicolo_padre", "Il fascicolo padre non esiste.")
+                            }
+                            e => e,
+                        })?;
                 if parent.closure.is_some() {
-                    return Err(invalid(
-                        "fascicolo_chiuso",
-                        "Il fascicolo padre è chiuso: non si possono aprire sottofascicoli.",
-                    ));
+                    return Err(parent_closed());
                 }
                 // A sub-fascicolo belongs to its parent's class.
                 let given = input.classification.trim();
@@ -936,9 +1116,16 @@ impl App {
             .next_fascicolo_number(tenant, year, &new.classification)
             .await?;
         let code = format!("{year}-{}-{number}", new.classification);
-        let f = tx
+        // The store holds the parent's row and refuses a parent closed
+        // meanwhile.
+        let f = match tx
             .insert_fascicolo(tenant, &new, &code, year, number, now)
-            .await?;
+            .await
+        {
+            Ok(f) => f,
+            Err(StoreError::NotFound) if new.parent.is_some() => return Err(parent_closed()),
+            Err(e) => return Err(e.into()),
+        };
         let state = FascicoloState {
             fascicolo: f,
             documents: Vec::new(),
@@ -958,13 +1145,50 @@ impl App {
         id: FascicoloRowId,
     ) -> ServiceResult<FascicoloState> {
         actor.require(Permission::WorkOfficeCases)?;
-        let f = self
-            .db()
-            .fascicolo(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        // Outside a restricted area the fascicolo does not exist (TI-6),
+        // before any other answer.
+        let f = self.visible_fascicolo(tenant, actor, id).await?;
         Self::can_file_in(actor, f.data.office)?;
         self.state_of(tenant, f).await
+    }
+
+    /// A fascicolo with open sub-fascicoli cannot be closed
+    /// (`fascicolo_sottofascicoli_aperti`). Only the sub-fascicoli the actor
+    /// may read are named (TI-6).
+    async fn check_no_open_children(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        f: &Fascicolo,
+    ) -> ServiceResult<()> {
+        let open: Vec<Fascicolo> = self
+            .db()
+            .fascicolo_children(tenant, f.id)
+            .await?
+            .into_iter()
+            .filter(|c| c.closure.is_none())
+            .collect();
+        if open.is_empty() {
+            return Ok(());
+        }
+        let mut named = Vec::new();
+        for c in &open {
+            if self.may_read(tenant, actor, c).await? {
+                named.push(c.code.clone());
+            }
+        }
+        let which = if named.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", named.join(", "))
+        };
+        Err(invalid(
+            "fascicolo_sottofascicoli_aperti",
+            format!(
+                "Il fascicolo {} ha sottofascicoli aperti{which}: chiudili prima di chiudere il fascicolo.",
+                f.code
+            ),
+        ))
     }
 
     fn closed_error(f: &Fascicolo) -> ServiceError {
@@ -992,6 +1216,8 @@ impl App {
                 "Il fascicolo è già chiuso.",
             ));
         }
+        self.check_no_open_children(tenant, actor, &state.fascicolo)
+            .await?;
         let at = palazzo_store::rows::registration_time();
         let closure = FascicoloClosure {
             on: palazzo_domain::calendar::rome_date(at),
@@ -1006,7 +1232,11 @@ impl App {
                 "Il fascicolo è già chiuso.",
             ));
         }
-        // The row is held now: the committed index is the whole index.
+        // The row is held now: a sub-fascicolo opened meanwhile has
+        // committed (its opening holds this row too), and the committed
+        // index is the whole index.
+        self.check_no_open_children(tenant, actor, &state.fascicolo)
+            .await?;
         state.documents = self.db().fascicolo_documents(tenant, id).await?;
         state.fascicolo.closure = Some(closure);
         record(&mut tx, &t, "fascicolo.closed", &state).await?;
@@ -1117,6 +1347,168 @@ impl App {
         Ok(state)
     }
 
+    /// Marks a fascicolo riservato with the designated offices and users,
+    /// or (with `None`) lifts the restriction (TI-6; CAD art. 41
+    /// c.2-quater). The staff who work the responsible office decide it
+    /// (the same who open, file and close; the administrators of the comune
+    /// do not read the register at all). Allowed on a closed fascicolo too:
+    /// it changes who reads, not what it holds. Ledgered as
+    /// `fascicolo.restricted` or `fascicolo.unrestricted`.
+    pub async fn restrict_fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+        restriction: Option<RestrictionInput>,
+    ) -> ServiceResult<FascicoloState> {
+        let mut state = self.workable(tenant, actor, id).await?;
+        let restriction = match restriction {
+            None => {
+                if state.fascicolo.restriction.is_none() {
+                    return Err(invalid(
+                        "fascicolo_non_riservato",
+                        "Il fascicolo non è riservato.",
+                    ));
+                }
+                None
+            }
+            Some(input) => {
+                let mut offices = input.offices;
+                offices.sort();
+                offices.dedup();
+                let mut users = input.users;
+                users.sort();
+                users.dedup();
+                if offices.len() > MAX_DESIGNATED || users.len() > MAX_DESIGNATED {
+                    return Err(invalid(
+                        "fascicolo_riservato_troppi",
+                        format!(
+                            "Al massimo {MAX_DESIGNATED} uffici e {MAX_DESIGNATED} utenti designati."
+                        ),
+                    ));
+                }
+                let snap = self.portal(tenant).await?;
+                if let Some(o) = offices.iter().find(|o| snap.office(**o).is_none()) {
+                    return Err(invalid(
+                        "office_unknown",
+                        format!("L'ufficio {} non esiste.", o.0),
+                    ));
+                }
+                for u in &users {
+                    if self.db().user(tenant, *u).await?.is_none() {
+                        return Err(invalid(
+                            "utente_sconosciuto",
+                            format!("L'utente {} non esiste in questo ente.", u.0),
+                        ));
+                    }
+                }
+                Some(FascicoloRestriction {
+                    offices,
+                    users,
+                    at: palazzo_store::rows::registration_time(),
+                    by: operator(actor),
+                })
+            }
+        };
+        let t = self.tenant(tenant)?;
+        let mut tx = self.db().begin().await?;
+        if !tx
+            .set_fascicolo_restriction(tenant, id, restriction.as_ref())
+            .await?
+        {
+            return Err(ServiceError::NotFound);
+        }
+        let kind = if restriction.is_some() {
+            "fascicolo.restricted"
+        } else {
+            "fascicolo.unrestricted"
+        };
+        state.fascicolo.restriction = restriction;
+        state.documents = self.db().fascicolo_documents(tenant, id).await?;
+        record(&mut tx, &t, kind, &state).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        Ok(state)
+    }
+
+    /// Assigns a whole fascicolo to an office, per competenza or per
+    /// conoscenza (TI-5): the same hand-off as a registration's — the
+    /// office's inbox, accept or refuse with a reason, forward, close, each
+    /// step with actor and time — ledgered as `handoff.assigned`. The staff
+    /// who work the fascicolo assign it; a closed fascicolo is not assigned;
+    /// a restricted one only to an office inside its area (TI-6).
+    pub async fn assign_fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+        kind: HandoffKind,
+        office: OfficeId,
+        note: Option<&str>,
+    ) -> ServiceResult<Handoff> {
+        let state = self.workable(tenant, actor, id).await?;
+        if state.fascicolo.closure.is_some() {
+            return Err(invalid(
+                "fascicolo_chiuso",
+                format!(
+                    "Il fascicolo {} è chiuso e non può essere assegnato.",
+                    state.fascicolo.code
+                ),
+            ));
+        }
+        self.check_office(tenant, Some(office)).await?;
+        self.check_office_in_area(tenant, id, office).await?;
+        self.new_handoff(
+            tenant,
+            actor,
+            HandoffSubject::Fascicolo(id),
+            kind,
+            office,
+            None,
+            note,
+        )
+        .await
+    }
+
+    /// The staff of the ente (id and name), to designate them in a
+    /// restricted area, for those who work fascicoli.
+    pub async fn designable_users(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+    ) -> ServiceResult<Vec<(UserId, String)>> {
+        actor.require(Permission::WorkOfficeCases)?;
+        Ok(self
+            .db()
+            .staff_users(tenant)
+            .await?
+            .into_iter()
+            .map(|u| {
+                (
+                    u.id,
+                    format!("{} {}", u.data.given_name, u.data.family_name),
+                )
+            })
+            .collect())
+    }
+
+    /// The whole route of a fascicolo: its hand-offs and every step (the
+    /// timeline; TI-5), for those who may read it.
+    pub async fn fascicolo_route(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<(Vec<Handoff>, Vec<HandoffStep>)> {
+        actor.require(Permission::ReadProtocol)?;
+        self.visible_fascicolo(tenant, actor, id).await?;
+        let subject = HandoffSubject::Fascicolo(id);
+        Ok((
+            self.db().handoffs_of(tenant, subject).await?,
+            self.db().handoff_steps(tenant, subject).await?,
+        ))
+    }
+
     /// The index of a fascicolo with its metadata, for export.
     pub async fn fascicolo_index(
         &self,
@@ -1169,7 +1561,24 @@ impl App {
                 added_at: d.added_at,
             });
         }
+        let snap = self.portal(tenant).await?;
+        let assignments = self
+            .db()
+            .handoffs_of(tenant, HandoffSubject::Fascicolo(f.id))
+            .await?
+            .into_iter()
+            .map(|h| Assegnazione {
+                kind: h.data.kind,
+                office: snap.office(h.data.office).map_or_else(
+                    || format!("ufficio {}", h.data.office.0),
+                    |o| o.data.name.clone(),
+                ),
+                start: h.assigned_at,
+                end: h.state.is_final().then_some(h.updated_at),
+            })
+            .collect();
         Ok(IndiceFascicolo {
+            assignments,
             ente: t.data.name.clone(),
             codice_ipa: t.data.codice_ipa.as_str().to_owned(),
             piano: piano_di_classificazione(&t, f.data.titolario_version),

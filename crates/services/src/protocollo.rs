@@ -72,7 +72,11 @@ pub(crate) fn operator(actor: &Actor) -> String {
 }
 
 impl App {
-    async fn check_office(&self, tenant: TenantId, office: Option<OfficeId>) -> ServiceResult<()> {
+    pub(crate) async fn check_office(
+        &self,
+        tenant: TenantId,
+        office: Option<OfficeId>,
+    ) -> ServiceResult<()> {
         if let Some(o) = office
             && !self.portal(tenant).await?.offices.iter().any(|x| x.id == o)
         {
@@ -336,7 +340,9 @@ pub struct OfficeWait {
 }
 
 impl App {
-    /// A hand-off of an office the actor works in.
+    /// A hand-off of an office the actor works in. A fascicolo's hand-off
+    /// is also inside the fascicolo's restricted area, if any (TI-6): for an
+    /// outsider it does not exist.
     async fn office_handoff(
         &self,
         tenant: TenantId,
@@ -349,6 +355,9 @@ impl App {
             .handoff(tenant, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
+        if let HandoffSubject::Fascicolo(f) = h.data.subject {
+            self.visible_fascicolo(tenant, actor, f).await?;
+        }
         Self::can_act_in(actor, h.data.office)?;
         Ok(h)
     }
@@ -383,16 +392,27 @@ impl App {
             });
         }
         self.check_office(tenant, Some(office)).await?;
-        self.new_handoff(tenant, actor, registration, kind, office, None, note)
-            .await
+        self.new_handoff(
+            tenant,
+            actor,
+            HandoffSubject::Registration(registration),
+            kind,
+            office,
+            None,
+            note,
+        )
+        .await
     }
 
+    /// Stores a new hand-off of a registration or fascicolo with its first
+    /// step, ledgered as `handoff.assigned` (one state machine for both
+    /// subjects, TI-5).
     #[allow(clippy::too_many_arguments)]
-    async fn new_handoff(
+    pub(crate) async fn new_handoff(
         &self,
         tenant: TenantId,
         actor: &Actor,
-        registration: RegistrationId,
+        subject: HandoffSubject,
         kind: HandoffKind,
         office: OfficeId,
         parent: Option<HandoffId>,
@@ -406,7 +426,7 @@ impl App {
             .insert_handoff(
                 tenant,
                 &NewHandoff {
-                    registration,
+                    subject,
                     kind,
                     office,
                     user: None,
@@ -490,7 +510,8 @@ impl App {
     }
 
     /// Forwards a hand-off to another office: this one ends as `inoltrato`
-    /// and a new one continues the route.
+    /// and a new one continues the route. A restricted fascicolo goes only
+    /// to an office inside its area (TI-6).
     pub async fn forward_handoff(
         &self,
         tenant: TenantId,
@@ -507,27 +528,24 @@ impl App {
                 message: "Il documento è già assegnato a questo ufficio.".into(),
             });
         }
+        if let HandoffSubject::Fascicolo(f) = h.data.subject {
+            self.check_office_in_area(tenant, f, to_office).await?;
+        }
         let from = match h.state {
             s @ (HandoffState::Assegnato | HandoffState::Accettato) => s,
             _ => return Err(not_now()),
         };
-        let (registration, kind) = (h.data.registration, h.data.kind);
+        let (subject, kind) = (h.data.subject, h.data.kind);
         let parent = h.id;
         self.move_handoff(tenant, actor, h, from, HandoffState::Inoltrato, note)
             .await?;
-        self.new_handoff(
-            tenant,
-            actor,
-            registration,
-            kind,
-            to_office,
-            Some(parent),
-            note,
-        )
-        .await
+        self.new_handoff(tenant, actor, subject, kind, to_office, Some(parent), note)
+            .await
     }
 
-    /// The open hand-offs of an office (its inbox), oldest first.
+    /// The open hand-offs of an office (its inbox), oldest first:
+    /// registrations and fascicoli. The hand-off of a restricted fascicolo
+    /// the actor may not read is left out (TI-6).
     pub async fn office_inbox(
         &self,
         tenant: TenantId,
@@ -535,7 +553,16 @@ impl App {
         office: OfficeId,
     ) -> ServiceResult<Vec<Handoff>> {
         Self::can_act_in(actor, office)?;
-        Ok(self.db().office_handoffs(tenant, office, true).await?)
+        let mut out = Vec::new();
+        for h in self.db().office_handoffs(tenant, office, true).await? {
+            if let HandoffSubject::Fascicolo(f) = h.data.subject
+                && self.visible_fascicolo(tenant, actor, f).await.is_err()
+            {
+                continue;
+            }
+            out.push(h);
+        }
+        Ok(out)
     }
 
     /// The whole route of a document: its hand-offs and every step.
@@ -546,15 +573,16 @@ impl App {
         registration: RegistrationId,
     ) -> ServiceResult<(Vec<Handoff>, Vec<HandoffStep>)> {
         actor.require(Permission::ReadProtocol)?;
+        let subject = HandoffSubject::Registration(registration);
         Ok((
-            self.db().handoffs_of(tenant, registration).await?,
-            self.db().handoff_steps(tenant, registration).await?,
+            self.db().handoffs_of(tenant, subject).await?,
+            self.db().handoff_steps(tenant, subject).await?,
         ))
     }
 
-    /// How long documents wait in each office: from assignment to the first
-    /// action (accept, refuse, forward, close), and for those still waiting,
-    /// until `now`.
+    /// How long documents and fascicoli wait in each office: from
+    /// assignment to the first action (accept, refuse, forward, close), and
+    /// for those still waiting, until `now`.
     pub async fn office_waits(
         &self,
         tenant: TenantId,

@@ -10,14 +10,16 @@ use palazzo_domain::ids::CodiceFiscale;
 use palazzo_domain::protocollo::{Correspondent, Flow, Impronta};
 use palazzo_services::access::Actor;
 use palazzo_services::db::{Backend, Db};
-use palazzo_services::fascicoli::{CSV_HEADER, FascicoloInput, TitolarioEdit};
+use palazzo_services::fascicoli::{CSV_HEADER, FascicoloInput, RestrictionInput, TitolarioEdit};
 use palazzo_services::keys::KeyStore;
+use palazzo_services::protocollo::HandoffAction;
 use palazzo_services::protocollo::RegistrationInput;
 use palazzo_services::verify::{Problem, verify};
 use palazzo_services::{App, ServiceError};
 use palazzo_store::conformance::{office_fixture, tenant_fixture};
 use palazzo_store::{
-    DocumentRef, FascicoloKind, FascicoloQuery, OfficeId, Registration, Store, TenantId, UserId,
+    DocumentRef, FascicoloKind, FascicoloQuery, HandoffKind, HandoffState, HandoffSubject,
+    OfficeId, Registration, Store, StoreTx, TenantId, UserId,
 };
 use palazzo_testkit::{PgDatabase, TempDir};
 
@@ -422,9 +424,21 @@ async fn fascicoli(backend: Backend) {
     );
 
     // Remove, then close: a closed fascicolo takes and loses nothing (TI-4).
+    // While its sub-fascicolo is open it cannot be closed.
     app.unfile_document(t, &op, a.fascicolo.id, r2.id)
         .await
         .unwrap();
+    let refused = app
+        .close_fascicolo(t, &op, a.fascicolo.id)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "fascicolo_sottofascicoli_aperti");
+    assert!(
+        refused.message_it().contains(&sub.fascicolo.code),
+        "{}",
+        refused.message_it()
+    );
+    app.close_fascicolo(t, &op, sub.fascicolo.id).await.unwrap();
     let closed = app.close_fascicolo(t, &op, a.fascicolo.id).await.unwrap();
     assert!(closed.fascicolo.closure.is_some());
     assert_eq!(
@@ -541,4 +555,445 @@ async fn fascicoli_sqlite() {
 #[tokio::test]
 async fn fascicoli_postgres() {
     fascicoli(Backend::Postgres).await
+}
+
+/// A sub-fascicolo cannot be opened under a closed parent, and a fascicolo
+/// with open sub-fascicoli cannot be closed (stable code, Italian message).
+async fn subfascicoli(backend: Backend) {
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let op = actor(Role::Operatore, Some(f.office));
+    let parent = app
+        .open_fascicolo(t, &op, input(&f, "VI.3", "Lottizzazione"))
+        .await
+        .unwrap();
+    let mut i = input(&f, "", "Opere di urbanizzazione");
+    i.parent = Some(parent.fascicolo.id);
+    let child = app.open_fascicolo(t, &op, i.clone()).await.unwrap();
+    let mut g = input(&f, "", "Collaudo");
+    g.parent = Some(child.fascicolo.id);
+    let grandchild = app.open_fascicolo(t, &op, g).await.unwrap();
+
+    let e = app
+        .close_fascicolo(t, &op, parent.fascicolo.id)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "fascicolo_sottofascicoli_aperti");
+    assert!(e.message_it().contains("sottofascicoli aperti"));
+    assert!(e.message_it().contains(&child.fascicolo.code));
+    assert_eq!(
+        code(
+            app.close_fascicolo(t, &op, child.fascicolo.id)
+                .await
+                .unwrap_err()
+        ),
+        "fascicolo_sottofascicoli_aperti",
+        "the rule holds at every level"
+    );
+    app.close_fascicolo(t, &op, grandchild.fascicolo.id)
+        .await
+        .unwrap();
+    app.close_fascicolo(t, &op, child.fascicolo.id)
+        .await
+        .unwrap();
+    // Under a closed parent no sub-fascicolo opens.
+    let mut under_closed = i.clone();
+    under_closed.parent = Some(child.fascicolo.id);
+    assert_eq!(
+        code(app.open_fascicolo(t, &op, under_closed).await.unwrap_err()),
+        "fascicolo_chiuso"
+    );
+    app.close_fascicolo(t, &op, parent.fascicolo.id)
+        .await
+        .unwrap();
+    i.parent = Some(parent.fascicolo.id);
+    assert_eq!(
+        code(app.open_fascicolo(t, &op, i).await.unwrap_err()),
+        "fascicolo_chiuso"
+    );
+    done(f).await;
+}
+
+/// TI-5 for fascicoli: a whole fascicolo is handed off with the registration
+/// hand-offs' state machine, shows in the office's inbox, its route and the
+/// waiting times, is ledgered, and exports as Assegnazione (never
+/// overwritten).
+async fn handoffs(backend: Backend) {
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let op = actor(Role::Operatore, Some(f.office));
+    let there = actor(Role::Operatore, Some(f.other_office));
+    let fa = app
+        .open_fascicolo(t, &op, input(&f, "VI.3", "Permesso via Roma 1"))
+        .await
+        .unwrap();
+    let id = fa.fascicolo.id;
+    let ledger_before = app.db().ledger_size(t).await.unwrap();
+
+    // Only those who work the fascicolo assign it.
+    assert!(matches!(
+        app.assign_fascicolo(t, &there, id, HandoffKind::Competenza, f.office, None)
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    let h = app
+        .assign_fascicolo(
+            t,
+            &op,
+            id,
+            HandoffKind::Competenza,
+            f.other_office,
+            Some("Parere sui tributi"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(h.data.subject, HandoffSubject::Fascicolo(id));
+    assert_eq!(h.state, HandoffState::Assegnato);
+    assert_eq!(
+        app.db().ledger_size(t).await.unwrap(),
+        ledger_before + 1,
+        "ledgered once"
+    );
+    let inbox = app.office_inbox(t, &there, f.other_office).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].id, h.id);
+
+    // Refuse needs a reason; accept; forward back; close.
+    assert_eq!(
+        code(
+            app.act_on_handoff(t, &there, h.id, HandoffAction::Reject, None)
+                .await
+                .unwrap_err()
+        ),
+        "handoff_motivo_mancante"
+    );
+    app.act_on_handoff(t, &there, h.id, HandoffAction::Accept, None)
+        .await
+        .unwrap();
+    let h2 = app
+        .forward_handoff(t, &there, h.id, f.office, Some("Di vostra competenza"))
+        .await
+        .unwrap();
+    assert_eq!(h2.data.subject, HandoffSubject::Fascicolo(id));
+    assert_eq!(h2.data.parent, Some(h.id));
+    assert!(
+        app.office_inbox(t, &there, f.other_office)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.act_on_handoff(t, &op, h2.id, HandoffAction::Close, Some("Fatto"))
+        .await
+        .unwrap();
+
+    // The route: both hand-offs, every step with actor and time.
+    let (route, steps) = app.fascicolo_route(t, &op, id).await.unwrap();
+    assert_eq!(route.len(), 2);
+    let actions: Vec<&str> = steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["assegnato", "accettato", "inoltrato", "assegnato", "chiuso"]
+    );
+    assert!(steps.iter().all(|s| s.actor.contains("Test operatore")));
+    assert!(
+        app.protocol_route(t, &op, palazzo_store::RegistrationId(1))
+            .await
+            .unwrap()
+            .0
+            .is_empty(),
+        "a registration's route does not show a fascicolo's hand-offs"
+    );
+
+    // Waiting times count them.
+    let waits = app
+        .office_waits(t, &actor(Role::Dirigente, None), jiff::Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(waits.iter().map(|w| w.handled).sum::<u32>(), 2);
+
+    // The index: one Assegnazione per hand-off, the ended ones with an end.
+    let idx = app.fascicolo_index(t, &op, id).await.unwrap();
+    assert_eq!(idx.assignments.len(), 2);
+    assert!(idx.assignments.iter().all(|a| a.end.is_some()));
+    let xml = idx.xml();
+    assert_eq!(xml.matches("<Assegnazione>").count(), 2);
+    assert_eq!(
+        xml.matches("<TipoAssegnazione>per competenza</TipoAssegnazione>")
+            .count(),
+        2
+    );
+    assert_eq!(xml.matches("<DataFineAssegnazione>").count(), 2);
+
+    // A closed fascicolo is not assigned; verify is clean.
+    app.close_fascicolo(t, &op, id).await.unwrap();
+    assert_eq!(
+        code(
+            app.assign_fascicolo(t, &op, id, HandoffKind::Conoscenza, f.other_office, None)
+                .await
+                .unwrap_err()
+        ),
+        "fascicolo_chiuso"
+    );
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    done(f).await;
+}
+
+/// TI-6: a restricted fascicolo (and its sub-fascicoli) is read only by the
+/// responsible office and the designated subjects; for everyone else it
+/// does not exist, on every read.
+async fn restricted(backend: Backend) {
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let third = app
+        .create_office(t, office_fixture("anagrafe"))
+        .await
+        .unwrap()
+        .id;
+    let op = actor(Role::Operatore, Some(f.office));
+    let outsider = Actor {
+        user: Some(UserId(9002)),
+        ..actor(Role::Operatore, Some(f.other_office))
+    };
+    let segretario = Actor {
+        user: Some(UserId(9003)),
+        ..actor(Role::Segretario, None)
+    };
+    let designated_office = Actor {
+        user: Some(UserId(9004)),
+        ..actor(Role::Operatore, Some(third))
+    };
+    let dirigente = Actor {
+        user: Some(UserId(9005)),
+        ..actor(Role::Dirigente, None)
+    };
+    let fa = app
+        .open_fascicolo(t, &op, input(&f, "VI.3", "Accertamento sanitario"))
+        .await
+        .unwrap();
+    let id = fa.fascicolo.id;
+    let mut sub = input(&f, "", "Referti");
+    sub.parent = Some(id);
+    let sub = app.open_fascicolo(t, &op, sub).await.unwrap();
+    let r = register(&f, "Referto").await;
+    app.file_document(t, &op, id, r.id).await.unwrap();
+
+    // Only who works it sets the restriction; a user must exist.
+    assert!(matches!(
+        app.restrict_fascicolo(t, &outsider, id, Some(RestrictionInput::default()))
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert_eq!(
+        code(
+            app.restrict_fascicolo(
+                t,
+                &op,
+                id,
+                Some(RestrictionInput {
+                    offices: vec![],
+                    users: vec![UserId(999)],
+                })
+            )
+            .await
+            .unwrap_err()
+        ),
+        "utente_sconosciuto"
+    );
+    let before = app.db().ledger_size(t).await.unwrap();
+    let restricted = app
+        .restrict_fascicolo(
+            t,
+            &op,
+            id,
+            Some(RestrictionInput {
+                offices: vec![third],
+                users: vec![],
+            }),
+        )
+        .await
+        .unwrap();
+    assert!(restricted.fascicolo.restriction.is_some());
+    assert_eq!(app.db().ledger_size(t).await.unwrap(), before + 1);
+
+    // Outsiders, even with the general read permission: not found anywhere.
+    let code_str = fa.fascicolo.code.clone();
+    for who in [&outsider, &segretario] {
+        for target in [id, sub.fascicolo.id] {
+            assert!(matches!(
+                app.fascicolo(t, who, target).await,
+                Err(ServiceError::NotFound)
+            ));
+            assert!(matches!(
+                app.fascicolo_index(t, who, target).await,
+                Err(ServiceError::NotFound)
+            ));
+            assert!(matches!(
+                app.fascicolo_route(t, who, target).await,
+                Err(ServiceError::NotFound)
+            ));
+        }
+        assert!(matches!(
+            app.fascicolo_by_code(t, who, &code_str).await,
+            Err(ServiceError::NotFound)
+        ));
+        let found = app
+            .search_fascicoli(
+                t,
+                who,
+                FascicoloQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{found:?}");
+        assert!(
+            app.registration_fascicoli(t, who, r.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // Writes answer not found too (not forbidden: no hint it exists).
+    assert!(matches!(
+        app.file_document(t, &outsider, id, r.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        app.close_fascicolo(t, &outsider, id).await,
+        Err(ServiceError::NotFound)
+    ));
+
+    // Insiders: the responsible office, the dirigente, the designated office
+    // and a designated user.
+    for who in [&op, &dirigente, &designated_office] {
+        assert_eq!(app.fascicolo(t, who, id).await.unwrap().documents.len(), 1);
+        app.fascicolo(t, who, sub.fascicolo.id).await.unwrap();
+        assert_eq!(
+            app.search_fascicoli(
+                t,
+                who,
+                FascicoloQuery {
+                    limit: 50,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .len(),
+            2
+        );
+    }
+    // A designated user (of another office) reads it; the others of that
+    // office still do not.
+    let mut tx = app.db().begin().await.unwrap();
+    let user = tx
+        .insert_user(
+            t,
+            &palazzo_store::NewUser {
+                codice_fiscale: None,
+                given_name: "Laura".into(),
+                family_name: "Verdi".into(),
+                birth_date: None,
+                birth_place: None,
+                email: None,
+                phone: None,
+                notice_channel: Default::default(),
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.restrict_fascicolo(
+        t,
+        &op,
+        id,
+        Some(RestrictionInput {
+            offices: vec![third],
+            users: vec![user.id],
+        }),
+    )
+    .await
+    .unwrap();
+    let designated_user = Actor {
+        user: Some(user.id),
+        ..actor(Role::Operatore, Some(f.other_office))
+    };
+    app.fascicolo(t, &designated_user, id).await.unwrap();
+    app.fascicolo_index(t, &designated_user, sub.fascicolo.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        app.fascicolo(t, &outsider, id).await,
+        Err(ServiceError::NotFound)
+    ));
+
+    // A restricted fascicolo goes only to an office inside its area.
+    assert_eq!(
+        code(
+            app.assign_fascicolo(t, &op, id, HandoffKind::Conoscenza, f.other_office, None)
+                .await
+                .unwrap_err()
+        ),
+        "fascicolo_riservato_ufficio"
+    );
+    let h = app
+        .assign_fascicolo(t, &op, id, HandoffKind::Conoscenza, third, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.office_inbox(t, &designated_office, third)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Lifted: everyone who reads the register reads it again. Ledgered.
+    app.restrict_fascicolo(t, &op, id, None).await.unwrap();
+    assert_eq!(
+        code(app.restrict_fascicolo(t, &op, id, None).await.unwrap_err()),
+        "fascicolo_non_riservato"
+    );
+    app.fascicolo(t, &outsider, id).await.unwrap();
+    app.fascicolo(t, &segretario, sub.fascicolo.id)
+        .await
+        .unwrap();
+    let _ = h;
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    done(f).await;
+}
+
+#[tokio::test]
+async fn subfascicoli_sqlite() {
+    subfascicoli(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn subfascicoli_postgres() {
+    subfascicoli(Backend::Postgres).await
+}
+
+#[tokio::test]
+async fn handoffs_sqlite() {
+    handoffs(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn handoffs_postgres() {
+    handoffs(Backend::Postgres).await
+}
+
+#[tokio::test]
+async fn restricted_sqlite() {
+    restricted(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn restricted_postgres() {
+    restricted(Backend::Postgres).await
 }

@@ -10,7 +10,7 @@ use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_er
 /// Every column of a fascicolo, from the alias `f`.
 const COLUMNS: &str = "f.id, f.tenant_id, f.code, f.year, f.classification, f.titolario_version, \
     f.number, f.kind, f.subject, f.office_id, f.responsible, f.participants, f.holder, f.parent_id, \
-    f.opened_on, f.opened_at, f.opened_by, f.closed_on, f.closed_at, f.closed_by";
+    f.opened_on, f.opened_at, f.opened_by, f.closed_on, f.closed_at, f.closed_by, f.restriction";
 
 fn u32_of(v: i64, what: &str) -> Result<u32> {
     u32::try_from(v).map_err(|e| corrupt(what, e))
@@ -83,6 +83,12 @@ where
             .map_err(db_err)?
             .to_jiff(),
         closure,
+        restriction: r
+            .try_get::<Option<String>, _>("restriction")
+            .map_err(db_err)?
+            .map(|j| serde_json::from_str(&j))
+            .transpose()
+            .map_err(|e| corrupt("fascicoli.restriction", e))?,
     })
 }
 
@@ -310,6 +316,18 @@ where
         self.fascicolo_rows(sql, &[tenant.0, registration.0]).await
     }
 
+    /// See [`Store::fascicolo_children`].
+    pub async fn fascicolo_children(
+        &self,
+        tenant: TenantId,
+        parent: FascicoloRowId,
+    ) -> Result<Vec<Fascicolo>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM fascicoli f WHERE f.tenant_id = $1 AND f.parent_id = $2 ORDER BY f.id"
+        );
+        self.fascicolo_rows(sql, &[tenant.0, parent.0]).await
+    }
+
     /// See [`Store::fascicolo_links`].
     pub async fn fascicolo_links(
         &self,
@@ -428,6 +446,13 @@ where
     ) -> Result<Fascicolo> {
         let participants = serde_json::to_string(&f.participants)
             .map_err(|e| StoreError::Database(e.to_string()))?;
+        // A sub-fascicolo only under an open parent, held meanwhile so that
+        // a concurrent closing of the parent waits or wins.
+        if let Some(p) = f.parent
+            && !self.hold_open_fascicolo(tenant, p).await?
+        {
+            return Err(StoreError::NotFound);
+        }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO fascicoli (tenant_id, code, year, classification, titolario_version, number, \
              kind, subject, office_id, responsible, participants, holder, parent_id, opened_on, \
@@ -462,6 +487,7 @@ where
             data: f.clone(),
             opened_at: at,
             closure: None,
+            restriction: None,
         })
     }
 
@@ -523,6 +549,30 @@ where
         .bind(d.registration.0)
         .bind(d.added_at.to_sqlx())
         .bind(d.added_by.as_str())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(D::rows_affected(&r) == 1)
+    }
+
+    /// See [`StoreTx::set_fascicolo_restriction`].
+    pub async fn set_fascicolo_restriction(
+        &mut self,
+        tenant: TenantId,
+        id: FascicoloRowId,
+        restriction: Option<&FascicoloRestriction>,
+    ) -> Result<bool> {
+        let json = restriction
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        let r = sqlx::query(
+            "UPDATE fascicoli SET restriction = $3, revision = revision + 1 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(json.as_deref())
         .execute(&mut *self.conn())
         .await
         .map_err(db_err)?;

@@ -95,7 +95,7 @@ where
     })
 }
 
-const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at";
+const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at";
 
 fn handoff_of<D: Dialect>(r: &DbRow<D>) -> Result<Handoff>
 where
@@ -111,7 +111,16 @@ where
         id: HandoffId(r.try_get("id").map_err(db_err)?),
         tenant: TenantId(r.try_get("tenant_id").map_err(db_err)?),
         data: NewHandoff {
-            registration: RegistrationId(r.try_get("registration_id").map_err(db_err)?),
+            subject: match (
+                r.try_get::<Option<i64>, _>("registration_id")
+                    .map_err(db_err)?,
+                r.try_get::<Option<i64>, _>("fascicolo_id")
+                    .map_err(db_err)?,
+            ) {
+                (Some(reg), None) => HandoffSubject::Registration(RegistrationId(reg)),
+                (None, Some(f)) => HandoffSubject::Fascicolo(FascicoloRowId(f)),
+                _ => return Err(corrupt("handoffs.subject", "not exactly one")),
+            },
             kind: HandoffKind::from_code(&kind).ok_or_else(|| corrupt("handoffs.kind", &kind))?,
             office: OfficeId(r.try_get("office_id").map_err(db_err)?),
             user: r
@@ -133,6 +142,14 @@ where
             .map_err(db_err)?
             .to_jiff(),
     })
+}
+
+/// The column naming a hand-off's subject, and the subject's id.
+fn subject_column(s: HandoffSubject) -> (&'static str, i64) {
+    match s {
+        HandoffSubject::Registration(r) => ("registration_id", r.0),
+        HandoffSubject::Fascicolo(f) => ("fascicolo_id", f.0),
+    }
 }
 
 fn palazzo_domain_register(s: &str) -> Result<palazzo_domain::protocollo::RegisterCode> {
@@ -413,12 +430,13 @@ where
     pub async fn handoffs_of(
         &self,
         tenant: TenantId,
-        registration: RegistrationId,
+        subject: HandoffSubject,
     ) -> Result<Vec<Handoff>> {
+        let (column, id) = subject_column(subject);
         let sql = format!(
-            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND registration_id = $2 ORDER BY id"
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND {column} = $2 ORDER BY id"
         );
-        self.handoff_rows(sql, &[tenant.0, registration.0]).await
+        self.handoff_rows(sql, &[tenant.0, id]).await
     }
 
     /// See [`Store::office_handoffs`].
@@ -454,18 +472,20 @@ where
     pub async fn handoff_steps(
         &self,
         tenant: TenantId,
-        registration: RegistrationId,
+        subject: HandoffSubject,
     ) -> Result<Vec<HandoffStep>> {
-        let rows = sqlx::query(
+        let (column, id) = subject_column(subject);
+        let sql = format!(
             "SELECT s.handoff_id, s.step, s.action, s.actor, s.at, s.note FROM handoff_steps s \
              JOIN handoffs h ON h.tenant_id = s.tenant_id AND h.id = s.handoff_id \
-             WHERE s.tenant_id = $1 AND h.registration_id = $2 ORDER BY s.at, s.handoff_id, s.step",
-        )
-        .bind(tenant.0)
-        .bind(registration.0)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db_err)?;
+             WHERE s.tenant_id = $1 AND h.{column} = $2 ORDER BY s.at, s.handoff_id, s.step"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(id)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
         rows.iter()
             .map(|r| {
                 let step: i64 = r.try_get("step").map_err(db_err)?;
@@ -763,21 +783,25 @@ where
         h: &NewHandoff,
         at: Timestamp,
     ) -> Result<Handoff> {
+        // The subject must be a row of this tenant (TI-5: a registration or
+        // a fascicolo; the CHECK of migration 0013 wants exactly one).
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO handoffs (tenant_id, registration_id, kind, office_id, user_id, parent_id, state, \
-             assigned_at, updated_at) \
-             SELECT $1, $2, $3, $4, $5, $6, 'assegnato', $7, $7 \
-             WHERE EXISTS (SELECT 1 FROM protocol_entries WHERE tenant_id = $1 AND id = $2) \
+            "INSERT INTO handoffs (tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, \
+             parent_id, state, assigned_at, updated_at) \
+             SELECT $1, $2, $8, $3, $4, $5, $6, 'assegnato', $7, $7 \
+             WHERE ($2 IS NULL OR EXISTS (SELECT 1 FROM protocol_entries WHERE tenant_id = $1 AND id = $2)) \
+             AND ($8 IS NULL OR EXISTS (SELECT 1 FROM fascicoli WHERE tenant_id = $1 AND id = $8)) \
              AND EXISTS (SELECT 1 FROM offices WHERE tenant_id = $1 AND id = $4) \
              RETURNING id",
         )
         .bind(tenant.0)
-        .bind(h.registration.0)
+        .bind(h.subject.registration().map(|r| r.0))
         .bind(h.kind.code())
         .bind(h.office.0)
         .bind(h.user.map(|u| u.0))
         .bind(h.parent.map(|p| p.0))
         .bind(at.to_sqlx())
+        .bind(h.subject.fascicolo().map(|f| f.0))
         .fetch_optional(&mut *self.conn())
         .await
         .map_err(db_err)?

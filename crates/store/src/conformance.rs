@@ -1188,4 +1188,168 @@ async fn filing<S: Store>(s: &S, a: TenantId, b: TenantId) {
             .len(),
         0
     );
+
+    // A sub-fascicolo is stored only under an open parent; the children.
+    let mut tx = s.begin().await.unwrap();
+    let child = NewFascicolo {
+        parent: Some(f1.id),
+        ..new.clone()
+    };
+    assert!(matches!(
+        tx.insert_fascicolo(a, &child, "2026-VI.3-90", 2026, 90, t0)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    let f2 = tx
+        .insert_fascicolo(a, &new, "2026-VI.3-2", 2026, 2, t0)
+        .await
+        .unwrap();
+    let f3 = tx
+        .insert_fascicolo(
+            a,
+            &NewFascicolo {
+                parent: Some(f2.id),
+                ..new.clone()
+            },
+            "2026-VI.3-3",
+            2026,
+            3,
+            t0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.fascicolo_children(a, f2.id).await.unwrap(),
+        vec![f3.clone()]
+    );
+    assert!(s.fascicolo_children(a, f3.id).await.unwrap().is_empty());
+    assert!(s.fascicolo_children(b, f2.id).await.unwrap().is_empty());
+
+    // Restricted areas (TI-6): set, read back, lift; per tenant.
+    let restriction = FascicoloRestriction {
+        offices: vec![office.id],
+        users: vec![UserId(7)],
+        at: t0,
+        by: "Operatore (user:1)".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.set_fascicolo_restriction(a, f2.id, Some(&restriction))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.set_fascicolo_restriction(b, f2.id, Some(&restriction))
+            .await
+            .unwrap(),
+        "other tenant"
+    );
+    tx.commit().await.unwrap();
+    let got = s.fascicolo(a, f2.id).await.unwrap().unwrap();
+    assert_eq!(got.restriction, Some(restriction.clone()));
+    assert_eq!(
+        s.fascicolo_by_code(a, "2026-VI.3-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .restriction,
+        Some(restriction)
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.set_fascicolo_restriction(a, f2.id, None).await.unwrap());
+    tx.commit().await.unwrap();
+    assert_eq!(s.fascicolo(a, f2.id).await.unwrap(), Some(f2.clone()));
+
+    // Hand-offs of a whole fascicolo (TI-5): the same table and steps as a
+    // registration's, kept apart by subject.
+    let mut tx = s.begin().await.unwrap();
+    let hf = tx
+        .insert_handoff(
+            a,
+            &NewHandoff {
+                subject: HandoffSubject::Fascicolo(f2.id),
+                kind: HandoffKind::Competenza,
+                office: office.id,
+                user: None,
+                parent: None,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    tx.append_handoff_step(a, hf.id, "assegnato", "Operatore (user:1)", t0, None)
+        .await
+        .unwrap();
+    let hr = tx
+        .insert_handoff(
+            a,
+            &NewHandoff {
+                subject: HandoffSubject::Registration(r.id),
+                kind: HandoffKind::Conoscenza,
+                office: office.id,
+                user: None,
+                parent: None,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            tx.insert_handoff(
+                b,
+                &NewHandoff {
+                    subject: HandoffSubject::Fascicolo(f2.id),
+                    kind: HandoffKind::Competenza,
+                    office: office.id,
+                    user: None,
+                    parent: None,
+                },
+                t0,
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ),
+        "another tenant's fascicolo"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(s.handoff(a, hf.id).await.unwrap(), Some(hf.clone()));
+    assert_eq!(
+        s.handoffs_of(a, HandoffSubject::Fascicolo(f2.id))
+            .await
+            .unwrap(),
+        vec![hf.clone()]
+    );
+    assert_eq!(
+        s.handoffs_of(a, HandoffSubject::Registration(r.id))
+            .await
+            .unwrap(),
+        vec![hr]
+    );
+    let steps = s
+        .handoff_steps(a, HandoffSubject::Fascicolo(f2.id))
+        .await
+        .unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(steps[0].handoff, hf.id);
+    assert!(
+        s.handoff_steps(a, HandoffSubject::Registration(r.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.handoffs_of(b, HandoffSubject::Fascicolo(f2.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.office_handoffs(a, office.id, true).await.unwrap().len(),
+        2,
+        "one inbox for both subjects"
+    );
 }

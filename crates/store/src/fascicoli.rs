@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use palazzo_domain::cbor::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::{OfficeId, Recorded, RegistrationId, TenantId};
+use crate::{OfficeId, Recorded, RegistrationId, TenantId, UserId};
 
 fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
@@ -183,6 +183,21 @@ pub struct FascicoloClosure {
     pub by: String,
 }
 
+/// The restricted area of a fascicolo (CAD art. 41 c.2-quater; TI-6): only
+/// the responsible office and the designated subjects read it, and its
+/// sub-fascicoli are inside the area too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FascicoloRestriction {
+    /// Offices whose staff may read it (besides the responsible office).
+    pub offices: Vec<OfficeId>,
+    /// Users who may read it.
+    pub users: Vec<UserId>,
+    /// When it was set.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+}
+
 /// A stored fascicolo (without its documents: see [`FascicoloDocument`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fascicolo {
@@ -202,6 +217,8 @@ pub struct Fascicolo {
     pub opened_at: Timestamp,
     /// The closing, once closed.
     pub closure: Option<FascicoloClosure>,
+    /// The restricted area, if the fascicolo is riservato (TI-6).
+    pub restriction: Option<FascicoloRestriction>,
 }
 
 /// A document filed in a fascicolo: one entry of its `IndiceDocumenti`.
@@ -236,7 +253,7 @@ impl Recorded for FascicoloState {
         let d = &f.data;
         let mut docs: Vec<&FascicoloDocument> = self.documents.iter().collect();
         docs.sort_by_key(|x| x.registration);
-        Value::Map(vec![
+        let mut map = vec![
             (text("code"), text(&f.code)),
             (text("year"), Value::int(i64::from(f.year))),
             (text("number"), Value::Unsigned(u64::from(f.number))),
@@ -285,7 +302,27 @@ impl Recorded for FascicoloState {
                         .collect(),
                 ),
             ),
-        ])
+        ];
+        // Only when restricted, so that the states recorded before restricted
+        // areas existed still match.
+        if let Some(r) = &f.restriction {
+            map.push((
+                text("restriction"),
+                Value::Map(vec![
+                    (
+                        text("offices"),
+                        Value::Array(r.offices.iter().map(|o| Value::int(o.0)).collect()),
+                    ),
+                    (
+                        text("users"),
+                        Value::Array(r.users.iter().map(|u| Value::int(u.0)).collect()),
+                    ),
+                    (text("at"), text(&r.at.to_string())),
+                    (text("by"), text(&r.by)),
+                ]),
+            ));
+        }
+        Value::Map(map)
     }
 }
 

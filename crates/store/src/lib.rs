@@ -146,10 +146,10 @@ macro_rules! protocol_reads {
             fn registrations_from_sender(&self, tenant: TenantId, fiscal_code: &str, limit: u32) -> Vec<Registration>;
             /// A hand-off by id.
             fn handoff(&self, tenant: TenantId, id: HandoffId) -> Option<Handoff>;
-            /// The hand-offs of a registration, in order.
-            fn handoffs_of(&self, tenant: TenantId, registration: RegistrationId) -> Vec<Handoff>;
-            /// Every step of every hand-off of a registration, in time order (the timeline).
-            fn handoff_steps(&self, tenant: TenantId, registration: RegistrationId) -> Vec<HandoffStep>;
+            /// The hand-offs of a registration or fascicolo, in order.
+            fn handoffs_of(&self, tenant: TenantId, subject: HandoffSubject) -> Vec<Handoff>;
+            /// Every step of every hand-off of a registration or fascicolo, in time order (the timeline).
+            fn handoff_steps(&self, tenant: TenantId, subject: HandoffSubject) -> Vec<HandoffStep>;
             /// The hand-offs of an office in the given states, oldest first (the inbox).
             fn office_handoffs(&self, tenant: TenantId, office: OfficeId, open_only: bool) -> Vec<Handoff>;
             /// Every hand-off of a tenant with id > `after`, by id, at most `limit`.
@@ -223,6 +223,8 @@ macro_rules! filing_reads {
             fn fascicoli_of_registration(&self, tenant: TenantId, registration: RegistrationId) -> Vec<Fascicolo>;
             /// The documents of the fascicoli with `first <= id <= last` (verification).
             fn fascicolo_links(&self, tenant: TenantId, first: FascicoloRowId, last: FascicoloRowId) -> Vec<(FascicoloRowId, FascicoloDocument)>;
+            /// The sub-fascicoli of a fascicolo (direct children), by id.
+            fn fascicolo_children(&self, tenant: TenantId, parent: FascicoloRowId) -> Vec<Fascicolo>;
         }
     };
 }
@@ -237,7 +239,10 @@ macro_rules! filing_writes {
             /// Takes the next fascicolo number of (year, classification) —
             /// DECISIONS 7: the counter row, `UPDATE … RETURNING`, in this transaction.
             fn next_fascicolo_number(&mut self, tenant: TenantId, year: i16, classification: &str) -> u32;
-            /// Stores a fascicolo with its identifier and number.
+            /// Stores a fascicolo with its identifier and number. A
+            /// sub-fascicolo is stored only while its parent is open: the
+            /// parent's row is held first (a concurrent closing waits or
+            /// wins); a closed or missing parent is [`StoreError::NotFound`].
             fn insert_fascicolo(&mut self, tenant: TenantId, f: &NewFascicolo, code: &str, year: i16, number: u32, at: Timestamp) -> Fascicolo;
             /// Closes an open fascicolo; false when it was already closed.
             fn close_fascicolo(&mut self, tenant: TenantId, id: FascicoloRowId, c: &FascicoloClosure) -> bool;
@@ -247,6 +252,9 @@ macro_rules! filing_writes {
             /// Takes a document out of an **open** fascicolo; false when the
             /// fascicolo is closed or the document not in it.
             fn remove_fascicolo_document(&mut self, tenant: TenantId, id: FascicoloRowId, registration: RegistrationId) -> bool;
+            /// Sets (or, with `None`, lifts) the restricted area of a
+            /// fascicolo (TI-6); false when the fascicolo does not exist.
+            fn set_fascicolo_restriction(&mut self, tenant: TenantId, id: FascicoloRowId, restriction: Option<&FascicoloRestriction>) -> bool;
         }
     };
 }

@@ -270,11 +270,39 @@ impl HandoffState {
     }
 }
 
+/// What a hand-off hands over (TI-5: "a document or fascicolo is assigned
+/// to an office"): one state machine serves both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandoffSubject {
+    /// A registered document.
+    Registration(RegistrationId),
+    /// A whole fascicolo.
+    Fascicolo(crate::FascicoloRowId),
+}
+
+impl HandoffSubject {
+    /// The registration, if the subject is one.
+    pub fn registration(self) -> Option<RegistrationId> {
+        match self {
+            HandoffSubject::Registration(r) => Some(r),
+            HandoffSubject::Fascicolo(_) => None,
+        }
+    }
+
+    /// The fascicolo, if the subject is one.
+    pub fn fascicolo(self) -> Option<crate::FascicoloRowId> {
+        match self {
+            HandoffSubject::Fascicolo(f) => Some(f),
+            HandoffSubject::Registration(_) => None,
+        }
+    }
+}
+
 /// A new hand-off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewHandoff {
-    /// The document (registration).
-    pub registration: RegistrationId,
+    /// The document (registration) or fascicolo handed over.
+    pub subject: HandoffSubject,
     /// Per competenza or per conoscenza.
     pub kind: HandoffKind,
     /// The receiving office.
@@ -325,8 +353,14 @@ impl Recorded for Handoff {
     }
     fn state(&self) -> Value {
         let d = &self.data;
+        // A registration's hand-off keeps the key it was recorded with
+        // before fascicoli could be handed off (its ledger states still match).
+        let subject = match d.subject {
+            HandoffSubject::Registration(r) => (text("registration"), Value::int(r.0)),
+            HandoffSubject::Fascicolo(f) => (text("fascicolo"), Value::int(f.0)),
+        };
         Value::Map(vec![
-            (text("registration"), Value::int(d.registration.0)),
+            subject,
             (text("kind"), text(d.kind.code())),
             (text("office"), Value::int(d.office.0)),
             (

@@ -14,7 +14,8 @@ use palazzo_domain::access::Permission;
 use palazzo_services::ServiceError;
 use palazzo_services::protocollo::HandoffAction;
 use palazzo_store::{
-    HandoffId, HandoffKind, HandoffState, OfficeId, Registration, RegistrationId, Tenant,
+    HandoffId, HandoffKind, HandoffState, HandoffSubject, OfficeId, Registration, RegistrationId,
+    Tenant,
 };
 use serde::Deserialize;
 
@@ -574,7 +575,8 @@ async fn annul(
 
 struct InboxRow {
     id: i64,
-    registration: i64,
+    /// The page of the registration or fascicolo.
+    link: String,
     title: String,
     kind: &'static str,
     state: &'static str,
@@ -617,17 +619,36 @@ async fn render_inbox(
     let handoffs = app.office_inbox(t.id, &auth.actor, office.id).await?;
     let mut rows = Vec::with_capacity(handoffs.len());
     for h in &handoffs {
-        let r = app
-            .protocol_entry(t.id, &auth.actor, h.data.registration)
-            .await
-            .ok();
+        // A registration or a whole fascicolo (TI-5); the service left out
+        // the restricted fascicoli the actor may not read (TI-6).
+        let (link, title) = match h.data.subject {
+            HandoffSubject::Registration(id) => (
+                entry_path(id.0),
+                app.protocol_entry(t.id, &auth.actor, id)
+                    .await
+                    .ok()
+                    .map_or_else(
+                        || format!("Registrazione {}", id.0),
+                        |r| format!("Prot. n. {}/{} — {}", r.number, r.year, r.data.subject),
+                    ),
+            ),
+            HandoffSubject::Fascicolo(id) => (
+                format!("/backoffice/fascicoli/{}", id.0),
+                app.fascicolo(t.id, &auth.actor, id).await.ok().map_or_else(
+                    || format!("Fascicolo {}", id.0),
+                    |s| {
+                        format!(
+                            "Fascicolo {} — {}",
+                            s.fascicolo.code, s.fascicolo.data.subject
+                        )
+                    },
+                ),
+            ),
+        };
         rows.push(InboxRow {
             id: h.id.0,
-            registration: h.data.registration.0,
-            title: r.map_or_else(
-                || format!("Registrazione {}", h.data.registration.0),
-                |r| format!("Prot. n. {}/{} — {}", r.number, r.year, r.data.subject),
-            ),
+            link,
+            title,
             kind: match h.data.kind {
                 HandoffKind::Competenza => "Per competenza",
                 HandoffKind::Conoscenza => "Per conoscenza",

@@ -13,10 +13,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use palazzo_domain::access::Permission;
 use palazzo_services::ServiceError;
-use palazzo_services::fascicoli::{FascicoloInput, TitolarioEdit};
+use palazzo_services::fascicoli::{FascicoloInput, RestrictionInput, TitolarioEdit};
 use palazzo_store::{
-    FASCICOLO_KINDS, FascicoloKind, FascicoloQuery, FascicoloRowId, OfficeId, RegistrationId,
-    Tenant,
+    FASCICOLO_KINDS, FascicoloKind, FascicoloQuery, FascicoloRowId, HandoffKind, OfficeId,
+    RegistrationId, Tenant, UserId,
 };
 use serde::Deserialize;
 
@@ -50,6 +50,8 @@ pub fn router() -> Routes {
         .post("/backoffice/fascicoli/{id}/documenti", work, documents)
         .post("/backoffice/fascicoli/{id}/chiudi", work, close)
         .get("/backoffice/fascicoli/{id}/indice", read, index)
+        .post("/backoffice/fascicoli/{id}/assegna", work, assign)
+        .post("/backoffice/fascicoli/{id}/riservatezza", work, restrict)
 }
 
 fn status_of(error: Option<&ServiceError>) -> StatusCode {
@@ -441,6 +443,18 @@ struct FascicoloTemplate<'a> {
     closed: Option<String>,
     documents: Vec<(i64, String, String, String, String)>,
     can_work: bool,
+    /// The fascicolo is open and the actor works it (hand-offs).
+    can_assign: bool,
+    /// The actor may set or lift the restricted area (works it, open or not).
+    can_restrict: bool,
+    /// The hand-off steps (TI-5): when, office (kind), action, who, note.
+    timeline: Vec<(String, String, String, String, Option<String>)>,
+    /// The restricted area (TI-6): designated offices, users, set when/by.
+    restricted: Option<(String, String, String)>,
+    /// Offices: id, name, designated.
+    offices: Vec<(i64, String, bool)>,
+    /// Staff users: id, name, designated.
+    users: Vec<(i64, String, bool)>,
     notice: Option<String>,
     error: Option<String>,
     error_code: &'static str,
@@ -461,9 +475,79 @@ async fn render_fascicolo(
 ) -> Result<Response, ServiceError> {
     let app = state.app();
     let idx = app.fascicolo_index(t.id, &auth.actor, id).await?;
+    let (handoffs, steps) = app.fascicolo_route(t.id, &auth.actor, id).await?;
     let f = &idx.fascicolo;
     let d = &f.data;
+    let snap = app.portal(t.id).await?;
+    let office_name = |o: OfficeId| {
+        snap.office(o)
+            .map_or_else(|| format!("ufficio {}", o.0), |x| x.data.name.clone())
+    };
+    let works = auth.actor.principal.can(Permission::WorkOfficeCases)
+        && auth.actor.principal.can_work_office(d.office.0);
+    let users = if works {
+        app.designable_users(t.id, &auth.actor).await?
+    } else {
+        Vec::new()
+    };
+    let user_name = |u: UserId| {
+        users
+            .iter()
+            .find(|(id, _)| *id == u)
+            .map_or_else(|| format!("utente {}", u.0), |(_, n)| n.clone())
+    };
+    let r = f.restriction.as_ref();
+    let timeline = steps
+        .iter()
+        .map(|s| {
+            let h = handoffs.iter().find(|h| h.id == s.handoff);
+            let office = h.map_or_else(String::new, |h| office_name(h.data.office));
+            let kind = h.map_or("", |h| match h.data.kind {
+                HandoffKind::Competenza => "per competenza",
+                HandoffKind::Conoscenza => "per conoscenza",
+            });
+            (
+                rome(s.at),
+                format!("{office} ({kind})"),
+                s.action.clone(),
+                s.actor.clone(),
+                s.note.clone(),
+            )
+        })
+        .collect();
     let tpl = FascicoloTemplate {
+        timeline,
+        restricted: r.map(|r| {
+            let list = |v: Vec<String>| {
+                if v.is_empty() {
+                    "—".to_owned()
+                } else {
+                    v.join("; ")
+                }
+            };
+            (
+                list(r.offices.iter().map(|o| office_name(*o)).collect()),
+                list(r.users.iter().map(|u| user_name(*u)).collect()),
+                format!("{} ({})", rome(r.at), r.by),
+            )
+        }),
+        offices: snap
+            .offices
+            .iter()
+            .map(|o| {
+                (
+                    o.id.0,
+                    o.data.name.clone(),
+                    r.is_some_and(|r| r.offices.contains(&o.id)),
+                )
+            })
+            .collect(),
+        users: users
+            .iter()
+            .map(|(id, n)| (id.0, n.clone(), r.is_some_and(|r| r.users.contains(id))))
+            .collect(),
+        can_assign: works && f.closure.is_none(),
+        can_restrict: works,
         shell: shell(t, "Fascicolo", "Fascicolo"),
         csrf: auth.csrf().to_owned(),
         id: f.id.0,
@@ -525,6 +609,9 @@ async fn fascicolo_page(
         Some("chiuso") => Some("Fascicolo chiuso.".to_owned()),
         Some("aggiunto") => Some("Documento inserito nel fascicolo.".to_owned()),
         Some("tolto") => Some("Documento tolto dal fascicolo.".to_owned()),
+        Some("assegnato") => Some("Fascicolo assegnato.".to_owned()),
+        Some("riservato") => Some("Area riservata aggiornata.".to_owned()),
+        Some("libero") => Some("Il fascicolo non è più riservato.".to_owned()),
         _ => None,
     };
     render_fascicolo(&state, &t, &auth, FascicoloRowId(id), notice, None)
@@ -665,4 +752,107 @@ async fn index(
         body,
     )
         .into_response()
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    ufficio: i64,
+    #[serde(default)]
+    tipo: String,
+    #[serde(default)]
+    nota: String,
+}
+
+/// Handles `POST /backoffice/fascicoli/{id}/assegna`: hands the whole
+/// fascicolo to an office per competenza or per conoscenza (TI-5).
+async fn assign(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::WorkOfficeCases) {
+        return needs(&fascicolo_path(id), e);
+    }
+    let result = match HandoffKind::from_code(&f.tipo) {
+        None => Err(ServiceError::Invalid {
+            code: "handoff_tipo",
+            message: "Scegli se l'assegnazione è per competenza o per conoscenza.".into(),
+        }),
+        Some(kind) => {
+            state
+                .app()
+                .assign_fascicolo(
+                    t.id,
+                    &auth.actor,
+                    FascicoloRowId(id),
+                    kind,
+                    OfficeId(f.ufficio),
+                    Some(&f.nota),
+                )
+                .await
+        }
+    };
+    match result {
+        Ok(_) => see_other(&format!("{}?esito=assegnato", fascicolo_path(id))),
+        Err(e) => refused(&state, &t, &auth, id, e).await,
+    }
+}
+
+/// Handles `POST /backoffice/fascicoli/{id}/riservatezza`: `azione=riserva`
+/// with the designated `ufficio` and `utente` values (repeated), or
+/// `azione=libera` (TI-6).
+async fn restrict(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::WorkOfficeCases) {
+        return needs(&fascicolo_path(id), e);
+    }
+    let value = |k: &str| fields.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let ids = |k: &str| -> Result<Vec<i64>, ServiceError> {
+        fields
+            .iter()
+            .filter(|(n, v)| n == k && !v.trim().is_empty())
+            .map(|(_, v)| {
+                v.trim().parse::<i64>().map_err(|_| ServiceError::Invalid {
+                    code: "fascicolo_riservato_soggetti",
+                    message: "Scegli gli uffici e gli utenti designati dall'elenco.".into(),
+                })
+            })
+            .collect()
+    };
+    let input = match value("azione") {
+        Some("libera") => Ok(None),
+        Some("riserva") => ids("ufficio").and_then(|offices| {
+            Ok(Some(RestrictionInput {
+                offices: offices.into_iter().map(OfficeId).collect(),
+                users: ids("utente")?.into_iter().map(UserId).collect(),
+            }))
+        }),
+        _ => Err(ServiceError::Invalid {
+            code: "fascicolo_riservato_azione",
+            message: "Scegli se rendere riservato il fascicolo o togliere la riservatezza.".into(),
+        }),
+    };
+    let result = match input {
+        Ok(input) => {
+            let lifting = input.is_none();
+            state
+                .app()
+                .restrict_fascicolo(t.id, &auth.actor, FascicoloRowId(id), input)
+                .await
+                .map(|_| if lifting { "libero" } else { "riservato" })
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(esito) => see_other(&format!("{}?esito={esito}", fascicolo_path(id))),
+        Err(e) => refused(&state, &t, &auth, id, e).await,
+    }
 }

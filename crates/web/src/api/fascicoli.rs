@@ -13,14 +13,14 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use palazzo_domain::access::Permission;
-use palazzo_services::fascicoli::FascicoloInput;
+use palazzo_services::fascicoli::{FascicoloInput, RestrictionInput};
 use palazzo_store::{
-    Fascicolo, FascicoloKind, FascicoloQuery, FascicoloRowId, FascicoloState, OfficeId,
-    RegistrationId, TitolarioVersion,
+    Fascicolo, FascicoloKind, FascicoloQuery, FascicoloRestriction, FascicoloRowId, FascicoloState,
+    OfficeId, RegistrationId, TitolarioVersion, UserId,
 };
 use serde::{Deserialize, Serialize};
 
-use super::protocollo::json_body;
+use super::protocollo::{AssignBody, HandoffDto, StepDto, json_body, kind_of};
 use super::staff::ApiAuth;
 use crate::AppState;
 use crate::error::WebError;
@@ -40,6 +40,9 @@ pub fn router() -> Routes {
         .post("/fascicoli/{id}/documenti", work, documents)
         .post("/fascicoli/{id}/chiusura", work, close)
         .get("/fascicoli/{id}/indice", read, index)
+        .get("/fascicoli/{id}/assegnazioni", read, route)
+        .post("/fascicoli/{id}/assegnazioni", work, assign)
+        .post("/fascicoli/{id}/riservatezza", work, restrict)
 }
 
 /// A document filed in a fascicolo.
@@ -93,6 +96,33 @@ pub struct FascicoloDto {
     /// Its documents (only when one fascicolo is read).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documents: Option<Vec<FiledDto>>,
+    /// The restricted area, when the fascicolo is riservato (TI-6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restriction: Option<RestrictionDto>,
+}
+
+/// The restricted area of a fascicolo (TI-6; CAD art. 41 c.2-quater).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RestrictionDto {
+    /// Designated office ids (besides the responsible office).
+    pub offices: Vec<i64>,
+    /// Designated user ids.
+    pub users: Vec<i64>,
+    /// When it was set.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+}
+
+impl From<&FascicoloRestriction> for RestrictionDto {
+    fn from(r: &FascicoloRestriction) -> Self {
+        RestrictionDto {
+            offices: r.offices.iter().map(|o| o.0).collect(),
+            users: r.users.iter().map(|u| u.0).collect(),
+            at: r.at,
+            by: r.by.clone(),
+        }
+    }
 }
 
 impl From<&Fascicolo> for FascicoloDto {
@@ -117,6 +147,7 @@ impl From<&Fascicolo> for FascicoloDto {
             closed_on: f.closure.as_ref().map(|c| c.on),
             closed_by: f.closure.as_ref().map(|c| c.by.clone()),
             documents: None,
+            restriction: f.restriction.as_ref().map(Into::into),
         }
     }
 }
@@ -468,4 +499,98 @@ async fn titolario(
     let q = query(q)?;
     let v = state.app().titolario(t.id, &actor, q.versione).await?;
     Ok(Json((&v).into()))
+}
+
+/// The route of a fascicolo: its hand-offs and every step (TI-5).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RouteDto {
+    /// The hand-offs, oldest first.
+    pub handoffs: Vec<HandoffDto>,
+    /// Every step, in time order.
+    pub timeline: Vec<StepDto>,
+}
+
+/// Handles `GET /api/v1/fascicoli/{id}/assegnazioni`: the hand-offs of the
+/// fascicolo and their steps.
+async fn route(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(id): Path<String>,
+) -> Result<Json<RouteDto>, WebError> {
+    actor.require(Permission::ReadProtocol)?;
+    let (handoffs, steps) = state
+        .app()
+        .fascicolo_route(t.id, &actor, id_of(&id)?)
+        .await?;
+    Ok(Json(RouteDto {
+        handoffs: handoffs.iter().map(Into::into).collect(),
+        timeline: steps.iter().map(Into::into).collect(),
+    }))
+}
+
+/// Handles `POST /api/v1/fascicoli/{id}/assegnazioni`: hands the whole
+/// fascicolo to an office (201 with the hand-off); the office acts on it
+/// with `POST /api/v1/assegnazioni/{id}` like on a registration's.
+async fn assign(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(id): Path<String>,
+    body: Result<Json<AssignBody>, JsonRejection>,
+) -> Result<Response, WebError> {
+    actor.require(Permission::WorkOfficeCases)?;
+    let id = id_of(&id)?;
+    let b = json_body(body)?;
+    let kind = kind_of(&b.kind)?;
+    let h = state
+        .app()
+        .assign_fascicolo(
+            t.id,
+            &actor,
+            id,
+            kind,
+            OfficeId(b.office),
+            b.note.as_deref(),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(HandoffDto::from(&h))).into_response())
+}
+
+/// Sets or lifts the restricted area of a fascicolo.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestrictBody {
+    /// `true` to make it riservato (with the designated subjects), `false`
+    /// to lift the restriction.
+    pub restricted: bool,
+    /// Designated office ids.
+    #[serde(default)]
+    pub offices: Vec<i64>,
+    /// Designated user ids.
+    #[serde(default)]
+    pub users: Vec<i64>,
+}
+
+/// Handles `POST /api/v1/fascicoli/{id}/riservatezza`: makes the fascicolo
+/// riservato with the designated offices and users, or lifts it (TI-6).
+async fn restrict(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(id): Path<String>,
+    body: Result<Json<RestrictBody>, JsonRejection>,
+) -> Result<Json<FascicoloDto>, WebError> {
+    actor.require(Permission::WorkOfficeCases)?;
+    let id = id_of(&id)?;
+    let b = json_body(body)?;
+    let input = b.restricted.then(|| RestrictionInput {
+        offices: b.offices.into_iter().map(OfficeId).collect(),
+        users: b.users.into_iter().map(UserId).collect(),
+    });
+    let s = state
+        .app()
+        .restrict_fascicolo(t.id, &actor, id, input)
+        .await?;
+    Ok(Json((&s).into()))
 }

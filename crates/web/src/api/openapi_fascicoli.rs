@@ -114,7 +114,7 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "responses": {
                     "200": ok_json("Il fascicolo chiuso", fascicolo()),
                     "404": error_response("Nessun fascicolo"),
-                    "422": error_response("fascicolo_gia_chiuso")
+                    "422": error_response("fascicolo_gia_chiuso, fascicolo_sottofascicoli_aperti (ha sottofascicoli aperti)")
                 }
             }))
         },
@@ -129,6 +129,48 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                     "404": error_response("Nessun fascicolo")
                 }
             }))
+        },
+        "/fascicoli/{id}/assegnazioni": {
+            "get": staff(json!({
+                "operationId": "assegnazioniFascicolo",
+                "summary": "Le assegnazioni del fascicolo e il loro percorso (ogni passo con autore e ora)",
+                "parameters": [id_param()],
+                "responses": {
+                    "200": ok_json("Le assegnazioni e i passi", json!({ "type": "object", "required": ["handoffs", "timeline"], "properties": {
+                        "handoffs": { "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } },
+                        "timeline": { "type": "array", "items": { "type": "object", "properties": {
+                            "handoff": { "type": "integer" }, "action": text, "actor": text, "at": text, "note": opt_text } } } } })),
+                    "404": error_response("Nessun fascicolo")
+                }
+            })),
+            "post": staff(json!({
+                "operationId": "assegnaFascicolo",
+                "summary": "Assegna l'intero fascicolo a un ufficio per competenza o per conoscenza (l'ufficio agisce con /assegnazioni/{id})",
+                "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["office", "kind"], "properties": {
+                    "office": { "type": "integer" }, "kind": { "enum": ["competenza", "conoscenza"] }, "note": opt_text } } } } },
+                "responses": {
+                    "201": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })),
+                    "404": error_response("Nessun fascicolo"),
+                    "422": error_response("handoff_kind, office_unknown, fascicolo_chiuso, fascicolo_riservato_ufficio")
+                }
+            }))
+        },
+        "/fascicoli/{id}/riservatezza": {
+            "post": staff(json!({
+                "operationId": "riservatezzaFascicolo",
+                "summary": "Rende riservato il fascicolo (con i suoi sottofascicoli) per l'ufficio responsabile e i soggetti designati, o toglie la riservatezza",
+                "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["restricted"], "properties": {
+                    "restricted": { "type": "boolean" },
+                    "offices": { "type": "array", "items": { "type": "integer" }, "description": "Uffici designati" },
+                    "users": { "type": "array", "items": { "type": "integer" }, "description": "Utenti designati" } } } } } },
+                "responses": {
+                    "200": ok_json("Il fascicolo aggiornato", fascicolo()),
+                    "404": error_response("Nessun fascicolo"),
+                    "422": error_response("office_unknown, utente_sconosciuto, fascicolo_non_riservato, fascicolo_riservato_troppi")
+                }
+            }))
         }
     });
     let schemas = json!({
@@ -141,7 +183,11 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "opened_on": { "type": "string", "format": "date" }, "opened_by": text,
             "closed_on": { "type": ["string", "null"], "format": "date" }, "closed_by": opt_text,
             "documents": { "type": "array", "items": { "type": "object", "properties": {
-                "registration": { "type": "integer" }, "added_at": text, "added_by": text } } } } },
+                "registration": { "type": "integer" }, "added_at": text, "added_by": text } } },
+            "restriction": { "type": "object", "description": "Area riservata (assente se il fascicolo non è riservato)", "properties": {
+                "offices": { "type": "array", "items": { "type": "integer" } },
+                "users": { "type": "array", "items": { "type": "integer" } },
+                "at": text, "by": text } } } },
         "Titolario": { "type": "object", "properties": {
             "version": { "type": "integer" }, "created_at": text, "created_by": text, "change": text,
             "voices": { "type": "array", "items": { "type": "object", "properties": {

@@ -211,7 +211,10 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
         "Classificazione": { "type": "object", "properties": { "classification": opt_text, "office": { "type": ["integer", "null"] } } },
         "Annullamento": { "type": "object", "additionalProperties": false, "required": ["reason", "act"], "properties": { "reason": text, "act": text } },
         "Assegnazione": { "type": "object", "properties": {
-            "id": { "type": "integer" }, "registration": { "type": "integer" }, "kind": { "enum": ["competenza", "conoscenza"] },
+            "id": { "type": "integer" },
+            "registration": { "type": "integer", "description": "La registrazione assegnata (assente per un fascicolo)" },
+            "fascicolo": { "type": "integer", "description": "Il fascicolo assegnato (assente per una registrazione)" },
+            "kind": { "enum": ["competenza", "conoscenza"] },
             "office": { "type": "integer" }, "state": { "enum": ["assegnato", "accettato", "rifiutato", "inoltrato", "chiuso"] },
             "assigned_at": text, "updated_at": text } }
     });

@@ -164,13 +164,17 @@ impl From<&Registration> for RegistrationDto {
     }
 }
 
-/// A hand-off of a registration to an office.
+/// A hand-off of a registration or a whole fascicolo to an office (TI-5).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HandoffDto {
     /// Id (for [`act`]).
     pub id: i64,
-    /// The registration.
-    pub registration: i64,
+    /// The registration, when a registration is handed off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration: Option<i64>,
+    /// The fascicolo, when a whole fascicolo is handed off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fascicolo: Option<i64>,
     /// `competenza` or `conoscenza`.
     pub kind: String,
     /// The office.
@@ -187,7 +191,8 @@ impl From<&Handoff> for HandoffDto {
     fn from(h: &Handoff) -> Self {
         HandoffDto {
             id: h.id.0,
-            registration: h.data.registration.0,
+            registration: h.data.subject.registration().map(|r| r.0),
+            fascicolo: h.data.subject.fascicolo().map(|f| f.0),
             kind: h.data.kind.code().to_owned(),
             office: h.data.office.0,
             state: h.state.code().to_owned(),
@@ -509,7 +514,7 @@ pub struct AssignBody {
     pub note: Option<String>,
 }
 
-fn kind_of(s: &str) -> Result<HandoffKind, WebError> {
+pub(crate) fn kind_of(s: &str) -> Result<HandoffKind, WebError> {
     HandoffKind::from_code(s.trim()).ok_or_else(|| {
         WebError::unprocessable(
             "handoff_kind",
