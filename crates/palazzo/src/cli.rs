@@ -19,6 +19,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
 mod emergenza;
+mod metadati;
 mod registro;
 mod segnatura;
 
@@ -175,6 +176,10 @@ enum ProtocolloCommand {
     /// 53 c.2; docs/registro-giornaliero.md); an existing one is not rewritten.
     #[command(name = "registro-giornaliero")]
     RegistroGiornaliero(registro::RegistroArgs),
+    /// The Allegato 5 metadata (DocumentoAmministrativoInformatico XML) of
+    /// a protocolled document, in any version; with --out, the document,
+    /// the metadata and their .hash sidecars (docs/metadati-allegato5.md).
+    Metadati(metadati::MetadatiArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -726,6 +731,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Protocollo(ProtocolloCommand::RegistroGiornaliero(args)) => {
             return registro::run(args).await;
+        }
+        Command::Protocollo(ProtocolloCommand::Metadati(args)) => {
+            return metadati::run(args).await;
         }
         Command::Import(ImportCommand::Ente { file, config }) => {
             let config = load_config(config.as_deref())?;

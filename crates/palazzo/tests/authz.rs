@@ -179,6 +179,7 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{number}" | "{numero}" => "1".into(),
             "{anno}" => "2026".into(),
             "{n}" => "0".into(),
+            "{v}" => "1".into(),
             "{formato}" => "pdf".into(),
             "{*path}" => "css/palazzo.css".into(),
             s if s.starts_with('{') => panic!("the matrix cannot fill {s} in {template}: add it"),

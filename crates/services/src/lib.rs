@@ -17,6 +17,7 @@ mod group_commit;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod metadati;
 pub mod passwords;
 pub mod portal;
 pub mod protocollo;
@@ -29,6 +30,7 @@ pub mod staff_oidc;
 pub mod tenants;
 pub mod tsa;
 pub mod verify;
+pub mod versioni;
 
 pub use error::{ServiceError, ServiceResult};
 pub use portal::PortalSnapshot;

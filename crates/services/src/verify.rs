@@ -511,7 +511,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 9] = [
+const RECORD_SUBJECTS: [&str; 10] = [
     "tenant:",
     "office:",
     "service:",
@@ -521,6 +521,7 @@ const RECORD_SUBJECTS: [&str; 9] = [
     "titolario:",
     "fascicolo:",
     "emergenza:",
+    "versione:",
 ];
 
 /// Records against the state recorded by their last event.
@@ -565,6 +566,16 @@ async fn check_records(
         after = last.id;
         for h in &page {
             current.insert(h.subject(), state_hash(h)?);
+        }
+    }
+    // New versions of registered documents (SYS-3).
+    let mut after = palazzo_store::DocumentVersionId(0);
+    loop {
+        let page = db.document_versions_by_id(tenant.id, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for v in &page {
+            current.insert(v.subject(), state_hash(v)?);
         }
     }
     // Emergency register sessions (DPR 445/2000 art. 63), with their

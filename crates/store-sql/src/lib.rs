@@ -41,6 +41,7 @@ mod registro;
 mod segnatura;
 mod store;
 mod tx;
+mod versions;
 
 pub use store::SqlStore;
 pub use tx::SqlTx;

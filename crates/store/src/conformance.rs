@@ -112,6 +112,7 @@ pub async fn run_all<S: Store>(s: &S) {
     access(s, a.id, b.id).await;
     protocollo(s, a.id, b.id).await;
     protocol_senders(s, a.id, b.id).await;
+    document_versions(s, a.id, b.id).await;
     filing(s, a.id, b.id).await;
 }
 
@@ -779,6 +780,124 @@ pub fn registration_fixture(subject: &str) -> NewRegistration {
         classification: Some("XI.2".into()),
         office: None,
     }
+}
+
+/// New versions of registered documents (SYS-3, migration 0015): stored
+/// append-only, listed by document then version, only on a registration of
+/// the tenant that is not annulled, a version number taken once per
+/// document, another tenant sees none.
+async fn document_versions<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::protocollo::Impronta;
+    const YEAR: i16 = 2033;
+    let mut tx = s.begin().await.unwrap();
+    let (n, at) = tx.next_protocol_number(a, "REG_PROT", YEAR).await.unwrap();
+    let mut fixture = registration_fixture("Con versioni");
+    fixture.attachments = vec![DocumentRef {
+        name: "allegato.pdf".into(),
+        media_type: "application/pdf".into(),
+        size: 7,
+        sha256: Impronta::of(b"allegato"),
+    }];
+    let reg = tx
+        .insert_registration(a, &fixture, YEAR, n, at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let file = |bytes: &[u8]| DocumentRef {
+        name: "istanza-rettificata.pdf".into(),
+        media_type: "application/pdf".into(),
+        size: bytes.len() as u64,
+        sha256: Impronta::of(bytes),
+    };
+    let new = |document: u32, version: u32, kind: TipoModifica, bytes: &[u8], previous| {
+        NewDocumentVersion {
+            registration: reg.id,
+            document,
+            version,
+            kind,
+            file: file(bytes),
+            previous,
+            reason: format!("Motivo {version}"),
+            author: "Operatore (user:1)".into(),
+        }
+    };
+    let v2 = new(0, 2, TipoModifica::Rettifica, b"v2", fixture.primary.sha256);
+    let v3 = new(0, 3, TipoModifica::Annotazione, b"v3", Impronta::of(b"v2"));
+    let a2 = new(
+        1,
+        2,
+        TipoModifica::Integrazione,
+        b"a2",
+        Impronta::of(b"allegato"),
+    );
+    let t = crate::rows::registration_time();
+    let mut tx = s.begin().await.unwrap();
+    // Inserted out of order: the list is by document, then version.
+    let got_a2 = tx
+        .insert_document_version(a, &a2, t)
+        .await
+        .unwrap()
+        .unwrap();
+    let got_v2 = tx
+        .insert_document_version(a, &v2, t)
+        .await
+        .unwrap()
+        .unwrap();
+    let got_v3 = tx
+        .insert_document_version(a, &v3, t)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        tx.insert_document_version(b, &v2, t)
+            .await
+            .unwrap()
+            .is_none(),
+        "not on another tenant's registration"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(got_v3.data, v3);
+    let list = s.document_versions(a, reg.id).await.unwrap();
+    assert_eq!(list, vec![got_v2.clone(), got_v3.clone(), got_a2.clone()]);
+    assert_eq!(list[0].at, t, "time round trip");
+    assert!(s.document_versions(b, reg.id).await.unwrap().is_empty());
+    let by_id = s
+        .document_versions_by_id(a, DocumentVersionId(0), 10)
+        .await
+        .unwrap();
+    assert_eq!(by_id, vec![got_a2.clone(), got_v2.clone(), got_v3.clone()]);
+    assert_eq!(
+        s.document_versions_by_id(a, got_a2.id, 1).await.unwrap(),
+        vec![got_v2.clone()],
+        "after and limit"
+    );
+    // The same version number twice for the same document: a conflict.
+    let mut tx = s.begin().await.unwrap();
+    let dup = new(0, 3, TipoModifica::Rettifica, b"v3bis", Impronta::of(b"v2"));
+    assert!(matches!(
+        tx.insert_document_version(a, &dup, t).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    // Annulled: no new version.
+    let ann = Annulment {
+        at: t,
+        by: "Responsabile (user:2)".into(),
+        reason: "Errore".into(),
+        act: "Provvedimento 1".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.annul_registration(a, reg.id, &ann).await.unwrap());
+    let v4 = new(0, 4, TipoModifica::Rettifica, b"v4", Impronta::of(b"v3"));
+    assert!(
+        tx.insert_document_version(a, &v4, t)
+            .await
+            .unwrap()
+            .is_none(),
+        "annulled"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(s.document_versions(a, reg.id).await.unwrap().len(), 3);
 }
 
 async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {

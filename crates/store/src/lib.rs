@@ -15,6 +15,7 @@ pub mod protocollo;
 pub mod registro;
 pub mod rows;
 pub mod segnatura;
+pub mod versions;
 
 use std::future::Future;
 
@@ -31,6 +32,7 @@ pub use model::*;
 pub use protocollo::*;
 pub use registro::*;
 pub use segnatura::*;
+pub use versions::*;
 
 /// Calls `$cb!` with the access reads of [`Store`] (issue 3), one
 /// `fn name(&self, args) -> Ret;` each, so that the trait, the shared SQL
@@ -160,6 +162,11 @@ macro_rules! protocol_reads {
             fn registration_by_sender(&self, tenant: TenantId, sender: &SenderIdentifier) -> Option<Registration>;
             /// Every segnatura of a tenant with registration id > `after`, by id, at most `limit` (verification).
             fn segnature_by_registration(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<SegnaturaRecord>;
+            /// The new versions of the documents of a registration (SYS-3),
+            /// by document then version.
+            fn document_versions(&self, tenant: TenantId, registration: RegistrationId) -> Vec<DocumentVersion>;
+            /// Every document version of a tenant with id > `after`, by id, at most `limit` (verification).
+            fn document_versions_by_id(&self, tenant: TenantId, after: DocumentVersionId, limit: u32) -> Vec<DocumentVersion>;
         }
     };
 }
@@ -197,6 +204,11 @@ macro_rules! protocol_writes {
             /// the registration's transaction). A sender identifier already
             /// stored is a [`StoreError::Conflict`].
             fn insert_segnatura(&mut self, tenant: TenantId, s: &NewSegnatura, at: Timestamp) -> SegnaturaRecord;
+            /// Stores a new version of a document of a registration (SYS-3),
+            /// append-only; `None` when the registration is missing or
+            /// annulled. A version number already taken for the same
+            /// document is a [`StoreError::Conflict`].
+            fn insert_document_version(&mut self, tenant: TenantId, v: &NewDocumentVersion, at: Timestamp) -> Option<DocumentVersion>;
         }
     };
 }

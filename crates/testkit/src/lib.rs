@@ -233,6 +233,18 @@ impl TestApp {
         b.build().unwrap()
     }
 
+    /// The database URL (`postgres://…`, or `sqlite:<data_dir>/palazzo.db`),
+    /// for a configuration file of the command line.
+    pub fn database_url(&self) -> String {
+        match &self.pg {
+            Some(pg) => pg.url.clone(),
+            None => format!(
+                "sqlite:{}",
+                self.data_dir.path().join("palazzo.db").display()
+            ),
+        }
+    }
+
     /// `http://<host>:<port><path>`.
     pub fn url(&self, host: &str, path: &str) -> String {
         format!("http://{host}:{}{path}", self.addr.port())

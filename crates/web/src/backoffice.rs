@@ -217,7 +217,10 @@ struct EntryTemplate<'a> {
     classification_value: String,
     office: String,
     offices: Vec<(i64, String, bool)>,
-    documents: Vec<(String, String, String, String)>,
+    /// The documents with their versions and formats (SYS-3, PR-12).
+    documents: Vec<crate::versioni::DocRow>,
+    /// The kinds of modification a new version may be (value, label).
+    version_kinds: Vec<(&'static str, &'static str)>,
     /// The segnatura (Allegato 6): "emessa"/"ricevuta" and its SHA-256.
     segnatura: Option<(&'static str, String)>,
     timeline: Vec<(String, String, String, String, Option<String>)>,
@@ -259,20 +262,7 @@ async fn render_entry(
             .map_or_else(|| format!("ufficio {}", o.0), |x| x.data.name.clone())
     };
     let d = &r.data;
-    let mut documents = vec![(
-        format!("{} (principale)", d.primary.name),
-        d.primary.media_type.clone(),
-        format!("{} byte", d.primary.size),
-        d.primary.sha256.hex(),
-    )];
-    documents.extend(d.attachments.iter().map(|a| {
-        (
-            a.name.clone(),
-            a.media_type.clone(),
-            format!("{} byte", a.size),
-            a.sha256.hex(),
-        )
-    }));
+    let documents = crate::versioni::doc_rows(state, t.id, &auth.actor, &r).await?;
     let timeline = steps
         .iter()
         .map(|s| {
@@ -354,6 +344,7 @@ async fn render_entry(
             .map(|o| (o.id.0, o.data.name.clone(), d.office == Some(o.id)))
             .collect(),
         documents,
+        version_kinds: crate::versioni::KINDS.to_vec(),
         segnatura,
         timeline,
         annulment: r
@@ -452,6 +443,7 @@ async fn entry_page(
         Some("assegnata") => Some("Documento assegnato.".to_owned()),
         Some("annullata") => Some("Registrazione annullata.".to_owned()),
         Some("fascicolata") => Some("Fascicolazione aggiornata.".to_owned()),
+        Some("versione") => Some("Nuova versione del documento registrata.".to_owned()),
         _ => None,
     };
     render_entry(&state, &t, &auth, RegistrationId(id), notice, None)
@@ -460,7 +452,13 @@ async fn entry_page(
 }
 
 /// After a refused form: the page again with the error, or the error page.
-async fn refused(state: &AppState, t: &Tenant, auth: &Auth, id: i64, e: ServiceError) -> Response {
+pub(crate) async fn refused(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    id: i64,
+    e: ServiceError,
+) -> Response {
     match e {
         e @ ServiceError::Invalid { .. } => {
             tracing::info!(code = e.code(), "protocollo form refused");

@@ -29,6 +29,7 @@ pub mod routes;
 #[cfg(test)]
 mod tests;
 pub mod upload;
+pub mod versioni;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -229,6 +230,7 @@ fn session_routes() -> routes::Routes {
         .merge(backoffice::router())
         .merge(fascicoli::router())
         .merge(desk::router())
+        .merge(versioni::backoffice_router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

@@ -8,6 +8,7 @@ pub mod openapi;
 pub mod openapi_emergenza;
 pub mod openapi_fascicoli;
 pub mod openapi_protocollo;
+pub mod openapi_versioni;
 pub mod protocollo;
 pub mod registri;
 pub mod staff;
@@ -44,6 +45,7 @@ pub fn router() -> Routes {
         .get("/openapi.json", public, openapi_json)
         .merge(protocollo::router())
         .merge(fascicoli::router())
+        .merge(crate::versioni::api_router())
 }
 
 /// A postal address.

@@ -22,6 +22,7 @@ pub fn document() -> Value {
         super::openapi_protocollo::parts(),
         super::openapi_fascicoli::parts(),
         super::openapi_emergenza::parts(),
+        super::openapi_versioni::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);
