@@ -611,6 +611,41 @@ async fn subfascicoli(backend: Backend) {
         code(app.open_fascicolo(t, &op, i).await.unwrap_err()),
         "fascicolo_chiuso"
     );
+
+    // Closing a parent while a sub-fascicolo is being opened under it:
+    // never both (the opening holds the parent's row; the closing looks
+    // for open sub-fascicoli again once it holds it).
+    for n in 0..8 {
+        let p = app
+            .open_fascicolo(t, &op, input(&f, "VI.3", &format!("Gara {n}")))
+            .await
+            .unwrap()
+            .fascicolo
+            .id;
+        let mut c = input(&f, "", &format!("Lotto {n}"));
+        c.parent = Some(p);
+        let (a1, o1, a2, o2) = (app.clone(), op.clone(), app.clone(), op.clone());
+        let close = tokio::spawn(async move { a1.close_fascicolo(t, &o1, p).await });
+        let open = tokio::spawn(async move { a2.open_fascicolo(t, &o2, c).await });
+        match (close.await.unwrap(), open.await.unwrap()) {
+            (Ok(_), Err(e)) => assert_eq!(e.code(), "fascicolo_chiuso"),
+            (Err(e), Ok(child)) => {
+                assert_eq!(e.code(), "fascicolo_sottofascicoli_aperti");
+                assert!(
+                    app.fascicolo(t, &op, p)
+                        .await
+                        .unwrap()
+                        .fascicolo
+                        .closure
+                        .is_none()
+                );
+                assert_eq!(child.fascicolo.data.parent, Some(p));
+            }
+            (c, o) => panic!("closing and opening both {c:?} / {o:?}"),
+        }
+    }
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
     done(f).await;
 }
 
