@@ -152,6 +152,10 @@ enum ProtocolloCommand {
     /// The AOO seal that signs the segnatura (docs/segnatura.md).
     #[command(subcommand)]
     Sigillo(segnatura::SigilloCommand),
+    /// The trust list: the CA certificates whose signers the comune trusts
+    /// on received segnature and signed documents (docs/segnatura.md).
+    #[command(subcommand)]
+    Fiducia(segnatura::FiduciaCommand),
     /// Register every row of a CSV file (docs/protocollo-import.md), each in
     /// its own transaction; prints a report of the refused rows and exits 2
     /// when any row was refused.
@@ -725,6 +729,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Protocollo(ProtocolloCommand::Sigillo(cmd)) => {
             return segnatura::sigillo(cmd).await;
+        }
+        Command::Protocollo(ProtocolloCommand::Fiducia(cmd)) => {
+            return segnatura::fiducia(cmd).await;
         }
         Command::Protocollo(ProtocolloCommand::Emergenza(cmd)) => {
             return emergenza::run(cmd).await;

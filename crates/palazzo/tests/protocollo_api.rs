@@ -373,6 +373,11 @@ async fn run(backend: Backend) {
     )
     .await;
     let entry = json_of(&r);
+    // The validation report: an entry registered at the desk has no
+    // received segnatura; its documents are not signed envelopes.
+    assert!(entry["signatures"]["segnatura"].is_null(), "{}", r.body);
+    assert_eq!(entry["signatures"]["documents"], serde_json::json!([]));
+    assert!(entry["signatures"]["verified_at"].is_string());
     let actions: Vec<&str> = entry["timeline"]
         .as_array()
         .unwrap()

@@ -2,7 +2,8 @@
 //! to end on both backends: seals from an openssl test CA (a key of
 //! another certificate and a self-signed certificate refused), a message
 //! sealed by another AOO received from a directory (registered, answer
-//! valid against `pec_message.xsd`, exit 0), the same message given as
+//! valid against `pec_message.xsd`, exit 0, once `palazzo protocollo
+//! fiducia aggiungi` trusts the sender's CA; 001 before), the same message given as
 //! files (already registered), a tampered attachment (002, exit 2), and a
 //! ledger that still verifies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -206,6 +207,42 @@ async fn receive_from_the_command_line(pg: Option<PgDatabase>) {
         all.extend_from_slice(args);
         palazzo(&all)
     };
+    // alfa does not trust beta's CA yet: 001, exit 2.
+    let out = ricevi(&[msg.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("eccezione 001_ValidazioneFirma: "),
+        "{}",
+        text(&out)
+    );
+    std::fs::remove_file(msg.join("segnatura-eccezione.xml")).unwrap();
+    // palazzo protocollo fiducia: add beta's CA to alfa's trust list (a
+    // certificate that is not a CA's is refused), list it.
+    let fiducia = |args: &[&str]| {
+        let mut all = vec!["protocollo", "fiducia"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--ente", "alfa", "--config", cfg]);
+        palazzo(&all)
+    };
+    let out = fiducia(&["aggiungi", "--cert", &path("beta.crt")]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("fiducia_non_ca"), "{}", text(&out));
+    let out = fiducia(&["aggiungi", "--cert", &path("beta-ca.crt")]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("aggiunto all'elenco di fiducia di alfa: CA di prova beta"),
+        "{}",
+        text(&out)
+    );
+    let out = fiducia(&["elenca"]);
+    assert!(
+        out.status.success() && text(&out).contains("CA di prova beta"),
+        "{}",
+        text(&out)
+    );
+    let out = fiducia(&["rimuovi", "--sha256", "00"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+
     let out = ricevi(&[msg.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(

@@ -9,6 +9,10 @@
 //!   with openssl), registers it as incoming and answers with a
 //!   `ConfermaRicezione` valid against `pec_message.xsd`; it also accepts a
 //!   segnatura signed by signxml itself (c14n 1.1);
+//! * the sender's certificate must chain to alfa's trust list and be valid
+//!   at the `SigningTime`: an untrusted CA, a self-signed certificate, a
+//!   seal expired at signing time, a `SigningTime` in the future →
+//!   `001_ValidazioneFirma`;
 //! * tampered attachment → `002_AnomaliaImpronte`; one byte changed →
 //!   `001_ValidazioneFirma`; annulment of an unknown identifier →
 //!   `007_ErroreIdentificatoreNonTrovato`; each `NotificaEccezione` is valid.
@@ -20,13 +24,14 @@ use palazzo_services::access::Actor;
 use palazzo_services::db::{Backend, Db};
 use palazzo_services::keys::KeyStore;
 use palazzo_services::protocollo::RegistrationInput;
+use palazzo_services::segnatura::demo_ca::DemoCa;
 use palazzo_services::segnatura::messaggi;
 use palazzo_services::segnatura::ricezione::Anomalia;
 use palazzo_services::segnatura::{self, Esito, FileRicevuto};
 use palazzo_services::{App, ServiceError};
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_store::{Registration, SenderIdentifier, Store, Tenant, TenantId, UserId};
-use palazzo_testkit::pki::{assert_valid, pki, segnatura_check};
+use palazzo_testkit::pki::{assert_valid, openssl, pki, segnatura_check};
 use palazzo_testkit::{PgDatabase, TempDir};
 
 fn check(args: &[&str]) -> (bool, String) {
@@ -237,6 +242,43 @@ async fn interoperability(backend: Backend) {
     ]);
     assert!(ok, "signxml: {out}");
 
+    // alfa trusts nobody yet, then only its own CA: 001, with the reason.
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, xml.as_bytes(), &files())
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "001_ValidazioneFirma");
+    assert!(risposta.contains("elenco di fiducia vuoto"), "{risposta}");
+    f.app
+        .add_trust_anchors(
+            &f.alfa.data.slug,
+            &std::fs::read_to_string(d.join("alfa-ca.crt")).unwrap(),
+        )
+        .unwrap();
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, xml.as_bytes(), &files())
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "001_ValidazioneFirma");
+    assert!(
+        risposta.contains("non è rilasciato da un'autorità di certificazione attendibile"),
+        "{risposta}"
+    );
+    assert_valid(&d, "eccezione-001-fiducia.xml", risposta, "pec_message.xsd");
+    let added = f
+        .app
+        .add_trust_anchors(
+            &f.alfa.data.slug,
+            &std::fs::read_to_string(d.join("beta-ca.crt")).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(added.len(), 1);
+    assert!(added[0].subject.contains("CA di prova beta"), "{added:?}");
+
     // alfa receives it: registered as incoming, confirmed.
     let esito = f
         .app
@@ -398,6 +440,12 @@ async fn interoperability(backend: Backend) {
     ]);
     assert!(ok, "{out}");
     let gamma = std::fs::read(d.join("gamma-signed.xml")).unwrap();
+    f.app
+        .add_trust_anchors(
+            &f.alfa.data.slug,
+            &std::fs::read_to_string(d.join("gamma-ca.crt")).unwrap(),
+        )
+        .unwrap();
     match f
         .app
         .receive_protocol_message(f.alfa.id, &op, &gamma, &files())
@@ -411,6 +459,99 @@ async fn interoperability(backend: Backend) {
         } => assert_eq!(r.data.received_number.as_deref(), Some("0000077")),
         other => panic!("signxml's segnatura refused: {other:?}"),
     }
+
+    // A self-signed sender certificate (allowed to sign, but issued by no
+    // CA alfa trusts): 001.
+    openssl(
+        &d,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "self.key",
+            "-out",
+            "self.crt",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=Sigillo autofirmato/O=Comune Beta/C=IT",
+            "-addext",
+            "keyUsage=critical,digitalSignature,nonRepudiation",
+        ],
+    );
+    let self_signed = segnatura::SealKey::from_pem(
+        &std::fs::read_to_string(d.join("self.key")).unwrap(),
+        &std::fs::read_to_string(d.join("self.crt")).unwrap(),
+    )
+    .unwrap();
+    let mut other_reg = reg.clone();
+    other_reg.number = palazzo_domain::protocollo::ProtocolNumber::new(78).unwrap();
+    let unsigned = segnatura::build(&f.beta, "aoo_beta", &other_reg).unwrap();
+    let now = jiff::Timestamp::now();
+    let signed = segnatura::sign(&unsigned, &self_signed, now).unwrap();
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, signed.as_bytes(), &files())
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "001_ValidazioneFirma");
+    assert!(risposta.contains("Sigillo autofirmato"), "{risposta}");
+    // A seal of a trusted CA that had expired at the SigningTime: 001; the
+    // same seal at a SigningTime within its validity: accepted.
+    let years = |n: i64| jiff::SignedDuration::from_hours(24 * 365 * n);
+    let old_ca = DemoCa::generate(now - years(5)).unwrap();
+    let old_seal = old_ca
+        .issue_seal(&f.beta.data.name, "aoo_beta", now - years(3))
+        .unwrap();
+    f.app
+        .add_trust_anchors(&f.alfa.data.slug, &old_ca.certificate_pem())
+        .unwrap();
+    let old_key = segnatura::SealKey::from_pem(&old_seal.key_pem, &old_seal.cert_pem).unwrap();
+    let signed = segnatura::sign(&unsigned, &old_key, now).unwrap();
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, signed.as_bytes(), &files())
+        .await
+        .unwrap();
+    let (code, risposta) = refused(&e);
+    assert_eq!(code, "001_ValidazioneFirma");
+    assert!(
+        risposta.contains("era scaduto all'ora della firma"),
+        "{risposta}"
+    );
+    let signed = segnatura::sign(&unsigned, &old_key, now - years(2)).unwrap();
+    match f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, signed.as_bytes(), &files())
+        .await
+        .unwrap()
+    {
+        Esito::Registrata {
+            registration: r, ..
+        } => {
+            assert_eq!(r.data.received_number.as_deref(), Some("0000078"))
+        }
+        other => panic!("a seal valid at its SigningTime refused: {other:?}"),
+    }
+    // A SigningTime in the future: 001.
+    let signed = segnatura::sign(
+        &unsigned,
+        &old_key,
+        now + jiff::SignedDuration::from_hours(2),
+    )
+    .unwrap();
+    let e = f
+        .app
+        .receive_protocol_message(f.alfa.id, &op, signed.as_bytes(), &files())
+        .await
+        .unwrap();
+    assert!(refused(&e).1.contains("nel futuro"));
 
     // Every change is in the ledger and verifies.
     let report = palazzo_services::verify::verify(f.app.db(), f.app.keys())

@@ -223,6 +223,12 @@ struct EntryTemplate<'a> {
     version_kinds: Vec<(&'static str, &'static str)>,
     /// The segnatura (Allegato 6): "emessa"/"ricevuta" and its SHA-256.
     segnatura: Option<(&'static str, String)>,
+    /// The validation report (§11 lesson 5): what was signed (document or
+    /// segnatura), signer, time, outcome text, outcome code (`valida`,
+    /// `non_attendibile`, `non_valida`).
+    signatures: Vec<(String, String, String, String, &'static str)>,
+    /// When the report was made.
+    signatures_at: String,
     timeline: Vec<(String, String, String, String, Option<String>)>,
     annulment: Option<(String, String, String, String)>,
     /// The emergency registration it recovered (DPR 445/2000 art. 63):
@@ -238,6 +244,86 @@ struct EntryTemplate<'a> {
     notice: Option<String>,
     error: Option<String>,
     error_code: &'static str,
+}
+
+/// The rows of the validation report on the registration page.
+fn signature_rows(
+    r: &palazzo_services::signatures::RegistrationSignatures,
+) -> Vec<(String, String, String, String, &'static str)> {
+    let mut rows = Vec::new();
+    // `non_attendibile`: the signature verifies, its signer is not trusted.
+    let outcome = |signature_valid: bool, trusted: bool, problem: Option<&str>| match problem {
+        None if trusted => ("Valida; firmatario attendibile".to_owned(), "valida"),
+        None => ("Non verificata".to_owned(), "non_valida"),
+        Some(p) if signature_valid && !trusted => (
+            format!("Firma integra, firmatario non attendibile: {p}"),
+            "non_attendibile",
+        ),
+        Some(p) => (format!("Non valida: {p}"), "non_valida"),
+    };
+    if let Some(s) = &r.segnatura {
+        let (text, code) = outcome(s.signature_valid, s.trusted, s.problem.as_deref());
+        rows.push((
+            "Segnatura di protocollo (XAdES)".to_owned(),
+            s.signer.clone().unwrap_or_else(|| "—".into()),
+            s.signing_time.map_or_else(|| "—".to_owned(), rome),
+            text,
+            code,
+        ));
+    }
+    for d in &r.documents {
+        let what = format!(
+            "{} ({})",
+            d.name,
+            if d.primary { "principale" } else { "allegato" }
+        );
+        if d.report.detached {
+            rows.push((
+                what.clone(),
+                "—".into(),
+                "—".into(),
+                "Firma separata (.p7s): non verificata".into(),
+                "non_valida",
+            ));
+        }
+        if let Some(p) = &d.report.envelope_problem {
+            rows.push((
+                what.clone(),
+                "—".into(),
+                "—".into(),
+                format!("Non valida: {p}"),
+                "non_valida",
+            ));
+        }
+        for s in &d.report.signatures {
+            let mut time = s.signing_time.map_or_else(|| "—".to_owned(), rome);
+            if let Some(ts) = s.time_stamp {
+                time.push_str(&format!(
+                    "; marca temporale del {}{}",
+                    rome(ts),
+                    s.time_stamp_authority
+                        .as_deref()
+                        .map(|a| format!(" ({a})"))
+                        .unwrap_or_default()
+                ));
+            }
+            let timestamp_problem = s.problem.as_ref().is_some_and(|p| {
+                p.kind == palazzo_services::signatures::cades::ProblemKind::MarcaTemporale
+            });
+            let (text, code) = outcome(
+                s.signature_valid && !timestamp_problem,
+                s.trusted,
+                s.problem.as_ref().map(|p| p.detail.as_str()),
+            );
+            let signer = format!(
+                "{}{}",
+                s.signer.clone().unwrap_or_else(|| "—".into()),
+                if s.seal { " (sigillo)" } else { "" }
+            );
+            rows.push((what.clone(), signer, time, text, code));
+        }
+    }
+    rows
 }
 
 #[derive(Deserialize, Default)]
@@ -291,6 +377,13 @@ async fn render_entry(
             };
             (kind, s.data.document.sha256.hex())
         });
+    let report = app.protocol_signatures(t.id, &auth.actor, id).await;
+    if let Err(e) = &report {
+        tracing::warn!(error = %e, "signature report not available");
+    }
+    let (signatures, signatures_at) = report
+        .map(|r| (signature_rows(&r), rome(r.verified_at)))
+        .unwrap_or_default();
     let fascicoli = app
         .registration_fascicoli(t.id, &auth.actor, id)
         .await?
@@ -346,6 +439,8 @@ async fn render_entry(
         documents,
         version_kinds: crate::versioni::KINDS.to_vec(),
         segnatura,
+        signatures,
+        signatures_at,
         timeline,
         annulment: r
             .annulment

@@ -1,6 +1,7 @@
 //! `palazzo protocollo ricevi …` (a protocol message from another AOO,
 //! Allegato 6 §3.1, PR-8) and `palazzo protocollo sigillo install …` (the
-//! AOO seal, DECISIONS 14; docs/segnatura.md).
+//! AOO seal, DECISIONS 14; docs/segnatura.md) and `palazzo protocollo
+//! fiducia …` (the trust list of received signatures).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -238,6 +239,96 @@ pub async fn ricevi(cmd: Ricevi) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         }
     })
+}
+
+/// `palazzo protocollo fiducia …`: the comune's trust list.
+#[derive(Subcommand, Debug)]
+pub enum FiduciaCommand {
+    /// Add the CA certificates of a PEM file (only CA certificates are
+    /// accepted; those already present are skipped).
+    Aggiungi {
+        /// The CA certificate(s), PEM.
+        #[arg(long)]
+        cert: PathBuf,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// List the trusted CA certificates (subject, validity, SHA-256).
+    Elenca {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Remove a CA certificate by its SHA-256 fingerprint.
+    Rimuovi {
+        /// The fingerprint (hex, as `elenca` prints it).
+        #[arg(long)]
+        sha256: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// Runs `palazzo protocollo fiducia …`; `rimuovi` exits 2 when the
+/// certificate was not in the list.
+pub async fn fiducia(cmd: FiduciaCommand) -> anyhow::Result<ExitCode> {
+    let day = |t| palazzo_domain::calendar::rome_date(t).to_string();
+    match cmd {
+        FiduciaCommand::Aggiungi { cert, target } => {
+            let pem = std::fs::read_to_string(&cert)
+                .with_context(|| format!("cannot read {}", cert.display()))?;
+            let (app, _, slug) = open(&target).await?;
+            let added = app.add_trust_anchors(&slug, &pem);
+            app.db().close().await;
+            let added = added.map_err(service)?;
+            if added.is_empty() {
+                println!(
+                    "nessun certificato aggiunto: già presenti nell'elenco di fiducia di {slug}"
+                );
+            }
+            for a in added {
+                println!(
+                    "aggiunto all'elenco di fiducia di {slug}: {} (valido dal {} al {}; SHA-256 {})",
+                    a.subject,
+                    day(a.not_before),
+                    day(a.not_after),
+                    a.fingerprint
+                );
+            }
+        }
+        FiduciaCommand::Elenca { target } => {
+            let (app, _, slug) = open(&target).await?;
+            let list = app.trust_anchor_list(&slug);
+            app.db().close().await;
+            let list = list.map_err(service)?;
+            if list.is_empty() {
+                println!(
+                    "elenco di fiducia di {slug} vuoto: nessuna segnatura ricevuta sarà accettata"
+                );
+            }
+            for a in list {
+                println!(
+                    "{}\t{} — {}\t{}",
+                    a.fingerprint,
+                    day(a.not_before),
+                    day(a.not_after),
+                    a.subject
+                );
+            }
+        }
+        FiduciaCommand::Rimuovi { sha256, target } => {
+            let (app, _, slug) = open(&target).await?;
+            let removed = app.remove_trust_anchor(&slug, &sha256);
+            app.db().close().await;
+            if !removed.map_err(service)? {
+                println!(
+                    "nessun certificato con SHA-256 {sha256} nell'elenco di fiducia di {slug}"
+                );
+                return Ok(ExitCode::from(2));
+            }
+            println!("rimosso dall'elenco di fiducia di {slug}: {sha256}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Runs `palazzo protocollo sigillo …`.

@@ -256,8 +256,8 @@ impl crate::App {
     /// **Demo and tests only** (`palazzo demo`, `demo::seed`, the test
     /// harness; never `palazzo serve`): installs, for every tenant that has
     /// no AOO seal, a seal issued by a fresh [`DemoCa`] with the AOO code
-    /// [`demo_aoo_code`], so that outgoing registrations can be sealed.
-    /// Returns the demo CA certificate (PEM) when one was made, `None`
+    /// [`demo_aoo_code`], so that outgoing registrations can be sealed,
+    /// and adds the demo CA to every tenant's trust list. Returns the demo CA certificate (PEM) when one was made, `None`
     /// when every tenant already had a seal.
     pub fn install_demo_seals(&self) -> ServiceResult<Option<String>> {
         let missing: Vec<_> = self
@@ -272,6 +272,11 @@ impl crate::App {
         }
         let now = Timestamp::now();
         let ca = DemoCa::generate(now)?;
+        // Every ente of the demo trusts the demo CA, so that they can
+        // exchange protocol messages (docs/segnatura.md "Trust").
+        for t in self.tenants() {
+            self.add_trust_anchors(&t.data.slug, &ca.certificate_pem())?;
+        }
         for t in missing {
             let aoo = demo_aoo_code(&t.data.slug);
             let seal = ca.issue_seal(&t.data.name, &aoo, now)?;

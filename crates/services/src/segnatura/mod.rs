@@ -36,6 +36,7 @@ use palazzo_domain::titolario::ClassKey;
 use palazzo_store::{DocumentRef, Registration, Tenant};
 
 pub use servizio::{AooSeal, Esito, FileRicevuto};
+pub(crate) use xades::pem_certificates;
 pub use xades::{SealKey, sign};
 
 use crate::{ServiceError, ServiceResult};

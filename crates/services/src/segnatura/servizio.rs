@@ -15,12 +15,14 @@ use palazzo_store::*;
 
 use super::messaggi::{self, Ricevuto};
 use super::ricezione::{self, Anomalia, Messaggio, Rifiuto};
+use super::verifica;
 use super::{SealKey, der, invalid};
 use crate::access::Actor;
 use crate::db::DbTx;
 use crate::keys::{SEAL_AOO_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE, X509Signer};
 use crate::ledger::record;
 use crate::protocollo::RegistrationInput;
+use crate::signatures::cades::{self, ProblemKind};
 use crate::{App, ServiceError, ServiceResult};
 
 /// The media type the segnatura XML is stored with.
@@ -297,9 +299,11 @@ impl App {
     /// the XML (a `SegnaturaInformatica`, or an
     /// `AnnullamentoProtocollazione`), `files` the documents that came with
     /// it. Checks, in order: XML and schema structure (`000_Irricevibile`),
-    /// signature (`001_ValidazioneFirma`), readable files
+    /// signature and the signer's certificate against the ente's trust
+    /// list at the `SigningTime` (`001_ValidazioneFirma`), readable files
     /// (`003_DocumentoAllegatiNonLeggibili`), every impronta
-    /// (`002_AnomaliaImpronte`); then registers it as incoming, with the
+    /// (`002_AnomaliaImpronte`), the signatures of signed documents
+    /// (CAdES `.p7m`: `004`, their time-stamps `005`, seals `006`); then registers it as incoming, with the
     /// sender AOO as mittente and the sender's number and date as the
     /// received ones, and answers with `ConfermaRicezione`. A message
     /// already registered (same sender identifier) is confirmed again,
@@ -370,6 +374,16 @@ impl App {
                 format!("il messaggio non è indirizzato a questa amministrazione ({ipa})."),
             ));
         }
+        // The sender's certificate: trusted by this ente, valid at the
+        // SigningTime, allowed to sign (PR-8, 001).
+        let anchors = self.trust_anchors(&t.data.slug)?;
+        let now = jiff::Timestamp::now();
+        if let Err(d) = verifica::check_trust(&s.firma, &anchors, now) {
+            return refuse(with_id(
+                Anomalia::ValidazioneFirma,
+                format!("il certificato di firma non è accettato: {d}."),
+            ));
+        }
         // 003 before 002: a file that could not be read has no impronta.
         let declared: Vec<&ricezione::DeclaredDocument> = std::iter::once(&s.primario)
             .chain(s.allegati.iter())
@@ -395,6 +409,32 @@ impl App {
             return refuse(with_id(
                 Anomalia::AnomaliaImpronte,
                 "un documento manca o non corrisponde all'impronta dichiarata.".into(),
+            ));
+        }
+        // Signed documents (CAdES .p7m): signature 004, time-stamp 005,
+        // seal 006 (Allegato 6 §3.1, optional checks that Palazzo makes).
+        for d in &declared {
+            let Some(bytes) = readable
+                .iter()
+                .find(|(n, _)| *n == d.nome_file)
+                .map(|(_, b)| *b)
+            else {
+                continue;
+            };
+            let Some(problem) = cades::verify(bytes, &anchors, now).and_then(|r| r.problem())
+            else {
+                continue;
+            };
+            let anomalia = match problem.kind {
+                ProblemKind::Firma => Anomalia::DocumentoAllegatiErroreValidazioneFirma,
+                ProblemKind::MarcaTemporale => {
+                    Anomalia::DocumentoAllegatiErroreValidazioneMarcaTemporale
+                }
+                ProblemKind::Sigillo => Anomalia::DocumentoAllegatiErroreValidazioneSigillo,
+            };
+            return refuse(with_id(
+                anomalia,
+                format!("il file \"{}\": {}.", d.nome_file, problem.detail),
             ));
         }
         let ours = |reg: &Registration| {

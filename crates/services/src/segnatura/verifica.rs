@@ -14,8 +14,9 @@
 //!    with that certificate's key: ECDSA P-256 + SHA-256 (r‖s, or DER as
 //!    some senders write) or RSA PKCS#1 v1.5 + SHA-256/384/512.
 //!
-//! Not checked here: the certificate's chain to a qualified trust service
-//! and its validity period (see `docs/segnatura.md`).
+//! [`check_trust`] then checks the signing certificate against the ente's
+//! trust anchors at the `SigningTime` (chain, validity, `keyUsage`;
+//! `crate::signatures::validate_chain`, docs/segnatura.md "Trust").
 
 use base64::Engine as _;
 use p256::pkcs8::DecodePublicKey as _;
@@ -36,6 +37,72 @@ pub struct Verified {
     pub certificate_der: Vec<u8>,
     /// `xades:SigningTime`, as written.
     pub signing_time: Option<String>,
+    /// The other certificates of `ds:KeyInfo` (the chain the signer sent).
+    pub chain: Vec<Vec<u8>>,
+}
+
+/// The signer of a segnatura whose certificate is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedSigner {
+    /// The certificate's subject.
+    pub signer: String,
+    /// The trust anchor reached.
+    pub anchor: String,
+    /// `xades:SigningTime`.
+    pub signing_time: jiff::Timestamp,
+}
+
+/// Tolerance for a `SigningTime` ahead of our clock.
+const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// Parses an `xs:dateTime`; without a zone it is Rome civil time.
+fn parse_xs_date_time(s: &str) -> Option<jiff::Timestamp> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t);
+    }
+    let dt: jiff::civil::DateTime = s.parse().ok()?;
+    dt.in_tz("Europe/Rome").ok().map(|z| z.timestamp())
+}
+
+/// Checks the certificate of a verified segnatura signature against the
+/// ente's `anchors` (Allegato 6 §3.1, PR-8: a failure is
+/// `001_ValidazioneFirma`): the `SigningTime` is present and not in the
+/// future, the certificate chains to an anchor through the certificates of
+/// `ds:KeyInfo`, every certificate of the path was valid at the
+/// `SigningTime`, and the certificate allows signing (`keyUsage`
+/// digitalSignature or nonRepudiation). That `SigningCertificateV2` is
+/// this certificate's digest is checked by [`verify`]. `Err` is an
+/// Italian detail.
+pub fn check_trust(
+    v: &Verified,
+    anchors: &crate::signatures::TrustAnchors,
+    now: jiff::Timestamp,
+) -> Result<TrustedSigner, String> {
+    use crate::signatures::{Certificate, Usage, validate_chain};
+    let raw = v
+        .signing_time
+        .as_deref()
+        .ok_or("l'ora di firma (xades:SigningTime) manca")?;
+    let at = parse_xs_date_time(raw)
+        .ok_or_else(|| format!("l'ora di firma (xades:SigningTime) «{raw}» non è valida"))?;
+    if at > now + CLOCK_SKEW {
+        return Err(format!(
+            "l'ora di firma (xades:SigningTime) {} è nel futuro",
+            crate::signatures::show_time(at)
+        ));
+    }
+    let leaf = Certificate::parse(&v.certificate_der)?;
+    let pool: Vec<Certificate> = v
+        .chain
+        .iter()
+        .filter_map(|d| Certificate::parse(d).ok())
+        .collect();
+    let anchor = validate_chain(&leaf, &pool, anchors, at, Usage::Signing)?;
+    Ok(TrustedSigner {
+        signer: leaf.subject_name(),
+        anchor: anchor.subject_name(),
+        signing_time: at,
+    })
 }
 
 type Check<T> = Result<T, String>;
@@ -162,11 +229,21 @@ pub fn verify(doc: &Document<'_>) -> Result<Verified, String> {
     }
 
     // 2. The certificate and the XAdES signed properties.
-    let cert_node = ds(signature, "KeyInfo")
-        .and_then(|k| ds(k, "X509Data"))
-        .and_then(|x| ds(x, "X509Certificate"))
+    let cert_nodes: Vec<Node<'_, '_>> = ds(signature, "KeyInfo")
+        .into_iter()
+        .flat_map(|k| k.children())
+        .filter(|x| x.is_element() && x.has_tag_name((NS_DS, "X509Data")))
+        .flat_map(|x| x.children())
+        .filter(|c| c.is_element() && c.has_tag_name((NS_DS, "X509Certificate")))
+        .collect();
+    let cert_node = *cert_nodes
+        .first()
         .ok_or("certificato mancante in ds:KeyInfo")?;
     let certificate_der = text_b64(cert_node)?;
+    let chain = cert_nodes[1..]
+        .iter()
+        .map(|n| text_b64(*n))
+        .collect::<Check<Vec<_>>>()?;
     let fields = der::cert_fields(&certificate_der).ok_or("certificato X.509 illeggibile")?;
     let props = signature
         .descendants()
@@ -204,6 +281,7 @@ pub fn verify(doc: &Document<'_>) -> Result<Verified, String> {
     Ok(Verified {
         certificate_der,
         signing_time,
+        chain,
     })
 }
 

@@ -104,7 +104,8 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                     "registration": reg(),
                     "handoffs": { "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } },
                     "timeline": { "type": "array", "items": { "type": "object", "properties": {
-                        "handoff": { "type": "integer" }, "action": text, "actor": text, "at": text, "note": opt_text } } } } })),
+                        "handoff": { "type": "integer" }, "action": text, "actor": text, "at": text, "note": opt_text } } },
+                    "signatures": { "$ref": "#/components/schemas/VerificaFirme" } } })),
                     "404": error_response("Nessuna registrazione") }
             }))
         },
@@ -216,7 +217,29 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "fascicolo": { "type": "integer", "description": "Il fascicolo assegnato (assente per una registrazione)" },
             "kind": { "enum": ["competenza", "conoscenza"] },
             "office": { "type": "integer" }, "state": { "enum": ["assegnato", "accettato", "rifiutato", "inoltrato", "chiuso"] },
-            "assigned_at": text, "updated_at": text } }
+            "assigned_at": text, "updated_at": text } },
+        "VerificaFirme": {
+            "type": "object",
+            "description": "Rapporto di verifica delle firme della registrazione (segnatura ricevuta, documenti .p7m), eseguita alla richiesta con l'elenco di fiducia attuale dell'ente",
+            "required": ["verified_at", "segnatura", "documents"],
+            "properties": {
+                "verified_at": { "type": "string", "format": "date-time" },
+                "segnatura": { "oneOf": [{ "type": "null" }, { "type": "object", "properties": {
+                    "signer": opt_text, "issuer": opt_text, "signing_time": opt_text,
+                    "signature_valid": { "type": "boolean" }, "trusted": { "type": "boolean" }, "problem": opt_text } }] },
+                "documents": { "type": "array", "items": { "type": "object", "properties": {
+                    "name": text, "sha256": text, "primary": { "type": "boolean" },
+                    "report": { "type": "object", "properties": {
+                        "detached": { "type": "boolean" }, "envelope_problem": opt_text, "verified_at": text,
+                        "signatures": { "type": "array", "items": { "$ref": "#/components/schemas/FirmaVerificata" } } } } } } }
+            }
+        },
+        "FirmaVerificata": { "type": "object", "properties": {
+            "signer": opt_text, "issuer": opt_text, "seal": { "type": "boolean" },
+            "signing_time": opt_text, "time_stamp": opt_text, "time_stamp_authority": opt_text,
+            "signature_valid": { "type": "boolean" }, "trusted": { "type": "boolean" }, "nesting": { "type": "integer" },
+            "problem": { "oneOf": [{ "type": "null" }, { "type": "object", "properties": {
+                "kind": { "enum": ["firma", "marca_temporale", "sigillo"] }, "detail": text } }] } } }
     });
     let as_map = |v: Value| match v {
         Value::Object(m) => m,

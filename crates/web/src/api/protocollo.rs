@@ -238,6 +238,9 @@ pub struct EntryDto {
     pub handoffs: Vec<HandoffDto>,
     /// Every step, in time order.
     pub timeline: Vec<StepDto>,
+    /// The validation report of its signatures (the received segnatura's,
+    /// the signed documents'), verified when asked.
+    pub signatures: palazzo_services::signatures::RegistrationSignatures,
 }
 
 /// A JSON body, or the stable error for what is wrong with it.
@@ -402,10 +405,12 @@ async fn entry(
     let app = state.app();
     let r = app.protocol_entry(t.id, &actor, id).await?;
     let (handoffs, steps) = app.protocol_route(t.id, &actor, id).await?;
+    let signatures = app.protocol_signatures(t.id, &actor, id).await?;
     Ok(Json(EntryDto {
         registration: (&r).into(),
         handoffs: handoffs.iter().map(Into::into).collect(),
         timeline: steps.iter().map(Into::into).collect(),
+        signatures,
     }))
 }
 
