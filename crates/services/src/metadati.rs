@@ -63,8 +63,11 @@ pub struct Sources<'a> {
     pub classification: Option<(String, String)>,
     /// The assigned office's name.
     pub office: Option<String>,
-    /// The identifiers of the fascicoli the registration is in.
+    /// The identifiers of the fascicoli the registration is in (those the
+    /// reader may see: TI-6).
     pub fascicoli: Vec<String>,
+    /// Whether the registration is in a riservato fascicolo (TI-6).
+    pub riservato: bool,
 }
 
 // ------------------------------------------------------------------ XML
@@ -360,7 +363,7 @@ pub fn xml(s: &Sources<'_>) -> ServiceResult<Option<String>> {
         w.leaf("PianoDiClassificazione", piano);
         w.close("Classificazione");
     }
-    w.leaf("Riservato", "false");
+    w.leaf("Riservato", if s.riservato { "true" } else { "false" });
     w.open("IdentificativoDelFormato");
     w.leaf("Formato", &s.detected.formato);
     if let Some(inner) = &s.detected.contenuto_firmato {
@@ -489,9 +492,16 @@ impl App {
                 .map(|x| x.data.name.clone()),
             None => None,
         };
-        let fascicoli = self
+        // Riservato when any fascicolo holding it is riservato (TI-6); the
+        // aggregations listed are those the reader may see.
+        let riservato = self
             .db()
             .fascicoli_of_registration(tenant, id)
+            .await?
+            .iter()
+            .any(|f| f.restriction.is_some());
+        let fascicoli = self
+            .registration_fascicoli(tenant, actor, id)
             .await?
             .into_iter()
             .map(|f| f.code)
@@ -507,6 +517,7 @@ impl App {
             classification,
             office,
             fascicoli,
+            riservato,
         };
         let xml = xml(&sources)?.ok_or(ServiceError::NotFound)?;
         Ok(MetadatiDocumento {

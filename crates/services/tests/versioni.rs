@@ -423,6 +423,32 @@ async fn versions(backend: Backend) {
     assert_eq!(all(x, "TempoDiConservazione"), ["permanente"]);
     assert!(!x.contains("IdIdentificativoDocumentoPrimario"));
 
+    // A riservato fascicolo (TI-6) makes the document Riservato.
+    app.restrict_fascicolo(
+        t.id,
+        &op,
+        fascicolo.fascicolo.id,
+        Some(palazzo_services::fascicoli::RestrictionInput {
+            offices: vec![office],
+            users: vec![],
+        }),
+    )
+    .await
+    .unwrap();
+    let mr = app
+        .documento_amministrativo(t.id, &op, reg.id, 0, None)
+        .await
+        .unwrap();
+    assert_valid(dir.path(), "riservato.xml", &mr.xml);
+    assert_eq!(all(&mr.xml, "Riservato"), ["true"]);
+    assert_eq!(
+        all(&mr.xml, "IdAggregazione"),
+        vec![fascicolo.fascicolo.code.clone()]
+    );
+    app.restrict_fascicolo(t.id, &op, fascicolo.fascicolo.id, None)
+        .await
+        .unwrap();
+
     // Version 1: the original, no modification.
     let m1 = app
         .documento_amministrativo(t.id, &op, reg.id, 0, Some(1))
