@@ -19,6 +19,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
 mod emergenza;
+mod eml;
 mod metadati;
 mod registro;
 mod segnatura;
@@ -172,6 +173,11 @@ enum ProtocolloCommand {
         #[arg(long)]
         data_dir: Option<PathBuf>,
     },
+    /// Register a received e-mail message (.eml; docs/documents.md): the
+    /// message as received is the primary document, its MIME attachments
+    /// the attachments; sender, subject, date and Message-ID from it.
+    /// Exits 2 when refused (nothing registered).
+    Eml(eml::EmlArgs),
     /// The emergency register (DPR 445/2000 art. 63,
     /// docs/emergency-register.md): open, authorize, close, import, show.
     #[command(subcommand)]
@@ -732,6 +738,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Protocollo(ProtocolloCommand::Fiducia(cmd)) => {
             return segnatura::fiducia(cmd).await;
+        }
+        Command::Protocollo(ProtocolloCommand::Eml(args)) => {
+            return eml::run(args).await;
         }
         Command::Protocollo(ProtocolloCommand::Emergenza(cmd)) => {
             return emergenza::run(cmd).await;

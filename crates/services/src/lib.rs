@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod documents;
 pub mod emergenza;
+pub mod eml;
 pub mod error;
 pub mod fascicoli;
 pub mod federation;

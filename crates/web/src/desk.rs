@@ -6,6 +6,12 @@
 //! the action URL (see [`crate::auth`]). When the form is refused, it comes
 //! back filled in with the reason; the files must be chosen again (a browser
 //! cannot be handed them back), which the message says.
+//!
+//! A received e-mail is registered from its `.eml` file: the clerk uploads
+//! it (`POST /backoffice/protocollo/nuova/eml`), the form comes back filled
+//! in from the message with its attachments listed, and the confirmation
+//! registers the message as received with its MIME attachments (see
+//! [`crate::eml`]).
 
 use askama::Template;
 use axum::Extension;
@@ -17,8 +23,9 @@ use axum::response::{IntoResponse, Response};
 use palazzo_domain::access::Permission;
 use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
 use palazzo_services::ServiceError;
+use palazzo_services::eml::{EmlFields, EmlMessage};
 use palazzo_services::protocollo::RegistrationInput;
-use palazzo_store::{ApiTokenId, OfficeId, Registration, Tenant};
+use palazzo_store::{ApiTokenId, DocumentRef, OfficeId, Registration, Tenant};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -41,6 +48,7 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/backoffice/protocollo/nuova", register, form_page)
         .upload("/backoffice/protocollo/nuova", register, submit)
+        .upload("/backoffice/protocollo/nuova/eml", register, eml_prefill)
         .get("/backoffice/protocollo/ricerca", read, search_page)
         .get(
             "/backoffice/protocollo/{id}/documenti/{n}",
@@ -85,6 +93,63 @@ struct DeskTemplate<'a> {
     office: i64,
     offices: Vec<(i64, String)>,
     classes: Vec<(String, String)>,
+    /// The uploaded e-mail message the form registers, if any.
+    eml: Option<EmlView>,
+}
+
+/// An uploaded `.eml` on the desk form: what it is, the token that lets
+/// the confirmation name it, and its MIME attachments.
+struct EmlView {
+    name: String,
+    sha256: String,
+    size: u64,
+    token: String,
+    sent_at: Option<String>,
+    attachments: Vec<EmlAttachmentView>,
+}
+
+struct EmlAttachmentView {
+    name: String,
+    size: u64,
+    media_type: String,
+    refusal: Option<String>,
+}
+
+fn eml_view(state: &AppState, t: &Tenant, doc: &DocumentRef, msg: &EmlMessage) -> EmlView {
+    let sha256 = doc.sha256.hex();
+    EmlView {
+        token: crate::eml::eml_token(&state.config().secret, t.id, &sha256, &doc.name),
+        name: doc.name.clone(),
+        sha256,
+        size: doc.size,
+        sent_at: msg.sent_at.map(rome),
+        attachments: msg
+            .attachments
+            .iter()
+            .map(|a| EmlAttachmentView {
+                name: a.name.clone(),
+                size: a.size,
+                media_type: a
+                    .detected
+                    .as_ref()
+                    .map_or_else(|_| a.declared_type.clone(), |d| d.media_type.clone()),
+                refusal: a.refusal().map(str::to_owned),
+            })
+            .collect(),
+    }
+}
+
+/// Fills the form with what a message proposes (the clerk checks it).
+fn prefill(tpl: &mut DeskTemplate<'_>, msg: &EmlMessage) {
+    tpl.flow = "E".into();
+    tpl.subject = msg.subject.clone().unwrap_or_default();
+    if let Some(first) = tpl.rows.first_mut() {
+        first.kind = "persona_fisica".into();
+        first.name = msg.sender_name().unwrap_or_default().to_owned();
+        first.email = msg.from_address.clone().unwrap_or_default();
+    }
+    tpl.received_number = msg.message_id.clone().unwrap_or_default();
+    tpl.received_date = msg.date.map(|d| d.to_string()).unwrap_or_default();
 }
 
 async fn desk(
@@ -126,6 +191,7 @@ async fn desk(
         office: 0,
         offices,
         classes,
+        eml: None,
     };
     tpl_fill(&mut tpl);
     render(tpl, status)
@@ -169,6 +235,22 @@ fn kind_of(code: &str) -> Option<CorrespondentKind> {
 
 /// The registration the form describes, or the Italian reason why not.
 fn input_of(up: &Upload, rows: &[CorrespondentRow]) -> Result<RegistrationInput, WebError> {
+    let (primary, attachments) = documents_of(up).map_err(|_| {
+        WebError::unprocessable(
+            "primary_document",
+            "Scegliere il file del documento principale.",
+        )
+    })?;
+    form_input(up, rows, primary, attachments)
+}
+
+/// The form's fields with the given documents.
+fn form_input(
+    up: &Upload,
+    rows: &[CorrespondentRow],
+    primary: DocumentRef,
+    attachments: Vec<DocumentRef>,
+) -> Result<RegistrationInput, WebError> {
     let flow = Flow::parse(up.field("verso").unwrap_or("E"))
         .map_err(|_| WebError::unprocessable("invalid_flow", "Scegliere il verso."))?;
     let mut correspondents: Vec<Correspondent> = Vec::new();
@@ -203,12 +285,6 @@ fn input_of(up: &Upload, rows: &[CorrespondentRow]) -> Result<RegistrationInput,
             WebError::unprocessable("office_unknown", "L'ufficio indicato non esiste.")
         })?)),
     };
-    let (primary, attachments) = documents_of(up).map_err(|_| {
-        WebError::unprocessable(
-            "primary_document",
-            "Scegliere il file del documento principale.",
-        )
-    })?;
     Ok(RegistrationInput {
         register: None,
         flow,
@@ -252,13 +328,30 @@ async fn submit(
         Err(e) => (e.partial, Some(e.error)),
     };
     let rows = rows_of(&up);
-    let result = match refused.map_or_else(|| input_of(&up, &rows), Err) {
-        Ok(input) => state
-            .app()
-            .register_protocol(t.id, &auth.actor, input)
-            .await
-            .map_err(WebError::from),
-        Err(e) => Err(e),
+    // Registering an uploaded e-mail message (confirmed from the prefilled
+    // form): the message is the primary document, its MIME attachments
+    // come first among the attachments.
+    let eml = match refused {
+        Some(_) => Ok(None),
+        None => crate::eml::confirmed(&state, t.id, &up).await,
+    };
+    let mut eml_shown: Option<(DocumentRef, EmlMessage)> = None;
+    let result = match (refused, eml) {
+        (Some(e), _) | (None, Err(e)) => Err(e),
+        (None, Ok(Some((doc, bytes)))) => {
+            if let Ok(msg) = palazzo_services::eml::parse_eml(&bytes) {
+                eml_shown = Some((doc.clone(), msg));
+            }
+            register_eml(&state, &t, &auth, &up, &rows, &doc, &bytes).await
+        }
+        (None, Ok(None)) => match input_of(&up, &rows) {
+            Ok(input) => state
+                .app()
+                .register_protocol(t.id, &auth.actor, input)
+                .await
+                .map_err(WebError::from),
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(reg) => see_other(&format!("/backoffice/protocollo/{}", reg.id.0)),
@@ -284,7 +377,130 @@ async fn submit(
                         .field("ufficio")
                         .and_then(|o| o.parse().ok())
                         .unwrap_or(0);
+                    if let Some((doc, msg)) = &eml_shown {
+                        tpl.eml = Some(eml_view(&state, &t, doc, msg));
+                    }
                 },
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+/// The registration of a confirmed message with the form's fields.
+async fn register_eml(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    up: &Upload,
+    rows: &[CorrespondentRow],
+    doc: &DocumentRef,
+    bytes: &[u8],
+) -> Result<Registration, WebError> {
+    if up.files("documento").next().is_some() {
+        return Err(WebError::unprocessable(
+            "eml_and_document",
+            "Si registra il messaggio caricato oppure un documento principale, non entrambi.",
+        ));
+    }
+    let extra: Vec<DocumentRef> = up.files("allegati").map(|d| d.to_ref()).collect();
+    let input = form_input(up, rows, doc.clone(), extra)?;
+    if input.flow != palazzo_domain::protocollo::Flow::Entrata {
+        return Err(WebError::unprocessable(
+            "invalid_flow",
+            "Un messaggio ricevuto si registra in entrata.",
+        ));
+    }
+    let fields = EmlFields {
+        subject: Some(input.subject),
+        correspondents: input.correspondents,
+        received_number: input.received_number,
+        received_date: input.received_date,
+        classification: input.classification,
+        office: input.office,
+        extra_attachments: input.attachments,
+    };
+    Ok(state
+        .app()
+        .register_eml(t.id, &auth.actor, &doc.name, bytes, fields)
+        .await?)
+}
+
+/// `POST /backoffice/protocollo/nuova/eml` (multipart, field `eml`, CSRF
+/// token in the action URL): reads an uploaded e-mail message and shows
+/// the registration form filled in with what it proposes (sender, subject,
+/// date and identifier of the message) and its attachments listed; the
+/// clerk checks and confirms (`POST /backoffice/protocollo/nuova`).
+async fn eml_prefill(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::RegisterProtocol) {
+        return needs("/backoffice/protocollo/nuova", e);
+    }
+    let Ok(mp) = mp else {
+        return WebError::UnsupportedMediaType.into_response();
+    };
+    let result = async {
+        let up = read_upload(&state, mp).await?;
+        let doc = crate::eml::eml_of(&up)?
+            .ok_or_else(|| {
+                WebError::unprocessable("eml_missing", "Scegli il file .eml del messaggio.")
+            })?
+            .to_ref();
+        let msg = crate::eml::read(&state, &doc).await?;
+        Ok::<_, WebError>((doc, msg))
+    }
+    .await;
+    match result {
+        Ok((doc, msg)) => {
+            tracing::info!(
+                sha256 = %doc.sha256.hex(),
+                attachments = msg.attachments.len(),
+                "desk e-mail read"
+            );
+            let view = eml_view(&state, &t, &doc, &msg);
+            desk(
+                &state,
+                &t,
+                &auth,
+                |tpl| {
+                    prefill(tpl, &msg);
+                    tpl.eml = Some(EmlView {
+                        name: view.name.clone(),
+                        sha256: view.sha256.clone(),
+                        size: view.size,
+                        token: view.token.clone(),
+                        sent_at: view.sent_at.clone(),
+                        attachments: view
+                            .attachments
+                            .iter()
+                            .map(|a| EmlAttachmentView {
+                                name: a.name.clone(),
+                                size: a.size,
+                                media_type: a.media_type.clone(),
+                                refusal: a.refusal.clone(),
+                            })
+                            .collect(),
+                    });
+                },
+                StatusCode::OK,
+            )
+            .await
+        }
+        Err(e) => {
+            let Some(msg) = message_of(&e) else {
+                return e.into_response();
+            };
+            tracing::info!(code = e.code(), "desk e-mail refused");
+            desk(
+                &state,
+                &t,
+                &auth,
+                |tpl| tpl.error = Some(msg.clone()),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await

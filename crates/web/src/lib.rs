@@ -19,6 +19,7 @@ pub mod assets;
 pub mod auth;
 pub mod backoffice;
 pub mod desk;
+pub mod eml;
 pub mod error;
 pub mod fascicoli;
 mod health;

@@ -367,8 +367,89 @@ pub fn documents_of(
     ))
 }
 
+/// The fields of a registration from an e-mail message, as the API's
+/// optional `dati` part carries them (JSON): each replaces what the message
+/// proposes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmlRegisterBody {
+    /// Only `E`: a received message.
+    #[serde(default)]
+    pub flow: Option<String>,
+    /// Oggetto (default: the message's subject).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Mittente (default: the sender of `From`).
+    #[serde(default)]
+    pub correspondents: Vec<CorrespondentBody>,
+    /// Number of the received document (default: the `Message-ID`).
+    #[serde(default)]
+    pub received_number: Option<String>,
+    /// Date of the received document (default: the Rome date of `Date`).
+    #[serde(default)]
+    pub received_date: Option<Date>,
+    /// Classification (titolario code).
+    #[serde(default)]
+    pub classification: Option<String>,
+    /// Competent office id.
+    #[serde(default)]
+    pub office: Option<i64>,
+}
+
+/// The registration of the `.eml` of an API upload (part `eml`).
+async fn api_register_eml(
+    state: &AppState,
+    tenant: TenantId,
+    actor: &Actor,
+    up: &Upload,
+    eml: &StoredDocument,
+) -> Result<palazzo_store::Registration, WebError> {
+    if up.files("documento").next().is_some() {
+        return Err(WebError::unprocessable(
+            "eml_and_document",
+            "Invia il messaggio (parte «eml») oppure il documento principale (parte «documento»), non entrambi.",
+        ));
+    }
+    let body: EmlRegisterBody = match up.field("dati") {
+        None => EmlRegisterBody::default(),
+        Some(dati) => serde_json::from_str(dati).map_err(|e| {
+            WebError::unprocessable(
+                "invalid_fields",
+                format!("I campi della registrazione non sono validi: {e}"),
+            )
+        })?,
+    };
+    if body.flow.as_deref().is_some_and(|f| f.trim() != "E") {
+        return Err(WebError::unprocessable(
+            "invalid_flow",
+            "Un messaggio ricevuto si registra in entrata (E).",
+        ));
+    }
+    let correspondents = body
+        .correspondents
+        .into_iter()
+        .map(CorrespondentBody::into_correspondent)
+        .collect::<Result<Vec<_>, _>>()?;
+    let bytes = state.app().documents().get(&eml.sha256).await?;
+    let fields = palazzo_services::eml::EmlFields {
+        subject: body.subject,
+        correspondents,
+        received_number: blank(body.received_number),
+        received_date: body.received_date,
+        classification: blank(body.classification),
+        office: body.office.map(OfficeId),
+        extra_attachments: up.files("allegati").map(StoredDocument::to_ref).collect(),
+    };
+    Ok(state
+        .app()
+        .register_eml(tenant, actor, &eml.name, &bytes, fields)
+        .await?)
+}
+
 /// `POST /api/v1/protocollo`: registers a document (multipart: `dati` JSON,
-/// `documento`, `allegati`). 201 with the registration.
+/// `documento`, `allegati`), or a received e-mail message (part `eml`, the
+/// `.eml` file, with an optional `dati` overriding what the message
+/// proposes: [`EmlRegisterBody`]). 201 with the registration.
 pub async fn api_register(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
@@ -379,6 +460,10 @@ pub async fn api_register(
     actor.require(Permission::RegisterProtocol)?;
     let mp = mp.map_err(|_| WebError::UnsupportedMediaType)?;
     let up = read_upload(&state, mp).await?;
+    if let Some(eml) = crate::eml::eml_of(&up)? {
+        let reg = api_register_eml(&state, t.id, &actor, &up, eml).await?;
+        return Ok((StatusCode::CREATED, axum::Json(RegistrationDto::from(&reg))).into_response());
+    }
     let Some(dati) = up.field("dati") else {
         return Err(WebError::unprocessable(
             "fields_missing",

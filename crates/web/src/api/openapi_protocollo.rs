@@ -63,18 +63,48 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "post": staff(json!({
                 "operationId": "registraProtocollo",
                 "summary": "Registrazione di protocollo (DPR 445/2000 art. 53): numero, data e ora assegnati in un'unica operazione",
+                "description": "Due forme: «dati» (JSON) con «documento» e «allegati»; oppure «eml», il messaggio di posta ricevuto (.eml), registrato in entrata così come è stato ricevuto come documento principale, con i suoi allegati MIME come allegati (ciascuno verificato dal contenuto) e mittente, oggetto, data (giorno civile a Roma di Date) e numero (Message-ID) presi dal messaggio, salvo quanto indicato in «dati» facoltativo (DatiEml); «allegati» aggiunge altri allegati.",
                 "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
-                    "type": "object", "required": ["dati", "documento"],
+                    "type": "object",
                     "properties": {
-                        "dati": { "$ref": "#/components/schemas/NuovaRegistrazione" },
+                        "dati": { "oneOf": [ { "$ref": "#/components/schemas/NuovaRegistrazione" }, { "$ref": "#/components/schemas/DatiEml" } ] },
                         "documento": { "type": "string", "contentMediaType": "application/octet-stream", "description": "Documento principale; il tipo è riconosciuto dal contenuto (PDF/PDF-A, .p7m, XML, ODF/OOXML, immagini, .eml)" },
+                        "eml": { "type": "string", "contentMediaType": "message/rfc822", "description": "Il messaggio di posta ricevuto (.eml), al posto di «documento»" },
                         "allegati": { "type": "array", "items": { "type": "string", "contentMediaType": "application/octet-stream" } }
                     } } } } },
                 "responses": {
                     "201": ok_json("Registrazione fatta", reg()),
                     "413": error_response("File o richiesta troppo grandi"),
                     "415": error_response("Non è multipart/form-data"),
-                    "422": error_response("Campi non validi (invalid_fields, primary_document, document_type_not_allowed, …): nessun numero è consumato")
+                    "422": error_response("Campi non validi (invalid_fields, primary_document, document_type_not_allowed, eml_invalid, eml_and_document, invalid_flow, …): nessun numero è consumato")
+                }
+            }))
+        },
+        "/protocollo/eml": {
+            "post": staff(json!({
+                "operationId": "leggiMessaggioEml",
+                "summary": "Legge un messaggio di posta (.eml) e restituisce i campi che propone per la registrazione e i suoi allegati, senza registrare",
+                "requestBody": { "required": true, "content": { "multipart/form-data": { "schema": {
+                    "type": "object", "required": ["eml"],
+                    "properties": { "eml": { "type": "string", "contentMediaType": "message/rfc822" } } } } } },
+                "responses": {
+                    "200": ok_json("Quanto propone il messaggio", json!({ "type": "object", "properties": {
+                        "eml": { "type": "object", "properties": { "name": { "type": "string" }, "media_type": { "type": "string" }, "size": { "type": "integer" }, "sha256": { "type": "string" } } },
+                        "flow": { "const": "E" },
+                        "subject": { "type": ["string", "null"] },
+                        "from_name": { "type": ["string", "null"] },
+                        "from_address": { "type": ["string", "null"] },
+                        "sent_at": { "type": ["string", "null"], "format": "date-time" },
+                        "received_date": { "type": ["string", "null"], "format": "date", "description": "Giorno civile a Roma dell'intestazione Date" },
+                        "received_number": { "type": ["string", "null"], "description": "Message-ID" },
+                        "attachments": { "type": "array", "items": { "type": "object", "properties": {
+                            "name": { "type": "string" }, "declared_type": { "type": "string" }, "size": { "type": "integer" },
+                            "media_type": { "type": ["string", "null"], "description": "Tipo riconosciuto dal contenuto, se ammesso" },
+                            "sha256": { "type": "string" },
+                            "refusal": { "type": ["string", "null"], "description": "Perché il tipo non è ammesso: la registrazione sarebbe rifiutata" } } } } } })),
+                    "413": error_response("File troppo grande"),
+                    "415": error_response("Non è multipart/form-data"),
+                    "422": error_response("eml_missing, eml_invalid, eml_repeated, document_type_not_allowed")
                 }
             }))
         },
@@ -204,6 +234,15 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "registered_by": text, "classification": opt_text, "office": { "type": ["integer", "null"] },
             "emergency": opt_text,
             "annulment": { "type": ["object", "null"], "properties": { "at": text, "by": text, "reason": text, "act": text } } } },
+        "DatiEml": { "type": "object", "additionalProperties": false, "description": "Campi che sostituiscono quelli proposti dal messaggio .eml",
+            "properties": {
+                "flow": { "const": "E" },
+                "subject": { "type": "string" },
+                "correspondents": { "type": "array", "items": { "type": "object" } },
+                "received_number": { "type": "string" },
+                "received_date": { "type": "string", "format": "date" },
+                "classification": { "type": "string" },
+                "office": { "type": "integer" } } },
         "NuovaRegistrazione": { "type": "object", "additionalProperties": false, "required": ["flow", "subject"], "properties": {
             "flow": { "enum": ["E", "U", "I"] }, "subject": text,
             "correspondents": { "type": "array", "items": { "$ref": "#/components/schemas/Corrispondente" } },

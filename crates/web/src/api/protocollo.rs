@@ -36,6 +36,7 @@ pub fn router() -> Routes {
     Routes::new()
         .get("/protocollo", read, search)
         .upload("/protocollo", register, crate::upload::api_register)
+        .upload("/protocollo/eml", register, crate::eml::api_prefill)
         .get("/protocollo/tempi", Needs(Permission::SeeAllOffices), waits)
         .get("/protocollo/{anno}/{numero}", read, by_number)
         .get("/protocollo/voci/{id}", read, entry)
