@@ -4,7 +4,8 @@
 //! sealed by another AOO received from a directory (registered, answer
 //! valid against `pec_message.xsd`, exit 0, once `palazzo protocollo
 //! fiducia aggiungi` trusts the sender's CA; 001 before), the same message given as
-//! files (already registered), a tampered attachment (002, exit 2), and a
+//! files (already registered), a tampered attachment (002, exit 2), the
+//! sender's annulment recorded once (an unknown one: 007, exit 2), and a
 //! ledger that still verifies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -282,6 +283,44 @@ async fn receive_from_the_command_line(pg: Option<PgDatabase>) {
     let out = ricevi(&[msg.join("lettera.pdf").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("nessuna segnatura"));
+
+    // beta annuls its registration: recorded with ours (once); one of a
+    // registration alfa never received: 007, exit 2.
+    let sender = palazzo_services::segnatura::messaggi::identificatore_of(&beta, "aoo_beta", &reg);
+    let notice = palazzo_services::segnatura::messaggi::annullamento(
+        &sender,
+        "Errore materiale",
+        "Determina n. 5/2026",
+    );
+    std::fs::write(d.join("annullamento.xml"), &notice).unwrap();
+    let out = ricevi(&[d.join("annullamento.xml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("annullamento del mittente registrato per il protocollo n. 0000001"),
+        "{}",
+        text(&out)
+    );
+    let out = ricevi(&[d.join("annullamento.xml").to_str().unwrap()]);
+    assert!(
+        text(&out).starts_with("annullamento del mittente già registrato"),
+        "{}",
+        text(&out)
+    );
+    let mut unknown = sender.clone();
+    unknown.numero = "0999999".into();
+    let notice = palazzo_services::segnatura::messaggi::annullamento(
+        &unknown,
+        "Errore materiale",
+        "Determina n. 5/2026",
+    );
+    std::fs::write(d.join("sconosciuto.xml"), &notice).unwrap();
+    let out = ricevi(&[d.join("sconosciuto.xml").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).starts_with("eccezione 007_ErroreIdentificatoreNonTrovato: "),
+        "{}",
+        text(&out)
+    );
 
     let out = palazzo(&["verify", "--config", cfg]);
     assert!(out.status.success(), "{}", text(&out));

@@ -511,7 +511,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 10] = [
+const RECORD_SUBJECTS: [&str; 11] = [
     "tenant:",
     "office:",
     "service:",
@@ -522,6 +522,7 @@ const RECORD_SUBJECTS: [&str; 10] = [
     "fascicolo:",
     "emergenza:",
     "versione:",
+    "annullamento-ricevuto:",
 ];
 
 /// Records against the state recorded by their last event.
@@ -582,6 +583,16 @@ async fn check_records(
     // authorisations and closure.
     for s in db.emergency_sessions(tenant.id).await? {
         current.insert(s.subject(), state_hash(&s)?);
+    }
+    // Received notices of annulment (Allegato 6, AnnullamentoProtocollazione).
+    let mut after = palazzo_store::RegistrationId(0);
+    loop {
+        let page = db.annulment_notices(tenant.id, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.data.registration;
+        for n in &page {
+            current.insert(n.subject(), state_hash(n)?);
+        }
     }
     check_filing(db, tenant, &mut current).await?;
     report.records += current.len();

@@ -60,6 +60,34 @@ where
     })
 }
 
+const NOTICE_COLUMNS: &str =
+    "tenant_id, registration_id, received_at, reason, act, document, recorded_by";
+
+fn notice_of<D: Dialect>(r: &DbRow<D>) -> Result<AnnulmentNotice>
+where
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+{
+    let document: String = r.try_get("document").map_err(db_err)?;
+    Ok(AnnulmentNotice {
+        tenant: TenantId(r.try_get("tenant_id").map_err(db_err)?),
+        received_at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("received_at")
+            .map_err(db_err)?
+            .to_jiff(),
+        data: NewAnnulmentNotice {
+            registration: RegistrationId(r.try_get("registration_id").map_err(db_err)?),
+            reason: r.try_get("reason").map_err(db_err)?,
+            act: r.try_get("act").map_err(db_err)?,
+            document: serde_json::from_str(&document)
+                .map_err(|e| corrupt("protocol_annulment_notices.document", e))?,
+            recorded_by: r.try_get("recorded_by").map_err(db_err)?,
+        },
+    })
+}
+
 impl<D: Dialect> SqlStore<D>
 where
     for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
@@ -138,6 +166,46 @@ where
             .map_err(db_err)?;
         rows.iter().map(segnatura_of::<D>).collect()
     }
+
+    /// See [`Store::annulment_notice`].
+    pub async fn annulment_notice(
+        &self,
+        tenant: TenantId,
+        registration: RegistrationId,
+    ) -> Result<Option<AnnulmentNotice>> {
+        let sql = format!(
+            "SELECT {NOTICE_COLUMNS} FROM protocol_annulment_notices \
+             WHERE tenant_id = $1 AND registration_id = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(registration.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(notice_of::<D>).transpose()
+    }
+
+    /// See [`Store::annulment_notices`].
+    pub async fn annulment_notices(
+        &self,
+        tenant: TenantId,
+        after: RegistrationId,
+        limit: u32,
+    ) -> Result<Vec<AnnulmentNotice>> {
+        let sql = format!(
+            "SELECT {NOTICE_COLUMNS} FROM protocol_annulment_notices \
+             WHERE tenant_id = $1 AND registration_id > $2 ORDER BY registration_id LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(after.0)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(notice_of::<D>).collect()
+    }
 }
 
 impl<D: Dialect> SqlTx<D>
@@ -189,5 +257,36 @@ where
             at,
             data: s.clone(),
         })
+    }
+
+    /// See [`StoreTx::insert_annulment_notice`].
+    pub async fn insert_annulment_notice(
+        &mut self,
+        tenant: TenantId,
+        n: &NewAnnulmentNotice,
+        at: Timestamp,
+    ) -> Result<Option<AnnulmentNotice>> {
+        let document =
+            serde_json::to_string(&n.document).map_err(|e| StoreError::Database(e.to_string()))?;
+        let done = sqlx::query(
+            "INSERT INTO protocol_annulment_notices (tenant_id, registration_id, received_at, \
+             reason, act, document, recorded_by) VALUES ($1,$2,$3,$4,$5,$6,$7) \
+             ON CONFLICT (tenant_id, registration_id) DO NOTHING",
+        )
+        .bind(tenant.0)
+        .bind(n.registration.0)
+        .bind(at.to_sqlx())
+        .bind(n.reason.as_str())
+        .bind(n.act.as_str())
+        .bind(document)
+        .bind(n.recorded_by.as_str())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok((D::rows_affected(&done) == 1).then(|| AnnulmentNotice {
+            tenant,
+            received_at: at,
+            data: n.clone(),
+        }))
     }
 }

@@ -1004,6 +1004,44 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(got.annulment, Some(ann));
     assert_eq!(got.data.classification.as_deref(), Some("I.6"));
     assert_eq!(got.data.subject, "Prima", "annulled, still readable");
+
+    // A sender's notice of annulment (migration 0017): once per
+    // registration, within the tenant.
+    let notice = NewAnnulmentNotice {
+        registration: r1.id,
+        reason: "Errore materiale".into(),
+        act: "Determina n. 5/2026".into(),
+        document: got.data.primary.clone(),
+        recorded_by: "Sportello (user:1)".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let stored = tx
+        .insert_annulment_notice(a, &notice, t2)
+        .await
+        .unwrap()
+        .expect("the first notice is stored");
+    assert_eq!(
+        tx.insert_annulment_notice(a, &notice, t2).await.unwrap(),
+        None,
+        "one notice per registration"
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.annulment_notice(a, r1.id).await.unwrap(),
+        Some(stored.clone())
+    );
+    assert_eq!(s.annulment_notice(b, r1.id).await.unwrap(), None);
+    assert_eq!(
+        s.annulment_notices(a, RegistrationId(0), 10).await.unwrap(),
+        vec![stored]
+    );
+    assert!(s.annulment_notices(a, r1.id, 10).await.unwrap().is_empty());
+    assert!(
+        s.annulment_notices(b, RegistrationId(0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 /// The index of the senders of incoming registrations by fiscal code

@@ -167,6 +167,10 @@ macro_rules! protocol_reads {
             fn document_versions(&self, tenant: TenantId, registration: RegistrationId) -> Vec<DocumentVersion>;
             /// Every document version of a tenant with id > `after`, by id, at most `limit` (verification).
             fn document_versions_by_id(&self, tenant: TenantId, after: DocumentVersionId, limit: u32) -> Vec<DocumentVersion>;
+            /// The received notice of annulment of a registration (Allegato 6), if any.
+            fn annulment_notice(&self, tenant: TenantId, registration: RegistrationId) -> Option<AnnulmentNotice>;
+            /// Every received notice of annulment of a tenant with registration id > `after`, by id, at most `limit` (verification).
+            fn annulment_notices(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<AnnulmentNotice>;
         }
     };
 }
@@ -209,6 +213,9 @@ macro_rules! protocol_writes {
             /// annulled. A version number already taken for the same
             /// document is a [`StoreError::Conflict`].
             fn insert_document_version(&mut self, tenant: TenantId, v: &NewDocumentVersion, at: Timestamp) -> Option<DocumentVersion>;
+            /// Stores a received notice of annulment; `None` (nothing
+            /// written) when the registration already has one.
+            fn insert_annulment_notice(&mut self, tenant: TenantId, n: &NewAnnulmentNotice, at: Timestamp) -> Option<AnnulmentNotice>;
         }
     };
 }

@@ -117,3 +117,51 @@ impl Recorded for SegnaturaRecord {
         ])
     }
 }
+
+/// A received `AnnullamentoProtocollazione` (Allegato 6 §3.1): the sender
+/// told us it annulled its registration, which we had received and
+/// registered as `registration`. The receiving AOO is informed and decides
+/// (our own annulment, if any, is a separate act, art. 54); the notice is
+/// kept with our registration, at most one per registration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAnnulmentNotice {
+    /// Our registration of the annulled message.
+    pub registration: RegistrationId,
+    /// The sender's reason (`Motivo`).
+    pub reason: String,
+    /// The sender's authorising act (`Provvedimento`).
+    pub act: String,
+    /// The received XML in the document store.
+    pub document: DocumentRef,
+    /// Who received it (the staff member, or the transport).
+    pub recorded_by: String,
+}
+
+/// A stored notice of annulment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnulmentNotice {
+    /// Owner.
+    pub tenant: TenantId,
+    /// When it was received.
+    pub received_at: Timestamp,
+    /// Data.
+    pub data: NewAnnulmentNotice,
+}
+
+impl Recorded for AnnulmentNotice {
+    fn subject(&self) -> String {
+        format!("annullamento-ricevuto:{}", self.data.registration.0)
+    }
+
+    fn state(&self) -> Value {
+        let d = &self.data;
+        Value::Map(vec![
+            (text("registration"), Value::int(d.registration.0)),
+            (text("received_at"), text(&self.received_at.to_string())),
+            (text("reason"), text(&d.reason)),
+            (text("act"), text(&d.act)),
+            (text("sha256"), text(&d.document.sha256.hex())),
+            (text("recorded_by"), text(&d.recorded_by)),
+        ])
+    }
+}

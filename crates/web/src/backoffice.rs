@@ -28,6 +28,7 @@ use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
 pub mod emergenza;
+pub mod interoperabilita;
 pub mod registri;
 
 /// The routes of this module.
@@ -76,6 +77,7 @@ pub fn router() -> Routes {
             act,
         )
         .merge(emergenza::router())
+        .merge(interoperabilita::router())
         .merge(registri::router())
 }
 
@@ -231,6 +233,9 @@ struct EntryTemplate<'a> {
     signatures_at: String,
     timeline: Vec<(String, String, String, String, Option<String>)>,
     annulment: Option<(String, String, String, String)>,
+    /// The sender's notice that it annulled its registration (Allegato 6,
+    /// `AnnullamentoProtocollazione`): received at, reason, act, by.
+    sender_annulment: Option<(String, String, String, String)>,
     /// The emergency registration it recovered (DPR 445/2000 art. 63):
     /// register code, emergency number, when it was recorded.
     emergency: Option<(String, u64, String)>,
@@ -384,6 +389,17 @@ async fn render_entry(
     let (signatures, signatures_at) = report
         .map(|r| (signature_rows(&r), rome(r.verified_at)))
         .unwrap_or_default();
+    let sender_annulment = app
+        .protocol_annulment_notice(t.id, &auth.actor, id)
+        .await?
+        .map(|n| {
+            (
+                rome(n.received_at),
+                n.data.reason,
+                n.data.act,
+                n.data.recorded_by,
+            )
+        });
     let fascicoli = app
         .registration_fascicoli(t.id, &auth.actor, id)
         .await?
@@ -446,6 +462,7 @@ async fn render_entry(
             .annulment
             .as_ref()
             .map(|a| (rome(a.at), a.by.clone(), a.reason.clone(), a.act.clone())),
+        sender_annulment,
         emergency: d
             .emergency
             .as_ref()

@@ -231,9 +231,16 @@ pub async fn ricevi(cmd: Ricevi) -> anyhow::Result<ExitCode> {
             registration,
             motivo,
             provvedimento,
+            duplicate,
+            ..
         } => {
             println!(
-                "annullamento del mittente per il protocollo n. {} ({motivo}; {provvedimento}): valutare l'annullamento (art. 54)",
+                "annullamento del mittente {} per il protocollo n. {} ({motivo}; {provvedimento}): valutare l'annullamento (art. 54)",
+                if duplicate {
+                    "già registrato"
+                } else {
+                    "registrato"
+                },
                 registration.number
             );
             ExitCode::SUCCESS

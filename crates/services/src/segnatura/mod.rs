@@ -18,6 +18,7 @@
 //! `Nome` and `Cognome`; an administration without an IPA code is written
 //! as a `PersonaGiuridica`; the time is the Europe/Rome civil time.
 
+mod annullamento;
 mod c14n;
 pub(crate) mod controllo;
 pub mod demo_ca;

@@ -100,6 +100,7 @@ pub enum Esito {
     },
     /// The sender annulled a registration we had received; ours is
     /// `registration` (its annulment, if any, is our own act, art. 54).
+    /// The notice is recorded with it (`notice`, ledgered once).
     Annullamento {
         /// Our registration of the annulled message.
         registration: Box<Registration>,
@@ -107,6 +108,10 @@ pub enum Esito {
         motivo: String,
         /// The sender's authorising act.
         provvedimento: String,
+        /// The recorded notice (the first one, when sent again).
+        notice: Box<AnnulmentNotice>,
+        /// The notice had already been received.
+        duplicate: bool,
     },
 }
 
@@ -307,8 +312,10 @@ impl App {
     /// sender AOO as mittente and the sender's number and date as the
     /// received ones, and answers with `ConfermaRicezione`. A message
     /// already registered (same sender identifier) is confirmed again,
-    /// never registered twice. An annulment of an identifier we never
-    /// received gives `007_ErroreIdentificatoreNonTrovato`.
+    /// never registered twice. An annulment is recorded with our
+    /// registration of the annulled message (`Esito::Annullamento`, once);
+    /// one of an identifier we never received gives
+    /// `007_ErroreIdentificatoreNonTrovato`.
     ///
     /// Refusals are answers (`Esito::Eccezione`), not errors; errors are
     /// for the actor's permissions and the infrastructure.
@@ -346,11 +353,25 @@ impl App {
                     .registration_by_sender(tenant, &identificatore)
                     .await?
                 {
-                    Some(reg) => Ok(Esito::Annullamento {
-                        registration: Box::new(reg),
-                        motivo,
-                        provvedimento,
-                    }),
+                    Some(reg) => {
+                        let (notice, duplicate) = self
+                            .record_received_annulment(
+                                &t,
+                                actor,
+                                &reg,
+                                segnatura,
+                                &motivo,
+                                &provvedimento,
+                            )
+                            .await?;
+                        Ok(Esito::Annullamento {
+                            registration: Box::new(reg),
+                            motivo,
+                            provvedimento,
+                            notice: Box::new(notice),
+                            duplicate,
+                        })
+                    }
                     None => refuse(Rifiuto {
                         anomalia: Anomalia::ErroreIdentificatoreNonTrovato,
                         dettaglio:

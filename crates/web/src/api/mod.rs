@@ -4,9 +4,11 @@
 
 pub mod emergenza;
 pub mod fascicoli;
+pub mod interoperabilita;
 pub mod openapi;
 pub mod openapi_emergenza;
 pub mod openapi_fascicoli;
+pub mod openapi_interoperabilita;
 pub mod openapi_protocollo;
 pub mod openapi_versioni;
 pub mod protocollo;

@@ -23,6 +23,7 @@ pub fn document() -> Value {
         super::openapi_fascicoli::parts(),
         super::openapi_emergenza::parts(),
         super::openapi_versioni::parts(),
+        super::openapi_interoperabilita::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);

@@ -54,6 +54,7 @@ pub fn router() -> Routes {
         .post("/assegnazioni/{id}", work, act)
         .merge(super::registri::router())
         .merge(super::emergenza::router())
+        .merge(super::interoperabilita::router())
 }
 
 /// A document of a registration, by fingerprint.
