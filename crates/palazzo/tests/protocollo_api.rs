@@ -303,6 +303,88 @@ async fn run(backend: Backend) {
         json_of(&r)["subject"],
         "Istanza di contributo per libri di testo"
     );
+    // A field left out keeps its value; `null` clears it.
+    let r = api(
+        &mut prog,
+        "POST",
+        &path,
+        &token,
+        Some(json!({"classification": "VII.3"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json_of(&r)["classification"], "VII.3");
+    assert_eq!(json_of(&r)["office"], first.id.0, "office kept");
+    let r = api(
+        &mut prog,
+        "POST",
+        &path,
+        &token,
+        Some(json!({"office": null})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        json_of(&r)["classification"],
+        "VII.3",
+        "classification kept"
+    );
+    assert!(json_of(&r)["office"].is_null(), "{}", r.body);
+    let r = api(
+        &mut prog,
+        "POST",
+        &path,
+        &token,
+        Some(json!({"office": first.id.0})),
+    )
+    .await;
+    assert_eq!(
+        json_of(&r)["classification"],
+        "VII.3",
+        "classification kept"
+    );
+    assert_eq!(json_of(&r)["office"], first.id.0);
+    let r = api(
+        &mut prog,
+        "POST",
+        &path,
+        &token,
+        Some(json!({"classification": "VII.12"})),
+    )
+    .await;
+    assert_eq!(json_of(&r)["classification"], "VII.12");
+    // Each change is in the entry's history with its author and the values
+    // before, and on the entry's page.
+    let r = api(
+        &mut prog,
+        "GET",
+        &format!("/protocollo/voci/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    let changes = json_of(&r)["changes"].as_array().unwrap().clone();
+    assert_eq!(changes.len(), 5, "{}", r.body);
+    assert_eq!(changes[0]["old_classification"], "VII.1");
+    assert_eq!(changes[0]["new_classification"], "VII.12");
+    assert_eq!(changes[1]["new_classification"], "VII.3");
+    assert_eq!(changes[2]["old_office"], first.id.0);
+    assert!(changes[2]["new_office"].is_null());
+    assert_eq!(changes[4]["old_classification"], "VII.3");
+    assert!(
+        changes.iter().all(|c| c["by"]
+            .as_str()
+            .unwrap()
+            .contains("API: gestionale sportello")),
+        "{changes:?}"
+    );
+    let page = op.get(&format!("/backoffice/protocollo/{id}")).await;
+    assert!(page.body.contains("Modifiche di classificazione e ufficio"));
+    assert!(
+        page.body.contains("classificazione VII.12 → VII.3"),
+        "{}",
+        page.body
+    );
 
     // Hand it to the first office, accept it from the inbox, forward it.
     let r = api(
@@ -463,6 +545,39 @@ async fn run(backend: Backend) {
     assert_eq!(r.status, 400);
     let r = api(&mut prog, "GET", &search("flusso=X"), &token, None).await;
     assert_eq!(json_of(&r)["error"], "invalid_flow");
+
+    // An upload far above `max_body_bytes` (64 KiB here, 1 MiB by default)
+    // is accepted: upload routes have their own limit (200 MiB per request,
+    // 50 MiB per file), so only the route's limit applies.
+    let mut big = PDF.to_vec();
+    big.extend_from_slice(b"\n%");
+    big.resize(big.len() + 1536 * 1024, b'x');
+    let r = register(
+        &mut prog,
+        &token,
+        &json!({"flow": "E", "subject": "Planimetria allegata all'istanza",
+                "correspondents": [{"name": "Studio tecnico Rossi"}]}),
+        &[Part::File("documento", "planimetria.pdf", &big)],
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(json_of(&r)["primary"]["sha256"], Impronta::of(&big).hex());
+    assert_eq!(json_of(&r)["primary"]["size"], big.len());
+    // Anything else still holds to `max_body_bytes`: a JSON body above it
+    // is refused with 413 and changes nothing.
+    let classify = format!("/protocollo/voci/{id}/classificazione");
+    let huge = json!({"classification": "x".repeat(80 * 1024)});
+    let r = api(&mut prog, "POST", &classify, &token, Some(huge)).await;
+    assert_eq!(r.status, 413, "{}", r.body);
+    let r = api(
+        &mut prog,
+        "GET",
+        &format!("/protocollo/voci/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(json_of(&r)["registration"]["classification"], "VII.12");
 
     // The operatore may not annul (403); the segretario's key may.
     let annul = format!("/protocollo/voci/{id}/annullamento");

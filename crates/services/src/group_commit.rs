@@ -255,11 +255,21 @@ impl App {
         let t = self.tenant(tenant)?;
         let count = u32::try_from(group.len())
             .map_err(|_| ServiceError::Internal("group too large".into()))?;
-        let year = register_year(Timestamp::now());
-        let mut tx = self.db().begin().await?;
-        let numbers = tx
-            .next_protocol_numbers(tenant, first.new.register.as_str(), year, count)
-            .await?;
+        // PR-1: the number restarts on 1 January of the registration time,
+        // which is read only once the counter row is held. The year guessed
+        // before may be the old one at midnight on 31 December: then the
+        // transaction is dropped (rolled back, no number consumed) and the
+        // group is numbered again in the new year.
+        let (mut tx, year, numbers) = loop {
+            let year = register_year(Timestamp::now());
+            let mut tx = self.db().begin().await?;
+            let numbers = tx
+                .next_protocol_numbers(tenant, first.new.register.as_str(), year, count)
+                .await?;
+            if numbers.iter().all(|(_, at)| register_year(*at) == year) {
+                break (tx, year, numbers);
+            }
+        };
         let rows: Vec<NumberedRegistration> = group
             .iter()
             .zip(numbers)

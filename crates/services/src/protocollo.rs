@@ -239,17 +239,32 @@ impl App {
         self.check_office(tenant, office).await?;
         let mut reg = self.protocol_entry(tenant, actor, id).await?;
         if reg.annulment.is_some() {
-            return Err(ServiceError::Invalid {
-                code: "protocollo_annullato",
-                message: "La registrazione è annullata e non può essere modificata.".into(),
-            });
+            return Err(annulled());
         }
         let t = self.tenant(tenant)?;
         let mut tx = self.db().begin().await?;
-        tx.update_registration_assignment(tenant, id, classification.as_deref(), office)
-            .await?;
-        reg.data.classification = classification;
-        reg.data.office = office;
+        // Art. 53 / PR-3: only classification and office change, and the
+        // change keeps its author, its time and the values before. The store
+        // refuses an entry annulled since it was read above (an annulment
+        // that committed in between): nothing changes then.
+        let change = AssignmentChange {
+            classification,
+            office,
+            // Microseconds, as every backend stores them: the ledger state
+            // must hash the same after a round trip.
+            at: palazzo_store::rows::registration_time(),
+            by: operator(actor),
+        };
+        match tx.update_registration_assignment(tenant, id, &change).await {
+            Err(StoreError::NotFound) => return Err(annulled()),
+            other => other?,
+        };
+        reg.data.classification = change.classification;
+        reg.data.office = change.office;
+        reg.changed = Some(LastChange {
+            at: change.at,
+            by: change.by,
+        });
         record(&mut tx, &t, "protocollo.reassigned", &reg).await?;
         tx.commit().await?;
         self.ledger_changed(tenant);
@@ -580,6 +595,18 @@ impl App {
         ))
     }
 
+    /// The changes of a registration's classification and office (art. 53,
+    /// PR-3): author, time, values before and after, oldest first.
+    pub async fn protocol_changes(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        registration: RegistrationId,
+    ) -> ServiceResult<Vec<ProtocolChange>> {
+        actor.require(Permission::ReadProtocol)?;
+        Ok(self.db().protocol_changes(tenant, registration).await?)
+    }
+
     /// How long documents and fascicoli wait in each office: from
     /// assignment to the first action (accept, refuse, forward, close), and
     /// for those still waiting, until `now`.
@@ -646,5 +673,13 @@ fn check_note(note: Option<&str>) -> ServiceResult<Option<String>> {
             })
         }
         Some(n) => Ok(Some(n.to_owned())),
+    }
+}
+
+/// The refusal of a change to an annulled registration.
+fn annulled() -> ServiceError {
+    ServiceError::Invalid {
+        code: "protocollo_annullato",
+        message: "La registrazione è annullata e non può essere modificata.".into(),
     }
 }

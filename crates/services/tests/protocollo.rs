@@ -220,6 +220,34 @@ async fn rules(backend: Backend) {
         "stored in canonical form"
     );
     assert_eq!(app.db().ledger_size(t).await.unwrap(), size + 1);
+    // The change keeps its author, its time and the values before.
+    let changed = r.changed.as_ref().expect("last change recorded");
+    assert!(changed.by.contains("user:1"), "{}", changed.by);
+    let history = app.protocol_changes(t, &op, r1.id).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].old_classification.as_deref(), Some("XI.2"));
+    assert_eq!(history[0].new_classification.as_deref(), Some("I.6"));
+    assert_eq!((history[0].at, &history[0].by), (changed.at, &changed.by));
+    // The author is bound by the ledger: rewriting it is caught by verify.
+    let forged = format!(
+        "UPDATE protocol_entries SET changed_by = 'Qualcun altro' WHERE id = {}",
+        r1.id.0
+    );
+    app.db().execute_raw(&forged).await.unwrap();
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            Problem::RecordAltered { subject, .. } if subject == &format!("protocollo:{}", r1.id.0))),
+        "{:?}",
+        report.problems
+    );
+    let restore = format!(
+        "UPDATE protocol_entries SET changed_by = '{}' WHERE id = {}",
+        changed.by.replace('\'', "''"),
+        r1.id.0
+    );
+    app.db().execute_raw(&restore).await.unwrap();
+    assert!(verify(app.db(), &f.keys).await.unwrap().ok());
 
     // Annulment: an operator may not; reason and act are required.
     assert!(matches!(

@@ -215,6 +215,7 @@ fn registration(flow: Flow) -> Registration {
             office: None,
         },
         annulment: None,
+        changed: None,
     }
 }
 

@@ -19,7 +19,8 @@ fn sender_key(fiscal_code: &str) -> String {
 
 pub(crate) const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
     correspondents, received_number, received_date, primary_document, attachments, registered_by, \
-    emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act";
+    emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act, \
+    changed_at, changed_by";
 
 pub(crate) fn registration_of<D: Dialect>(r: &DbRow<D>) -> Result<Registration>
 where
@@ -92,6 +93,16 @@ where
                 .map(OfficeId),
         },
         annulment,
+        changed: match r
+            .try_get::<Option<jiff_sqlx::Timestamp>, _>("changed_at")
+            .map_err(db_err)?
+        {
+            None => None,
+            Some(at) => Some(LastChange {
+                at: at.to_jiff(),
+                by: get_o("changed_by")?.unwrap_or_default(),
+            }),
+        },
     })
 }
 
@@ -186,6 +197,47 @@ where
             .await
             .map_err(db_err)?;
         row.as_ref().map(registration_of::<D>).transpose()
+    }
+
+    /// See [`Store::protocol_changes`].
+    pub async fn protocol_changes(
+        &self,
+        tenant: TenantId,
+        id: RegistrationId,
+    ) -> Result<Vec<ProtocolChange>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, old_classification, new_classification, old_office_id, \
+             new_office_id FROM protocol_changes WHERE tenant_id = $1 AND registration_id = $2 \
+             ORDER BY seq",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get("seq").map_err(db_err)?;
+                let office = |c: &str| -> Result<Option<OfficeId>> {
+                    Ok(r.try_get::<Option<i64>, _>(c)
+                        .map_err(db_err)?
+                        .map(OfficeId))
+                };
+                Ok(ProtocolChange {
+                    registration: id,
+                    seq: u32::try_from(seq).map_err(|e| corrupt("protocol_changes.seq", e))?,
+                    at: r
+                        .try_get::<jiff_sqlx::Timestamp, _>("at")
+                        .map_err(db_err)?
+                        .to_jiff(),
+                    by: r.try_get("actor").map_err(db_err)?,
+                    old_classification: r.try_get("old_classification").map_err(db_err)?,
+                    new_classification: r.try_get("new_classification").map_err(db_err)?,
+                    old_office: office("old_office_id")?,
+                    new_office: office("new_office_id")?,
+                })
+            })
+            .collect()
     }
 
     /// See [`Store::registration_by_number`].
@@ -723,6 +775,7 @@ where
                     registered_at: row.at,
                     data: row.data.clone(),
                     annulment: None,
+                    changed: None,
                 })
             })
             .collect()
@@ -733,24 +786,74 @@ where
         &mut self,
         tenant: TenantId,
         id: RegistrationId,
-        classification: Option<&str>,
-        office: Option<OfficeId>,
-    ) -> Result<()> {
-        let r = sqlx::query(
-            "UPDATE protocol_entries SET classification = $3, office_id = $4 WHERE tenant_id = $1 AND id = $2",
+        change: &AssignmentChange,
+    ) -> Result<ProtocolChange> {
+        // Hold the row first (a no-op update takes its lock until commit),
+        // so the values read next are the ones this change replaces.
+        let held = sqlx::query(
+            "UPDATE protocol_entries SET changed_at = changed_at \
+             WHERE tenant_id = $1 AND id = $2 AND annulled_at IS NULL",
         )
         .bind(tenant.0)
         .bind(id.0)
-        .bind(classification)
-        .bind(office.map(|o| o.0))
         .execute(&mut *self.conn())
         .await
         .map_err(db_err)?;
-        if D::rows_affected(&r) == 0 {
-            Err(StoreError::NotFound)
-        } else {
-            Ok(())
+        if D::rows_affected(&held) == 0 {
+            return Err(StoreError::NotFound);
         }
+        let before = sqlx::query(
+            "SELECT classification, office_id FROM protocol_entries WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        let old_classification: Option<String> =
+            before.try_get("classification").map_err(db_err)?;
+        let old_office: Option<i64> = before.try_get("office_id").map_err(db_err)?;
+        let new_office = change.office.map(|o| o.0);
+        sqlx::query(
+            "UPDATE protocol_entries SET classification = $3, office_id = $4, changed_at = $5, \
+             changed_by = $6 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(change.classification.as_deref())
+        .bind(new_office)
+        .bind(change.at.to_sqlx())
+        .bind(change.by.as_str())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO protocol_changes (tenant_id, registration_id, seq, at, actor, \
+             old_classification, new_classification, old_office_id, new_office_id) \
+             SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8 FROM protocol_changes \
+             WHERE tenant_id = $1 AND registration_id = $2 RETURNING seq",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(change.at.to_sqlx())
+        .bind(change.by.as_str())
+        .bind(old_classification.as_deref())
+        .bind(change.classification.as_deref())
+        .bind(old_office)
+        .bind(new_office)
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(ProtocolChange {
+            registration: id,
+            seq: u32::try_from(seq).map_err(|e| corrupt("protocol_changes.seq", e))?,
+            at: change.at,
+            by: change.by.clone(),
+            old_classification,
+            new_classification: change.classification.clone(),
+            old_office: old_office.map(OfficeId),
+            new_office: change.office,
+        })
     }
 
     /// See [`StoreTx::annul_registration`].

@@ -978,13 +978,41 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
     ));
     drop(tx);
 
-    // Only classification and assignment change; annulment happens once.
+    // Only classification and assignment change, each change with its
+    // author, time and the values before; annulment happens once.
+    let change = |classification: &str, by: &str| AssignmentChange {
+        classification: Some(classification.to_owned()),
+        office: None,
+        at: t2,
+        by: by.to_owned(),
+    };
     let mut tx = s.begin().await.unwrap();
-    tx.update_registration_assignment(a, r1.id, Some("I.6"), None)
+    let c1 = tx
+        .update_registration_assignment(a, r1.id, &change("I.5", "Operatore (user:1)"))
         .await
         .unwrap();
+    assert_eq!(
+        (
+            c1.seq,
+            c1.old_classification.as_deref(),
+            c1.new_classification.as_deref()
+        ),
+        (1, r1.data.classification.as_deref(), Some("I.5"))
+    );
+    let c2 = tx
+        .update_registration_assignment(a, r1.id, &change("I.6", "Archivista (user:3)"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            c2.seq,
+            c2.old_classification.as_deref(),
+            c2.new_classification.as_deref()
+        ),
+        (2, Some("I.5"), Some("I.6"))
+    );
     assert!(matches!(
-        tx.update_registration_assignment(b, r1.id, Some("I.6"), None)
+        tx.update_registration_assignment(b, r1.id, &change("I.6", "x"))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -999,10 +1027,27 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
         !tx.annul_registration(a, r1.id, &ann).await.unwrap(),
         "already annulled"
     );
+    // An annulled entry keeps its classification and office.
+    assert!(matches!(
+        tx.update_registration_assignment(a, r1.id, &change("I.7", "x"))
+            .await,
+        Err(StoreError::NotFound)
+    ));
     tx.commit().await.unwrap();
     let got = s.registration(a, r1.id).await.unwrap().unwrap();
     assert_eq!(got.annulment, Some(ann));
     assert_eq!(got.data.classification.as_deref(), Some("I.6"));
+    assert_eq!(
+        got.changed,
+        Some(LastChange {
+            at: t2,
+            by: "Archivista (user:3)".into()
+        })
+    );
+    let history = s.protocol_changes(a, r1.id).await.unwrap();
+    assert_eq!(history, vec![c1, c2]);
+    assert!(s.protocol_changes(b, r1.id).await.unwrap().is_empty());
+
     assert_eq!(got.data.subject, "Prima", "annulled, still readable");
 
     // A sender's notice of annulment (migration 0017): once per

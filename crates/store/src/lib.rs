@@ -134,6 +134,8 @@ macro_rules! protocol_reads {
         $cb! {
             /// A registration by id.
             fn registration(&self, tenant: TenantId, id: RegistrationId) -> Option<Registration>;
+            /// The changes of a registration's classification and office, oldest first.
+            fn protocol_changes(&self, tenant: TenantId, id: RegistrationId) -> Vec<ProtocolChange>;
             /// A registration by register, year and number.
             fn registration_by_number(&self, tenant: TenantId, register: &str, year: i16, number: u64) -> Option<Registration>;
             /// Registrations of a register and year with number > `after`, by number, at most `limit`.
@@ -194,8 +196,11 @@ macro_rules! protocol_writes {
             /// Inserts several registrations with one statement (group
             /// commit); the result is in the order given.
             fn insert_registrations(&mut self, tenant: TenantId, rows: &[NumberedRegistration]) -> Vec<Registration>;
-            /// Replaces the modifiable fields: classification and assignment.
-            fn update_registration_assignment(&mut self, tenant: TenantId, id: RegistrationId, classification: Option<&str>, office: Option<OfficeId>) -> ();
+            /// Replaces the modifiable fields, classification and assignment,
+            /// records who and when on the entry and appends the change, with
+            /// the values before, to its history. Not found (nothing changes)
+            /// when the entry is missing or annulled.
+            fn update_registration_assignment(&mut self, tenant: TenantId, id: RegistrationId, change: &AssignmentChange) -> ProtocolChange;
             /// Annuls a registration; false when it was already annulled.
             fn annul_registration(&mut self, tenant: TenantId, id: RegistrationId, a: &Annulment) -> bool;
             /// Inserts a hand-off in state `assegnato`.

@@ -97,6 +97,55 @@ pub struct Registration {
     pub data: NewRegistration,
     /// The annulment, if annulled.
     pub annulment: Option<Annulment>,
+    /// The last change of the modifiable fields, if any (its author is part
+    /// of the state the ledger binds).
+    pub changed: Option<LastChange>,
+}
+
+/// Who last changed the classification or office of a registration, and
+/// when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastChange {
+    /// When.
+    pub at: Timestamp,
+    /// By whom (as written in the register).
+    pub by: String,
+}
+
+/// A change of the modifiable fields of a registration (art. 53, PR-3): the
+/// new values, its time and its author.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentChange {
+    /// New classification (`None` clears it).
+    pub classification: Option<String>,
+    /// New competent office (`None` clears it).
+    pub office: Option<OfficeId>,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+}
+
+/// One entry of a registration's change history (append-only): the values
+/// before and after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolChange {
+    /// The registration.
+    pub registration: RegistrationId,
+    /// 1, 2, … per registration.
+    pub seq: u32,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// Classification before.
+    pub old_classification: Option<String>,
+    /// Classification after.
+    pub new_classification: Option<String>,
+    /// Office before.
+    pub old_office: Option<OfficeId>,
+    /// Office after.
+    pub new_office: Option<OfficeId>,
 }
 
 fn text(s: &str) -> Value {
@@ -140,7 +189,7 @@ impl Recorded for Registration {
                 ])
             })
             .collect();
-        Value::Map(vec![
+        let mut state = Value::Map(vec![
             (text("register"), text(d.register.as_str())),
             (text("year"), Value::int(i64::from(self.year))),
             (text("number"), Value::Unsigned(self.number.get())),
@@ -185,7 +234,20 @@ impl Recorded for Registration {
                     ])
                 }),
             ),
-        ])
+        ]);
+        // The author and time of the last change of classification or
+        // office; absent for an entry never changed, so the state of such an
+        // entry hashes as it did before changes were recorded.
+        if let (Some(c), Value::Map(fields)) = (&self.changed, &mut state) {
+            fields.push((
+                text("changed"),
+                Value::Map(vec![
+                    (text("at"), text(&c.at.to_string())),
+                    (text("by"), text(&c.by)),
+                ]),
+            ));
+        }
+        state
     }
 }
 

@@ -232,6 +232,8 @@ struct EntryTemplate<'a> {
     /// When the report was made.
     signatures_at: String,
     timeline: Vec<(String, String, String, String, Option<String>)>,
+    /// Changes of classification and office (art. 53): when, by whom, what.
+    changes: Vec<(String, String, String)>,
     annulment: Option<(String, String, String, String)>,
     /// The sender's notice that it annulled its registration (Allegato 6,
     /// `AnnullamentoProtocollazione`): received at, reason, act, by.
@@ -372,6 +374,34 @@ async fn render_entry(
             )
         })
         .collect();
+    let changes = app
+        .protocol_changes(t.id, &auth.actor, id)
+        .await?
+        .iter()
+        .map(|c| {
+            let class = |v: &Option<String>| v.clone().unwrap_or_else(|| "nessuna".to_owned());
+            let office = |v: Option<OfficeId>| v.map_or_else(|| "nessuno".to_owned(), office_name);
+            let mut what = Vec::new();
+            if c.old_classification != c.new_classification {
+                what.push(format!(
+                    "classificazione {} → {}",
+                    class(&c.old_classification),
+                    class(&c.new_classification)
+                ));
+            }
+            if c.old_office != c.new_office {
+                what.push(format!(
+                    "ufficio {} → {}",
+                    office(c.old_office),
+                    office(c.new_office)
+                ));
+            }
+            if what.is_empty() {
+                what.push("nessuna variazione".to_owned());
+            }
+            (rome(c.at), c.by.clone(), what.join("; "))
+        })
+        .collect();
     let segnatura = app
         .protocol_segnatura_record(t.id, &auth.actor, id)
         .await?
@@ -458,6 +488,7 @@ async fn render_entry(
         signatures,
         signatures_at,
         timeline,
+        changes,
         annulment: r
             .annulment
             .as_ref()

@@ -201,7 +201,11 @@ pub fn router_with_state(state: AppState) -> Router {
         // probes and static files never touch the session table.
         .merge(personal.route_layer(from_fn_with_state(state.clone(), auth::sessions)))
         .fallback(error::fallback)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(max_body))
+        // Every body extractor (forms, JSON, multipart) holds to this limit;
+        // upload routes raise it for themselves (`Routes::upload`). A
+        // blanket `RequestBodyLimitLayer` here would answer 413 to any
+        // upload above `max_body_bytes` before the route's own limit
+        // applied, so there is none (a test uploads a file above it).
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(from_fn(origin::same_origin_writes))
         .layer(from_fn(errors::render_errors))

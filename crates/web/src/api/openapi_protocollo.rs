@@ -135,7 +135,10 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                     "handoffs": { "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } },
                     "timeline": { "type": "array", "items": { "type": "object", "properties": {
                         "handoff": { "type": "integer" }, "action": text, "actor": text, "at": text, "note": opt_text } } },
-                    "signatures": { "$ref": "#/components/schemas/VerificaFirme" } } })),
+                    "signatures": { "$ref": "#/components/schemas/VerificaFirme" },
+                    "changes": { "type": "array", "description": "Modifiche di classificazione e ufficio (DPR 445/2000 art. 53), dalla più vecchia", "items": { "type": "object", "properties": {
+                        "seq": { "type": "integer" }, "at": text, "by": text, "old_classification": opt_text, "new_classification": opt_text,
+                        "old_office": { "type": ["integer", "null"] }, "new_office": { "type": ["integer", "null"] } } } } } })),
                     "404": error_response("Nessuna registrazione") }
             }))
         },
@@ -248,7 +251,7 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "correspondents": { "type": "array", "items": { "$ref": "#/components/schemas/Corrispondente" } },
             "received_number": opt_text, "received_date": { "type": ["string", "null"], "format": "date" },
             "classification": opt_text, "office": { "type": ["integer", "null"] } } },
-        "Classificazione": { "type": "object", "properties": { "classification": opt_text, "office": { "type": ["integer", "null"] } } },
+        "Classificazione": { "type": "object", "description": "Un campo assente resta com'è; null lo svuota", "properties": { "classification": opt_text, "office": { "type": ["integer", "null"] } } },
         "Annullamento": { "type": "object", "additionalProperties": false, "required": ["reason", "act"], "properties": { "reason": text, "act": text } },
         "Assegnazione": { "type": "object", "properties": {
             "id": { "type": "integer" },

@@ -243,6 +243,41 @@ pub struct EntryDto {
     /// The validation report of its signatures (the received segnatura's,
     /// the signed documents'), verified when asked.
     pub signatures: palazzo_services::signatures::RegistrationSignatures,
+    /// The changes of classification and office, oldest first.
+    pub changes: Vec<ChangeDto>,
+}
+
+/// A change of the modifiable fields (art. 53): author, time, before, after.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChangeDto {
+    /// 1, 2, … per registration.
+    pub seq: u32,
+    /// When.
+    pub at: Timestamp,
+    /// By whom.
+    pub by: String,
+    /// Classification before.
+    pub old_classification: Option<String>,
+    /// Classification after.
+    pub new_classification: Option<String>,
+    /// Office before.
+    pub old_office: Option<i64>,
+    /// Office after.
+    pub new_office: Option<i64>,
+}
+
+impl From<&palazzo_store::ProtocolChange> for ChangeDto {
+    fn from(c: &palazzo_store::ProtocolChange) -> Self {
+        ChangeDto {
+            seq: c.seq,
+            at: c.at,
+            by: c.by.clone(),
+            old_classification: c.old_classification.clone(),
+            new_classification: c.new_classification.clone(),
+            old_office: c.old_office.map(|o| o.0),
+            new_office: c.new_office.map(|o| o.0),
+        }
+    }
 }
 
 /// A JSON body, or the stable error for what is wrong with it.
@@ -413,6 +448,12 @@ async fn entry(
         handoffs: handoffs.iter().map(Into::into).collect(),
         timeline: steps.iter().map(Into::into).collect(),
         signatures,
+        changes: app
+            .protocol_changes(t.id, &actor, id)
+            .await?
+            .iter()
+            .map(Into::into)
+            .collect(),
     }))
 }
 
@@ -432,12 +473,13 @@ async fn document(
 /// 53 — is refused with 422 `fixed_field` (PR-3).
 #[derive(Debug, Deserialize)]
 pub struct ClassifyBody {
-    /// New classification; `null` or absent leaves it unset.
-    #[serde(default)]
-    pub classification: Option<String>,
-    /// New competent office id; `null` or absent leaves it unset.
-    #[serde(default)]
-    pub office: Option<i64>,
+    /// New classification: absent keeps the current one, `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    pub classification: Option<Option<String>>,
+    /// New competent office id: absent keeps the current one, `null` clears
+    /// it.
+    #[serde(default, deserialize_with = "present")]
+    pub office: Option<Option<i64>>,
     /// Anything else.
     #[serde(flatten)]
     pub rest: serde_json::Map<String, serde_json::Value>,
@@ -468,17 +510,32 @@ async fn classify(
             ),
         ));
     }
+    // A field left out keeps its value: a body with only `office` must not
+    // declassify the entry.
+    let (classification, office) = if b.classification.is_some() && b.office.is_some() {
+        (b.classification.flatten(), b.office.flatten().map(OfficeId))
+    } else {
+        let current = state.app().protocol_entry(t.id, &actor, id).await?;
+        (
+            b.classification.unwrap_or(current.data.classification),
+            b.office.map_or(current.data.office, |o| o.map(OfficeId)),
+        )
+    };
     let r = state
         .app()
-        .reassign_protocol(
-            t.id,
-            &actor,
-            id,
-            b.classification.as_deref(),
-            b.office.map(OfficeId),
-        )
+        .reassign_protocol(t.id, &actor, id, classification.as_deref(), office)
         .await?;
     Ok(Json((&r).into()))
+}
+
+/// Deserializes a field that is present (possibly `null`) as `Some(_)`;
+/// with `#[serde(default)]` an absent field stays `None`.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// An annulment request (art. 54).
