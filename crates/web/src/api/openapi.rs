@@ -4,6 +4,24 @@
 
 use serde_json::{Value, json};
 
+/// An operation for staff: authenticated with an API key or the back-office
+/// session, answering 401 without them and 403 without the role.
+pub(crate) fn staff(op: Value) -> Value {
+    let mut op = op;
+    op["security"] = json!([{ "chiave": [] }, { "sessione": [] }]);
+    if let Some(r) = op["responses"].as_object_mut() {
+        r.insert(
+            "401".into(),
+            error_response("Chiave o sessione mancante, scaduta o revocata"),
+        );
+        r.insert(
+            "403".into(),
+            error_response("Il ruolo non consente l'operazione"),
+        );
+    }
+    op
+}
+
 pub(crate) fn error_response(description: &str) -> Value {
     json!({
         "description": description,

@@ -3,23 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::openapi::{error_response, ok_json};
-
-fn staff(op: Value) -> Value {
-    let mut op = op;
-    op["security"] = json!([{ "chiave": [] }, { "sessione": [] }]);
-    if let Some(r) = op["responses"].as_object_mut() {
-        r.insert(
-            "401".into(),
-            error_response("Chiave o sessione mancante, scaduta o revocata"),
-        );
-        r.insert(
-            "403".into(),
-            error_response("Il ruolo non consente l'operazione"),
-        );
-    }
-    op
-}
+use super::openapi::{error_response, ok_json, staff};
 
 fn code_param() -> Value {
     json!({ "name": "code", "in": "path", "required": true, "description": "Codice del registro di emergenza (es. EMERG-2026-01)", "schema": { "type": "string" } })
