@@ -1,0 +1,1073 @@
+//! The LOG-6 contract (docs: /work/shared/domain/protocol-documents.md,
+//! "LOG-6 Every API that changes protocol or fascicolo state emits exactly
+//! one log event (no silent paths): a contract test enumerates the mutating
+//! endpoints"), on both backends.
+//!
+//! What it guarantees:
+//! - **Enumeration.** The mutating API routes are read from the one route
+//!   table ([`palazzo_web::route_table`]): every `POST` under `/api/v1/`
+//!   (uploads are `POST` too). Each is either exercised here or listed in
+//!   [`EXEMPT`] with the reason it changes no protocol or fascicolo state;
+//!   a route that is neither fails the test by name, so a new mutating
+//!   route cannot escape the contract.
+//! - **Exactly one event.** Each route is called with a valid request, as
+//!   a persona that may, over HTTP with a personal API key, in a sequence
+//!   where later calls use what earlier ones created (register → classify
+//!   → hand-offs → versions → fascicolo → emergency register → received
+//!   messages → annulment). Around each call the tamper-evident ledger of
+//!   the comune grows by exactly one event, of the kind expected for the
+//!   route. Known exceptions (one call appending two events) are marked
+//!   `LOG-6 DEVIATION` below and measured as they are, so that any change
+//!   shows.
+//! - **Refusals are silent.** A refused call (403, 422, an interoperability
+//!   refusal answered 200, a repeat that changes nothing) appends nothing.
+//! - The exempt routes, called validly, append nothing either.
+//! - At the end `palazzo verify` finds the ledger consistent.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use jiff::{SignedDuration, Timestamp};
+use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
+use palazzo_services::access::Actor;
+use palazzo_services::protocollo::RegistrationInput;
+use palazzo_services::segnatura::demo_ca::demo_aoo_code;
+use palazzo_services::segnatura::messaggi;
+use palazzo_store::{SenderIdentifier, Store, TenantId, UserId};
+use palazzo_testkit::browser::Part;
+use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TestApp};
+use serde_json::{Value, json};
+
+/// `POST` API routes that change no protocol or fascicolo state, so LOG-6
+/// asks no event of them. Each is still called validly below and must
+/// append nothing.
+const EXEMPT: &[(&str, &str)] = &[
+    (
+        "/api/v1/valutazioni",
+        // `api::rate` → `App::submit_rating`: an anonymous star rating of a
+        // portal page, stored in the ratings table (rate limited); it never
+        // touches the register or the fascicoli.
+        "anonymous page rating",
+    ),
+    (
+        "/api/v1/protocollo/eml",
+        // `eml::api_prefill`: reads an .eml and answers the fields it
+        // proposes. The upload is kept in the content-addressed document
+        // store (an unreferenced object until a registration names it); no
+        // registration, number or fascicolo changes.
+        "pre-fills the registration form from an .eml",
+    ),
+];
+
+// The routes exercised, as the route table names them.
+const REGISTER: &str = "/api/v1/protocollo";
+const CLASSIFY: &str = "/api/v1/protocollo/voci/{id}/classificazione";
+const ASSIGN: &str = "/api/v1/protocollo/voci/{id}/assegnazioni";
+const HANDOFF: &str = "/api/v1/assegnazioni/{id}";
+const VERSION: &str = "/api/v1/protocollo/voci/{id}/documenti/{n}/versioni";
+const ANNUL: &str = "/api/v1/protocollo/voci/{id}/annullamento";
+const F_OPEN: &str = "/api/v1/fascicoli";
+const F_DOCUMENTS: &str = "/api/v1/fascicoli/{id}/documenti";
+const F_ASSIGN: &str = "/api/v1/fascicoli/{id}/assegnazioni";
+const F_RESTRICT: &str = "/api/v1/fascicoli/{id}/riservatezza";
+const F_CLOSE: &str = "/api/v1/fascicoli/{id}/chiusura";
+const E_OPEN: &str = "/api/v1/protocollo/emergenze";
+const E_AUTHORISE: &str = "/api/v1/protocollo/emergenze/{code}/autorizzazioni";
+const E_CLOSE: &str = "/api/v1/protocollo/emergenze/{code}/chiusura";
+const E_RECOVER: &str = "/api/v1/protocollo/emergenze/{code}/recupero";
+const MESSAGES: &str = "/api/v1/protocollo/messaggi";
+const T_ADD_CLASS: &str = "/api/v1/titolario/classi";
+const T_RENAME: &str = "/api/v1/titolario/voci/{voce}/nome";
+const T_CLOSE: &str = "/api/v1/titolario/voci/{voce}/chiusura";
+
+const PDF: &[u8] =
+    b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+const PDF2: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Lang (it) >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+const XML: &[u8] = b"<?xml version=\"1.0\"?><allegato>dati</allegato>";
+const ALLEGATO: &[u8] = b"Allegato alla nota di trasmissione.\n";
+/// An ELF executable header: never an allowed type.
+const ELF: &[u8] = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+const EML: &[u8] = b"From: Anna Verdi <anna.verdi@example.org>\r\n\
+To: protocollo@comune.example\r\n\
+Subject: Istanza di accesso agli atti\r\n\
+Date: Sun, 1 Mar 2026 10:30:00 +0000\r\n\
+Message-ID: <istanza-7@example.org>\r\n\
+MIME-Version: 1.0\r\n\
+Content-Type: text/plain; charset=UTF-8\r\n\
+\r\n\
+Gentile Comune, chiedo l'accesso agli atti.\r\n";
+const RECOVERY_HEADER: &str = "numero_emergenza;data_ora_emergenza;verso;oggetto;corrispondente;codice_fiscale;email;numero_ricevuto;data_ricevuto;classifica;ufficio;documento;allegati";
+
+/// Every `POST` route under `/api/v1/` of the route table.
+fn mutating_api_routes() -> BTreeSet<String> {
+    let (_, table) = palazzo_web::route_table().into_parts();
+    table
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/api/v1/"))
+        .map(|r| r.path)
+        .collect()
+}
+
+/// The ledger of one comune, watched around each call.
+struct Contract<'a> {
+    app: &'a TestApp,
+    tenant: TenantId,
+    routes: BTreeSet<String>,
+    covered: BTreeSet<String>,
+}
+
+impl Contract<'_> {
+    async fn size(&self) -> u64 {
+        self.app.app.db().ledger_size(self.tenant).await.unwrap()
+    }
+
+    /// LOG-6: `call`, a valid call of `route`, succeeds and appends exactly
+    /// one ledger event, of kind `kind`. Answers the JSON body.
+    async fn measured(
+        &mut self,
+        route: &str,
+        kind: &str,
+        call: impl Future<Output = Page>,
+    ) -> Value {
+        self.appends(route, &[kind], call).await
+    }
+
+    /// A call that appends the events `kinds`, in order. Used as such only
+    /// for the marked LOG-6 deviations (more than one event per call).
+    async fn appends(
+        &mut self,
+        route: &str,
+        kinds: &[&str],
+        call: impl Future<Output = Page>,
+    ) -> Value {
+        assert!(
+            self.routes.contains(route),
+            "{route} is not a POST API route of the route table"
+        );
+        let before = self.size().await;
+        let r = call.await;
+        assert!(
+            (200..300).contains(&r.status),
+            "POST {route}: {} {}",
+            r.status,
+            r.body
+        );
+        let after = self.size().await;
+        let events = self
+            .app
+            .app
+            .db()
+            .ledger_events(self.tenant, before, before + 100)
+            .await
+            .unwrap();
+        let got: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        assert_eq!(
+            after - before,
+            kinds.len() as u64,
+            "POST {route} appended {got:?}, expected {kinds:?}"
+        );
+        assert_eq!(got, kinds, "POST {route}");
+        self.covered.insert(route.to_owned());
+        json_of(&r)
+    }
+
+    /// A refused call (or one that changes nothing) appends nothing.
+    async fn silent(&self, route: &str, status: u16, call: impl Future<Output = Page>) -> Value {
+        let before = self.size().await;
+        let r = call.await;
+        assert_eq!(r.status, status, "POST {route}: {}", r.body);
+        let events = self
+            .app
+            .app
+            .db()
+            .ledger_events(self.tenant, before, before + 100)
+            .await
+            .unwrap();
+        assert!(
+            events.is_empty(),
+            "POST {route} answered {status} but appended {:?}",
+            events.iter().map(|e| &e.kind).collect::<Vec<_>>()
+        );
+        serde_json::from_str(&r.body).unwrap_or(Value::Null)
+    }
+}
+
+fn json_of(p: &Page) -> Value {
+    serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
+}
+
+/// Creates an API key on the back-office page and reads it from the page.
+async fn key_of(b: &mut Browser, label: &str) -> String {
+    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
+    let page = b
+        .post(
+            "/backoffice/chiavi-api",
+            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page.body
+        .split("data-element=\"api-token\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the new key is shown")
+        .to_owned()
+}
+
+/// A signed-in persona's API key.
+async fn persona_key(app: &TestApp, persona: &str) -> String {
+    let mut b = Browser::new(app, CASAMASSIMA);
+    b.demo_sign_in(persona).await;
+    key_of(&mut b, &format!("contratto LOG-6 {persona}")).await
+}
+
+/// A JSON API call (`path` relative to `/api/v1`).
+async fn api(b: &mut Browser, method: &str, path: &str, token: &str, body: Option<Value>) -> Page {
+    let auth = format!("Bearer {token}");
+    let mut headers = vec![("authorization", auth.as_str())];
+    let bytes = match &body {
+        Some(v) => {
+            headers.push(("content-type", "application/json"));
+            serde_json::to_vec(v).unwrap()
+        }
+        None => Vec::new(),
+    };
+    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+    b.request(m, &format!("/api/v1{path}"), &headers, bytes)
+        .await
+}
+
+/// A multipart upload (`path` relative to `/api/v1`).
+async fn upload(b: &mut Browser, path: &str, token: &str, parts: &[Part<'_>]) -> Page {
+    let auth = format!("Bearer {token}");
+    b.post_multipart(
+        &format!("/api/v1{path}"),
+        parts,
+        &[("authorization", &auth)],
+    )
+    .await
+}
+
+/// Registration over the API: the fields in part `dati`, then the files.
+async fn register(b: &mut Browser, token: &str, dati: &Value, files: &[Part<'_>]) -> Page {
+    let dati = dati.to_string();
+    let mut parts = vec![Part::Text("dati", &dati)];
+    parts.extend_from_slice(files);
+    upload(b, "/protocollo", token, &parts).await
+}
+
+fn rome(t: Timestamp) -> String {
+    t.to_zoned(palazzo_domain::calendar::rome_time_zone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// Acquaviva seals an outgoing entry to Casamassima: the message
+/// Casamassima receives (its segnatura XML) and the sender's identifier.
+async fn message_from_acquaviva(app: &TestApp) -> (String, SenderIdentifier) {
+    let sender = app.app.tenant_for_host(ACQUAVIVA).unwrap();
+    let us = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    let desk = Actor {
+        user: Some(UserId(1)),
+        admin: None,
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::Operatore,
+                office: None,
+            }],
+        },
+        name: Some("Sportello".into()),
+        acr: None,
+    };
+    let docs = app.app.documents();
+    let primary = docs.put_bytes("lettera.pdf", PDF).await.unwrap();
+    let allegato = docs.put_bytes("allegato.txt", ALLEGATO).await.unwrap();
+    let reg = app
+        .app
+        .register_protocol(
+            sender.id,
+            &desk,
+            RegistrationInput {
+                register: None,
+                flow: Flow::Uscita,
+                subject: "Trasmissione del parere".into(),
+                correspondents: vec![Correspondent {
+                    kind: CorrespondentKind::Amministrazione,
+                    name: us.data.name.clone(),
+                    fiscal_code: None,
+                    ipa: Some(us.data.codice_ipa.as_str().to_owned()),
+                    email: Some(us.data.pec.clone()),
+                    address: None,
+                    per_conoscenza: false,
+                }],
+                received_number: None,
+                received_date: None,
+                primary: primary.to_ref(),
+                attachments: vec![allegato.to_ref()],
+                classification: Some("VI.3".into()),
+                office: None,
+                emergency: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (_, xml) = app
+        .app
+        .protocol_segnatura(sender.id, &desk, reg.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let aoo = demo_aoo_code(&sender.data.slug);
+    (
+        String::from_utf8(xml).unwrap(),
+        messaggi::identificatore_of(&sender, &aoo, &reg),
+    )
+}
+
+async fn run(backend: Backend) {
+    let app = TestApp::spawn(backend, 5).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    let snap = app.app.portal(t.id).await.unwrap();
+    // The demo operatore works in the first office.
+    let first = snap.offices[0].id.0;
+    let second = snap.offices[1].id.0;
+
+    let routes = mutating_api_routes();
+    for (route, _) in EXEMPT {
+        assert!(
+            routes.contains(*route),
+            "exempt route {route} is no longer in the route table: drop it from EXEMPT"
+        );
+    }
+
+    // Set-up, before anything is measured: sign-ins and keys are ledgered
+    // themselves (user, role, api_token events); the first use of the
+    // titolario seeds it lazily (`titolario.seeded`), so a GET seeds it
+    // now and the calls below each emit only their own event; the message
+    // Casamassima will receive is sealed at Acquaviva.
+    let op = persona_key(&app, "operatore").await;
+    let seg = persona_key(&app, "segretario").await;
+    let mut prog = Browser::new(&app, CASAMASSIMA);
+    let r = api(&mut prog, "GET", "/titolario", &op, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (segnatura, sender_id) = message_from_acquaviva(&app).await;
+    let annulment = messaggi::annullamento(
+        &sender_id,
+        "Errore materiale nell'oggetto",
+        "Determina n. 5/2026",
+    );
+
+    let mut c = Contract {
+        app: &app,
+        tenant: t.id,
+        routes: routes.clone(),
+        covered: BTreeSet::new(),
+    };
+
+    // Exempt routes: valid calls, nothing in the ledger.
+    let r = c
+        .silent(
+            "/api/v1/valutazioni",
+            201,
+            prog.request(
+                reqwest::Method::POST,
+                "/api/v1/valutazioni",
+                &[("content-type", "application/json")],
+                br#"{"page": "/servizi", "stars": 4, "answer": 1}"#.to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(r["result"], "stored");
+    let r = c
+        .silent(
+            "/api/v1/protocollo/eml",
+            200,
+            upload(
+                &mut prog,
+                "/protocollo/eml",
+                &op,
+                &[Part::File("eml", "istanza.eml", EML)],
+            ),
+        )
+        .await;
+    assert_eq!(r["subject"], "Istanza di accesso agli atti", "{r}");
+
+    // Registration (art. 53): one event per registration.
+    let dati = json!({
+        "flow": "E",
+        "subject": "Istanza di contributo per libri di testo",
+        "correspondents": [{"name": "Maria Bianchi", "fiscal_code": "BNCMRA85M41A662W"}],
+        "classification": "VII.1",
+    });
+    let files = [
+        Part::File("documento", "istanza.pdf", PDF),
+        Part::File("allegati", "dati.xml", XML),
+    ];
+    c.silent(
+        REGISTER,
+        422,
+        register(
+            &mut prog,
+            &op,
+            &dati,
+            &[Part::File("documento", "x.pdf", ELF)],
+        ),
+    )
+    .await;
+    c.silent(REGISTER, 401, register(&mut prog, "", &dati, &files))
+        .await;
+    let reg = c
+        .measured(
+            REGISTER,
+            "protocollo.registered",
+            register(&mut prog, &op, &dati, &files),
+        )
+        .await;
+    let id = reg["id"].as_i64().unwrap();
+    // LOG-6 DEVIATION (reported): an outgoing entry is sealed in the same
+    // transaction as its registration (Allegato 6 §3.1, PR-2) and the
+    // segnatura is ledgered as an event of its own, so registering one
+    // outgoing entry appends two events: `protocollo.registered` and
+    // `protocollo.segnatura`. Atomic (no silent path), but not one.
+    let out = c
+        .appends(
+            REGISTER,
+            &["protocollo.registered", "protocollo.segnatura"],
+            register(
+                &mut prog,
+                &op,
+                &json!({"flow": "U", "subject": "Risposta all'istanza", "classification": "VII.1",
+                        "correspondents": [{"name": "Maria Bianchi", "email": "maria@example.org"}]}),
+                &[Part::File("documento", "risposta.pdf", PDF2)],
+            ),
+        )
+        .await;
+    assert_eq!(out["flow"], "U");
+
+    // Classification and office (PR-3).
+    let classify = format!("/protocollo/voci/{id}/classificazione");
+    c.silent(
+        CLASSIFY,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &classify,
+            &op,
+            Some(json!({"subject": "altro"})),
+        ),
+    )
+    .await;
+    c.silent(
+        CLASSIFY,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &classify,
+            &op,
+            Some(json!({"classification": "XX.99"})),
+        ),
+    )
+    .await;
+    c.silent(
+        CLASSIFY,
+        403,
+        api(
+            &mut prog,
+            "POST",
+            &classify,
+            &seg,
+            Some(json!({"classification": "VII.3"})),
+        ),
+    )
+    .await;
+    let r = c
+        .measured(
+            CLASSIFY,
+            "protocollo.reassigned",
+            api(
+                &mut prog,
+                "POST",
+                &classify,
+                &op,
+                Some(json!({"classification": "VII.3", "office": first})),
+            ),
+        )
+        .await;
+    assert_eq!(r["classification"], "VII.3");
+
+    // Hand-offs (TI-5): assign, then accept and close; refuse; forward.
+    let assign = format!("/protocollo/voci/{id}/assegnazioni");
+    let to_first = json!({"office": first, "kind": "competenza", "note": "urgente"});
+    c.silent(
+        ASSIGN,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &assign,
+            &op,
+            Some(json!({"office": first, "kind": "per sempre"})),
+        ),
+    )
+    .await;
+    let mut handoffs = Vec::new();
+    for _ in 0..3 {
+        let h = c
+            .measured(
+                ASSIGN,
+                "handoff.assigned",
+                api(&mut prog, "POST", &assign, &op, Some(to_first.clone())),
+            )
+            .await;
+        handoffs.push(h["id"].as_i64().unwrap());
+    }
+    let (h1, h2, h3) = (handoffs[0], handoffs[1], handoffs[2]);
+    let act = |h: i64| format!("/assegnazioni/{h}");
+    c.silent(
+        HANDOFF,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &act(h1),
+            &op,
+            Some(json!({"action": "vola"})),
+        ),
+    )
+    .await;
+    c.silent(
+        HANDOFF,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &act(h2),
+            &op,
+            Some(json!({"action": "rifiuta"})),
+        ),
+    )
+    .await;
+    let r = c
+        .measured(
+            HANDOFF,
+            "handoff.accettato",
+            api(
+                &mut prog,
+                "POST",
+                &act(h1),
+                &op,
+                Some(json!({"action": "accetta"})),
+            ),
+        )
+        .await;
+    assert_eq!(r["state"], "accettato");
+    c.measured(
+        HANDOFF,
+        "handoff.chiuso",
+        api(
+            &mut prog,
+            "POST",
+            &act(h1),
+            &op,
+            Some(json!({"action": "chiudi", "note": "evasa"})),
+        ),
+    )
+    .await;
+    c.measured(
+        HANDOFF,
+        "handoff.rifiutato",
+        api(
+            &mut prog,
+            "POST",
+            &act(h2),
+            &op,
+            Some(json!({"action": "rifiuta", "note": "non di competenza"})),
+        ),
+    )
+    .await;
+    // LOG-6 DEVIATION (reported, a real bug): forwarding ends this
+    // hand-off (`handoff.inoltrato`) and starts one in the other office
+    // (`handoff.assigned`) in two separate transactions
+    // (`App::forward_handoff`: `move_handoff`, then `new_handoff`), so one
+    // call appends two events, and a failure between them would leave the
+    // hand-off forwarded to nobody.
+    let r = c
+        .appends(
+            HANDOFF,
+            &["handoff.inoltrato", "handoff.assigned"],
+            api(
+                &mut prog,
+                "POST",
+                &act(h3),
+                &op,
+                Some(json!({"action": "inoltra", "office": second, "note": "di competenza"})),
+            ),
+        )
+        .await;
+    assert_eq!(r["office"], second);
+
+    // A new version of the primary document (SYS-3).
+    let versions = format!("/protocollo/voci/{id}/documenti/0/versioni");
+    let version = |file: &'static [u8]| {
+        vec![
+            Part::Text("tipo", "rettifica"),
+            Part::Text("motivo", "Corretta la data"),
+            Part::File("documento", "istanza-v2.pdf", file),
+        ]
+    };
+    c.silent(
+        VERSION,
+        422,
+        upload(&mut prog, &versions, &op, &version(ELF)),
+    )
+    .await;
+    c.silent(
+        VERSION,
+        422,
+        upload(&mut prog, &versions, &op, &version(PDF)),
+    )
+    .await;
+    let r = c
+        .measured(
+            VERSION,
+            "protocollo.versione",
+            upload(&mut prog, &versions, &op, &version(PDF2)),
+        )
+        .await;
+    assert_eq!(r["version"], 2);
+
+    // A fascicolo: open, file and unfile, assign, restrict and lift, close.
+    let open = |class: &str| {
+        json!({"classification": class, "kind": "procedimento",
+               "subject": "Contributo libri di testo 2026", "office": first,
+               "responsible": "Dott.ssa Anna Bianchi"})
+    };
+    c.silent(
+        F_OPEN,
+        422,
+        api(&mut prog, "POST", "/fascicoli", &op, Some(open("VII.99"))),
+    )
+    .await;
+    c.silent(
+        F_OPEN,
+        403,
+        api(&mut prog, "POST", "/fascicoli", &seg, Some(open("VII.3"))),
+    )
+    .await;
+    let f = c
+        .measured(
+            F_OPEN,
+            "fascicolo.opened",
+            api(&mut prog, "POST", "/fascicoli", &op, Some(open("VII.3"))),
+        )
+        .await;
+    let fid = f["id"].as_i64().unwrap();
+    let fpath = |tail: &str| format!("/fascicoli/{fid}/{tail}");
+    let file_it = json!({"registration": id});
+    c.measured(
+        F_DOCUMENTS,
+        "fascicolo.document_added",
+        api(
+            &mut prog,
+            "POST",
+            &fpath("documenti"),
+            &op,
+            Some(file_it.clone()),
+        ),
+    )
+    .await;
+    c.silent(
+        F_DOCUMENTS,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &fpath("documenti"),
+            &op,
+            Some(file_it.clone()),
+        ),
+    )
+    .await;
+    c.measured(
+        F_DOCUMENTS,
+        "fascicolo.document_removed",
+        api(
+            &mut prog,
+            "POST",
+            &fpath("documenti"),
+            &op,
+            Some(json!({"registration": id, "action": "togli"})),
+        ),
+    )
+    .await;
+    c.measured(
+        F_DOCUMENTS,
+        "fascicolo.document_added",
+        api(&mut prog, "POST", &fpath("documenti"), &op, Some(file_it)),
+    )
+    .await;
+    c.measured(
+        F_ASSIGN,
+        "handoff.assigned",
+        api(
+            &mut prog,
+            "POST",
+            &fpath("assegnazioni"),
+            &op,
+            Some(json!({"office": first, "kind": "conoscenza"})),
+        ),
+    )
+    .await;
+    c.silent(
+        F_RESTRICT,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &fpath("riservatezza"),
+            &op,
+            Some(json!({"restricted": false})),
+        ),
+    )
+    .await;
+    c.measured(
+        F_RESTRICT,
+        "fascicolo.restricted",
+        api(
+            &mut prog,
+            "POST",
+            &fpath("riservatezza"),
+            &op,
+            Some(json!({"restricted": true, "offices": [first]})),
+        ),
+    )
+    .await;
+    c.measured(
+        F_RESTRICT,
+        "fascicolo.unrestricted",
+        api(
+            &mut prog,
+            "POST",
+            &fpath("riservatezza"),
+            &op,
+            Some(json!({"restricted": false})),
+        ),
+    )
+    .await;
+    let r = c
+        .measured(
+            F_CLOSE,
+            "fascicolo.closed",
+            api(&mut prog, "POST", &fpath("chiusura"), &op, None),
+        )
+        .await;
+    assert!(r["closed_on"].is_string(), "{r}");
+    c.silent(
+        F_CLOSE,
+        422,
+        api(&mut prog, "POST", &fpath("chiusura"), &op, None),
+    )
+    .await;
+
+    // The emergency register (art. 63): open, authorise, close, recover.
+    let start =
+        Timestamp::from_second((Timestamp::now().as_second() - 3 * 86_400) / 60 * 60).unwrap();
+    let h = SignedDuration::from_hours;
+    let code = "EMERG-LOG6";
+    let session = format!("/protocollo/emergenze/{code}");
+    let opening = json!({"code": code, "cause": "Guasto del server del protocollo",
+                         "started_at": start.to_string(),
+                         "authorised_by": "Dott.ssa Maria Bianchi", "act": "Decreto n. 3/2026"});
+    c.silent(
+        E_OPEN,
+        403,
+        api(
+            &mut prog,
+            "POST",
+            "/protocollo/emergenze",
+            &op,
+            Some(opening.clone()),
+        ),
+    )
+    .await;
+    c.measured(
+        E_OPEN,
+        "emergenza.opened",
+        api(
+            &mut prog,
+            "POST",
+            "/protocollo/emergenze",
+            &seg,
+            Some(opening.clone()),
+        ),
+    )
+    .await;
+    c.silent(
+        E_OPEN,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            "/protocollo/emergenze",
+            &seg,
+            Some(opening),
+        ),
+    )
+    .await;
+    c.measured(
+        E_AUTHORISE,
+        "emergenza.authorised",
+        api(
+            &mut prog,
+            "POST",
+            &format!("{session}/autorizzazioni"),
+            &seg,
+            Some(json!({"authorised_by": "Dott.ssa Maria Bianchi",
+                        "act": "Decreto n. 4/2026", "until": (start + h(48)).to_string()})),
+        ),
+    )
+    .await;
+    c.measured(
+        E_CLOSE,
+        "emergenza.closed",
+        api(
+            &mut prog,
+            "POST",
+            &format!("{session}/chiusura"),
+            &seg,
+            Some(json!({"ended_at": (start + h(30)).to_string()})),
+        ),
+    )
+    .await;
+    // The recovery registers each row of the file (c.5): LOG-6 means one
+    // event per registration, so a file of one row appends exactly one.
+    let csv = format!(
+        "{RECOVERY_HEADER}\n1;{};E;Prima di emergenza;Mario Rossi;;;;;;;a.pdf;\n",
+        rome(start + h(1))
+    );
+    let recovery = [
+        Part::File("recupero", "recupero.csv", csv.as_bytes()),
+        Part::File("documenti", "a.pdf", PDF),
+    ];
+    let recover = format!("{session}/recupero");
+    c.silent(E_RECOVER, 403, upload(&mut prog, &recover, &seg, &recovery))
+        .await;
+    let r = c
+        .measured(
+            E_RECOVER,
+            "protocollo.registered",
+            upload(&mut prog, &recover, &op, &recovery),
+        )
+        .await;
+    assert_eq!(r["recovered"], 1, "{r}");
+    // The same file again: already recovered, nothing new.
+    let r = c
+        .silent(E_RECOVER, 200, upload(&mut prog, &recover, &op, &recovery))
+        .await;
+    assert_eq!(r["already_recovered"], 1, "{r}");
+
+    // A protocol message from Acquaviva (Allegato 6 §3.1, PR-8).
+    let message = |attachment: &'static [u8]| {
+        vec![
+            Part::File("segnatura", "segnatura.xml", segnatura.as_bytes()),
+            Part::File("documenti", "lettera.pdf", PDF),
+            Part::File("documenti", "allegato.txt", attachment),
+        ]
+    };
+    // A tampered attachment is refused with an answer (002), not an error:
+    // 200, and nothing registered.
+    let r = c
+        .silent(
+            MESSAGES,
+            200,
+            upload(
+                &mut prog,
+                "/protocollo/messaggi",
+                &op,
+                &message(b"Allegato alterato.\n"),
+            ),
+        )
+        .await;
+    assert_eq!(r["codice"], "002_AnomaliaImpronte", "{r}");
+    // LOG-6 DEVIATION (reported): a received message is registered with
+    // its segnatura stored in the same transaction and ledgered on its own,
+    // so it appends `protocollo.registered` and `protocollo.segnatura`.
+    let r = c
+        .appends(
+            MESSAGES,
+            &["protocollo.registered", "protocollo.segnatura"],
+            upload(&mut prog, "/protocollo/messaggi", &op, &message(ALLEGATO)),
+        )
+        .await;
+    assert_eq!(r["esito"], "registrato", "{r}");
+    let r = c
+        .silent(
+            MESSAGES,
+            200,
+            upload(&mut prog, "/protocollo/messaggi", &op, &message(ALLEGATO)),
+        )
+        .await;
+    assert_eq!(r["esito"], "gia_registrato", "{r}");
+    let notice = [Part::File(
+        "segnatura",
+        "annullamento.xml",
+        annulment.as_bytes(),
+    )];
+    let r = c
+        .measured(
+            MESSAGES,
+            "protocollo.annullamento_ricevuto",
+            upload(&mut prog, "/protocollo/messaggi", &op, &notice),
+        )
+        .await;
+    assert_eq!(r["esito"], "annullamento", "{r}");
+    let r = c
+        .silent(
+            MESSAGES,
+            200,
+            upload(&mut prog, "/protocollo/messaggi", &op, &notice),
+        )
+        .await;
+    assert_eq!(r["esito"], "annullamento_gia_registrato", "{r}");
+
+    // Annulment (art. 54): the operatore may not; the segretario may, once.
+    let annul = format!("/protocollo/voci/{id}/annullamento");
+    let why = json!({"reason": "Registrata due volte", "act": "Determina n. 5/2026"});
+    c.silent(
+        ANNUL,
+        403,
+        api(&mut prog, "POST", &annul, &op, Some(why.clone())),
+    )
+    .await;
+    c.silent(
+        ANNUL,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &annul,
+            &seg,
+            Some(json!({"reason": "x"})),
+        ),
+    )
+    .await;
+    let r = c
+        .measured(
+            ANNUL,
+            "protocollo.annulled",
+            api(&mut prog, "POST", &annul, &seg, Some(why.clone())),
+        )
+        .await;
+    assert_eq!(r["annulment"]["act"], "Determina n. 5/2026");
+    c.silent(ANNUL, 422, api(&mut prog, "POST", &annul, &seg, Some(why)))
+        .await;
+    // An annulled entry is no longer classified.
+    c.silent(
+        CLASSIFY,
+        422,
+        api(
+            &mut prog,
+            "POST",
+            &classify,
+            &op,
+            Some(json!({"classification": "VII.1"})),
+        ),
+    )
+    .await;
+
+    // Titolario editing (TI-3), where the route table has it: each edit is
+    // a new version of the titolario, ledgered once.
+    if routes.contains(T_ADD_CLASS) {
+        c.silent(
+            T_ADD_CLASS,
+            403,
+            api(
+                &mut prog,
+                "POST",
+                "/titolario/classi",
+                &op,
+                Some(json!({"titolo": "VI", "name": "Rigenerazione urbana"})),
+            ),
+        )
+        .await;
+        let v = c
+            .measured(
+                T_ADD_CLASS,
+                "titolario.version",
+                api(
+                    &mut prog,
+                    "POST",
+                    "/titolario/classi",
+                    &seg,
+                    Some(json!({"titolo": "VI", "name": "Rigenerazione urbana"})),
+                ),
+            )
+            .await;
+        let voice = v["voices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == "Rigenerazione urbana")
+            .and_then(|x| x["code"].as_str())
+            .expect("the new class")
+            .to_owned();
+        c.measured(
+            T_RENAME,
+            "titolario.version",
+            api(
+                &mut prog,
+                "POST",
+                &format!("/titolario/voci/{voice}/nome"),
+                &seg,
+                Some(json!({"name": "Rigenerazione urbana e periferie"})),
+            ),
+        )
+        .await;
+        c.measured(
+            T_CLOSE,
+            "titolario.version",
+            api(
+                &mut prog,
+                "POST",
+                &format!("/titolario/voci/{voice}/chiusura"),
+                &seg,
+                None,
+            ),
+        )
+        .await;
+    }
+
+    // Every mutating API route is exercised or exempt.
+    let exempt: BTreeSet<String> = EXEMPT.iter().map(|(r, _)| (*r).to_owned()).collect();
+    let missing: Vec<&String> = routes
+        .iter()
+        .filter(|r| !c.covered.contains(*r) && !exempt.contains(*r))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "LOG-6: these POST API routes are neither exercised by this contract test nor \
+         listed in EXEMPT: {missing:?}"
+    );
+    let covered: BTreeSet<String> = c.covered.union(&exempt).cloned().collect();
+    assert_eq!(covered, routes);
+
+    let report = palazzo_services::verify::verify(app.app.db(), app.app.keys())
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_mutating_api_route_emits_one_event_sqlite() {
+    run(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn every_mutating_api_route_emits_one_event_postgres() {
+    run(Backend::Postgres).await
+}
