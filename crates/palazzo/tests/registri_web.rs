@@ -3,7 +3,8 @@
 //! day, register, first and last number, count, both SHA-256, conservation
 //! state and deadline and the time-stamp; the PDF/A and the XML download
 //! byte for byte (checked against the frozen fingerprints); the API lists
-//! the same registri and serves the same files; visitors are sent to sign in
+//! the same registri (with the counts of the day's changes, new versions
+//! and annulment notices) and serves the same files; visitors are sent to sign in
 //! (pages) or get 401 (API); an unknown registro or format is 404.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -36,8 +37,10 @@ async fn run(backend: Backend) {
         .put_bytes("istanza.pdf", b"%PDF-1.7\n% istanza\n%%EOF\n")
         .await
         .unwrap();
+    let mut regs = Vec::new();
     for subject in ["Istanza di accesso agli atti", "Richiesta di contributo"] {
-        app.app
+        let r = app
+            .app
             .register_protocol(
                 t.id,
                 &desk,
@@ -65,7 +68,34 @@ async fn run(backend: Backend) {
             )
             .await
             .unwrap();
+        regs.push(r);
     }
+    // The day's changes: a classification and a new version of a document.
+    app.app
+        .reassign_protocol(t.id, &desk, regs[0].id, Some("VI.3"), None)
+        .await
+        .unwrap();
+    let v2 = app
+        .app
+        .documents()
+        .put_bytes(
+            "istanza-v2.pdf",
+            b"%PDF-1.7\n% istanza rettificata\n%%EOF\n",
+        )
+        .await
+        .unwrap();
+    app.app
+        .add_document_version(
+            t.id,
+            &desk,
+            regs[1].id,
+            0,
+            palazzo_store::TipoModifica::Integrazione,
+            "Aggiunta la firma",
+            &v2,
+        )
+        .await
+        .unwrap();
     // Today's registro, produced as if the day were over.
     let now = jiff::Timestamp::now();
     let today = palazzo_domain::calendar::rome_date(now);
@@ -82,6 +112,14 @@ async fn run(backend: Backend) {
     let reg = produced.registri[0].clone();
     let code = reg.data.code.clone();
     assert_eq!(reg.data.registrations, 2);
+    assert_eq!(
+        (
+            reg.data.modifications,
+            reg.data.document_versions,
+            reg.data.annulment_notices
+        ),
+        (1, 1, 0)
+    );
 
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
@@ -102,6 +140,7 @@ async fn run(backend: Backend) {
     assert!(b.contains("0000001") && b.contains("0000002"));
     assert!(b.contains(&reg.data.pdf.sha256.hex()) && b.contains(&reg.data.xml.sha256.hex()));
     assert!(b.contains("Pronto per la conservazione"));
+    assert!(b.contains("Nuove versioni") && b.contains("Annullamenti comunicati"));
     assert!(
         b.contains(
             &reg.data
@@ -160,7 +199,13 @@ async fn run(backend: Backend) {
         assert_eq!(s, 200, "{prefix}");
         assert!(ct.starts_with("application/xml"), "{ct}");
         assert_eq!(Impronta::of(&body), reg.data.xml.sha256);
-        assert!(String::from_utf8(body).unwrap().contains(&code));
+        let xml = String::from_utf8(body).unwrap();
+        assert!(xml.contains(&code));
+        assert!(xml.contains("<Modifica tipo=\"Classificazione\">"), "{xml}");
+        assert!(
+            xml.contains("<NuovaVersione tipo=\"Integrazione\">"),
+            "{xml}"
+        );
         // Unknown format or registro: 404.
         let (s, _, _) = fetch(
             format!("{prefix}/{code}/docx"),
@@ -187,6 +232,9 @@ async fn run(backend: Backend) {
     assert_eq!(first["first_number"], 1);
     assert_eq!(first["last_number"], 2);
     assert_eq!(first["registrations"], 2);
+    assert_eq!(first["modifications"], 1);
+    assert_eq!(first["document_versions"], 1);
+    assert_eq!(first["annulment_notices"], 0);
     assert_eq!(first["timestamped"], false);
     assert_eq!(first["conservation_state"], "pronto");
     assert_eq!(first["pdf"]["sha256"], reg.data.pdf.sha256.hex());

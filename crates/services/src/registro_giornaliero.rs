@@ -2,10 +2,14 @@
 //! §3; PR-9; DECISIONS 12, 29; docs/registro-giornaliero.md).
 //!
 //! For every Europe/Rome civil day D and every protocol register, one
-//! registro lists every registration of D in number order and then the
-//! annulments and modifications made on D to registrations of earlier days;
-//! it prints the first and last number and the count, and the signed ledger
-//! checkpoint that covers D's last ledger event with its RFC 3161 token. It
+//! registro lists every registration of D in number order (as it stood at
+//! the end of D) and then what changed on D: every change of classification
+//! or office (with author, value before and after, from `protocol_changes`)
+//! and the annulments of registrations of earlier days, the new versions of
+//! documents (SYS-3) and the notices of annulment received from senders
+//! (Allegato 6), each bound to its ledger event; it prints the first and
+//! last number and the counts, and the signed ledger checkpoint that covers
+//! D's last ledger event with its RFC 3161 token. It
 //! is written twice — PDF/A-3 for people (with the XML embedded as an
 //! associated file) and XML for programs (schema
 //! `docs/registro-giornaliero.xsd`) — stored in the document store, recorded
@@ -26,7 +30,7 @@
 //! (tenant, register, day), so two processes (or the server loop and the
 //! CLI) never write two registri of the same day.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -50,6 +54,11 @@ pub const JOB_KIND: &str = "registro_giornaliero";
 pub const EVENT_KIND: &str = "protocollo.registro_giornaliero";
 /// The XML namespace of the machine-readable registro.
 pub const XML_NAMESPACE: &str = "urn:palazzo:registro-giornaliero:1";
+/// The version of the format written (`versione`): 2 adds the changes of
+/// classification and office with the values before and after, the new
+/// versions of documents and the notices of annulment received; the schema
+/// still accepts version 1.
+pub const XML_VERSION: &str = "2";
 /// The schema of the machine-readable registro.
 pub const XSD: &str = include_str!("../../../docs/registro-giornaliero.xsd");
 /// How long after midnight a day is considered closed: a registration whose
@@ -137,12 +146,134 @@ fn hex(b: &[u8]) -> String {
     })
 }
 
-/// An annulment or modification made on D to an earlier registration.
+/// A modifiable field of a registration (art. 53; LG §3: only the
+/// classification and the internal assignment may change, PR-3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    /// The classification (titolario code).
+    Classificazione,
+    /// The competent office (assegnazione interna).
+    Assegnazione,
+}
+
+impl Field {
+    /// The `tipo` of the `Modifica` element.
+    fn tipo(self) -> &'static str {
+        match self {
+            Field::Classificazione => "Classificazione",
+            Field::Assegnazione => "Assegnazione",
+        }
+    }
+
+    /// The field's name in the PDF.
+    fn label_it(self) -> &'static str {
+        match self {
+            Field::Classificazione => "Classificazione",
+            Field::Assegnazione => "Ufficio competente (assegnazione)",
+        }
+    }
+}
+
+/// A value before or after a change: the text and, for an office, its slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FieldValue {
+    text: String,
+    office: Option<String>,
+}
+
+/// What a [`Modification`] did.
+#[derive(Debug, Clone)]
+enum Change {
+    /// The annulment of a registration of an earlier day (art. 54).
+    Annullamento(Annulment),
+    /// A change of a modifiable field (a row of `protocol_changes`).
+    Campo {
+        field: Field,
+        by: String,
+        before: Option<FieldValue>,
+        after: Option<FieldValue>,
+    },
+}
+
+/// An entry of *Modifiche*: a change of classification or office made on D
+/// (to a registration of any day) or the annulment made on D of a
+/// registration of an earlier day.
 #[derive(Debug, Clone)]
 struct Modification {
-    kind: &'static str,
-    event: LedgerEvent,
+    at: Timestamp,
     registration: Registration,
+    change: Change,
+    /// The ledger event that records it, when found.
+    event: Option<LedgerEvent>,
+}
+
+/// A new version of a document made on D (SYS-3).
+#[derive(Debug, Clone)]
+struct NewVersion {
+    version: DocumentVersion,
+    registration: Registration,
+    event: Option<LedgerEvent>,
+}
+
+impl NewVersion {
+    /// The name of the document as registered (version 1).
+    fn original(&self) -> Option<&DocumentRef> {
+        let d = &self.registration.data;
+        match self.version.data.document {
+            0 => Some(&d.primary),
+            n => d.attachments.get(usize::try_from(n).ok()? - 1),
+        }
+    }
+
+    fn role(&self) -> &'static str {
+        if self.version.data.document == 0 {
+            "principale"
+        } else {
+            "allegato"
+        }
+    }
+
+    fn label_it(&self) -> String {
+        match self.version.data.document {
+            0 => "Documento principale".to_owned(),
+            n => format!("Allegato {n}"),
+        }
+    }
+}
+
+/// A notice of annulment received on D from the sender of a registration
+/// (Allegato 6 §3.1; migration 0017).
+#[derive(Debug, Clone)]
+struct ReceivedAnnulment {
+    notice: AnnulmentNotice,
+    registration: Registration,
+    /// The sender's identifier of its own registration, from the received
+    /// segnatura.
+    sender: Option<SenderIdentifier>,
+    event: Option<LedgerEvent>,
+}
+
+/// What a registro lists besides its header: see [`App::day_changes`].
+struct DayChanges {
+    registrations: Vec<Registration>,
+    modifications: Vec<Modification>,
+    versions: Vec<NewVersion>,
+    notices: Vec<ReceivedAnnulment>,
+}
+
+/// The registration as the ledger event of change `c` recorded it: the
+/// state `App::reassign_protocol` binds (fixed fields, the new modifiable
+/// values, the change's author and time, not annulled).
+fn state_after(reg: &Registration, c: &ProtocolChange) -> Registration {
+    let mut r = reg.clone();
+    r.data.classification = c.new_classification.clone();
+    r.data.office = c.new_office;
+    r.changed = Some(LastChange {
+        at: c.at,
+        by: c.by.clone(),
+    });
+    r.annulment = None;
+    r
 }
 
 /// The checkpoint printed in a registro, with its token.
@@ -162,6 +293,8 @@ struct Content<'a> {
     repertorio: u32,
     registrations: Vec<&'a Registration>,
     modifications: Vec<&'a Modification>,
+    versions: Vec<&'a NewVersion>,
+    notices: Vec<&'a ReceivedAnnulment>,
     anchor: Option<&'a Anchor>,
     end: Timestamp,
     produced_at: Timestamp,
@@ -315,6 +448,28 @@ fn xml_registration(w: &mut Xml, c: &Content<'_>, r: &Registration) {
     w.close("Registrazione");
 }
 
+/// The registration a change is about: number, year, register, time.
+fn xml_entry(w: &mut Xml, r: &Registration) {
+    w.leaf("Numero", &[], &r.number.to_string());
+    w.leaf("Anno", &[], &r.year.to_string());
+    w.leaf("CodiceRegistro", &[], r.data.register.as_str());
+    w.leaf("DataOraRegistrazione", &[], &r.registered_at.to_string());
+}
+
+/// The ledger event that records a change: its number and recorded state.
+fn xml_event(w: &mut Xml, e: Option<&LedgerEvent>) {
+    if let Some(e) = e {
+        w.leaf(
+            "EventoRegistro",
+            &[
+                ("progressivo", &e.seq.to_string()),
+                ("statoSHA256", &hex(&e.state_hash)),
+            ],
+            "",
+        );
+    }
+}
+
 fn render_xml(c: &Content<'_>) -> ServiceResult<Vec<u8>> {
     let t = &c.tenant.data;
     let mut w = Xml::default();
@@ -322,7 +477,7 @@ fn render_xml(c: &Content<'_>) -> ServiceResult<Vec<u8>> {
         .push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     w.open(
         "RegistroGiornaliero",
-        &[("xmlns", XML_NAMESPACE), ("versione", "1")],
+        &[("xmlns", XML_NAMESPACE), ("versione", XML_VERSION)],
     );
     w.out.push('\n');
     w.leaf("Identificativo", &[], &c.code);
@@ -352,6 +507,12 @@ fn render_xml(c: &Content<'_>) -> ServiceResult<Vec<u8>> {
         w.leaf("UltimoNumero", &[], &last.number.to_string());
     }
     w.leaf("NumeroModifiche", &[], &c.modifications.len().to_string());
+    w.leaf("NumeroNuoveVersioni", &[], &c.versions.len().to_string());
+    w.leaf(
+        "NumeroAnnullamentiComunicati",
+        &[],
+        &c.notices.len().to_string(),
+    );
     w.close("Riepilogo");
     w.open("Registrazioni", &[]);
     w.out.push('\n');
@@ -362,37 +523,100 @@ fn render_xml(c: &Content<'_>) -> ServiceResult<Vec<u8>> {
     w.open("Modifiche", &[]);
     w.out.push('\n');
     for m in &c.modifications {
-        let r = &m.registration;
-        w.open("Modifica", &[("tipo", m.kind)]);
-        w.leaf("Numero", &[], &r.number.to_string());
-        w.leaf("Anno", &[], &r.year.to_string());
-        w.leaf("CodiceRegistro", &[], r.data.register.as_str());
-        w.leaf("DataOraRegistrazione", &[], &r.registered_at.to_string());
-        w.leaf("DataOraModifica", &[], &m.event.time.to_string());
-        if m.kind == "Annullamento"
-            && let Some(a) = &r.annulment
-        {
-            w.leaf("Autore", &[], &a.by);
-            w.leaf("Motivo", &[], &a.reason);
-            w.leaf("Provvedimento", &[], &a.act);
-        } else {
-            w.leaf(
-                "Classificazione",
-                &[],
-                r.data.classification.as_deref().unwrap_or(""),
-            );
+        let tipo = match &m.change {
+            Change::Annullamento(_) => "Annullamento",
+            Change::Campo { field, .. } => field.tipo(),
+        };
+        w.open("Modifica", &[("tipo", tipo)]);
+        xml_entry(&mut w, &m.registration);
+        w.leaf("DataOraModifica", &[], &m.at.to_string());
+        match &m.change {
+            Change::Annullamento(a) => {
+                w.leaf("Autore", &[], &a.by);
+                w.leaf("Motivo", &[], &a.reason);
+                w.leaf("Provvedimento", &[], &a.act);
+            }
+            Change::Campo {
+                by, before, after, ..
+            } => {
+                w.leaf("Autore", &[], by);
+                for (name, v) in [("ValorePrecedente", before), ("ValoreNuovo", after)] {
+                    if let Some(v) = v {
+                        match &v.office {
+                            Some(slug) => w.leaf(name, &[("ufficio", slug.as_str())], &v.text),
+                            None => w.leaf(name, &[], &v.text),
+                        }
+                    }
+                }
+            }
         }
-        w.leaf(
-            "EventoRegistro",
-            &[
-                ("progressivo", &m.event.seq.to_string()),
-                ("statoSHA256", &hex(&m.event.state_hash)),
-            ],
-            "",
-        );
+        xml_event(&mut w, m.event.as_ref());
         w.close("Modifica");
     }
     w.close("Modifiche");
+    w.open("NuoveVersioni", &[]);
+    w.out.push('\n');
+    for v in &c.versions {
+        let d = &v.version.data;
+        w.open("NuovaVersione", &[("tipo", d.kind.allegato5())]);
+        xml_entry(&mut w, &v.registration);
+        w.leaf("DataOraModifica", &[], &v.version.at.to_string());
+        w.leaf("Autore", &[], &d.author);
+        let index = d.document.to_string();
+        let mut attrs = vec![("ruolo", v.role())];
+        if d.document > 0 {
+            attrs.push(("allegato", index.as_str()));
+        }
+        w.leaf(
+            "Documento",
+            &attrs,
+            v.original().map_or("", |o| o.name.as_str()),
+        );
+        w.leaf("Versione", &[], &d.version.to_string());
+        w.leaf("Nome", &[], &d.file.name);
+        w.leaf(
+            "Impronta",
+            &[("algoritmo", "SHA-256")],
+            &d.file.sha256.hex(),
+        );
+        w.leaf(
+            "ImprontaPrecedente",
+            &[("algoritmo", "SHA-256")],
+            &d.previous.hex(),
+        );
+        w.leaf("Motivo", &[], &d.reason);
+        xml_event(&mut w, v.event.as_ref());
+        w.close("NuovaVersione");
+    }
+    w.close("NuoveVersioni");
+    w.open("AnnullamentiComunicati", &[]);
+    w.out.push('\n');
+    for n in &c.notices {
+        let d = &n.notice.data;
+        w.open("AnnullamentoComunicato", &[]);
+        xml_entry(&mut w, &n.registration);
+        w.leaf("DataOraRicezione", &[], &n.notice.received_at.to_string());
+        if let Some(s) = &n.sender {
+            w.open("RegistrazioneMittente", &[]);
+            w.leaf("CodiceAmministrazione", &[], &s.amministrazione);
+            w.leaf("CodiceAOO", &[], &s.aoo);
+            w.leaf("CodiceRegistro", &[], &s.registro);
+            w.leaf("Numero", &[], &s.numero);
+            w.leaf("Data", &[], &s.data.to_string());
+            w.close("RegistrazioneMittente");
+        }
+        w.leaf("Motivo", &[], &d.reason);
+        w.leaf("Provvedimento", &[], &d.act);
+        w.leaf("RegistratoDa", &[], &d.recorded_by);
+        w.leaf(
+            "Impronta",
+            &[("algoritmo", "SHA-256")],
+            &d.document.sha256.hex(),
+        );
+        xml_event(&mut w, n.event.as_ref());
+        w.close("AnnullamentoComunicato");
+    }
+    w.close("AnnullamentiComunicati");
     w.open("Tracciabilita", &[]);
     w.out.push('\n');
     if let Some(a) = c.anchor {
@@ -431,6 +655,27 @@ fn flow_label(f: Flow) -> &'static str {
     f.label_it()
 }
 
+/// "registrazione n. 0000012/2026 del 03/03/2026 10:00:00".
+fn entry_label(r: &Registration) -> String {
+    format!(
+        "registrazione n. {}/{} del {}",
+        r.number,
+        r.year,
+        rome(r.registered_at)
+    )
+}
+
+/// The ledger event that records a change, when found.
+fn pdf_event(w: &mut PdfWriter, e: Option<&LedgerEvent>) -> Result<(), palazzo_pdf::PdfError> {
+    if let Some(e) = e {
+        w.field(
+            "Evento del registro di tracciabilità",
+            &format!("n. {} — stato SHA-256 {}", e.seq, hex(&e.state_hash)),
+        )?;
+    }
+    Ok(())
+}
+
 fn render_pdf(c: &Content<'_>, xml: &[u8]) -> Result<Vec<u8>, palazzo_pdf::PdfError> {
     let t = &c.tenant.data;
     let day = c.day.strftime("%d/%m/%Y").to_string();
@@ -448,7 +693,7 @@ fn render_pdf(c: &Content<'_>, xml: &[u8]) -> Result<Vec<u8>, palazzo_pdf::PdfEr
     w.paragraph(Style::Title, &format!("{OGGETTO} del {day}"))?;
     w.paragraph(
         Style::Body,
-        "Registro delle registrazioni di protocollo del giorno (DPR 445/2000, art. 53 c.2; Linee guida AgID 2021, §3), prodotto automaticamente e in forma non modificabile. Le registrazioni sono elencate in ordine di numero; seguono gli annullamenti e le modifiche apportate nel giorno a registrazioni dei giorni precedenti.",
+        "Registro delle registrazioni di protocollo del giorno (DPR 445/2000, art. 53 c.2; Linee guida AgID 2021, §3), prodotto automaticamente e in forma non modificabile. Le registrazioni sono elencate in ordine di numero, con la classificazione e l'annullamento come erano alla fine del giorno; seguono le modifiche apportate nel giorno (classificazione e assegnazione, con il valore precedente e quello nuovo, e gli annullamenti di registrazioni dei giorni precedenti), le nuove versioni dei documenti e gli annullamenti comunicati dai mittenti.",
     )?;
     w.paragraph(Style::Heading, "Dati del registro")?;
     w.field("Identificativo", &c.code)?;
@@ -473,9 +718,14 @@ fn render_pdf(c: &Content<'_>, xml: &[u8]) -> Result<Vec<u8>, palazzo_pdf::PdfEr
         }
         _ => w.field("Primo e ultimo numero", "—")?,
     }
+    w.field("Modifiche", &c.modifications.len().to_string())?;
     w.field(
-        "Annullamenti e modifiche",
-        &c.modifications.len().to_string(),
+        "Nuove versioni dei documenti",
+        &c.versions.len().to_string(),
+    )?;
+    w.field(
+        "Annullamenti comunicati dai mittenti",
+        &c.notices.len().to_string(),
     )?;
     w.field(
         "Prodotto il",
@@ -571,50 +821,125 @@ fn render_pdf(c: &Content<'_>, xml: &[u8]) -> Result<Vec<u8>, palazzo_pdf::PdfEr
         }
     }
 
-    w.paragraph(
-        Style::Heading,
-        "Annullamenti e modifiche di registrazioni precedenti",
-    )?;
+    w.paragraph(Style::Heading, "Modifiche")?;
     if c.modifications.is_empty() {
         w.paragraph(
             Style::Body,
-            "Nessun annullamento o modifica di registrazioni dei giorni precedenti.",
+            "Nel giorno non è stata modificata la classificazione o l'assegnazione di alcuna registrazione né annullata alcuna registrazione dei giorni precedenti.",
         )?;
     }
     for m in &c.modifications {
-        let r = &m.registration;
+        let what = match &m.change {
+            Change::Annullamento(_) => "Annullamento",
+            Change::Campo { field, .. } => field.label_it(),
+        };
+        w.rule();
+        w.paragraph(
+            Style::Strong,
+            &format!("{what} — {}", entry_label(&m.registration)),
+        )?;
+        w.field("Data e ora", &rome(m.at))?;
+        match &m.change {
+            Change::Annullamento(a) => {
+                w.field("Autore", &a.by)?;
+                w.field("Motivo", &a.reason)?;
+                w.field("Provvedimento", &a.act)?;
+            }
+            Change::Campo {
+                by, before, after, ..
+            } => {
+                w.field("Autore", by)?;
+                let shown = |v: &Option<FieldValue>| {
+                    v.as_ref().map_or_else(
+                        || "— (nessuno)".to_owned(),
+                        |v| match &v.office {
+                            Some(slug) => format!("{} ({slug})", v.text),
+                            None => v.text.clone(),
+                        },
+                    )
+                };
+                w.field("Valore precedente", &shown(before))?;
+                w.field("Valore nuovo", &shown(after))?;
+            }
+        }
+        pdf_event(&mut w, m.event.as_ref())?;
+    }
+
+    w.paragraph(Style::Heading, "Nuove versioni dei documenti")?;
+    if c.versions.is_empty() {
+        w.paragraph(
+            Style::Body,
+            "Nel giorno non è stata registrata alcuna nuova versione di documenti.",
+        )?;
+    }
+    for v in &c.versions {
+        let d = &v.version.data;
         w.rule();
         w.paragraph(
             Style::Strong,
             &format!(
-                "{} della registrazione n. {}/{} del {}",
-                m.kind,
-                r.number,
-                r.year,
-                rome(r.registered_at)
+                "{} — {}, versione {}",
+                entry_label(&v.registration),
+                v.label_it(),
+                d.version
             ),
         )?;
-        w.field("Data e ora", &rome(m.event.time))?;
-        if m.kind == "Annullamento"
-            && let Some(a) = &r.annulment
-        {
-            w.field("Autore", &a.by)?;
-            w.field("Motivo", &a.reason)?;
-            w.field("Provvedimento", &a.act)?;
-        } else {
+        w.field("Data e ora", &rome(v.version.at))?;
+        w.field("Tipo di modifica", d.kind.allegato5())?;
+        w.field("Autore", &d.author)?;
+        w.field("Motivo", &d.reason)?;
+        if let Some(o) = v.original() {
+            w.field("Documento registrato", &o.name)?;
+        }
+        w.field("Nuovo file", &d.file.name)?;
+        w.field_styled("Impronta SHA-256", &d.file.sha256.hex(), Style::Small)?;
+        w.field_styled(
+            "Impronta della versione precedente",
+            &d.previous.hex(),
+            Style::Small,
+        )?;
+        pdf_event(&mut w, v.event.as_ref())?;
+    }
+
+    w.paragraph(Style::Heading, "Annullamenti comunicati dai mittenti")?;
+    if c.notices.is_empty() {
+        w.paragraph(
+            Style::Body,
+            "Nel giorno non è pervenuta alcuna comunicazione di annullamento da parte dei mittenti.",
+        )?;
+    } else {
+        w.paragraph(
+            Style::Body,
+            "Il mittente ha annullato la propria registrazione del messaggio (Allegato 6, AnnullamentoProtocollazione): la comunicazione è conservata con la nostra registrazione, che resta valida; un suo annullamento è un atto distinto (art. 54).",
+        )?;
+    }
+    for n in &c.notices {
+        let d = &n.notice.data;
+        w.rule();
+        w.paragraph(Style::Strong, &entry_label(&n.registration))?;
+        w.field("Ricevuto il", &rome(n.notice.received_at))?;
+        if let Some(s) = &n.sender {
             w.field(
-                "Classificazione attuale",
-                r.data.classification.as_deref().unwrap_or("—"),
+                "Registrazione del mittente",
+                &format!(
+                    "{} {} {} n. {} del {}",
+                    s.amministrazione,
+                    s.aoo,
+                    s.registro,
+                    s.numero,
+                    s.data.strftime("%d/%m/%Y")
+                ),
             )?;
         }
-        w.field(
-            "Evento del registro di tracciabilità",
-            &format!(
-                "n. {} — stato SHA-256 {}",
-                m.event.seq,
-                hex(&m.event.state_hash)
-            ),
+        w.field("Motivo", &d.reason)?;
+        w.field("Provvedimento del mittente", &d.act)?;
+        w.field("Registrato da", &d.recorded_by)?;
+        w.field_styled(
+            "Impronta SHA-256 del messaggio",
+            &d.document.sha256.hex(),
+            Style::Small,
         )?;
+        pdf_event(&mut w, n.event.as_ref())?;
     }
 
     w.paragraph(Style::Heading, "Registro di tracciabilità (ledger)")?;
@@ -871,6 +1196,203 @@ impl App {
         Ok(Some(Anchor { checkpoint, token }))
     }
 
+    /// What happened on the day `[start, end)`: its registrations as they
+    /// stood at the end of the day, and the changes made that day (DPR
+    /// 445/2000 art. 53; LG §3; PR-9) — *Modifiche* (every change of
+    /// classification or office, from `protocol_changes`, to registrations
+    /// of any day, and the annulments of registrations of earlier days), the
+    /// new versions of documents (SYS-3) and the notices of annulment
+    /// received from senders — each with the ledger event that records it.
+    async fn day_changes(
+        &self,
+        t: &Tenant,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> ServiceResult<DayChanges> {
+        let db = self.db();
+        let mut registrations = db.registrations_between(t.id, start, end).await?;
+        let changes = db.protocol_changes_since(t.id, start).await?;
+        let versions = db.document_versions_between(t.id, start, end).await?;
+        let notices = db.annulment_notices_between(t.id, start, end).await?;
+        // A change's ledger event may carry a time just after the change's
+        // own (it is appended later in the same transaction): look a little
+        // past the end of the day.
+        let events = db.ledger_events_between(t.id, start, end + SETTLE).await?;
+        let mut by_subject: HashMap<&str, Vec<&LedgerEvent>> = HashMap::new();
+        for e in &events {
+            by_subject.entry(e.subject.as_str()).or_default().push(e);
+        }
+        let event_of = |subject: &str, hash: Option<[u8; 32]>| -> Option<LedgerEvent> {
+            by_subject.get(subject).and_then(|es| {
+                es.iter()
+                    .find(|e| hash.is_none_or(|h| e.state_hash == h))
+                    .map(|e| (*e).clone())
+            })
+        };
+        let mut cache: HashMap<RegistrationId, Registration> =
+            registrations.iter().map(|r| (r.id, r.clone())).collect();
+        let offices: HashMap<OfficeId, Office> = db
+            .offices(t.id)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+        let office_value = |id: OfficeId| match offices.get(&id) {
+            Some(o) => FieldValue {
+                text: o.data.name.clone(),
+                office: Some(o.data.slug.clone()),
+            },
+            None => FieldValue {
+                text: format!("ufficio n. {}", id.0),
+                office: None,
+            },
+        };
+        let text_value = |s: &str| FieldValue {
+            text: s.to_owned(),
+            office: None,
+        };
+
+        let mut modifications = Vec::new();
+        for c in changes.iter().filter(|c| c.at < end) {
+            let Some(reg) = self.cached(t, &mut cache, c.registration).await? else {
+                continue;
+            };
+            let after_change = state_after(&reg, c);
+            let event = event_of(
+                &after_change.subject(),
+                Some(crate::ledger::state_hash(&after_change)?),
+            );
+            let mut fields = Vec::new();
+            if c.old_classification != c.new_classification {
+                fields.push((
+                    Field::Classificazione,
+                    c.old_classification.as_deref().map(text_value),
+                    c.new_classification.as_deref().map(text_value),
+                ));
+            }
+            if c.old_office != c.new_office {
+                fields.push((
+                    Field::Assegnazione,
+                    c.old_office.map(office_value),
+                    c.new_office.map(office_value),
+                ));
+            }
+            if fields.is_empty() {
+                // Confirmed as it was: still a traced operation.
+                fields.push((
+                    Field::Classificazione,
+                    c.old_classification.as_deref().map(text_value),
+                    c.new_classification.as_deref().map(text_value),
+                ));
+            }
+            for (field, before, after) in fields {
+                modifications.push(Modification {
+                    at: c.at,
+                    registration: reg.clone(),
+                    change: Change::Campo {
+                        field,
+                        by: c.by.clone(),
+                        before,
+                        after,
+                    },
+                    event: event.clone(),
+                });
+            }
+        }
+        for e in events
+            .iter()
+            .filter(|e| e.time < end && e.kind == "protocollo.annulled")
+        {
+            let Some(id) = e
+                .subject
+                .strip_prefix("protocollo:")
+                .and_then(|s| s.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let Some(reg) = self.cached(t, &mut cache, RegistrationId(id)).await? else {
+                continue;
+            };
+            // Only registrations of earlier days: those of D show their
+            // annulment inline.
+            let Some(a) = reg.annulment.clone().filter(|_| reg.registered_at < start) else {
+                continue;
+            };
+            modifications.push(Modification {
+                at: a.at,
+                registration: reg,
+                change: Change::Annullamento(a),
+                event: Some(e.clone()),
+            });
+        }
+        modifications.sort_by_key(|m| m.at);
+
+        // The registrations of D as they stood at the end of D: a change
+        // made later is undone with the values it replaced.
+        for r in &mut registrations {
+            if let Some(c) = changes
+                .iter()
+                .find(|c| c.at >= end && c.registration == r.id)
+            {
+                r.data.classification = c.old_classification.clone();
+                r.data.office = c.old_office;
+            }
+        }
+
+        let mut new_versions = Vec::new();
+        for v in versions {
+            let Some(registration) = self.cached(t, &mut cache, v.data.registration).await? else {
+                continue;
+            };
+            let event = event_of(&v.subject(), None);
+            new_versions.push(NewVersion {
+                version: v,
+                registration,
+                event,
+            });
+        }
+        let mut received = Vec::new();
+        for n in notices {
+            let Some(registration) = self.cached(t, &mut cache, n.data.registration).await? else {
+                continue;
+            };
+            let sender = db
+                .segnatura(t.id, registration.id)
+                .await?
+                .and_then(|s| s.data.sender);
+            let event = event_of(&n.subject(), None);
+            received.push(ReceivedAnnulment {
+                notice: n,
+                registration,
+                sender,
+                event,
+            });
+        }
+        Ok(DayChanges {
+            registrations,
+            modifications,
+            versions: new_versions,
+            notices: received,
+        })
+    }
+
+    /// A registration by id, read once per registro.
+    async fn cached(
+        &self,
+        t: &Tenant,
+        cache: &mut HashMap<RegistrationId, Registration>,
+        id: RegistrationId,
+    ) -> ServiceResult<Option<Registration>> {
+        if let Some(r) = cache.get(&id) {
+            return Ok(Some(r.clone()));
+        }
+        let r = self.db().registration(t.id, id).await?;
+        if let Some(r) = &r {
+            cache.insert(id, r.clone());
+        }
+        Ok(r)
+    }
+
     async fn build(
         &self,
         t: &Tenant,
@@ -880,45 +1402,19 @@ impl App {
         produced_by: &str,
         owner: &str,
     ) -> ServiceResult<Produced> {
-        let db = self.db();
-        let registrations = db.registrations_between(t.id, start, end).await?;
-        let mut modifications = Vec::new();
-        for e in db.ledger_events_between(t.id, start, end).await? {
-            let kind = match e.kind.as_str() {
-                "protocollo.annulled" => "Annullamento",
-                "protocollo.reassigned" => "Riassegnazione",
-                _ => continue,
-            };
-            let Some(id) = e
-                .subject
-                .strip_prefix("protocollo:")
-                .and_then(|s| s.parse::<i64>().ok())
-            else {
-                continue;
-            };
-            let Some(registration) = db.registration(t.id, RegistrationId(id)).await? else {
-                continue;
-            };
-            // Only registrations of earlier days: those of D are listed
-            // with their state at the end of D.
-            if registration.registered_at >= start {
-                continue;
-            }
-            modifications.push(Modification {
-                kind,
-                event: e,
-                registration,
-            });
-        }
+        let DayChanges {
+            registrations,
+            modifications,
+            versions,
+            notices,
+        } = self.day_changes(t, start, end).await?;
         let general = RegisterCode::general();
         let mut registers: BTreeSet<String> = registrations
             .iter()
+            .chain(modifications.iter().map(|m| &m.registration))
+            .chain(versions.iter().map(|v| &v.registration))
+            .chain(notices.iter().map(|n| &n.registration))
             .map(|r| r.data.register.as_str().to_owned())
-            .chain(
-                modifications
-                    .iter()
-                    .map(|m| m.registration.data.register.as_str().to_owned()),
-            )
             .collect();
         registers.remove(general.as_str());
         let registers: Vec<String> = std::iter::once(general.as_str().to_owned())
@@ -952,6 +1448,14 @@ impl App {
                     .iter()
                     .filter(|m| m.registration.data.register.as_str() == register)
                     .collect(),
+                versions: versions
+                    .iter()
+                    .filter(|v| v.registration.data.register.as_str() == register)
+                    .collect(),
+                notices: notices
+                    .iter()
+                    .filter(|n| n.registration.data.register.as_str() == register)
+                    .collect(),
                 anchor: anchor.as_ref(),
                 end,
                 produced_at,
@@ -978,6 +1482,8 @@ impl App {
                 last_number: content.last(),
                 registrations: u32::try_from(content.registrations.len()).unwrap_or(u32::MAX),
                 modifications: u32::try_from(content.modifications.len()).unwrap_or(u32::MAX),
+                document_versions: u32::try_from(content.versions.len()).unwrap_or(u32::MAX),
+                annulment_notices: u32::try_from(content.notices.len()).unwrap_or(u32::MAX),
                 pdf: pdf_doc.to_ref(),
                 xml: xml_doc.to_ref(),
                 checkpoint_size: anchor.as_ref().map(|a| a.checkpoint.size),

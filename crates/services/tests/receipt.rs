@@ -229,10 +229,7 @@ async fn round_trip(backend: Backend) {
 }
 
 fn check_with_python(path: &std::path::Path, v: &palazzo_domain::receipt::Verified) {
-    let Ok(python) = std::env::var("PALAZZO_PDF_PYTHON") else {
-        eprintln!("PALAZZO_PDF_PYTHON not set (scripts/test sets it): PDF/A structure not checked");
-        return;
-    };
+    let python = palazzo_testkit::pki::pdf_python();
     let script = r#"
 import sys, pikepdf, pypdf
 path, number, sha1, sha2 = sys.argv[1:5]

@@ -23,7 +23,7 @@ use palazzo_services::protocollo::{RegistrationInput, register_year};
 use palazzo_services::registro_giornaliero::{conservation_deadline, day_bounds};
 use palazzo_services::tsa::{TsaClient, TsaConfig};
 use palazzo_services::{App, ledger};
-use palazzo_store::conformance::tenant_fixture;
+use palazzo_store::conformance::{office_fixture, tenant_fixture};
 use palazzo_store::*;
 use palazzo_testkit::tsa::Tsa;
 use palazzo_testkit::{PgDatabase, TempDir};
@@ -149,11 +149,10 @@ async fn register_at(app: &App, tenant: &Tenant, subject: &str, at: Timestamp) -
     reg
 }
 
+/// Checks the PDF/A-3 structure with pikepdf and its visible text with
+/// pypdf: every needle is in the text, or absent when it starts with `!`.
 fn pdf_check(path: &std::path::Path, needles: &[&str]) {
-    let Ok(python) = std::env::var("PALAZZO_PDF_PYTHON") else {
-        eprintln!("PALAZZO_PDF_PYTHON not set (scripts/test sets it): PDF/A structure not checked");
-        return;
-    };
+    let python = palazzo_testkit::pki::pdf_python();
     let script = r#"
 import sys, pikepdf, pypdf
 path, needles = sys.argv[1], sys.argv[2:]
@@ -174,7 +173,10 @@ assert str(names[0]).endswith(".xml"), names[0]
 assert names[1].EF.F.read_bytes().startswith(b"<?xml")
 text = " ".join(p.extract_text() for p in pypdf.PdfReader(path).pages).replace("\n", " ")
 for n in needles:
-    assert n in text, (n, text[:2000])
+    if n.startswith("!"):
+        assert n[1:] not in text, ("must be absent", n[1:], text[:4000])
+    else:
+        assert n in text, (n, text[:4000])
 print("ok")
 "#;
     let out = std::process::Command::new(python)
@@ -447,6 +449,430 @@ async fn content_and_formats_sqlite() {
 #[tokio::test]
 async fn content_and_formats_postgres() {
     content_and_formats(Backend::Postgres).await;
+}
+
+/// Changes the classification and office of `reg` at `at` as `by`, with
+/// its ledger event, as `App::reassign_protocol` would have at that time.
+async fn change_at(
+    app: &App,
+    tenant: &Tenant,
+    reg: &Registration,
+    classification: Option<&str>,
+    office: Option<OfficeId>,
+    at: Timestamp,
+    by: &str,
+) {
+    let at = Timestamp::from_microsecond(at.as_microsecond()).unwrap();
+    let change = AssignmentChange {
+        classification: classification.map(str::to_owned),
+        office,
+        at,
+        by: by.into(),
+    };
+    let mut tx = app.db().begin().await.unwrap();
+    tx.update_registration_assignment(tenant.id, reg.id, &change)
+        .await
+        .unwrap();
+    let mut after = app
+        .db()
+        .registration(tenant.id, reg.id)
+        .await
+        .unwrap()
+        .unwrap();
+    after.data.classification = change.classification;
+    after.data.office = office;
+    after.changed = Some(LastChange { at, by: by.into() });
+    ledger::record(&mut tx, tenant, "protocollo.reassigned", &after)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The child elements of `node` as (name, text).
+fn children<'a>(node: roxmltree::Node<'a, 'a>) -> Vec<(&'a str, &'a str)> {
+    node.children()
+        .filter(|c| c.is_element())
+        .map(|c| (c.tag_name().name(), c.text().unwrap_or("")))
+        .collect()
+}
+
+fn child<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> Option<&'a str> {
+    children(node)
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t)
+}
+
+/// Issue 4 part 6: the registro of D reports what changed on D — the
+/// changes of classification and office from `protocol_changes` (also of
+/// registrations of earlier days) with author, value before and after, the
+/// new versions of documents and the notices of annulment received — in the
+/// XML (valid against the XSD) and in the PDF/A text; a change made on
+/// another day is not in it, and D's registrations show their
+/// classification as it was at the end of D.
+async fn changes_of_the_day(backend: Backend) {
+    let e = env(backend, None).await;
+    let t = &e.tenant;
+    let desk = actor(Role::Operatore);
+    let office = e
+        .app
+        .create_office(t.id, office_fixture("archivio"))
+        .await
+        .unwrap();
+    let yesterday = Timestamp::now() - SignedDuration::from_hours(24);
+    let earlier = register_at(&e.app, t, "Istanza di ieri", yesterday).await;
+    let received = register_at(&e.app, t, "Messaggio ricevuto ieri", yesterday).await;
+    // A change made yesterday: never in today's registro.
+    change_at(
+        &e.app,
+        t,
+        &earlier,
+        Some("I.1"),
+        None,
+        yesterday + SignedDuration::from_secs(60),
+        "Archivio di ieri (user:9)",
+    )
+    .await;
+    // The sender's identifier, as the received segnatura stored it.
+    let seg_xml = e
+        .app
+        .documents()
+        .put_bytes("segnatura.xml", b"<Segnatura/>")
+        .await
+        .unwrap();
+    let sender = SenderIdentifier {
+        amministrazione: "c_a662".into(),
+        aoo: "AOO_BARI".into(),
+        registro: "REG_PROT".into(),
+        numero: "0004711".into(),
+        data: rome_date(yesterday),
+    };
+    let mut tx = e.app.db().begin().await.unwrap();
+    let seg = tx
+        .insert_segnatura(
+            t.id,
+            &NewSegnatura {
+                registration: received.id,
+                kind: SegnaturaKind::Ricevuta,
+                document: seg_xml.to_ref(),
+                sender: Some(sender.clone()),
+            },
+            received.registered_at,
+        )
+        .await
+        .unwrap();
+    ledger::record(&mut tx, t, "protocollo.segnatura", &seg)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    // Today: a registration, the classification and then the office of
+    // yesterday's entry, the classification of today's own entry, a new
+    // version of yesterday's primary document, a notice of annulment.
+    let today = e
+        .app
+        .register_protocol(t.id, &desk, input("Istanza di oggi"))
+        .await
+        .unwrap();
+    e.app
+        .reassign_protocol(t.id, &desk, earlier.id, Some("VI.3"), None)
+        .await
+        .unwrap();
+    e.app
+        .reassign_protocol(t.id, &desk, earlier.id, Some("VI.3"), Some(office.id))
+        .await
+        .unwrap();
+    e.app
+        .reassign_protocol(t.id, &desk, today.id, Some("II.4"), None)
+        .await
+        .unwrap();
+    let v2_file = e
+        .app
+        .documents()
+        .put_bytes(
+            "istanza-rettificata.pdf",
+            b"%PDF-1.7\n% rettificata\n%%EOF\n",
+        )
+        .await
+        .unwrap();
+    let version = e
+        .app
+        .add_document_version(
+            t.id,
+            &desk,
+            earlier.id,
+            0,
+            TipoModifica::Rettifica,
+            "Corretto il codice fiscale",
+            &v2_file,
+        )
+        .await
+        .unwrap();
+    let notice_xml = e
+        .app
+        .documents()
+        .put_bytes("annullamento.xml", b"<AnnullamentoProtocollazione/>")
+        .await
+        .unwrap();
+    let mut tx = e.app.db().begin().await.unwrap();
+    let notice = tx
+        .insert_annulment_notice(
+            t.id,
+            &NewAnnulmentNotice {
+                registration: received.id,
+                reason: "Inviato per errore".into(),
+                act: "Decreto del mittente n. 5/2026".into(),
+                document: notice_xml.to_ref(),
+                recorded_by: "Test operatore (user:1)".into(),
+            },
+            palazzo_store::rows::registration_time(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    ledger::record(&mut tx, t, "protocollo.annullamento_ricevuto", &notice)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let day = rome_date(today.registered_at);
+    if rome_date(notice.received_at) != day {
+        eprintln!("midnight passed during the test: skipping the content checks");
+        e.close().await;
+        return;
+    }
+    // A change made after the day is over: not in the registro of D, and
+    // today's entry shows the classification it had at the end of D.
+    change_at(
+        &e.app,
+        t,
+        &today,
+        Some("X.1"),
+        None,
+        after(day),
+        "Operatore di domani (user:8)",
+    )
+    .await;
+
+    let produced = e
+        .app
+        .produce_registro_giornaliero_as_of(t.id, day, "Operatore di prova", after(day))
+        .await
+        .unwrap();
+    assert_eq!(produced.registri.len(), 1);
+    let d = &produced.registri[0].data;
+    assert_eq!(d.registrations, 1);
+    // Classification and office of yesterday's entry, classification of
+    // today's: three changes, one field each.
+    assert_eq!(d.modifications, 3);
+    assert_eq!((d.document_versions, d.annulment_notices), (1, 1));
+
+    let (_, xml) = e
+        .app
+        .registro_giornaliero_file(t.id, &desk, &d.code, false)
+        .await
+        .unwrap();
+    let (_, pdf) = e
+        .app
+        .registro_giornaliero_file(t.id, &desk, &d.code, true)
+        .await
+        .unwrap();
+    let dir = TempDir::new("registro-modifiche");
+    let xml_path = dir.path().join("registro.xml");
+    let pdf_path = dir.path().join("registro.pdf");
+    std::fs::write(&xml_path, &xml).unwrap();
+    std::fs::write(&pdf_path, &pdf).unwrap();
+    xsd_valid(&xml_path);
+    let text = String::from_utf8(xml).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    assert_eq!(doc.root_element().attribute("versione"), Some("2"));
+    let riepilogo = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Riepilogo"))
+        .unwrap();
+    assert_eq!(child(riepilogo, "NumeroModifiche"), Some("3"));
+    assert_eq!(child(riepilogo, "NumeroNuoveVersioni"), Some("1"));
+    assert_eq!(child(riepilogo, "NumeroAnnullamentiComunicati"), Some("1"));
+
+    // Today's entry, as it stood at the end of D.
+    let reg = doc
+        .descendants()
+        .find(|n| n.has_tag_name("Registrazione"))
+        .unwrap();
+    assert_eq!(
+        child(reg, "Numero"),
+        Some(today.number.to_string().as_str())
+    );
+    assert_eq!(child(reg, "Classificazione"), Some("II.4"));
+
+    // Modifiche, in time order, each with its author, before and after,
+    // and the ledger event that recorded it.
+    let mods: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("Modifica"))
+        .collect();
+    let seen: Vec<(
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+    )> = mods
+        .iter()
+        .map(|m| {
+            (
+                m.attribute("tipo"),
+                child(*m, "Numero"),
+                child(*m, "Autore"),
+                child(*m, "ValorePrecedente"),
+                child(*m, "ValoreNuovo"),
+            )
+        })
+        .collect();
+    let (n_earlier, n_today) = (earlier.number.to_string(), today.number.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            (
+                Some("Classificazione"),
+                Some(n_earlier.as_str()),
+                Some("Test operatore (user:1)"),
+                Some("I.1"),
+                Some("VI.3")
+            ),
+            (
+                Some("Assegnazione"),
+                Some(n_earlier.as_str()),
+                Some("Test operatore (user:1)"),
+                None,
+                Some("Ufficio archivio")
+            ),
+            (
+                Some("Classificazione"),
+                Some(n_today.as_str()),
+                Some("Test operatore (user:1)"),
+                None,
+                Some("II.4")
+            ),
+        ]
+    );
+    let office_value = mods[1]
+        .children()
+        .find(|c| c.has_tag_name("ValoreNuovo"))
+        .unwrap();
+    assert_eq!(office_value.attribute("ufficio"), Some("archivio"));
+    assert_eq!(
+        child(mods[0], "DataOraRegistrazione"),
+        Some(earlier.registered_at.to_string().as_str())
+    );
+    // Each change names the ledger event that recorded it.
+    let size = e.app.db().ledger_size(t.id).await.unwrap();
+    let events = e.app.db().ledger_events(t.id, 0, size).await.unwrap();
+    for m in &mods {
+        let ev = m
+            .children()
+            .find(|c| c.has_tag_name("EventoRegistro"))
+            .expect("the change's ledger event");
+        let seq: u64 = ev.attribute("progressivo").unwrap().parse().unwrap();
+        let event = &events[usize::try_from(seq).unwrap()];
+        assert_eq!(event.kind, "protocollo.reassigned");
+        assert_eq!(
+            Some(hex(&event.state_hash).as_str()),
+            ev.attribute("statoSHA256")
+        );
+    }
+    // Neither yesterday's change nor tomorrow's.
+    assert!(!text.contains("Archivio di ieri"), "{text}");
+    assert!(!text.contains("Operatore di domani") && !text.contains("X.1"));
+
+    // The new version.
+    let v = doc
+        .descendants()
+        .find(|n| n.has_tag_name("NuovaVersione"))
+        .unwrap();
+    assert_eq!(v.attribute("tipo"), Some("Rettifica"));
+    assert_eq!(child(v, "Numero"), Some(n_earlier.as_str()));
+    assert_eq!(child(v, "Autore"), Some("Test operatore (user:1)"));
+    assert_eq!(
+        child(v, "Documento"),
+        Some(earlier.data.primary.name.as_str())
+    );
+    assert_eq!(child(v, "Versione"), Some("2"));
+    assert_eq!(child(v, "Nome"), Some("istanza-rettificata.pdf"));
+    assert_eq!(child(v, "Impronta"), Some(v2_file.sha256.hex().as_str()));
+    assert_eq!(
+        child(v, "ImprontaPrecedente"),
+        Some(earlier.data.primary.sha256.hex().as_str())
+    );
+    assert_eq!(child(v, "Motivo"), Some("Corretto il codice fiscale"));
+    assert!(v.children().any(|c| c.has_tag_name("EventoRegistro")));
+    assert_eq!(version.data.version, 2);
+
+    // The notice of annulment received from the sender.
+    let a = doc
+        .descendants()
+        .find(|n| n.has_tag_name("AnnullamentoComunicato"))
+        .unwrap();
+    assert_eq!(
+        child(a, "Numero"),
+        Some(received.number.to_string().as_str())
+    );
+    assert_eq!(child(a, "Motivo"), Some("Inviato per errore"));
+    assert_eq!(
+        child(a, "Provvedimento"),
+        Some("Decreto del mittente n. 5/2026")
+    );
+    assert_eq!(child(a, "RegistratoDa"), Some("Test operatore (user:1)"));
+    assert_eq!(child(a, "Impronta"), Some(notice_xml.sha256.hex().as_str()));
+    let mittente = a
+        .children()
+        .find(|c| c.has_tag_name("RegistrazioneMittente"))
+        .unwrap();
+    assert_eq!(child(mittente, "CodiceAmministrazione"), Some("c_a662"));
+    assert_eq!(child(mittente, "Numero"), Some("0004711"));
+
+    // The same in the PDF/A, readable.
+    pdf_check(
+        &pdf_path,
+        &[
+            "Modifiche",
+            "Nuove versioni dei documenti",
+            "Annullamenti comunicati dai mittenti",
+            &format!("Classificazione — registrazione n. {n_earlier}/"),
+            &format!("Ufficio competente (assegnazione) — registrazione n. {n_earlier}/"),
+            "Valore precedente I.1",
+            "Valore nuovo VI.3",
+            "Valore nuovo Ufficio archivio (archivio)",
+            "Test operatore (user:1)",
+            "Corretto il codice fiscale",
+            &v2_file.sha256.hex(),
+            "Inviato per errore",
+            "Decreto del mittente n. 5/2026",
+            "c_a662 AOO_BARI REG_PROT n. 0004711",
+            "!Archivio di ieri",
+            "!Operatore di domani",
+        ],
+    );
+
+    e.app.checkpoint_all().await.unwrap();
+    let report = palazzo_services::verify::verify(e.app.db(), &e.keys)
+        .await
+        .unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    e.close().await;
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[tokio::test]
+async fn changes_of_the_day_sqlite() {
+    changes_of_the_day(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn changes_of_the_day_postgres() {
+    changes_of_the_day(Backend::Postgres).await;
 }
 
 async fn empty_day_concurrency_and_catch_up(backend: Backend) {

@@ -106,6 +106,39 @@ where
     })
 }
 
+const CHANGE_COLUMNS: &str = "registration_id, seq, at, actor, old_classification, \
+    new_classification, old_office_id, new_office_id";
+
+fn change_of<D: Dialect>(r: &DbRow<D>) -> Result<ProtocolChange>
+where
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+{
+    let seq: i64 = r.try_get("seq").map_err(db_err)?;
+    let office = |c: &str| -> Result<Option<OfficeId>> {
+        Ok(r.try_get::<Option<i64>, _>(c)
+            .map_err(db_err)?
+            .map(OfficeId))
+    };
+    Ok(ProtocolChange {
+        registration: RegistrationId(r.try_get("registration_id").map_err(db_err)?),
+        seq: u32::try_from(seq).map_err(|e| corrupt("protocol_changes.seq", e))?,
+        at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("at")
+            .map_err(db_err)?
+            .to_jiff(),
+        by: r.try_get("actor").map_err(db_err)?,
+        old_classification: r.try_get("old_classification").map_err(db_err)?,
+        new_classification: r.try_get("new_classification").map_err(db_err)?,
+        old_office: office("old_office_id")?,
+        new_office: office("new_office_id")?,
+    })
+}
+
 const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at";
 
 fn handoff_of<D: Dialect>(r: &DbRow<D>) -> Result<Handoff>
@@ -205,39 +238,38 @@ where
         tenant: TenantId,
         id: RegistrationId,
     ) -> Result<Vec<ProtocolChange>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, old_classification, new_classification, old_office_id, \
-             new_office_id FROM protocol_changes WHERE tenant_id = $1 AND registration_id = $2 \
-             ORDER BY seq",
-        )
-        .bind(tenant.0)
-        .bind(id.0)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db_err)?;
-        rows.iter()
-            .map(|r| {
-                let seq: i64 = r.try_get("seq").map_err(db_err)?;
-                let office = |c: &str| -> Result<Option<OfficeId>> {
-                    Ok(r.try_get::<Option<i64>, _>(c)
-                        .map_err(db_err)?
-                        .map(OfficeId))
-                };
-                Ok(ProtocolChange {
-                    registration: id,
-                    seq: u32::try_from(seq).map_err(|e| corrupt("protocol_changes.seq", e))?,
-                    at: r
-                        .try_get::<jiff_sqlx::Timestamp, _>("at")
-                        .map_err(db_err)?
-                        .to_jiff(),
-                    by: r.try_get("actor").map_err(db_err)?,
-                    old_classification: r.try_get("old_classification").map_err(db_err)?,
-                    new_classification: r.try_get("new_classification").map_err(db_err)?,
-                    old_office: office("old_office_id")?,
-                    new_office: office("new_office_id")?,
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM protocol_changes WHERE tenant_id = $1 \
+             AND registration_id = $2 ORDER BY seq"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(change_of::<D>).collect()
+    }
+
+    /// See [`Store::protocol_changes_since`].
+    pub async fn protocol_changes_since(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+    ) -> Result<Vec<ProtocolChange>> {
+        let sql = format!(
+            "SELECT {CHANGE_COLUMNS} FROM protocol_changes WHERE tenant_id = $1 AND {at} >= {from} \
+             ORDER BY {at}, registration_id, seq",
+            at = D::instant("at"),
+            from = D::instant("$2"),
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(from.to_sqlx())
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(change_of::<D>).collect()
     }
 
     /// See [`Store::registration_by_number`].

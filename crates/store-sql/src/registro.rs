@@ -12,9 +12,9 @@ use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_er
 const JOB_COLUMNS: &str =
     "tenant_id, kind, day, state, owner, attempts, claimed_at, finished_at, error";
 const REGISTRO_COLUMNS: &str = "id, tenant_id, day, register, code, repertorio_number, \
-    first_number, last_number, registrations, modifications, pdf, xml, checkpoint_size, \
-    checkpoint_root, timestamped, produced_at, produced_by, conservation_state, \
-    conservation_deadline";
+    first_number, last_number, registrations, modifications, document_versions, \
+    annulment_notices, pdf, xml, checkpoint_size, checkpoint_root, timestamped, produced_at, \
+    produced_by, conservation_state, conservation_deadline";
 
 fn day_of(s: &str, what: &str) -> Result<CivilDate> {
     s.parse().map_err(|e| corrupt(what, e))
@@ -93,6 +93,8 @@ where
             last_number: opt_u64(get_oi("last_number")?, "registri_giornalieri.last_number")?,
             registrations: u32_of("registrations")?,
             modifications: u32_of("modifications")?,
+            document_versions: u32_of("document_versions")?,
+            annulment_notices: u32_of("annulment_notices")?,
             pdf: serde_json::from_str(&get_s("pdf")?)
                 .map_err(|e| corrupt("registri_giornalieri.pdf", e))?,
             xml: serde_json::from_str(&get_s("xml")?)
@@ -506,10 +508,11 @@ where
         let opt = |v: Option<u64>, what: &str| v.map(|v| to_i64(v, what)).transpose();
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO registri_giornalieri (tenant_id, day, register, code, repertorio_number, \
-             first_number, last_number, registrations, modifications, pdf, xml, checkpoint_size, \
-             checkpoint_root, timestamped, produced_at, produced_by, conservation_state, \
-             conservation_deadline) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18) RETURNING id",
+             first_number, last_number, registrations, modifications, document_versions, \
+             annulment_notices, pdf, xml, checkpoint_size, checkpoint_root, timestamped, \
+             produced_at, produced_by, conservation_state, conservation_deadline) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20) \
+             RETURNING id",
         )
         .bind(tenant.0)
         .bind(r.day.to_string())
@@ -520,6 +523,8 @@ where
         .bind(opt(r.last_number, "last_number")?)
         .bind(i64::from(r.registrations))
         .bind(i64::from(r.modifications))
+        .bind(i64::from(r.document_versions))
+        .bind(i64::from(r.annulment_notices))
         .bind(json(&r.pdf)?)
         .bind(json(&r.xml)?)
         .bind(opt(r.checkpoint_size, "checkpoint_size")?)

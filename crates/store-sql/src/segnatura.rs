@@ -206,6 +206,30 @@ where
             .map_err(db_err)?;
         rows.iter().map(notice_of::<D>).collect()
     }
+
+    /// See [`Store::annulment_notices_between`].
+    pub async fn annulment_notices_between(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<AnnulmentNotice>> {
+        let sql = format!(
+            "SELECT {NOTICE_COLUMNS} FROM protocol_annulment_notices WHERE tenant_id = $1 \
+             AND {at} >= {from} AND {at} < {to} ORDER BY {at}, registration_id",
+            at = D::instant("received_at"),
+            from = D::instant("$2"),
+            to = D::instant("$3"),
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(from.to_sqlx())
+            .bind(to.to_sqlx())
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(notice_of::<D>).collect()
+    }
 }
 
 impl<D: Dialect> SqlTx<D>

@@ -99,6 +99,30 @@ where
             .map_err(db_err)?;
         rows.iter().map(version_of::<D>).collect()
     }
+
+    /// See [`Store::document_versions_between`].
+    pub async fn document_versions_between(
+        &self,
+        tenant: TenantId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<DocumentVersion>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM protocol_document_versions WHERE tenant_id = $1 \
+             AND {at} >= {from} AND {at} < {to} ORDER BY {at}, id",
+            at = D::instant("created_at"),
+            from = D::instant("$2"),
+            to = D::instant("$3"),
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(from.to_sqlx())
+            .bind(to.to_sqlx())
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(version_of::<D>).collect()
+    }
 }
 
 impl<D: Dialect> SqlTx<D>

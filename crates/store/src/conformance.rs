@@ -860,6 +860,24 @@ async fn document_versions<S: Store>(s: &S, a: TenantId, b: TenantId) {
     let list = s.document_versions(a, reg.id).await.unwrap();
     assert_eq!(list, vec![got_v2.clone(), got_v3.clone(), got_a2.clone()]);
     assert_eq!(list[0].at, t, "time round trip");
+    // By time, for the registro giornaliero: `from` included, `to` excluded.
+    let second = jiff::SignedDuration::from_secs(1);
+    assert_eq!(
+        s.document_versions_between(a, t, t + second).await.unwrap(),
+        vec![got_a2.clone(), got_v2.clone(), got_v3.clone()]
+    );
+    assert!(
+        s.document_versions_between(a, t - second, t)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.document_versions_between(b, t, t + second)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(s.document_versions(b, reg.id).await.unwrap().is_empty());
     let by_id = s
         .document_versions_by_id(a, DocumentVersionId(0), 10)
@@ -1045,8 +1063,23 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
         })
     );
     let history = s.protocol_changes(a, r1.id).await.unwrap();
-    assert_eq!(history, vec![c1, c2]);
+    assert_eq!(history, vec![c1.clone(), c2.clone()]);
     assert!(s.protocol_changes(b, r1.id).await.unwrap().is_empty());
+    // By time, for the registro giornaliero: from `from` on, in the tenant.
+    let second = jiff::SignedDuration::from_secs(1);
+    assert_eq!(s.protocol_changes_since(a, t2).await.unwrap(), vec![c1, c2]);
+    assert!(
+        s.protocol_changes_since(a, t2 + second)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.protocol_changes_since(b, t2 - second)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     assert_eq!(got.data.subject, "Prima", "annulled, still readable");
 
@@ -1078,9 +1111,29 @@ async fn protocollo<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(s.annulment_notice(b, r1.id).await.unwrap(), None);
     assert_eq!(
         s.annulment_notices(a, RegistrationId(0), 10).await.unwrap(),
-        vec![stored]
+        vec![stored.clone()]
     );
     assert!(s.annulment_notices(a, r1.id, 10).await.unwrap().is_empty());
+    // By time of receipt: `from` included, `to` excluded, in the tenant.
+    let second = jiff::SignedDuration::from_secs(1);
+    assert_eq!(
+        s.annulment_notices_between(a, t2, t2 + second)
+            .await
+            .unwrap(),
+        vec![stored.clone()]
+    );
+    assert!(
+        s.annulment_notices_between(a, t2 - second, t2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.annulment_notices_between(b, t2, t2 + second)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         s.annulment_notices(b, RegistrationId(0), 10)
             .await

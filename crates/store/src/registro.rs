@@ -29,6 +29,14 @@ macro_rules! registro_reads {
             fn checkpoint_timestamp(&self, tenant: TenantId, size: u64) -> Option<CheckpointTimestamp>;
             /// Registrations with `from <= registered_at < to`, by register and number.
             fn registrations_between(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> Vec<Registration>;
+            /// The changes of classification and office (migration 0016) with
+            /// `at >= from`, by time: the day's modifications, and the later
+            /// ones that tell how a registration stood at the end of the day.
+            fn protocol_changes_since(&self, tenant: TenantId, from: Timestamp) -> Vec<ProtocolChange>;
+            /// The new document versions (SYS-3) with `from <= at < to`, by time.
+            fn document_versions_between(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> Vec<DocumentVersion>;
+            /// The received notices of annulment with `from <= received_at < to`, by time.
+            fn annulment_notices_between(&self, tenant: TenantId, from: Timestamp, to: Timestamp) -> Vec<AnnulmentNotice>;
             /// The registration time of the tenant's first registration, if any.
             fn first_registration_time(&self, tenant: TenantId) -> Option<Timestamp>;
             /// The registri giornalieri of a tenant, newest day first, at most `limit`.
@@ -196,8 +204,13 @@ pub struct NewRegistroGiornaliero {
     pub last_number: Option<u64>,
     /// Registrations of the day.
     pub registrations: u32,
-    /// Annulments and modifications made that day to earlier registrations.
+    /// The entries of *Modifiche*: the changes of classification and office
+    /// made that day and the annulments of earlier registrations.
     pub modifications: u32,
+    /// The new versions of documents made that day (SYS-3; migration 0021).
+    pub document_versions: u32,
+    /// The notices of annulment received from senders that day (migration 0021).
+    pub annulment_notices: u32,
     /// The PDF/A in the document store.
     pub pdf: DocumentRef,
     /// The XML in the document store.
@@ -256,10 +269,12 @@ impl Recorded for RegistroGiornaliero {
     }
 
     /// Every field: the frozen hashes of both files (PR-9) and the
-    /// conservation state.
+    /// conservation state. The counts added by migration 0021 are left out
+    /// when 0, so that a registro produced before (which had neither) keeps
+    /// its recorded state hash.
     fn state(&self) -> Value {
         let d = &self.data;
-        Value::Map(vec![
+        let mut fields = vec![
             (text("day"), text(&d.day.to_string())),
             (text("register"), text(&d.register)),
             (text("code"), text(&d.code)),
@@ -296,6 +311,15 @@ impl Recorded for RegistroGiornaliero {
                 text("conservation_deadline"),
                 text(&d.conservation_deadline.to_string()),
             ),
-        ])
+        ];
+        for (key, n) in [
+            ("document_versions", d.document_versions),
+            ("annulment_notices", d.annulment_notices),
+        ] {
+            if n > 0 {
+                fields.push((text(key), Value::Unsigned(u64::from(n))));
+            }
+        }
+        Value::Map(fields)
     }
 }

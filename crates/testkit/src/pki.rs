@@ -104,6 +104,18 @@ pub fn xml_python() -> String {
     })
 }
 
+/// The python of the PDF testbed venv with pikepdf and pypdf
+/// (`PALAZZO_PDF_PYTHON`, exported by `scripts/test`); panics when unset:
+/// the PDF/A checks never skip.
+pub fn pdf_python() -> String {
+    std::env::var("PALAZZO_PDF_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "PALAZZO_PDF_PYTHON is not set: the PDF/A checks need pikepdf and pypdf; run the \
+             tests through scripts/test, or export PALAZZO_PDF_PYTHON=$(bash testbeds/pdf/setup.sh)"
+        )
+    })
+}
+
 /// Runs `testbeds/xml/segnatura-check.py ARGS`: (passed, stdout). Panics
 /// when the checker crashes (exit code above 1).
 pub fn segnatura_check(args: &[&str]) -> (bool, String) {

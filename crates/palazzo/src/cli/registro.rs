@@ -72,7 +72,7 @@ pub async fn run(args: RegistroArgs) -> anyhow::Result<ExitCode> {
             _ => "nessuna registrazione".to_owned(),
         };
         println!(
-            "{} {} registro {}: {} registrazioni ({numbers}), {} modifiche; PDF sha256 {}, XML sha256 {}; {}; scadenza conservazione {}",
+            "{} {} registro {}: {} registrazioni ({numbers}), {} modifiche, {} nuove versioni, {} annullamenti comunicati; PDF sha256 {}, XML sha256 {}; {}; scadenza conservazione {}",
             if produced.created {
                 "prodotto"
             } else {
@@ -82,6 +82,8 @@ pub async fn run(args: RegistroArgs) -> anyhow::Result<ExitCode> {
             d.register,
             d.registrations,
             d.modifications,
+            d.document_versions,
+            d.annulment_notices,
             d.pdf.sha256.hex(),
             d.xml.sha256.hex(),
             if d.timestamped {

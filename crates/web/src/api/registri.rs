@@ -46,8 +46,13 @@ pub struct RegistroDto {
     pub last_number: Option<u64>,
     /// Registrations of the day.
     pub registrations: u32,
-    /// Annulments and modifications made that day to earlier registrations.
+    /// The entries of *Modifiche*: the changes of classification and office
+    /// made that day and the annulments of earlier registrations.
     pub modifications: u32,
+    /// New versions of documents made that day.
+    pub document_versions: u32,
+    /// Notices of annulment received from senders that day.
+    pub annulment_notices: u32,
     /// The PDF/A.
     pub pdf: DocumentDto,
     /// The XML.
@@ -78,6 +83,8 @@ impl From<&RegistroGiornaliero> for RegistroDto {
             last_number: d.last_number,
             registrations: d.registrations,
             modifications: d.modifications,
+            document_versions: d.document_versions,
+            annulment_notices: d.annulment_notices,
             pdf: (&d.pdf).into(),
             xml: (&d.xml).into(),
             checkpoint_size: d.checkpoint_size,
