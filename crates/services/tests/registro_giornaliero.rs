@@ -710,13 +710,7 @@ async fn changes_of_the_day(backend: Backend) {
         .descendants()
         .filter(|n| n.has_tag_name("Modifica"))
         .collect();
-    let seen: Vec<(
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-        Option<&str>,
-    )> = mods
+    let seen: Vec<_> = mods
         .iter()
         .map(|m| {
             (
