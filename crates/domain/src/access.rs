@@ -244,6 +244,35 @@ impl Principal {
             })
     }
 
+    /// May the principal manage the hand-offs of `office` on behalf of the
+    /// people it is assigned to (accept, refuse, forward or close a hand-off
+    /// assigned by name to a colleague)? Those who decide the office's
+    /// cases: its responsabile (office-scoped [`Permission::DecideCases`])
+    /// and the roles that work every office (the dirigente). A clerk
+    /// (operatore) works the office's cases but not a colleague's.
+    pub fn can_manage_office(&self, office: i64) -> bool {
+        (self.can(Permission::SeeAllOffices) && self.can(Permission::WorkOfficeCases))
+            || self.grants.iter().any(|g| {
+                g.office == Some(office)
+                    && g.role.permissions().contains(&Permission::WorkOfficeCases)
+                    && g.role.permissions().contains(&Permission::DecideCases)
+            })
+    }
+
+    /// The offices the principal works in through office-scoped roles (each
+    /// once, in order); empty for roles that see every office.
+    pub fn work_offices(&self) -> Vec<i64> {
+        let mut out: Vec<i64> = self
+            .grants
+            .iter()
+            .filter(|g| g.role.permissions().contains(&Permission::WorkOfficeCases))
+            .filter_map(|g| g.office)
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Holds role `r` (in any scope)?
     pub fn has(&self, r: Role) -> bool {
         self.grants.iter().any(|g| g.role == r)
@@ -298,6 +327,21 @@ mod tests {
         assert!(!p.can(Permission::BackOffice));
         assert!(!p.is_staff());
         assert!(!p.can_work_office(1));
+    }
+
+    #[test]
+    fn managing_an_office_takes_a_deciding_role() {
+        let g = |role: Role, office: Option<i64>| Principal {
+            grants: vec![Grant { role, office }],
+        };
+        assert!(!g(Role::Operatore, Some(3)).can_manage_office(3));
+        assert!(g(Role::Responsabile, Some(3)).can_manage_office(3));
+        assert!(!g(Role::Responsabile, Some(3)).can_manage_office(4));
+        assert!(g(Role::Dirigente, None).can_manage_office(4));
+        assert!(!g(Role::Segretario, None).can_manage_office(4));
+        assert_eq!(g(Role::Operatore, Some(3)).work_offices(), vec![3]);
+        assert!(g(Role::Dirigente, None).work_offices().is_empty());
+        assert!(g(Role::Segretario, None).work_offices().is_empty());
     }
 
     #[test]

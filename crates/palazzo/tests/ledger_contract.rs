@@ -589,12 +589,26 @@ async fn run(backend: Backend) {
         ),
     )
     .await;
-    // LOG-6 DEVIATION (reported, a real bug): forwarding ends this
+    // The refused hand-off is back at the desk that assigned it: taking
+    // note of it is one event.
+    c.measured(
+        HANDOFF,
+        "handoff.preso_atto",
+        api(
+            &mut prog,
+            "POST",
+            &act(h2),
+            &op,
+            Some(json!({"action": "prendi_atto"})),
+        ),
+    )
+    .await;
+    // LOG-6 DEVIATION (by design, docs/handoffs.md): forwarding ends this
     // hand-off (`handoff.inoltrato`) and starts one in the other office
-    // (`handoff.assigned`) in two separate transactions
-    // (`App::forward_handoff`: `move_handoff`, then `new_handoff`), so one
-    // call appends two events, and a failure between them would leave the
-    // hand-off forwarded to nobody.
+    // (`handoff.assigned`): two records change, each bound by its own event
+    // so that `palazzo verify` matches it. Both are written in one store
+    // call and one transaction (`StoreTx::forward_handoff`): no
+    // half-forward can remain.
     let r = c
         .appends(
             HANDOFF,

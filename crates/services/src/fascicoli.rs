@@ -291,10 +291,23 @@ pub struct Assegnazione {
     pub kind: HandoffKind,
     /// The office it was assigned to.
     pub office: String,
+    /// The person it was assigned to by name, if any (given and family
+    /// name: what the staff already see, nothing more).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<AssigneePerson>,
     /// When it started.
     pub start: Timestamp,
     /// When it ended (refused, forwarded or closed), if it has.
     pub end: Option<Timestamp>,
+}
+
+/// A person a fascicolo is assigned to (the `AS` assignee of Allegato 5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssigneePerson {
+    /// Nome.
+    pub given_name: String,
+    /// Cognome.
+    pub family_name: String,
 }
 
 /// One document of a fascicolo index.
@@ -430,8 +443,17 @@ impl IndiceFascicolo {
                 HandoffKind::Competenza => "per competenza",
                 HandoffKind::Conoscenza => "per conoscenza",
             };
+            // A person assigned by name is the AS (assignee) within the
+            // office (UOR) of the ente.
+            let person = a.person.as_ref().map_or_else(String::new, |p| {
+                format!(
+                    "<AS><Cognome>{}</Cognome><Nome>{}</Nome></AS>",
+                    e(&p.family_name),
+                    e(&p.given_name)
+                )
+            });
             x.push_str(&format!(
-                "  <Assegnazione><TipoAssegnazione>{tipo}</TipoAssegnazione><SoggettoAssegnatario><IPAAmm><CodiceIPA>{}</CodiceIPA></IPAAmm><IPAUOR><Denominazione>{}</Denominazione></IPAUOR></SoggettoAssegnatario><DataInizioAssegnazione>{}</DataInizioAssegnazione>",
+                "  <Assegnazione><TipoAssegnazione>{tipo}</TipoAssegnazione><SoggettoAssegnatario><IPAAmm><CodiceIPA>{}</CodiceIPA></IPAAmm><IPAUOR><Denominazione>{}</Denominazione></IPAUOR>{person}</SoggettoAssegnatario><DataInizioAssegnazione>{}</DataInizioAssegnazione>",
                 e(&self.codice_ipa),
                 e(&a.office),
                 a.start
@@ -873,11 +895,15 @@ impl App {
     /// Checks that `office` is inside the restricted area of fascicolo `id`
     /// and of its parents (TI-6): a restricted fascicolo is handed off only
     /// to its responsible office or a designated one.
-    pub(crate) async fn check_office_in_area(
+    /// A hand-off of restricted fascicolo `id` goes only inside its area
+    /// (TI-6), at every level: to its responsible or a designated office,
+    /// or to a designated person.
+    pub(crate) async fn check_target_in_area(
         &self,
         tenant: TenantId,
         id: FascicoloRowId,
         office: OfficeId,
+        user: Option<UserId>,
     ) -> ServiceResult<()> {
         let mut next = Some(id);
         for _ in 0..64 {
@@ -888,6 +914,7 @@ impl App {
             if let Some(r) = &f.restriction
                 && f.data.office != office
                 && !r.offices.contains(&office)
+                && !user.is_some_and(|u| r.users.contains(&u))
             {
                 return Err(invalid(
                     "fascicolo_riservato_ufficio",
@@ -1443,9 +1470,36 @@ impl App {
         actor: &Actor,
         id: FascicoloRowId,
         kind: HandoffKind,
-        office: OfficeId,
+        target: impl Into<crate::handoffs::HandoffTarget>,
         note: Option<&str>,
     ) -> ServiceResult<Handoff> {
+        self.assignable_fascicolo(tenant, actor, id).await?;
+        let (office, user) = self.handoff_target(tenant, target.into()).await?;
+        self.check_target_in_area(tenant, id, office, user).await?;
+        self.new_handoff(
+            tenant,
+            actor,
+            NewHandoff {
+                subject: HandoffSubject::Fascicolo(id),
+                kind,
+                office,
+                user,
+                parent: None,
+                desk: self.desk_of(tenant, actor).await?,
+            },
+            note,
+        )
+        .await
+    }
+
+    /// A fascicolo the actor works and that is still open (a closed one is
+    /// not assigned).
+    pub(crate) async fn assignable_fascicolo(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: FascicoloRowId,
+    ) -> ServiceResult<()> {
         let state = self.workable(tenant, actor, id).await?;
         if state.fascicolo.closure.is_some() {
             return Err(invalid(
@@ -1456,18 +1510,7 @@ impl App {
                 ),
             ));
         }
-        self.check_office(tenant, Some(office)).await?;
-        self.check_office_in_area(tenant, id, office).await?;
-        self.new_handoff(
-            tenant,
-            actor,
-            HandoffSubject::Fascicolo(id),
-            kind,
-            office,
-            None,
-            note,
-        )
-        .await
+        Ok(())
     }
 
     /// The staff of the ente (id and name), to designate them in a
@@ -1562,21 +1605,30 @@ impl App {
             });
         }
         let snap = self.portal(tenant).await?;
-        let assignments = self
+        let mut assignments = Vec::new();
+        for h in self
             .db()
             .handoffs_of(tenant, HandoffSubject::Fascicolo(f.id))
             .await?
-            .into_iter()
-            .map(|h| Assegnazione {
+        {
+            let person = match h.data.user {
+                Some(u) => self.db().user(tenant, u).await?.map(|u| AssigneePerson {
+                    given_name: u.data.given_name,
+                    family_name: u.data.family_name,
+                }),
+                None => None,
+            };
+            assignments.push(Assegnazione {
                 kind: h.data.kind,
                 office: snap.office(h.data.office).map_or_else(
                     || format!("ufficio {}", h.data.office.0),
                     |o| o.data.name.clone(),
                 ),
+                person,
                 start: h.assigned_at,
                 end: h.state.is_final().then_some(h.updated_at),
-            })
-            .collect();
+            });
+        }
         Ok(IndiceFascicolo {
             assignments,
             ente: t.data.name.clone(),

@@ -15,6 +15,7 @@ pub mod error;
 pub mod fascicoli;
 pub mod federation;
 mod group_commit;
+pub mod handoffs;
 pub mod import;
 pub mod keys;
 pub mod ledger;

@@ -139,7 +139,7 @@ where
     })
 }
 
-const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at";
+const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at, desk_office_id, desk_user_id";
 
 fn handoff_of<D: Dialect>(r: &DbRow<D>) -> Result<Handoff>
 where
@@ -175,6 +175,17 @@ where
                 .try_get::<Option<i64>, _>("parent_id")
                 .map_err(db_err)?
                 .map(HandoffId),
+            desk: match (
+                r.try_get::<Option<i64>, _>("desk_office_id")
+                    .map_err(db_err)?,
+                r.try_get::<Option<i64>, _>("desk_user_id")
+                    .map_err(db_err)?,
+            ) {
+                (None, None) => None,
+                (Some(o), None) => Some(HandoffDesk::Office(OfficeId(o))),
+                (None, Some(u)) => Some(HandoffDesk::User(UserId(u))),
+                _ => return Err(corrupt("handoffs.desk", "both office and user")),
+            },
         },
         state: HandoffState::from_code(&state).ok_or_else(|| corrupt("handoffs.state", &state))?,
         assigned_at: r
@@ -187,6 +198,15 @@ where
             .to_jiff(),
     })
 }
+
+/// The step by which the desk takes note of a refusal.
+const NOTED: &str = "preso_atto";
+
+/// A refused hand-off `h` still waits at its desk: nothing continues it and
+/// the desk has not taken note of it.
+const RETURN_PENDING: &str = "NOT EXISTS (SELECT 1 FROM handoffs c WHERE c.tenant_id = h.tenant_id \
+     AND c.parent_id = h.id) AND NOT EXISTS (SELECT 1 FROM handoff_steps s \
+     WHERE s.tenant_id = h.tenant_id AND s.handoff_id = h.id AND s.action = 'preso_atto')";
 
 /// The column naming a hand-off's subject, and the subject's id.
 fn subject_column(s: HandoffSubject) -> (&'static str, i64) {
@@ -536,6 +556,38 @@ where
         );
         self.handoff_rows(sql, &[tenant.0, office.0, i64::from(open_only)])
             .await
+    }
+
+    /// See [`Store::user_handoffs`].
+    pub async fn user_handoffs(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        open_only: bool,
+    ) -> Result<Vec<Handoff>> {
+        let sql = format!(
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE tenant_id = $1 AND user_id = $2 \
+             AND ($3 = 0 OR state IN ('assegnato', 'accettato')) ORDER BY assigned_at, id"
+        );
+        self.handoff_rows(sql, &[tenant.0, user.0, i64::from(open_only)])
+            .await
+    }
+
+    /// See [`Store::returned_handoffs`].
+    pub async fn returned_handoffs(
+        &self,
+        tenant: TenantId,
+        desk: HandoffDesk,
+    ) -> Result<Vec<Handoff>> {
+        let (column, id) = match desk {
+            HandoffDesk::Office(o) => ("desk_office_id", o.0),
+            HandoffDesk::User(u) => ("desk_user_id", u.0),
+        };
+        let sql = format!(
+            "SELECT {HANDOFF_COLUMNS} FROM handoffs h WHERE h.tenant_id = $1 AND h.{column} = $2 \
+             AND h.state = 'rifiutato' AND {RETURN_PENDING} ORDER BY h.updated_at, h.id"
+        );
+        self.handoff_rows(sql, &[tenant.0, id]).await
     }
 
     /// See [`Store::handoffs_by_id`].
@@ -920,13 +972,20 @@ where
     ) -> Result<Handoff> {
         // The subject must be a row of this tenant (TI-5: a registration or
         // a fascicolo; the CHECK of migration 0013 wants exactly one).
+        // A person named must be a user of this tenant too.
+        let (desk_office, desk_user) = match h.desk {
+            None => (None, None),
+            Some(HandoffDesk::Office(o)) => (Some(o.0), None),
+            Some(HandoffDesk::User(u)) => (None, Some(u.0)),
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO handoffs (tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, \
-             parent_id, state, assigned_at, updated_at) \
-             SELECT $1, $2, $8, $3, $4, $5, $6, 'assegnato', $7, $7 \
+             parent_id, state, assigned_at, updated_at, desk_office_id, desk_user_id) \
+             SELECT $1, $2, $8, $3, $4, $5, $6, 'assegnato', $7, $7, $9, $10 \
              WHERE ($2 IS NULL OR EXISTS (SELECT 1 FROM protocol_entries WHERE tenant_id = $1 AND id = $2)) \
              AND ($8 IS NULL OR EXISTS (SELECT 1 FROM fascicoli WHERE tenant_id = $1 AND id = $8)) \
              AND EXISTS (SELECT 1 FROM offices WHERE tenant_id = $1 AND id = $4) \
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM users WHERE tenant_id = $1 AND id = $5)) \
              RETURNING id",
         )
         .bind(tenant.0)
@@ -937,6 +996,8 @@ where
         .bind(h.parent.map(|p| p.0))
         .bind(at.to_sqlx())
         .bind(h.subject.fascicolo().map(|f| f.0))
+        .bind(desk_office)
+        .bind(desk_user)
         .fetch_optional(&mut *self.conn())
         .await
         .map_err(db_err)?
@@ -972,6 +1033,108 @@ where
         .await
         .map_err(db_err)?;
         Ok(D::rows_affected(&r) == 1)
+    }
+
+    /// See [`StoreTx::forward_handoff`]. The four writes run inside a
+    /// savepoint: whatever fails, none of them remains, even if the caller
+    /// went on to commit its transaction.
+    pub async fn forward_handoff(
+        &mut self,
+        tenant: TenantId,
+        id: HandoffId,
+        from: HandoffState,
+        next: &NewHandoff,
+        by: (&str, Option<&str>),
+        at: Timestamp,
+    ) -> Result<Option<Handoff>> {
+        self.savepoint("SAVEPOINT palazzo_forward").await?;
+        let done = self.forward_writes(tenant, id, from, next, by, at).await;
+        if !matches!(done, Ok(Some(_))) {
+            self.savepoint("ROLLBACK TO SAVEPOINT palazzo_forward")
+                .await?;
+        }
+        self.savepoint("RELEASE SAVEPOINT palazzo_forward").await?;
+        done
+    }
+
+    async fn savepoint(&mut self, sql: &'static str) -> Result<()> {
+        sqlx::query(sql)
+            .execute(&mut *self.conn())
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn forward_writes(
+        &mut self,
+        tenant: TenantId,
+        id: HandoffId,
+        from: HandoffState,
+        next: &NewHandoff,
+        (actor, note): (&str, Option<&str>),
+        at: Timestamp,
+    ) -> Result<Option<Handoff>> {
+        if !self
+            .set_handoff_state(tenant, id, from, HandoffState::Inoltrato, at)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.append_handoff_step(tenant, id, HandoffState::Inoltrato.code(), actor, at, note)
+            .await?;
+        let next = NewHandoff {
+            parent: Some(id),
+            ..next.clone()
+        };
+        let h = self.insert_handoff(tenant, &next, at).await?;
+        self.append_handoff_step(
+            tenant,
+            h.id,
+            HandoffState::Assegnato.code(),
+            actor,
+            at,
+            note,
+        )
+        .await?;
+        Ok(Some(h))
+    }
+
+    /// See [`StoreTx::note_refused_handoff`].
+    pub async fn note_refused_handoff(
+        &mut self,
+        tenant: TenantId,
+        id: HandoffId,
+        actor: &str,
+        at: Timestamp,
+        note: Option<&str>,
+    ) -> Result<Option<HandoffStep>> {
+        let sql = format!(
+            "INSERT INTO handoff_steps (tenant_id, handoff_id, step, action, actor, at, note) \
+             SELECT $1, $2, (SELECT COALESCE(MAX(step), 0) + 1 FROM handoff_steps \
+             WHERE tenant_id = $1 AND handoff_id = $2), '{NOTED}', $3, $4, $5 \
+             FROM handoffs h WHERE h.tenant_id = $1 AND h.id = $2 AND h.state = 'rifiutato' \
+             AND {RETURN_PENDING} RETURNING step"
+        );
+        let step: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(actor)
+            .bind(at.to_sqlx())
+            .bind(note)
+            .fetch_optional(&mut *self.conn())
+            .await
+            .map_err(db_err)?;
+        step.map(|step| {
+            Ok(HandoffStep {
+                handoff: id,
+                step: u32::try_from(step).map_err(|e| corrupt("handoff_steps.step", e))?,
+                action: NOTED.to_owned(),
+                actor: actor.to_owned(),
+                at,
+                note: note.map(str::to_owned),
+            })
+        })
+        .transpose()
     }
 
     /// See [`StoreTx::append_handoff_step`].

@@ -1530,6 +1530,7 @@ async fn filing<S: Store>(s: &S, a: TenantId, b: TenantId) {
                 office: office.id,
                 user: None,
                 parent: None,
+                desk: None,
             },
             t0,
         )
@@ -1547,6 +1548,7 @@ async fn filing<S: Store>(s: &S, a: TenantId, b: TenantId) {
                 office: office.id,
                 user: None,
                 parent: None,
+                desk: None,
             },
             t0,
         )
@@ -1562,6 +1564,7 @@ async fn filing<S: Store>(s: &S, a: TenantId, b: TenantId) {
                     office: office.id,
                     user: None,
                     parent: None,
+                    desk: None,
                 },
                 t0,
             )
@@ -1606,5 +1609,198 @@ async fn filing<S: Store>(s: &S, a: TenantId, b: TenantId) {
         s.office_handoffs(a, office.id, true).await.unwrap().len(),
         2,
         "one inbox for both subjects"
+    );
+    handoffs_to_people(s, a, b, office.id, r.id).await;
+}
+
+/// Hand-offs to a named person, forwarding in one store call, and refused
+/// hand-offs back at their desk (issue 4, part 4; TI-5).
+async fn handoffs_to_people<S: Store>(
+    s: &S,
+    a: TenantId,
+    b: TenantId,
+    office: OfficeId,
+    r: RegistrationId,
+) {
+    let t0 = crate::rows::registration_time();
+    let person = |given: &str| NewUser {
+        codice_fiscale: None,
+        given_name: given.into(),
+        family_name: "Bianchi".into(),
+        birth_date: None,
+        birth_place: None,
+        email: None,
+        phone: None,
+        notice_channel: NoticeChannel::Email,
+    };
+    let mut tx = s.begin().await.unwrap();
+    let anna = tx.insert_user(a, &person("Anna"), t0).await.unwrap();
+    let elsewhere = tx.insert_user(b, &person("Bruno"), t0).await.unwrap();
+    let office_b = tx
+        .insert_office(b, &office_fixture("altrove"))
+        .await
+        .unwrap();
+    let to_anna = NewHandoff {
+        subject: HandoffSubject::Registration(r),
+        kind: HandoffKind::Competenza,
+        office,
+        user: Some(anna.id),
+        parent: None,
+        desk: Some(HandoffDesk::Office(office)),
+    };
+    assert!(
+        matches!(
+            tx.insert_handoff(
+                a,
+                &NewHandoff {
+                    user: Some(elsewhere.id),
+                    ..to_anna.clone()
+                },
+                t0
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ),
+        "a person of another tenant"
+    );
+    let h = tx.insert_handoff(a, &to_anna, t0).await.unwrap();
+    tx.append_handoff_step(a, h.id, "assegnato", "Operatore (user:1)", t0, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.handoff(a, h.id).await.unwrap(), Some(h.clone()));
+    assert_eq!(
+        s.user_handoffs(a, anna.id, true).await.unwrap(),
+        vec![h.clone()]
+    );
+    assert!(s.user_handoffs(b, anna.id, false).await.unwrap().is_empty());
+    async fn steps<S: Store>(s: &S, a: TenantId, r: RegistrationId) -> usize {
+        let subject = HandoffSubject::Registration(r);
+        s.handoff_steps(a, subject).await.unwrap().len()
+    }
+    let steps_before = steps(s, a, r).await;
+
+    // A continuation that cannot be stored (an office of another tenant)
+    // leaves nothing behind, even when the transaction is committed: no
+    // half-forward.
+    let t1 = crate::rows::registration_time();
+    let mut tx = s.begin().await.unwrap();
+    let bad = NewHandoff {
+        office: office_b.id,
+        user: None,
+        ..to_anna.clone()
+    };
+    assert!(
+        tx.forward_handoff(
+            a,
+            h.id,
+            HandoffState::Assegnato,
+            &bad,
+            ("Anna", Some("x")),
+            t1
+        )
+        .await
+        .is_err()
+    );
+    tx.commit().await.unwrap();
+    assert_eq!(s.handoff(a, h.id).await.unwrap(), Some(h.clone()));
+    assert_eq!(steps(s, a, r).await, steps_before);
+    // From a state it is no longer in: nothing written.
+    let mut tx = s.begin().await.unwrap();
+    let next = NewHandoff {
+        user: None,
+        desk: Some(HandoffDesk::User(anna.id)),
+        ..to_anna.clone()
+    };
+    assert_eq!(
+        tx.forward_handoff(a, h.id, HandoffState::Accettato, &next, ("Anna", None), t1)
+            .await
+            .unwrap(),
+        None
+    );
+    // Forwarded: closed as inoltrato and continued, one call.
+    let n = tx
+        .forward_handoff(
+            a,
+            h.id,
+            HandoffState::Assegnato,
+            &next,
+            ("Anna", Some("All'ufficio")),
+            t1,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(n.data.parent, Some(h.id));
+    assert_eq!(n.data.desk, Some(HandoffDesk::User(anna.id)));
+    assert_eq!(s.handoff(a, n.id).await.unwrap(), Some(n.clone()));
+    let old = s.handoff(a, h.id).await.unwrap().unwrap();
+    assert_eq!((old.state, old.updated_at), (HandoffState::Inoltrato, t1));
+    assert_eq!(steps(s, a, r).await, steps_before + 2);
+    assert!(s.user_handoffs(a, anna.id, true).await.unwrap().is_empty());
+    assert_eq!(s.user_handoffs(a, anna.id, false).await.unwrap(), vec![old]);
+
+    // Refused: back at its desk (Anna) until she takes note of it.
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.set_handoff_state(
+            a,
+            n.id,
+            HandoffState::Assegnato,
+            HandoffState::Rifiutato,
+            t1
+        )
+        .await
+        .unwrap()
+    );
+    tx.append_handoff_step(a, n.id, "rifiutato", "Ufficio", t1, Some("Non è nostro"))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let back = s
+        .returned_handoffs(a, HandoffDesk::User(anna.id))
+        .await
+        .unwrap();
+    assert_eq!(back.iter().map(|x| x.id).collect::<Vec<_>>(), vec![n.id]);
+    assert!(
+        s.returned_handoffs(a, HandoffDesk::Office(office))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.returned_handoffs(b, HandoffDesk::User(anna.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(
+        tx.note_refused_handoff(a, h.id, "Anna", t1, None)
+            .await
+            .unwrap(),
+        None,
+        "only a refused hand-off"
+    );
+    let noted = tx
+        .note_refused_handoff(a, n.id, "Anna", t1, Some("Visto"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(noted.action, "preso_atto");
+    assert_eq!(
+        tx.note_refused_handoff(a, n.id, "Anna", t1, None)
+            .await
+            .unwrap(),
+        None,
+        "once"
+    );
+    tx.commit().await.unwrap();
+    assert!(
+        s.returned_handoffs(a, HandoffDesk::User(anna.id))
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -156,6 +156,15 @@ macro_rules! protocol_reads {
             fn handoff_steps(&self, tenant: TenantId, subject: HandoffSubject) -> Vec<HandoffStep>;
             /// The hand-offs of an office in the given states, oldest first (the inbox).
             fn office_handoffs(&self, tenant: TenantId, office: OfficeId, open_only: bool) -> Vec<Handoff>;
+            /// The hand-offs assigned by name to a person, oldest first; with
+            /// `open_only` those still `assegnato` or `accettato` (the personal
+            /// inbox, "Le mie assegnazioni").
+            fn user_handoffs(&self, tenant: TenantId, user: UserId, open_only: bool) -> Vec<Handoff>;
+            /// The refused hand-offs assigned from `desk` that the desk has
+            /// neither re-assigned (no hand-off continues them) nor taken note
+            /// of (no `preso_atto` step), oldest first: they are back in the
+            /// desk's inbox, flagged "Rifiutata".
+            fn returned_handoffs(&self, tenant: TenantId, desk: HandoffDesk) -> Vec<Handoff>;
             /// Every hand-off of a tenant with id > `after`, by id, at most `limit`.
             fn handoffs_by_id(&self, tenant: TenantId, after: HandoffId, limit: u32) -> Vec<Handoff>;
             /// The segnatura stored with a registration (Allegato 6), if any.
@@ -207,6 +216,18 @@ macro_rules! protocol_writes {
             fn insert_handoff(&mut self, tenant: TenantId, h: &NewHandoff, at: Timestamp) -> Handoff;
             /// Moves a hand-off from state `from` to `to`; false when it is no longer in `from`.
             fn set_handoff_state(&mut self, tenant: TenantId, id: HandoffId, from: HandoffState, to: HandoffState, at: Timestamp) -> bool;
+            /// Forwards hand-off `id` in one step of the store: it moves from
+            /// `from` to `inoltrato` with an `inoltrato` step, and `next` (whose
+            /// parent is `id`) is inserted in state `assegnato` with its
+            /// `assegnato` step, both at `at`, by `by` = (actor, note). `None`
+            /// (nothing written) when `id` is no longer in `from`; an error when
+            /// `next` cannot be stored, and then the caller's transaction must
+            /// not be committed: no half-forward can remain.
+            fn forward_handoff(&mut self, tenant: TenantId, id: HandoffId, from: HandoffState, next: &NewHandoff, by: (&str, Option<&str>), at: Timestamp) -> Option<Handoff>;
+            /// Records that the desk took note of refused hand-off `id` (a
+            /// `preso_atto` step); `None` (nothing written) unless it is
+            /// refused and neither continued nor already noted.
+            fn note_refused_handoff(&mut self, tenant: TenantId, id: HandoffId, actor: &str, at: Timestamp, note: Option<&str>) -> Option<HandoffStep>;
             /// Appends a step (its number is the next of the hand-off); returns it.
             fn append_handoff_step(&mut self, tenant: TenantId, handoff: HandoffId, action: &str, actor: &str, at: Timestamp, note: Option<&str>) -> HandoffStep;
             /// Stores the segnatura of a registration (Allegato 6; PR-2: in

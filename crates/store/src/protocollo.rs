@@ -360,6 +360,20 @@ impl HandoffSubject {
     }
 }
 
+/// The desk a hand-off was assigned from: where it comes back, flagged
+/// "Rifiutata", when it is refused (docs/fascicoli.md, "Refused
+/// hand-offs"). A first assignment comes from the person who made it; a
+/// forwarded hand-off from the hand-off it continues (its person when that
+/// one was assigned by name, else its office); a re-assignment after a
+/// refusal keeps the desk of the refused one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum HandoffDesk {
+    /// An office.
+    Office(OfficeId),
+    /// A person (a staff user).
+    User(crate::UserId),
+}
+
 /// A new hand-off.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewHandoff {
@@ -371,8 +385,11 @@ pub struct NewHandoff {
     pub office: OfficeId,
     /// A person of that office, if assigned by name.
     pub user: Option<crate::UserId>,
-    /// The hand-off it continues (forwarding).
+    /// The hand-off it continues (forwarding, or re-assigning a refused one).
     pub parent: Option<HandoffId>,
+    /// The desk it was assigned from (`None` for hand-offs stored before
+    /// migration 0018, and for those a break-glass administrator made).
+    pub desk: Option<HandoffDesk>,
 }
 
 /// A stored hand-off.
@@ -390,6 +407,20 @@ pub struct Handoff {
     pub assigned_at: Timestamp,
     /// Last change of state.
     pub updated_at: Timestamp,
+}
+
+impl Handoff {
+    /// The people the hand-offs name: assignees and desks that are persons.
+    pub fn people(handoffs: &[Handoff]) -> Vec<crate::UserId> {
+        let mut out = Vec::new();
+        for h in handoffs {
+            out.extend(h.data.user);
+            if let Some(HandoffDesk::User(u)) = h.data.desk {
+                out.push(u);
+            }
+        }
+        out
+    }
 }
 
 /// One step of a hand-off (append-only).
@@ -421,7 +452,7 @@ impl Recorded for Handoff {
             HandoffSubject::Registration(r) => (text("registration"), Value::int(r.0)),
             HandoffSubject::Fascicolo(f) => (text("fascicolo"), Value::int(f.0)),
         };
-        Value::Map(vec![
+        let mut state = Value::Map(vec![
             subject,
             (text("kind"), text(d.kind.code())),
             (text("office"), Value::int(d.office.0)),
@@ -436,7 +467,17 @@ impl Recorded for Handoff {
             (text("state"), text(self.state.code())),
             (text("assigned_at"), text(&self.assigned_at.to_string())),
             (text("updated_at"), text(&self.updated_at.to_string())),
-        ])
+        ]);
+        // The desk is recorded only when there is one, so hand-offs stored
+        // before migration 0018 hash as they did when they were ledgered.
+        if let (Some(desk), Value::Map(fields)) = (d.desk, &mut state) {
+            let (key, id) = match desk {
+                HandoffDesk::Office(o) => ("office", o.0),
+                HandoffDesk::User(u) => ("user", u.0),
+            };
+            fields.push((text("desk"), Value::Map(vec![(text(key), Value::int(id))])));
+        }
+        state
     }
 }
 

@@ -12,11 +12,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use palazzo_domain::access::Permission;
 use palazzo_services::ServiceError;
-use palazzo_services::protocollo::HandoffAction;
-use palazzo_store::{
-    HandoffId, HandoffKind, HandoffState, HandoffSubject, OfficeId, Registration, RegistrationId,
-    Tenant,
-};
+use palazzo_store::{HandoffKind, OfficeId, Registration, RegistrationId, Tenant};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -27,6 +23,7 @@ use crate::middleware::tenant::CurrentTenant;
 use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
+pub mod assegnazioni;
 pub mod emergenza;
 pub mod interoperabilita;
 pub mod registri;
@@ -66,16 +63,7 @@ pub fn router() -> Routes {
             Needs(Permission::AnnulProtocol),
             annul,
         )
-        .get(
-            "/backoffice/uffici/{office}/assegnazioni",
-            Needs(Permission::WorkOfficeCases),
-            inbox_page,
-        )
-        .post(
-            "/backoffice/assegnazioni/{id}",
-            Needs(Permission::WorkOfficeCases),
-            act,
-        )
+        .merge(assegnazioni::router())
         .merge(emergenza::router())
         .merge(interoperabilita::router())
         .merge(registri::router())
@@ -231,7 +219,9 @@ struct EntryTemplate<'a> {
     signatures: Vec<(String, String, String, String, &'static str)>,
     /// When the report was made.
     signatures_at: String,
-    timeline: Vec<(String, String, String, String, Option<String>)>,
+    timeline: Vec<assegnazioni::TimelineRow>,
+    /// Staff who may receive a hand-off by name: id, name.
+    staff: Vec<(i64, String)>,
     /// Changes of classification and office (art. 53): when, by whom, what.
     changes: Vec<(String, String, String)>,
     annulment: Option<(String, String, String, String)>,
@@ -356,24 +346,17 @@ async fn render_entry(
     };
     let d = &r.data;
     let documents = crate::versioni::doc_rows(state, t.id, &auth.actor, &r).await?;
-    let timeline = steps
-        .iter()
-        .map(|s| {
-            let h = handoffs.iter().find(|h| h.id == s.handoff);
-            let office = h.map_or_else(String::new, |h| office_name(h.data.office));
-            let kind = h.map_or("", |h| match h.data.kind {
-                HandoffKind::Competenza => "per competenza",
-                HandoffKind::Conoscenza => "per conoscenza",
-            });
-            (
-                rome(s.at),
-                format!("{office} ({kind})"),
-                s.action.clone(),
-                s.actor.clone(),
-                s.note.clone(),
-            )
-        })
-        .collect();
+    let timeline = assegnazioni::timeline(state, t, auth, &handoffs, &steps).await?;
+    let can_register = auth.actor.principal.can(Permission::RegisterProtocol);
+    let staff = if can_register {
+        app.handoff_staff(t.id, &auth.actor)
+            .await?
+            .into_iter()
+            .map(|(u, n)| (u.0, n))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let changes = app
         .protocol_changes(t.id, &auth.actor, id)
         .await?
@@ -501,7 +484,8 @@ async fn render_entry(
         fascicoli,
         can_file: auth.actor.principal.can(Permission::WorkOfficeCases),
         annulled: r.annulment.is_some(),
-        can_register: auth.actor.principal.can(Permission::RegisterProtocol),
+        can_register,
+        staff,
         can_annul: auth.actor.principal.can(Permission::AnnulProtocol),
         notice,
         error: error.map(ServiceError::message_it),
@@ -649,6 +633,9 @@ async fn classify(
 struct AssignForm {
     #[serde(default)]
     ufficio: i64,
+    /// A person of the staff (0: none).
+    #[serde(default)]
+    persona: i64,
     #[serde(default)]
     tipo: String,
     #[serde(default)]
@@ -679,7 +666,7 @@ async fn assign(
             &auth.actor,
             RegistrationId(id),
             kind,
-            OfficeId(f.ufficio),
+            assegnazioni::target(f.ufficio, f.persona),
             Some(&f.nota),
         )
         .await
@@ -714,209 +701,13 @@ async fn annul(
     }
 }
 
-struct InboxRow {
-    id: i64,
-    /// The page of the registration or fascicolo.
-    link: String,
-    title: String,
-    kind: &'static str,
-    state: &'static str,
-    since: String,
-    competenza: bool,
-    waiting: bool,
-}
-
-#[derive(Template)]
-#[template(path = "backoffice/inbox.html")]
-struct InboxTemplate<'a> {
-    shell: Shell<'a>,
-    csrf: String,
-    office: String,
-    slug: String,
-    rows: Vec<InboxRow>,
-    offices: Vec<(i64, String)>,
-    notice: Option<String>,
-    error: Option<String>,
-    error_code: &'static str,
-}
-
-#[derive(Deserialize, Default)]
-struct InboxQuery {
-    esito: Option<String>,
-}
-
-async fn render_inbox(
-    state: &AppState,
-    t: &Tenant,
-    auth: &Auth,
-    slug: &str,
-    notice: Option<String>,
-    error: Option<&ServiceError>,
-) -> Result<Response, ServiceError> {
-    let app = state.app();
-    auth.actor.require(Permission::WorkOfficeCases)?;
-    let snap = app.portal(t.id).await?;
-    let office = snap.office_by_slug(slug).ok_or(ServiceError::NotFound)?;
-    let handoffs = app.office_inbox(t.id, &auth.actor, office.id).await?;
-    let mut rows = Vec::with_capacity(handoffs.len());
-    for h in &handoffs {
-        // A registration or a whole fascicolo (TI-5); the service left out
-        // the restricted fascicoli the actor may not read (TI-6).
-        let (link, title) = match h.data.subject {
-            HandoffSubject::Registration(id) => (
-                entry_path(id.0),
-                app.protocol_entry(t.id, &auth.actor, id)
-                    .await
-                    .ok()
-                    .map_or_else(
-                        || format!("Registrazione {}", id.0),
-                        |r| format!("Prot. n. {}/{} — {}", r.number, r.year, r.data.subject),
-                    ),
-            ),
-            HandoffSubject::Fascicolo(id) => (
-                format!("/backoffice/fascicoli/{}", id.0),
-                app.fascicolo(t.id, &auth.actor, id).await.ok().map_or_else(
-                    || format!("Fascicolo {}", id.0),
-                    |s| {
-                        format!(
-                            "Fascicolo {} — {}",
-                            s.fascicolo.code, s.fascicolo.data.subject
-                        )
-                    },
-                ),
-            ),
-        };
-        rows.push(InboxRow {
-            id: h.id.0,
-            link,
-            title,
-            kind: match h.data.kind {
-                HandoffKind::Competenza => "Per competenza",
-                HandoffKind::Conoscenza => "Per conoscenza",
-            },
-            state: match h.state {
-                HandoffState::Assegnato => "in attesa",
-                HandoffState::Accettato => "preso in carico",
-                _ => "concluso",
-            },
-            since: rome(h.updated_at),
-            competenza: h.data.kind == HandoffKind::Competenza,
-            waiting: h.state == HandoffState::Assegnato,
-        });
-    }
-    let tpl = InboxTemplate {
-        shell: shell(t, "Assegnazioni dell'ufficio", "Assegnazioni"),
-        csrf: auth.csrf().to_owned(),
-        office: office.data.name.clone(),
-        slug: slug.to_owned(),
-        rows,
-        offices: snap
-            .offices
-            .iter()
-            .filter(|o| o.id != office.id)
-            .map(|o| (o.id.0, o.data.name.clone()))
-            .collect(),
-        notice,
-        error: error.map(ServiceError::message_it),
-        error_code: error.map_or("", ServiceError::code),
-    };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(render(tpl, status))
-}
-
-async fn inbox_page(
-    State(state): State<AppState>,
-    CurrentTenant(t): CurrentTenant,
-    Extension(auth): Extension<Auth>,
-    Path(slug): Path<String>,
-    Query(q): Query<InboxQuery>,
-) -> Response {
-    let notice = q
-        .esito
-        .is_some()
-        .then(|| "Operazione registrata.".to_owned());
-    let path = format!("/backoffice/uffici/{slug}/assegnazioni");
-    render_inbox(&state, &t, &auth, &slug, notice, None)
-        .await
-        .unwrap_or_else(|e| needs(&path, e))
-}
-
-#[derive(Deserialize)]
-struct ActForm {
-    #[serde(default)]
-    azione: String,
-    #[serde(default)]
-    ufficio: i64,
-    #[serde(default)]
-    nota: String,
-    #[serde(default)]
-    ritorno: String,
-}
-
-async fn act(
-    State(state): State<AppState>,
-    CurrentTenant(t): CurrentTenant,
-    Extension(auth): Extension<Auth>,
-    Path(id): Path<i64>,
-    Form(f): Form<ActForm>,
-) -> Response {
-    if let Err(e) = auth.actor.require(Permission::WorkOfficeCases) {
-        return needs("/backoffice", e);
-    }
-    let app = state.app();
-    let id = HandoffId(id);
-    let note = Some(f.nota.as_str());
-    let result = match f.azione.as_str() {
-        "accetta" => {
-            app.act_on_handoff(t.id, &auth.actor, id, HandoffAction::Accept, note)
-                .await
-        }
-        "rifiuta" => {
-            app.act_on_handoff(t.id, &auth.actor, id, HandoffAction::Reject, note)
-                .await
-        }
-        "chiudi" => {
-            app.act_on_handoff(t.id, &auth.actor, id, HandoffAction::Close, note)
-                .await
-        }
-        "inoltra" => {
-            app.forward_handoff(t.id, &auth.actor, id, OfficeId(f.ufficio), note)
-                .await
-        }
-        _ => Err(ServiceError::Invalid {
-            code: "handoff_azione",
-            message: "Scegli un'azione: accetta, rifiuta, inoltra o chiudi.".into(),
-        }),
-    };
-    // Back to the inbox the form came from (a slug of this comune's offices).
-    let snap = match app.portal(t.id).await {
-        Ok(s) => s,
-        Err(e) => return WebError::from(e).into_response(),
-    };
-    let slug = snap.office_by_slug(&f.ritorno).map(|o| o.data.slug.clone());
-    match (result, slug) {
-        (Ok(_), Some(slug)) => {
-            see_other(&format!("/backoffice/uffici/{slug}/assegnazioni?esito=1"))
-        }
-        (Ok(_), None) => see_other("/backoffice"),
-        (Err(e @ ServiceError::Invalid { .. }), Some(slug)) => {
-            render_inbox(&state, &t, &auth, &slug, None, Some(&e))
-                .await
-                .unwrap_or_else(|e| needs("/backoffice", e))
-        }
-        (Err(e), _) => needs("/backoffice", e),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "backoffice/waits.html")]
 struct WaitsTemplate<'a> {
     shell: Shell<'a>,
-    rows: Vec<(String, u32, u32, String, String)>,
+    /// Office (or office — person), is a person's row, handled, waiting,
+    /// average, longest.
+    rows: Vec<(String, bool, u32, u32, String, String)>,
 }
 
 fn human(d: jiff::SignedDuration) -> String {
@@ -945,14 +736,31 @@ async fn waits_page(
         Ok(s) => s,
         Err(e) => return WebError::from(e).into_response(),
     };
+    let people: Vec<_> = waits.iter().filter_map(|w| w.user).collect();
+    let names = match app.staff_names(t.id, &auth.actor, &people).await {
+        Ok(n) => n,
+        Err(e) => return needs("/backoffice/protocollo/tempi", e),
+    };
     let tpl = WaitsTemplate {
         shell: shell(&t, "Tempi di attesa negli uffici", "Tempi di attesa"),
         rows: waits
             .iter()
             .map(|w| {
+                let office = snap
+                    .office(w.office)
+                    .map_or_else(|| w.office.0.to_string(), |o| o.data.name.clone());
                 (
-                    snap.office(w.office)
-                        .map_or_else(|| w.office.0.to_string(), |o| o.data.name.clone()),
+                    match w.user {
+                        None => office,
+                        Some(u) => format!(
+                            "{office} — {}",
+                            names
+                                .get(&u)
+                                .cloned()
+                                .unwrap_or_else(|| format!("persona {}", u.0))
+                        ),
+                    },
+                    w.user.is_some(),
                     w.handled,
                     w.waiting,
                     human(w.average),

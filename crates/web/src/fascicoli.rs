@@ -447,8 +447,11 @@ struct FascicoloTemplate<'a> {
     can_assign: bool,
     /// The actor may set or lift the restricted area (works it, open or not).
     can_restrict: bool,
-    /// The hand-off steps (TI-5): when, office (kind), action, who, note.
-    timeline: Vec<(String, String, String, String, Option<String>)>,
+    /// The hand-off steps (TI-5): when, office and person (kind), action,
+    /// who, note.
+    timeline: Vec<crate::backoffice::assegnazioni::TimelineRow>,
+    /// Staff who may receive a hand-off by name: id, name.
+    staff: Vec<(i64, String)>,
     /// The restricted area (TI-6): designated offices, users, set when/by.
     restricted: Option<(String, String, String)>,
     /// Offices: id, name, designated.
@@ -497,26 +500,20 @@ async fn render_fascicolo(
             .map_or_else(|| format!("utente {}", u.0), |(_, n)| n.clone())
     };
     let r = f.restriction.as_ref();
-    let timeline = steps
-        .iter()
-        .map(|s| {
-            let h = handoffs.iter().find(|h| h.id == s.handoff);
-            let office = h.map_or_else(String::new, |h| office_name(h.data.office));
-            let kind = h.map_or("", |h| match h.data.kind {
-                HandoffKind::Competenza => "per competenza",
-                HandoffKind::Conoscenza => "per conoscenza",
-            });
-            (
-                rome(s.at),
-                format!("{office} ({kind})"),
-                s.action.clone(),
-                s.actor.clone(),
-                s.note.clone(),
-            )
-        })
-        .collect();
+    let timeline =
+        crate::backoffice::assegnazioni::timeline(state, t, auth, &handoffs, &steps).await?;
+    let staff = if works {
+        app.handoff_staff(t.id, &auth.actor)
+            .await?
+            .into_iter()
+            .map(|(u, n)| (u.0, n))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let tpl = FascicoloTemplate {
         timeline,
+        staff,
         restricted: r.map(|r| {
             let list = |v: Vec<String>| {
                 if v.is_empty() {
@@ -758,6 +755,9 @@ async fn index(
 struct AssignForm {
     #[serde(default)]
     ufficio: i64,
+    /// A person of the staff (0: none).
+    #[serde(default)]
+    persona: i64,
     #[serde(default)]
     tipo: String,
     #[serde(default)]
@@ -789,7 +789,7 @@ async fn assign(
                     &auth.actor,
                     FascicoloRowId(id),
                     kind,
-                    OfficeId(f.ufficio),
+                    crate::backoffice::assegnazioni::target(f.ufficio, f.persona),
                     Some(&f.nota),
                 )
                 .await

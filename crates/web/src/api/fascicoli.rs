@@ -524,7 +524,7 @@ async fn route(
         .fascicolo_route(t.id, &actor, id_of(&id)?)
         .await?;
     Ok(Json(RouteDto {
-        handoffs: handoffs.iter().map(Into::into).collect(),
+        handoffs: super::protocollo::handoff_dtos(&state, t.id, &actor, &handoffs).await?,
         timeline: steps.iter().map(Into::into).collect(),
     }))
 }
@@ -545,16 +545,10 @@ async fn assign(
     let kind = kind_of(&b.kind)?;
     let h = state
         .app()
-        .assign_fascicolo(
-            t.id,
-            &actor,
-            id,
-            kind,
-            OfficeId(b.office),
-            b.note.as_deref(),
-        )
+        .assign_fascicolo(t.id, &actor, id, kind, b.target(), b.note.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(HandoffDto::from(&h))).into_response())
+    let dto = super::protocollo::handoff_dto(&state, t.id, &actor, &h).await?;
+    Ok((StatusCode::CREATED, Json(dto)).into_response())
 }
 
 /// Sets or lifts the restricted area of a fascicolo.

@@ -129,14 +129,13 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             })),
             "post": staff(json!({
                 "operationId": "assegnaFascicolo",
-                "summary": "Assegna l'intero fascicolo a un ufficio per competenza o per conoscenza (l'ufficio agisce con /assegnazioni/{id})",
+                "summary": "Assegna l'intero fascicolo a un ufficio o a una persona per competenza o per conoscenza (si agisce con /assegnazioni/{id})",
                 "parameters": [id_param()],
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["office", "kind"], "properties": {
-                    "office": { "type": "integer" }, "kind": { "enum": ["competenza", "conoscenza"] }, "note": opt_text } } } } },
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/NuovaAssegnazione" } } } },
                 "responses": {
                     "201": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })),
                     "404": error_response("Nessun fascicolo"),
-                    "422": error_response("handoff_kind, office_unknown, fascicolo_chiuso, fascicolo_riservato_ufficio")
+                    "422": error_response("handoff_kind, handoff_destinatario_mancante, office_unknown, handoff_persona_sconosciuta, handoff_persona_non_abilitata, handoff_persona_fuori_ufficio, handoff_ufficio_mancante, fascicolo_chiuso, fascicolo_riservato_ufficio")
                 }
             }))
         },

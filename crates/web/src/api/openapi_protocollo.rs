@@ -96,8 +96,10 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "get": staff(json!({
                 "operationId": "tempiUffici",
                 "summary": "Quanto attendono i documenti in ciascun ufficio",
-                "responses": { "200": ok_json("Per ufficio", json!({ "type": "array", "items": { "type": "object", "properties": {
-                    "office": { "type": "integer" }, "handled": { "type": "integer" }, "waiting": { "type": "integer" },
+                "description": "Una riga per ufficio (tutte le sue assegnazioni), seguita da una per ciascuna persona dell'ufficio a cui sono state assegnate per nome (user, person).",
+                "responses": { "200": ok_json("Per ufficio e per persona", json!({ "type": "array", "items": { "type": "object", "properties": {
+                    "office": { "type": "integer" }, "user": { "type": "integer" }, "person": text,
+                    "handled": { "type": "integer" }, "waiting": { "type": "integer" },
                     "average_seconds": { "type": "integer" }, "longest_seconds": { "type": "integer" } } } })) }
             }))
         },
@@ -175,29 +177,48 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
         "/protocollo/voci/{id}/assegnazioni": {
             "post": staff(json!({
                 "operationId": "assegnaProtocollo",
-                "summary": "Assegna il documento a un ufficio per competenza o per conoscenza",
+                "summary": "Assegna il documento a un ufficio o a una persona del personale, per competenza o per conoscenza",
                 "parameters": [path_param("id", "Identificativo della registrazione")],
-                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["office", "kind"], "properties": {
-                    "office": { "type": "integer" }, "kind": { "enum": ["competenza", "conoscenza"] }, "note": opt_text } } } } },
-                "responses": { "201": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })), "422": error_response("Ufficio o tipo non validi") }
+                "requestBody": json_body("NuovaAssegnazione"),
+                "responses": { "201": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })), "422": error_response("handoff_kind, handoff_destinatario_mancante, office_unknown, handoff_persona_sconosciuta, handoff_persona_non_abilitata, handoff_persona_fuori_ufficio, handoff_ufficio_mancante") }
             }))
         },
         "/uffici/{office}/assegnazioni": {
             "get": staff(json!({
                 "operationId": "assegnazioniUfficio",
-                "summary": "Le assegnazioni aperte di un ufficio (la sua casella)",
+                "summary": "Le assegnazioni aperte di un ufficio (la sua casella), anche quelle a una persona dell'ufficio",
                 "parameters": [path_param("office", "Slug o identificativo dell'ufficio")],
                 "responses": { "200": ok_json("Le assegnazioni, dalla più vecchia", json!({ "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } })), "404": error_response("Ufficio inesistente") }
+            }))
+        },
+        "/uffici/{office}/rifiutate": {
+            "get": staff(json!({
+                "operationId": "rifiutateUfficio",
+                "summary": "Le assegnazioni partite dall'ufficio e rifiutate, non ancora riassegnate né prese in visione",
+                "parameters": [path_param("office", "Slug o identificativo dell'ufficio")],
+                "responses": { "200": ok_json("Le rifiutate, dalla più vecchia", json!({ "type": "array", "items": { "$ref": "#/components/schemas/AssegnazioneRifiutata" } })), "404": error_response("Ufficio inesistente") }
+            }))
+        },
+        "/assegnazioni/mie": {
+            "get": staff(json!({
+                "operationId": "mieAssegnazioni",
+                "summary": "Le mie assegnazioni: quelle aperte assegnate per nome a chi chiama, e quelle che ha assegnato e che sono state rifiutate",
+                "responses": { "200": ok_json("La casella personale", json!({ "type": "object", "required": ["assegnazioni", "rifiutate"], "properties": {
+                    "assegnazioni": { "type": "array", "items": { "$ref": "#/components/schemas/Assegnazione" } },
+                    "rifiutate": { "type": "array", "items": { "$ref": "#/components/schemas/AssegnazioneRifiutata" } } } })) }
             }))
         },
         "/assegnazioni/{id}": {
             "post": staff(json!({
                 "operationId": "agisciSuAssegnazione",
-                "summary": "Accetta, rifiuta (con motivo), chiude o inoltra un'assegnazione",
+                "summary": "Accetta, rifiuta (con motivo), chiude o inoltra un'assegnazione; riassegna o prende atto di una rifiutata",
+                "description": "Un'assegnazione a un ufficio: il personale dell'ufficio. A una persona: quella persona, o chi gestisce le assegnazioni dell'ufficio (responsabile, dirigente); altrimenti 403. riassegna e prendi_atto: chi ha assegnato (la persona, o il personale dell'ufficio da cui è partita). L'inoltro è una sola transazione: se il destinatario è rifiutato l'assegnazione resta aperta e invariata.",
                 "parameters": [path_param("id", "Identificativo dell'assegnazione")],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false, "required": ["action"], "properties": {
-                    "action": { "enum": ["accetta", "rifiuta", "chiudi", "inoltra"] }, "note": opt_text, "office": { "type": ["integer", "null"], "description": "Per inoltra" } } } } } },
-                "responses": { "200": ok_json("L'assegnazione", json!({ "$ref": "#/components/schemas/Assegnazione" })), "422": error_response("Azione non valida o non consentita nello stato attuale") }
+                    "action": { "enum": ["accetta", "rifiuta", "chiudi", "inoltra", "riassegna", "prendi_atto"] }, "note": opt_text,
+                    "office": { "type": ["integer", "null"], "description": "Per inoltra e riassegna" },
+                    "user": { "type": ["integer", "null"], "description": "Per inoltra e riassegna: una persona del personale" } } } } } },
+                "responses": { "200": ok_json("L'assegnazione (per inoltra e riassegna, la nuova)", json!({ "$ref": "#/components/schemas/Assegnazione" })), "403": error_response("Assegnazione di un'altra persona o di un altro ufficio"), "422": error_response("Azione non valida o non consentita nello stato attuale (handoff_stato), destinatario non valido") }
             }))
         }
     });
@@ -242,8 +263,21 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "registration": { "type": "integer", "description": "La registrazione assegnata (assente per un fascicolo)" },
             "fascicolo": { "type": "integer", "description": "Il fascicolo assegnato (assente per una registrazione)" },
             "kind": { "enum": ["competenza", "conoscenza"] },
-            "office": { "type": "integer" }, "state": { "enum": ["assegnato", "accettato", "rifiutato", "inoltrato", "chiuso"] },
+            "office": { "type": "integer" },
+            "user": { "type": "integer", "description": "La persona a cui è assegnata per nome (assente per un ufficio)" },
+            "person": { "type": "string", "description": "Il nome di quella persona" },
+            "parent": { "type": "integer", "description": "L'assegnazione che continua (inoltro o riassegnazione dopo un rifiuto)" },
+            "from": { "type": "object", "description": "Da dove è stata assegnata: lì torna se rifiutata", "properties": {
+                "office": { "type": "integer" }, "user": { "type": "integer" }, "person": text } },
+            "state": { "enum": ["assegnato", "accettato", "rifiutato", "inoltrato", "chiuso"] },
             "assigned_at": text, "updated_at": text } },
+        "NuovaAssegnazione": { "type": "object", "additionalProperties": false, "required": ["kind"],
+            "description": "Almeno uno fra office e user. Una persona senza ufficio va all'unico ufficio in cui lavora.",
+            "properties": {
+                "office": { "type": ["integer", "null"] }, "user": { "type": ["integer", "null"], "description": "Una persona del personale del Comune con un ruolo attivo che lavora le pratiche" },
+                "kind": { "enum": ["competenza", "conoscenza"] }, "note": opt_text } },
+        "AssegnazioneRifiutata": { "type": "object", "required": ["handoff", "refused_by", "refused_at"], "properties": {
+            "handoff": { "$ref": "#/components/schemas/Assegnazione" }, "reason": opt_text, "refused_by": text, "refused_at": text } },
         "VerificaFirme": {
             "type": "object",
             "description": "Rapporto di verifica delle firme della registrazione (segnatura ricevuta, documenti .p7m), eseguita alla richiesta con l'elenco di fiducia attuale dell'ente",

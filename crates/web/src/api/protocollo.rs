@@ -14,10 +14,13 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use palazzo_domain::access::Permission;
 use palazzo_domain::protocollo::{Correspondent, Flow};
-use palazzo_services::protocollo::HandoffAction;
+use std::collections::BTreeMap;
+
+use palazzo_services::access::Actor;
+use palazzo_services::handoffs::{HandoffAction, HandoffTarget, ReturnedHandoff};
 use palazzo_store::{
-    DocumentRef, Handoff, HandoffId, HandoffKind, HandoffStep, OfficeId, Registration,
-    RegistrationId, RegistrationSearch,
+    DocumentRef, Handoff, HandoffDesk, HandoffId, HandoffKind, HandoffStep, OfficeId, Registration,
+    RegistrationId, RegistrationSearch, TenantId, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +54,8 @@ pub fn router() -> Routes {
         )
         .post("/protocollo/voci/{id}/assegnazioni", register, assign)
         .get("/uffici/{office}/assegnazioni", work, inbox)
+        .get("/uffici/{office}/rifiutate", work, office_returned)
+        .get("/assegnazioni/mie", work, mine)
         .post("/assegnazioni/{id}", work, act)
         .merge(super::registri::router())
         .merge(super::emergenza::router())
@@ -166,7 +171,8 @@ impl From<&Registration> for RegistrationDto {
     }
 }
 
-/// A hand-off of a registration or a whole fascicolo to an office (TI-5).
+/// A hand-off of a registration or a whole fascicolo to an office or a
+/// person (TI-5).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct HandoffDto {
     /// Id (for [`act`]).
@@ -181,6 +187,18 @@ pub struct HandoffDto {
     pub kind: String,
     /// The office.
     pub office: i64,
+    /// The person it is assigned to by name (user id), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<i64>,
+    /// That person's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    /// The hand-off it continues (forwarded, or re-assigned after a refusal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i64>,
+    /// The desk it was assigned from, where it comes back if refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DeskDto>,
     /// `assegnato`, `accettato`, `rifiutato`, `inoltrato`, `chiuso`.
     pub state: String,
     /// When it was assigned.
@@ -189,19 +207,111 @@ pub struct HandoffDto {
     pub updated_at: Timestamp,
 }
 
-impl From<&Handoff> for HandoffDto {
-    fn from(h: &Handoff) -> Self {
+/// The desk a hand-off was assigned from: an office or a person.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeskDto {
+    /// The office id, for an office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<i64>,
+    /// The user id, for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<i64>,
+    /// The person's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+}
+
+impl HandoffDto {
+    /// The hand-off, with the names of the people it names.
+    pub fn new(h: &Handoff, names: &BTreeMap<UserId, String>) -> Self {
         HandoffDto {
             id: h.id.0,
             registration: h.data.subject.registration().map(|r| r.0),
             fascicolo: h.data.subject.fascicolo().map(|f| f.0),
             kind: h.data.kind.code().to_owned(),
             office: h.data.office.0,
+            user: h.data.user.map(|u| u.0),
+            person: h.data.user.and_then(|u| names.get(&u).cloned()),
+            parent: h.data.parent.map(|p| p.0),
+            from: h.data.desk.map(|d| match d {
+                HandoffDesk::Office(o) => DeskDto {
+                    office: Some(o.0),
+                    user: None,
+                    person: None,
+                },
+                HandoffDesk::User(u) => DeskDto {
+                    office: None,
+                    user: Some(u.0),
+                    person: names.get(&u).cloned(),
+                },
+            }),
             state: h.state.code().to_owned(),
             assigned_at: h.assigned_at,
             updated_at: h.updated_at,
         }
     }
+}
+
+/// The hand-offs as JSON, with the names of the people they name.
+pub(crate) async fn handoff_dtos(
+    state: &AppState,
+    t: TenantId,
+    actor: &Actor,
+    handoffs: &[Handoff],
+) -> Result<Vec<HandoffDto>, WebError> {
+    let names = state
+        .app()
+        .staff_names(t, actor, &Handoff::people(handoffs))
+        .await?;
+    Ok(handoffs
+        .iter()
+        .map(|h| HandoffDto::new(h, &names))
+        .collect())
+}
+
+/// One hand-off as JSON.
+pub(crate) async fn handoff_dto(
+    state: &AppState,
+    t: TenantId,
+    actor: &Actor,
+    h: &Handoff,
+) -> Result<HandoffDto, WebError> {
+    let mut v = handoff_dtos(state, t, actor, std::slice::from_ref(h)).await?;
+    v.pop()
+        .ok_or_else(|| WebError::Internal("no hand-off".into()))
+}
+
+/// A refused hand-off back at the desk it was assigned from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ReturnedDto {
+    /// The refused hand-off.
+    pub handoff: HandoffDto,
+    /// The reason given.
+    pub reason: Option<String>,
+    /// Who refused it.
+    pub refused_by: String,
+    /// When.
+    pub refused_at: Timestamp,
+}
+
+async fn returned_dtos(
+    state: &AppState,
+    t: TenantId,
+    actor: &Actor,
+    returned: &[ReturnedHandoff],
+) -> Result<Vec<ReturnedDto>, WebError> {
+    let hs: Vec<Handoff> = returned.iter().map(|r| r.handoff.clone()).collect();
+    let dtos = handoff_dtos(state, t, actor, &hs).await?;
+    Ok(returned
+        .iter()
+        .zip(dtos)
+        .map(|(r, handoff)| ReturnedDto {
+            handoff,
+            reason: r.refusal.note.clone(),
+            refused_by: r.refusal.actor.clone(),
+            refused_at: r.refusal.at,
+        })
+        .collect())
 }
 
 /// One step of the route of a document (the timeline).
@@ -445,7 +555,7 @@ async fn entry(
     let signatures = app.protocol_signatures(t.id, &actor, id).await?;
     Ok(Json(EntryDto {
         registration: (&r).into(),
-        handoffs: handoffs.iter().map(Into::into).collect(),
+        handoffs: handoff_dtos(&state, t.id, &actor, &handoffs).await?,
         timeline: steps.iter().map(Into::into).collect(),
         signatures,
         changes: app
@@ -565,17 +675,31 @@ async fn annul(
     Ok(Json((&r).into()))
 }
 
-/// A hand-off to an office.
+/// A hand-off to an office, a person, or a person within an office.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AssignBody {
-    /// The office id.
-    pub office: i64,
+    /// The office id (for a person: optional when they work in one office).
+    #[serde(default)]
+    pub office: Option<i64>,
+    /// The person (a staff user id).
+    #[serde(default)]
+    pub user: Option<i64>,
     /// `competenza` or `conoscenza`.
     pub kind: String,
     /// A note.
     #[serde(default)]
     pub note: Option<String>,
+}
+
+impl AssignBody {
+    /// Whom it goes to.
+    pub fn target(&self) -> HandoffTarget {
+        HandoffTarget {
+            office: self.office.map(OfficeId),
+            user: self.user.map(UserId),
+        }
+    }
 }
 
 pub(crate) fn kind_of(s: &str) -> Result<HandoffKind, WebError> {
@@ -600,16 +724,20 @@ async fn assign(
     let kind = kind_of(&b.kind)?;
     let h = state
         .app()
-        .assign_protocol(
-            t.id,
-            &actor,
-            id,
-            kind,
-            OfficeId(b.office),
-            b.note.as_deref(),
-        )
+        .assign_protocol(t.id, &actor, id, kind, b.target(), b.note.as_deref())
         .await?;
-    Ok((StatusCode::CREATED, Json(HandoffDto::from(&h))).into_response())
+    let dto = handoff_dto(&state, t.id, &actor, &h).await?;
+    Ok((StatusCode::CREATED, Json(dto)).into_response())
+}
+
+/// An office of the comune by slug or id.
+async fn office_of(state: &AppState, t: TenantId, office: &str) -> Result<OfficeId, WebError> {
+    let snap = state.app().portal(t).await?;
+    snap.offices
+        .iter()
+        .find(|o| o.data.slug == office || o.id.0.to_string() == office)
+        .map(|o| o.id)
+        .ok_or(WebError::NotFound)
 }
 
 async fn inbox(
@@ -619,15 +747,52 @@ async fn inbox(
     Path(office): Path<String>,
 ) -> Result<Json<Vec<HandoffDto>>, WebError> {
     actor.require(Permission::WorkOfficeCases)?;
+    let office = office_of(&state, t.id, &office).await?;
+    let rows = state.app().office_inbox(t.id, &actor, office).await?;
+    Ok(Json(handoff_dtos(&state, t.id, &actor, &rows).await?))
+}
+
+/// Handles `GET /api/v1/uffici/{office}/rifiutate`: the refused hand-offs
+/// back at the office (assigned from it), with reason and refuser.
+async fn office_returned(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(office): Path<String>,
+) -> Result<Json<Vec<ReturnedDto>>, WebError> {
+    actor.require(Permission::WorkOfficeCases)?;
+    let office = office_of(&state, t.id, &office).await?;
+    let rows = state
+        .app()
+        .returned_handoffs(t.id, &actor, HandoffDesk::Office(office))
+        .await?;
+    Ok(Json(returned_dtos(&state, t.id, &actor, &rows).await?))
+}
+
+/// The personal inbox: hand-offs assigned by name, and refused ones back
+/// at the person who assigned them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MineDto {
+    /// Open hand-offs assigned to the caller, oldest first.
+    pub assegnazioni: Vec<HandoffDto>,
+    /// Refused hand-offs the caller assigned, not yet re-assigned or noted.
+    pub rifiutate: Vec<ReturnedDto>,
+}
+
+/// Handles `GET /api/v1/assegnazioni/mie` ("Le mie assegnazioni").
+async fn mine(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+) -> Result<Json<MineDto>, WebError> {
+    actor.require(Permission::WorkOfficeCases)?;
     let app = state.app();
-    let snap = app.portal(t.id).await?;
-    let office = snap
-        .offices
-        .iter()
-        .find(|o| o.data.slug == office || o.id.0.to_string() == office)
-        .ok_or(WebError::NotFound)?;
-    let rows = app.office_inbox(t.id, &actor, office.id).await?;
-    Ok(Json(rows.iter().map(Into::into).collect()))
+    let open = app.my_handoffs(t.id, &actor).await?;
+    let back = app.my_returned_handoffs(t.id, &actor).await?;
+    Ok(Json(MineDto {
+        assegnazioni: handoff_dtos(&state, t.id, &actor, &open).await?,
+        rifiutate: returned_dtos(&state, t.id, &actor, &back).await?,
+    }))
 }
 
 /// An action on a hand-off.
@@ -639,9 +804,12 @@ pub struct ActBody {
     /// The reason (required to refuse) or a note.
     #[serde(default)]
     pub note: Option<String>,
-    /// For `inoltra`: the office id to forward to.
+    /// For `inoltra` and `riassegna`: the office id.
     #[serde(default)]
     pub office: Option<i64>,
+    /// For `inoltra` and `riassegna`: the person (a staff user id).
+    #[serde(default)]
+    pub user: Option<i64>,
 }
 
 async fn act(
@@ -656,6 +824,10 @@ async fn act(
     let b = json_body(body)?;
     let app = state.app();
     let note = b.note.as_deref();
+    let to = HandoffTarget {
+        office: b.office.map(OfficeId),
+        user: b.user.map(UserId),
+    };
     let h = match b.action.trim() {
         "accetta" => {
             app.act_on_handoff(t.id, &actor, id, HandoffAction::Accept, note)
@@ -669,21 +841,29 @@ async fn act(
             app.act_on_handoff(t.id, &actor, id, HandoffAction::Close, note)
                 .await?
         }
-        "inoltra" => {
-            let office = b.office.ok_or_else(|| {
-                WebError::unprocessable("office_missing", "Indicare l'ufficio a cui inoltrare.")
-            })?;
-            app.forward_handoff(t.id, &actor, id, OfficeId(office), note)
+        "inoltra" | "riassegna" if b.office.is_none() && b.user.is_none() => {
+            return Err(WebError::unprocessable(
+                "office_missing",
+                "Indicare l'ufficio o la persona a cui assegnare.",
+            ));
+        }
+        "inoltra" => app.forward_handoff(t.id, &actor, id, to, note).await?,
+        "riassegna" => {
+            app.reassign_refused_handoff(t.id, &actor, id, to, note)
+                .await?
+        }
+        "prendi_atto" => {
+            app.acknowledge_refused_handoff(t.id, &actor, id, note)
                 .await?
         }
         _ => {
             return Err(WebError::unprocessable(
                 "handoff_action",
-                "L'azione è «accetta», «rifiuta», «chiudi» oppure «inoltra».",
+                "L'azione è «accetta», «rifiuta», «chiudi», «inoltra», «riassegna» oppure «prendi_atto».",
             ));
         }
     };
-    Ok(Json((&h).into()))
+    Ok(Json(handoff_dto(&state, t.id, &actor, &h).await?))
 }
 
 /// Waiting time of one office.
@@ -691,6 +871,13 @@ async fn act(
 pub struct WaitDto {
     /// The office id.
     pub office: i64,
+    /// A person of the office (user id): the hand-offs assigned to them by
+    /// name; absent on the office's own row, which counts every hand-off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<i64>,
+    /// That person's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// Hand-offs acted on.
     pub handled: u32,
     /// Hand-offs still waiting.
@@ -710,10 +897,20 @@ async fn waits(
         .app()
         .office_waits(t.id, &actor, Timestamp::now())
         .await?;
+    let names = state
+        .app()
+        .staff_names(
+            t.id,
+            &actor,
+            &rows.iter().filter_map(|w| w.user).collect::<Vec<_>>(),
+        )
+        .await?;
     Ok(Json(
         rows.iter()
             .map(|w| WaitDto {
                 office: w.office.0,
+                user: w.user.map(|u| u.0),
+                person: w.user.and_then(|u| names.get(&u).cloned()),
                 handled: w.handled,
                 waiting: w.waiting,
                 average_seconds: w.average.as_secs(),

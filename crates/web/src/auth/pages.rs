@@ -787,6 +787,8 @@ struct BackofficeTemplate<'a> {
     manage_roles: bool,
     read_protocol: bool,
     see_all: bool,
+    /// Works cases: "Le mie assegnazioni".
+    work_cases: bool,
     inboxes: Vec<(String, String)>,
 }
 
@@ -824,6 +826,7 @@ async fn backoffice(
         manage_roles: auth.actor.principal.can(Permission::ManageRoles),
         read_protocol: auth.actor.principal.can(Permission::ReadProtocol),
         see_all: auth.actor.principal.can(Permission::SeeAllOffices),
+        work_cases: auth.actor.principal.can(Permission::WorkOfficeCases),
         inboxes: if auth.actor.principal.can(Permission::WorkOfficeCases) {
             offices
                 .offices
