@@ -18,6 +18,7 @@ use palazzo_services::import::EnteFile;
 use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
+mod classificazione;
 mod emergenza;
 mod eml;
 mod metadati;
@@ -190,6 +191,14 @@ enum ProtocolloCommand {
     /// a protocolled document, in any version; with --out, the document,
     /// the metadata and their .hash sidecars (docs/metadati-allegato5.md).
     Metadati(metadati::MetadatiArgs),
+    /// The entries still without a classification, the most urgent first,
+    /// with their deadline (TI-2; docs/protocollo.md); exits 2 when any is
+    /// past it.
+    #[command(name = "da-classificare")]
+    DaClassificare(classificazione::PendingArgs),
+    /// The comune's classification policy: print it, or set it with
+    /// --obbligatoria / --differita and --giorni (TI-2).
+    Politica(classificazione::PolicyArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -750,6 +759,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Protocollo(ProtocolloCommand::Metadati(args)) => {
             return metadati::run(args).await;
+        }
+        Command::Protocollo(ProtocolloCommand::DaClassificare(args)) => {
+            return classificazione::pending(args).await;
+        }
+        Command::Protocollo(ProtocolloCommand::Politica(args)) => {
+            return classificazione::policy(args).await;
         }
         Command::Import(ImportCommand::Ente { file, config }) => {
             let config = load_config(config.as_deref())?;

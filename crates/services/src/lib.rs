@@ -5,6 +5,7 @@
 pub mod access;
 pub mod admins;
 pub mod api_tokens;
+pub mod classificazione;
 pub mod config;
 pub mod db;
 pub mod demo;

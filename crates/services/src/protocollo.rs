@@ -100,6 +100,13 @@ impl App {
         actor: &Actor,
         input: RegistrationInput,
     ) -> ServiceResult<Registration> {
+        // TI-2: under the "obbligatoria" policy a class is required here;
+        // messages received through interoperability come in through
+        // `register_protocol_with` and are registered "da classificare"
+        // (see `classificazione`).
+        actor.require(Permission::RegisterProtocol)?;
+        self.check_classification_policy(tenant, input.classification.as_deref())
+            .await?;
         self.register_protocol_with(tenant, actor, input, SegnaturaStep::ByFlow)
             .await
     }
@@ -240,6 +247,14 @@ impl App {
         let mut reg = self.protocol_entry(tenant, actor, id).await?;
         if reg.annulment.is_some() {
             return Err(annulled());
+        }
+        // TI-2: where classification is mandatory a class can be changed,
+        // never taken away.
+        if classification.is_none()
+            && reg.data.classification.is_some()
+            && self.policy_in_force(tenant).await?.classification_mandatory
+        {
+            return Err(crate::classificazione::mandatory_refusal());
         }
         let t = self.tenant(tenant)?;
         let mut tx = self.db().begin().await?;

@@ -594,6 +594,10 @@ async fn check_records(
             current.insert(n.subject(), state_hash(n)?);
         }
     }
+    // The classification policy (TI-2), once set.
+    if let Some(p) = db.protocol_policy(tenant.id).await? {
+        current.insert(p.subject(), state_hash(&p)?);
+    }
     check_filing(db, tenant, &mut current).await?;
     report.records += current.len();
     let mut subjects: Vec<(&String, &[u8; 32])> = current.iter().collect();

@@ -347,6 +347,111 @@ async fn rules(backend: Backend) {
     done(f).await;
 }
 
+/// `palazzo verify` detects a direct change to any column of any entry
+/// (issue 4, "Reliability": "a test alters the stored row directly"): each
+/// fixed field of art. 53, and the modifiable ones too when changed behind
+/// Palazzo's back, on its own entry, with the guard trigger removed.
+async fn tamper_every_column(backend: Backend) {
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let op = actor(Role::Operatore);
+    let office = app
+        .create_office(t, palazzo_store::conformance::office_fixture("tributi"))
+        .await
+        .unwrap()
+        .id;
+    let pg = backend == Backend::Postgres;
+    // (column, new value as SQL) — each keeps the row readable, so that
+    // verify compares hashes instead of failing to decode.
+    let cases: Vec<(&str, String)> = vec![
+        ("register", "'REG_ALTRO'".into()),
+        ("year", "year - 1".into()),
+        ("number", "number + 1000".into()),
+        (
+            "registered_at",
+            if pg {
+                "registered_at + interval '1 second'".into()
+            } else {
+                "'2020-01-01T00:00:00Z'".into()
+            },
+        ),
+        ("flow", "'I'".into()),
+        ("subject", "'Oggetto cambiato'".into()),
+        (
+            "correspondents",
+            "REPLACE(correspondents, 'Mario Rossi', 'Maria Rossi')".into(),
+        ),
+        ("received_number", "'999'".into()),
+        ("received_date", "'2020-02-02'".into()),
+        (
+            "primary_document",
+            "REPLACE(primary_document, '.pdf', '.PDF')".into(),
+        ),
+        (
+            "attachments",
+            "REPLACE(attachments, 'allegato', 'Allegato')".into(),
+        ),
+        ("registered_by", "'qualcun altro'".into()),
+        (
+            "emergency",
+            r#"'{"register":"EMERG","number":7,"recorded_at":"2026-01-01T00:00:00Z"}'"#.into(),
+        ),
+        ("classification", "'I.6'".into()),
+        ("office_id", format!("{}", office.0)),
+    ];
+    let mut altered = Vec::new();
+    for (column, _) in &cases {
+        let mut i = input(&format!("Voce {column}"));
+        i.attachments = vec![DocumentRef {
+            name: "allegato.pdf".into(),
+            media_type: "application/pdf".into(),
+            size: 3,
+            sha256: Impronta::of(column.as_bytes()),
+        }];
+        altered.push(app.register_protocol(t, &op, i).await.unwrap().id);
+    }
+    let untouched = app
+        .register_protocol(t, &op, input("Mai toccata"))
+        .await
+        .unwrap();
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let disarm = match backend {
+        Backend::Sqlite => "DROP TRIGGER protocol_entries_fixed",
+        Backend::Postgres => "DROP TRIGGER protocol_entries_fixed ON protocol_entries",
+    };
+    app.db().execute_raw(disarm).await.unwrap();
+    for ((column, value), id) in cases.iter().zip(&altered) {
+        let changed = app
+            .db()
+            .execute_raw(&format!(
+                "UPDATE protocol_entries SET {column} = {value} WHERE id = {}",
+                id.0
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("altering {column}: {e}"));
+        assert_eq!(changed, 1, "{column}");
+    }
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    for ((column, _), id) in cases.iter().zip(&altered) {
+        let subject = format!("protocollo:{}", id.0);
+        assert!(
+            report.problems.iter().any(|p| matches!(p,
+                Problem::RecordAltered { subject: s, .. } if s == &subject)),
+            "a change of {column} is not detected: {:?}",
+            report.problems
+        );
+    }
+    let clean = format!("protocollo:{}", untouched.id.0);
+    assert!(
+        !report.problems.iter().any(|p| matches!(p,
+            Problem::RecordAltered { subject: s, .. } if s == &clean)),
+        "an untouched entry is reported: {:?}",
+        report.problems
+    );
+    done(f).await;
+}
+
 async fn handoffs(backend: Backend) {
     use palazzo_services::protocollo::HandoffAction;
     use palazzo_store::{HandoffKind, HandoffState};
@@ -517,6 +622,16 @@ async fn done(f: Fixture) {
     if let Some(pg) = f.pg {
         pg.drop_now().await;
     }
+}
+
+#[tokio::test]
+async fn tamper_every_column_sqlite() {
+    tamper_every_column(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn tamper_every_column_postgres() {
+    tamper_every_column(Backend::Postgres).await
 }
 
 #[tokio::test]

@@ -411,10 +411,21 @@ where
         if let Some(b) = q.before {
             w.add(|n| format!("id < ${n}"), vec![Bind::I64(b.0)]);
         }
+        if q.unclassified {
+            // TI-2: "da classificare" is an entry still without a class
+            // that is not annulled.
+            w.add(
+                |_| "classification IS NULL AND annulled_at IS NULL".to_owned(),
+                vec![],
+            );
+        }
         let Where { clauses, mut binds } = w;
         binds.push(Bind::I64(i64::from(limit)));
+        // The "da classificare" list comes oldest first: the longest
+        // waiting are the ones a limit must not cut.
+        let order = if q.unclassified { "ASC" } else { "DESC" };
         let sql = format!(
-            "SELECT {COLUMNS} FROM protocol_entries WHERE {} ORDER BY id DESC LIMIT ${}",
+            "SELECT {COLUMNS} FROM protocol_entries WHERE {} ORDER BY id {order} LIMIT ${}",
             clauses.join(" AND "),
             binds.len()
         );
@@ -1169,5 +1180,83 @@ where
             at,
             note: note.map(str::to_owned),
         })
+    }
+}
+
+/// The policy row's columns, read back as [`ProtocolPolicy`] (TI-2).
+const POLICY_COLUMNS: &str =
+    "classification_mandatory, classify_within_days, updated_at, updated_by";
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    bool: Field<Db<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+{
+    /// See [`Store::protocol_policy`].
+    pub async fn protocol_policy(&self, tenant: TenantId) -> Result<Option<ProtocolPolicy>> {
+        let sql = format!("SELECT {POLICY_COLUMNS} FROM protocol_policies WHERE tenant_id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        let Some(r) = row else { return Ok(None) };
+        let days: i64 = r.try_get("classify_within_days").map_err(db_err)?;
+        Ok(Some(ProtocolPolicy {
+            classification_mandatory: r.try_get("classification_mandatory").map_err(db_err)?,
+            classify_within_days: u16::try_from(days)
+                .map_err(|e| corrupt("protocol_policies.classify_within_days", e))?,
+            updated_at: Some(
+                r.try_get::<jiff_sqlx::Timestamp, _>("updated_at")
+                    .map_err(db_err)?
+                    .to_jiff(),
+            ),
+            updated_by: Some(r.try_get("updated_by").map_err(db_err)?),
+        }))
+    }
+}
+
+impl<D: Dialect> SqlTx<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: Param<'a, Db<D>>,
+    bool: Field<Db<D>>,
+    i64: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+{
+    /// See [`StoreTx::set_protocol_policy`].
+    pub async fn set_protocol_policy(
+        &mut self,
+        tenant: TenantId,
+        p: &ProtocolPolicy,
+    ) -> Result<()> {
+        let (Some(at), Some(by)) = (p.updated_at, p.updated_by.as_deref()) else {
+            return Err(StoreError::Database(
+                "a protocol policy is stored with its time and author".into(),
+            ));
+        };
+        sqlx::query(
+            "INSERT INTO protocol_policies (tenant_id, classification_mandatory, \
+             classify_within_days, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tenant_id) DO UPDATE SET \
+             classification_mandatory = excluded.classification_mandatory, \
+             classify_within_days = excluded.classify_within_days, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(tenant.0)
+        .bind(p.classification_mandatory)
+        .bind(i64::from(p.classify_within_days))
+        .bind(at.to_sqlx())
+        .bind(by)
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
     }
 }

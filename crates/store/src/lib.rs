@@ -182,6 +182,8 @@ macro_rules! protocol_reads {
             fn annulment_notice(&self, tenant: TenantId, registration: RegistrationId) -> Option<AnnulmentNotice>;
             /// Every received notice of annulment of a tenant with registration id > `after`, by id, at most `limit` (verification).
             fn annulment_notices(&self, tenant: TenantId, after: RegistrationId, limit: u32) -> Vec<AnnulmentNotice>;
+            /// The comune's classification policy (TI-2), if it was ever set.
+            fn protocol_policy(&self, tenant: TenantId) -> Option<ProtocolPolicy>;
         }
     };
 }
@@ -242,6 +244,8 @@ macro_rules! protocol_writes {
             /// Stores a received notice of annulment; `None` (nothing
             /// written) when the registration already has one.
             fn insert_annulment_notice(&mut self, tenant: TenantId, n: &NewAnnulmentNotice, at: Timestamp) -> Option<AnnulmentNotice>;
+            /// Sets the comune's classification policy (TI-2), replacing the previous one.
+            fn set_protocol_policy(&mut self, tenant: TenantId, p: &ProtocolPolicy) -> ();
         }
     };
 }

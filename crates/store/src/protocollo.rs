@@ -483,7 +483,8 @@ impl Recorded for Handoff {
 
 /// What to look for in the register (issue 4, part 8: "search by
 /// number/year, date range, correspondent, subject words and class").
-/// Every criterion given must match; results come newest first.
+/// Every criterion given must match; results come newest first (oldest
+/// first for [`RegistrationSearch::unclassified`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegistrationSearch {
     /// The register (`CodiceRegistro`).
@@ -505,6 +506,69 @@ pub struct RegistrationSearch {
     pub flow: Option<Flow>,
     /// Paging: only entries with a smaller id.
     pub before: Option<RegistrationId>,
+    /// Only entries still "da classificare" (TI-2): no classification and
+    /// not annulled. These come oldest first (the longest waiting).
+    pub unclassified: bool,
+}
+
+/// The comune's classification policy for its register (TI-2: "registration
+/// without a classification is rejected, or allowed only as a
+/// policy-controlled 'da classificare' state with a deadline").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProtocolPolicy {
+    /// A registration without a classification is refused.
+    pub classification_mandatory: bool,
+    /// Otherwise: working days, from the registration date, within which an
+    /// entry must be classified (1–60).
+    pub classify_within_days: u16,
+    /// When the policy was last set (`None`: the default, never set).
+    pub updated_at: Option<Timestamp>,
+    /// Who set it.
+    pub updated_by: Option<String>,
+}
+
+impl ProtocolPolicy {
+    /// Working days to classify an entry when the comune set nothing.
+    pub const DEFAULT_DAYS: u16 = 5;
+    /// The longest term a comune may set.
+    pub const MAX_DAYS: u16 = 60;
+}
+
+impl Recorded for ProtocolPolicy {
+    fn subject(&self) -> String {
+        "protocollo:politica".to_owned()
+    }
+
+    fn state(&self) -> Value {
+        Value::Map(vec![
+            (
+                text("classification_mandatory"),
+                Value::Bool(self.classification_mandatory),
+            ),
+            (
+                text("classify_within_days"),
+                Value::Unsigned(u64::from(self.classify_within_days)),
+            ),
+            (
+                text("updated_at"),
+                opt(self.updated_at.map(|t| t.to_string()).as_deref()),
+            ),
+            (text("updated_by"), opt(self.updated_by.as_deref())),
+        ])
+    }
+}
+
+impl Default for ProtocolPolicy {
+    /// "Da classificare" allowed, within [`ProtocolPolicy::DEFAULT_DAYS`]
+    /// working days.
+    fn default() -> Self {
+        Self {
+            classification_mandatory: false,
+            classify_within_days: Self::DEFAULT_DAYS,
+            updated_at: None,
+            updated_by: None,
+        }
+    }
 }
 
 /// A registration with the number and time it is to be stored under.

@@ -179,6 +179,58 @@ impl Browser {
         p.csrf()
             .unwrap_or_else(|| panic!("no csrf field on {path} ({}): {}", p.status, p.body))
     }
+
+    /// Creates a personal API key (`pzk_…`) on the back-office page
+    /// «Chiavi per l'API», as the signed-in staff member, and reads it from
+    /// the page; checks that it is shown once.
+    pub async fn api_key(&mut self, label: &str) -> String {
+        let csrf = self.csrf_of("/backoffice/chiavi-api").await;
+        let page = self
+            .post(
+                "/backoffice/chiavi-api",
+                &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
+            )
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let token = page
+            .body
+            .split("data-element=\"api-token\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .expect("the new key is shown")
+            .to_owned();
+        assert!(token.starts_with("pzk_") && token.len() == 47, "{token}");
+        // Shown once: the list does not show it again.
+        let again = self.get("/backoffice/chiavi-api").await;
+        assert!(again.body.contains(label) && !again.body.contains(&token));
+        token
+    }
+
+    /// Calls `/api/v1{path}` with a bearer key (none when `token` is
+    /// empty) and an optional JSON body.
+    pub async fn api(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Page {
+        let auth = format!("Bearer {token}");
+        let mut headers = Vec::new();
+        if !token.is_empty() {
+            headers.push(("authorization", auth.as_str()));
+        }
+        let bytes = match &body {
+            Some(v) => {
+                headers.push(("content-type", "application/json"));
+                serde_json::to_vec(v).unwrap()
+            }
+            None => Vec::new(),
+        };
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        self.request(m, &format!("/api/v1{path}"), &headers, bytes)
+            .await
+    }
 }
 
 /// `application/x-www-form-urlencoded` encoding of one value.

@@ -24,6 +24,7 @@ use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
 pub mod assegnazioni;
+pub mod classificazione;
 pub mod emergenza;
 pub mod interoperabilita;
 pub mod registri;
@@ -64,6 +65,7 @@ pub fn router() -> Routes {
             annul,
         )
         .merge(assegnazioni::router())
+        .merge(classificazione::router())
         .merge(emergenza::router())
         .merge(interoperabilita::router())
         .merge(registri::router())
@@ -323,6 +325,26 @@ fn signature_rows(
     rows
 }
 
+/// "Da classificare" with its deadline (TI-2), or with its lapse.
+fn unclassified_label(
+    t: &Tenant,
+    policy: &palazzo_store::ProtocolPolicy,
+    r: &Registration,
+) -> String {
+    match palazzo_services::classificazione::classification_deadline(t, policy, r) {
+        None => "Da classificare".to_owned(),
+        Some(d) => {
+            let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+            let day = d.strftime("%d/%m/%Y");
+            if today > d {
+                format!("Da classificare — termine scaduto il {day}")
+            } else {
+                format!("Da classificare entro il {day}")
+            }
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct EntryQuery {
     esito: Option<String>,
@@ -421,6 +443,7 @@ async fn render_entry(
         .collect();
     // Named after the ente's own titolario (a class the admin added too).
     let titolario = app.titolario(t.id, &auth.actor, None).await.ok();
+    let policy = app.protocol_policy(t.id, &auth.actor).await?;
     let date = palazzo_domain::calendar::rome_date(r.registered_at)
         .strftime("%d/%m/%Y")
         .to_string();
@@ -450,7 +473,7 @@ async fn render_entry(
         },
         registered_by: d.registered_by.clone(),
         classification: d.classification.as_deref().map_or_else(
-            || "Da classificare".to_owned(),
+            || unclassified_label(t, &policy, &r),
             |c| {
                 titolario
                     .as_ref()

@@ -103,13 +103,13 @@ pub enum EmergenzaCommand {
     },
 }
 
-fn service(e: ServiceError) -> anyhow::Error {
+pub(super) fn service(e: ServiceError) -> anyhow::Error {
     anyhow::anyhow!("{} ({})", e.message_it(), e.code())
 }
 
 /// The operating-system user who can run these commands with the
 /// installation's configuration acts with `role`.
-fn actor(role: Role) -> Actor {
+pub(super) fn actor(role: Role) -> Actor {
     let who = std::env::var("USER").unwrap_or_else(|_| "operatore".into());
     Actor {
         principal: Principal {
@@ -124,7 +124,7 @@ fn time(s: &str) -> anyhow::Result<palazzo_store::Timestamp> {
     parse_rome_datetime(s).map_err(service)
 }
 
-async fn open(target: &Target) -> anyhow::Result<(App, TenantId)> {
+pub(super) async fn open(target: &Target) -> anyhow::Result<(App, TenantId)> {
     let config = load_installation(target.config.as_deref(), target.data_dir.clone())?;
     init_logs(&config);
     let app = open_app(&config).await?;
@@ -136,7 +136,7 @@ async fn open(target: &Target) -> anyhow::Result<(App, TenantId)> {
     Ok((app, tenant.id))
 }
 
-async fn finish(app: &App) -> anyhow::Result<()> {
+pub(super) async fn finish(app: &App) -> anyhow::Result<()> {
     app.checkpoint_all().await.map_err(service)?;
     app.db().close().await;
     Ok(())

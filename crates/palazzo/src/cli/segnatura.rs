@@ -8,12 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use palazzo_domain::access::{Grant, Principal, Role};
-use palazzo_services::access::Actor;
+use palazzo_domain::access::Role;
 use palazzo_services::segnatura::{Esito, FileRicevuto};
 use palazzo_services::{App, ServiceError};
 use palazzo_store::TenantId;
 
+use super::emergenza::actor;
 use super::{init_logs, load_installation, open_app};
 
 /// Which installation and comune.
@@ -359,19 +359,6 @@ pub async fn sigillo(cmd: SigilloCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The operating-system user who can run these commands with the
-/// installation's configuration acts with `role`.
-fn actor(role: Role) -> Actor {
-    let who = std::env::var("USER").unwrap_or_else(|_| "operatore".into());
-    Actor {
-        principal: Principal {
-            grants: vec![Grant { role, office: None }],
-        },
-        name: Some(format!("Riga di comando ({who})")),
-        ..Default::default()
-    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 //! `/api/v1/openapi.json`). Errors are `{"error": code, "message": …}`
 //! (see [`crate::middleware::errors`]).
 
+pub mod classificazione;
 pub mod emergenza;
 pub mod fascicoli;
 pub mod interoperabilita;
 pub mod openapi;
+pub mod openapi_classificazione;
 pub mod openapi_emergenza;
 pub mod openapi_fascicoli;
 pub mod openapi_interoperabilita;

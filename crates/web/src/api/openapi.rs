@@ -42,6 +42,7 @@ pub fn document() -> Value {
         super::openapi_emergenza::parts(),
         super::openapi_versioni::parts(),
         super::openapi_interoperabilita::parts(),
+        super::openapi_classificazione::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);

@@ -60,6 +60,7 @@ pub fn router() -> Routes {
         .merge(super::registri::router())
         .merge(super::emergenza::router())
         .merge(super::interoperabilita::router())
+        .merge(super::classificazione::router())
 }
 
 /// A document of a registration, by fingerprint.
@@ -477,6 +478,7 @@ impl SearchQuery {
             classification: self.classifica.clone(),
             flow,
             before: self.prima.map(RegistrationId),
+            unclassified: false,
         };
         Ok((q, self.limite.unwrap_or(50).clamp(1, 200)))
     }
