@@ -993,6 +993,45 @@ async fn run(backend: Backend) {
     )
     .await;
 
+    // The classification policy (TI-2): refused for the operator and for
+    // a bad term without an event; set by the segretario with one.
+    c.silent(
+        "/api/v1/protocollo/politica",
+        403,
+        api(
+            &mut prog,
+            "POST",
+            "/protocollo/politica",
+            &op,
+            Some(json!({"classification_mandatory": true, "classify_within_days": 3})),
+        ),
+    )
+    .await;
+    c.silent(
+        "/api/v1/protocollo/politica",
+        422,
+        api(
+            &mut prog,
+            "POST",
+            "/protocollo/politica",
+            &seg,
+            Some(json!({"classification_mandatory": true, "classify_within_days": 0})),
+        ),
+    )
+    .await;
+    c.measured(
+        "/api/v1/protocollo/politica",
+        "protocollo.politica",
+        api(
+            &mut prog,
+            "POST",
+            "/protocollo/politica",
+            &seg,
+            Some(json!({"classification_mandatory": false, "classify_within_days": 3})),
+        ),
+    )
+    .await;
+
     // Titolario editing (TI-3), where the route table has it: each edit is
     // a new version of the titolario, ledgered once.
     if routes.contains(T_ADD_CLASS) {
