@@ -515,20 +515,20 @@ impl App {
                 self.check_target_in_area(tenant, f, office, user).await?;
             }
         }
-        self.new_handoff(
-            tenant,
-            actor,
-            NewHandoff {
-                subject: h.data.subject,
-                kind: h.data.kind,
-                office,
-                user,
-                parent: Some(h.id),
-                desk: h.data.desk,
-            },
-            note,
-        )
-        .await
+        let new = NewHandoff {
+            subject: h.data.subject,
+            kind: h.data.kind,
+            office,
+            user,
+            parent: Some(h.id),
+            desk: h.data.desk,
+        };
+        match self.new_handoff(tenant, actor, new, note).await {
+            // A hand-off continues in one other only (migration 0022): a
+            // re-assignment that committed meanwhile wins.
+            Err(ServiceError::Store(StoreError::Conflict(_))) => Err(not_now()),
+            other => other,
+        }
     }
 
     /// The desk takes note of a refused hand-off without re-assigning it:

@@ -710,6 +710,71 @@ async fn fascicoli(backend: Backend) {
     done(f).await;
 }
 
+/// Two desks re-assigning the same refused hand-off at once: exactly one
+/// continuation is created (migration 0022), the others are refused with
+/// `handoff_stato` and leave no hand-off and no ledger event behind.
+async fn reassign_race(backend: Backend) {
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let desk = person(app, t, "Paola", &[(Role::Operatore, Some(f.protocollo))]).await;
+    let tecnico = person(app, t, "Tea", &[(Role::Operatore, Some(f.tecnico))]).await;
+    let r = app
+        .register_protocol(t, &desk, input("Richiesta contesa"))
+        .await
+        .unwrap();
+    let h = app
+        .assign_protocol(t, &desk, r.id, HandoffKind::Competenza, f.tecnico, None)
+        .await
+        .unwrap();
+    app.act_on_handoff(
+        t,
+        &tecnico,
+        h.id,
+        HandoffAction::Reject,
+        Some("Non è nostro"),
+    )
+    .await
+    .unwrap();
+    let events_before = ledger(app, t).await.len();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (app, desk) = (app.clone(), desk.clone());
+        let (id, to) = (h.id, f.anagrafe);
+        tasks.push(tokio::spawn(async move {
+            app.reassign_refused_handoff(t, &desk, id, to, None).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(n) => {
+                won += 1;
+                assert_eq!(n.data.parent, Some(h.id));
+            }
+            Err(e) => assert_eq!(e.code(), "handoff_stato", "{e:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one re-assignment");
+    let route = app
+        .db()
+        .handoffs_of(t, HandoffSubject::Registration(r.id))
+        .await
+        .unwrap();
+    assert_eq!(route.len(), 2, "the refused hand-off and one continuation");
+    assert_eq!(ledger(app, t).await.len(), events_before + 1);
+    done(f).await;
+}
+
+#[tokio::test]
+async fn reassign_race_sqlite() {
+    reassign_race(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn reassign_race_postgres() {
+    reassign_race(Backend::Postgres).await
+}
+
 #[tokio::test]
 async fn people_sqlite() {
     people(Backend::Sqlite).await
