@@ -224,14 +224,76 @@ impl<B: Blobs> DocumentStore<B> {
     }
 
     /// The content to show for a stored document: for a `.p7m`, the signed
-    /// content (and its detected type); otherwise the original itself.
+    /// content (the innermost, for nested envelopes) and its detected type;
+    /// otherwise the original itself.
     pub async fn display_content(&self, sha256: &Impronta) -> ServiceResult<(Vec<u8>, Detected)> {
         let bytes = self.get(sha256).await?;
-        let detected = detect(&bytes)?;
-        match detected.contenuto_firmato {
-            Some(inner) => Ok((extract_p7m_content(&bytes)?, *inner)),
-            None => Ok((bytes, detected)),
+        if p7m::is_p7m(&bytes) {
+            return signed_content(&bytes);
         }
+        let detected = detect(&bytes)?;
+        Ok((bytes, detected))
+    }
+}
+
+/// The signed content of a `.p7m` envelope, for display: the innermost
+/// content (nested and base64/PEM envelopes unwrapped) with its type
+/// detected from that content against the allow-list, as for an upload.
+/// The envelope is not changed (it stays the original).
+///
+/// Errors: `document_p7m_invalid` (not an envelope, damaged, detached),
+/// `document_type_not_allowed` (the content is of a refused type),
+/// `document_empty`.
+pub fn signed_content(envelope: &[u8]) -> ServiceResult<(Vec<u8>, Detected)> {
+    let content = extract_p7m_content(envelope)?;
+    let detected = detect(&content).map_err(|e| match e {
+        ServiceError::Invalid {
+            code: "document_type_not_allowed",
+            message,
+        } => ServiceError::Invalid {
+            code: "document_type_not_allowed",
+            message: format!("Il contenuto firmato non si può mostrare. {message}"),
+        },
+        other => other,
+    })?;
+    Ok((content, detected))
+}
+
+/// The file name of the content signed in `envelope_name`: the `.p7m`
+/// suffixes taken off (`atto.pdf.p7m.p7m` → `atto.pdf`), and the extension
+/// of the detected type added when none is left (`firmato.p7m` → `firmato.pdf`).
+pub fn signed_content_name(envelope_name: &str, detected: &Detected) -> String {
+    let mut name = envelope_name.trim();
+    while name.len() > 4 && name.is_char_boundary(name.len() - 4) {
+        let (stem, ext) = name.split_at(name.len() - 4);
+        if !ext.eq_ignore_ascii_case(".p7m") {
+            break;
+        }
+        name = stem.trim_end();
+    }
+    let ext = match detected.kind {
+        Kind::Pdf => "pdf",
+        Kind::Xml => "xml",
+        Kind::Png => "png",
+        Kind::Jpeg => "jpg",
+        Kind::Tiff => "tif",
+        Kind::Eml => "eml",
+        Kind::Csv => "csv",
+        Kind::Text => "txt",
+        Kind::Odf | Kind::Ooxml | Kind::P7m => "",
+    };
+    let stem = if name.is_empty() || name.eq_ignore_ascii_case(".p7m") {
+        "contenuto"
+    } else {
+        name
+    };
+    let has_ext = stem
+        .rsplit_once('.')
+        .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+    if has_ext || ext.is_empty() {
+        stem.to_owned()
+    } else {
+        format!("{stem}.{ext}")
     }
 }
 
@@ -362,6 +424,27 @@ mod tests {
         assert_eq!(clean_name("  nota.txt ").unwrap(), "nota.txt");
         for bad in ["", "dir/", "..", "a\nb", &"x".repeat(256)] {
             assert_eq!(clean_name(bad).unwrap_err().code(), "document_name_invalid");
+        }
+    }
+
+    #[test]
+    fn signed_content_names() {
+        let pdf = detect(b"%PDF-1.7\n%%EOF\n").unwrap();
+        let txt = detect(b"testo semplice\n").unwrap();
+        for (envelope, detected, expected) in [
+            ("atto.pdf.p7m", &pdf, "atto.pdf"),
+            ("atto.pdf.P7M.p7m", &pdf, "atto.pdf"),
+            ("firmato.p7m", &pdf, "firmato.pdf"),
+            ("nota.p7m", &txt, "nota.txt"),
+            (".p7m", &txt, "contenuto.txt"),
+            ("p7m", &pdf, "p7m.pdf"),
+            ("delibera.odt.p7m", &txt, "delibera.odt"),
+        ] {
+            assert_eq!(
+                signed_content_name(envelope, detected),
+                expected,
+                "{envelope}"
+            );
         }
     }
 

@@ -47,6 +47,22 @@ impl VersionView {
     }
 }
 
+/// The content signed in a `.p7m` document of a registration
+/// ([`App::signed_content`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedContent {
+    /// The envelope as registered (the original, unchanged).
+    pub envelope: DocumentRef,
+    /// The version of the document it is (1 the registered original).
+    pub version: u32,
+    /// A file name for the content (the envelope's without `.p7m`).
+    pub name: String,
+    /// The innermost signed content.
+    pub content: Vec<u8>,
+    /// Its type, detected from the content against the allow-list.
+    pub detected: crate::documents::Detected,
+}
+
 /// A document of a registration with every version, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DocumentHistory {
@@ -197,6 +213,61 @@ impl App {
             )));
         }
         Ok((file, bytes))
+    }
+
+    /// The content signed in a `.p7m` document (version `version` of
+    /// document `document`; 1 is the registered original), for display: the
+    /// innermost content with its type detected from it (as for an upload),
+    /// and the envelope it came from, which stays the original (its impronta
+    /// unchanged). The same access as the document itself
+    /// ([`App::document_version_file`]).
+    ///
+    /// Errors: `documento_non_firmato` (not a `.p7m`), `document_p7m_invalid`
+    /// (a damaged envelope), `document_type_not_allowed` (its content is of a
+    /// refused type); not found as for the document.
+    pub async fn signed_content(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: RegistrationId,
+        document: u32,
+        version: u32,
+    ) -> ServiceResult<SignedContent> {
+        let (envelope, bytes) = self
+            .document_version_file(tenant, actor, id, document, version)
+            .await?;
+        let registered_as_p7m = envelope.media_type == "application/pkcs7-mime"
+            || envelope.name.to_ascii_lowercase().ends_with(".p7m");
+        if !crate::documents::p7m::is_p7m(&bytes) {
+            return Err(if registered_as_p7m {
+                invalid(
+                    "document_p7m_invalid",
+                    format!(
+                        "Il file firmato «{}» è danneggiato: non contiene una busta CMS leggibile. \
+                         Si può scaricare così com'è, ma il contenuto firmato non si può estrarre.",
+                        envelope.name
+                    ),
+                )
+            } else {
+                invalid(
+                    "documento_non_firmato",
+                    format!(
+                        "Il documento «{}» non è un file firmato (.p7m): non ha un contenuto \
+                         firmato da estrarre. Si scarica così com'è.",
+                        envelope.name
+                    ),
+                )
+            });
+        }
+        let (content, detected) = crate::documents::signed_content(&bytes)?;
+        let name = crate::documents::signed_content_name(&envelope.name, &detected);
+        Ok(SignedContent {
+            envelope,
+            version,
+            name,
+            content,
+            detected,
+        })
     }
 
     /// Records `file` (already in the document store: upload it with

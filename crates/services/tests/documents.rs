@@ -543,6 +543,18 @@ async fn p7m_keeps_the_envelope_and_extracts_the_signed_content() {
     // Signed twice (.p7m.p7m) and PEM-wrapped: same content.
     let twice = sign(&pki, "atto.pdf.p7m", "atto.pdf.p7m.p7m", "DER");
     assert_eq!(extract_p7m_content(&twice).unwrap(), content);
+    // Shown: the innermost content with its own type, not the inner envelope's.
+    let stored_twice = docs.put_bytes("atto.pdf.p7m.p7m", &twice).await.unwrap();
+    let (shown, shown_type) = docs.display_content(&stored_twice.sha256).await.unwrap();
+    assert_eq!(shown, content);
+    assert_eq!(
+        (shown_type.kind, shown_type.formato.as_str()),
+        (Kind::Pdf, "PDF/A-2b")
+    );
+    assert_eq!(
+        palazzo_services::documents::signed_content(&twice).unwrap(),
+        (content.clone(), shown_type)
+    );
     let pem = sign(&pki, "atto.pdf", "atto.pem.p7m", "PEM");
     assert!(pem.starts_with(b"-----BEGIN "));
     assert_eq!(extract_p7m_content(&pem).unwrap(), content);

@@ -245,6 +245,35 @@ struct EntryTemplate<'a> {
     error_code: &'static str,
 }
 
+/// The outcome of one signed document in a few words, beside its "signed
+/// content" link (the report below gives signer, time and detail).
+fn envelope_outcome(
+    r: &palazzo_services::signatures::cades::EnvelopeReport,
+) -> (String, &'static str) {
+    if r.valid() {
+        return ("firma valida, firmatario attendibile".to_owned(), "valida");
+    }
+    let untrusted_only = !r.detached
+        && r.envelope_problem.is_none()
+        && !r.signatures.is_empty()
+        && r.signatures.iter().all(|s| {
+            s.signature_valid
+                && s.problem.as_ref().is_none_or(|p| {
+                    !s.trusted
+                        && p.kind
+                            != palazzo_services::signatures::cades::ProblemKind::MarcaTemporale
+                })
+        });
+    if untrusted_only {
+        (
+            "firma integra, firmatario non attendibile".to_owned(),
+            "non_attendibile",
+        )
+    } else {
+        ("firma non valida".to_owned(), "non_valida")
+    }
+}
+
 /// The rows of the validation report on the registration page.
 fn signature_rows(
     r: &palazzo_services::signatures::RegistrationSignatures,
@@ -367,7 +396,7 @@ async fn render_entry(
             .map_or_else(|| format!("ufficio {}", o.0), |x| x.data.name.clone())
     };
     let d = &r.data;
-    let documents = crate::versioni::doc_rows(state, t.id, &auth.actor, &r).await?;
+    let mut documents = crate::versioni::doc_rows(state, t.id, &auth.actor, &r).await?;
     let timeline = assegnazioni::timeline(state, t, auth, &handoffs, &steps).await?;
     let can_register = auth.actor.principal.can(Permission::RegisterProtocol);
     let staff = if can_register {
@@ -420,6 +449,15 @@ async fn render_entry(
     let report = app.protocol_signatures(t.id, &auth.actor, id).await;
     if let Err(e) = &report {
         tracing::warn!(error = %e, "signature report not available");
+    }
+    if let Ok(report) = &report {
+        for d in &mut documents {
+            d.signature_outcome = report
+                .documents
+                .iter()
+                .find(|s| s.sha256 == d.sha256)
+                .map(|s| envelope_outcome(&s.report));
+        }
     }
     let (signatures, signatures_at) = report
         .map(|r| (signature_rows(&r), rome(r.verified_at)))

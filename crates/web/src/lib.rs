@@ -22,6 +22,7 @@ pub mod desk;
 pub mod eml;
 pub mod error;
 pub mod fascicoli;
+pub mod firmati;
 mod health;
 pub mod metrics;
 pub mod middleware;
@@ -236,6 +237,7 @@ fn session_routes() -> routes::Routes {
         .merge(fascicoli::router())
         .merge(desk::router())
         .merge(versioni::backoffice_router())
+        .merge(firmati::backoffice_router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

@@ -285,6 +285,8 @@ pub(crate) struct VersionRow {
     pub conservabile: bool,
     /// `Originale registrato` or the kind of modification.
     pub kind: &'static str,
+    /// A signed `.p7m`: the link to its signed content.
+    pub signed_content: Option<String>,
     /// Who.
     pub author: String,
     /// When (Rome time).
@@ -309,22 +311,33 @@ pub(crate) struct DocRow {
     pub formato: String,
     /// Whether that format is conservabile (PR-12).
     pub conservabile: bool,
+    /// A signed `.p7m`: the link to its signed content.
+    pub signed_content: Option<String>,
+    /// The outcome of the verification of its signatures (text, code
+    /// `valida`, `non_attendibile`, `non_valida`), from the report.
+    pub signature_outcome: Option<(String, &'static str)>,
     /// Every version, oldest first (the first is the original).
     pub versions: Vec<VersionRow>,
 }
 
-/// The format of a stored object as detected from its content; a missing
-/// object or an unreadable one is shown as such (never a 5xx: the page must
-/// stay usable).
-async fn format_of(state: &AppState, file: &DocumentRef) -> (String, bool) {
+/// The format of a stored object as detected from its content, whether it
+/// is conservabile and whether it is a signed envelope (`.p7m`: also when
+/// registered as one and now unreadable, so that its page offers the
+/// content and says what is wrong); a missing object or an unreadable one
+/// is shown as such (never a 5xx: the page must stay usable).
+async fn format_of(state: &AppState, file: &DocumentRef) -> (String, bool, bool) {
+    let registered_signed = file.media_type == "application/pkcs7-mime";
     match state.app().documents().get(&file.sha256).await {
         Ok(bytes) => match palazzo_services::documents::detect(&bytes) {
-            Ok(d) => (d.formato, d.conservabile),
-            Err(_) => ("non riconosciuto".to_owned(), false),
+            Ok(d) => {
+                let signed = d.firmato();
+                (d.formato, d.conservabile, signed)
+            }
+            Err(_) => ("non riconosciuto".to_owned(), false, registered_signed),
         },
         Err(e) => {
             tracing::error!(sha256 = %file.sha256.hex(), error = %e, "registered document unreadable");
-            ("file non disponibile".to_owned(), false)
+            ("file non disponibile".to_owned(), false, false)
         }
     }
 }
@@ -346,7 +359,7 @@ pub(crate) async fn doc_rows(
         let original = &h.versions[0].file;
         let mut versions = Vec::with_capacity(h.versions.len());
         for v in &h.versions {
-            let (formato, conservabile) = format_of(state, &v.file).await;
+            let (formato, conservabile, signed) = format_of(state, &v.file).await;
             let (kind, author, at, reason) = match &v.row {
                 Some(row) => (
                     row.data.kind.allegato5(),
@@ -368,6 +381,8 @@ pub(crate) async fn doc_rows(
                 formato,
                 conservabile,
                 kind,
+                signed_content: signed
+                    .then(|| crate::firmati::page_link(reg.id.0, h.index, v.version)),
                 author,
                 when: crate::auth::pages::rome(at),
                 reason,
@@ -385,6 +400,8 @@ pub(crate) async fn doc_rows(
             sha256: original.sha256.hex(),
             formato: versions[0].formato.clone(),
             conservabile: versions[0].conservabile,
+            signed_content: versions[0].signed_content.clone(),
+            signature_outcome: None,
             versions,
         });
     }

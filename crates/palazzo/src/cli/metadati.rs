@@ -1,9 +1,12 @@
 //! `palazzo protocollo metadati --ente SLUG --anno YYYY --numero N
-//! [--documento D] [--versione V] [--out DIR]`: the Allegato 5
-//! `DocumentoAmministrativoInformatico` metadata of a protocolled document
-//! (PR-11; docs/metadati-allegato5.md). Without `--out` the XML goes to
-//! standard output; with it, the document itself, its metadata and a
-//! `.hash` sidecar of each (Allegato 2 §2.16, PR-13) are written to DIR.
+//! [--documento D] [--versione V] [--out DIR [--contenuto-firmato]]`: the
+//! Allegato 5 `DocumentoAmministrativoInformatico` metadata of a
+//! protocolled document (PR-11; docs/metadati-allegato5.md). Without
+//! `--out` the XML goes to standard output; with it, the document itself,
+//! its metadata and a `.hash` sidecar of each (Allegato 2 §2.16, PR-13) are
+//! written to DIR; with `--contenuto-firmato` also the content signed in a
+//! `.p7m` (the innermost, named without `.p7m`; the envelope is written
+//! unchanged as the document).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +38,10 @@ pub struct MetadatiArgs {
     /// Write the document, its metadata and their `.hash` sidecars here.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// With `--out`: also write the content signed in the `.p7m` document
+    /// (exit 2 when it is not a `.p7m` or its envelope is damaged).
+    #[arg(long, requires = "out")]
+    contenuto_firmato: bool,
     /// Configuration file (TOML).
     #[arg(long, conflicts_with = "data_dir")]
     config: Option<PathBuf>,
@@ -44,7 +51,8 @@ pub struct MetadatiArgs {
 }
 
 /// Runs the command: exit 0 with the metadata, 2 when the registration,
-/// document or version does not exist.
+/// document or version does not exist, or when the signed content was asked
+/// of a document that is not a readable `.p7m`.
 pub async fn run(args: MetadatiArgs) -> anyhow::Result<ExitCode> {
     let config = load_installation(args.config.as_deref(), args.data_dir)?;
     init_logs(&config);
@@ -71,13 +79,25 @@ pub async fn run(args: MetadatiArgs) -> anyhow::Result<ExitCode> {
             .protocol_by_number(tenant.id, &actor, args.anno, args.numero)
             .await?
             .ok_or(palazzo_services::ServiceError::NotFound)?;
-        app.documento_amministrativo(tenant.id, &actor, reg.id, args.documento, args.versione)
-            .await
+        let m = app
+            .documento_amministrativo(tenant.id, &actor, reg.id, args.documento, args.versione)
+            .await?;
+        // Read before the database closes; refused (exit 2) like a missing
+        // document, before anything is written.
+        let signed = if args.contenuto_firmato {
+            Some(
+                app.signed_content(tenant.id, &actor, reg.id, args.documento, m.version)
+                    .await,
+            )
+        } else {
+            None
+        };
+        Ok::<_, palazzo_services::ServiceError>((m, signed))
     }
     .await;
     app.db().close().await;
-    let m = match result {
-        Ok(m) => m,
+    let (m, signed) = match result {
+        Ok(found) => found,
         Err(palazzo_services::ServiceError::NotFound) => {
             eprintln!(
                 "nessun documento {} (versione {}) nella registrazione n. {} del {}",
@@ -90,6 +110,13 @@ pub async fn run(args: MetadatiArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
         Err(e) => anyhow::bail!("{} ({})", e.message_it(), e.code()),
+    };
+    let signed = match signed.transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{} ({})", e.message_it(), e.code());
+            return Ok(ExitCode::from(2));
+        }
     };
     let Some(dir) = args.out else {
         print!("{}", m.xml);
@@ -114,5 +141,17 @@ pub async fn run(args: MetadatiArgs) -> anyhow::Result<ExitCode> {
         m.file_name,
         dir.display()
     );
+    if let Some(c) = signed {
+        let path = dir.join(&c.name);
+        std::fs::write(&path, &c.content)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!(
+            "contenuto firmato {} ({}, sha256 {}) scritto in {}",
+            c.name,
+            c.detected.media_type,
+            Impronta::of(&c.content).hex(),
+            dir.display()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

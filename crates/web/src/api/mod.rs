@@ -50,6 +50,7 @@ pub fn router() -> Routes {
         .merge(protocollo::router())
         .merge(fascicoli::router())
         .merge(crate::versioni::api_router())
+        .merge(crate::firmati::api_router())
 }
 
 /// A postal address.

@@ -9,6 +9,30 @@ fn path_param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
 }
 
+/// `GET …/contenuto`: the content signed in a `.p7m` (see [`crate::firmati`]).
+fn contenuto_firmato(operation: &str, summary: &str, parameters: Value) -> Value {
+    let header = |d: &str| json!({ "description": d, "schema": { "type": "string" } });
+    json!({
+        "operationId": operation,
+        "summary": summary,
+        "description": "Il contenuto più interno (le buste annidate .p7m.p7m sono aperte), con il tipo riconosciuto dal contenuto come per i caricamenti. In linea (Content-Disposition: inline) solo PDF, PNG e JPEG, e XML, CSV e testo mostrati come text/plain; gli altri tipi come allegato.",
+        "parameters": parameters,
+        "responses": {
+            "200": {
+                "description": "Il contenuto firmato",
+                "headers": {
+                    "Content-Disposition": header("inline o attachment, con il nome del file senza .p7m"),
+                    "X-Palazzo-Tipo-Rilevato": header("Il tipo riconosciuto dal contenuto (anche quando è mostrato come text/plain)"),
+                    "X-Palazzo-Impronta-Busta": header("SHA-256 della busta .p7m registrata, che non cambia")
+                },
+                "content": { "*/*": { "schema": { "type": "string", "format": "binary" } } }
+            },
+            "404": error_response("Nessuna registrazione, documento o versione"),
+            "422": error_response("documento_non_firmato (non è un .p7m), document_p7m_invalid (busta danneggiata), document_type_not_allowed (contenuto di un tipo non ammesso)")
+        }
+    })
+}
+
 /// The paths and the schemas.
 pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
     let id = path_param("id", "Identificativo della registrazione");
@@ -55,6 +79,12 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                     "404": error_response("Nessuna versione")
                 }
             }))
+        },
+        "/protocollo/voci/{id}/documenti/{n}/contenuto": {
+            "get": staff(contenuto_firmato("contenutoFirmato", "Il contenuto firmato di un documento .p7m come registrato (la busta resta l'originale: si scarica con /protocollo/voci/{id}/documenti/{n})", json!([id, n])))
+        },
+        "/protocollo/voci/{id}/documenti/{n}/versioni/{v}/contenuto": {
+            "get": staff(contenuto_firmato("contenutoFirmatoVersione", "Il contenuto firmato di una versione .p7m di un documento (1 l'originale registrato)", json!([id, n, path_param("v", "Numero di versione")])))
         },
         "/protocollo/voci/{id}/documenti/{n}/metadati": {
             "get": staff(json!({
