@@ -181,6 +181,9 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{n}" => "0".into(),
             "{v}" => "1".into(),
             "{formato}" => "pdf".into(),
+            // A voice of the titolario that does not exist: the matrix
+            // changes no titolario (the edit is refused after authorization).
+            "{voce}" => "I.99".into(),
             "{*path}" => "css/palazzo.css".into(),
             s if s.starts_with('{') => panic!("the matrix cannot fill {s} in {template}: add it"),
             s => s.into(),

@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use palazzo_domain::access::Permission;
-use palazzo_services::fascicoli::{FascicoloInput, RestrictionInput};
+use palazzo_services::fascicoli::{FascicoloInput, RestrictionInput, TitolarioEdit};
 use palazzo_store::{
     Fascicolo, FascicoloKind, FascicoloQuery, FascicoloRestriction, FascicoloRowId, FascicoloState,
-    OfficeId, RegistrationId, TitolarioVersion, UserId,
+    OfficeId, RegistrationId, TitolarioVersion, TitolarioVersionInfo, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +32,17 @@ pub fn router() -> Routes {
     use Access::Needs;
     let read = Needs(Permission::ReadProtocol);
     let work = Needs(Permission::WorkOfficeCases);
+    let manage = Needs(Permission::ManageTitolario);
     Routes::new()
         .get("/titolario", Needs(Permission::BackOffice), titolario)
+        .get(
+            "/titolario/versioni",
+            Needs(Permission::BackOffice),
+            titolario_versions,
+        )
+        .post("/titolario/classi", manage, add_class)
+        .post("/titolario/voci/{voce}/nome", manage, rename_voice)
+        .post("/titolario/voci/{voce}/chiusura", manage, close_voice)
         .get("/fascicoli", read, search)
         .post("/fascicoli", work, open)
         .get("/fascicoli/{id}", read, fascicolo)
@@ -499,6 +508,128 @@ async fn titolario(
     let q = query(q)?;
     let v = state.app().titolario(t.id, &actor, q.versione).await?;
     Ok(Json((&v).into()))
+}
+
+/// A version of the titolario in the list of versions.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TitolarioVersionDto {
+    /// 1, 2, 3… (1 is the 2005 titolario).
+    pub version: u32,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// By whom.
+    pub created_by: String,
+    /// What changed.
+    pub change: String,
+}
+
+impl From<&TitolarioVersionInfo> for TitolarioVersionDto {
+    fn from(i: &TitolarioVersionInfo) -> Self {
+        TitolarioVersionDto {
+            version: i.version,
+            created_at: i.created_at,
+            created_by: i.created_by.clone(),
+            change: i.change.clone(),
+        }
+    }
+}
+
+/// Handles `GET /api/v1/titolario/versioni`: every version of the ente's
+/// titolario, oldest first (the list of the titolario page).
+async fn titolario_versions(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+) -> Result<Json<Vec<TitolarioVersionDto>>, WebError> {
+    actor.require(Permission::BackOffice)?;
+    let history = state.app().titolario_history(t.id, &actor).await?;
+    Ok(Json(history.iter().map(Into::into).collect()))
+}
+
+/// A class to add to a titolo.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddClassBody {
+    /// The titolo's code (`VI`).
+    pub titolo: String,
+    /// The class name.
+    pub name: String,
+}
+
+/// The new name of a voice.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBody {
+    /// The new name.
+    pub name: String,
+}
+
+/// Makes the next version of the titolario with `edit`: the service the
+/// titolario page's form calls (`App::edit_titolario`, ledgered as
+/// `titolario.version`), with the same permission.
+async fn new_version(
+    state: &AppState,
+    t: palazzo_store::TenantId,
+    actor: &palazzo_services::access::Actor,
+    edit: TitolarioEdit,
+) -> Result<TitolarioDto, WebError> {
+    let v = state.app().edit_titolario(t, actor, edit).await?;
+    Ok((&v).into())
+}
+
+/// Handles `POST /api/v1/titolario/classi`: adds a class to a titolo,
+/// numbered after its last class (201 with the new version).
+async fn add_class(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    body: Result<Json<AddClassBody>, JsonRejection>,
+) -> Result<Response, WebError> {
+    actor.require(Permission::ManageTitolario)?;
+    let b = json_body(body)?;
+    let v = new_version(
+        &state,
+        t.id,
+        &actor,
+        TitolarioEdit::AddClass {
+            titolo: b.titolo,
+            name: b.name,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// Handles `POST /api/v1/titolario/voci/{voce}/nome`: renames a voice
+/// (documents keep their code); the new version.
+async fn rename_voice(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(voce): Path<String>,
+    body: Result<Json<RenameBody>, JsonRejection>,
+) -> Result<Json<TitolarioDto>, WebError> {
+    actor.require(Permission::ManageTitolario)?;
+    let b = json_body(body)?;
+    let edit = TitolarioEdit::Rename {
+        code: voce,
+        name: b.name,
+    };
+    Ok(Json(new_version(&state, t.id, &actor, edit).await?))
+}
+
+/// Handles `POST /api/v1/titolario/voci/{voce}/chiusura`: closes a voice
+/// (a titolo with all its classes): nothing new is classified under it,
+/// nothing already classified changes (TI-3); the new version.
+async fn close_voice(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(voce): Path<String>,
+) -> Result<Json<TitolarioDto>, WebError> {
+    actor.require(Permission::ManageTitolario)?;
+    let edit = TitolarioEdit::Close { code: voce };
+    Ok(Json(new_version(&state, t.id, &actor, edit).await?))
 }
 
 /// The route of a fascicolo: its hand-offs and every step (TI-5).

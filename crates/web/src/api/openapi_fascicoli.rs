@@ -9,6 +9,14 @@ fn id_param() -> Value {
     json!({ "name": "id", "in": "path", "required": true, "description": "Identificativo del fascicolo", "schema": { "type": "string" } })
 }
 
+fn voce_param() -> Value {
+    json!({ "name": "voce", "in": "path", "required": true, "description": "Codice della voce del titolario (VI, VI.3)", "schema": { "type": "string" } })
+}
+
+fn titolario() -> Value {
+    json!({ "$ref": "#/components/schemas/Titolario" })
+}
+
 fn fascicolo() -> Value {
     json!({ "$ref": "#/components/schemas/Fascicolo" })
 }
@@ -26,9 +34,60 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "summary": "Il titolario dell'ente (la versione in vigore, o una precedente)",
                 "parameters": [q("versione", "integer", "Numero di versione; in vigore se assente")],
                 "responses": {
-                    "200": ok_json("Il titolario", json!({ "$ref": "#/components/schemas/Titolario" })),
+                    "200": ok_json("Il titolario", titolario()),
                     "400": error_response("Parametro non valido (invalid_query)"),
                     "404": error_response("Versione inesistente")
+                }
+            }))
+        },
+        "/titolario/versioni": {
+            "get": staff(json!({
+                "operationId": "versioniTitolario",
+                "summary": "Le versioni del titolario dell'ente, dalla prima (1 è il titolario del 2005): quando, chi, che cosa è cambiato",
+                "responses": {
+                    "200": ok_json("Le versioni", json!({ "type": "array", "items": { "$ref": "#/components/schemas/VersioneTitolario" } }))
+                }
+            }))
+        },
+        "/titolario/classi": {
+            "post": staff(json!({
+                "operationId": "aggiungiClasseTitolario",
+                "summary": "Aggiunge una classe a un titolo (numerata dopo l'ultima, anche chiusa: i codici non si riusano); crea la versione successiva del titolario, registrata nel registro di tracciabilità. Per l'amministratore del Comune (e il segretario)",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false,
+                    "required": ["titolo", "name"], "properties": {
+                        "titolo": { "type": "string", "description": "Il titolo (VI)" },
+                        "name": { "type": "string", "description": "Il nome della classe" } } } } } },
+                "responses": {
+                    "201": ok_json("La nuova versione del titolario", titolario()),
+                    "400": error_response("JSON non valido (invalid_json)"),
+                    "415": error_response("Content-Type diverso da application/json"),
+                    "422": error_response("Non accettata (classifica_format, classifica_unknown, titolario_voce_inesistente, titolario_non_titolo, titolario_voce_chiusa, titolario_nome, titolario_modificato, invalid_fields)")
+                }
+            }))
+        },
+        "/titolario/voci/{voce}/nome": {
+            "post": staff(json!({
+                "operationId": "rinominaVoceTitolario",
+                "summary": "Rinomina una voce (titolo o classe); i documenti conservano il codice. Crea la versione successiva del titolario",
+                "parameters": [voce_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "additionalProperties": false,
+                    "required": ["name"], "properties": { "name": { "type": "string", "description": "Il nuovo nome" } } } } } },
+                "responses": {
+                    "200": ok_json("La nuova versione del titolario", titolario()),
+                    "400": error_response("JSON non valido (invalid_json)"),
+                    "415": error_response("Content-Type diverso da application/json"),
+                    "422": error_response("Non accettata (classifica_format, classifica_unknown, titolario_voce_inesistente, titolario_voce_chiusa, titolario_nome, titolario_nessuna_modifica, titolario_modificato, invalid_fields)")
+                }
+            }))
+        },
+        "/titolario/voci/{voce}/chiusura": {
+            "post": staff(json!({
+                "operationId": "chiudiVoceTitolario",
+                "summary": "Chiude una voce (un titolo con tutte le sue classi): non vi si classifica più nulla di nuovo, quanto già classificato non cambia (TI-3). Crea la versione successiva del titolario",
+                "parameters": [voce_param()],
+                "responses": {
+                    "200": ok_json("La nuova versione del titolario", titolario()),
+                    "422": error_response("Non accettata (classifica_format, classifica_unknown, titolario_voce_inesistente, titolario_voce_chiusa, titolario_modificato)")
                 }
             }))
         },
@@ -171,6 +230,8 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "offices": { "type": "array", "items": { "type": "integer" } },
                 "users": { "type": "array", "items": { "type": "integer" } },
                 "at": text, "by": text } } } },
+        "VersioneTitolario": { "type": "object", "required": ["version", "created_at", "created_by", "change"], "properties": {
+            "version": { "type": "integer" }, "created_at": text, "created_by": text, "change": text } },
         "Titolario": { "type": "object", "properties": {
             "version": { "type": "integer" }, "created_at": text, "created_by": text, "change": text,
             "voices": { "type": "array", "items": { "type": "object", "properties": {
