@@ -261,7 +261,8 @@ pub fn signed_content(envelope: &[u8]) -> ServiceResult<(Vec<u8>, Detected)> {
 
 /// The file name of the content signed in `envelope_name`: the `.p7m`
 /// suffixes taken off (`atto.pdf.p7m.p7m` → `atto.pdf`), and the extension
-/// of the detected type added when none is left (`firmato.p7m` → `firmato.pdf`).
+/// of the detected type added when none is left (`firmato.p7m` → `firmato.pdf`);
+/// never the envelope's own name (`atto.pdf` → `contenuto-atto.pdf`).
 pub fn signed_content_name(envelope_name: &str, detected: &Detected) -> String {
     let mut name = envelope_name.trim();
     while name.len() > 4 && name.is_char_boundary(name.len() - 4) {
@@ -290,10 +291,17 @@ pub fn signed_content_name(envelope_name: &str, detected: &Detected) -> String {
     let has_ext = stem
         .rsplit_once('.')
         .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
-    if has_ext || ext.is_empty() {
+    let out = if has_ext || ext.is_empty() {
         stem.to_owned()
     } else {
         format!("{stem}.{ext}")
+    };
+    // An envelope named without `.p7m`: never the envelope's own name (a
+    // copy of the content written beside it must not replace it).
+    if out == envelope_name.trim() {
+        format!("contenuto-{out}")
+    } else {
+        out
     }
 }
 
@@ -439,6 +447,7 @@ mod tests {
             (".p7m", &txt, "contenuto.txt"),
             ("p7m", &pdf, "p7m.pdf"),
             ("delibera.odt.p7m", &txt, "delibera.odt"),
+            ("atto.pdf", &pdf, "contenuto-atto.pdf"),
         ] {
             assert_eq!(
                 signed_content_name(envelope, detected),
