@@ -72,23 +72,6 @@ fn sign(dir: &Path, input: &str, output: &str) -> Vec<u8> {
     std::fs::read(dir.join(output)).unwrap()
 }
 
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned()
-}
-
 /// The bytes of a GET on the Casamassima host (the test browser keeps text
 /// only), with the browser's cookies and an optional `Authorization`.
 async fn raw(app: &TestApp, b: &Browser, path: &str, auth: Option<&str>) -> (u16, Vec<u8>) {
@@ -131,7 +114,7 @@ async fn run(backend: Backend) {
 
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
-    let token = key_of(&mut op, "gestionale").await;
+    let token = op.api_key("gestionale").await;
     let auth = format!("Bearer {token}");
     let mut prog = Browser::new(&app, CASAMASSIMA);
 
@@ -460,7 +443,7 @@ async fn run(backend: Backend) {
     admin.demo_sign_in("admin").await;
     let mut elsewhere = Browser::new(&app, ACQUAVIVA);
     elsewhere.demo_sign_in("operatore").await;
-    let other_key = key_of(&mut elsewhere, "altrove").await;
+    let other_key = elsewhere.api_key("altrove").await;
     for (who, b, expected) in [
         ("visitor", &mut visitor, 303),
         ("admin", &mut admin, 403),

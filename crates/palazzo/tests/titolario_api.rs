@@ -24,23 +24,6 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned()
-}
-
 async fn call(b: &mut Browser, key: &str, method: &str, path: &str, body: Option<Value>) -> Page {
     let auth = format!("Bearer {key}");
     let mut headers = vec![("authorization", auth.as_str())];
@@ -86,10 +69,10 @@ async fn run(backend: Backend) {
     };
     let mut admin = Browser::new(&app, CASAMASSIMA);
     admin.demo_sign_in("admin").await;
-    let ak = key_of(&mut admin, "titolario").await;
+    let ak = admin.api_key("titolario").await;
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
-    let ok = key_of(&mut op, "gestionale").await;
+    let ok = op.api_key("gestionale").await;
     let mut prog = Browser::new(&app, CASAMASSIMA);
 
     let r = call(&mut prog, &ak, "GET", "/titolario", None).await;
