@@ -16,9 +16,9 @@
 //!   → hand-offs → versions → fascicolo → emergency register → received
 //!   messages → annulment). Around each call the tamper-evident ledger of
 //!   the comune grows by exactly one event, of the kind expected for the
-//!   route. Known exceptions (one call appending two events) are marked
-//!   `LOG-6 DEVIATION` below and measured as they are, so that any change
-//!   shows.
+//!   route, with no exception: where one call changes two records (an
+//!   entry and its segnatura, a forwarded hand-off and its continuation)
+//!   the one event binds both (migration 0023).
 //! - **Refusals are silent.** A refused call (403, 422, an interoperability
 //!   refusal answered 200, a repeat that changes nothing) appends nothing.
 //! - The exempt routes, called validly, append nothing either.
@@ -131,17 +131,6 @@ impl Contract<'_> {
         kind: &str,
         call: impl Future<Output = Page>,
     ) -> Value {
-        self.appends(route, &[kind], call).await
-    }
-
-    /// A call that appends the events `kinds`, in order. Used as such only
-    /// for the marked LOG-6 deviations (more than one event per call).
-    async fn appends(
-        &mut self,
-        route: &str,
-        kinds: &[&str],
-        call: impl Future<Output = Page>,
-    ) -> Value {
         assert!(
             self.routes.contains(route),
             "{route} is not a POST API route of the route table"
@@ -165,10 +154,10 @@ impl Contract<'_> {
         let got: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(
             after - before,
-            kinds.len() as u64,
-            "POST {route} appended {got:?}, expected {kinds:?}"
+            1,
+            "POST {route} appended {got:?}, expected [{kind:?}]"
         );
-        assert_eq!(got, kinds, "POST {route}");
+        assert_eq!(got, [kind], "POST {route}");
         self.covered.insert(route.to_owned());
         json_of(&r)
     }
@@ -426,15 +415,13 @@ async fn run(backend: Backend) {
         )
         .await;
     let id = reg["id"].as_i64().unwrap();
-    // LOG-6 DEVIATION (reported): an outgoing entry is sealed in the same
-    // transaction as its registration (Allegato 6 §3.1, PR-2) and the
-    // segnatura is ledgered as an event of its own, so registering one
-    // outgoing entry appends two events: `protocollo.registered` and
-    // `protocollo.segnatura`. Atomic (no silent path), but not one.
+    // An outgoing entry is sealed in the same transaction as its
+    // registration (Allegato 6 §3.1, PR-2); its one event binds the
+    // segnatura too (migration 0023).
     let out = c
-        .appends(
+        .measured(
             REGISTER,
-            &["protocollo.registered", "protocollo.segnatura"],
+            "protocollo.registered",
             register(
                 &mut prog,
                 &op,
@@ -603,16 +590,13 @@ async fn run(backend: Backend) {
         ),
     )
     .await;
-    // LOG-6 DEVIATION (by design, docs/handoffs.md): forwarding ends this
-    // hand-off (`handoff.inoltrato`) and starts one in the other office
-    // (`handoff.assigned`): two records change, each bound by its own event
-    // so that `palazzo verify` matches it. Both are written in one store
-    // call and one transaction (`StoreTx::forward_handoff`): no
-    // half-forward can remain.
+    // Forwarding ends this hand-off and starts one in the other office, in
+    // one transaction; the one `handoff.inoltrato` event binds both
+    // (docs/handoffs.md).
     let r = c
-        .appends(
+        .measured(
             HANDOFF,
-            &["handoff.inoltrato", "handoff.assigned"],
+            "handoff.inoltrato",
             api(
                 &mut prog,
                 "POST",
@@ -907,13 +891,12 @@ async fn run(backend: Backend) {
         )
         .await;
     assert_eq!(r["codice"], "002_AnomaliaImpronte", "{r}");
-    // LOG-6 DEVIATION (reported): a received message is registered with
-    // its segnatura stored in the same transaction and ledgered on its own,
-    // so it appends `protocollo.registered` and `protocollo.segnatura`.
+    // A received message is registered with its segnatura, bound by the
+    // registration's one event.
     let r = c
-        .appends(
+        .measured(
             MESSAGES,
-            &["protocollo.registered", "protocollo.segnatura"],
+            "protocollo.registered",
             upload(&mut prog, "/protocollo/messaggi", &op, &message(ALLEGATO)),
         )
         .await;

@@ -280,14 +280,16 @@ impl App {
                 at,
             })
             .collect();
-        let regs = tx.insert_registrations(tenant, &rows).await?;
-        record_all(&mut tx, &t, "protocollo.registered", &regs).await?;
+        let mut regs = tx.insert_registrations(tenant, &rows).await?;
         // Allegato 6 §3.1 steps C–E, PR-2: each segnatura is built from its
-        // number and time and sealed in this transaction.
-        for (p, reg) in group.iter().zip(&regs) {
+        // number and time and sealed in this transaction, and bound on its
+        // registration, so that the registration's one event records both
+        // (LOG-6).
+        for (p, reg) in group.iter().zip(regs.iter_mut()) {
             self.segnatura_in_tx(&mut tx, &t, reg, &p.plan, p.titolario.as_ref())
                 .await?;
         }
+        record_all(&mut tx, &t, "protocollo.registered", &regs).await?;
         tx.commit().await?;
         Ok(regs)
     }

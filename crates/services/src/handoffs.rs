@@ -30,7 +30,7 @@ use palazzo_domain::protocollo;
 use palazzo_store::*;
 
 use crate::access::Actor;
-use crate::ledger::record;
+use crate::ledger::{record, state_hash};
 use crate::protocollo::operator;
 use crate::{App, ServiceError, ServiceResult};
 
@@ -446,10 +446,15 @@ impl App {
             )
             .await?
             .ok_or_else(not_now)?;
+        // LOG-6: one event. The continuation's state is bound on the
+        // forwarded hand-off, whose `handoff.inoltrato` event records both.
+        let bound = state_hash(&new)?;
+        tx.bind_handoff_continuation(tenant, h.id, new.id, bound)
+            .await?;
         h.state = HandoffState::Inoltrato;
         h.updated_at = at;
+        h.continuation = Some((new.id, bound));
         record(&mut tx, &t, "handoff.inoltrato", &h).await?;
-        record(&mut tx, &t, "handoff.assigned", &new).await?;
         tx.commit().await?;
         self.ledger_changed(tenant);
         Ok(new)

@@ -384,9 +384,10 @@ async fn verify_tenant(
         });
     }
 
-    // Segnature: rows against their events, stored XML against its fingerprint.
-    crate::segnatura::controllo::check_segnature(db, keys, tenant, &events, report).await?;
-    check_records(db, tenant, &events, report).await?;
+    let bound = check_records(db, tenant, &events, report).await?;
+    // Segnature: rows against their events (or the registration's event that
+    // binds them), stored XML against its fingerprint.
+    crate::segnatura::controllo::check_segnature(db, keys, tenant, &events, &bound, report).await?;
     crate::registro_giornaliero::verify_registri(db, keys, tenant, &events, report).await
 }
 
@@ -525,13 +526,46 @@ const RECORD_SUBJECTS: [&str; 11] = [
     "annullamento-ricevuto:",
 ];
 
-/// Records against the state recorded by their last event.
+/// A record whose state is bound by another record's event rather than by
+/// an event of its own (LOG-6, migration 0023): `subject` must hash as
+/// `state`, as recorded by event `seq` of the record that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bound {
+    /// The bound record's subject.
+    pub subject: String,
+    /// The event of the binding record.
+    pub seq: u64,
+    /// The bound record's state hash.
+    pub state: [u8; 32],
+}
+
+/// Adds to `last` (subject → last event) the records bound by another's
+/// event: such a binding holds until the bound record has an event of its
+/// own after it.
+pub(crate) fn apply_bound<'a>(
+    last: &mut BTreeMap<&'a str, (u64, [u8; 32], &'a str)>,
+    bound: &'a [Bound],
+    kind: &'a str,
+) {
+    for b in bound {
+        if last
+            .get(b.subject.as_str())
+            .is_none_or(|(seq, _, _)| *seq < b.seq)
+        {
+            last.insert(b.subject.as_str(), (b.seq, b.state, kind));
+        }
+    }
+}
+
+/// Records against the state recorded by their last event. Returns the
+/// segnature bound by their registration's event, for
+/// [`crate::segnatura::controllo::check_segnature`].
 async fn check_records(
     db: &Db,
     tenant: &Tenant,
     events: &[LedgerEvent],
     report: &mut Report,
-) -> ServiceResult<()> {
+) -> ServiceResult<Vec<Bound>> {
     let slug = &tenant.data.slug;
     let mut last: BTreeMap<&str, (u64, [u8; 32], &str)> = BTreeMap::new();
     for e in events
@@ -540,6 +574,14 @@ async fn check_records(
     {
         last.insert(e.subject.as_str(), (e.seq, e.state_hash, e.kind.as_str()));
     }
+    // The event that binds a second record is the binding record's last
+    // one: a registration's later events carry the same segnatura hash, and
+    // a forwarded hand-off changes no more.
+    let last_seq = |last: &BTreeMap<&str, (u64, [u8; 32], &str)>, subject: &str| {
+        last.get(subject).map(|(seq, _, _)| *seq)
+    };
+    let mut segnature = Vec::new();
+    let mut continuations = Vec::new();
     let mut current: HashMap<String, [u8; 32]> = HashMap::new();
     current.insert(tenant.subject(), state_hash(tenant)?);
     for o in db.offices(tenant.id).await? {
@@ -554,21 +596,38 @@ async fn check_records(
     let mut after = palazzo_store::RegistrationId(0);
     loop {
         let page = db.registrations_by_id(tenant.id, after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+        let Some(tail) = page.last() else { break };
+        after = tail.id;
         for r in &page {
-            current.insert(r.subject(), state_hash(r)?);
+            let subject = r.subject();
+            if let (Some(state), Some(seq)) = (r.segnatura_state, last_seq(&last, &subject)) {
+                segnature.push(Bound {
+                    subject: palazzo_store::SegnaturaRecord::subject_of(r.id),
+                    seq,
+                    state,
+                });
+            }
+            current.insert(subject, state_hash(r)?);
         }
     }
     let mut after = palazzo_store::HandoffId(0);
     loop {
         let page = db.handoffs_by_id(tenant.id, after, 1000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+        let Some(tail) = page.last() else { break };
+        after = tail.id;
         for h in &page {
-            current.insert(h.subject(), state_hash(h)?);
+            let subject = h.subject();
+            if let (Some((next, state)), Some(seq)) = (h.continuation, last_seq(&last, &subject)) {
+                continuations.push(Bound {
+                    subject: next.subject(),
+                    seq,
+                    state,
+                });
+            }
+            current.insert(subject, state_hash(h)?);
         }
     }
+    apply_bound(&mut last, &continuations, "handoff.inoltrato");
     // New versions of registered documents (SYS-3).
     let mut after = palazzo_store::DocumentVersionId(0);
     loop {
@@ -627,7 +686,7 @@ async fn check_records(
             });
         }
     }
-    Ok(())
+    Ok(segnature)
 }
 
 /// The titolario versions and the fascicoli with their index (issue 4,

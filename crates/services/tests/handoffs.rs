@@ -331,13 +331,22 @@ async fn people(backend: Backend) {
         .iter()
         .map(|e| (e.kind.as_str(), e.subject.as_str()))
         .collect();
+    // LOG-6: one event, on the forwarded hand-off, which names its
+    // continuation and binds the state it was created with.
     assert_eq!(
         new,
-        vec![
-            ("handoff.inoltrato", format!("handoff:{}", h.id.0).as_str()),
-            ("handoff.assigned", format!("handoff:{}", h2.id.0).as_str()),
-        ]
+        vec![("handoff.inoltrato", format!("handoff:{}", h.id.0).as_str())]
     );
+    let forwarded = app.db().handoff(t, h.id).await.unwrap().unwrap();
+    assert_eq!(
+        forwarded.continuation,
+        Some((h2.id, palazzo_services::ledger::state_hash(&h2).unwrap()))
+    );
+    assert_eq!(
+        events[before].state_hash,
+        palazzo_services::ledger::state_hash(&forwarded).unwrap()
+    );
+    assert!(verify(app.db(), &f.keys).await.unwrap().ok());
     assert_eq!(h2.data.parent, Some(h.id));
     assert_eq!(
         h2.data.desk,
@@ -763,6 +772,145 @@ async fn reassign_race(backend: Backend) {
     assert_eq!(route.len(), 2, "the refused hand-off and one continuation");
     assert_eq!(ledger(app, t).await.len(), events_before + 1);
     done(f).await;
+}
+
+/// The continuation of a forward has no event of its own until it changes:
+/// the forwarded hand-off's one event binds it (LOG-6, migration 0023). A
+/// change to it, to the binding, or its deletion is still found by
+/// `palazzo verify`; once it has an event of its own, that one counts.
+async fn forward_binding(backend: Backend) {
+    let f = fixture(backend).await;
+    let (app, t) = (&f.app, f.tenant);
+    let desk = person(app, t, "Paola", &[(Role::Operatore, Some(f.protocollo))]).await;
+    let anna = person(app, t, "Anna", &[(Role::Operatore, Some(f.anagrafe))]).await;
+    let tea = person(app, t, "Tea", &[(Role::Operatore, Some(f.tecnico))]).await;
+    let mut forwards = Vec::new();
+    for subject in ["Uno", "Due", "Tre", "Quattro"] {
+        let r = app
+            .register_protocol(t, &desk, input(subject))
+            .await
+            .unwrap();
+        let h = app
+            .assign_protocol(t, &desk, r.id, HandoffKind::Competenza, f.anagrafe, None)
+            .await
+            .unwrap();
+        let next = app
+            .forward_handoff(t, &anna, h.id, f.tecnico, None)
+            .await
+            .unwrap();
+        forwards.push((h.id, next.id));
+    }
+    // The fourth continuation is accepted: from then on its own event binds it.
+    let (_, accepted) = forwards[3];
+    app.act_on_handoff(t, &tea, accepted, HandoffAction::Accept, None)
+        .await
+        .unwrap();
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+
+    // The binding cannot be rewritten through the store's guard…
+    let (first, _) = forwards[0];
+    assert!(
+        app.db()
+            .execute_raw(&format!(
+                "UPDATE handoffs SET continuation_state = NULL WHERE id = {}",
+                first.0
+            ))
+            .await
+            .is_err(),
+        "the binding is written once"
+    );
+    // …and behind its back each change is found.
+    let disarm: &[&str] = match backend {
+        Backend::Sqlite => &[
+            "DROP TRIGGER handoffs_continuation_once",
+            "DROP TRIGGER handoff_steps_append_only_delete",
+        ],
+        Backend::Postgres => &[
+            "DROP TRIGGER handoffs_continuation_once ON handoffs",
+            "DROP TRIGGER handoff_steps_append_only ON handoff_steps",
+        ],
+    };
+    for sql in disarm {
+        app.db().execute_raw(sql).await.unwrap();
+    }
+    let (_, altered) = forwards[0];
+    let (unbound_parent, unbound) = forwards[1];
+    let (_, deleted) = forwards[2];
+    for sql in [
+        format!(
+            "UPDATE handoffs SET kind = 'conoscenza' WHERE id = {}",
+            altered.0
+        ),
+        format!(
+            "UPDATE handoffs SET continuation_id = NULL, continuation_state = NULL WHERE id = {}",
+            unbound_parent.0
+        ),
+        format!("DELETE FROM handoff_steps WHERE handoff_id = {}", deleted.0),
+        format!("DELETE FROM handoffs WHERE id = {}", deleted.0),
+        format!(
+            "UPDATE handoffs SET kind = 'conoscenza' WHERE id = {}",
+            accepted.0
+        ),
+    ] {
+        app.db().execute_raw(&sql).await.unwrap();
+    }
+    let report = verify(app.db(), &f.keys).await.unwrap();
+    let altered_subjects = |want: fn(&palazzo_services::verify::Problem) -> Option<&str>| {
+        let mut v: Vec<String> = report
+            .problems
+            .iter()
+            .filter_map(want)
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    use palazzo_services::verify::Problem;
+    let mut want_altered = vec![
+        altered.subject(),
+        unbound_parent.subject(),
+        accepted.subject(),
+    ];
+    want_altered.sort();
+    assert_eq!(
+        altered_subjects(|p| match p {
+            Problem::RecordAltered { subject, .. } => Some(subject.as_str()),
+            _ => None,
+        }),
+        want_altered,
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(
+        altered_subjects(|p| match p {
+            Problem::RecordWithoutEvent { subject, .. } => Some(subject.as_str()),
+            _ => None,
+        }),
+        vec![unbound.subject()],
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(
+        altered_subjects(|p| match p {
+            Problem::RecordMissing { subject, .. } => Some(subject.as_str()),
+            _ => None,
+        }),
+        vec![deleted.subject()],
+        "{:?}",
+        report.problems
+    );
+    done(f).await;
+}
+
+#[tokio::test]
+async fn forward_binding_sqlite() {
+    forward_binding(Backend::Sqlite).await
+}
+
+#[tokio::test]
+async fn forward_binding_postgres() {
+    forward_binding(Backend::Postgres).await
 }
 
 #[tokio::test]

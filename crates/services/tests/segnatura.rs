@@ -216,6 +216,7 @@ fn registration(flow: Flow) -> Registration {
         },
         annulment: None,
         changed: None,
+        segnatura_state: None,
     }
 }
 

@@ -12,12 +12,13 @@ use palazzo_services::App;
 use palazzo_services::access::Actor;
 use palazzo_services::db::{Backend, Db};
 use palazzo_services::keys::KeyStore;
+use palazzo_services::ledger::state_hash;
 use palazzo_services::protocollo::RegistrationInput;
 use palazzo_services::segnatura::demo_ca::{DEMO_CA_NAME, demo_aoo_code};
 use palazzo_services::segnatura::{Esito, FileRicevuto};
 use palazzo_services::verify::{Problem, verify};
-use palazzo_store::UserId;
 use palazzo_store::conformance::tenant_fixture;
+use palazzo_store::{Store, UserId};
 use palazzo_testkit::pki::{assert_valid, openssl, segnatura_check};
 use palazzo_testkit::{PgDatabase, TempDir};
 
@@ -172,6 +173,25 @@ async fn demo_seal(backend: Backend) {
         .await
         .unwrap()
         .unwrap();
+    // LOG-6: each registration appended one event, which binds its
+    // segnatura (migration 0023).
+    for (tenant, id) in [(beta.id, reg.id), (alfa.id, received.id)] {
+        let size = app.db().ledger_size(tenant).await.unwrap();
+        let events = app.db().ledger_events(tenant, 0, size).await.unwrap();
+        let last = events.last().unwrap();
+        assert_eq!(
+            (last.kind.as_str(), last.subject.as_str()),
+            (
+                "protocollo.registered",
+                format!("protocollo:{}", id.0).as_str()
+            )
+        );
+        assert!(!events.iter().any(|e| e.subject.starts_with("segnatura:")));
+        let entry = app.db().registration(tenant, id).await.unwrap().unwrap();
+        let seg = app.db().segnatura(tenant, id).await.unwrap().unwrap();
+        assert_eq!(entry.segnatura_state, Some(state_hash(&seg).unwrap()));
+        assert_eq!(last.state_hash, state_hash(&entry).unwrap());
+    }
     let stored = app.documents().path_of(&rec.data.document.sha256);
     #[cfg(unix)]
     {
@@ -190,8 +210,44 @@ async fn demo_seal(backend: Backend) {
         )
         .await
         .unwrap();
+    // The binding itself is written once; removed behind the store's back,
+    // both the registration and its now unbound segnatura are reported.
+    assert!(
+        app.db()
+            .execute_raw(&format!(
+                "UPDATE protocol_entries SET segnatura_state = NULL WHERE id = {}",
+                reg.id.0
+            ))
+            .await
+            .is_err()
+    );
+    let disarm = match backend {
+        Backend::Sqlite => "DROP TRIGGER protocol_entries_segnatura_once",
+        Backend::Postgres => "DROP TRIGGER protocol_entries_segnatura_once ON protocol_entries",
+    };
+    app.db().execute_raw(disarm).await.unwrap();
+    app.db()
+        .execute_raw(&format!(
+            "UPDATE protocol_entries SET segnatura_state = NULL WHERE id = {}",
+            reg.id.0
+        ))
+        .await
+        .unwrap();
     let report = verify(app.db(), app.keys()).await.unwrap();
     let beta_subject = format!("segnatura:{}", reg.id.0);
+    let beta_entry = format!("protocollo:{}", reg.id.0);
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            Problem::RecordAltered { subject, .. } if *subject == beta_entry)),
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems.iter().any(|p| matches!(p,
+            Problem::RecordWithoutEvent { subject, .. } if *subject == beta_subject)),
+        "{:?}",
+        report.problems
+    );
     let alfa_subject = format!("segnatura:{}", received.id.0);
     assert!(
         report.problems.iter().any(|p| matches!(p,

@@ -20,7 +20,7 @@ fn sender_key(fiscal_code: &str) -> String {
 pub(crate) const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
     correspondents, received_number, received_date, primary_document, attachments, registered_by, \
     emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act, \
-    changed_at, changed_by";
+    changed_at, changed_by, segnatura_state";
 
 pub(crate) fn registration_of<D: Dialect>(r: &DbRow<D>) -> Result<Registration>
 where
@@ -103,6 +103,10 @@ where
                 by: get_o("changed_by")?.unwrap_or_default(),
             }),
         },
+        segnatura_state: bound_state(
+            get_o("segnatura_state")?,
+            "protocol_entries.segnatura_state",
+        )?,
     })
 }
 
@@ -139,7 +143,22 @@ where
     })
 }
 
-const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at, desk_office_id, desk_user_id";
+const HANDOFF_COLUMNS: &str = "id, tenant_id, registration_id, fascicolo_id, kind, office_id, user_id, parent_id, state, assigned_at, updated_at, desk_office_id, desk_user_id, continuation_id, continuation_state";
+
+/// A state hash bound on another record (migration 0023), stored as 64
+/// lower-case hex digits.
+fn bound_state(v: Option<String>, what: &str) -> Result<Option<[u8; 32]>> {
+    v.map(|h| {
+        palazzo_domain::protocollo::Impronta::parse_hex(&h)
+            .map(|i| *i.bytes())
+            .map_err(|e| corrupt(what, e))
+    })
+    .transpose()
+}
+
+fn bound_hex(state: [u8; 32]) -> String {
+    palazzo_domain::protocollo::Impronta::from_digest(state).hex()
+}
 
 fn handoff_of<D: Dialect>(r: &DbRow<D>) -> Result<Handoff>
 where
@@ -196,6 +215,19 @@ where
             .try_get::<jiff_sqlx::Timestamp, _>("updated_at")
             .map_err(db_err)?
             .to_jiff(),
+        continuation: match (
+            r.try_get::<Option<i64>, _>("continuation_id")
+                .map_err(db_err)?,
+            bound_state(
+                r.try_get::<Option<String>, _>("continuation_state")
+                    .map_err(db_err)?,
+                "handoffs.continuation_state",
+            )?,
+        ) {
+            (None, None) => None,
+            (Some(id), Some(state)) => Some((HandoffId(id), state)),
+            _ => return Err(corrupt("handoffs.continuation", "id without state")),
+        },
     })
 }
 
@@ -871,6 +903,7 @@ where
                     data: row.data.clone(),
                     annulment: None,
                     changed: None,
+                    segnatura_state: None,
                 })
             })
             .collect()
@@ -1020,7 +1053,57 @@ where
             state: HandoffState::Assegnato,
             assigned_at: at,
             updated_at: at,
+            continuation: None,
         })
+    }
+
+    /// See [`StoreTx::bind_handoff_continuation`].
+    pub async fn bind_handoff_continuation(
+        &mut self,
+        tenant: TenantId,
+        id: HandoffId,
+        continuation: HandoffId,
+        state: [u8; 32],
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE handoffs SET continuation_id = $3, continuation_state = $4 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(continuation.0)
+        .bind(bound_hex(state))
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        if D::rows_affected(&r) == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// See [`StoreTx::bind_registration_segnatura`].
+    pub async fn bind_registration_segnatura(
+        &mut self,
+        tenant: TenantId,
+        id: RegistrationId,
+        state: [u8; 32],
+    ) -> Result<()> {
+        let r = sqlx::query(
+            "UPDATE protocol_entries SET segnatura_state = $3 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(bound_hex(state))
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        if D::rows_affected(&r) == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     /// See [`StoreTx::set_handoff_state`].

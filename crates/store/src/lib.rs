@@ -226,6 +226,11 @@ macro_rules! protocol_writes {
             /// `next` cannot be stored, and then the caller's transaction must
             /// not be committed: no half-forward can remain.
             fn forward_handoff(&mut self, tenant: TenantId, id: HandoffId, from: HandoffState, next: &NewHandoff, by: (&str, Option<&str>), at: Timestamp) -> Option<Handoff>;
+            /// Writes on forwarded hand-off `id` its continuation and the
+            /// SHA-256 of the state that one was created with
+            /// ([`Handoff::continuation`]), before the one `handoff.inoltrato`
+            /// event records it (LOG-6).
+            fn bind_handoff_continuation(&mut self, tenant: TenantId, id: HandoffId, continuation: HandoffId, state: [u8; 32]) -> ();
             /// Records that the desk took note of refused hand-off `id` (a
             /// `preso_atto` step); `None` (nothing written) unless it is
             /// refused and neither continued nor already noted.
@@ -236,6 +241,10 @@ macro_rules! protocol_writes {
             /// the registration's transaction). A sender identifier already
             /// stored is a [`StoreError::Conflict`].
             fn insert_segnatura(&mut self, tenant: TenantId, s: &NewSegnatura, at: Timestamp) -> SegnaturaRecord;
+            /// Writes on registration `id` the SHA-256 of its segnatura
+            /// record's state ([`Registration::segnatura_state`]), before the
+            /// registration's one event records it (LOG-6).
+            fn bind_registration_segnatura(&mut self, tenant: TenantId, id: RegistrationId, state: [u8; 32]) -> ();
             /// Stores a new version of a document of a registration (SYS-3),
             /// append-only; `None` when the registration is missing or
             /// annulled. A version number already taken for the same

@@ -100,6 +100,14 @@ pub struct Registration {
     /// The last change of the modifiable fields, if any (its author is part
     /// of the state the ledger binds).
     pub changed: Option<LastChange>,
+    /// The SHA-256 of the canonical state of the registration's segnatura
+    /// record (sealed outgoing or received with an interoperable message),
+    /// so that the registration's one ledger event also binds the segnatura
+    /// stored in the same transaction (LOG-6: one event per API call).
+    /// `None` for entries without a segnatura and for segnature stored
+    /// before migration 0023, which have a `protocollo.segnatura` event of
+    /// their own.
+    pub segnatura_state: Option<[u8; 32]>,
 }
 
 /// Who last changed the classification or office of a registration, and
@@ -247,6 +255,11 @@ impl Recorded for Registration {
                 ]),
             ));
         }
+        // Present only when the segnatura is bound here (migration 0023),
+        // so earlier entries hash as they did.
+        if let (Some(h), Value::Map(fields)) = (&self.segnatura_state, &mut state) {
+            fields.push((text("segnatura"), Value::Bytes(h.to_vec())));
+        }
         state
     }
 }
@@ -254,6 +267,13 @@ impl Recorded for Registration {
 /// Identifies a hand-off within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct HandoffId(pub i64);
+
+impl HandoffId {
+    /// The ledger subject of this hand-off.
+    pub fn subject(self) -> String {
+        format!("handoff:{}", self.0)
+    }
+}
 
 /// Why a document goes to an office (LG §3, TI-5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -407,6 +427,13 @@ pub struct Handoff {
     pub assigned_at: Timestamp,
     /// Last change of state.
     pub updated_at: Timestamp,
+    /// For a forwarded hand-off: its continuation (the hand-off it was
+    /// forwarded to) and the SHA-256 of the canonical state that one had
+    /// when it was created, so that the one `handoff.inoltrato` event binds
+    /// both records (LOG-6). `None` otherwise, and for forwards made before
+    /// migration 0023, whose continuation has a `handoff.assigned` event of
+    /// its own.
+    pub continuation: Option<(HandoffId, [u8; 32])>,
 }
 
 impl Handoff {
@@ -442,7 +469,7 @@ pub struct HandoffStep {
 
 impl Recorded for Handoff {
     fn subject(&self) -> String {
-        format!("handoff:{}", self.id.0)
+        self.id.subject()
     }
     fn state(&self) -> Value {
         let d = &self.data;
@@ -476,6 +503,16 @@ impl Recorded for Handoff {
                 HandoffDesk::User(u) => ("user", u.0),
             };
             fields.push((text("desk"), Value::Map(vec![(text(key), Value::int(id))])));
+        }
+        // Likewise the continuation of a forward (migration 0023).
+        if let (Some((id, h)), Value::Map(fields)) = (&self.continuation, &mut state) {
+            fields.push((
+                text("continuation"),
+                Value::Map(vec![
+                    (text("id"), Value::int(id.0)),
+                    (text("state"), Value::Bytes(h.to_vec())),
+                ]),
+            ));
         }
         state
     }

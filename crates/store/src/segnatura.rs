@@ -86,9 +86,16 @@ fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 
+impl SegnaturaRecord {
+    /// The ledger subject of the segnatura of `registration`.
+    pub fn subject_of(registration: RegistrationId) -> String {
+        format!("segnatura:{}", registration.0)
+    }
+}
+
 impl Recorded for SegnaturaRecord {
     fn subject(&self) -> String {
-        format!("segnatura:{}", self.data.registration.0)
+        Self::subject_of(self.data.registration)
     }
 
     fn state(&self) -> Value {

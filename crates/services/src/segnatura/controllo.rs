@@ -1,7 +1,9 @@
 //! `palazzo verify` for the segnature (Allegato 6; PR-2): every
-//! `protocol_segnature` row against its `protocollo.segnatura` ledger event
-//! (subject `segnatura:<registration>`), and the XML in the document store
-//! against the fingerprint in the row (a changed or missing file is named).
+//! `protocol_segnature` row against the state its registration's
+//! `protocollo.registered` event binds (LOG-6, migration 0023), or for rows
+//! stored before, against its own `protocollo.segnatura` event (subject
+//! `segnatura:<registration>`); and the XML in the document store against
+//! the fingerprint in the row (a changed or missing file is named).
 
 use std::collections::BTreeMap;
 
@@ -13,7 +15,7 @@ use crate::db::Db;
 use crate::documents::DocumentStore;
 use crate::keys::KeyStore;
 use crate::ledger::state_hash;
-use crate::verify::{Problem, Report};
+use crate::verify::{Bound, Problem, Report, apply_bound};
 
 /// The document store of the installation whose key store is `keys`: the
 /// same place `App::new` uses, `<data_dir>/documents`.
@@ -31,16 +33,18 @@ pub(crate) async fn check_segnature(
     keys: &KeyStore,
     tenant: &Tenant,
     events: &[LedgerEvent],
+    bound: &[Bound],
     report: &mut Report,
 ) -> ServiceResult<()> {
     let slug = &tenant.data.slug;
-    let mut last: BTreeMap<&str, (u64, [u8; 32])> = BTreeMap::new();
+    let mut last: BTreeMap<&str, (u64, [u8; 32], &str)> = BTreeMap::new();
     for e in events
         .iter()
         .filter(|e| e.subject.starts_with("segnatura:"))
     {
-        last.insert(e.subject.as_str(), (e.seq, e.state_hash));
+        last.insert(e.subject.as_str(), (e.seq, e.state_hash, e.kind.as_str()));
     }
+    apply_bound(&mut last, bound, "protocollo.registered");
     let documents = documents_of(keys);
     let mut seen = std::collections::HashSet::new();
     let mut after = RegistrationId(0);
@@ -56,7 +60,7 @@ pub(crate) async fn check_segnature(
                     tenant: slug.clone(),
                     subject: subject.clone(),
                 }),
-                Some((seq, recorded)) if *recorded != state_hash(s)? => {
+                Some((seq, recorded, _)) if *recorded != state_hash(s)? => {
                     report.problems.push(Problem::RecordAltered {
                         tenant: slug.clone(),
                         subject: subject.clone(),
@@ -84,7 +88,7 @@ pub(crate) async fn check_segnature(
             seen.insert(subject);
         }
     }
-    for (subject, (seq, _)) in last {
+    for (subject, (seq, _, _)) in last {
         if !seen.contains(subject) {
             report.problems.push(Problem::RecordMissing {
                 tenant: slug.clone(),

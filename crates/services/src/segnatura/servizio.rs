@@ -20,7 +20,7 @@ use super::{SealKey, der, invalid};
 use crate::access::Actor;
 use crate::db::DbTx;
 use crate::keys::{SEAL_AOO_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE, X509Signer};
-use crate::ledger::record;
+use crate::ledger::state_hash;
 use crate::protocollo::RegistrationInput;
 use crate::signatures::cades::{self, ProblemKind};
 use crate::{App, ServiceError, ServiceResult};
@@ -222,17 +222,20 @@ impl App {
     }
 
     /// Inside the registration's transaction, with its number and time
-    /// (`reg`): builds and seals the segnatura of an outgoing entry, stores
-    /// the XML in the document store and its fingerprint with the
-    /// registration, ledgered as `protocollo.segnatura` (Allegato 6 §3.1
-    /// steps C–E atomic; PR-2). Any failure aborts the transaction, so no
-    /// number is consumed. A stored XML whose transaction then rolls back
-    /// stays as an unreferenced content-addressed object.
+    /// (`reg`): builds and seals the segnatura of an outgoing entry (or
+    /// takes the received one), stores the XML in the document store and
+    /// its record with the registration, and binds the record's state hash
+    /// on `reg` (stored and in memory), so that the registration's one
+    /// `protocollo.registered` event, recorded after this, binds the
+    /// segnatura too (Allegato 6 §3.1 steps C–E atomic; PR-2; LOG-6). Any
+    /// failure aborts the transaction, so no number is consumed. A stored
+    /// XML whose transaction then rolls back stays as an unreferenced
+    /// content-addressed object.
     pub(crate) async fn segnatura_in_tx(
         &self,
         tx: &mut DbTx,
         tenant: &Tenant,
-        reg: &Registration,
+        reg: &mut Registration,
         plan: &SegnaturaPlan,
         titolario: Option<&palazzo_store::TitolarioVersion>,
     ) -> ServiceResult<()> {
@@ -268,7 +271,10 @@ impl App {
                 reg.registered_at,
             )
             .await?;
-        record(tx, tenant, "protocollo.segnatura", &rec).await?;
+        let bound = state_hash(&rec)?;
+        tx.bind_registration_segnatura(tenant.id, reg.id, bound)
+            .await?;
+        reg.segnatura_state = Some(bound);
         Ok(())
     }
 
