@@ -1,7 +1,8 @@
 //! The classification policy (issue 4, TI-2) over HTTP on both backends:
 //! the page of the entries "da classificare" with their deadline, the entry
 //! page's deadline, the policy form (only for whoever keeps the titolario,
-//! with clear refusals), the JSON API (list, read, set) and a registration
+//! with clear refusals; on the titolario page too, for the comune's
+//! administrator who does not read the register), the JSON API (list, read, set) and a registration
 //! refused without a class under the "obbligatoria" policy, from the API
 //! and from the desk.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -317,6 +318,84 @@ async fn run(backend: Backend) {
     assert_eq!(json_of(&r)["classify_within_days"], 9);
     let page = op.get("/backoffice/protocollo/da-classificare").await;
     assert!(page.body.contains("entro 9 giorni lavorativi"));
+
+    // The comune's administrator keeps the titolario without reading the
+    // register: the policy and its form are on the titolario page, and a
+    // change (or a refusal) comes back there.
+    let by_segretario = app
+        .app
+        .protocol_policy(t.id, &desk)
+        .await
+        .unwrap()
+        .updated_by;
+    let mut admin = Browser::new(&app, CASAMASSIMA);
+    admin.demo_sign_in("admin").await;
+    assert_eq!(
+        admin
+            .get("/backoffice/protocollo/da-classificare")
+            .await
+            .status,
+        403
+    );
+    let page = admin.get("/backoffice/titolario").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("entro 9 giorni lavorativi"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("form-politica"));
+    assert!(page.body.contains("name=\"da\" value=\"titolario\""));
+    let csrf = page.csrf().unwrap();
+    let r = admin
+        .post(
+            "/backoffice/protocollo/politica",
+            &[
+                ("csrf", &csrf),
+                ("da", "titolario"),
+                ("modalita", "differita"),
+                ("giorni", "99"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("data-code=\"politica_giorni\""),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Titolario di classificazione"),
+        "{}",
+        r.body
+    );
+    let r = admin
+        .post(
+            "/backoffice/protocollo/politica",
+            &[
+                ("csrf", &csrf),
+                ("da", "titolario"),
+                ("modalita", "differita"),
+                ("giorni", "4"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some("/backoffice/titolario?esito=politica"));
+    let page = admin.get("/backoffice/titolario?esito=politica").await;
+    assert!(page.body.contains("Politica di classificazione aggiornata"));
+    assert!(page.body.contains("entro 4 giorni lavorativi"));
+    let policy = app.app.protocol_policy(t.id, &desk).await.unwrap();
+    assert_eq!(
+        (policy.classification_mandatory, policy.classify_within_days),
+        (false, 4)
+    );
+    assert_ne!(policy.updated_by, by_segretario, "set by the administrator");
+    // The operator sees the policy on the titolario page, not the form.
+    let page = op.get("/backoffice/titolario").await;
+    assert!(page.body.contains("entro 4 giorni lavorativi"));
+    assert!(!page.body.contains("form-politica"));
+
     let report = palazzo_services::verify::verify(app.app.db(), app.app.keys())
         .await
         .unwrap();

@@ -82,13 +82,16 @@ impl App {
         Ok(self.db().protocol_policy(tenant).await?.unwrap_or_default())
     }
 
-    /// The comune's classification policy, for staff who read the register.
+    /// The comune's classification policy, for any staff member: it is a
+    /// rule of the comune's document management, shown with the register
+    /// and with the titolario (whose keeper, the comune's administrator,
+    /// may set it without reading the register).
     pub async fn protocol_policy(
         &self,
         tenant: TenantId,
         actor: &Actor,
     ) -> ServiceResult<ProtocolPolicy> {
-        actor.require(Permission::ReadProtocol)?;
+        actor.require(Permission::BackOffice)?;
         self.policy_in_force(tenant).await
     }
 

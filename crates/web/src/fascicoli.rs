@@ -23,10 +23,14 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::pages::{needs, rome, see_other};
+use crate::backoffice::classificazione::{POLICY_SAVED, PolicyPage, PolicyView};
 use crate::backoffice::{render, shell};
 use crate::middleware::tenant::CurrentTenant;
 use crate::portal::shell::Shell;
 use crate::routes::{Access, Routes};
+
+/// The titolario page.
+pub(crate) const TITOLARIO: &str = "/backoffice/titolario";
 
 /// The routes of this module.
 pub fn router() -> Routes {
@@ -82,6 +86,7 @@ struct TitolarioTemplate<'a> {
     voices: Vec<VoiceRow>,
     versions: Vec<(u32, String, String, String)>,
     can_edit: bool,
+    policy: PolicyView,
     notice: Option<String>,
     error: Option<String>,
     error_code: &'static str,
@@ -93,7 +98,7 @@ struct TitolarioQuery {
     esito: Option<String>,
 }
 
-async fn render_titolario(
+pub(crate) async fn render_titolario(
     state: &AppState,
     t: &Tenant,
     auth: &Auth,
@@ -105,6 +110,8 @@ async fn render_titolario(
     let v = app.titolario(t.id, &auth.actor, version).await?;
     let history = app.titolario_history(t.id, &auth.actor).await?;
     let current = history.last().map_or(1, |h| h.version);
+    // TI-2: the classification policy is kept with the titolario.
+    let policy = PolicyView::load(state, t, auth, PolicyPage::Titolario).await?;
     let tpl = TitolarioTemplate {
         shell: shell(t, "Titolario di classificazione", "Titolario"),
         csrf: auth.csrf().to_owned(),
@@ -134,6 +141,7 @@ async fn render_titolario(
             })
             .collect(),
         can_edit: auth.actor.principal.can(Permission::ManageTitolario),
+        policy,
         notice,
         error: error.map(ServiceError::message_it),
         error_code: error.map_or("", ServiceError::code),
@@ -147,10 +155,13 @@ async fn titolario_page(
     Extension(auth): Extension<Auth>,
     Query(q): Query<TitolarioQuery>,
 ) -> Response {
-    let notice = q
-        .esito
-        .is_some()
-        .then(|| "Nuova versione del titolario salvata.".to_owned());
+    let notice = q.esito.as_deref().map(|e| {
+        if e == "politica" {
+            POLICY_SAVED.to_owned()
+        } else {
+            "Nuova versione del titolario salvata.".to_owned()
+        }
+    });
     render_titolario(&state, &t, &auth, q.versione, notice, None)
         .await
         .unwrap_or_else(|e| needs("/backoffice/titolario", e))

@@ -58,15 +58,84 @@ struct ListTemplate<'a> {
     csrf: String,
     rows: Vec<Row>,
     overdue: usize,
-    mandatory: bool,
-    days: u16,
-    max_days: u16,
-    updated: Option<String>,
-    can_edit: bool,
+    policy: PolicyView,
     notice: Option<&'static str>,
     error: Option<String>,
     error_code: &'static str,
 }
+
+/// The classification policy as `partials/politica.html` prints it, with
+/// the form to change it for whoever keeps the titolario. Shown on the
+/// "da classificare" page and on the titolario page (the comune's
+/// administrator keeps the titolario without reading the register).
+pub(crate) struct PolicyView {
+    /// Classification required at registration.
+    pub(crate) mandatory: bool,
+    /// Working days to classify.
+    pub(crate) days: u16,
+    /// The longest term allowed.
+    pub(crate) max_days: u16,
+    /// When and by whom it was last set.
+    pub(crate) updated: Option<String>,
+    /// Whether the viewer may change it.
+    pub(crate) can_edit: bool,
+    /// The page the form returns to: `da-classificare` or `titolario`.
+    pub(crate) from: &'static str,
+}
+
+impl PolicyView {
+    /// The policy in force for `auth`, shown on page `from`.
+    pub(crate) async fn load(
+        state: &AppState,
+        t: &Tenant,
+        auth: &Auth,
+        from: PolicyPage,
+    ) -> Result<PolicyView, ServiceError> {
+        let policy = state.app().protocol_policy(t.id, &auth.actor).await?;
+        Ok(PolicyView {
+            mandatory: policy.classification_mandatory,
+            days: policy.classify_within_days,
+            max_days: ProtocolPolicy::MAX_DAYS,
+            updated: policy.updated_at.map(|at| {
+                format!(
+                    "{} da {}",
+                    rome(at),
+                    policy.updated_by.as_deref().unwrap_or("—")
+                )
+            }),
+            can_edit: auth.actor.principal.can(Permission::ManageTitolario),
+            from: from.code(),
+        })
+    }
+}
+
+/// The pages that show the policy form, where a change returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PolicyPage {
+    /// `/backoffice/protocollo/da-classificare`.
+    DaClassificare,
+    /// `/backoffice/titolario`.
+    Titolario,
+}
+
+impl PolicyPage {
+    fn code(self) -> &'static str {
+        match self {
+            PolicyPage::DaClassificare => "da-classificare",
+            PolicyPage::Titolario => "titolario",
+        }
+    }
+
+    fn path(self) -> &'static str {
+        match self {
+            PolicyPage::DaClassificare => LIST,
+            PolicyPage::Titolario => crate::fascicoli::TITOLARIO,
+        }
+    }
+}
+
+/// The notice after the policy was changed (`?esito=politica`).
+pub(crate) const POLICY_SAVED: &str = "Politica di classificazione aggiornata.";
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
@@ -80,8 +149,7 @@ async fn list_page(
     Extension(auth): Extension<Auth>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let notice = (q.esito.as_deref() == Some("politica"))
-        .then_some("Politica di classificazione aggiornata.");
+    let notice = (q.esito.as_deref() == Some("politica")).then_some(POLICY_SAVED);
     match render_list(&state, &t, &auth, notice, None).await {
         Ok(r) => r,
         Err(e) => needs(LIST, e),
@@ -97,7 +165,7 @@ async fn render_list(
 ) -> Result<Response, ServiceError> {
     let app = state.app();
     let pending = app.unclassified_protocol(t.id, &auth.actor, SHOWN).await?;
-    let policy = app.protocol_policy(t.id, &auth.actor).await?;
+    let policy = PolicyView::load(state, t, auth, PolicyPage::DaClassificare).await?;
     let rows: Vec<Row> = pending
         .iter()
         .map(|u| Row {
@@ -120,17 +188,7 @@ async fn render_list(
             csrf: auth.csrf().to_owned(),
             overdue: rows.iter().filter(|r| r.overdue).count(),
             rows,
-            mandatory: policy.classification_mandatory,
-            days: policy.classify_within_days,
-            max_days: ProtocolPolicy::MAX_DAYS,
-            updated: policy.updated_at.map(|at| {
-                format!(
-                    "{} da {}",
-                    rome(at),
-                    policy.updated_by.as_deref().unwrap_or("—")
-                )
-            }),
-            can_edit: auth.actor.principal.can(Permission::ManageTitolario),
+            policy,
             notice,
             error: error.map(ServiceError::message_it),
             error_code: error.map_or("", ServiceError::code),
@@ -145,6 +203,10 @@ struct PolicyForm {
     modalita: String,
     #[serde(default)]
     giorni: String,
+    /// The page the form was on (`titolario`; anything else is the
+    /// "da classificare" page).
+    #[serde(default)]
+    da: String,
 }
 
 /// Handles `POST /backoffice/protocollo/politica`.
@@ -154,9 +216,14 @@ async fn set_policy(
     Extension(auth): Extension<Auth>,
     Form(f): Form<PolicyForm>,
 ) -> Response {
+    let page = if f.da == PolicyPage::Titolario.code() {
+        PolicyPage::Titolario
+    } else {
+        PolicyPage::DaClassificare
+    };
     // Who may not set it learns that before anything about the form.
     if let Err(e) = auth.actor.require(Permission::ManageTitolario) {
-        return needs(LIST, e);
+        return needs(page.path(), e);
     }
     let parsed = match (f.modalita.as_str(), f.giorni.trim().parse::<u16>()) {
         ("obbligatoria" | "differita", Ok(days)) => Ok((f.modalita == "obbligatoria", days)),
@@ -183,16 +250,20 @@ async fn set_policy(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => see_other(&format!("{LIST}?esito=politica")),
+        Ok(_) => see_other(&format!("{}?esito=politica", page.path())),
         Err(e @ ServiceError::Invalid { .. }) => {
             tracing::info!(code = e.code(), "classification policy refused");
-            // Whoever may set the policy without reading the register
-            // (the comune's administrator) gets the refusal on its own.
-            match render_list(&state, &t, &auth, None, Some(&e)).await {
-                Ok(page) => page,
-                Err(_) => crate::error::WebError::from(e).into_response(),
-            }
+            let shown = match page {
+                PolicyPage::Titolario => {
+                    crate::fascicoli::render_titolario(&state, &t, &auth, None, None, Some(&e))
+                        .await
+                }
+                PolicyPage::DaClassificare => render_list(&state, &t, &auth, None, Some(&e)).await,
+            };
+            // Whoever may set the policy but not read the page it came
+            // from gets the refusal on its own.
+            shown.unwrap_or_else(|_| crate::error::WebError::from(e).into_response())
         }
-        Err(e) => needs(LIST, e),
+        Err(e) => needs(page.path(), e),
     }
 }
