@@ -24,21 +24,6 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-async fn call(b: &mut Browser, key: &str, method: &str, path: &str, body: Option<Value>) -> Page {
-    let auth = format!("Bearer {key}");
-    let mut headers = vec![("authorization", auth.as_str())];
-    let bytes = match &body {
-        Some(v) => {
-            headers.push(("content-type", "application/json"));
-            serde_json::to_vec(v).unwrap()
-        }
-        None => Vec::new(),
-    };
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    b.request(m, &format!("/api/v1{path}"), &headers, bytes)
-        .await
-}
-
 fn voice<'a>(t: &'a Value, code: &str) -> &'a Value {
     t["voices"]
         .as_array()
@@ -75,7 +60,7 @@ async fn run(backend: Backend) {
     let ok = op.api_key("gestionale").await;
     let mut prog = Browser::new(&app, CASAMASSIMA);
 
-    let r = call(&mut prog, &ak, "GET", "/titolario", None).await;
+    let r = prog.api("GET", "/titolario", &ak, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v1 = json_of(&r);
     assert_eq!(v1["version"], 1);
@@ -110,16 +95,10 @@ async fn run(backend: Backend) {
     let r = register(dati.clone()).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let reg = json_of(&r)["id"].as_i64().unwrap();
-    let r = call(
-        &mut prog,
-        &ok,
-        "POST",
-        "/fascicoli",
-        Some(json!({
+    let r = prog.api("POST", "/fascicoli", &ok, Some(json!({
             "classification": "VI.3", "kind": "procedimento", "subject": "Permesso di costruire via Roma 1",
             "office": snap.offices[0].id.0, "responsible": "Ing. Verdi"
-        })),
-    )
+        })))
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let fid = json_of(&r)["id"].as_i64().unwrap();
@@ -136,10 +115,10 @@ async fn run(backend: Backend) {
         ),
         ("/titolario/voci/VI.3/chiusura", None),
     ] {
-        let r = call(&mut prog, &ok, "POST", path, body).await;
+        let r = prog.api("POST", path, &ok, body).await;
         assert_eq!(r.status, 403, "{path}: {}", r.body);
     }
-    let r = call(&mut prog, &ok, "GET", "/titolario", None).await;
+    let r = prog.api("GET", "/titolario", &ok, None).await;
     assert_eq!(json_of(&r)["version"], 1, "unchanged");
     // No key: 401; another comune's host does not know this key.
     let r = prog
@@ -152,25 +131,20 @@ async fn run(backend: Backend) {
         .await;
     assert_eq!(r.status, 401);
     let mut there = Browser::new(&app, ACQUAVIVA);
-    let r = call(
-        &mut there,
-        &ak,
-        "POST",
-        "/titolario/voci/VI.3/chiusura",
-        None,
-    )
-    .await;
+    let r = there
+        .api("POST", "/titolario/voci/VI.3/chiusura", &ak, None)
+        .await;
     assert_eq!(r.status, 401);
 
     // The admin adds a class: 201, version 2, numbered after VI's last.
-    let r = call(
-        &mut prog,
-        &ak,
-        "POST",
-        "/titolario/classi",
-        Some(json!({ "titolo": "VI", "name": "Energia" })),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            "/titolario/classi",
+            &ak,
+            Some(json!({ "titolo": "VI", "name": "Energia" })),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let v2 = json_of(&r);
     assert_eq!(v2["version"], 2);
@@ -178,14 +152,14 @@ async fn run(backend: Backend) {
     assert!(v2["change"].as_str().unwrap().contains("VI.11"), "{v2}");
     assert!(v2["created_by"].as_str().unwrap().len() > 1);
     // Renames a voice: version 3.
-    let r = call(
-        &mut prog,
-        &ak,
-        "POST",
-        "/titolario/voci/vi.3/nome",
-        Some(json!({ "name": "Edilizia privata e attività produttive" })),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            "/titolario/voci/vi.3/nome",
+            &ak,
+            Some(json!({ "name": "Edilizia privata e attività produttive" })),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v3 = json_of(&r);
     assert_eq!(v3["version"], 3);
@@ -209,14 +183,9 @@ async fn run(backend: Backend) {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     // Closes VI.3: version 5.
-    let r = call(
-        &mut prog,
-        &ak,
-        "POST",
-        "/titolario/voci/VI.3/chiusura",
-        None,
-    )
-    .await;
+    let r = prog
+        .api("POST", "/titolario/voci/VI.3/chiusura", &ak, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v5 = json_of(&r);
     assert_eq!(v5["version"], 5);
@@ -225,7 +194,7 @@ async fn run(backend: Backend) {
     assert_eq!(voice(&v5, "VI.4")["closed"], false, "only the class");
 
     // The list of versions, and the page shows the API's edits.
-    let r = call(&mut op, &ok, "GET", "/titolario/versioni", None).await;
+    let r = op.api("GET", "/titolario/versioni", &ok, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let versions = json_of(&r);
     let versions = versions.as_array().unwrap();
@@ -246,7 +215,7 @@ async fn run(backend: Backend) {
     assert!(page.body.contains("versione 5"), "{}", page.body);
     assert!(page.body.contains("Chiusa la voce VI.3"));
     // Earlier versions stay readable as they were.
-    let r = call(&mut prog, &ak, "GET", "/titolario?versione=1", None).await;
+    let r = prog.api("GET", "/titolario?versione=1", &ak, None).await;
     assert_eq!(voice(&json_of(&r), "VI.3")["name"], vi3_name.as_str());
     // Ledgered like the page's edits: one event each, and verify passes.
     assert_eq!(titolario_events(&app).await, events + 4);
@@ -300,7 +269,7 @@ async fn run(backend: Backend) {
             "invalid_fields",
         ),
     ] {
-        let r = call(&mut prog, &ak, "POST", path, body).await;
+        let r = prog.api("POST", path, &ak, body).await;
         assert_eq!(r.status, 422, "{path}: {}", r.body);
         assert_eq!(json_of(&r)["error"], code, "{path}: {}", r.body);
         assert!(!json_of(&r)["message"].as_str().unwrap().is_empty());
@@ -317,20 +286,15 @@ async fn run(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 415, "{}", r.body);
-    let r = call(&mut prog, &ak, "GET", "/titolario", None).await;
+    let r = prog.api("GET", "/titolario", &ak, None).await;
     assert_eq!(json_of(&r)["version"], 5, "refusals make no version");
     assert_eq!(titolario_events(&app).await, events + 4);
 
     // TI-3: closing VI.3 reclassified nothing: the registration and the
     // fascicolo keep it; nothing new is classified under it.
-    let r = call(
-        &mut prog,
-        &ok,
-        "GET",
-        &format!("/protocollo/voci/{reg}"),
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &format!("/protocollo/voci/{reg}"), &ok, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         json_of(&r)["registration"]["classification"],
@@ -338,10 +302,30 @@ async fn run(backend: Backend) {
         "{}",
         r.body
     );
-    let r = call(&mut prog, &ok, "GET", &format!("/fascicoli/{fid}"), None).await;
+    let r = prog
+        .api("GET", &format!("/fascicoli/{fid}"), &ok, None)
+        .await;
     assert_eq!(json_of(&r)["classification"], "VI.3");
     assert_eq!(json_of(&r)["closed_on"], Value::Null, "still open");
     let r = register(dati).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(json_of(&r)["error"], "classifica_chiusa");
+    // A change of the office alone keeps the closed class without checking
+    // it again; naming the closed class is a new classification, refused.
+    let classify = format!("/protocollo/voci/{reg}/classificazione");
+    let r = prog
+        .api("POST", &classify, &ok, Some(json!({"office": null})))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(json_of(&r)["classification"], "VI.3", "{}", r.body);
+    let r = prog
+        .api(
+            "POST",
+            &classify,
+            &ok,
+            Some(json!({"classification": "VI.3"})),
+        )
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(json_of(&r)["error"], "classifica_chiusa");
     // The new class classifies.

@@ -232,7 +232,8 @@ impl App {
     }
 
     /// Changes the modifiable fields, classification and assignment (LG §3:
-    /// the only ones that may change). Ledgered as `protocollo.reassigned`.
+    /// the only ones that may change), both given (`None` clears one).
+    /// Ledgered as `protocollo.reassigned`.
     pub async fn reassign_protocol(
         &self,
         tenant: TenantId,
@@ -241,13 +242,37 @@ impl App {
         classification: Option<&str>,
         office: Option<OfficeId>,
     ) -> ServiceResult<Registration> {
+        self.update_protocol_assignment(tenant, actor, id, Some(classification), Some(office))
+            .await
+    }
+
+    /// [`App::reassign_protocol`] where a field left out (the outer `None`)
+    /// keeps its current value, as the JSON API's partial update wants: a
+    /// body with only the office must not declassify the entry. A kept
+    /// value is not checked again (a class closed since still classifies
+    /// the entry, TI-3).
+    pub async fn update_protocol_assignment(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: RegistrationId,
+        classification: Option<Option<&str>>,
+        office: Option<Option<OfficeId>>,
+    ) -> ServiceResult<Registration> {
         actor.require(Permission::RegisterProtocol)?;
-        let classification = self.check_classification(tenant, classification).await?;
-        self.check_office(tenant, office).await?;
+        let classification = match classification {
+            Some(c) => Some(self.check_classification(tenant, c).await?),
+            None => None,
+        };
+        if let Some(o) = office {
+            self.check_office(tenant, o).await?;
+        }
         let mut reg = self.protocol_entry(tenant, actor, id).await?;
         if reg.annulment.is_some() {
             return Err(annulled());
         }
+        let classification = classification.unwrap_or_else(|| reg.data.classification.clone());
+        let office = office.unwrap_or(reg.data.office);
         // TI-2: where classification is mandatory a class can be changed,
         // never taken away.
         if classification.is_none()

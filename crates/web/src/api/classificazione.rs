@@ -3,7 +3,7 @@
 //!
 //! - `GET /api/v1/protocollo/da-classificare`: the entries of the general
 //!   register without a class, the most urgent first, with the deadline;
-//! - `GET /api/v1/protocollo/politica`: the policy in force;
+//! - `GET /api/v1/protocollo/politica`: the policy in force (any staff);
 //! - `POST /api/v1/protocollo/politica`: sets it (whoever keeps the
 //!   titolario).
 
@@ -32,7 +32,13 @@ pub fn router() -> Routes {
     let read = Needs(Permission::ReadProtocol);
     Routes::new()
         .get("/protocollo/da-classificare", read, pending)
-        .get("/protocollo/politica", read, policy)
+        // Any staff member may read the comune's policy, as on the
+        // titolario page (its keeper need not read the register).
+        .get(
+            "/protocollo/politica",
+            Needs(Permission::BackOffice),
+            policy,
+        )
         .post(
             "/protocollo/politica",
             Needs(Permission::ManageTitolario),

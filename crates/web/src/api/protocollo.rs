@@ -622,20 +622,16 @@ async fn classify(
             ),
         ));
     }
-    // A field left out keeps its value: a body with only `office` must not
-    // declassify the entry.
-    let (classification, office) = if b.classification.is_some() && b.office.is_some() {
-        (b.classification.flatten(), b.office.flatten().map(OfficeId))
-    } else {
-        let current = state.app().protocol_entry(t.id, &actor, id).await?;
-        (
-            b.classification.unwrap_or(current.data.classification),
-            b.office.map_or(current.data.office, |o| o.map(OfficeId)),
-        )
-    };
+    // A field left out keeps its value (the service reads it).
     let r = state
         .app()
-        .reassign_protocol(t.id, &actor, id, classification.as_deref(), office)
+        .update_protocol_assignment(
+            t.id,
+            &actor,
+            id,
+            b.classification.as_ref().map(Option::as_deref),
+            b.office.map(|o| o.map(OfficeId)),
+        )
         .await?;
     Ok(Json((&r).into()))
 }
