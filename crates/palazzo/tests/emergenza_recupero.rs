@@ -28,39 +28,6 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-/// Creates an API key on the back-office page and reads it from the page.
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned()
-}
-
-async fn api(b: &mut Browser, method: &str, path: &str, token: &str, body: Option<Value>) -> Page {
-    let auth = format!("Bearer {token}");
-    let mut headers = vec![("authorization", auth.as_str())];
-    let bytes = match &body {
-        Some(v) => {
-            headers.push(("content-type", "application/json"));
-            serde_json::to_vec(v).unwrap()
-        }
-        None => Vec::new(),
-    };
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    b.request(m, &format!("/api/v1{path}"), &headers, bytes)
-        .await
-}
-
 async fn recover(b: &mut Browser, token: &str, code: &str, parts: &[Part<'_>]) -> Page {
     let auth = format!("Bearer {token}");
     b.post_multipart(
@@ -85,10 +52,10 @@ async fn run(backend: Backend) {
 
     let mut seg = Browser::new(&app, CASAMASSIMA);
     seg.demo_sign_in("segretario").await;
-    let seg_key = key_of(&mut seg, "segreteria").await;
+    let seg_key = seg.api_key("segreteria").await;
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
-    let op_key = key_of(&mut op, "sportello").await;
+    let op_key = op.api_key("sportello").await;
     let mut prog = Browser::new(&app, CASAMASSIMA);
     let code = "EMERG-API-01";
     let base = format!("/protocollo/emergenze/{code}");
@@ -101,62 +68,49 @@ async fn run(backend: Backend) {
         "authorised_by": "Dott.ssa Maria Bianchi",
         "act": "Decreto n. 3/2026",
     });
-    let r = api(
-        &mut prog,
-        "POST",
-        "/protocollo/emergenze",
-        &op_key,
-        Some(open_body.clone()),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            "/protocollo/emergenze",
+            &op_key,
+            Some(open_body.clone()),
+        )
+        .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let r = api(
-        &mut prog,
-        "POST",
-        "/protocollo/emergenze",
-        "",
-        Some(open_body.clone()),
-    )
-    .await;
+    let r = prog
+        .api("POST", "/protocollo/emergenze", "", Some(open_body.clone()))
+        .await;
     assert_eq!(r.status, 401, "{}", r.body);
     // Beyond 24 hours the first authorisation is refused with its code.
     let mut too_long = open_body.clone();
     too_long["until"] = json!((start + h(25)).to_string());
-    let r = api(
-        &mut prog,
-        "POST",
-        "/protocollo/emergenze",
-        &seg_key,
-        Some(too_long),
-    )
-    .await;
+    let r = prog
+        .api("POST", "/protocollo/emergenze", &seg_key, Some(too_long))
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert_eq!(json_of(&r)["error"], "emergenza_autorizzazione_24h");
-    let r = api(
-        &mut prog,
-        "POST",
-        "/protocollo/emergenze",
-        &seg_key,
-        Some(open_body.clone()),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            "/protocollo/emergenze",
+            &seg_key,
+            Some(open_body.clone()),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let s = json_of(&r);
     assert_eq!(s["code"], code);
     assert_eq!(s["open"], true);
     assert_eq!(s["authorised_until"], (start + h(24)).to_string());
-    let r = api(
-        &mut prog,
-        "POST",
-        "/protocollo/emergenze",
-        &seg_key,
-        Some(open_body),
-    )
-    .await;
+    let r = prog
+        .api("POST", "/protocollo/emergenze", &seg_key, Some(open_body))
+        .await;
     assert_eq!(json_of(&r)["error"], "emergenza_codice_esistente");
 
     // The operatore reads the list and the session.
-    let r = api(&mut prog, "GET", "/protocollo/emergenze", &op_key, None).await;
+    let r = prog
+        .api("GET", "/protocollo/emergenze", &op_key, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
         json_of(&r)
@@ -185,48 +139,48 @@ async fn run(backend: Backend) {
     assert_eq!(json_of(&r)["error"], "emergenza_aperta");
 
     // A further authorisation (a week at most), then the closure.
-    let r = api(
-        &mut prog,
-        "POST",
-        &format!("{base}/autorizzazioni"),
-        &seg_key,
-        Some(
-            json!({"authorised_by": "Dott.ssa Maria Bianchi", "act": "Decreto n. 4/2026",
+    let r = prog
+        .api(
+            "POST",
+            &format!("{base}/autorizzazioni"),
+            &seg_key,
+            Some(
+                json!({"authorised_by": "Dott.ssa Maria Bianchi", "act": "Decreto n. 4/2026",
                     "until": (start + h(24 + 8 * 24)).to_string()}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(json_of(&r)["error"], "emergenza_autorizzazione_settimana");
-    let r = api(
-        &mut prog,
-        "POST",
-        &format!("{base}/autorizzazioni"),
-        &seg_key,
-        Some(
-            json!({"authorised_by": "Dott.ssa Maria Bianchi", "act": "Decreto n. 4/2026",
+    let r = prog
+        .api(
+            "POST",
+            &format!("{base}/autorizzazioni"),
+            &seg_key,
+            Some(
+                json!({"authorised_by": "Dott.ssa Maria Bianchi", "act": "Decreto n. 4/2026",
                     "until": (start + h(48)).to_string()}),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json_of(&r)["authorisations"].as_array().unwrap().len(), 2);
-    let r = api(
-        &mut prog,
-        "POST",
-        &format!("{base}/chiusura"),
-        &op_key,
-        Some(json!({"ended_at": (start + h(30)).to_string()})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &format!("{base}/chiusura"),
+            &op_key,
+            Some(json!({"ended_at": (start + h(30)).to_string()})),
+        )
+        .await;
     assert_eq!(r.status, 403, "the operatore cannot close");
-    let r = api(
-        &mut prog,
-        "POST",
-        &format!("{base}/chiusura"),
-        &seg_key,
-        Some(json!({"ended_at": rome(start + h(30))})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &format!("{base}/chiusura"),
+            &seg_key,
+            Some(json!({"ended_at": rome(start + h(30))})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let s = json_of(&r);
     assert_eq!(s["open"], false);
@@ -262,10 +216,10 @@ async fn run(backend: Backend) {
     assert_eq!(r.status, 401, "{}", r.body);
     let mut other_op = Browser::new(&app, ACQUAVIVA);
     other_op.demo_sign_in("operatore").await;
-    let other_key = key_of(&mut other_op, "sportello acquaviva").await;
+    let other_key = other_op.api_key("sportello acquaviva").await;
     let r = recover(&mut elsewhere, &other_key, code, &parts).await;
     assert_eq!(r.status, 404, "{}", r.body);
-    let r = api(&mut elsewhere, "GET", &base, &other_key, None).await;
+    let r = elsewhere.api("GET", &base, &other_key, None).await;
     assert_eq!(r.status, 404, "{}", r.body);
 
     // Refused as a whole, nothing registered.
@@ -309,16 +263,16 @@ async fn run(backend: Backend) {
     }
     let r = recover(&mut prog, &op_key, "NESSUNO", &parts).await;
     assert_eq!(r.status, 404);
-    let r = api(
-        &mut prog,
-        "POST",
-        &format!("{base}/recupero"),
-        &op_key,
-        Some(json!({})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &format!("{base}/recupero"),
+            &op_key,
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(r.status, 415, "{}", r.body);
-    let r = api(&mut prog, "GET", &base, &op_key, None).await;
+    let r = prog.api("GET", &base, &op_key, None).await;
     assert!(
         json_of(&r)["entries"].as_array().unwrap().is_empty(),
         "nothing registered yet"
@@ -391,7 +345,7 @@ async fn run(backend: Backend) {
     assert_eq!(rep["rows"][0]["registration"]["number"], "0000002");
 
     // Both numbers in the session, and emergency → ordinary.
-    let r = api(&mut prog, "GET", &base, &op_key, None).await;
+    let r = prog.api("GET", &base, &op_key, None).await;
     let s = json_of(&r);
     let entries = s["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2);
@@ -409,11 +363,11 @@ async fn run(backend: Backend) {
         .map(|d| d["registrations"].as_u64().unwrap())
         .sum();
     assert_eq!(total, 2);
-    let r = api(&mut prog, "GET", &format!("{base}/2"), &op_key, None).await;
+    let r = prog.api("GET", &format!("{base}/2"), &op_key, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json_of(&r)["subject"], "Seconda di emergenza");
     assert_eq!(
-        api(&mut prog, "GET", &format!("{base}/3"), &op_key, None)
+        prog.api("GET", &format!("{base}/3"), &op_key, None)
             .await
             .status,
         404
@@ -489,7 +443,7 @@ async fn run(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.body);
-    let r = api(&mut prog, "GET", &base, &op_key, None).await;
+    let r = prog.api("GET", &base, &op_key, None).await;
     assert_eq!(json_of(&r)["entries"].as_array().unwrap().len(), 3);
     app.stop().await;
 }

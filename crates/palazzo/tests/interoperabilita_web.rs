@@ -32,24 +32,6 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-/// Creates an API key on the back-office page and reads it from the page.
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned()
-}
-
 async fn send(b: &mut Browser, token: &str, parts: &[Part<'_>]) -> Page {
     let auth = format!("Bearer {token}");
     b.post_multipart(MESSAGES, parts, &[("authorization", &auth)])
@@ -149,13 +131,13 @@ async fn run(backend: Backend) {
 
     let mut op = Browser::new(&app, ACQUAVIVA);
     op.demo_sign_in("operatore").await;
-    let op_key = key_of(&mut op, "interoperabilita").await;
+    let op_key = op.api_key("interoperabilita").await;
     let mut seg = Browser::new(&app, ACQUAVIVA);
     seg.demo_sign_in("segretario").await;
-    let seg_key = key_of(&mut seg, "segreteria").await;
+    let seg_key = seg.api_key("segreteria").await;
     let mut other = Browser::new(&app, CASAMASSIMA);
     other.demo_sign_in("operatore").await;
-    let other_key = key_of(&mut other, "altro comune").await;
+    let other_key = other.api_key("altro comune").await;
     let mut prog = Browser::new(&app, ACQUAVIVA);
 
     let valid = |xml: &'static str| -> Vec<Part<'static>> {

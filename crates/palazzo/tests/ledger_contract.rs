@@ -187,45 +187,11 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-/// Creates an API key on the back-office page and reads it from the page.
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned()
-}
-
 /// A signed-in persona's API key.
 async fn persona_key(app: &TestApp, persona: &str) -> String {
     let mut b = Browser::new(app, CASAMASSIMA);
     b.demo_sign_in(persona).await;
-    key_of(&mut b, &format!("contratto LOG-6 {persona}")).await
-}
-
-/// A JSON API call (`path` relative to `/api/v1`).
-async fn api(b: &mut Browser, method: &str, path: &str, token: &str, body: Option<Value>) -> Page {
-    let auth = format!("Bearer {token}");
-    let mut headers = vec![("authorization", auth.as_str())];
-    let bytes = match &body {
-        Some(v) => {
-            headers.push(("content-type", "application/json"));
-            serde_json::to_vec(v).unwrap()
-        }
-        None => Vec::new(),
-    };
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    b.request(m, &format!("/api/v1{path}"), &headers, bytes)
-        .await
+    b.api_key(&format!("contratto LOG-6 {persona}")).await
 }
 
 /// A multipart upload (`path` relative to `/api/v1`).
@@ -339,7 +305,7 @@ async fn run(backend: Backend) {
     let op = persona_key(&app, "operatore").await;
     let seg = persona_key(&app, "segretario").await;
     let mut prog = Browser::new(&app, CASAMASSIMA);
-    let r = api(&mut prog, "GET", "/titolario", &op, None).await;
+    let r = prog.api("GET", "/titolario", &op, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let (segnatura, sender_id) = message_from_acquaviva(&app).await;
     let annulment = messaggi::annullamento(
@@ -438,20 +404,13 @@ async fn run(backend: Backend) {
     c.silent(
         CLASSIFY,
         422,
-        api(
-            &mut prog,
-            "POST",
-            &classify,
-            &op,
-            Some(json!({"subject": "altro"})),
-        ),
+        prog.api("POST", &classify, &op, Some(json!({"subject": "altro"}))),
     )
     .await;
     c.silent(
         CLASSIFY,
         422,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &classify,
             &op,
@@ -462,8 +421,7 @@ async fn run(backend: Backend) {
     c.silent(
         CLASSIFY,
         403,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &classify,
             &seg,
@@ -475,8 +433,7 @@ async fn run(backend: Backend) {
         .measured(
             CLASSIFY,
             "protocollo.reassigned",
-            api(
-                &mut prog,
+            prog.api(
                 "POST",
                 &classify,
                 &op,
@@ -492,8 +449,7 @@ async fn run(backend: Backend) {
     c.silent(
         ASSIGN,
         422,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &assign,
             &op,
@@ -507,7 +463,7 @@ async fn run(backend: Backend) {
             .measured(
                 ASSIGN,
                 "handoff.assigned",
-                api(&mut prog, "POST", &assign, &op, Some(to_first.clone())),
+                prog.api("POST", &assign, &op, Some(to_first.clone())),
             )
             .await;
         handoffs.push(h["id"].as_i64().unwrap());
@@ -517,46 +473,27 @@ async fn run(backend: Backend) {
     c.silent(
         HANDOFF,
         422,
-        api(
-            &mut prog,
-            "POST",
-            &act(h1),
-            &op,
-            Some(json!({"action": "vola"})),
-        ),
+        prog.api("POST", &act(h1), &op, Some(json!({"action": "vola"}))),
     )
     .await;
     c.silent(
         HANDOFF,
         422,
-        api(
-            &mut prog,
-            "POST",
-            &act(h2),
-            &op,
-            Some(json!({"action": "rifiuta"})),
-        ),
+        prog.api("POST", &act(h2), &op, Some(json!({"action": "rifiuta"}))),
     )
     .await;
     let r = c
         .measured(
             HANDOFF,
             "handoff.accettato",
-            api(
-                &mut prog,
-                "POST",
-                &act(h1),
-                &op,
-                Some(json!({"action": "accetta"})),
-            ),
+            prog.api("POST", &act(h1), &op, Some(json!({"action": "accetta"}))),
         )
         .await;
     assert_eq!(r["state"], "accettato");
     c.measured(
         HANDOFF,
         "handoff.chiuso",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &act(h1),
             &op,
@@ -567,8 +504,7 @@ async fn run(backend: Backend) {
     c.measured(
         HANDOFF,
         "handoff.rifiutato",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &act(h2),
             &op,
@@ -581,8 +517,7 @@ async fn run(backend: Backend) {
     c.measured(
         HANDOFF,
         "handoff.preso_atto",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &act(h2),
             &op,
@@ -597,8 +532,7 @@ async fn run(backend: Backend) {
         .measured(
             HANDOFF,
             "handoff.inoltrato",
-            api(
-                &mut prog,
+            prog.api(
                 "POST",
                 &act(h3),
                 &op,
@@ -647,20 +581,20 @@ async fn run(backend: Backend) {
     c.silent(
         F_OPEN,
         422,
-        api(&mut prog, "POST", "/fascicoli", &op, Some(open("VII.99"))),
+        prog.api("POST", "/fascicoli", &op, Some(open("VII.99"))),
     )
     .await;
     c.silent(
         F_OPEN,
         403,
-        api(&mut prog, "POST", "/fascicoli", &seg, Some(open("VII.3"))),
+        prog.api("POST", "/fascicoli", &seg, Some(open("VII.3"))),
     )
     .await;
     let f = c
         .measured(
             F_OPEN,
             "fascicolo.opened",
-            api(&mut prog, "POST", "/fascicoli", &op, Some(open("VII.3"))),
+            prog.api("POST", "/fascicoli", &op, Some(open("VII.3"))),
         )
         .await;
     let fid = f["id"].as_i64().unwrap();
@@ -669,32 +603,19 @@ async fn run(backend: Backend) {
     c.measured(
         F_DOCUMENTS,
         "fascicolo.document_added",
-        api(
-            &mut prog,
-            "POST",
-            &fpath("documenti"),
-            &op,
-            Some(file_it.clone()),
-        ),
+        prog.api("POST", &fpath("documenti"), &op, Some(file_it.clone())),
     )
     .await;
     c.silent(
         F_DOCUMENTS,
         422,
-        api(
-            &mut prog,
-            "POST",
-            &fpath("documenti"),
-            &op,
-            Some(file_it.clone()),
-        ),
+        prog.api("POST", &fpath("documenti"), &op, Some(file_it.clone())),
     )
     .await;
     c.measured(
         F_DOCUMENTS,
         "fascicolo.document_removed",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &fpath("documenti"),
             &op,
@@ -705,14 +626,13 @@ async fn run(backend: Backend) {
     c.measured(
         F_DOCUMENTS,
         "fascicolo.document_added",
-        api(&mut prog, "POST", &fpath("documenti"), &op, Some(file_it)),
+        prog.api("POST", &fpath("documenti"), &op, Some(file_it)),
     )
     .await;
     c.measured(
         F_ASSIGN,
         "handoff.assigned",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &fpath("assegnazioni"),
             &op,
@@ -723,8 +643,7 @@ async fn run(backend: Backend) {
     c.silent(
         F_RESTRICT,
         422,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &fpath("riservatezza"),
             &op,
@@ -735,8 +654,7 @@ async fn run(backend: Backend) {
     c.measured(
         F_RESTRICT,
         "fascicolo.restricted",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &fpath("riservatezza"),
             &op,
@@ -747,8 +665,7 @@ async fn run(backend: Backend) {
     c.measured(
         F_RESTRICT,
         "fascicolo.unrestricted",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &fpath("riservatezza"),
             &op,
@@ -760,14 +677,14 @@ async fn run(backend: Backend) {
         .measured(
             F_CLOSE,
             "fascicolo.closed",
-            api(&mut prog, "POST", &fpath("chiusura"), &op, None),
+            prog.api("POST", &fpath("chiusura"), &op, None),
         )
         .await;
     assert!(r["closed_on"].is_string(), "{r}");
     c.silent(
         F_CLOSE,
         422,
-        api(&mut prog, "POST", &fpath("chiusura"), &op, None),
+        prog.api("POST", &fpath("chiusura"), &op, None),
     )
     .await;
 
@@ -783,44 +700,25 @@ async fn run(backend: Backend) {
     c.silent(
         E_OPEN,
         403,
-        api(
-            &mut prog,
-            "POST",
-            "/protocollo/emergenze",
-            &op,
-            Some(opening.clone()),
-        ),
+        prog.api("POST", "/protocollo/emergenze", &op, Some(opening.clone())),
     )
     .await;
     c.measured(
         E_OPEN,
         "emergenza.opened",
-        api(
-            &mut prog,
-            "POST",
-            "/protocollo/emergenze",
-            &seg,
-            Some(opening.clone()),
-        ),
+        prog.api("POST", "/protocollo/emergenze", &seg, Some(opening.clone())),
     )
     .await;
     c.silent(
         E_OPEN,
         422,
-        api(
-            &mut prog,
-            "POST",
-            "/protocollo/emergenze",
-            &seg,
-            Some(opening),
-        ),
+        prog.api("POST", "/protocollo/emergenze", &seg, Some(opening)),
     )
     .await;
     c.measured(
         E_AUTHORISE,
         "emergenza.authorised",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &format!("{session}/autorizzazioni"),
             &seg,
@@ -832,8 +730,7 @@ async fn run(backend: Backend) {
     c.measured(
         E_CLOSE,
         "emergenza.closed",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &format!("{session}/chiusura"),
             &seg,
@@ -934,40 +831,29 @@ async fn run(backend: Backend) {
     // Annulment (art. 54): the operatore may not; the segretario may, once.
     let annul = format!("/protocollo/voci/{id}/annullamento");
     let why = json!({"reason": "Registrata due volte", "act": "Determina n. 5/2026"});
-    c.silent(
-        ANNUL,
-        403,
-        api(&mut prog, "POST", &annul, &op, Some(why.clone())),
-    )
-    .await;
+    c.silent(ANNUL, 403, prog.api("POST", &annul, &op, Some(why.clone())))
+        .await;
     c.silent(
         ANNUL,
         422,
-        api(
-            &mut prog,
-            "POST",
-            &annul,
-            &seg,
-            Some(json!({"reason": "x"})),
-        ),
+        prog.api("POST", &annul, &seg, Some(json!({"reason": "x"}))),
     )
     .await;
     let r = c
         .measured(
             ANNUL,
             "protocollo.annulled",
-            api(&mut prog, "POST", &annul, &seg, Some(why.clone())),
+            prog.api("POST", &annul, &seg, Some(why.clone())),
         )
         .await;
     assert_eq!(r["annulment"]["act"], "Determina n. 5/2026");
-    c.silent(ANNUL, 422, api(&mut prog, "POST", &annul, &seg, Some(why)))
+    c.silent(ANNUL, 422, prog.api("POST", &annul, &seg, Some(why)))
         .await;
     // An annulled entry is no longer classified.
     c.silent(
         CLASSIFY,
         422,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             &classify,
             &op,
@@ -981,8 +867,7 @@ async fn run(backend: Backend) {
     c.silent(
         "/api/v1/protocollo/politica",
         403,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             "/protocollo/politica",
             &op,
@@ -993,8 +878,7 @@ async fn run(backend: Backend) {
     c.silent(
         "/api/v1/protocollo/politica",
         422,
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             "/protocollo/politica",
             &seg,
@@ -1005,8 +889,7 @@ async fn run(backend: Backend) {
     c.measured(
         "/api/v1/protocollo/politica",
         "protocollo.politica",
-        api(
-            &mut prog,
+        prog.api(
             "POST",
             "/protocollo/politica",
             &seg,
@@ -1021,8 +904,7 @@ async fn run(backend: Backend) {
         c.silent(
             T_ADD_CLASS,
             403,
-            api(
-                &mut prog,
+            prog.api(
                 "POST",
                 "/titolario/classi",
                 &op,
@@ -1034,8 +916,7 @@ async fn run(backend: Backend) {
             .measured(
                 T_ADD_CLASS,
                 "titolario.version",
-                api(
-                    &mut prog,
+                prog.api(
                     "POST",
                     "/titolario/classi",
                     &seg,
@@ -1054,8 +935,7 @@ async fn run(backend: Backend) {
         c.measured(
             T_RENAME,
             "titolario.version",
-            api(
-                &mut prog,
+            prog.api(
                 "POST",
                 &format!("/titolario/voci/{voice}/nome"),
                 &seg,
@@ -1066,8 +946,7 @@ async fn run(backend: Backend) {
         c.measured(
             T_CLOSE,
             "titolario.version",
-            api(
-                &mut prog,
+            prog.api(
                 "POST",
                 &format!("/titolario/voci/{voice}/chiusura"),
                 &seg,

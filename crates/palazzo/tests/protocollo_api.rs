@@ -24,45 +24,6 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-/// Creates an API key on the back-office page and reads it from the page.
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    let token = page
-        .body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned();
-    assert!(token.starts_with("pzk_") && token.len() == 47, "{token}");
-    // Shown once: the list does not show it again.
-    let again = b.get("/backoffice/chiavi-api").await;
-    assert!(again.body.contains(label) && !again.body.contains(&token));
-    token
-}
-
-async fn api(b: &mut Browser, method: &str, path: &str, token: &str, body: Option<Value>) -> Page {
-    let auth = format!("Bearer {token}");
-    let mut headers = vec![("authorization", auth.as_str())];
-    let bytes = match &body {
-        Some(v) => {
-            headers.push(("content-type", "application/json"));
-            serde_json::to_vec(v).unwrap()
-        }
-        None => Vec::new(),
-    };
-    let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
-    b.request(m, &format!("/api/v1{path}"), &headers, bytes)
-        .await
-}
-
 async fn register(b: &mut Browser, token: &str, dati: &Value, files: &[Part<'_>]) -> Page {
     let dati = dati.to_string();
     let mut parts = vec![Part::Text("dati", &dati)];
@@ -81,7 +42,7 @@ async fn run(backend: Backend) {
 
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
-    let token = key_of(&mut op, "gestionale sportello").await;
+    let token = op.api_key("gestionale sportello").await;
     // A fresh client with only the key: no cookie.
     let mut prog = Browser::new(&app, CASAMASSIMA);
 
@@ -93,14 +54,14 @@ async fn run(backend: Backend) {
         &format!("pzk_{}", "A".repeat(43)),
         "Basic abc",
     ] {
-        let r = api(&mut prog, "GET", "/protocollo", bad, None).await;
+        let r = prog.api("GET", "/protocollo", bad, None).await;
         assert_eq!(r.status, 401, "{bad}: {}", r.body);
         assert!(r.headers.get("www-authenticate").is_some());
         assert_eq!(json_of(&r)["error"], "unauthenticated");
     }
     // The key of one comune means nothing at another.
     let mut elsewhere = Browser::new(&app, ACQUAVIVA);
-    let r = api(&mut elsewhere, "GET", "/protocollo", &token, None).await;
+    let r = elsewhere.api("GET", "/protocollo", &token, None).await;
     assert_eq!(r.status, 401);
 
     // Register over the API: multipart with the fields and the files.
@@ -168,7 +129,9 @@ async fn run(backend: Backend) {
     .await;
     assert_eq!(json_of(&r)["error"], "invalid_fields", "{}", r.body);
     // A JSON body where an upload is expected.
-    let r = api(&mut prog, "POST", "/protocollo", &token, Some(json!({}))).await;
+    let r = prog
+        .api("POST", "/protocollo", &token, Some(json!({})))
+        .await;
     assert_eq!(r.status, 415, "{}", r.body);
     let r = register(
         &mut prog,
@@ -198,7 +161,7 @@ async fn run(backend: Backend) {
     let out = json_of(&r);
     assert_eq!(out["number"], "0000003");
     let seg = format!("/protocollo/voci/{}/segnatura", out["id"]);
-    let r = api(&mut prog, "GET", &seg, &token, None).await;
+    let r = prog.api("GET", &seg, &token, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
         r.headers["content-type"]
@@ -211,39 +174,39 @@ async fn run(backend: Backend) {
         "{}",
         r.body
     );
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}/segnatura"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &format!("/protocollo/voci/{id}/segnatura"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(
         r.status, 404,
         "an incoming entry typed at the desk has none"
     );
 
     // Read it back by number and by id; download its documents.
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/{}/1", reg["year"]),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &format!("/protocollo/{}/1", reg["year"]),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(json_of(&r)["id"], id);
-    let r = api(&mut prog, "GET", "/protocollo/2026/99", &token, None).await;
+    let r = prog.api("GET", "/protocollo/2026/99", &token, None).await;
     assert_eq!(r.status, 404);
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}/documenti/0"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &format!("/protocollo/voci/{id}/documenti/0"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.body.as_bytes(), PDF);
     assert_eq!(r.headers["content-type"], "application/pdf");
@@ -253,23 +216,23 @@ async fn run(backend: Backend) {
             .unwrap()
             .contains("istanza.pdf")
     );
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}/documenti/1"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &format!("/protocollo/voci/{id}/documenti/1"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(r.body.as_bytes(), XML);
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}/documenti/2"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &format!("/protocollo/voci/{id}/documenti/2"),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(r.status, 404);
     // The same download from the document page.
     let r = op
@@ -279,24 +242,19 @@ async fn run(backend: Backend) {
 
     // PR-3: fixed fields cannot change; classification and office can.
     let path = format!("/protocollo/voci/{id}/classificazione");
-    let r = api(
-        &mut prog,
-        "POST",
-        &path,
-        &token,
-        Some(json!({"subject": "altro"})),
-    )
-    .await;
+    let r = prog
+        .api("POST", &path, &token, Some(json!({"subject": "altro"})))
+        .await;
     assert_eq!(r.status, 422);
     assert_eq!(json_of(&r)["error"], "fixed_field");
-    let r = api(
-        &mut prog,
-        "POST",
-        &path,
-        &token,
-        Some(json!({"classification": "VII.12", "office": first.id.0})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &path,
+            &token,
+            Some(json!({"classification": "VII.12", "office": first.id.0})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json_of(&r)["classification"], "VII.12");
     assert_eq!(
@@ -304,25 +262,20 @@ async fn run(backend: Backend) {
         "Istanza di contributo per libri di testo"
     );
     // A field left out keeps its value; `null` clears it.
-    let r = api(
-        &mut prog,
-        "POST",
-        &path,
-        &token,
-        Some(json!({"classification": "VII.3"})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &path,
+            &token,
+            Some(json!({"classification": "VII.3"})),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json_of(&r)["classification"], "VII.3");
     assert_eq!(json_of(&r)["office"], first.id.0, "office kept");
-    let r = api(
-        &mut prog,
-        "POST",
-        &path,
-        &token,
-        Some(json!({"office": null})),
-    )
-    .await;
+    let r = prog
+        .api("POST", &path, &token, Some(json!({"office": null})))
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(
         json_of(&r)["classification"],
@@ -330,39 +283,29 @@ async fn run(backend: Backend) {
         "classification kept"
     );
     assert!(json_of(&r)["office"].is_null(), "{}", r.body);
-    let r = api(
-        &mut prog,
-        "POST",
-        &path,
-        &token,
-        Some(json!({"office": first.id.0})),
-    )
-    .await;
+    let r = prog
+        .api("POST", &path, &token, Some(json!({"office": first.id.0})))
+        .await;
     assert_eq!(
         json_of(&r)["classification"],
         "VII.3",
         "classification kept"
     );
     assert_eq!(json_of(&r)["office"], first.id.0);
-    let r = api(
-        &mut prog,
-        "POST",
-        &path,
-        &token,
-        Some(json!({"classification": "VII.12"})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &path,
+            &token,
+            Some(json!({"classification": "VII.12"})),
+        )
+        .await;
     assert_eq!(json_of(&r)["classification"], "VII.12");
     // Each change is in the entry's history with its author and the values
     // before, and on the entry's page.
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &format!("/protocollo/voci/{id}"), &token, None)
+        .await;
     let changes = json_of(&r)["changes"].as_array().unwrap().clone();
     assert_eq!(changes.len(), 5, "{}", r.body);
     assert_eq!(changes[0]["old_classification"], "VII.1");
@@ -387,73 +330,53 @@ async fn run(backend: Backend) {
     );
 
     // Hand it to the first office, accept it from the inbox, forward it.
-    let r = api(
-        &mut prog,
-        "POST",
-        &format!("/protocollo/voci/{id}/assegnazioni"),
-        &token,
-        Some(json!({"office": first.id.0, "kind": "competenza", "note": "urgente"})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &format!("/protocollo/voci/{id}/assegnazioni"),
+            &token,
+            Some(json!({"office": first.id.0, "kind": "competenza", "note": "urgente"})),
+        )
+        .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let handoff = json_of(&r)["id"].as_i64().unwrap();
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/uffici/{}/assegnazioni", first.data.slug),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &format!("/uffici/{}/assegnazioni", first.data.slug),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json_of(&r)[0]["id"], handoff);
     let act = format!("/assegnazioni/{handoff}");
-    let r = api(
-        &mut prog,
-        "POST",
-        &act,
-        &token,
-        Some(json!({"action": "vola"})),
-    )
-    .await;
+    let r = prog
+        .api("POST", &act, &token, Some(json!({"action": "vola"})))
+        .await;
     assert_eq!(json_of(&r)["error"], "handoff_action");
-    let r = api(
-        &mut prog,
-        "POST",
-        &act,
-        &token,
-        Some(json!({"action": "accetta"})),
-    )
-    .await;
+    let r = prog
+        .api("POST", &act, &token, Some(json!({"action": "accetta"})))
+        .await;
     assert_eq!(json_of(&r)["state"], "accettato", "{}", r.body);
-    let r = api(
-        &mut prog,
-        "POST",
-        &act,
-        &token,
-        Some(json!({"action": "inoltra", "office": second.id.0, "note": "di competenza"})),
-    )
-    .await;
+    let r = prog
+        .api(
+            "POST",
+            &act,
+            &token,
+            Some(json!({"action": "inoltra", "office": second.id.0, "note": "di competenza"})),
+        )
+        .await;
     // The answer is the new hand-off, waiting in the second office.
     assert_eq!(json_of(&r)["office"], second.id.0, "{}", r.body);
     assert_eq!(json_of(&r)["state"], "assegnato");
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &format!("/protocollo/voci/{id}"), &token, None)
+        .await;
     assert_eq!(json_of(&r)["handoffs"][0]["state"], "inoltrato");
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &format!("/protocollo/voci/{id}"), &token, None)
+        .await;
     let entry = json_of(&r);
     // The validation report: an entry registered at the desk has no
     // received segnatura; its documents are not signed envelopes.
@@ -481,69 +404,67 @@ async fn run(backend: Backend) {
             .map(|r| r["number"].as_str().unwrap().to_owned())
             .collect()
     };
-    let r = api(
-        &mut prog,
-        "GET",
-        &search("oggetto=LIBRI+istanza"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &search("oggetto=LIBRI+istanza"), &token, None)
+        .await;
     assert_eq!(numbers(&r), ["0000001"], "{}", r.body);
-    let r = api(
-        &mut prog,
-        "GET",
-        &search("corrispondente=bianchi"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &search("corrispondente=bianchi"), &token, None)
+        .await;
     assert_eq!(numbers(&r), ["0000003", "0000001"]);
-    let r = api(&mut prog, "GET", &search("oggetto=bianchi"), &token, None).await;
+    let r = prog
+        .api("GET", &search("oggetto=bianchi"), &token, None)
+        .await;
     assert_eq!(numbers(&r), ["0000002"]);
-    let r = api(&mut prog, "GET", &search("classifica=VII"), &token, None).await;
+    let r = prog
+        .api("GET", &search("classifica=VII"), &token, None)
+        .await;
     assert_eq!(numbers(&r), ["0000003", "0000001"]);
-    let r = api(&mut prog, "GET", &search("classifica=VII.1"), &token, None).await;
+    let r = prog
+        .api("GET", &search("classifica=VII.1"), &token, None)
+        .await;
     assert_eq!(numbers(&r), ["0000003"], "VII.1 is not VII.12: {}", r.body);
-    let r = api(&mut prog, "GET", &search("flusso=I"), &token, None).await;
+    let r = prog.api("GET", &search("flusso=I"), &token, None).await;
     assert_eq!(numbers(&r), ["0000002"]);
-    let r = api(&mut prog, "GET", &search("oggetto=100%25"), &token, None).await;
+    let r = prog
+        .api("GET", &search("oggetto=100%25"), &token, None)
+        .await;
     assert!(numbers(&r).is_empty(), "LIKE wildcards are literal");
     let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
-    let r = api(
-        &mut prog,
-        "GET",
-        &search(&format!("dal={today}&al={today}")),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &search(&format!("dal={today}&al={today}")),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(numbers(&r).len(), 3);
-    let r = api(
-        &mut prog,
-        "GET",
-        &search(&format!("al={}", today.yesterday().unwrap())),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &search(&format!("al={}", today.yesterday().unwrap())),
+            &token,
+            None,
+        )
+        .await;
     assert!(numbers(&r).is_empty());
-    let r = api(&mut prog, "GET", &search("limite=1"), &token, None).await;
+    let r = prog.api("GET", &search("limite=1"), &token, None).await;
     let page = json_of(&r);
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
     let next = page["next"].as_i64().unwrap();
-    let r = api(
-        &mut prog,
-        "GET",
-        &search(&format!("limite=1&prima={next}")),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api(
+            "GET",
+            &search(&format!("limite=1&prima={next}")),
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(numbers(&r), ["0000002"]);
-    let r = api(&mut prog, "GET", &search("dal=ieri"), &token, None).await;
+    let r = prog.api("GET", &search("dal=ieri"), &token, None).await;
     assert_eq!(r.status, 400);
-    let r = api(&mut prog, "GET", &search("flusso=X"), &token, None).await;
+    let r = prog.api("GET", &search("flusso=X"), &token, None).await;
     assert_eq!(json_of(&r)["error"], "invalid_flow");
 
     // An upload far above `max_body_bytes` (64 KiB here, 1 MiB by default)
@@ -567,36 +488,26 @@ async fn run(backend: Backend) {
     // is refused with 413 and changes nothing.
     let classify = format!("/protocollo/voci/{id}/classificazione");
     let huge = json!({"classification": "x".repeat(80 * 1024)});
-    let r = api(&mut prog, "POST", &classify, &token, Some(huge)).await;
+    let r = prog.api("POST", &classify, &token, Some(huge)).await;
     assert_eq!(r.status, 413, "{}", r.body);
-    let r = api(
-        &mut prog,
-        "GET",
-        &format!("/protocollo/voci/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let r = prog
+        .api("GET", &format!("/protocollo/voci/{id}"), &token, None)
+        .await;
     assert_eq!(json_of(&r)["registration"]["classification"], "VII.12");
 
     // The operatore may not annul (403); the segretario's key may.
     let annul = format!("/protocollo/voci/{id}/annullamento");
     let body = json!({"reason": "Registrata due volte", "act": "Determina n. 5/2026"});
-    let r = api(&mut prog, "POST", &annul, &token, Some(body.clone())).await;
+    let r = prog.api("POST", &annul, &token, Some(body.clone())).await;
     assert_eq!(r.status, 403);
     let mut seg = Browser::new(&app, CASAMASSIMA);
     seg.demo_sign_in("segretario").await;
-    let seg_token = key_of(&mut seg, "protocollo segreteria").await;
-    let r = api(
-        &mut prog,
-        "POST",
-        &annul,
-        &seg_token,
-        Some(json!({"reason": "x"})),
-    )
-    .await;
+    let seg_token = seg.api_key("protocollo segreteria").await;
+    let r = prog
+        .api("POST", &annul, &seg_token, Some(json!({"reason": "x"})))
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
-    let r = api(&mut prog, "POST", &annul, &seg_token, Some(body)).await;
+    let r = prog.api("POST", &annul, &seg_token, Some(body)).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(json_of(&r)["annulment"]["act"], "Determina n. 5/2026");
 
@@ -617,7 +528,7 @@ async fn run(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
-    let r = api(&mut prog, "GET", "/protocollo", &token, None).await;
+    let r = prog.api("GET", "/protocollo", &token, None).await;
     assert_eq!(r.status, 401);
     assert!(
         op.get("/backoffice/chiavi-api")
@@ -650,7 +561,7 @@ async fn run(backend: Backend) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
-    let r = api(&mut prog, "GET", "/protocollo", &expired, None).await;
+    let r = prog.api("GET", "/protocollo", &expired, None).await;
     assert_eq!(r.status, 401);
 
     // A key acts with the owner's roles of the moment: without the role, 403.
@@ -663,7 +574,7 @@ async fn run(backend: Backend) {
             .unwrap()
     );
     tx.commit().await.unwrap();
-    let r = api(&mut prog, "GET", "/protocollo", &seg_token, None).await;
+    let r = prog.api("GET", "/protocollo", &seg_token, None).await;
     assert_eq!(r.status, 403, "{}", r.body);
     let _ = UserId(0);
 

@@ -120,23 +120,6 @@ fn action(html: &str, prefix: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .unwrap()
-        .to_owned()
-}
-
 async fn api_get(b: &mut Browser, path: &str, token: &str) -> Page {
     let auth = format!("Bearer {token}");
     b.request(
@@ -163,7 +146,7 @@ async fn run(backend: Backend) {
     let eml = message();
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
-    let token = key_of(&mut op, "sportello").await;
+    let token = op.api_key("sportello").await;
     let mut prog = Browser::new(&app, CASAMASSIMA);
 
     // The desk page offers the e-mail form, its CSRF token in the action.

@@ -41,23 +41,6 @@ fn json_of(p: &Page) -> Value {
     serde_json::from_str(&p.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", p.body))
 }
 
-async fn key_of(b: &mut Browser, label: &str) -> String {
-    let csrf = b.csrf_of("/backoffice/chiavi-api").await;
-    let page = b
-        .post(
-            "/backoffice/chiavi-api",
-            &[("csrf", &csrf), ("nome", label), ("giorni", "30")],
-        )
-        .await;
-    assert_eq!(page.status, 200, "{}", page.body);
-    page.body
-        .split("data-element=\"api-token\">")
-        .nth(1)
-        .and_then(|s| s.split('<').next())
-        .expect("the new key is shown")
-        .to_owned()
-}
-
 fn xsd_valid(dir: &std::path::Path, name: &str, xml: &str) {
     let xsd = palazzo_testkit::pki::repo().join("docs/documento-amministrativo-informatico.xsd");
     let f = dir.join(name);
@@ -84,7 +67,7 @@ async fn run(backend: Backend) {
     let tmp = TempDir::new("versioni-web");
     let mut op = Browser::new(&app, CASAMASSIMA);
     op.demo_sign_in("operatore").await;
-    let token = key_of(&mut op, "gestionale").await;
+    let token = op.api_key("gestionale").await;
     let auth = format!("Bearer {token}");
     let mut prog = Browser::new(&app, CASAMASSIMA);
 

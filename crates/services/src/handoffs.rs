@@ -130,7 +130,9 @@ impl App {
     /// hand-offs they manage. A fascicolo's hand-off is also inside the
     /// fascicolo's restricted area, if any (TI-6): for an outsider it does
     /// not exist.
-    async fn actionable_handoff(
+    /// A hand-off that someone who works office cases may see: it exists,
+    /// and a fascicolo's hand-off is of a fascicolo visible to the actor.
+    async fn visible_handoff(
         &self,
         tenant: TenantId,
         actor: &Actor,
@@ -145,6 +147,16 @@ impl App {
         if let HandoffSubject::Fascicolo(f) = h.data.subject {
             self.visible_fascicolo(tenant, actor, f).await?;
         }
+        Ok(h)
+    }
+
+    async fn actionable_handoff(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: HandoffId,
+    ) -> ServiceResult<Handoff> {
+        let h = self.visible_handoff(tenant, actor, id).await?;
         match h.data.user {
             None => Self::can_act_in(actor, h.data.office)?,
             Some(u) if actor.user == Some(u) => {}
@@ -468,15 +480,7 @@ impl App {
         actor: &Actor,
         id: HandoffId,
     ) -> ServiceResult<Handoff> {
-        actor.require(Permission::WorkOfficeCases)?;
-        let h = self
-            .db()
-            .handoff(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        if let HandoffSubject::Fascicolo(f) = h.data.subject {
-            self.visible_fascicolo(tenant, actor, f).await?;
-        }
+        let h = self.visible_handoff(tenant, actor, id).await?;
         let Some(desk) = h.data.desk else {
             return Err(invalid(
                 "handoff_senza_provenienza",

@@ -1065,22 +1065,15 @@ where
         continuation: HandoffId,
         state: [u8; 32],
     ) -> Result<()> {
-        let r = sqlx::query(
+        self.write_binding(
             "UPDATE handoffs SET continuation_id = $3, continuation_state = $4 \
              WHERE tenant_id = $1 AND id = $2",
+            tenant,
+            id.0,
+            Some(continuation.0),
+            state,
         )
-        .bind(tenant.0)
-        .bind(id.0)
-        .bind(continuation.0)
-        .bind(bound_hex(state))
-        .execute(&mut *self.conn())
         .await
-        .map_err(db_err)?;
-        if D::rows_affected(&r) == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
     }
 
     /// See [`StoreTx::bind_registration_segnatura`].
@@ -1090,15 +1083,35 @@ where
         id: RegistrationId,
         state: [u8; 32],
     ) -> Result<()> {
-        let r = sqlx::query(
+        self.write_binding(
             "UPDATE protocol_entries SET segnatura_state = $3 WHERE tenant_id = $1 AND id = $2",
+            tenant,
+            id.0,
+            None,
+            state,
         )
-        .bind(tenant.0)
-        .bind(id.0)
-        .bind(bound_hex(state))
-        .execute(&mut *self.conn())
         .await
-        .map_err(db_err)?;
+    }
+
+    /// Runs `sql` (parameters: tenant, id, then `other` if any, then the
+    /// state as hex) on exactly one row (migration 0023's bindings).
+    async fn write_binding(
+        &mut self,
+        sql: &'static str,
+        tenant: TenantId,
+        id: i64,
+        other: Option<i64>,
+        state: [u8; 32],
+    ) -> Result<()> {
+        let mut q = sqlx::query(sql).bind(tenant.0).bind(id);
+        if let Some(other) = other {
+            q = q.bind(other);
+        }
+        let r = q
+            .bind(bound_hex(state))
+            .execute(&mut *self.conn())
+            .await
+            .map_err(db_err)?;
         if D::rows_affected(&r) == 1 {
             Ok(())
         } else {
