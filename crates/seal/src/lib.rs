@@ -6,6 +6,7 @@
 //! byte by byte, with test vectors, in `docs/seal-format.md`.
 
 pub mod base45;
+pub mod claims;
 pub mod cose;
 
 use palazzo_domain::cbor::CborError;
