@@ -238,6 +238,13 @@ impl PublicKey {
         Self::from_spki_der(signer.spki_der())
     }
 
+    /// The same key under another kid: only to test kid collisions.
+    #[cfg(test)]
+    pub(crate) fn with_kid(mut self, kid: Kid) -> Self {
+        self.kid = kid;
+        self
+    }
+
     /// The algorithm this key verifies.
     #[must_use]
     pub fn algorithm(&self) -> Algorithm {

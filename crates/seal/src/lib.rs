@@ -8,6 +8,9 @@
 pub mod base45;
 pub mod claims;
 pub mod cose;
+pub mod status;
+pub mod trust;
+pub mod verify;
 
 use palazzo_domain::cbor::CborError;
 use thiserror::Error;
@@ -31,6 +34,9 @@ pub enum SealError {
     /// A structure that is not what the format says (which part).
     #[error("malformed: {0}")]
     Malformed(&'static str),
+    /// A signed list whose signature does not verify with the given key.
+    #[error("the signature does not verify")]
+    BadSignature,
     /// Input the builder refuses (which part).
     #[error("invalid input: {0}")]
     Invalid(&'static str),
