@@ -8,6 +8,7 @@
 pub mod base45;
 pub mod claims;
 pub mod cose;
+pub mod qr;
 pub mod status;
 pub mod trust;
 pub mod verify;
