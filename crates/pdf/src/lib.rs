@@ -14,9 +14,17 @@
 //! The fonts are Titillium Web Regular and Bold (SIL OFL 1.1), vendored in
 //! `crates/pdf/fonts` and compiled into the binary.
 //!
+//! [`certificate`] renders sealed certificates (issue 5) at speed: a
+//! [`CertificateTemplate`] is built once per comune and certificate type
+//! (fonts subset and serialised once, static content pre-built) and writes
+//! each PDF/A-3b certificate by hand, without krilla (DECISIONS 21).
+//!
 //! [`read`] finds attached files again in a PDF, without a full PDF parser.
 
+pub mod certificate;
 pub mod read;
+
+pub use certificate::{CertificateData, CertificateTemplate, Field, QrMatrix, TemplateSpec};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -62,6 +70,17 @@ pub enum PdfError {
     /// krilla refused the document (e.g. a PDF/A validation error).
     #[error("PDF/A export: {0}")]
     Export(String),
+    /// A character the certificate template's font subset lacks; it is
+    /// refused rather than drawn as a wrong glyph (R8).
+    #[error("character U+{:04X} is not in the certificate fonts", u32::from(*.0))]
+    Unsupported(char),
+    /// The certificate's content does not fit on its page.
+    #[error("the certificate does not fit on one page")]
+    TooLong,
+    /// The QR matrix is not usable (not a QR size, or too dense for
+    /// 0.40 mm modules, R2).
+    #[error("QR: {0}")]
+    Qr(&'static str),
 }
 
 /// The document information, written both in the Info dictionary and in the
