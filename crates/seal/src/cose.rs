@@ -303,10 +303,8 @@ pub struct CoseSign1 {
 
 /// The `Sig_structure` of RFC 9052 §4.4 for a COSE_Sign1 with no external
 /// AAD, encoded (the bytes that are signed).
-///
-/// # Errors
-/// Never for these inputs; kept fallible because CBOR encoding is.
-pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>, SealError> {
+#[must_use]
+pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     // Written directly rather than through `Value`: a fixed array of four
     // items whose heads are shortest-form, as the deterministic encoder
     // would write them (checked by a test).
@@ -319,7 +317,7 @@ pub fn sig_structure(protected: &[u8], payload: &[u8]) -> Result<Vec<u8>, SealEr
     out.push(0x40);
     bstr_head(&mut out, payload.len());
     out.extend_from_slice(payload);
-    Ok(out)
+    out
 }
 
 /// Writes the head of a byte string of length `len` (RFC 8949 §3, shortest
@@ -373,7 +371,7 @@ pub fn sign1(
 ) -> Result<Vec<u8>, SealError> {
     let alg = signer.algorithm();
     let protected = protected_header(alg, &signer.kid(), typ)?;
-    let tbs = sig_structure(&protected, payload)?;
+    let tbs = sig_structure(&protected, payload);
     let signature = signer.sign(&tbs)?;
     let message = Value::Tag(
         TAG_COSE_SIGN1,
@@ -467,8 +465,11 @@ impl CoseSign1 {
     /// picks the candidates by kid).
     #[must_use]
     pub fn verify(&self, key: &PublicKey) -> bool {
-        sig_structure(&self.protected, &self.payload)
-            .is_ok_and(|tbs| key.verifies(self.alg, &tbs, &self.signature))
+        key.verifies(
+            self.alg,
+            &sig_structure(&self.protected, &self.payload),
+            &self.signature,
+        )
     }
 
     /// The first of `keys` whose kid is this message's and that verifies it
@@ -508,7 +509,7 @@ mod tests {
                 Value::Bytes(payload.clone()),
             ]))
             .unwrap();
-            assert_eq!(sig_structure(&protected, &payload).unwrap(), via_value);
+            assert_eq!(sig_structure(&protected, &payload), via_value);
         }
     }
 

@@ -194,3 +194,40 @@ fn zxing_reads_our_qr() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The seal vectors of `docs/seal-format.md` verify with pycose too, so an
+/// independent implementation can start from them.
+#[test]
+fn pycose_verifies_the_documented_vectors() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/seal-format.md"
+    ))
+    .expect("docs/seal-format.md");
+    for name in ["ed25519", "es256", "hash-only"] {
+        let start = format!("```vector-{name}\n");
+        let body = &doc[doc.find(&start).expect("vector block") + start.len()..];
+        let body = &body[..body.find("```").expect("end of block")];
+        let (mut text, mut spki, mut in_spki) = (None, String::new(), false);
+        for line in body.lines() {
+            if let Some(t) = line.strip_prefix("text = ") {
+                text = Some(t.to_owned());
+            }
+            if let Some(s) = line.strip_prefix("spki = ") {
+                spki.push_str(s);
+                in_spki = true;
+            } else if in_spki && line.starts_with("    ") {
+                spki.push_str(line.trim());
+            } else {
+                in_spki = false;
+            }
+        }
+        let spki: Vec<u8> = (0..spki.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&spki[i..i + 2], 16).unwrap())
+            .collect();
+        let (ok, json) = py_verify(&text.expect("text"), &spki);
+        assert!(ok, "vector-{name}: {json}");
+        assert_eq!(json["hash_only"], name == "hash-only");
+    }
+}
