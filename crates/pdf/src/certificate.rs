@@ -16,8 +16,9 @@
 //!   closing legal texts and the verification instructions are pre-built as
 //!   content fragments;
 //! - **per certificate** ([`CertificateTemplate::render`]): only the
-//!   label–value lines, the wrapped paragraphs, the QR (vector rectangles)
-//!   and the URL are laid out; the XMP, the Info dictionary, the embedded
+//!   label–value lines, the wrapped paragraphs (onto more pages when
+//!   needed), the QR (vector rectangles), the URL and the page numbers are
+//!   laid out; the XMP, the Info dictionary, the embedded
 //!   record, the cross-reference table and the trailer are written by hand
 //!   after the pre-serialised bytes.
 //!
@@ -79,21 +80,27 @@ const BLUE: (u8, u8, u8) = (0x00, 0x66, 0xcc);
 const TEXT: (u8, u8, u8) = (0x1a, 0x1a, 0x1a);
 const GREY: (u8, u8, u8) = (0x5c, 0x6f, 0x82);
 
-// Object numbers. 1–16 are written once per template, 17–20 per certificate.
+// Object numbers. 1–14 are written once per template, the others per
+// certificate.
 const OBJ_CATALOG: usize = 1;
-const OBJ_PAGES: usize = 2;
-const OBJ_PAGE: usize = 3;
-const OBJ_STATIC_CONTENT: usize = 4;
-const OBJ_ICC: usize = 5;
+const OBJ_ICC: usize = 2;
 /// Type0, CIDFontType2, FontDescriptor, FontFile2, ToUnicode.
-const OBJ_FONT_REGULAR: usize = 6;
-const OBJ_FONT_BOLD: usize = 11;
-const OBJ_FILESPEC: usize = 16;
-const OBJ_INFO: usize = 17;
-const OBJ_XMP: usize = 18;
-const OBJ_RECORD: usize = 19;
-const OBJ_CONTENT: usize = 20;
-const OBJ_COUNT: usize = 21;
+const OBJ_FONT_REGULAR: usize = 3;
+const OBJ_FONT_BOLD: usize = 8;
+const OBJ_FILESPEC: usize = 13;
+/// Letterhead and footer, shared by every page.
+const OBJ_STATIC_CONTENT: usize = 14;
+const STATIC_OBJS: usize = 15;
+const OBJ_INFO: usize = 15;
+const OBJ_XMP: usize = 16;
+const OBJ_RECORD: usize = 17;
+const OBJ_PAGES: usize = 18;
+/// Page k (from 0) is object 19 + 2k, its own content 20 + 2k.
+const OBJ_FIRST_PAGE: usize = 19;
+/// A certificate longer than this is refused ([`PdfError::TooLong`]).
+const MAX_PAGES: usize = 20;
+/// Lowest point (from the top) of the body text on a page.
+const BODY_LIMIT: f32 = FOOTER_Y - 26.0;
 
 /// What a template prints on every certificate of one type for one comune.
 /// All text is user-facing, in Italian.
@@ -269,17 +276,23 @@ fn base_charset() -> impl Iterator<Item = char> {
 pub struct CertificateTemplate {
     regular: FaceTable,
     bold: FaceTable,
-    /// `%PDF-1.7` header and objects 1–16.
+    /// `%PDF-1.7` header and objects 1–14.
     prefix: Vec<u8>,
-    /// Byte offsets of objects 1–16 in `prefix`.
+    /// Byte offsets of objects 1–14 in `prefix`.
     offsets: Vec<usize>,
+    /// Title and preamble, on the first page only.
+    first_page: Vec<u8>,
+    /// The title followed by "(segue)", on the next pages.
+    next_pages: Vec<u8>,
+    /// Where the body starts on the next pages.
+    next_top: f32,
     /// Closing legal texts, relative to their top-left corner.
     closing: Vec<u8>,
     closing_height: f32,
     /// Verification instructions, relative to their top-left corner.
     instructions: Vec<u8>,
     instructions_height: f32,
-    /// Where the variable content starts (from the top).
+    /// Where the body starts on the first page (from the top).
     body_top: f32,
     title: String,
     comune: String,
@@ -353,7 +366,10 @@ impl CertificateTemplate {
             regular,
             bold,
             prefix: Vec::with_capacity(64 * 1024),
-            offsets: Vec::with_capacity(OBJ_COUNT),
+            offsets: Vec::new(),
+            first_page: Vec::new(),
+            next_pages: Vec::new(),
+            next_top: 0.0,
             closing: Vec::new(),
             closing_height: 0.0,
             instructions: Vec::new(),
@@ -365,7 +381,8 @@ impl CertificateTemplate {
             language: clean(&spec.language),
         };
 
-        // Static page content: header, title, preamble, footer.
+        // Static page content: letterhead and footer on every page, the
+        // title and preamble on the first, the title "(segue)" on the next.
         let mut content = Vec::with_capacity(4096);
         let mut y = 56.7;
         t.lines(&mut content, &spec.comune, S_COMUNE, MARGIN_X, &mut y)?;
@@ -375,13 +392,22 @@ impl CertificateTemplate {
         y += 6.0;
         rect(&mut content, MARGIN_X, y, TEXT_W, 0.8, BLUE);
         y += 22.0;
-        t.lines(&mut content, &spec.title, S_TITLE, MARGIN_X, &mut y)?;
+        let title_top = y;
+        let mut first = Vec::new();
+        t.lines(&mut first, &spec.title, S_TITLE, MARGIN_X, &mut y)?;
         y += 6.0;
         for p in &spec.preamble {
-            t.lines(&mut content, p, S_BODY, MARGIN_X, &mut y)?;
+            t.lines(&mut first, p, S_BODY, MARGIN_X, &mut y)?;
             y += 4.0;
         }
+        t.first_page = first;
         t.body_top = y + 6.0;
+        let mut next = Vec::new();
+        let mut ny = title_top;
+        let continued = format!("{} (segue)", spec.title);
+        t.lines(&mut next, &continued, S_TITLE, MARGIN_X, &mut ny)?;
+        t.next_pages = next;
+        t.next_top = ny + 12.0;
         let mut fy = FOOTER_Y - S_SMALL.size;
         rect(&mut content, MARGIN_X, fy - 8.0, TEXT_W, 0.5, GREY);
         t.lines(&mut content, &spec.footer, S_SMALL, MARGIN_X, &mut fy)?;
@@ -404,11 +430,11 @@ impl CertificateTemplate {
             return Err(PdfError::TooLong);
         }
 
-        // Objects 1–16.
+        // Objects 1–14.
         let p = &mut t.prefix;
         p.extend_from_slice(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
         let lang = pdf_text_string(&t.language);
-        let mut offsets = vec![0usize; OBJ_COUNT];
+        let mut offsets = vec![0usize; STATIC_OBJS];
         let mut obj = |p: &mut Vec<u8>, n: usize, body: &[u8]| {
             offsets[n] = p.len();
             let _ = writeln!(p, "{n} 0 obj");
@@ -429,22 +455,6 @@ impl CertificateTemplate {
             )
             .as_bytes(),
         );
-        obj(
-            p,
-            OBJ_PAGES,
-            format!("<< /Type /Pages /Kids [{OBJ_PAGE} 0 R] /Count 1 >>").as_bytes(),
-        );
-        obj(
-            p,
-            OBJ_PAGE,
-            format!(
-                "<< /Type /Page /Parent {OBJ_PAGES} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] \
-                 /Resources << /Font << /F1 {OBJ_FONT_REGULAR} 0 R /F2 {OBJ_FONT_BOLD} 0 R >> >> \
-                 /Contents [{OBJ_STATIC_CONTENT} 0 R {OBJ_CONTENT} 0 R] >>"
-            )
-            .as_bytes(),
-        );
-        obj(p, OBJ_STATIC_CONTENT, &flate_stream("", &content)?);
         obj(p, OBJ_ICC, &flate_stream("/N 3", SRGB_ICC)?);
         for (first, objs) in [
             (OBJ_FONT_REGULAR, &regular_objs),
@@ -466,6 +476,7 @@ impl CertificateTemplate {
             )
             .as_bytes(),
         );
+        obj(p, OBJ_STATIC_CONTENT, &flate_stream("", &content)?);
         t.offsets = offsets;
         Ok(t)
     }
@@ -502,17 +513,28 @@ impl CertificateTemplate {
 
     /// Renders one certificate as a PDF/A-3b file.
     ///
+    /// The fields and paragraphs flow from the first page onto more pages
+    /// when needed (each next page repeats the letterhead and the title
+    /// followed by "(segue)"); a field's lines stay together. The closing
+    /// legal texts, the QR, the verification instructions and the URL are
+    /// on the last page; every page is numbered "Pagina n di N".
+    ///
     /// # Errors
     /// [`PdfError::Unsupported`] for a character outside the template's
     /// font subset (never drawn as a wrong glyph: R8), [`PdfError::TooLong`]
-    /// when the data does not fit on the page, [`PdfError::Qr`] when the QR
+    /// when the data needs more than 20 pages, [`PdfError::Qr`] when the QR
     /// would need modules below 0.40 mm (R2).
     pub fn render(&self, data: &CertificateData<'_>) -> Result<Vec<u8>, PdfError> {
-        let mut content = Vec::with_capacity(32 * 1024);
         let qr_top = self.qr_top();
+        let mut flow = Flow {
+            pages: vec![Vec::with_capacity(32 * 1024)],
+            next_head: &self.next_pages,
+            y: self.body_top,
+            next_top: self.next_top,
+        };
+        flow.pages[0].extend_from_slice(&self.first_page);
 
         // Variable text: "label: value" lines, then paragraphs (R8).
-        let mut y = self.body_top;
         let bold = &self.bold;
         let regular = &self.regular;
         for f in data.fields {
@@ -520,38 +542,56 @@ impl CertificateTemplate {
             let value = clean(&f.value);
             let lw = bold.width(&label, S_BODY.size);
             let lines = wrap(regular, &value, S_BODY.size, TEXT_W - lw)?;
+            // A field's lines stay together on one page.
+            let _ = flow.room(lines.len().min(8) as f32 * S_BODY.leading)?;
             for (i, line) in lines.iter().enumerate() {
-                let base = PAGE_H - (y + S_BODY.size);
-                color(&mut content, S_BODY.color);
+                let _ = flow.room(S_BODY.leading)?;
+                let base = PAGE_H - (flow.y + S_BODY.size);
+                let content = flow.content();
+                color(content, S_BODY.color);
                 let _ = write!(content, "BT 1 0 0 1 {} {:.2} Tm ", fmt2(MARGIN_X), base);
                 if i == 0 {
                     let _ = write!(content, "/F2 {} Tf ", fmt2(S_BODY.size));
-                    bold.hex(&label, &mut content)?;
+                    bold.hex(&label, content)?;
                     content.extend_from_slice(b" Tj ");
                 } else {
                     let _ = write!(content, "{} 0 Td ", fmt2(lw));
                 }
                 let _ = write!(content, "/F1 {} Tf ", fmt2(S_BODY.size));
-                regular.hex(line, &mut content)?;
+                regular.hex(line, content)?;
                 content.extend_from_slice(b" Tj ET\n");
-                y += S_BODY.leading;
+                flow.y += S_BODY.leading;
             }
-            y += 2.0;
+            flow.y += 2.0;
         }
-        y += 6.0;
+        flow.y += 6.0;
         for p in data.paragraphs {
-            self.lines(&mut content, p, S_BODY, MARGIN_X, &mut y)?;
-            y += 4.0;
+            for line in wrap(regular, &clean(p), S_BODY.size, TEXT_W)? {
+                let _ = flow.room(S_BODY.leading)?;
+                let y = flow.y;
+                text_line(
+                    flow.content(),
+                    regular,
+                    S_BODY,
+                    MARGIN_X,
+                    y + S_BODY.size,
+                    &line,
+                )?;
+                flow.y += S_BODY.leading;
+            }
+            flow.y += 4.0;
         }
-        y += 4.0;
+        flow.y += 4.0;
+        // The closing legal texts and the QR go together on the last page.
+        if flow.y + self.closing_height > qr_top {
+            flow.new_page()?;
+        }
+        let y = flow.y;
+        let content = flow.content();
         // Closing legal texts, pre-built, moved to `y`.
         let _ = writeln!(content, "q 1 0 0 1 0 {:.2} cm", -y);
         content.extend_from_slice(&self.closing);
         content.extend_from_slice(b"Q\n");
-        y += self.closing_height;
-        if y > qr_top {
-            return Err(PdfError::TooLong);
-        }
 
         // The QR (R2): module size from the 50 mm box, quiet zone included.
         let n = data.qr.size;
@@ -581,11 +621,11 @@ impl CertificateTemplate {
                 while col < n && bits[col] {
                     col += 1;
                 }
-                push_uint(&mut content, start);
+                push_uint(content, start);
                 content.push(b' ');
-                push_uint(&mut content, yy);
+                push_uint(content, yy);
                 content.push(b' ');
-                push_uint(&mut content, col - start);
+                push_uint(content, col - start);
                 content.extend_from_slice(b" 1 re\n");
             }
         }
@@ -602,18 +642,27 @@ impl CertificateTemplate {
             color: BLUE,
             ..S_SMALL
         };
-        self.lines(&mut content, data.url, url_style, MARGIN_X, &mut iy)?;
+        self.lines(content, data.url, url_style, MARGIN_X, &mut iy)?;
 
-        self.assemble(data, &content)
+        // "Pagina n di N", right-aligned under the footer.
+        let total = flow.pages.len();
+        for (k, page) in flow.pages.iter_mut().enumerate() {
+            let label = format!("Pagina {} di {total}", k + 1);
+            let x = PAGE_W - MARGIN_X - regular.width(&label, S_SMALL.size);
+            text_line(page, regular, S_SMALL, x, FOOTER_Y + 11.0, &label)?;
+        }
+        self.assemble(data, &flow.pages)
     }
 
     /// Concatenates the static objects with the per-certificate ones, the
     /// cross-reference table and the trailer.
-    fn assemble(&self, data: &CertificateData<'_>, content: &[u8]) -> Result<Vec<u8>, PdfError> {
-        let mut out =
-            Vec::with_capacity(self.prefix.len() + content.len() / 2 + data.record.len() + 8192);
+    fn assemble(&self, data: &CertificateData<'_>, pages: &[Vec<u8>]) -> Result<Vec<u8>, PdfError> {
+        let size: usize = pages.iter().map(Vec::len).sum();
+        let mut out = Vec::with_capacity(self.prefix.len() + size / 2 + data.record.len() + 8192);
         out.extend_from_slice(&self.prefix);
+        let count = OBJ_FIRST_PAGE + 2 * pages.len();
         let mut offsets = self.offsets.clone();
+        offsets.resize(count, 0);
         let pdf_date = pdf_date(data.issued);
         let xmp_date = xmp_date(data.issued);
         let id_hex: String = data.document_id.iter().fold(String::new(), |mut s, b| {
@@ -685,22 +734,81 @@ xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n\
         out.extend_from_slice(data.record);
         out.extend_from_slice(b"\nendstream\nendobj\n");
 
-        offsets[OBJ_CONTENT] = out.len();
-        out.extend_from_slice(format!("{OBJ_CONTENT} 0 obj\n").as_bytes());
-        out.extend_from_slice(&flate_stream("", content)?);
-        out.extend_from_slice(b"\nendobj\n");
+        offsets[OBJ_PAGES] = out.len();
+        let _ = write!(out, "{OBJ_PAGES} 0 obj\n<< /Type /Pages /Kids [");
+        for k in 0..pages.len() {
+            let _ = write!(out, "{} 0 R ", OBJ_FIRST_PAGE + 2 * k);
+        }
+        let _ = write!(out, "] /Count {} >>\nendobj\n", pages.len());
+        for (k, content) in pages.iter().enumerate() {
+            let page = OBJ_FIRST_PAGE + 2 * k;
+            offsets[page] = out.len();
+            let _ = write!(
+                out,
+                "{page} 0 obj\n<< /Type /Page /Parent {OBJ_PAGES} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] \
+                 /Resources << /Font << /F1 {OBJ_FONT_REGULAR} 0 R /F2 {OBJ_FONT_BOLD} 0 R >> >> \
+                 /Contents [{OBJ_STATIC_CONTENT} 0 R {} 0 R] >>\nendobj\n",
+                page + 1
+            );
+            offsets[page + 1] = out.len();
+            let _ = writeln!(out, "{} 0 obj", page + 1);
+            out.extend_from_slice(&flate_stream("", content)?);
+            out.extend_from_slice(b"\nendobj\n");
+        }
 
         let xref = out.len();
-        let _ = write!(out, "xref\n0 {OBJ_COUNT}\n0000000000 65535 f\r\n");
+        let _ = write!(out, "xref\n0 {count}\n0000000000 65535 f\r\n");
         for off in &offsets[1..] {
             let _ = write!(out, "{off:010} 00000 n\r\n");
         }
         let _ = write!(
             out,
-            "trailer\n<< /Size {OBJ_COUNT} /Root {OBJ_CATALOG} 0 R /Info {OBJ_INFO} 0 R \
+            "trailer\n<< /Size {count} /Root {OBJ_CATALOG} 0 R /Info {OBJ_INFO} 0 R \
              /ID [<{id_hex}> <{id_hex}>] >>\nstartxref\n{xref}\n%%EOF\n"
         );
         Ok(out)
+    }
+}
+
+/// The pages being filled by [`CertificateTemplate::render`].
+struct Flow<'t> {
+    pages: Vec<Vec<u8>>,
+    /// What starts every page after the first.
+    next_head: &'t [u8],
+    /// The current position on the last page (from the top).
+    y: f32,
+    next_top: f32,
+}
+
+impl Flow<'_> {
+    fn content(&mut self) -> &mut Vec<u8> {
+        if self.pages.is_empty() {
+            self.pages.push(Vec::new());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    /// Starts a new page.
+    fn new_page(&mut self) -> Result<(), PdfError> {
+        if self.pages.len() >= MAX_PAGES {
+            return Err(PdfError::TooLong);
+        }
+        let mut page = Vec::with_capacity(16 * 1024);
+        page.extend_from_slice(self.next_head);
+        self.pages.push(page);
+        self.y = self.next_top;
+        Ok(())
+    }
+
+    /// Starts a new page unless `height` more points fit on this one;
+    /// true when it did.
+    fn room(&mut self, height: f32) -> Result<bool, PdfError> {
+        if self.y + height > BODY_LIMIT {
+            self.new_page()?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 

@@ -74,8 +74,8 @@ pub enum PdfError {
     /// refused rather than drawn as a wrong glyph (R8).
     #[error("character U+{:04X} is not in the certificate fonts", u32::from(*.0))]
     Unsupported(char),
-    /// The certificate's content does not fit on its page.
-    #[error("the certificate does not fit on one page")]
+    /// The certificate's content does not fit on the pages allowed.
+    #[error("the certificate is too long")]
     TooLong,
     /// The QR matrix is not usable (not a QR size, or too dense for
     /// 0.40 mm modules, R2).

@@ -484,8 +484,8 @@ fn refusals() {
         }),
         Err(PdfError::Unsupported('李'))
     );
-    // Too much data for the page.
-    let many: Vec<Field> = (0..60)
+    // Too much data for the pages allowed.
+    let many: Vec<Field> = (0..2000)
         .map(|i| Field::new(format!("Campo {i}"), "x"))
         .collect();
     assert_eq!(
@@ -504,4 +504,118 @@ fn refusals() {
         }),
         Err(PdfError::Qr(_))
     ));
+}
+
+/// A stato di famiglia with many members flows onto more pages: every field
+/// is printed once, the QR and the closing texts are on the last page.
+#[test]
+fn long_certificate_flows_onto_more_pages() {
+    let template = CertificateTemplate::new(&spec()).unwrap();
+    let text = payload(11, 600);
+    let (size, dark) = qr(&text);
+    let mut fields = Vec::new();
+    for i in 1..=14 {
+        fields.push(Field::new(
+            format!("Componente {i}"),
+            format!("ROSSI Nicolò, nato il {i:02}/03/1980"),
+        ));
+        fields.push(Field::new(format!("Relazione {i}"), "figlio"));
+        fields.push(Field::new(
+            format!("Codice fiscale {i}"),
+            format!("RSSNCL80C{i:02}I199X"),
+        ));
+    }
+    let paragraphs = vec![PARAGRAPH.to_owned(), PARAGRAPH.to_owned()];
+    let pdf = template
+        .render(&CertificateData {
+            issued: "2026-11-27T10:15:30Z".parse().unwrap(),
+            document_id: [3; 16],
+            fields: &fields,
+            paragraphs: &paragraphs,
+            qr: QrMatrix::new(size, &dark).unwrap(),
+            url: "https://example.org/verifica/abc",
+            record: &record(),
+        })
+        .unwrap();
+    let dir = tmpdir("pages");
+    let path = dir.join("lungo.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let path = path.to_str().unwrap();
+    let check = run("qpdf", &["--check", path]);
+    assert!(
+        check.contains("No syntax or stream encoding errors found"),
+        "{check}"
+    );
+    assert!(!check.to_lowercase().contains("warning"), "{check}");
+    let info = run("pdfinfo", &[path]);
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(pages >= 2, "{info}");
+    let text = run("pdftotext", &["-layout", path, "-"]);
+    for f in &fields {
+        let line = format!("{}: {}", f.label, f.value);
+        assert_eq!(
+            text.matches(&line).count(),
+            1,
+            "`{line}` not once in:\n{text}"
+        );
+    }
+    assert!(text.contains("Certificato di residenza (segue)"));
+    assert!(
+        text.contains(&format!("Pagina {pages} di {pages}")),
+        "{text}"
+    );
+    // Per page: the QR only on the last one, which decodes.
+    for p in 1..=pages {
+        let png = dir.join(format!("p{p}"));
+        run(
+            "pdftoppm",
+            &[
+                "-r",
+                "150",
+                "-gray",
+                "-png",
+                "-singlefile",
+                "-f",
+                &p.to_string(),
+                "-l",
+                &p.to_string(),
+                path,
+                png.to_str().unwrap(),
+            ],
+        );
+        let page_text = run(
+            "pdftotext",
+            &[
+                "-layout",
+                "-f",
+                &p.to_string(),
+                "-l",
+                &p.to_string(),
+                path,
+                "-",
+            ],
+        );
+        assert!(page_text.contains("Comune di Sant'Agata di Militello"));
+        let out = Command::new("zbarimg")
+            .args(["--raw", "-q", "-Sbinary", &format!("{}.png", png.display())])
+            .output()
+            .unwrap();
+        if p == pages {
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim_end_matches('\n'),
+                payload(11, 600)
+            );
+            assert!(page_text.contains("Il presente certificato non può essere prodotto"));
+        } else {
+            assert!(out.stdout.is_empty(), "a QR on page {p}");
+            assert!(!page_text.contains("Il presente certificato non può essere prodotto"));
+        }
+    }
+    assert_eq!(read::embedded_files(&pdf).unwrap()[0].data, record());
 }
