@@ -33,6 +33,41 @@
 //! `pdftotext` and pypdf (domain doc §8.4), since krilla's validator is not
 //! in this path.
 //!
+//! How the services layer uses it (the QR matrix comes from `crates/seal`:
+//! `palazzo_seal::qr::encode(&pz1_text)`, its modules row by row):
+//!
+//! ```
+//! use palazzo_pdf::{CertificateData, CertificateTemplate, Field, QrMatrix, TemplateSpec};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Once per comune and certificate type, kept for the process' lifetime.
+//! let template = CertificateTemplate::new(&TemplateSpec {
+//!     comune: "Comune di Sant'Agata di Militello".into(),
+//!     header: vec!["Ufficio anagrafe".into()],
+//!     title: "Certificato di residenza".into(),
+//!     preamble: vec!["L'Ufficiale d'anagrafe certifica che".into()],
+//!     closing: vec!["Rilasciato per gli usi consentiti dalla legge.".into()],
+//!     verification: "Inquadra il codice QR o apri l'indirizzo qui sotto.".into(),
+//!     footer: "Comune di Sant'Agata di Militello".into(),
+//!     language: "it-IT".into(),
+//! })?;
+//! // Per certificate.
+//! let size = 21;
+//! let modules: Vec<bool> = (0..size * size).map(|i| i % 3 == 0).collect();
+//! let pdf = template.render(&CertificateData {
+//!     issued: "2026-11-27T10:15:30Z".parse()?,
+//!     document_id: [0x2a; 16],
+//!     fields: &[Field::new("Cognome", "ROSSI"), Field::new("Nome", "Nicolò")],
+//!     paragraphs: &[],
+//!     qr: QrMatrix::new(size, &modules)?,
+//!     url: "https://comune.example.it/verifica/KioqKioqKioqKioqKioqKg",
+//!     record: b"\xa1\x01\x02",
+//! })?;
+//! assert!(pdf.starts_with(b"%PDF-1.7"));
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! The QR is drawn as vector rectangles, one per horizontal run of dark
 //! modules, in one path and one fill, with a 4-module quiet zone and a
 //! module of at least 0.40 mm (R2). This crate does not encode QR codes: the
