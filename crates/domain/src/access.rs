@@ -81,6 +81,9 @@ pub enum Permission {
     /// makes a new version, TI-3). The administrator of the comune and the
     /// responsabile della gestione documentale (usually the segretario).
     ManageTitolario,
+    /// Load and correct the population register (`palazzo anagrafe
+    /// import`, docs/anagrafe-import.md): the comune's administrator.
+    ManageAnagrafe,
 }
 
 impl Role {
@@ -161,6 +164,7 @@ impl Role {
                 ManageRoles,
                 ReadAudit,
                 ManageTitolario,
+                ManageAnagrafe,
             ],
             Role::AdminPiattaforma => &[
                 BackOffice,
@@ -169,6 +173,7 @@ impl Role {
                 ReadAudit,
                 ManagePlatform,
                 ManageTitolario,
+                ManageAnagrafe,
             ],
         }
     }

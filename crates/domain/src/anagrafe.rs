@@ -12,11 +12,13 @@
 use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 
 use crate::ids::{Cap, CodiceCatastale, CodiceFiscale, Sex};
 
 /// Stato civile (DPR 223/1989 art. 20; ANPR's table of marital states).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum StatoCivile {
     /// Celibe / nubile.
     Libero,
@@ -148,6 +150,33 @@ const CITIZENSHIPS: &[(&str, &str, &str)] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cittadinanza(&'static str, &'static str, &'static str);
 
+impl Serialize for Cittadinanza {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Cittadinanza {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(d)?;
+        Cittadinanza::from_code(&code)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown citizenship `{code}`")))
+    }
+}
+
+impl TryFrom<String> for StatoCivile {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        StatoCivile::from_code(&s).ok_or_else(|| format!("unknown marital status `{s}`"))
+    }
+}
+
+impl From<StatoCivile> for String {
+    fn from(s: StatoCivile) -> String {
+        s.code().to_owned()
+    }
+}
+
 impl Cittadinanza {
     /// Italian citizenship.
     pub const ITALIANA: Cittadinanza = Cittadinanza("IT", "Italia", "italiana");
@@ -186,6 +215,9 @@ impl Cittadinanza {
 /// A street of the stradario.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreetRow {
+    /// The line of the file (1 = the header; 0 for a row not read from a
+    /// file).
+    pub line: usize,
     /// The comune's code of the street (toponomastica), e.g. `0001`.
     pub code: String,
     /// The denomination as printed, e.g. `Via Roma`.
@@ -480,6 +512,7 @@ pub fn parse_streets(bytes: &[u8]) -> Result<Parsed<Vec<StreetRow>>, FileError> 
             ));
         } else {
             out.rows.push(StreetRow {
+                line,
                 code: code.to_owned(),
                 name,
             });

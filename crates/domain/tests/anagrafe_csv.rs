@@ -264,10 +264,12 @@ fn files_and_streets() {
         p.rows,
         [
             StreetRow {
+                line: 2,
                 code: "0001".into(),
                 name: "Via Roma".into()
             },
             StreetRow {
+                line: 3,
                 code: "0002".into(),
                 name: "Largo \"Trento\", 1".into()
             },

@@ -18,6 +18,7 @@ use palazzo_services::import::EnteFile;
 use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
+mod anagrafe;
 mod classificazione;
 mod emergenza;
 mod eml;
@@ -74,6 +75,9 @@ enum Command {
     /// The protocollo informatico.
     #[command(subcommand)]
     Protocollo(ProtocolloCommand),
+    /// The population register for certificates (docs/anagrafe-import.md).
+    #[command(subcommand)]
+    Anagrafe(anagrafe::AnagrafeCommand),
     /// Fascicoli (docs/fascicoli.md).
     #[command(subcommand)]
     Fascicolo(FascicoloCommand),
@@ -480,6 +484,21 @@ async fn api_token(cmd: ApiTokenCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Draws `[=====     ] done/total` on standard error, over itself (the
+/// progress of the bulk imports).
+fn progress_bar(done: usize, total: usize) {
+    let width = 30;
+    let filled = (done * width)
+        .checked_div(total)
+        .unwrap_or(width)
+        .min(width);
+    eprint!(
+        "\r[{}{}] {done}/{total}",
+        "=".repeat(filled),
+        " ".repeat(width - filled)
+    );
+}
+
 fn load_installation(config: Option<&Path>, data_dir: Option<PathBuf>) -> anyhow::Result<Config> {
     let mut config = load_config(config)?;
     if let Some(d) = data_dir {
@@ -700,15 +719,7 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
                 ..Default::default()
             };
             let outcomes = app
-                .import_protocollo(tenant.id, &actor, &file, |done, total| {
-                    let width = 30;
-                    let filled = (done * width).checked_div(total).unwrap_or(width);
-                    eprint!(
-                        "\r[{}{}] {done}/{total}",
-                        "=".repeat(filled),
-                        " ".repeat(width - filled)
-                    );
-                })
+                .import_protocollo(tenant.id, &actor, &file, progress_bar)
                 .await
                 .map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
             eprintln!();
@@ -738,6 +749,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             if refused > 0 {
                 return Ok(ExitCode::from(2));
             }
+        }
+        Command::Anagrafe(cmd) => {
+            return anagrafe::run(cmd).await;
         }
         Command::Protocollo(ProtocolloCommand::Ricevi(cmd)) => {
             return segnatura::ricevi(cmd).await;

@@ -727,3 +727,135 @@ async fn verify_receipt_accepts_a_receipt_and_refuses_a_tampered_copy() {
     assert!(text.contains("receipt_state_mismatch"), "{text}");
     assert!(!text.contains("RICEVUTA VALIDA /"), "{text}");
 }
+
+/// `palazzo anagrafe import` (issue 5, part 1): the demo's register was
+/// loaded through the same import; a stradario and a residents file are
+/// merged into it, the refused rows are reported with line, column and
+/// code, the progress is shown, and the exit status says rows were refused.
+#[tokio::test]
+async fn anagrafe_import_merges_and_reports() {
+    use palazzo_domain::ids::{CodiceCatastale, CodiceFiscale, Sex};
+    use palazzo_store::Store;
+    let dir = TempDir::new("anagrafe-import");
+    demo(dir.path());
+    let data = dir.path().to_str().unwrap();
+    let streets = dir.path().join("stradario.csv");
+    std::fs::write(
+        &streets,
+        "codice;denominazione\n0900;Via delle Nuove Case\n0901;\n",
+    )
+    .unwrap();
+    let out = palazzo(&[
+        "anagrafe",
+        "import",
+        streets.to_str().unwrap(),
+        "--ente",
+        "casamassima",
+        "--data-dir",
+        data,
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("riga 3, colonna denominazione (denominazione_via)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Stradario: 1 vie salvate, 1 righe rifiutate."),
+        "{text}"
+    );
+    let born = jiff::civil::date(1990, 4, 12);
+    let cf = CodiceFiscale::compute(
+        "Lops",
+        "Teresa",
+        born,
+        Sex::F,
+        &CodiceCatastale::parse("A662").unwrap(),
+    );
+    let residents = dir.path().join("residenti.csv");
+    std::fs::write(
+        &residents,
+        format!(
+            "codice_fiscale;cognome;nome;sesso;data_nascita;luogo_nascita;cittadinanza;stato_civile;famiglia;rapporto;via;civico;cap;dal;al;provenienza\n\
+             {cf};Lops;Teresa;F;12/04/1990;A662;IT;libero;N-1;intestatario;Via delle Nuove Case;1;70010;01/09/2026;;A662\n\
+             RSSMRA80A01A662X;Rossi;Mario;M;01/01/1980;A662;IT;libero;N-2;intestatario;Via delle Nuove Case;2;70010;01/09/2026;;\n"
+        ),
+    )
+    .unwrap();
+    let out = palazzo(&[
+        "anagrafe",
+        "import",
+        residents.to_str().unwrap(),
+        "--ente",
+        "casamassima",
+        "--data-dir",
+        data,
+    ]);
+    let text = stdout(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("riga 3, colonna codice_fiscale (codice_fiscale_non_valido)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Residenti: 1 salvati (0 residenze precedenti), 1 righe rifiutate."),
+        "{text}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1/1"),
+        "progress is shown"
+    );
+    let db = Db::open_existing(&format!(
+        "sqlite:{}",
+        dir.path().join("palazzo.db").display()
+    ))
+    .await
+    .unwrap();
+    let t = db
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.data.slug == "casamassima")
+        .unwrap();
+    let teresa = db.resident(t.id, &cf).await.unwrap().expect("imported");
+    assert_eq!(teresa.surname, "Lops");
+    let home = db
+        .family_address(t.id, teresa.family)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(home.street, "Via delle Nuove Case");
+    // The demo's residents came through the same import: a stradario, and
+    // residents with marital status and residence dates.
+    assert!(db.streets(t.id).await.unwrap().len() > 1);
+    let first = db.residents(t.id, 1).await.unwrap().remove(0);
+    assert!(first.resident_since.is_some(), "{first:?}");
+    db.close().await;
+    // An unknown comune, a missing file: errors, not panics.
+    let out = palazzo(&[
+        "anagrafe",
+        "import",
+        residents.to_str().unwrap(),
+        "--ente",
+        "nessuno",
+        "--data-dir",
+        data,
+    ]);
+    assert!(!out.status.success());
+    let out = palazzo(&[
+        "anagrafe",
+        "import",
+        "/nonexistent.csv",
+        "--ente",
+        "casamassima",
+        "--data-dir",
+        data,
+    ]);
+    assert!(!out.status.success());
+}

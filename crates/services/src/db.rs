@@ -154,6 +154,7 @@ impl Store for Db {
     palazzo_store::filing_reads!(dispatch_reads);
     palazzo_store::emergency_reads!(dispatch_reads);
     palazzo_store::registro_reads!(dispatch_reads);
+    palazzo_store::anagrafe_reads!(dispatch_reads);
 
     type Tx = DbTx;
 
@@ -207,6 +208,7 @@ impl StoreTx for DbTx {
     palazzo_store::filing_writes!(dispatch_writes);
     palazzo_store::emergency_writes!(dispatch_writes);
     palazzo_store::registro_writes!(dispatch_writes);
+    palazzo_store::anagrafe_writes!(dispatch_writes);
 
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)
@@ -228,9 +230,6 @@ impl StoreTx for DbTx {
     }
     async fn insert_rating(&mut self, id: TenantId, v: &NewRating) -> Result<()> {
         dispatch_tx!(self, t => t.insert_rating(id, v).await)
-    }
-    async fn insert_population(&mut self, id: TenantId, v: &PopulationBatch) -> Result<()> {
-        dispatch_tx!(self, t => t.insert_population(id, v).await)
     }
     async fn append_event(&mut self, id: TenantId, v: &NewEvent) -> Result<LedgerEvent> {
         dispatch_tx!(self, t => t.append_event(id, v).await)

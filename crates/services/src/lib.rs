@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod admins;
+pub mod anagrafe;
 pub mod api_tokens;
 pub mod classificazione;
 pub mod config;

@@ -9,7 +9,6 @@
 
 use std::str::FromStr;
 
-use palazzo_store::rows::sex_column;
 use palazzo_store::*;
 use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err, delegate_reads, delegate_writes};
 use sqlx::Postgres;
@@ -159,6 +158,7 @@ impl Store for PgStore {
     palazzo_store::filing_reads!(delegate_reads);
     palazzo_store::emergency_reads!(delegate_reads);
     palazzo_store::registro_reads!(delegate_reads);
+    palazzo_store::anagrafe_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -190,58 +190,6 @@ impl StoreTx for PgTx {
         self.sql.insert_rating(tenant, r).await
     }
 
-    async fn insert_population(&mut self, tenant: TenantId, b: &PopulationBatch) -> Result<()> {
-        let conn = self.sql.conn();
-        let a = &b.addresses;
-        sqlx::query(
-            "INSERT INTO pop_addresses (tenant_id, id, street, civic, cap) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[])",
-        )
-        .bind(tenant.0)
-        .bind(a.iter().map(|x| x.id).collect::<Vec<_>>())
-        .bind(a.iter().map(|x| x.street.clone()).collect::<Vec<_>>())
-        .bind(a.iter().map(|x| x.civic.clone()).collect::<Vec<_>>())
-        .bind(
-            a.iter()
-                .map(|x| x.cap.as_str().to_owned())
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        sqlx::query(
-            "INSERT INTO pop_families (tenant_id, id, address_id) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[])",
-        )
-        .bind(tenant.0)
-        .bind(b.families.iter().map(|f| f.id).collect::<Vec<_>>())
-        .bind(b.families.iter().map(|f| f.address).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        let p = &b.persons;
-        sqlx::query(
-            "INSERT INTO pop_persons (tenant_id, id, family_id, codice_fiscale, surname, name, sex, \
-             birth_date, birthplace, relation) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], \
-             $7::text[], $8::date[], $9::text[], $10::text[])",
-        )
-        .bind(tenant.0)
-        .bind(p.iter().map(|x| x.id).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.family).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.codice_fiscale.as_str().to_owned()).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.surname.clone()).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.name.clone()).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| sex_column(x.sex).to_owned()).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.birth_date.to_string()).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.birthplace.as_str().to_owned()).collect::<Vec<_>>())
-        .bind(p.iter().map(|x| x.relation.clone()).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        Ok(())
-    }
-
     async fn append_event(&mut self, tenant: TenantId, e: &NewEvent) -> Result<LedgerEvent> {
         self.sql.append_event(tenant, e).await
     }
@@ -266,6 +214,7 @@ impl StoreTx for PgTx {
     palazzo_store::filing_writes!(delegate_writes);
     palazzo_store::emergency_writes!(delegate_writes);
     palazzo_store::registro_writes!(delegate_writes);
+    palazzo_store::anagrafe_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

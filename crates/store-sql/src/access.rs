@@ -2,11 +2,12 @@
 //! role grants, break-glass administrators and sessions.
 
 use jiff_sqlx::ToSqlx;
-use palazzo_store::ids::{self, Email};
+use palazzo_store::ids::Email;
 use palazzo_store::rows::{corrupt, to_hash, to_i64, to_u64};
 use palazzo_store::*;
 use sqlx::{ColumnIndex, Executor, FromRow, IntoArguments, Row};
 
+use crate::anagrafe::{PERSON_COLUMNS, person_of};
 use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_err};
 
 fn ts<R: Row>(r: &R, col: &str) -> Result<Timestamp>
@@ -252,15 +253,15 @@ where
 
     /// See [`Store::residents`].
     pub async fn residents(&self, tenant: TenantId, limit: u32) -> Result<Vec<PopPerson>> {
-        let rows = sqlx::query(
-            "SELECT id, family_id, codice_fiscale, surname, name, sex, birth_date, birthplace, relation \
-             FROM pop_persons WHERE tenant_id = $1 ORDER BY id LIMIT $2",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await
-        .map_err(db_err)?;
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM pop_persons WHERE tenant_id = $1 ORDER BY id LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
         rows.iter().map(person_of::<D>).collect()
     }
 
@@ -270,15 +271,15 @@ where
         tenant: TenantId,
         cf: &CodiceFiscale,
     ) -> Result<Option<PopPerson>> {
-        let row = sqlx::query(
-            "SELECT id, family_id, codice_fiscale, surname, name, sex, birth_date, birthplace, relation \
-             FROM pop_persons WHERE tenant_id = $1 AND codice_fiscale = $2",
-        )
-        .bind(tenant.0)
-        .bind(cf.as_str())
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db_err)?;
+        let sql = format!(
+            "SELECT {PERSON_COLUMNS} FROM pop_persons WHERE tenant_id = $1 AND codice_fiscale = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(cf.as_str())
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
         row.as_ref().map(person_of::<D>).transpose()
     }
 
@@ -363,36 +364,6 @@ where
         },
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
-    })
-}
-
-fn person_of<D: Dialect>(r: &DbRow<D>) -> Result<PopPerson>
-where
-    for<'a> &'a str: ColumnIndex<DbRow<D>>,
-    i64: Field<Db<D>>,
-    String: Field<Db<D>>,
-    Option<jiff_sqlx::Date>: Field<Db<D>>,
-{
-    let cf: String = r.try_get("codice_fiscale").map_err(db_err)?;
-    let sex: String = r.try_get("sex").map_err(db_err)?;
-    let place: String = r.try_get("birthplace").map_err(db_err)?;
-    Ok(PopPerson {
-        id: r.try_get("id").map_err(db_err)?,
-        family: r.try_get("family_id").map_err(db_err)?,
-        codice_fiscale: cf
-            .parse()
-            .map_err(|e| corrupt("pop_persons.codice_fiscale", e))?,
-        surname: r.try_get("surname").map_err(db_err)?,
-        name: r.try_get("name").map_err(db_err)?,
-        sex: ids::Sex::parse(&sex).map_err(|e| corrupt("pop_persons.sex", e))?,
-        birth_date: r
-            .try_get::<Option<jiff_sqlx::Date>, _>("birth_date")
-            .map_err(db_err)?
-            .map(|d| d.to_jiff())
-            .ok_or_else(|| corrupt("pop_persons.birth_date", "missing"))?,
-        birthplace: ids::CodiceCatastale::parse(&place)
-            .map_err(|e| corrupt("pop_persons.birthplace", e))?,
-        relation: r.try_get("relation").map_err(db_err)?,
     })
 }
 

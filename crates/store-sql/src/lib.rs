@@ -33,6 +33,7 @@
 //! so the generic futures are checked for `Send` there, not here.
 
 mod access;
+mod anagrafe;
 mod api_tokens;
 mod emergenza;
 mod fascicoli;

@@ -13,8 +13,6 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use jiff_sqlx::ToSqlx;
-use palazzo_store::rows::sex_column;
 use palazzo_store::*;
 use palazzo_store_sql::{Dialect, SqlStore, SqlTx, db_err, delegate_reads, delegate_writes};
 use sqlx::Sqlite;
@@ -209,6 +207,7 @@ impl Store for SqliteStore {
     palazzo_store::filing_reads!(delegate_reads);
     palazzo_store::emergency_reads!(delegate_reads);
     palazzo_store::registro_reads!(delegate_reads);
+    palazzo_store::anagrafe_reads!(delegate_reads);
 }
 
 impl StoreTx for SqliteTx {
@@ -240,50 +239,6 @@ impl StoreTx for SqliteTx {
         self.sql.insert_rating(tenant, r).await
     }
 
-    async fn insert_population(&mut self, tenant: TenantId, b: &PopulationBatch) -> Result<()> {
-        let conn = self.sql.conn();
-        for a in &b.addresses {
-            sqlx::query("INSERT INTO pop_addresses (tenant_id, id, street, civic, cap) VALUES ($1,$2,$3,$4,$5)")
-                .bind(tenant.0)
-                .bind(a.id)
-                .bind(&a.street)
-                .bind(&a.civic)
-                .bind(a.cap.as_str())
-                .execute(&mut *conn)
-                .await
-                .map_err(db_err)?;
-        }
-        for f in &b.families {
-            sqlx::query("INSERT INTO pop_families (tenant_id, id, address_id) VALUES ($1,$2,$3)")
-                .bind(tenant.0)
-                .bind(f.id)
-                .bind(f.address)
-                .execute(&mut *conn)
-                .await
-                .map_err(db_err)?;
-        }
-        for p in &b.persons {
-            sqlx::query(
-                "INSERT INTO pop_persons (tenant_id, id, family_id, codice_fiscale, surname, name, sex, \
-                 birth_date, birthplace, relation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            )
-            .bind(tenant.0)
-            .bind(p.id)
-            .bind(p.family)
-            .bind(p.codice_fiscale.as_str())
-            .bind(&p.surname)
-            .bind(&p.name)
-            .bind(sex_column(p.sex))
-            .bind(p.birth_date.to_sqlx())
-            .bind(p.birthplace.as_str())
-            .bind(&p.relation)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        }
-        Ok(())
-    }
-
     async fn append_event(&mut self, tenant: TenantId, e: &NewEvent) -> Result<LedgerEvent> {
         self.sql.append_event(tenant, e).await
     }
@@ -308,6 +263,7 @@ impl StoreTx for SqliteTx {
     palazzo_store::filing_writes!(delegate_writes);
     palazzo_store::emergency_writes!(delegate_writes);
     palazzo_store::registro_writes!(delegate_writes);
+    palazzo_store::anagrafe_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use jiff::civil::date;
+use palazzo_domain::anagrafe::{Cittadinanza, StatoCivile};
 use palazzo_domain::ids::{
     Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex,
 };
@@ -397,20 +398,103 @@ async fn population<S: Store>(s: &S, a: TenantId, b: TenantId) {
         birth_date: date(1985, 12, 10),
         birthplace: CodiceCatastale::parse("A562").unwrap(),
         relation: "intestatario".into(),
+        citizenship: Cittadinanza::from_code("AL").unwrap(),
+        marital_status: StatoCivile::Vedovo,
+        resident_since: Some(date(2001, 2, 3)),
+        provenance: Some(CodiceCatastale::parse("A662").unwrap()),
     };
     let batch = PopulationBatch {
         addresses: vec![PopAddress {
             id: 1,
             street: "Via Roma".into(),
             civic: "1".into(),
-            cap,
+            cap: cap.clone(),
         }],
-        families: vec![PopFamily { id: 1, address: 1 }],
+        families: vec![PopFamily {
+            id: 1,
+            address: 1,
+            code: Some("F-1".into()),
+        }],
         persons: vec![person(1, "RSSMRA85T10A562S")],
+        residences: vec![PopResidence {
+            person: 1,
+            street: "Via Bari".into(),
+            civic: "2".into(),
+            cap: cap.clone(),
+            from: date(1990, 1, 1),
+            to: date(2001, 2, 2),
+        }],
     };
     let mut tx = s.begin().await.unwrap();
-    tx.insert_population(a, &batch).await.unwrap();
-    tx.insert_population(b, &batch).await.unwrap();
+    tx.save_population(a, &batch).await.unwrap();
+    tx.save_population(b, &batch).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.residences_of(a, 1).await.unwrap(), batch.residences);
+    assert_eq!(s.family_members(a, 1).await.unwrap(), batch.persons);
+    assert_eq!(
+        s.family_address(a, 1).await.unwrap(),
+        Some(batch.addresses[0].clone())
+    );
+    assert_eq!(s.family_address(a, 2).await.unwrap(), None);
+    let k = s.population_keys(a).await.unwrap();
+    assert_eq!(k.families, vec![(1, "F-1".to_owned())]);
+    assert_eq!(k.max_family, 1);
+    assert_eq!(k.persons.len(), 1);
+    assert_eq!(
+        k.addresses,
+        vec![(1, "Via Roma".into(), "1".into(), "70010".into())]
+    );
+    // Saving again replaces: the family's address changed, a changed
+    // status, and the earlier residences of the person are replaced.
+    let mut again = batch.clone();
+    again.addresses[0].civic = "9".into();
+    again.persons[0].marital_status = StatoCivile::Coniugato;
+    again.residences.clear();
+    let mut tx = s.begin().await.unwrap();
+    tx.save_population(a, &again).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.residences_of(a, 1).await.unwrap(), vec![]);
+    assert_eq!(
+        s.residences_of(b, 1).await.unwrap(),
+        batch.residences,
+        "the other comune's stay"
+    );
+    assert_eq!(s.family_address(a, 1).await.unwrap().unwrap().civic, "9");
+    assert_eq!(
+        s.resident(a, &CodiceFiscale::parse("RSSMRA85T10A562S").unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .marital_status,
+        StatoCivile::Coniugato
+    );
+    // The stradario: insert, rename by code; a name used by another code
+    // is refused.
+    let street = |code: &str, name: &str| Street {
+        code: code.into(),
+        name: name.into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.save_streets(a, &[street("1", "Via Roma"), street("2", "Via Bari")])
+        .await
+        .unwrap();
+    tx.save_streets(a, &[street("2", "Via Bitritto")])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.streets(a).await.unwrap(),
+        vec![street("2", "Via Bitritto"), street("1", "Via Roma")]
+    );
+    assert_eq!(s.streets(b).await.unwrap(), vec![]);
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(
+        tx.save_streets(a, &[street("3", "via roma")]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    tx.save_population(a, &batch).await.unwrap();
     tx.commit().await.unwrap();
     let counts = s.population_counts(a).await.unwrap();
     assert_eq!(
@@ -440,7 +524,7 @@ async fn population<S: Store>(s: &S, a: TenantId, b: TenantId) {
     };
     let mut tx = s.begin().await.unwrap();
     assert!(matches!(
-        tx.insert_population(a, &dup).await,
+        tx.save_population(a, &dup).await,
         Err(StoreError::Conflict(_))
     ));
 }

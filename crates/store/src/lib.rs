@@ -7,6 +7,7 @@
 //! layer writes SQL.
 
 pub mod access;
+pub mod anagrafe;
 pub mod conformance;
 pub mod emergenza;
 pub mod fascicoli;
@@ -456,6 +457,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     filing_reads!(declare_reads);
     emergency_reads!(declare_reads);
     registro_reads!(declare_reads);
+    anagrafe_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -489,12 +491,6 @@ pub trait StoreTx: Send {
         &mut self,
         tenant: TenantId,
         r: &NewRating,
-    ) -> impl Future<Output = Result<()>> + Send;
-    /// Bulk-inserts a population batch (addresses, families, persons).
-    fn insert_population(
-        &mut self,
-        tenant: TenantId,
-        batch: &PopulationBatch,
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Appends one ledger event: takes the next sequence number from the
@@ -531,6 +527,7 @@ pub trait StoreTx: Send {
     filing_writes!(declare_writes);
     emergency_writes!(declare_writes);
     registro_writes!(declare_writes);
+    anagrafe_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use palazzo_domain::anagrafe::{Cittadinanza, StatoCivile};
 use palazzo_domain::cbor::Value;
 use palazzo_domain::ids::{
     Cap, CodiceCatastale, CodiceFiscale, CodiceIpa, CodiceIstat, Email, Sex,
@@ -249,6 +250,9 @@ pub struct PopFamily {
     pub id: i64,
     /// Where the family lives.
     pub address: i64,
+    /// The family's code in the comune's register (the import's
+    /// `famiglia`); `None` for families stored before migration 0024.
+    pub code: Option<String>,
 }
 
 /// A resident.
@@ -272,6 +276,56 @@ pub struct PopPerson {
     pub birthplace: CodiceCatastale,
     /// Relation to the head of the family ("intestatario", "coniuge", "figlio", …).
     pub relation: String,
+    /// Citizenship.
+    pub citizenship: Cittadinanza,
+    /// Marital status.
+    pub marital_status: StatoCivile,
+    /// Living at the family's address since (`None` before migration 0024).
+    pub resident_since: Option<Date>,
+    /// The comune of previous residence, for a registration by immigration.
+    pub provenance: Option<CodiceCatastale>,
+}
+
+/// An earlier residence of a resident in the comune (certificato storico
+/// di residenza).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PopResidence {
+    /// The resident.
+    pub person: i64,
+    /// Street, as on the stradario.
+    pub street: String,
+    /// Civic number.
+    pub civic: String,
+    /// CAP.
+    pub cap: Cap,
+    /// From.
+    pub from: Date,
+    /// To.
+    pub to: Date,
+}
+
+/// A street of the comune's stradario.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Street {
+    /// The comune's code of the street.
+    pub code: String,
+    /// The denomination, as printed.
+    pub name: String,
+}
+
+/// The keys of the population register already stored, to merge an import
+/// into it: (id, codice fiscale) of the residents, (id, code) of the
+/// families with a code, (id, street, civic, CAP) of the addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PopulationKeys {
+    /// Residents.
+    pub persons: Vec<(i64, CodiceFiscale)>,
+    /// Families with a register code.
+    pub families: Vec<(i64, String)>,
+    /// Addresses.
+    pub addresses: Vec<(i64, String, String, String)>,
+    /// The highest family id (also of families without a code).
+    pub max_family: i64,
 }
 
 /// One batch of population rows, inserted in one transaction.
@@ -283,6 +337,9 @@ pub struct PopulationBatch {
     pub families: Vec<PopFamily>,
     /// Persons.
     pub persons: Vec<PopPerson>,
+    /// Earlier residences of the persons of this batch: saving the batch
+    /// replaces every earlier residence of each of its persons.
+    pub residences: Vec<PopResidence>,
 }
 
 /// How many population rows a tenant has.

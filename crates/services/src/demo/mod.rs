@@ -5,7 +5,7 @@
 pub mod content;
 pub mod population;
 
-use palazzo_store::{Store, StoreTx};
+use palazzo_store::Store;
 
 use crate::import::{EnteFile, ServiceEntry};
 
@@ -72,13 +72,38 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
             residents,
         )
         .map_err(ServiceError::Internal)?;
-        // One transaction: a comune's population is there whole or not at all.
-        let mut tx = app.db().begin().await?;
-        for batch in batches {
-            seeded.residents += batch.persons.len();
-            tx.insert_population(tenant.id, &batch).await?;
+        // Through the documented import files, as an operator would load
+        // a real register (issue 5, part 1): the stradario, then the
+        // residents. Every generated row must pass.
+        let (streets, residents) =
+            population::import_rows(&comune.streets, &batches).map_err(ServiceError::Internal)?;
+        let admin = crate::access::Actor {
+            principal: palazzo_domain::access::Principal {
+                grants: vec![palazzo_domain::access::Grant {
+                    role: palazzo_domain::access::Role::AdminComune,
+                    office: None,
+                }],
+            },
+            name: Some("Dimostrazione".into()),
+            ..Default::default()
+        };
+        for file in [
+            palazzo_domain::anagrafe::write_streets(&streets),
+            palazzo_domain::anagrafe::write_residents(&residents),
+        ] {
+            let report = app
+                .import_anagrafe(tenant.id, &admin, file.as_bytes(), |_, _| {})
+                .await?;
+            if let Some(e) = report.errors.first() {
+                return Err(ServiceError::Internal(format!(
+                    "demo population of {slug}: line {} refused ({}): {}",
+                    e.line, e.code, e.message
+                )));
+            }
+            if report.kind == palazzo_domain::anagrafe::FileKind::Residenti {
+                seeded.residents += report.saved;
+            }
         }
-        tx.commit().await?;
     }
     // An AOO seal from the demo CA, so outgoing entries can be sealed
     // (Allegato 6; DECISIONS 14: never self-signed, never in `serve`).

@@ -25,11 +25,14 @@
 //!   children were born in Italy;
 //! * several families may share a building (same street and civic number).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
+use palazzo_domain::anagrafe::{
+    Cittadinanza, PastResidenceRow, ResidentRow, Residents, StatoCivile, StreetRow,
+};
 use palazzo_domain::ids::{Cap, CodiceCatastale, CodiceFiscale, Sex};
-use palazzo_store::{PopAddress, PopFamily, PopPerson, PopulationBatch};
+use palazzo_store::{PopAddress, PopFamily, PopPerson, PopResidence, PopulationBatch};
 
 /// Persons per batch, approximately: a batch is closed after the family
 /// that reaches this size, so families are never split.
@@ -79,6 +82,86 @@ pub fn generate(
         batches.push(batch);
     }
     Ok(batches)
+}
+
+/// The generated register as the rows of the documented import files
+/// (`docs/anagrafe-import.md`): the stradario of `streets` (codes `0001`,
+/// `0002`, …) and the residents with their earlier residences. The demo
+/// loads the population through `palazzo anagrafe import`'s code path.
+///
+/// # Errors
+/// A message if a person's family or a family's address is missing from
+/// the batches (which would be a bug of [`generate`]).
+pub fn import_rows(
+    streets: &[&str],
+    batches: &[PopulationBatch],
+) -> Result<(Vec<StreetRow>, Residents), String> {
+    let stradario = streets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StreetRow {
+            line: 0,
+            code: format!("{:04}", i + 1),
+            name: (*s).to_owned(),
+        })
+        .collect();
+    let addresses: HashMap<i64, &PopAddress> = batches
+        .iter()
+        .flat_map(|b| &b.addresses)
+        .map(|a| (a.id, a))
+        .collect();
+    let families: HashMap<i64, &PopFamily> = batches
+        .iter()
+        .flat_map(|b| &b.families)
+        .map(|f| (f.id, f))
+        .collect();
+    let mut out = Residents::default();
+    let mut cf_of = HashMap::new();
+    for p in batches.iter().flat_map(|b| &b.persons) {
+        let family = families
+            .get(&p.family)
+            .ok_or_else(|| format!("population: family {} missing", p.family))?;
+        let address = addresses
+            .get(&family.address)
+            .ok_or_else(|| format!("population: address {} missing", family.address))?;
+        cf_of.insert(p.id, p.codice_fiscale.clone());
+        out.current.push(ResidentRow {
+            line: 0,
+            codice_fiscale: p.codice_fiscale.clone(),
+            surname: p.surname.clone(),
+            name: p.name.clone(),
+            sex: p.sex,
+            birth_date: p.birth_date,
+            birthplace: p.birthplace.clone(),
+            citizenship: p.citizenship,
+            marital_status: p.marital_status,
+            family: family
+                .code
+                .clone()
+                .unwrap_or_else(|| format!("{:06}", family.id)),
+            relation: p.relation.clone(),
+            street: address.street.clone(),
+            civic: address.civic.clone(),
+            cap: address.cap.clone(),
+            since: p.resident_since.unwrap_or(p.birth_date),
+            provenance: p.provenance.clone(),
+        });
+    }
+    for r in batches.iter().flat_map(|b| &b.residences) {
+        let cf = cf_of
+            .get(&r.person)
+            .ok_or_else(|| format!("population: person {} missing", r.person))?;
+        out.past.push(PastResidenceRow {
+            line: 0,
+            codice_fiscale: cf.clone(),
+            street: r.street.clone(),
+            civic: r.civic.clone(),
+            cap: r.cap.clone(),
+            from: r.from,
+            to: r.to,
+        });
+    }
+    Ok((stradario, out))
 }
 
 // ---------------------------------------------------------------------------
@@ -236,6 +319,11 @@ enum Origin {
 
 struct Generator<'a> {
     rng: Rng,
+    /// A second stream for what the register holds beyond the first
+    /// issue's fields (marital status, residence dates, earlier
+    /// residences): drawing them leaves the first stream, and so the names
+    /// and codes of every resident, as they were.
+    extra: Rng,
     comune: CodiceCatastale,
     cap: Cap,
     streets: &'a [&'a str],
@@ -267,6 +355,7 @@ impl<'a> Generator<'a> {
     ) -> Result<Self, String> {
         Ok(Generator {
             rng: Rng(seed ^ fnv1a(comune.as_str())),
+            extra: Rng(seed ^ fnv1a(comune.as_str()) ^ 0xA11A_6EAF_0000_0024),
             comune: comune.clone(),
             cap: cap.clone(),
             streets,
@@ -305,7 +394,38 @@ impl<'a> Generator<'a> {
         batch.families.push(PopFamily {
             id: family,
             address,
+            code: Some(format!("{family:06}")),
         });
+        // The family moved to this address this many years before the
+        // reference year (0–30); about one family in six lived at another
+        // address of the comune before (certificato storico di residenza).
+        let years_here = self.extra.range(0, 30) as i16;
+        let moved_in = Date::new(
+            REFERENCE_YEAR - years_here,
+            self.extra.range(1, 12) as i8,
+            self.extra.range(1, 28) as i8,
+        )
+        .map_err(|e| format!("population: {e}"))?;
+        let earlier = self.extra.chance(170).then(|| {
+            let street = self
+                .streets
+                .get(self.extra.below(self.streets.len()))
+                .copied()
+                .unwrap_or("");
+            (
+                street.to_owned(),
+                self.extra.range(1, 120).to_string(),
+                self.extra.range(2, 12) as i16,
+            )
+        });
+        let couple = members.iter().any(|m| m.relation == "coniuge");
+        let citizenship = match origin {
+            Origin::Italian => Cittadinanza::ITALIANA,
+            Origin::Foreign(i) => FOREIGN
+                .get(i)
+                .and_then(|f| Cittadinanza::from_code(f.iso))
+                .unwrap_or(Cittadinanza::ITALIANA),
+        };
 
         let mut names: Vec<&'static str> = Vec::with_capacity(members.len());
         for m in &members {
@@ -322,6 +442,46 @@ impl<'a> Generator<'a> {
             };
             let (birth_date, codice_fiscale) =
                 self.birth_and_code(&m.surname, name, birth_year, m.sex, &birthplace)?;
+            let marital_status = match m.relation {
+                "coniuge" => StatoCivile::Coniugato,
+                "intestatario" if couple => StatoCivile::Coniugato,
+                "padre" | "madre" => StatoCivile::Vedovo,
+                "intestatario" if m.age >= 70 && self.extra.chance(600) => StatoCivile::Vedovo,
+                "intestatario" if m.age >= 35 && self.extra.chance(120) => StatoCivile::Divorziato,
+                _ => StatoCivile::Libero,
+            };
+            // Born after the move: resident since birth, registered by birth.
+            let since = moved_in.max(birth_date);
+            let provenance = if since > birth_date || birthplace != self.comune {
+                // A family of foreigners came from their country, others
+                // from a comune of Puglia (or Bari).
+                Some(match origin {
+                    Origin::Foreign(_) => birthplace.clone(),
+                    Origin::Italian => self
+                        .apulian
+                        .get(self.extra.below(self.apulian.len()))
+                        .cloned()
+                        .unwrap_or_else(|| self.bari.clone()),
+                })
+            } else {
+                None
+            };
+            if let Some((street, civic, years)) = &earlier {
+                let from = moved_in.saturating_sub(jiff::Span::new().years(*years));
+                let to = moved_in
+                    .yesterday()
+                    .map_err(|e| format!("population: {e}"))?;
+                if from >= birth_date && from <= to {
+                    batch.residences.push(PopResidence {
+                        person: self.next_person,
+                        street: street.clone(),
+                        civic: civic.clone(),
+                        cap: self.cap.clone(),
+                        from,
+                        to,
+                    });
+                }
+            }
             batch.persons.push(PopPerson {
                 id: self.next_person,
                 family,
@@ -332,6 +492,10 @@ impl<'a> Generator<'a> {
                 birth_date,
                 birthplace,
                 relation: m.relation.to_owned(),
+                citizenship,
+                marital_status,
+                resident_since: Some(since),
+                provenance,
             });
             self.next_person += 1;
         }
@@ -743,6 +907,8 @@ const APULIAN_COMUNI: &[&str] = &[
 struct Foreign {
     /// Codice catastale of the state (Z code).
     code: &'static str,
+    /// ISO 3166-1 alpha-2 code of the state (the citizenship).
+    iso: &'static str,
     /// Relative frequency among foreign households.
     weight: u32,
     male: &'static [&'static str],
@@ -752,7 +918,8 @@ struct Foreign {
 
 const FOREIGN: &[Foreign] = &[
     Foreign {
-        code: "Z100", // Albania
+        code: "Z100",
+        iso: "AL", // Albania
         weight: 35,
         male: &[
             "Arben", "Ermal", "Gentian", "Ilir", "Artan", "Fatmir", "Besnik", "Klodian",
@@ -766,7 +933,8 @@ const FOREIGN: &[Foreign] = &[
         ],
     },
     Foreign {
-        code: "Z129", // Romania
+        code: "Z129",
+        iso: "RO", // Romania
         weight: 30,
         male: &[
             "Ion",
@@ -794,7 +962,8 @@ const FOREIGN: &[Foreign] = &[
         ],
     },
     Foreign {
-        code: "Z330", // Marocco
+        code: "Z330",
+        iso: "MA", // Marocco
         weight: 20,
         male: &[
             "Mohamed", "Youssef", "Ahmed", "Said", "Rachid", "Hassan", "Mustapha", "Karim",
@@ -816,7 +985,8 @@ const FOREIGN: &[Foreign] = &[
         ],
     },
     Foreign {
-        code: "Z138", // Ucraina
+        code: "Z138",
+        iso: "UA", // Ucraina
         weight: 15,
         male: &[
             "Oleksandr",
