@@ -8,6 +8,7 @@ pub mod access;
 pub mod anagrafe;
 pub mod calendar;
 pub mod cbor;
+pub mod certificati;
 pub mod checkpoint;
 pub mod error;
 pub mod ids;
