@@ -44,6 +44,22 @@ fn demo(dir: &Path) {
     );
 }
 
+/// The database of the installation in `dir`, and the comune `slug`.
+async fn open_comune(dir: &Path, slug: &str) -> (Db, palazzo_store::Tenant) {
+    use palazzo_store::Store;
+    let db = Db::open_existing(&format!("sqlite:{}", dir.join("palazzo.db").display()))
+        .await
+        .unwrap();
+    let t = db
+        .tenants()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.data.slug == slug)
+        .unwrap();
+    (db, t)
+}
+
 fn verify(dir: &Path) -> Output {
     palazzo(&["verify", "--data-dir", dir.to_str().unwrap()])
 }
@@ -493,19 +509,7 @@ async fn protocollo_import_registers_good_rows_and_reports_bad_ones() {
         "progress is shown"
     );
     // The stored registrations and documents, and a ledger that verifies.
-    let db = Db::open_existing(&format!(
-        "sqlite:{}",
-        dir.path().join("palazzo.db").display()
-    ))
-    .await
-    .unwrap();
-    let t = db
-        .tenants()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.data.slug == "casamassima")
-        .unwrap();
+    let (db, t) = open_comune(dir.path(), "casamassima").await;
     let regs = db
         .registrations_by_id(t.id, palazzo_store::RegistrationId(0), 10)
         .await
@@ -810,19 +814,7 @@ async fn anagrafe_import_merges_and_reports() {
         String::from_utf8_lossy(&out.stderr).contains("1/1"),
         "progress is shown"
     );
-    let db = Db::open_existing(&format!(
-        "sqlite:{}",
-        dir.path().join("palazzo.db").display()
-    ))
-    .await
-    .unwrap();
-    let t = db
-        .tenants()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|t| t.data.slug == "casamassima")
-        .unwrap();
+    let (db, t) = open_comune(dir.path(), "casamassima").await;
     let teresa = db.resident(t.id, &cf).await.unwrap().expect("imported");
     assert_eq!(teresa.surname, "Lops");
     let home = db

@@ -74,6 +74,13 @@ impl QrMatrix {
         (self.size - 17) / 4
     }
 
+    /// Every module, row by row (`size × size`, true = dark): what
+    /// `palazzo_pdf::certificate::QrMatrix::new` takes.
+    #[must_use]
+    pub fn modules(&self) -> &[bool] {
+        &self.dark
+    }
+
     /// Whether the module at column `x`, row `y` is dark (false outside).
     #[must_use]
     pub fn is_dark(&self, x: usize, y: usize) -> bool {
@@ -150,8 +157,10 @@ mod tests {
         for y in 0..qr.size() {
             for x in 0..qr.size() {
                 assert_eq!(covered[y * qr.size() + x], qr.is_dark(x, y));
+                assert_eq!(qr.modules()[y * qr.size() + x], qr.is_dark(x, y));
             }
         }
+        assert_eq!(qr.modules().len(), qr.size() * qr.size());
         // The finder pattern: the top-left 7×7 has a dark border.
         assert!((0..7).all(|i| qr.is_dark(i, 0) && qr.is_dark(0, i) && qr.is_dark(6, i)));
         assert!(!qr.is_dark(1, 1));
