@@ -6,6 +6,7 @@
 
 use jiff::civil::Date;
 
+use crate::cbor::Value;
 use crate::money::Cents;
 
 /// The sentence every certificate must carry, on pain of nullity (DPR
@@ -307,4 +308,391 @@ impl Uso {
             Uso::Esente(e) => format!("Esente da bollo: uso {} ({})", e.label, e.legal_ref),
         }
     }
+}
+
+// ---------------------------------------------------------------------------
+// Composing a certificate from the register (issue 5, parts 2 and 3)
+// ---------------------------------------------------------------------------
+
+/// A person as a certificate prints them, with places already turned into
+/// their printed names (`Bari (BA)`, `Albania`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Soggetto {
+    /// Codice fiscale.
+    pub codice_fiscale: String,
+    /// Surname.
+    pub cognome: String,
+    /// Given name(s).
+    pub nome: String,
+    /// Sex (the gender of the printed words).
+    pub sesso: crate::ids::Sex,
+    /// Date of birth.
+    pub nascita: Date,
+    /// Place of birth, as printed.
+    pub luogo_nascita: String,
+    /// Citizenship.
+    pub cittadinanza: crate::anagrafe::Cittadinanza,
+    /// Marital status.
+    pub stato_civile: crate::anagrafe::StatoCivile,
+    /// Relation to the head of the family, as in the register.
+    pub rapporto: String,
+}
+
+impl Soggetto {
+    fn full_name(&self) -> String {
+        format!("{} {}", self.cognome, self.nome)
+    }
+
+    fn born(&self) -> &'static str {
+        if self.sesso == crate::ids::Sex::F {
+            "nata"
+        } else {
+            "nato"
+        }
+    }
+
+    fn record(&self) -> Value {
+        Value::Map(vec![
+            (
+                Value::text("codice_fiscale"),
+                Value::text(&self.codice_fiscale),
+            ),
+            (Value::text("cognome"), Value::text(&self.cognome)),
+            (Value::text("nome"), Value::text(&self.nome)),
+            (Value::text("sesso"), Value::text(self.sesso.as_str())),
+            (
+                Value::text("nascita"),
+                Value::text(self.nascita.to_string()),
+            ),
+            (
+                Value::text("luogo_nascita"),
+                Value::text(&self.luogo_nascita),
+            ),
+            (
+                Value::text("cittadinanza"),
+                Value::text(self.cittadinanza.code()),
+            ),
+            (
+                Value::text("stato_civile"),
+                Value::text(self.stato_civile.code()),
+            ),
+            (Value::text("rapporto"), Value::text(&self.rapporto)),
+        ])
+    }
+}
+
+/// An earlier residence in the comune, as printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Periodo {
+    /// From.
+    pub dal: Date,
+    /// To.
+    pub al: Date,
+    /// The address, as printed (`Via Roma 12`).
+    pub indirizzo: String,
+}
+
+/// Everything a certificate is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Richiesta {
+    /// The type.
+    pub tipo: TipoCertificato,
+    /// The use stated by the applicant (before [`Uso::for_type`]).
+    pub uso: Uso,
+    /// The issuing comune's name, e.g. `Casamassima`.
+    pub comune: String,
+    /// Its codice catastale (the seal's `iss` is `IT-` + this).
+    pub codice_catastale: String,
+    /// Its province abbreviation, e.g. `BA`.
+    pub provincia: String,
+    /// The issue date (Europe/Rome).
+    pub rilascio: Date,
+    /// The holder.
+    pub intestatario: Soggetto,
+    /// The holder's famiglia anagrafica, the holder included, in register
+    /// order.
+    pub famiglia: Vec<Soggetto>,
+    /// The address of residence, as printed (`Via Roma 12`).
+    pub indirizzo: String,
+    /// Its CAP.
+    pub cap: String,
+    /// Resident at this address since.
+    pub residente_dal: Option<Date>,
+    /// Where the holder came from (printed place), if by immigration.
+    pub provenienza: Option<String>,
+    /// Earlier residences in the comune, in any order.
+    pub residenze: Vec<Periodo>,
+}
+
+/// A composed certificate: what is printed and sealed, and the canonical
+/// record whose SHA-256 the seal carries (DECISIONS 16, R9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contenuto {
+    /// The [label, value] pairs, exactly as printed, in order (the seal's
+    /// private claim key 3; R8).
+    pub pairs: Vec<(String, String)>,
+    /// The paragraphs after the pairs: what is certified, the use and the
+    /// bollo, the validity, the L. 183/2011 sentence (ANA-02).
+    pub paragraphs: Vec<String>,
+    /// The use that applies.
+    pub uso: Uso,
+    /// The last day of validity (DPR 445/2000 art. 41), if limited.
+    pub scadenza: Option<Date>,
+    /// The canonical record (deterministic CBOR when encoded).
+    pub record: Value,
+}
+
+impl Contenuto {
+    /// The record's bytes: RFC 8949 core deterministic encoding.
+    ///
+    /// # Errors
+    /// Never for a record built by [`compose`] (its keys are distinct).
+    pub fn record_bytes(&self) -> Result<Vec<u8>, crate::cbor::CborError> {
+        crate::cbor::encode(&self.record)
+    }
+}
+
+/// Why a certificate cannot be composed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompositionError {
+    /// The certificate of Italian citizenship asked for a foreigner.
+    #[error("the holder is not an Italian citizen")]
+    NonItalian,
+    /// The holder is not among the members of the family given.
+    #[error("the holder is not in the family")]
+    HolderNotInFamily,
+}
+
+impl crate::Coded for CompositionError {
+    fn code(&self) -> &'static str {
+        match self {
+            CompositionError::NonItalian => "cittadinanza_non_italiana",
+            CompositionError::HolderNotInFamily => "famiglia_incoerente",
+        }
+    }
+
+    fn message_it(&self) -> String {
+        match self {
+            CompositionError::NonItalian => {
+                "Il certificato di cittadinanza italiana si rilascia solo a chi ha la cittadinanza italiana."
+                    .into()
+            }
+            CompositionError::HolderNotInFamily => {
+                "I dati della famiglia anagrafica non sono coerenti: rivolgersi all'ufficio anagrafe."
+                    .into()
+            }
+        }
+    }
+}
+
+/// The relation as printed, capitalised (`figlio` → `Figlio`).
+fn relation_label(r: &str) -> String {
+    let mut c = r.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// Composes a certificate (issue 5, parts 2 and 3): the printed pairs and
+/// paragraphs of its type and the canonical record they come from.
+///
+/// # Errors
+/// [`CompositionError`] when the type cannot be issued to the holder.
+pub fn compose(r: &Richiesta) -> Result<Contenuto, CompositionError> {
+    use crate::anagrafe::italian;
+    let h = &r.intestatario;
+    if !r.tipo.issuable_to(h.cittadinanza.is_italian()) {
+        return Err(CompositionError::NonItalian);
+    }
+    if !r
+        .famiglia
+        .iter()
+        .any(|m| m.codice_fiscale == h.codice_fiscale)
+    {
+        return Err(CompositionError::HolderNotInFamily);
+    }
+    let uso = r.uso.for_type(r.tipo);
+    let scadenza = r.tipo.validity().expires(r.rilascio);
+    let address = format!("{} - {} {} ({})", r.indirizzo, r.cap, r.comune, r.provincia);
+    let mut pairs: Vec<(String, String)> = vec![
+        ("Cognome".into(), h.cognome.clone()),
+        ("Nome".into(), h.nome.clone()),
+        ("Codice fiscale".into(), h.codice_fiscale.clone()),
+        ("Luogo di nascita".into(), h.luogo_nascita.clone()),
+        ("Data di nascita".into(), italian(h.nascita)),
+    ];
+    let members = |pairs: &mut Vec<(String, String)>| {
+        for m in &r.famiglia {
+            pairs.push((
+                relation_label(&m.rapporto),
+                format!(
+                    "{}, {} a {} il {}",
+                    m.full_name(),
+                    m.born(),
+                    m.luogo_nascita,
+                    italian(m.nascita)
+                ),
+            ));
+        }
+    };
+    let who = format!(
+        "{} {} a {} il {}",
+        h.full_name(),
+        h.born(),
+        h.luogo_nascita,
+        italian(h.nascita)
+    );
+    let mut paragraphs = Vec::new();
+    use TipoCertificato::*;
+    match r.tipo {
+        Residenza => {
+            pairs.push(("Residenza".into(), address.clone()));
+            paragraphs.push(format!(
+                "{who} risulta {} nell'anagrafe della popolazione residente di questo Comune con residenza in {address}.",
+                if h.sesso == crate::ids::Sex::F { "iscritta" } else { "iscritto" }
+            ));
+        }
+        StatoFamiglia => {
+            members(&mut pairs);
+            paragraphs.push(format!(
+                "La famiglia anagrafica di {} è composta come sopra indicato.",
+                h.full_name()
+            ));
+        }
+        ResidenzaStatoFamiglia => {
+            pairs.push(("Residenza".into(), address.clone()));
+            members(&mut pairs);
+            paragraphs.push(format!(
+                "{who} risulta residente in questo Comune in {address}; la sua famiglia anagrafica è composta come sopra indicato."
+            ));
+        }
+        Nascita => {
+            paragraphs.push(format!(
+                "Dagli atti anagrafici risulta che {} è {} a {} il {}.",
+                h.full_name(),
+                h.born(),
+                h.luogo_nascita,
+                italian(h.nascita)
+            ));
+        }
+        Cittadinanza => {
+            pairs.push(("Cittadinanza".into(), h.cittadinanza.adjective().into()));
+            paragraphs.push(format!("{who} è in possesso della cittadinanza italiana."));
+        }
+        EsistenzaInVita => {
+            pairs.push((
+                "Esistente in vita alla data del".into(),
+                italian(r.rilascio),
+            ));
+            paragraphs.push(format!(
+                "{who} è in vita alla data del presente certificato."
+            ));
+        }
+        StatoCivile => {
+            pairs.push(("Stato civile".into(), h.stato_civile.label(h.sesso).into()));
+            paragraphs.push(format!(
+                "Dagli atti anagrafici risulta che lo stato civile di {} è: {}.",
+                h.full_name(),
+                h.stato_civile.label(h.sesso)
+            ));
+        }
+        StoricoResidenza => {
+            let mut periods = r.residenze.clone();
+            periods.sort_by_key(|p| p.dal);
+            for p in &periods {
+                pairs.push((
+                    format!("Dal {} al {}", italian(p.dal), italian(p.al)),
+                    p.indirizzo.clone(),
+                ));
+            }
+            let since = r.residente_dal.map_or_else(|| "—".to_owned(), italian);
+            pairs.push((format!("Dal {since}"), address.clone()));
+            if let Some(from) = &r.provenienza {
+                pairs.push(("Provenienza".into(), from.clone()));
+            }
+            paragraphs.push(format!(
+                "{who} ha avuto nel Comune le residenze sopra indicate, fino alla data del presente certificato."
+            ));
+        }
+    }
+    paragraphs.push(format!("Uso: {}.", uso.printed()));
+    paragraphs.push(format!(
+        "Rilasciato il {}. Validità: {}{}.",
+        italian(r.rilascio),
+        r.tipo.validity().label(),
+        scadenza.map_or_else(String::new, |d| format!(", fino al {}", italian(d)))
+    ));
+    paragraphs.push(L183_SENTENCE.to_owned());
+    let text = |s: &str| Value::text(s);
+    let record = Value::Map(vec![
+        (text("versione"), Value::Unsigned(1)),
+        (text("tipo"), text(r.tipo.code())),
+        (
+            text("comune"),
+            Value::Map(vec![
+                (text("nome"), text(&r.comune)),
+                (text("codice_catastale"), text(&r.codice_catastale)),
+                (text("provincia"), text(&r.provincia)),
+            ]),
+        ),
+        (text("rilascio"), text(&r.rilascio.to_string())),
+        (
+            text("scadenza"),
+            scadenza.map_or(Value::Null, |d| text(&d.to_string())),
+        ),
+        (text("uso"), text(uso.code())),
+        (text("bollo_centesimi"), Value::int(uso.bollo().cents())),
+        (text("intestatario"), h.record()),
+        (
+            text("famiglia"),
+            Value::Array(r.famiglia.iter().map(Soggetto::record).collect()),
+        ),
+        (
+            text("residenza"),
+            Value::Map(vec![
+                (text("indirizzo"), text(&r.indirizzo)),
+                (text("cap"), text(&r.cap)),
+                (
+                    text("dal"),
+                    r.residente_dal
+                        .map_or(Value::Null, |d| text(&d.to_string())),
+                ),
+                (
+                    text("provenienza"),
+                    r.provenienza.as_deref().map_or(Value::Null, text),
+                ),
+            ]),
+        ),
+        (
+            text("residenze_precedenti"),
+            Value::Array(
+                r.residenze
+                    .iter()
+                    .map(|p| {
+                        Value::Map(vec![
+                            (text("dal"), text(&p.dal.to_string())),
+                            (text("al"), text(&p.al.to_string())),
+                            (text("indirizzo"), text(&p.indirizzo)),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            text("stampato"),
+            Value::Array(
+                pairs
+                    .iter()
+                    .map(|(l, v)| Value::Array(vec![text(l), text(v)]))
+                    .collect(),
+            ),
+        ),
+    ]);
+    Ok(Contenuto {
+        pairs,
+        paragraphs,
+        uso,
+        scadenza,
+        record,
+    })
 }
