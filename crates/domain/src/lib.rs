@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod error;
 pub mod ids;
 pub mod ledger;
+pub mod luoghi;
 pub mod merkle;
 pub mod money;
 pub mod portal;
