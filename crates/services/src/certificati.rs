@@ -241,3 +241,80 @@ pub fn seal_certificate(
 fn unix(t: Timestamp) -> ServiceResult<u64> {
     u64::try_from(t.as_second()).map_err(|_| ServiceError::Internal("a time before 1970".into()))
 }
+
+/// The request for a certificate of `tipo` about the resident `cf` of
+/// `tenant`, from the register (issue 5, part 3): the holder, their
+/// famiglia anagrafica in register order, their address, residence start,
+/// provenance and earlier residences, with every place printed by its name
+/// at the relevant date (`palazzo_domain::luoghi`: a birthplace under the
+/// name it had on the day of birth).
+///
+/// # Errors
+/// [`ServiceError::NotFound`] when `cf` is not a resident of the comune;
+/// [`ServiceError::Internal`] when the register is inconsistent (a family
+/// without its address).
+pub async fn request_from_register(
+    db: &crate::db::Db,
+    tenant: &Tenant,
+    cf: &palazzo_domain::ids::CodiceFiscale,
+    tipo: TipoCertificato,
+    uso: palazzo_domain::certificati::Uso,
+    rilascio: jiff::civil::Date,
+) -> ServiceResult<Richiesta> {
+    use palazzo_domain::certificati::{Periodo, Soggetto};
+    use palazzo_domain::luoghi;
+    use palazzo_store::{PopPerson, Store};
+    let holder = db
+        .resident(tenant.id, cf)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
+    let soggetto = |p: &PopPerson| Soggetto {
+        codice_fiscale: p.codice_fiscale.as_str().to_owned(),
+        cognome: p.surname.clone(),
+        nome: p.name.clone(),
+        sesso: p.sex,
+        nascita: p.birth_date,
+        luogo_nascita: luoghi::printed_at(&p.birthplace, p.birth_date),
+        cittadinanza: p.citizenship,
+        stato_civile: p.marital_status,
+        rapporto: p.relation.clone(),
+    };
+    let famiglia = db
+        .family_members(tenant.id, holder.family)
+        .await?
+        .iter()
+        .map(soggetto)
+        .collect();
+    let address = db
+        .family_address(tenant.id, holder.family)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Internal(format!("family {} has no address", holder.family))
+        })?;
+    let residenze = db
+        .residences_of(tenant.id, holder.id)
+        .await?
+        .into_iter()
+        .map(|r| Periodo {
+            dal: r.from,
+            al: r.to,
+            indirizzo: format!("{} {}", r.street, r.civic),
+        })
+        .collect();
+    let d = &tenant.data;
+    Ok(Richiesta {
+        tipo,
+        uso,
+        comune: d.address.locality.clone(),
+        codice_catastale: d.codice_catastale.as_str().to_owned(),
+        provincia: d.address.province.clone(),
+        rilascio,
+        intestatario: soggetto(&holder),
+        famiglia,
+        indirizzo: format!("{} {}", address.street, address.civic),
+        cap: address.cap.as_str().to_owned(),
+        residente_dal: holder.resident_since,
+        provenienza: holder.provenance.as_ref().map(luoghi::printed),
+        residenze,
+    })
+}

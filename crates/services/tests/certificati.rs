@@ -334,3 +334,150 @@ fn types_validity_and_refusals() {
         issue(TipoCertificato::Residenza).pdf
     );
 }
+
+/// A request made from the register loaded by `palazzo anagrafe import`,
+/// on both backends: the holder and family with birthplaces by name (at
+/// the date of birth), the address, the earlier residences, the
+/// provenance; then sealed and rendered as it prints.
+mod from_register {
+    use super::*;
+    use palazzo_domain::access::{Grant, Principal, Role};
+    use palazzo_domain::ids::{CodiceCatastale, CodiceFiscale};
+    use palazzo_services::App;
+    use palazzo_services::access::Actor;
+    use palazzo_services::certificati::request_from_register;
+    use palazzo_services::db::{Backend, Db};
+    use palazzo_services::keys::KeyStore;
+    use palazzo_store::UserId;
+    use palazzo_testkit::PgDatabase;
+
+    fn cf(surname: &str, name: &str, sex: Sex, birth: Date, place: &str) -> CodiceFiscale {
+        CodiceFiscale::compute(
+            surname,
+            name,
+            birth,
+            sex,
+            &CodiceCatastale::parse(place).unwrap(),
+        )
+    }
+
+    async fn run(backend: Backend) {
+        let dir = TempDir::new("cert-register");
+        let (db, pg) = match backend {
+            Backend::Postgres => {
+                let pg = PgDatabase::create().await;
+                (Db::open(&pg.url).await.unwrap(), Some(pg))
+            }
+            Backend::Sqlite => (
+                Db::open_sqlite(&dir.path().join("c.db")).await.unwrap(),
+                None,
+            ),
+        };
+        let app = App::new(db, KeyStore::new(dir.path().join("keys")))
+            .await
+            .unwrap();
+        let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
+        let admin = Actor {
+            user: Some(UserId(1)),
+            principal: Principal {
+                grants: vec![Grant {
+                    role: Role::AdminComune,
+                    office: None,
+                }],
+            },
+            ..Default::default()
+        };
+        let import = |bytes: String| {
+            let (app, admin) = (app.clone(), admin.clone());
+            async move {
+                let r = app
+                    .import_anagrafe(t.id, &admin, bytes.as_bytes(), |_, _| {})
+                    .await
+                    .unwrap();
+                assert!(r.errors.is_empty(), "{:?}", r.errors);
+            }
+        };
+        import("codice;denominazione\n1;Via Roma\n2;Piazza Aldo Moro\n".into()).await;
+        let mario = cf("Rossi", "Mario", Sex::M, date(1929, 1, 1), "A662");
+        let anna = cf("Hoxha", "Anna", Sex::F, date(1982, 5, 30), "Z100");
+        import(format!(
+            "codice_fiscale;cognome;nome;sesso;data_nascita;luogo_nascita;cittadinanza;stato_civile;famiglia;rapporto;via;civico;cap;dal;al;provenienza\n\
+             {mario};Rossi;Mario;M;01/01/1929;A662;IT;coniugato;F1;intestatario;Via Roma;12;70010;15/03/2010;;F262\n\
+             {anna};Hoxha;Anna;F;30/05/1982;Z100;AL;coniugato;F1;coniuge;Via Roma;12;70010;15/03/2010;;Z100\n\
+             {mario};;;;;;;;;;Piazza Aldo Moro;3;70010;01/02/2005;14/03/2010;\n"
+        ))
+        .await;
+
+        let r = request_from_register(
+            app.db(),
+            &t,
+            &mario,
+            TipoCertificato::StoricoResidenza,
+            Uso::Bollo,
+            date(2026, 11, 27),
+        )
+        .await
+        .unwrap();
+        // Born in 1929, when Bari was "Bari delle Puglie" (until 1931).
+        assert_eq!(r.intestatario.luogo_nascita, "Bari delle Puglie (BA)");
+        assert_eq!(r.famiglia.len(), 2);
+        assert_eq!(r.famiglia[1].luogo_nascita, "Albania");
+        assert_eq!(r.famiglia[1].cittadinanza.adjective(), "albanese");
+        assert_eq!(r.indirizzo, "Via Roma 12");
+        assert_eq!(r.provenienza.as_deref(), Some("Modugno (BA)"));
+        assert_eq!(r.residenze.len(), 1);
+        assert_eq!(r.residenze[0].indirizzo, "Piazza Aldo Moro 3");
+        assert_eq!(r.codice_catastale, "B923");
+
+        let c = seal_certificate(
+            &Templates::default(),
+            &t,
+            &r,
+            &signer(),
+            &Issuance {
+                cti: [3u8; 16],
+                at: "2026-11-27T10:00:00Z".parse().unwrap(),
+                status: None,
+                base_url: "https://alfa.example.it",
+            },
+        )
+        .unwrap();
+        let pdf = dir.path().join("storico.pdf");
+        std::fs::write(&pdf, &c.pdf).unwrap();
+        let text = super::run("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+        for line in [
+            "Luogo di nascita: Bari delle Puglie (BA)",
+            "Dal 01/02/2005 al 14/03/2010: Piazza Aldo Moro 3",
+            "Provenienza: Modugno (BA)",
+        ] {
+            assert!(text.contains(line), "`{line}` not in:\n{text}");
+        }
+        // Not a resident of this comune: not found.
+        let stranger = cf("Neri", "Ugo", Sex::M, date(1950, 1, 1), "A662");
+        let e = request_from_register(
+            app.db(),
+            &t,
+            &stranger,
+            TipoCertificato::Residenza,
+            Uso::Bollo,
+            date(2026, 11, 27),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code(), "not_found");
+        app.db().close().await;
+        if let Some(pg) = pg {
+            pg.drop_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn register_sqlite() {
+        run(Backend::Sqlite).await
+    }
+
+    #[tokio::test]
+    async fn register_postgres() {
+        run(Backend::Postgres).await
+    }
+}
