@@ -22,6 +22,7 @@ mod anagrafe;
 mod classificazione;
 mod emergenza;
 mod eml;
+mod keys;
 mod metadati;
 mod registro;
 mod segnatura;
@@ -78,6 +79,9 @@ enum Command {
     /// The population register for certificates (docs/anagrafe-import.md).
     #[command(subcommand)]
     Anagrafe(anagrafe::AnagrafeCommand),
+    /// The comune's certificate seal keys (docs/seal-format.md).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Fascicoli (docs/fascicoli.md).
     #[command(subcommand)]
     Fascicolo(FascicoloCommand),
@@ -752,6 +756,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Anagrafe(cmd) => {
             return anagrafe::run(cmd).await;
+        }
+        Command::Keys(cmd) => {
+            return keys::run(cmd).await;
         }
         Command::Protocollo(ProtocolloCommand::Ricevi(cmd)) => {
             return segnatura::ricevi(cmd).await;

@@ -851,3 +851,69 @@ async fn anagrafe_import_merges_and_reports() {
     ]);
     assert!(!out.status.success());
 }
+
+/// `palazzo keys list|rotate` (issue 5, part 4): the comune's seal keys
+/// with their periods; a rotation retires the old key; the installation
+/// still verifies.
+#[test]
+fn keys_rotate_retires_the_old_seal_key() {
+    let dir = TempDir::new("keys-rotate");
+    demo(dir.path());
+    let data = dir.path().to_str().unwrap();
+    let list = || palazzo(&["keys", "list", "--ente", "casamassima", "--data-dir", data]);
+    let out = list();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(
+        text.starts_with("1  kid ") && text.contains("(in uso)"),
+        "{text}"
+    );
+    let kid1 = text.split_whitespace().nth(2).unwrap().to_owned();
+    let out = palazzo(&[
+        "keys",
+        "rotate",
+        "--ente",
+        "casamassima",
+        "--data-dir",
+        data,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("Nuova chiave del sigillo n. 2"),
+        "{}",
+        stdout(&out)
+    );
+    let text = stdout(&list());
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains(&kid1) && lines[0].contains(" al "),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("2  kid ") && lines[1].contains("(in uso)"),
+        "{text}"
+    );
+    assert!(!lines[1].contains(&kid1));
+    let key = dir.path().join("keys/casamassima/pz1-2.pk8");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    assert!(verify(dir.path()).status.success());
+    let out = palazzo(&["keys", "rotate", "--ente", "nessuno", "--data-dir", data]);
+    assert!(!out.status.success());
+}

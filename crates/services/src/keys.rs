@@ -66,6 +66,14 @@ pub struct FileSigner {
     key: SigningKey,
 }
 
+impl FileSigner {
+    /// The secret seed, for signers of another crate's interface (the PZ1
+    /// trust list key, `sigillo`).
+    pub(crate) fn seed(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+}
+
 impl Signer for FileSigner {
     fn verifying_key(&self) -> VerifyingKey {
         self.key.verifying_key()

@@ -31,6 +31,7 @@ pub mod ratings;
 pub mod receipt;
 pub mod registro_giornaliero;
 pub mod segnatura;
+pub mod sigillo;
 pub mod signatures;
 pub mod staff_oidc;
 pub mod tenants;

@@ -471,6 +471,118 @@ mod from_register {
         }
     }
 
+    /// The comune's seal keys (DECISIONS 14, 15): created on first use in
+    /// a 0600 PKCS#8 file, rotated, and listed with their periods in the
+    /// COSE-signed trust list; a certificate sealed before a rotation stays
+    /// valid, the old key cannot seal after it.
+    async fn keys(backend: Backend) {
+        let dir = TempDir::new("cert-keys");
+        let (db, pg) = match backend {
+            Backend::Postgres => {
+                let pg = PgDatabase::create().await;
+                (Db::open(&pg.url).await.unwrap(), Some(pg))
+            }
+            Backend::Sqlite => (
+                Db::open_sqlite(&dir.path().join("k.db")).await.unwrap(),
+                None,
+            ),
+        };
+        let app = App::new(db, KeyStore::new(dir.path().join("keys")))
+            .await
+            .unwrap();
+        let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
+        let first = app.seal_signer(&t).await.unwrap();
+        assert_eq!(
+            app.seal_signer(&t).await.unwrap().spki_der(),
+            first.spki_der(),
+            "the same key"
+        );
+        let file = dir.path().join("keys").join(&t.data.slug).join("pz1-1.pk8");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "readable only by the service user");
+        }
+        let request = request(TipoCertificato::Residenza);
+        let seal_with = |s: &P256Signer, at: jiff::Timestamp| {
+            seal_certificate(
+                &Templates::default(),
+                &t,
+                &request,
+                s,
+                &Issuance {
+                    cti: [5u8; 16],
+                    at,
+                    status: None,
+                    base_url: "https://alfa.example.it",
+                },
+            )
+            .unwrap()
+            .seal
+            .text
+        };
+        let before = seal_with(&first, jiff::Timestamp::now());
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let rotated = app.rotate_seal_key(&t).await.unwrap();
+        assert_eq!(rotated.number, 2);
+        let second = app.seal_signer(&t).await.unwrap();
+        assert_ne!(second.spki_der(), first.spki_der());
+        let keys = app.seal_keys(t.id).await.unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].retired, Some(keys[1].created));
+        assert_eq!(keys[1].retired, None);
+
+        // The trust list verifies with the list key and lists both keys.
+        let list_key = PublicKey::of_signer(&app.trust_list_signer(&t).unwrap()).unwrap();
+        let bytes = app.trust_list(&t).await.unwrap();
+        let list = TrustList::verify(&bytes, &list_key).unwrap();
+        assert_eq!(list.issuer, "IT-B923");
+        assert_eq!(list.entries.len(), 2);
+        assert!(list.entries[0].not_after.is_some() && list.entries[1].not_after.is_none());
+        assert!(
+            list.entries
+                .iter()
+                .all(|e| e.doc_types.len() == TipoCertificato::ALL.len())
+        );
+        let other = PublicKey::of_signer(&signer()).unwrap();
+        assert!(
+            TrustList::verify(&bytes, &other).is_err(),
+            "another key did not sign it"
+        );
+
+        let now = jiff::Timestamp::now().as_second() as u64;
+        assert_eq!(
+            verify_text(&before, &list, None, now).verdict,
+            Verdict::Valid
+        );
+        let late = seal_with(&first, jiff::Timestamp::now());
+        assert_eq!(
+            verify_text(&late, &list, None, now).verdict,
+            Verdict::UnknownKey,
+            "retired key"
+        );
+        let fresh = seal_with(&second, jiff::Timestamp::now());
+        assert_eq!(
+            verify_text(&fresh, &list, None, now).verdict,
+            Verdict::Valid
+        );
+        app.db().close().await;
+        if let Some(pg) = pg {
+            pg.drop_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn keys_sqlite() {
+        keys(Backend::Sqlite).await
+    }
+
+    #[tokio::test]
+    async fn keys_postgres() {
+        keys(Backend::Postgres).await
+    }
+
     #[tokio::test]
     async fn register_sqlite() {
         run(Backend::Sqlite).await

@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod portal;
 pub mod routes;
+pub mod sigillo;
 #[cfg(test)]
 mod tests;
 pub mod upload;
@@ -246,6 +247,7 @@ fn public_routes() -> routes::Routes {
     use routes::Access::{Internal, Public};
     routes::Routes::new()
         .merge(portal::router())
+        .merge(sigillo::router())
         .nest("/api/v1", api::router())
         .get("/healthz", Public, health::healthz)
         .get("/readyz", Public, health::readyz)
