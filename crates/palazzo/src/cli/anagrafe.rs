@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Subcommand;
-use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::access::Role;
 use palazzo_domain::anagrafe::FileKind;
-use palazzo_services::access::Actor;
 
-use super::{init_logs, load_installation, open_app, progress_bar};
+use super::emergenza::{Target, actor, open_comune, service};
+use super::progress_bar;
 
 /// `palazzo anagrafe …`.
 #[derive(Subcommand, Debug)]
@@ -22,53 +22,25 @@ pub enum AnagrafeCommand {
     Import {
         /// The CSV file.
         file: PathBuf,
-        /// The comune (its slug).
-        #[arg(long)]
-        ente: String,
-        /// Configuration file (TOML).
-        #[arg(long, conflicts_with = "data_dir")]
-        config: Option<PathBuf>,
-        /// Data directory of a SQLite installation.
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
     },
 }
 
 /// Runs `palazzo anagrafe …`.
 pub async fn run(cmd: AnagrafeCommand) -> anyhow::Result<ExitCode> {
-    let AnagrafeCommand::Import {
-        file,
-        ente,
-        config,
-        data_dir,
-    } = cmd;
+    let AnagrafeCommand::Import { file, target } = cmd;
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-    let config = load_installation(config.as_deref(), data_dir)?;
-    init_logs(&config);
-    let app = open_app(&config).await?;
-    let tenant = app
-        .tenants()
-        .into_iter()
-        .find(|t| t.data.slug == ente)
-        .with_context(|| format!("no ente {ente}"))?;
+    let (app, tenant) = open_comune(&target).await?;
     // Whoever can run this command with the installation's configuration
     // acts as the comune's administrator, who keeps the register's data.
-    let who = std::env::var("USER").unwrap_or_else(|_| "amministratore".into());
-    let actor = Actor {
-        principal: Principal {
-            grants: vec![Grant {
-                role: Role::AdminComune,
-                office: None,
-            }],
-        },
-        name: Some(format!("Importazione da riga di comando ({who})")),
-        ..Default::default()
-    };
+    let actor = actor(Role::AdminComune);
     let report = app
         .import_anagrafe(tenant.id, &actor, &bytes, progress_bar)
         .await;
     app.db().close().await;
-    let report = report.map_err(|e| anyhow::anyhow!("{} ({})", e.message_it(), e.code()))?;
+    let report = report.map_err(service)?;
     eprintln!();
     for e in &report.errors {
         match e.column {

@@ -125,6 +125,14 @@ fn time(s: &str) -> anyhow::Result<palazzo_store::Timestamp> {
 }
 
 pub(super) async fn open(target: &Target) -> anyhow::Result<(App, TenantId)> {
+    let (app, tenant) = open_comune(target).await?;
+    Ok((app, tenant.id))
+}
+
+/// The installation of `target` and its comune.
+pub(super) async fn open_comune(
+    target: &Target,
+) -> anyhow::Result<(App, std::sync::Arc<palazzo_store::Tenant>)> {
     let config = load_installation(target.config.as_deref(), target.data_dir.clone())?;
     init_logs(&config);
     let app = open_app(&config).await?;
@@ -133,7 +141,7 @@ pub(super) async fn open(target: &Target) -> anyhow::Result<(App, TenantId)> {
         .into_iter()
         .find(|t| t.data.slug == target.ente)
         .with_context(|| format!("no ente {}", target.ente))?;
-    Ok((app, tenant.id))
+    Ok((app, tenant))
 }
 
 pub(super) async fn finish(app: &App) -> anyhow::Result<()> {
