@@ -21,6 +21,31 @@ use palazzo_domain::checkpoint;
 
 use crate::{ServiceError, ServiceResult};
 
+/// Lower-case hex of `bytes` (key ids, digests in reports).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// `der` as a PEM block labelled `label` (RFC 7468: Base64 in lines of 64
+/// characters), e.g. `CERTIFICATE` or `PUBLIC KEY`.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
 /// Something that signs with an Ed25519 key it keeps.
 pub trait Signer: Send + Sync {
     /// The public key.

@@ -15,6 +15,7 @@ use palazzo_store::*;
 use sha2::{Digest, Sha256};
 
 use crate::access::Actor;
+use crate::keys::hex;
 use crate::ledger::{LEDGER_KEY, leaf_of};
 use crate::{App, ServiceError, ServiceResult};
 
@@ -232,10 +233,6 @@ impl App {
             bytes,
         })
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 fn rome(ts_text: &str) -> String {

@@ -31,7 +31,6 @@
 //! CLI) never write two registri of the same day.
 
 use std::collections::{BTreeSet, HashMap};
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use base64::Engine;
@@ -44,6 +43,7 @@ use palazzo_pdf::{Attachment, Info, PdfWriter, Relationship, Style};
 use palazzo_store::*;
 
 use crate::keys::SEAL_AOO_FILE;
+use crate::keys::hex;
 use crate::ledger::record;
 use crate::tsa::TsaClient;
 use crate::{App, ServiceError, ServiceResult};
@@ -137,13 +137,6 @@ fn rome(t: Timestamp) -> String {
     t.to_zoned(rome_time_zone())
         .strftime("%d/%m/%Y %H:%M:%S")
         .to_string()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().fold(String::new(), |mut s, x| {
-        let _ = write!(s, "{x:02x}");
-        s
-    })
 }
 
 /// A modifiable field of a registration (art. 53; LG §3: only the

@@ -13,6 +13,7 @@ use palazzo_seal::cose::{Ed25519Signer, P256Signer, PublicKey, SealSigner};
 use palazzo_seal::trust::{TrustEntry, TrustList};
 use palazzo_store::{SigningKeyRecord, Store, StoreTx, Tenant, TenantId};
 
+use crate::keys::hex;
 use crate::{App, ServiceError, ServiceResult};
 
 /// The purpose of the seal keys in the key store and `signing_keys`.
@@ -41,10 +42,6 @@ pub struct SealKeyInfo {
     pub created: jiff::Timestamp,
     /// When it stopped (the next key's creation), `None` for the current one.
     pub retired: Option<jiff::Timestamp>,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 impl App {
@@ -162,6 +159,19 @@ impl App {
         Ed25519Signer::from_seed(&signer.seed()).map_err(|e| internal("list key", e))
     }
 
+    /// The public key that signs the trust list, as a PEM
+    /// SubjectPublicKeyInfo (`/.well-known/palazzo/trust-list-key`), for
+    /// verifiers to pin.
+    ///
+    /// # Errors
+    /// Key store failures.
+    pub fn trust_list_key_pem(&self, tenant: &Tenant) -> ServiceResult<String> {
+        Ok(crate::keys::pem(
+            "PUBLIC KEY",
+            self.trust_list_signer(tenant)?.spki_der(),
+        ))
+    }
+
     /// The comune's trust list (DECISIONS 18, `/.well-known/palazzo/
     /// trust-list`): every seal key with the period it sealed in and the
     /// certificate types, COSE-signed with the list key.
@@ -169,7 +179,13 @@ impl App {
     /// # Errors
     /// Key store or storage failures.
     pub async fn trust_list(&self, tenant: &Tenant) -> ServiceResult<Vec<u8>> {
-        let records = self.seal_key_records(tenant.id).await?;
+        let mut records = self.seal_key_records(tenant.id).await?;
+        if records.is_empty() {
+            // The first key is made on first use, so that the list is
+            // never empty.
+            self.new_seal_key(tenant, 1).await?;
+            records = self.seal_key_records(tenant.id).await?;
+        }
         let secs = |t: jiff::Timestamp| u64::try_from(t.as_second()).unwrap_or(0);
         let doc_types: Vec<String> = palazzo_domain::certificati::TipoCertificato::ALL
             .iter()

@@ -10,7 +10,6 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use palazzo_seal::cose::SealSigner as _;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -49,8 +48,6 @@ async fn trust_list(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
 ) -> Result<Response, WebError> {
-    // The first key is made on first use, so that the list is never empty.
-    state.app().seal_signer(&t).await?;
     let bytes = state.app().trust_list(&t).await?;
     Ok(with_type(
         bytes,
@@ -63,14 +60,6 @@ async fn trust_list_key(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
 ) -> Result<Response, WebError> {
-    use base64::Engine as _;
-    let signer = state.app().trust_list_signer(&t)?;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(signer.spki_der());
-    let mut pem = String::from("-----BEGIN PUBLIC KEY-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        pem.push_str(&String::from_utf8_lossy(line));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PUBLIC KEY-----\n");
+    let pem = state.app().trust_list_key_pem(&t)?;
     Ok(with_type(pem.into_bytes(), "application/x-pem-file"))
 }

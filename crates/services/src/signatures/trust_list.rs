@@ -6,7 +6,6 @@
 //! Adding or removing an anchor is logged; like the AOO seal it is
 //! installation material, not a record of the ente.
 
-use base64::Engine as _;
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -42,17 +41,6 @@ impl AnchorSummary {
 
 fn invalid(code: &'static str, message: String) -> ServiceError {
     ServiceError::Invalid { code, message }
-}
-
-fn pem(der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(line));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
 }
 
 impl App {
@@ -93,7 +81,7 @@ impl App {
                 c.subject_name(),
                 c.fingerprint()
             ));
-            text.push_str(&pem(c.der()));
+            text.push_str(&crate::keys::pem("CERTIFICATE", c.der()));
         }
         self.keys()
             .install_file(tenant_slug, TRUST_ANCHORS_FILE, text.as_bytes())
