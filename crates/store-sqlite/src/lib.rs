@@ -208,6 +208,7 @@ impl Store for SqliteStore {
     palazzo_store::emergency_reads!(delegate_reads);
     palazzo_store::registro_reads!(delegate_reads);
     palazzo_store::anagrafe_reads!(delegate_reads);
+    palazzo_store::certificate_reads!(delegate_reads);
 }
 
 impl StoreTx for SqliteTx {
@@ -264,6 +265,7 @@ impl StoreTx for SqliteTx {
     palazzo_store::emergency_writes!(delegate_writes);
     palazzo_store::registro_writes!(delegate_writes);
     palazzo_store::anagrafe_writes!(delegate_writes);
+    palazzo_store::certificate_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

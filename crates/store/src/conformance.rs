@@ -115,6 +115,7 @@ pub async fn run_all<S: Store>(s: &S) {
     protocol_senders(s, a.id, b.id).await;
     document_versions(s, a.id, b.id).await;
     filing(s, a.id, b.id).await;
+    certificates(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -1887,4 +1888,127 @@ async fn handoffs_to_people<S: Store>(
             .unwrap()
             .is_empty()
     );
+}
+
+fn certificate_fixture(cti: u8, idx: i64) -> NewCertificate {
+    NewCertificate {
+        cti: [cti; 16],
+        doc_type: "residenza".into(),
+        holder_cf: "RSSMRA80A01H501U".parse().unwrap(),
+        holder_surname: "ROSSI".into(),
+        uso: "bollo".into(),
+        bollo_cents: 1600,
+        issued_at: "2026-11-27T10:00:00.123456Z".parse().unwrap(),
+        valid_until: Some(date(2027, 5, 27)),
+        pdf_sha256: [cti; 32],
+        pdf_size: 31_000,
+        kid: "0011223344556677".into(),
+        status_list: 2026,
+        status_idx: idx,
+        requested_by: "user:1".into(),
+        channel: Channel::Online,
+    }
+}
+
+/// Issued certificates (migration 0025): insert, unique cti and status bit
+/// per tenant, read back by cti and holder, settle the bollo once, revoke
+/// once, and the revoked bits of a list.
+async fn certificates<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let mut tx = s.begin().await.unwrap();
+    let first = tx
+        .insert_certificate(a, &certificate_fixture(1, 7))
+        .await
+        .unwrap();
+    let mut exempt = certificate_fixture(2, 8);
+    exempt.valid_until = None;
+    exempt.bollo_cents = 0;
+    exempt.uso = "e_previdenza".into();
+    exempt.channel = Channel::Sportello;
+    let second = tx.insert_certificate(a, &exempt).await.unwrap();
+    // The same cti and bit in another comune are another certificate.
+    tx.insert_certificate(b, &certificate_fixture(1, 7))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for (clash, what) in [
+        (certificate_fixture(1, 9), "same cti"),
+        (certificate_fixture(3, 7), "same status bit"),
+    ] {
+        let mut tx = s.begin().await.unwrap();
+        assert!(
+            matches!(
+                tx.insert_certificate(a, &clash).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "{what} must conflict"
+        );
+    }
+    let got = s.certificate_by_cti(a, &[1; 16]).await.unwrap().unwrap();
+    assert_eq!(got, first, "read back as inserted");
+    assert!(!got.releasable(), "in bollo and unpaid");
+    assert_eq!(
+        s.certificate_by_cti(a, &[2; 16]).await.unwrap().unwrap(),
+        second
+    );
+    assert!(second.releasable(), "exempt");
+    assert!(s.certificate_by_cti(a, &[9; 16]).await.unwrap().is_none());
+    let cf: CodiceFiscale = "RSSMRA80A01H501U".parse().unwrap();
+    let mine = s.certificates_of(a, &cf).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![second.id, first.id],
+        "newest first, this comune only"
+    );
+    let paid = BolloPayment {
+        method: "contrassegno".into(),
+        reference: "01234567890123".into(),
+        recorded_at: "2026-11-27T10:05:00Z".parse().unwrap(),
+        recorded_by: "user:2".into(),
+    };
+    let revocation = Revocation {
+        at: "2026-11-28T09:00:00Z".parse().unwrap(),
+        by: "user:2".into(),
+        reason: "rilasciato per errore".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.settle_certificate_bollo(a, first.id, &paid)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.settle_certificate_bollo(a, first.id, &paid)
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert!(
+        !tx.settle_certificate_bollo(b, first.id, &paid)
+            .await
+            .unwrap(),
+        "other comune"
+    );
+    assert!(
+        tx.revoke_certificate(a, first.id, &revocation)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.revoke_certificate(a, first.id, &revocation)
+            .await
+            .unwrap(),
+        "once"
+    );
+    tx.commit().await.unwrap();
+    let got = s.certificate_by_cti(a, &[1; 16]).await.unwrap().unwrap();
+    assert_eq!(got.bollo_paid, Some(paid));
+    assert_eq!(got.revocation, Some(revocation));
+    assert!(got.releasable());
+    assert_eq!(s.revoked_indices(a, 2026).await.unwrap(), vec![7]);
+    assert!(s.revoked_indices(b, 2026).await.unwrap().is_empty());
+    assert!(s.revoked_indices(a, 2025).await.unwrap().is_empty());
+    let page = s.certificates_by_id(a, CertificateId(0), 1).await.unwrap();
+    assert_eq!(page.len(), 1);
+    let rest = s.certificates_by_id(a, page[0].id, 10).await.unwrap();
+    assert_eq!(rest.len(), 1);
 }

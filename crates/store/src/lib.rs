@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod anagrafe;
+pub mod certificati;
 pub mod conformance;
 pub mod emergenza;
 pub mod fascicoli;
@@ -27,6 +28,7 @@ pub use palazzo_domain::access::Role;
 pub use palazzo_domain::ids::{self, CodiceFiscale};
 
 pub use access::*;
+pub use certificati::*;
 pub use emergenza::*;
 pub use fascicoli::*;
 pub use model::*;
@@ -458,6 +460,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     emergency_reads!(declare_reads);
     registro_reads!(declare_reads);
     anagrafe_reads!(declare_reads);
+    certificate_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -528,6 +531,7 @@ pub trait StoreTx: Send {
     emergency_writes!(declare_writes);
     registro_writes!(declare_writes);
     anagrafe_writes!(declare_writes);
+    certificate_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
