@@ -25,6 +25,10 @@ pub enum Role {
     Dirigente,
     /// Segretario comunale and RPCT (transparency officer).
     Segretario,
+    /// Ufficiale d'anagrafe (DPR 223/1989 art. 33; L. 1228/1954 art. 3):
+    /// issues anagrafe certificates for anyone entitled at the desk,
+    /// records the bollo paid in paper, revokes (DECISIONS 19).
+    UfficialeAnagrafe,
     /// Administrator of one comune: catalogue, offices, roles.
     AdminComune,
     /// Administrator of the platform: every comune of the installation.
@@ -32,12 +36,13 @@ pub enum Role {
 }
 
 /// Every role, in display order.
-pub const ROLES: [Role; 7] = [
+pub const ROLES: [Role; 8] = [
     Role::Cittadino,
     Role::Operatore,
     Role::Responsabile,
     Role::Dirigente,
     Role::Segretario,
+    Role::UfficialeAnagrafe,
     Role::AdminComune,
     Role::AdminPiattaforma,
 ];
@@ -81,6 +86,10 @@ pub enum Permission {
     /// makes a new version, TI-3). The administrator of the comune and the
     /// responsabile della gestione documentale (usually the segretario).
     ManageTitolario,
+    /// Issue anagrafe certificates for anyone entitled (the desk), record
+    /// a paper marca da bollo, revoke a certificate (DECISIONS 19; a
+    /// resident asks online for themself and their family without it).
+    IssueCertificates,
     /// Load and correct the population register (`palazzo anagrafe
     /// import`, docs/anagrafe-import.md): the comune's administrator.
     ManageAnagrafe,
@@ -95,6 +104,7 @@ impl Role {
             Role::Responsabile => "responsabile",
             Role::Dirigente => "dirigente",
             Role::Segretario => "segretario",
+            Role::UfficialeAnagrafe => "ufficiale_anagrafe",
             Role::AdminComune => "admin_comune",
             Role::AdminPiattaforma => "admin_piattaforma",
         }
@@ -108,6 +118,7 @@ impl Role {
             Role::Responsabile => "Responsabile del procedimento",
             Role::Dirigente => "Dirigente",
             Role::Segretario => "Segretario comunale / RPCT",
+            Role::UfficialeAnagrafe => "Ufficiale d'anagrafe",
             Role::AdminComune => "Amministratore del Comune",
             Role::AdminPiattaforma => "Amministratore della piattaforma",
         }
@@ -158,6 +169,7 @@ impl Role {
                 ManageEmergencyRegister,
                 ManageTitolario,
             ],
+            Role::UfficialeAnagrafe => &[BackOffice, IssueCertificates],
             Role::AdminComune => &[
                 BackOffice,
                 ManageCatalogue,

@@ -68,6 +68,7 @@ async fn personas(app: &TestApp) -> Vec<Persona> {
         ("responsabile", Role::Responsabile),
         ("dirigente", Role::Dirigente),
         ("segretario", Role::Segretario),
+        ("anagrafe", Role::UfficialeAnagrafe),
         ("admin", Role::AdminComune),
     ] {
         out.push(Persona {

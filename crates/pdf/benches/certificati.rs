@@ -245,6 +245,7 @@ fn main() {
                 qr,
                 url: &c.url,
                 record: &c.record,
+                seal: &c.payload,
             })
             .unwrap()
     };

@@ -62,6 +62,7 @@
 //!     qr: QrMatrix::new(size, &modules)?,
 //!     url: "https://comune.example.it/verifica/KioqKioqKioqKioqKioqKg",
 //!     record: b"\xa1\x01\x02",
+//!     seal: "PZ1:6BFOXN*TS0BI$ZD4N9:9S6RCVN5+O30K3",
 //! })?;
 //! assert!(pdf.starts_with(b"%PDF-1.7"));
 //! # Ok(())
@@ -110,12 +111,15 @@ const MIN_MODULE: f32 = 0.40 * MM;
 const QUIET: usize = 4;
 /// Name of the embedded canonical record.
 const RECORD_NAME: &str = "certificato.cbor";
+/// Name of the embedded seal text (the QR's content), for verifiers that
+/// are given the file rather than a picture of it.
+pub const SEAL_NAME: &str = "contrassegno.txt";
 
 const BLUE: (u8, u8, u8) = (0x00, 0x66, 0xcc);
 const TEXT: (u8, u8, u8) = (0x1a, 0x1a, 0x1a);
 const GREY: (u8, u8, u8) = (0x5c, 0x6f, 0x82);
 
-// Object numbers. 1–14 are written once per template, the others per
+// Object numbers. 1–15 are written once per template, the others per
 // certificate.
 const OBJ_CATALOG: usize = 1;
 const OBJ_ICC: usize = 2;
@@ -125,13 +129,15 @@ const OBJ_FONT_BOLD: usize = 8;
 const OBJ_FILESPEC: usize = 13;
 /// Letterhead and footer, shared by every page.
 const OBJ_STATIC_CONTENT: usize = 14;
-const STATIC_OBJS: usize = 15;
-const OBJ_INFO: usize = 15;
-const OBJ_XMP: usize = 16;
-const OBJ_RECORD: usize = 17;
-const OBJ_PAGES: usize = 18;
-/// Page k (from 0) is object 19 + 2k, its own content 20 + 2k.
-const OBJ_FIRST_PAGE: usize = 19;
+const OBJ_SEAL_FILESPEC: usize = 15;
+const STATIC_OBJS: usize = 16;
+const OBJ_INFO: usize = 16;
+const OBJ_XMP: usize = 17;
+const OBJ_RECORD: usize = 18;
+const OBJ_SEAL: usize = 19;
+const OBJ_PAGES: usize = 20;
+/// Page k (from 0) is object 21 + 2k, its own content 22 + 2k.
+const OBJ_FIRST_PAGE: usize = 21;
 /// A certificate longer than this is refused ([`PdfError::TooLong`]).
 const MAX_PAGES: usize = 20;
 /// Lowest point (from the top) of the body text on a page.
@@ -233,6 +239,9 @@ pub struct CertificateData<'a> {
     /// The canonical record (deterministic CBOR), embedded as
     /// `certificato.cbor` with `/AFRelationship /Source`.
     pub record: &'a [u8],
+    /// The seal text (`PZ1:…`, the QR's content), embedded as
+    /// [`SEAL_NAME`].
+    pub seal: &'a str,
 }
 
 /// Per-certificate layout.
@@ -484,9 +493,11 @@ impl CertificateTemplate {
                  /OutputIntents [<< /Type /OutputIntent /S /GTS_PDFA1 \
                  /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) \
                  /RegistryName (http://www.color.org) /DestOutputProfile {OBJ_ICC} 0 R >>] \
-                 /AF [{OBJ_FILESPEC} 0 R] /Names << /EmbeddedFiles << /Names [{} {OBJ_FILESPEC} 0 R] >> >> \
+                 /AF [{OBJ_FILESPEC} 0 R {OBJ_SEAL_FILESPEC} 0 R] /Names << /EmbeddedFiles << \
+                 /Names [{} {OBJ_FILESPEC} 0 R {} {OBJ_SEAL_FILESPEC} 0 R] >> >> \
                  /Lang {lang} /ViewerPreferences << /DisplayDocTitle true >> >>",
-                pdf_text_string(RECORD_NAME)
+                pdf_text_string(RECORD_NAME),
+                pdf_text_string(SEAL_NAME)
             )
             .as_bytes(),
         );
@@ -512,6 +523,17 @@ impl CertificateTemplate {
             .as_bytes(),
         );
         obj(p, OBJ_STATIC_CONTENT, &flate_stream("", &content)?);
+        obj(
+            p,
+            OBJ_SEAL_FILESPEC,
+            format!(
+                "<< /Type /Filespec /F {name} /UF {name} /Desc {desc} \
+                 /AFRelationship /Supplement /EF << /F {OBJ_SEAL} 0 R /UF {OBJ_SEAL} 0 R >> >>",
+                name = pdf_text_string(SEAL_NAME),
+                desc = pdf_text_string("Contrassegno elettronico (testo del codice QR)"),
+            )
+            .as_bytes(),
+        );
         t.offsets = offsets;
         Ok(t)
     }
@@ -767,6 +789,17 @@ xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n\
             len = data.record.len()
         );
         out.extend_from_slice(data.record);
+        out.extend_from_slice(b"\nendstream\nendobj\n");
+
+        // The seal text, as in the QR.
+        offsets[OBJ_SEAL] = out.len();
+        let _ = write!(
+            out,
+            "{OBJ_SEAL} 0 obj\n<< /Type /EmbeddedFile /Subtype /text#2Fplain \
+             /Params << /ModDate ({pdf_date}) /Size {len} >> /Length {len} >>\nstream\n",
+            len = data.seal.len()
+        );
+        out.extend_from_slice(data.seal.as_bytes());
         out.extend_from_slice(b"\nendstream\nendobj\n");
 
         offsets[OBJ_PAGES] = out.len();

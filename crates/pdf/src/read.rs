@@ -392,3 +392,13 @@ mod tests {
         );
     }
 }
+
+/// The seal text (`PZ1:…`) embedded in a certificate
+/// (`crate::certificate::SEAL_NAME`), if the file has one.
+pub fn seal_text(pdf: &[u8]) -> Option<String> {
+    embedded_files(pdf).ok()?.into_iter().find_map(|f| {
+        let text = String::from_utf8(f.data).ok()?;
+        (f.media_type.as_deref() == Some("text/plain") && text.starts_with("PZ1:"))
+            .then(|| text.trim_end().to_owned())
+    })
+}

@@ -159,6 +159,7 @@ fn render_sample() -> Sample {
             qr: QrMatrix::new(size, &dark).unwrap(),
             url,
             record: &rec,
+            seal: &text,
         })
         .unwrap();
     Sample {
@@ -248,10 +249,14 @@ fn structure_fonts_and_text() {
     assert!(at("Risulta iscritto") < at("Il presente certificato"));
 
     // The record comes back byte for byte (our reader).
+    // So does the seal text, for verifiers given the file.
     let files = read::embedded_files(&s.pdf).unwrap();
-    assert_eq!(files.len(), 1);
+    assert_eq!(files.len(), 2);
     assert_eq!(files[0].data, record());
     assert_eq!(files[0].media_type.as_deref(), Some("application/cbor"));
+    assert_eq!(files[1].data, s.text.as_bytes());
+    assert_eq!(files[1].media_type.as_deref(), Some("text/plain"));
+    assert_eq!(read::seal_text(&s.pdf).as_deref(), Some(s.text.as_str()));
 }
 
 const PYPDF_CHECK: &str = r#"
@@ -280,8 +285,11 @@ assert str(ef["/Params"]["/ModDate"]) == "D:20261127101530Z", ef["/Params"]
 data = ef.get_data()
 assert data == open(record_path, "rb").read(), "record differs"
 names = root["/Names"]["/EmbeddedFiles"]["/Names"]
-assert names[0] == "certificato.cbor"
-assert list(r.attachments) == ["certificato.cbor"]
+assert names[0] == "certificato.cbor" and names[2] == "contrassegno.txt", names
+assert sorted(r.attachments) == ["certificato.cbor", "contrassegno.txt"]
+seal = root["/AF"][1].get_object()
+assert seal["/AFRelationship"] == "/Supplement", seal
+assert seal["/EF"]["/F"].get_object().get_data().startswith(b"PZ1:")
 assert r.trailer["/ID"][0].original_bytes == b"0123456789abcdef"
 assert not r.is_encrypted
 assert len(r.pages) == 1
@@ -440,6 +448,7 @@ fn deterministic_and_varying() {
         qr: QrMatrix::new(size, &dark).unwrap(),
         url: "https://example.org/verifica/x",
         record: b"\xa0",
+        seal: "PZ1:X",
     };
     let a = template.render(&data).unwrap();
     assert_eq!(
@@ -474,6 +483,7 @@ fn refusals() {
         qr: ok,
         url: "https://example.org/verifica/x",
         record: b"\xa0",
+        seal: "PZ1:X",
     };
     // A character outside the subset is refused, not printed as `?` (R8).
     let han = vec![Field::new("Nome", "李")];
@@ -535,6 +545,7 @@ fn long_certificate_flows_onto_more_pages() {
             qr: QrMatrix::new(size, &dark).unwrap(),
             url: "https://example.org/verifica/abc",
             record: &record(),
+            seal: "PZ1:ABC",
         })
         .unwrap();
     let dir = tmpdir("pages");

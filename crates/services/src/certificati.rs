@@ -218,6 +218,7 @@ pub fn seal_certificate(
             qr: QrMatrix::new(qr.size(), qr.modules()).map_err(|e| internal("QR matrix", &e))?,
             url: &url,
             record: &record,
+            seal: &seal.text,
         })
         .map_err(|e| match e {
             palazzo_pdf::PdfError::Unsupported(_) => ServiceError::Invalid {

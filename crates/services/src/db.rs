@@ -155,6 +155,7 @@ impl Store for Db {
     palazzo_store::emergency_reads!(dispatch_reads);
     palazzo_store::registro_reads!(dispatch_reads);
     palazzo_store::anagrafe_reads!(dispatch_reads);
+    palazzo_store::certificate_reads!(dispatch_reads);
 
     type Tx = DbTx;
 
@@ -209,6 +210,7 @@ impl StoreTx for DbTx {
     palazzo_store::emergency_writes!(dispatch_writes);
     palazzo_store::registro_writes!(dispatch_writes);
     palazzo_store::anagrafe_writes!(dispatch_writes);
+    palazzo_store::certificate_writes!(dispatch_writes);
 
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)

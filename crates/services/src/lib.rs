@@ -30,6 +30,7 @@ pub mod protocollo_import;
 pub mod ratings;
 pub mod receipt;
 pub mod registro_giornaliero;
+pub mod rilascio;
 pub mod segnatura;
 pub mod sigillo;
 pub mod signatures;
@@ -58,6 +59,8 @@ struct Inner {
     ratings: ratings::Limiter,
     sign_in_limiter: ratings::Window,
     documents: documents::DocumentStore,
+    /// The certificate templates, built once per comune and type.
+    certificate_templates: certificati::Templates,
     /// The time-stamp authority of the registro giornaliero, if configured.
     tsa: std::sync::RwLock<Option<tsa::TsaClient>>,
     /// Registrations waiting to be committed together.
@@ -89,6 +92,7 @@ impl App {
                 ratings: ratings::Limiter::default(),
                 sign_in_limiter: ratings::Window::new(ratings::MAX_CLIENT_KEYS),
                 documents,
+                certificate_templates: certificati::Templates::default(),
                 tsa: std::sync::RwLock::new(None),
                 group: group_commit::GroupCommit::default(),
                 titolari: std::sync::RwLock::default(),

@@ -512,7 +512,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 11] = [
+const RECORD_SUBJECTS: [&str; 12] = [
     "tenant:",
     "office:",
     "service:",
@@ -524,6 +524,7 @@ const RECORD_SUBJECTS: [&str; 11] = [
     "emergenza:",
     "versione:",
     "annullamento-ricevuto:",
+    "certificato:",
 ];
 
 /// A record whose state is bound by another record's event rather than by
@@ -651,6 +652,16 @@ async fn check_records(
         after = last.data.registration;
         for n in &page {
             current.insert(n.subject(), state_hash(n)?);
+        }
+    }
+    // Issued certificates, with their bollo and revocation (issue 5).
+    let mut after = palazzo_store::CertificateId(0);
+    loop {
+        let page = db.certificates_by_id(tenant.id, after, 1000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for c in &page {
+            current.insert(c.subject(), state_hash(c)?);
         }
     }
     // The classification policy (TI-2), once set.

@@ -277,11 +277,15 @@ fn a_sealed_certificate_passes_the_independent_chain() {
         c.seal.text,
         "zbarimg reads the seal"
     );
-    // The attached record, found again in the file.
+    // The attached record and the seal text, found again in the file.
     let files = palazzo_pdf::read::embedded_files(&c.pdf).unwrap();
-    assert_eq!(files.len(), 1);
+    assert_eq!(files.len(), 2);
     assert_eq!(files[0].media_type.as_deref(), Some("application/cbor"));
     assert_eq!(files[0].data, c.record);
+    assert_eq!(
+        palazzo_pdf::read::seal_text(&c.pdf).as_deref(),
+        Some(c.seal.text.as_str())
+    );
 }
 
 #[test]

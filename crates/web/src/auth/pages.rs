@@ -294,7 +294,7 @@ struct Persona {
 }
 
 /// The demonstration staff personas: (key, label, role).
-const STAFF_PERSONAS: [(&str, &str, Role); 5] = [
+const STAFF_PERSONAS: [(&str, &str, Role); 6] = [
     ("operatore", "Operatore", Role::Operatore),
     (
         "responsabile",
@@ -303,6 +303,7 @@ const STAFF_PERSONAS: [(&str, &str, Role); 5] = [
     ),
     ("dirigente", "Dirigente", Role::Dirigente),
     ("segretario", "Segretario comunale / RPCT", Role::Segretario),
+    ("anagrafe", "Ufficiale d'anagrafe", Role::UfficialeAnagrafe),
     ("admin", "Amministratore del Comune", Role::AdminComune),
 ];
 
