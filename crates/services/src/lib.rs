@@ -37,6 +37,7 @@ pub mod signatures;
 pub mod staff_oidc;
 pub mod tenants;
 pub mod tsa;
+pub mod verifica;
 pub mod verify;
 pub mod versioni;
 

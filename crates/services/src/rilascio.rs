@@ -70,6 +70,20 @@ pub struct CertificateStatus {
     pub certificate: Option<Certificate>,
 }
 
+/// The comune's public address, sealed in its certificates (verification
+/// URL, status list URI): `https://` (or `http://` when the installation is
+/// not behind TLS, as in the demo) and its first host name. The web layer
+/// and the CLI both use it, so a certificate names the same status list
+/// whichever issued it.
+pub fn base_url(tenant: &Tenant, behind_tls: bool) -> String {
+    let host = tenant
+        .data
+        .hostnames
+        .first()
+        .map_or("localhost", String::as_str);
+    format!("{}://{host}", if behind_tls { "https" } else { "http" })
+}
+
 /// The URL of status list `list` of a comune (DECISIONS 18).
 pub fn status_list_url(base_url: &str, list: i64) -> String {
     format!("{base_url}/.well-known/palazzo/status-list/{list}")

@@ -1,0 +1,308 @@
+//! Verifying a certificate for anyone (issue 5, part 5; DECISIONS 18):
+//! the seal is taken from what the reader has — the PDF (its embedded
+//! `contrassegno.txt`), a photo of the code (PNG or JPEG, read with
+//! `rqrr`), or the code's text — and checked against the comune's trust
+//! list and status list, offline ([`check_offline`], `palazzo
+//! verify-certificate`) or by the comune itself ([`App::verify_seal`], the
+//! `/verifica` page, which also knows its records).
+//!
+//! For a PDF the embedded canonical record must also hash to the seal's
+//! record hash (R9): a file whose record was changed is `altered` even if
+//! its seal is genuine.
+
+use std::io::Cursor;
+
+use palazzo_domain::calendar::rome_date;
+use palazzo_seal::status::StatusListToken;
+use palazzo_seal::trust::TrustList;
+use palazzo_seal::verify::{Verdict, Verification, verify_text};
+use sha2::{Digest, Sha256};
+
+use crate::{App, ServiceError, ServiceResult};
+
+/// Largest photo accepted, in pixels (a 24-megapixel phone picture).
+pub const MAX_PIXELS: usize = 24_000_000;
+
+/// Largest upload accepted on the verification page, in bytes.
+pub const MAX_UPLOAD: usize = 15 * 1024 * 1024;
+
+/// What the reader has.
+#[derive(Debug, Clone)]
+pub enum Evidence {
+    /// The certificate's PDF.
+    Pdf(Vec<u8>),
+    /// A photo or scan of the code (PNG or JPEG).
+    Image(Vec<u8>),
+    /// The code's text (`PZ1:…`), as a scanner app shows it.
+    Text(String),
+}
+
+impl Evidence {
+    /// An uploaded file, told by its content: a PDF, a PNG or a JPEG.
+    ///
+    /// # Errors
+    /// `file_non_supportato` for anything else; `file_troppo_grande`.
+    pub fn from_upload(bytes: Vec<u8>) -> ServiceResult<Evidence> {
+        if bytes.len() > MAX_UPLOAD {
+            return Err(refused(
+                "file_troppo_grande",
+                "Il file supera i 15 MB: carica il PDF del certificato o una foto più piccola.",
+            ));
+        }
+        if bytes.starts_with(b"%PDF-") {
+            Ok(Evidence::Pdf(bytes))
+        } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") || bytes.starts_with(b"\xff\xd8\xff") {
+            Ok(Evidence::Image(bytes))
+        } else {
+            Err(refused(
+                "file_non_supportato",
+                "Carica il PDF del certificato oppure una foto del codice QR (PNG o JPEG).",
+            ))
+        }
+    }
+}
+
+/// The outcome of a verification.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The seal text that was checked.
+    pub text: String,
+    /// The offline verification (verdict, claims, key).
+    pub verification: Verification,
+    /// For a PDF: whether its embedded record hashes to the seal's value.
+    pub record_matches: Option<bool>,
+}
+
+impl Checked {
+    /// The verdict, the record's check included.
+    pub fn verdict(&self) -> Verdict {
+        match self.record_matches {
+            Some(false) if self.verification.verdict.is_genuine() => Verdict::Altered,
+            _ => self.verification.verdict,
+        }
+    }
+}
+
+fn refused(code: &'static str, message: &str) -> ServiceError {
+    ServiceError::Invalid {
+        code,
+        message: message.to_owned(),
+    }
+}
+
+fn no_seal() -> ServiceError {
+    refused(
+        "contrassegno_non_trovato",
+        "Non è stato trovato alcun contrassegno: inquadra bene il codice QR del certificato \
+         oppure carica il PDF originale.",
+    )
+}
+
+/// Grey pixels of a PNG or JPEG, refused above [`MAX_PIXELS`].
+fn grey_pixels(bytes: &[u8]) -> ServiceResult<(usize, usize, Vec<u8>)> {
+    let unreadable = || {
+        refused(
+            "immagine_non_leggibile",
+            "L'immagine non si può leggere: usa una foto PNG o JPEG.",
+        )
+    };
+    let too_big = || {
+        refused(
+            "immagine_troppo_grande",
+            "L'immagine è troppo grande: usa una foto di al massimo 24 megapixel.",
+        )
+    };
+    if bytes.starts_with(b"\x89PNG") {
+        let mut decoder = png::Decoder::new(Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::normalize_to_color8());
+        let mut reader = decoder.read_info().map_err(|_| unreadable())?;
+        let (w, h) = {
+            let info = reader.info();
+            (info.width as usize, info.height as usize)
+        };
+        if w.saturating_mul(h) > MAX_PIXELS {
+            return Err(too_big());
+        }
+        let mut buf = vec![0; reader.output_buffer_size().ok_or_else(unreadable)?];
+        let out = reader.next_frame(&mut buf).map_err(|_| unreadable())?;
+        let channels = out.color_type.samples();
+        let grey = buf[..out.line_size * h]
+            .chunks(out.line_size)
+            .flat_map(|line| {
+                line[..w * channels].chunks(channels).map(|p| match p {
+                    [g] | [g, _] => *g,
+                    [r, g, b, ..] => luma(*r, *g, *b),
+                    _ => 255,
+                })
+            })
+            .collect();
+        Ok((w, h, grey))
+    } else {
+        use zune_jpeg::zune_core::colorspace::ColorSpace;
+        use zune_jpeg::zune_core::options::DecoderOptions;
+        let options = DecoderOptions::default()
+            .jpeg_set_out_colorspace(ColorSpace::Luma)
+            .set_max_width(16_384)
+            .set_max_height(16_384);
+        let mut decoder = zune_jpeg::JpegDecoder::new_with_options(Cursor::new(bytes), options);
+        decoder.decode_headers().map_err(|_| unreadable())?;
+        let (w, h) = decoder.dimensions().ok_or_else(unreadable)?;
+        if w.saturating_mul(h) > MAX_PIXELS {
+            return Err(too_big());
+        }
+        let grey = decoder.decode().map_err(|_| unreadable())?;
+        if grey.len() < w * h {
+            return Err(unreadable());
+        }
+        Ok((w, h, grey))
+    }
+}
+
+fn luma(r: u8, g: u8, b: u8) -> u8 {
+    ((u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114) / 1000) as u8
+}
+
+/// The PZ1 text of the QR code in a photo: the first code found whose
+/// content starts with `PZ1:`. Large photos are read at reduced size first
+/// (a code of a certificate fills a good part of the frame), then in full.
+///
+/// # Errors
+/// `immagine_non_leggibile`, `immagine_troppo_grande`,
+/// `contrassegno_non_trovato`.
+pub fn seal_text_from_image(bytes: &[u8]) -> ServiceResult<String> {
+    let (w, h, grey) = grey_pixels(bytes)?;
+    let longest = w.max(h);
+    let mut scales = vec![1];
+    for s in [2, 4] {
+        if longest / s >= 600 {
+            scales.insert(0, s);
+        }
+    }
+    for s in scales {
+        let (sw, sh) = (w / s, h / s);
+        let mut img = rqrr::PreparedImage::prepare_from_greyscale(sw, sh, |x, y| {
+            grey.get((y * s) * w + x * s).copied().unwrap_or(255)
+        });
+        for grid in img.detect_grids() {
+            if let Ok((_, text)) = grid.decode() {
+                if text.starts_with("PZ1:") {
+                    return Ok(text);
+                }
+            }
+        }
+    }
+    Err(no_seal())
+}
+
+/// The seal text of `evidence`, and for a PDF its embedded record.
+///
+/// # Errors
+/// `contrassegno_non_trovato` when there is none; the image's refusals.
+pub fn seal_text(evidence: &Evidence) -> ServiceResult<(String, Option<Vec<u8>>)> {
+    match evidence {
+        Evidence::Text(t) => {
+            let t: String = t.trim().chars().filter(|c| *c != '\n' && *c != '\r').collect();
+            if t.is_empty() {
+                return Err(no_seal());
+            }
+            Ok((t, None))
+        }
+        Evidence::Image(b) => Ok((seal_text_from_image(b)?, None)),
+        Evidence::Pdf(b) => {
+            let text = palazzo_pdf::read::seal_text(b).ok_or_else(no_seal)?;
+            let record = palazzo_pdf::read::embedded_files(b)
+                .ok()
+                .and_then(|files| {
+                    files
+                        .into_iter()
+                        .find(|f| f.media_type.as_deref() == Some("application/cbor"))
+                })
+                .map(|f| f.data);
+            Ok((text, record))
+        }
+    }
+}
+
+/// Verifies `evidence` offline against a trust list and, when given, a
+/// status list (both already verified with the comune's list key), at
+/// `now` (seconds since the Unix epoch).
+///
+/// # Errors
+/// As [`seal_text`].
+pub fn check_offline(
+    evidence: &Evidence,
+    trust: &TrustList,
+    status: Option<&StatusListToken>,
+    now: u64,
+) -> ServiceResult<Checked> {
+    let (text, record) = seal_text(evidence)?;
+    let verification = verify_text(&text, trust, status, now);
+    let record_matches = match (&record, &verification.claims) {
+        (Some(r), Some(c)) => Some(<[u8; 32]>::from(Sha256::digest(r)) == c.record_hash),
+        (Some(_), None) => None,
+        (None, _) => None,
+    };
+    Ok(Checked {
+        text,
+        verification,
+        record_matches,
+    })
+}
+
+impl App {
+    /// Verifies `evidence` as the comune (the `/verifica` page): against
+    /// its own trust list and the status list named by the seal, and its
+    /// records (a certificate revoked here is `revoked`; a genuine seal
+    /// whose `cti` the comune never issued is `not_found`).
+    ///
+    /// # Errors
+    /// As [`seal_text`]; key or storage failures.
+    pub async fn verify_seal(
+        &self,
+        tenant: palazzo_store::TenantId,
+        evidence: &Evidence,
+        base_url: &str,
+    ) -> ServiceResult<Checked> {
+        let t = self.tenant(tenant)?;
+        let list_signer = self.trust_list_signer(&t)?;
+        let list_key = palazzo_seal::cose::PublicKey::from_spki_der(
+            palazzo_seal::cose::SealSigner::spki_der(&list_signer),
+        )
+        .map_err(|e| ServiceError::Internal(format!("list key: {e}")))?;
+        let trust = TrustList::verify(&self.trust_list(&t).await?, &list_key)
+            .map_err(|e| ServiceError::Internal(format!("trust list: {e}")))?;
+        let now = u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0);
+        let mut checked = check_offline(evidence, &trust, None, now)?;
+        let Some(claims) = checked.verification.claims.clone() else {
+            return Ok(checked);
+        };
+        if !checked.verification.verdict.is_genuine() {
+            return Ok(checked);
+        }
+        // The status list the seal names, when it is one of ours.
+        if let Some(r) = &claims.status {
+            if let Some(list) = r
+                .uri
+                .strip_prefix(&format!("{base_url}/.well-known/palazzo/status-list/"))
+                .and_then(|n| n.parse::<i64>().ok())
+            {
+                let token = self.status_list(&t, list, base_url).await?;
+                let status = StatusListToken::verify(&token, [&list_key])
+                    .map_err(|e| ServiceError::Internal(format!("status list: {e}")))?;
+                checked.verification = verify_text(&checked.text, &trust, Some(&status), now);
+            }
+        }
+        let online = self.certificate_status(tenant, &claims.cti).await?;
+        match online.verdict {
+            Verdict::NotFound | Verdict::Revoked => checked.verification.verdict = online.verdict,
+            _ => {}
+        }
+        tracing::info!(
+            tenant = %t.data.slug,
+            verdict = checked.verdict().code(),
+            today = %rome_date(jiff::Timestamp::now()),
+            "certificate verified"
+        );
+        Ok(checked)
+    }
+}
