@@ -50,6 +50,19 @@ pub fn cti_text(cti: &[u8; 16]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(cti)
 }
 
+/// The `cti` of a URL id ([`cti_text`]): 22 base64url characters, 16
+/// bytes; `None` for anything else.
+pub fn parse_cti(text: &str) -> Option<[u8; 16]> {
+    if text.len() != 22 {
+        return None;
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()?
+        .try_into()
+        .ok()
+}
+
 /// The templates of the certificates, built once per comune and type
 /// (DECISIONS 21: fonts, static text and layout prepared once).
 #[derive(Default)]
@@ -318,4 +331,19 @@ pub async fn request_from_register(
         provenienza: holder.provenance.as_ref().map(luoghi::printed),
         residenze,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cti_round_trips_and_rejects_garbage() {
+        let cti = [0xfb; 16];
+        assert_eq!(parse_cti(&cti_text(&cti)), Some(cti));
+        assert_eq!(parse_cti("AAAAAAAAAAAAAAAAAAAAAA"), Some([0; 16]));
+        assert_eq!(parse_cti("AAAAAAAAAAAAAAAAAAAAA"), None, "too short");
+        assert_eq!(parse_cti("AAAAAAAAAAAAAAAAAAAAA+"), None, "not base64url");
+        assert_eq!(parse_cti("AAAAAAAAAAAAAAAAAAAAAAAA"), None, "too long");
+    }
 }
