@@ -182,6 +182,8 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{n}" => "0".into(),
             "{v}" => "1".into(),
             "{formato}" => "pdf".into(),
+            // A certificate id that was never issued (16 zero bytes).
+            "{cti}" => "AAAAAAAAAAAAAAAAAAAAAA".into(),
             // A voice of the titolario that does not exist: the matrix
             // changes no titolario (the edit is refused after authorization).
             "{voce}" => "I.99".into(),

@@ -597,3 +597,77 @@ mod from_register {
         run(Backend::Postgres).await
     }
 }
+
+/// The verification page reads the code from a photo (rqrr, our decoder):
+/// the page rasterised at 200–400 dpi as PNG (a module of 3–6 pixels), and at 300 dpi as JPEG,
+/// gives the seal text, for a full seal near the 700-character limit.
+#[test]
+fn the_code_is_read_from_a_picture() {
+    let mut request = request(TipoCertificato::Residenza);
+    // A long address and names: a payload near the hash-only threshold.
+    request.indirizzo = "Via dei Caduti di tutte le guerre e della Resistenza 121/B scala C".into();
+    request.intestatario.nome = "Nicolò Maria Giovanni Battista".into();
+    let c = seal_certificate(
+        &Templates::default(),
+        &tenant(),
+        &request,
+        &signer(),
+        &Issuance {
+            cti: [9; 16],
+            at: "2026-11-27T10:15:30Z".parse().unwrap(),
+            status: None,
+            base_url: "https://comune.alfa.ba.it",
+        },
+    )
+    .unwrap();
+    assert!(c.seal.text.len() > 600, "{}", c.seal.text.len());
+    let dir = TempDir::new("foto");
+    let pdf = dir.path().join("c.pdf");
+    std::fs::write(&pdf, &c.pdf).unwrap();
+    let out = dir.path().join("foto");
+    for (dpi, flag, ext) in [
+        ("200", "-png", "png"),
+        ("250", "-png", "png"),
+        ("300", "-png", "png"),
+        ("350", "-png", "png"),
+        ("400", "-png", "png"),
+        ("300", "-jpeg", "jpg"),
+    ] {
+        run(
+            "pdftoppm",
+            &[
+                "-r",
+                dpi,
+                flag,
+                "-singlefile",
+                pdf.to_str().unwrap(),
+                out.to_str().unwrap(),
+            ],
+        );
+        let bytes = std::fs::read(dir.path().join(format!("foto.{ext}"))).unwrap();
+        let text = palazzo_services::verifica::seal_text_from_image(&bytes)
+            .unwrap_or_else(|e| panic!("{dpi} dpi {ext}: {e:?}"));
+        assert_eq!(text, c.seal.text, "{dpi} dpi {ext}");
+    }
+    // Not a picture, or too big a one: coded refusals.
+    let broken = palazzo_services::verifica::seal_text_from_image(b"\x89PNG\r\n\x1a\nbroken");
+    assert_eq!(broken.unwrap_err().code(), "immagine_non_leggibile");
+    run(
+        "pdftoppm",
+        &[
+            "-r",
+            "600",
+            "-png",
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    let huge = std::fs::read(dir.path().join("foto.png")).unwrap();
+    assert_eq!(
+        palazzo_services::verifica::seal_text_from_image(&huge)
+            .unwrap_err()
+            .code(),
+        "immagine_troppo_grande"
+    );
+}

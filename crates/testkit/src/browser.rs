@@ -105,6 +105,43 @@ impl Browser {
         self.finish(r).await
     }
 
+    /// GET a path as bytes (a PDF download), with the cookies.
+    pub async fn get_bytes(&mut self, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if !self.cookies.is_empty() {
+            req = req.header(COOKIE, self.cookie_header());
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.bytes().await.unwrap().to_vec())
+    }
+
+    /// POST a urlencoded form and read the answer as bytes.
+    pub async fn post_bytes(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, HeaderMap, Vec<u8>) {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if !self.cookies.is_empty() {
+            req = req.header(COOKIE, self.cookie_header());
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        (status, headers, r.bytes().await.unwrap().to_vec())
+    }
+
     /// POST a urlencoded form.
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let body = form

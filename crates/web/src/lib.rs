@@ -18,6 +18,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod backoffice;
+pub mod certificati;
 pub mod desk;
 pub mod eml;
 pub mod error;
@@ -239,6 +240,7 @@ fn session_routes() -> routes::Routes {
         .merge(desk::router())
         .merge(versioni::backoffice_router())
         .merge(firmati::backoffice_router())
+        .merge(certificati::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

@@ -5,7 +5,10 @@
 //!   seal keys with the period each one sealed in
 //!   (`application/cose; cose-type="cose-sign1"`);
 //! - `GET /.well-known/palazzo/trust-list-key`: the public key that signs
-//!   it, as a PEM SubjectPublicKeyInfo, for verifiers to pin.
+//!   it, as a PEM SubjectPublicKeyInfo, for verifiers to pin;
+//! - `GET /.well-known/palazzo/status-list/{n}`: the revocations of the
+//!   certificates issued in year `n`, a Status List Token (CWT) signed with
+//!   the same key (`application/statuslist+cwt`).
 
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -29,6 +32,11 @@ pub fn router() -> Routes {
             "/.well-known/palazzo/trust-list-key",
             Access::Public,
             trust_list_key,
+        )
+        .get(
+            "/.well-known/palazzo/status-list/{n}",
+            Access::Public,
+            status_list,
         )
 }
 
@@ -62,4 +70,24 @@ async fn trust_list_key(
 ) -> Result<Response, WebError> {
     let pem = state.app().trust_list_key_pem(&t)?;
     Ok(with_type(pem.into_bytes(), "application/x-pem-file"))
+}
+
+/// Handles `GET /.well-known/palazzo/status-list/{n}`; a list that is not
+/// a year is 404.
+async fn status_list(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    axum::extract::Path(n): axum::extract::Path<String>,
+) -> Result<Response, WebError> {
+    let n: i64 = n.parse().map_err(|_| WebError::NotFound)?;
+    let base = palazzo_services::rilascio::base_url(&t, state.config().behind_tls);
+    let bytes = state.app().status_list(&t, n, &base).await?;
+    let mut res = with_type(bytes, "application/statuslist+cwt");
+    // Revocations must reach verifiers quickly: a short cache (the
+    // token's own ttl is an hour).
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(res)
 }

@@ -787,6 +787,8 @@ struct BackofficeTemplate<'a> {
     roles: Vec<String>,
     manage_roles: bool,
     read_protocol: bool,
+    /// The anagrafe desk: "Certificati anagrafici".
+    certificates: bool,
     see_all: bool,
     /// Works cases: "Le mie assegnazioni".
     work_cases: bool,
@@ -826,6 +828,7 @@ async fn backoffice(
         roles,
         manage_roles: auth.actor.principal.can(Permission::ManageRoles),
         read_protocol: auth.actor.principal.can(Permission::ReadProtocol),
+        certificates: auth.actor.principal.can(Permission::IssueCertificates),
         see_all: auth.actor.principal.can(Permission::SeeAllOffices),
         work_cases: auth.actor.principal.can(Permission::WorkOfficeCases),
         inboxes: if auth.actor.principal.can(Permission::WorkOfficeCases) {
