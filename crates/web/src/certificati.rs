@@ -358,6 +358,8 @@ async fn my_pdf(
     Path(cti): Path<String>,
 ) -> Response {
     let result = async {
+        // The personal area's route: the desk uses its own.
+        auth.actor.require(Permission::OwnProfile)?;
         let cti = cti_of(&cti)?;
         state.app().certificate_pdf(t.id, &auth.actor, &cti).await
     }
