@@ -220,6 +220,10 @@ impl App {
             .await?;
         let t = self.tenant(tenant)?;
         let uso = request.uso.for_type(request.tipo);
+        // The key first: the comune's first key is made on first use, and
+        // its period in the trust list starts at its creation, so a seal
+        // dated before it would be `unknown_key` (R7).
+        let signer = self.seal_signer(&t).await?;
         let at = palazzo_store::rows::registration_time();
         let richiesta = match request_from_register(
             self.db(),
@@ -239,7 +243,6 @@ impl App {
             }
             r => r?,
         };
-        let signer = self.seal_signer(&t).await?;
         let kid = hex(&palazzo_seal::cose::kid_of(
             palazzo_seal::cose::SealSigner::spki_der(&signer),
         ));
