@@ -2,11 +2,13 @@
 //! `/api/v1/openapi.json`). Errors are `{"error": code, "message": …}`
 //! (see [`crate::middleware::errors`]).
 
+pub mod certificati;
 pub mod classificazione;
 pub mod emergenza;
 pub mod fascicoli;
 pub mod interoperabilita;
 pub mod openapi;
+pub mod openapi_certificati;
 pub mod openapi_classificazione;
 pub mod openapi_emergenza;
 pub mod openapi_fascicoli;
@@ -51,6 +53,7 @@ pub fn router() -> Routes {
         .merge(fascicoli::router())
         .merge(crate::versioni::api_router())
         .merge(crate::firmati::api_router())
+        .merge(certificati::router())
 }
 
 /// A postal address.

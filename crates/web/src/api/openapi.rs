@@ -43,6 +43,7 @@ pub fn document() -> Value {
         super::openapi_versioni::parts(),
         super::openapi_interoperabilita::parts(),
         super::openapi_classificazione::parts(),
+        super::openapi_certificati::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);
