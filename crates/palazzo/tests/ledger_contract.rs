@@ -59,6 +59,13 @@ const EXEMPT: &[(&str, &str)] = &[
         // registration, number or fascicolo changes.
         "pre-fills the registration form from an .eml",
     ),
+    (
+        "/api/v1/verifica",
+        // `api::certificati::verify` → `App::verify_seal`: checks the text
+        // of a certificate's QR code against the trust list, the status
+        // list and the records; it reads, and changes nothing.
+        "public verification of a certificate's seal",
+    ),
 ];
 
 // The routes exercised, as the route table names them.
@@ -81,6 +88,10 @@ const MESSAGES: &str = "/api/v1/protocollo/messaggi";
 const T_ADD_CLASS: &str = "/api/v1/titolario/classi";
 const T_RENAME: &str = "/api/v1/titolario/voci/{voce}/nome";
 const T_CLOSE: &str = "/api/v1/titolario/voci/{voce}/chiusura";
+const C_OWN: &str = "/api/v1/certificati";
+const C_DESK: &str = "/api/v1/sportello/certificati";
+const C_BOLLO: &str = "/api/v1/sportello/certificati/{cti}/bollo";
+const C_REVOKE: &str = "/api/v1/sportello/certificati/{cti}/revoca";
 
 const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
@@ -955,6 +966,144 @@ async fn run(backend: Backend) {
         )
         .await;
     }
+
+    // Certificates (issue 5): each issuance, bollo settlement and
+    // revocation is ledgered once; refusals and the public verification
+    // append nothing. A resident with a key (sign-in and key are set-up).
+    let resident = app.app.demo_residents(t.id, 1).await.unwrap().remove(0);
+    let cf = resident.codice_fiscale.as_str().to_owned();
+    let mut web = Browser::new(&app, CASAMASSIMA);
+    web.demo_sign_in(&format!("cf:{cf}")).await;
+    let user = app
+        .app
+        .db()
+        .user_by_codice_fiscale(t.id, &resident.codice_fiscale)
+        .await
+        .unwrap()
+        .unwrap();
+    let citizen = app
+        .app
+        .issue_api_token(t.id, user.id, "contratto LOG-6 cittadino", Some(30))
+        .await
+        .unwrap()
+        .token;
+    let ana = persona_key(&app, "anagrafe").await;
+    let exempt_body = json!({"codice_fiscale": cf, "tipo": "residenza", "uso": "tributi"});
+    c.silent(
+        C_OWN,
+        403,
+        prog.api("POST", "/certificati", &op, Some(exempt_body.clone())),
+    )
+    .await;
+    c.silent(
+        C_OWN,
+        422,
+        prog.api(
+            "POST",
+            "/certificati",
+            &citizen,
+            Some(json!({"codice_fiscale": cf, "tipo": "passaporto", "uso": "tributi"})),
+        ),
+    )
+    .await;
+    let own = c
+        .measured(
+            C_OWN,
+            "certificato.rilasciato",
+            prog.api("POST", "/certificati", &citizen, Some(exempt_body)),
+        )
+        .await;
+    let own_cti = own["cti"].as_str().unwrap().to_owned();
+    let taxed = c
+        .measured(
+            C_DESK,
+            "certificato.rilasciato",
+            prog.api(
+                "POST",
+                "/sportello/certificati",
+                &ana,
+                Some(json!({"codice_fiscale": cf, "tipo": "stato_famiglia", "uso": "bollo"})),
+            ),
+        )
+        .await;
+    let taxed_cti = taxed["cti"].as_str().unwrap().to_owned();
+    let bollo = format!("/sportello/certificati/{taxed_cti}/bollo");
+    c.silent(
+        C_BOLLO,
+        422,
+        prog.api("POST", &bollo, &ana, Some(json!({"marca": "123"}))),
+    )
+    .await;
+    c.measured(
+        C_BOLLO,
+        "certificato.bollo_assolto",
+        prog.api(
+            "POST",
+            &bollo,
+            &ana,
+            Some(json!({"marca": "01234567890123"})),
+        ),
+    )
+    .await;
+    c.silent(
+        C_BOLLO,
+        422,
+        prog.api(
+            "POST",
+            &bollo,
+            &ana,
+            Some(json!({"marca": "01234567890123"})),
+        ),
+    )
+    .await;
+    let revoca = format!("/sportello/certificati/{own_cti}/revoca");
+    c.measured(
+        C_REVOKE,
+        "certificato.revocato",
+        prog.api(
+            "POST",
+            &revoca,
+            &ana,
+            Some(json!({"motivo": "Errore materiale"})),
+        ),
+    )
+    .await;
+    c.silent(
+        C_REVOKE,
+        422,
+        prog.api("POST", &revoca, &ana, Some(json!({"motivo": "Di nuovo"}))),
+    )
+    .await;
+    // The seal of the settled certificate, from its stored PDF.
+    let record = app
+        .app
+        .db()
+        .certificate_by_cti(
+            t.id,
+            &palazzo_services::certificati::parse_cti(&taxed_cti).unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let pdf = app
+        .app
+        .documents()
+        .get(&palazzo_domain::protocollo::Impronta::from_digest(
+            record.data.pdf_sha256,
+        ))
+        .await
+        .unwrap();
+    let (text, _) =
+        palazzo_services::verifica::seal_text(&palazzo_services::verifica::Evidence::Pdf(pdf))
+            .unwrap();
+    let v = c
+        .silent(
+            "/api/v1/verifica",
+            200,
+            prog.api("POST", "/verifica", "", Some(json!({ "testo": text }))),
+        )
+        .await;
+    assert_eq!(v["status"], "valid", "{v}");
 
     // Every mutating API route is exercised or exempt.
     let exempt: BTreeSet<String> = EXEMPT.iter().map(|(r, _)| (*r).to_owned()).collect();
