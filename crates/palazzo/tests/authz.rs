@@ -187,8 +187,6 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             // A voice of the titolario that does not exist: the matrix
             // changes no titolario (the edit is refused after authorization).
             "{voce}" => "I.99".into(),
-            // A certificate id that was never issued: 404 for who may ask.
-            "{cti}" => "AAAAAAAAAAAAAAAAAAAAAA".into(),
             "{*path}" => "css/palazzo.css".into(),
             s if s.starts_with('{') => panic!("the matrix cannot fill {s} in {template}: add it"),
             s => s.into(),
