@@ -304,7 +304,7 @@ async fn of_holder(
         .app()
         .certificates_of_holder(t.id, &actor, &cf)
         .await?;
-    rows.sort_by(|a, b| b.data.issued_at.cmp(&a.data.issued_at));
+    rows.sort_by_key(|c| std::cmp::Reverse(c.data.issued_at));
     Ok(Json(
         rows.iter().map(|c| CertificateDto::of(c, DESK)).collect(),
     ))
