@@ -335,7 +335,7 @@ impl App {
                     .filter(|c| i == 0 || c.data.requested_by == me),
             );
         }
-        out.sort_by(|a, b| b.data.issued_at.cmp(&a.data.issued_at));
+        out.sort_by_key(|c| std::cmp::Reverse(c.data.issued_at));
         Ok(out)
     }
 

@@ -347,17 +347,17 @@ impl App {
             return Ok(checked);
         }
         // The status list the seal names, when it is one of ours.
-        if let Some(r) = &claims.status {
-            if let Some(list) = r
-                .uri
-                .strip_prefix(&format!("{base_url}/.well-known/palazzo/status-list/"))
-                .and_then(|n| n.parse::<i64>().ok())
-            {
-                let token = self.status_list(&t, list, base_url).await?;
-                let status = StatusListToken::verify(&token, [&list_key])
-                    .map_err(|e| ServiceError::Internal(format!("status list: {e}")))?;
-                checked.verification = verify_text(&checked.text, &trust, Some(&status), now);
-            }
+        let ours = format!("{base_url}/.well-known/palazzo/status-list/");
+        if let Some(list) = claims
+            .status
+            .as_ref()
+            .and_then(|r| r.uri.strip_prefix(&ours))
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            let token = self.status_list(&t, list, base_url).await?;
+            let status = StatusListToken::verify(&token, [&list_key])
+                .map_err(|e| ServiceError::Internal(format!("status list: {e}")))?;
+            checked.verification = verify_text(&checked.text, &trust, Some(&status), now);
         }
         let online = self.certificate_status(tenant, &claims.cti).await?;
         match online.verdict {
