@@ -46,6 +46,17 @@ pub fn pem(label: &str, der: &[u8]) -> String {
     out
 }
 
+/// The DER body of the first `label` block of a PEM text ([`pem`]'s
+/// inverse); `None` when there is none or its base64 is not valid.
+pub fn pem_decode(label: &str, text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let body = text.split_once(&begin)?.1.split_once(&end)?.0;
+    let b64: String = body.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD.decode(b64).ok()
+}
+
 /// Something that signs with an Ed25519 key it keeps.
 pub trait Signer: Send + Sync {
     /// The public key.
@@ -378,6 +389,28 @@ fn replace_atomically(path: &Path, bytes: &[u8]) -> ServiceResult<()> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pem_decodes_what_it_encodes() {
+        let der: Vec<u8> = (0..=200).collect();
+        let text = pem("PUBLIC KEY", &der);
+        assert_eq!(pem_decode("PUBLIC KEY", &text), Some(der.clone()));
+        // CRLF line ends and text around the block.
+        let crlf = format!("chiave:\r\n{}\r\nfine", text.replace('\n', "\r\n"));
+        assert_eq!(pem_decode("PUBLIC KEY", &crlf), Some(der));
+        assert_eq!(pem_decode("PRIVATE KEY", &text), None);
+        assert_eq!(
+            pem_decode("PUBLIC KEY", "-----BEGIN PUBLIC KEY-----\n"),
+            None
+        );
+        assert_eq!(
+            pem_decode(
+                "PUBLIC KEY",
+                "-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----\n"
+            ),
+            None
+        );
+    }
 
     #[test]
     fn creates_once_then_reloads_the_same_key_with_owner_only_mode() {

@@ -13,11 +13,13 @@
 use std::io::Cursor;
 
 use palazzo_domain::calendar::rome_date;
+use palazzo_seal::cose::PublicKey;
 use palazzo_seal::status::StatusListToken;
 use palazzo_seal::trust::TrustList;
-pub use palazzo_seal::verify::Verdict;
 use palazzo_seal::verify::{Verification, verify_text};
 use sha2::{Digest, Sha256};
+
+pub use palazzo_seal::verify::Verdict;
 
 use crate::{App, ServiceError, ServiceResult};
 
@@ -304,16 +306,96 @@ pub fn check_offline(
 ) -> ServiceResult<Checked> {
     let (text, record) = seal_text(evidence)?;
     let verification = verify_text(&text, trust, status, now);
+    Ok(checked(text, record, verification))
+}
+
+/// The comune's list key from its PEM file (`trust-list-key.pem`,
+/// `/.well-known/palazzo/trust-list-key`): what a verifier pins.
+///
+/// # Errors
+/// `chiave_lista_non_valida` when the text holds no readable public key.
+pub fn list_key_from_pem(text: &str) -> ServiceResult<PublicKey> {
+    crate::keys::pem_decode("PUBLIC KEY", text)
+        .and_then(|der| PublicKey::from_spki_der(&der).ok())
+        .ok_or_else(|| {
+            refused(
+                "chiave_lista_non_valida",
+                "Il file della chiave non contiene una chiave pubblica leggibile \
+                 (PEM «PUBLIC KEY» del Comune).",
+            )
+        })
+}
+
+/// A trust list (`trust-list.cbor`), verified with the pinned list key.
+///
+/// # Errors
+/// `lista_fiducia_non_valida` when it is not a trust list signed by `key`.
+pub fn verified_trust_list(bytes: &[u8], key: &PublicKey) -> ServiceResult<TrustList> {
+    TrustList::verify(bytes, key).map_err(|_| {
+        refused(
+            "lista_fiducia_non_valida",
+            "La lista di fiducia non è valida o non è firmata con la chiave indicata: \
+             scaricala di nuovo dal sito del Comune.",
+        )
+    })
+}
+
+/// A status list token (`status-list-<year>.cbor`), verified with the
+/// pinned list key.
+///
+/// # Errors
+/// `lista_stato_non_valida` when it is not a status list signed by `key`.
+pub fn verified_status_list(bytes: &[u8], key: &PublicKey) -> ServiceResult<StatusListToken> {
+    StatusListToken::verify(bytes, [key]).map_err(|_| {
+        refused(
+            "lista_stato_non_valida",
+            "La lista di stato non è valida o non è firmata con la chiave indicata: \
+             scaricala di nuovo dal sito del Comune.",
+        )
+    })
+}
+
+/// As [`check_offline`] with any number of status lists (e.g. one per
+/// year, as an offline verifier caches them): the one the seal names (its
+/// URI and issuer) is used; also returns it, `None` when none of them is
+/// (revocation then not checked).
+///
+/// # Errors
+/// As [`seal_text`].
+pub fn check_offline_lists<'l>(
+    evidence: &Evidence,
+    trust: &TrustList,
+    lists: &'l [StatusListToken],
+    now: u64,
+) -> ServiceResult<(Checked, Option<&'l StatusListToken>)> {
+    let (text, record) = seal_text(evidence)?;
+    let mut verification = verify_text(&text, trust, None, now);
+    let list = verification
+        .claims
+        .as_ref()
+        .and_then(|c| c.status.as_ref().map(|r| (c, r)))
+        .and_then(|(c, r)| {
+            lists
+                .iter()
+                .find(|l| l.uri == r.uri && l.issuer == c.issuer)
+        });
+    if let Some(l) = list {
+        verification = verify_text(&text, trust, Some(l), now);
+    }
+    Ok((checked(text, record, verification), list))
+}
+
+fn checked(text: String, record: Option<Vec<u8>>, verification: Verification) -> Checked {
     let record_matches = match (&record, &verification.claims) {
         (Some(r), Some(c)) => Some(<[u8; 32]>::from(Sha256::digest(r)) == c.record_hash),
         (Some(_), None) => None,
         (None, _) => None,
     };
-    Ok(Checked {
+    Checked {
         text,
         verification,
         record_matches,
-    })
+    }
 }
 
 impl App {
@@ -417,5 +499,110 @@ mod tests {
                 "{px} px per module"
             );
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod offline_tests {
+    use palazzo_seal::claims::{Pair, SealClaims, StatusRef, Variant, seal_exactly};
+    use palazzo_seal::cose::{Ed25519Signer, SealSigner};
+    use palazzo_seal::status::StatusList;
+    use palazzo_seal::trust::TrustEntry;
+
+    use super::*;
+
+    const NOW: u64 = 1_795_000_000;
+
+    fn uri(year: u32) -> String {
+        format!("https://comune.example/.well-known/palazzo/status-list/{year}")
+    }
+
+    fn token(year: u32, revoked: &[u64], list: &Ed25519Signer) -> Vec<u8> {
+        let mut bits = StatusList::new(1024).unwrap();
+        for i in revoked {
+            bits.revoke(*i).unwrap();
+        }
+        StatusListToken {
+            issuer: "IT-B923".into(),
+            uri: uri(year),
+            issued_at: NOW,
+            expires_at: None,
+            ttl: Some(3_600),
+            list: bits,
+        }
+        .sign(list)
+        .unwrap()
+    }
+
+    #[test]
+    fn pinned_key_lists_and_the_named_status_list() {
+        let seal_key = Ed25519Signer::from_seed(&[1; 32]).unwrap();
+        let list_key = Ed25519Signer::from_seed(&[2; 32]).unwrap();
+        let other = Ed25519Signer::from_seed(&[3; 32]).unwrap();
+        let trust = TrustList {
+            issuer: "IT-B923".into(),
+            issued_at: NOW - 10,
+            entries: vec![TrustEntry {
+                key: PublicKey::of_signer(&seal_key).unwrap(),
+                not_before: NOW - 100,
+                not_after: None,
+                doc_types: vec!["residenza".into()],
+            }],
+        }
+        .sign(&list_key)
+        .unwrap();
+        let pem = crate::keys::pem("PUBLIC KEY", list_key.spki_der());
+        let key = list_key_from_pem(&pem).unwrap();
+        let wrong = list_key_from_pem(&crate::keys::pem("PUBLIC KEY", other.spki_der())).unwrap();
+        assert_eq!(
+            list_key_from_pem("nessuna chiave").unwrap_err().code(),
+            "chiave_lista_non_valida"
+        );
+        assert_eq!(
+            verified_trust_list(&trust, &wrong).unwrap_err().code(),
+            "lista_fiducia_non_valida"
+        );
+        let trust = verified_trust_list(&trust, &key).unwrap();
+        let lists = [
+            verified_status_list(&token(2025, &[7], &list_key), &key).unwrap(),
+            verified_status_list(&token(2026, &[], &list_key), &key).unwrap(),
+        ];
+        assert_eq!(
+            verified_status_list(&token(2026, &[], &other), &key)
+                .unwrap_err()
+                .code(),
+            "lista_stato_non_valida"
+        );
+        let sealed = |year: u32| {
+            let claims = SealClaims {
+                issuer: "IT-B923".into(),
+                issued_at: NOW - 50,
+                expires_at: Some(NOW + 1_000),
+                cti: [5; 16],
+                doc_type: "residenza".into(),
+                pairs: vec![Pair::new("Cognome", "Rossi")],
+                record_hash: [0; 32],
+                status: Some(StatusRef {
+                    idx: 7,
+                    uri: uri(year),
+                }),
+                variant: Variant::Full,
+            };
+            Evidence::Text(seal_exactly(&claims, &seal_key).unwrap().text)
+        };
+        // Bit 7 is revoked in the 2025 list only: each seal is checked
+        // against the list it names.
+        let (c, used) = check_offline_lists(&sealed(2025), &trust, &lists, NOW).unwrap();
+        assert_eq!(c.verdict(), Verdict::Revoked);
+        assert_eq!(used.map(|l| l.uri.clone()), Some(uri(2025)));
+        let (c, used) = check_offline_lists(&sealed(2026), &trust, &lists, NOW).unwrap();
+        assert_eq!(c.verdict(), Verdict::Valid);
+        assert_eq!(used.map(|l| l.uri.clone()), Some(uri(2026)));
+        let (c, used) = check_offline_lists(&sealed(2024), &trust, &lists, NOW).unwrap();
+        assert_eq!(c.verdict(), Verdict::Valid);
+        assert!(used.is_none());
+        let (c, _) = check_offline_lists(&sealed(2025), &trust, &lists, NOW + 2_000).unwrap();
+        assert_eq!(c.verdict(), Verdict::Revoked, "revoked before expired");
     }
 }
