@@ -19,6 +19,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
 mod anagrafe;
+mod certificati;
 mod classificazione;
 mod emergenza;
 mod eml;
@@ -79,6 +80,16 @@ enum Command {
     /// The population register for certificates (docs/anagrafe-import.md).
     #[command(subcommand)]
     Anagrafe(anagrafe::AnagrafeCommand),
+    /// Anagrafe certificates at the desk: issue, list, bollo, revoke,
+    /// status, and the export of the files an offline verifier caches
+    /// (docs/certificati.md).
+    #[command(subcommand)]
+    Certificates(certificati::CertificatesCommand),
+    /// Verify a certificate offline (a PDF, a photo of its code, or with
+    /// --text the code's text) against the comune's trust list and status
+    /// lists (docs/certificati.md): exits 0 when valid, 1 for any other
+    /// verdict, 2 for bad input.
+    VerifyCertificate(certificati::VerifyCertificateArgs),
     /// The comune's certificate seal keys (docs/seal-format.md).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -759,6 +770,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Keys(cmd) => {
             return keys::run(cmd).await;
+        }
+        Command::Certificates(cmd) => {
+            return certificati::run(cmd).await;
+        }
+        Command::VerifyCertificate(args) => {
+            return Ok(certificati::verify(&args));
         }
         Command::Protocollo(ProtocolloCommand::Ricevi(cmd)) => {
             return segnatura::ricevi(cmd).await;

@@ -133,6 +133,18 @@ pub(super) async fn open(target: &Target) -> anyhow::Result<(App, TenantId)> {
 pub(super) async fn open_comune(
     target: &Target,
 ) -> anyhow::Result<(App, std::sync::Arc<palazzo_store::Tenant>)> {
+    let (app, tenant, _) = open_comune_with_config(target).await?;
+    Ok((app, tenant))
+}
+
+/// As [`open_comune`], with the installation's configuration.
+pub(super) async fn open_comune_with_config(
+    target: &Target,
+) -> anyhow::Result<(
+    App,
+    std::sync::Arc<palazzo_store::Tenant>,
+    palazzo_services::config::Config,
+)> {
     let config = load_installation(target.config.as_deref(), target.data_dir.clone())?;
     init_logs(&config);
     let app = open_app(&config).await?;
@@ -141,7 +153,7 @@ pub(super) async fn open_comune(
         .into_iter()
         .find(|t| t.data.slug == target.ente)
         .with_context(|| format!("no ente {}", target.ente))?;
-    Ok((app, tenant))
+    Ok((app, tenant, config))
 }
 
 pub(super) async fn finish(app: &App) -> anyhow::Result<()> {
