@@ -3,6 +3,11 @@
 //! data, builds its canonical record, seals it (COSE_Sign1, ES256 with
 //! `p256` and EdDSA), encodes the QR and renders the PDF/A-3b from the
 //! cached template — everything but the database. One thread, varying data.
+//! Then the whole issuance as the web and the CLI run it,
+//! `App::issue_certificate`: the register read, the key, sealing and
+//! rendering, the PDF written (and synced) to the document store, the
+//! record and its ledger event committed — on SQLite, and on PostgreSQL when
+//! `PALAZZO_TEST_POSTGRES` names a server.
 //!
 //! `cargo bench -p palazzo-services --bench certificati`; the TCPDF
 //! baseline of the same certificate is `cargo bench -p palazzo-pdf --bench
@@ -93,6 +98,113 @@ fn issuance(i: usize, at: jiff::Timestamp) -> Issuance<'static> {
     }
 }
 
+/// Issues `n` certificates through `App::issue_certificate` one after the
+/// other, for residents of an imported register.
+async fn issue_stored(label: &str, db: palazzo_services::db::Db, n: usize) {
+    use palazzo_domain::access::{Grant, Principal, Role};
+    use palazzo_domain::ids::{CodiceCatastale, CodiceFiscale};
+    use palazzo_services::access::Actor;
+    use palazzo_services::rilascio::CertificateRequest;
+    let dir = palazzo_testkit::TempDir::new("bench-rilascio");
+    let app = palazzo_services::App::new(
+        db,
+        palazzo_services::keys::KeyStore::new(dir.path().join("keys")),
+    )
+    .await
+    .unwrap();
+    let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
+    let admin = Actor {
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::AdminComune,
+                office: None,
+            }],
+        },
+        ..Default::default()
+    };
+    app.import_anagrafe(
+        t.id,
+        &admin,
+        b"codice;denominazione\n1;Via Roma\n",
+        |_, _| {},
+    )
+    .await
+    .unwrap();
+    let mut csv = String::from(
+        "codice_fiscale;cognome;nome;sesso;data_nascita;luogo_nascita;cittadinanza;stato_civile;famiglia;rapporto;via;civico;cap;dal;al;provenienza\n",
+    );
+    let mut holders = Vec::new();
+    for i in 0..200usize {
+        let (surname, name) = (SURNAMES[i % SURNAMES.len()], NAMES[i % NAMES.len()]);
+        let birth = date(
+            1940 + (i % 60) as i16,
+            1 + (i % 12) as i8,
+            1 + (i % 28) as i8,
+        );
+        let sex = if i.is_multiple_of(2) { Sex::M } else { Sex::F };
+        let cf = CodiceFiscale::compute(
+            surname,
+            name,
+            birth,
+            sex,
+            &CodiceCatastale::parse("A662").unwrap(),
+        );
+        if holders.contains(&cf) {
+            continue;
+        }
+        csv.push_str(&format!(
+            "{cf};{surname};{name};{};{};A662;IT;coniugato;F{i};intestatario;Via Roma;{};70010;15/03/2010;;\n",
+            if sex == Sex::M { "M" } else { "F" },
+            birth.strftime("%d/%m/%Y"),
+            1 + i
+        ));
+        holders.push(cf);
+    }
+    let report = app
+        .import_anagrafe(t.id, &admin, csv.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let desk = Actor {
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::UfficialeAnagrafe,
+                office: None,
+            }],
+        },
+        name: Some("bench".into()),
+        ..Default::default()
+    };
+    let exempt = Uso::from_code("tributi").unwrap();
+    let request = |i: usize| CertificateRequest {
+        holder: holders[i % holders.len()].clone(),
+        tipo: TipoCertificato::Residenza,
+        uso: exempt,
+        base_url: "https://comune.alfa.ba.it".into(),
+    };
+    // Warm-up: the key, the template, the connections.
+    for i in 0..20 {
+        app.issue_certificate(t.id, &desk, &request(i))
+            .await
+            .unwrap();
+    }
+    let start = Instant::now();
+    for i in 0..n {
+        black_box(
+            app.issue_certificate(t.id, &desk, &request(i))
+                .await
+                .unwrap(),
+        );
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "  {label:<28} {n:>6} issued and stored in {secs:>6.2} s  = {:>7.1} /s  ({:.2} ms each)",
+        n as f64 / secs,
+        secs * 1e3 / n as f64
+    );
+    app.db().close().await;
+}
+
 fn main() {
     let n: usize = std::env::var("PALAZZO_BENCH_N")
         .ok()
@@ -114,4 +226,24 @@ fn main() {
     println!(
         "  goal: ≥ 500/s per core (DECISIONS 21); TCPDF: cargo bench -p palazzo-pdf --bench certificati"
     );
+    println!(
+        "issued and stored (App::issue_certificate: register, seal, PDF, document store, record, ledger)"
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = palazzo_testkit::TempDir::new("bench-rilascio-db");
+        let db = palazzo_services::db::Db::open_sqlite(&dir.path().join("b.db"))
+            .await
+            .unwrap();
+        issue_stored("SQLite", db, n / 4).await;
+        if std::env::var("PALAZZO_TEST_POSTGRES").is_ok() {
+            let pg = palazzo_testkit::PgDatabase::create().await;
+            let db = palazzo_services::db::Db::open(&pg.url).await.unwrap();
+            issue_stored("PostgreSQL", db, n / 4).await;
+            pg.drop_now().await;
+        }
+    });
 }
