@@ -833,10 +833,7 @@ async fn verify_submit(
 ) -> Response {
     let result = async {
         let evidence = evidence_of(mp).await?;
-        state
-            .app()
-            .verify_seal(t.id, &evidence, &base_url(&t, state.config().behind_tls))
-            .await
+        state.app().verify_seal(t.id, &evidence).await
     }
     .await;
     match result {

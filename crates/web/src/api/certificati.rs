@@ -478,17 +478,16 @@ fn timestamp(secs: u64) -> Option<Timestamp> {
 }
 
 /// Handles `POST /api/v1/verifica`: checks the text of a QR code against
-/// the comune's trust list, status list and records.
+/// the comune's trust list and records.
 async fn verify(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
     body: Result<Json<VerifyBody>, JsonRejection>,
 ) -> Result<Json<VerificationDto>, WebError> {
     let b = json_body(body)?;
-    let base = rilascio::base_url(&t, state.config().behind_tls);
     let checked = state
         .app()
-        .verify_seal(t.id, &Evidence::Text(b.testo), &base)
+        .verify_seal(t.id, &Evidence::Text(b.testo))
         .await?;
     let verdict = checked.verdict();
     let claims = checked.verification.claims.as_ref();
