@@ -199,6 +199,19 @@ fn pdf_response(c: &Certificate, bytes: Vec<u8>) -> Response {
     res
 }
 
+/// A rendered form page: 422 when it shows a refusal, 200 otherwise.
+fn form_page(html: askama::Result<String>, refused: bool) -> Result<Response, ServiceError> {
+    let status = if refused {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok(page(
+        html.map_err(|e| ServiceError::Internal(e.to_string()))?,
+        status,
+    ))
+}
+
 fn cti_of(text: &str) -> Result<[u8; 16], ServiceError> {
     parse_cti(text).ok_or(ServiceError::NotFound)
 }
@@ -283,16 +296,7 @@ async fn render_my_page(
         error_code: form.map_or("", |(_, e)| e.code()),
         refusal,
     };
-    let status = if form.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(page(
-        tpl.render()
-            .map_err(|e| ServiceError::Internal(e.to_string()))?,
-        status,
-    ))
+    form_page(tpl.render(), form.is_some())
 }
 
 /// Handles `GET /area-personale/certificati`.
@@ -436,16 +440,7 @@ async fn render_desk(
         error: form.map(|(_, e)| e.message_it()),
         error_code: form.map_or("", |(_, e)| e.code()),
     };
-    let status = if form.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok(page(
-        tpl.render()
-            .map_err(|e| ServiceError::Internal(e.to_string()))?,
-        status,
-    ))
+    form_page(tpl.render(), form.is_some())
 }
 
 /// Handles `GET /backoffice/certificati[?cf=…]`.
