@@ -356,6 +356,16 @@ fn decode_name(name: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The seal text (`PZ1:…`) embedded in a certificate
+/// (`crate::certificate::SEAL_NAME`), if the file has one.
+pub fn seal_text(pdf: &[u8]) -> Option<String> {
+    embedded_files(pdf).ok()?.into_iter().find_map(|f| {
+        let text = String::from_utf8(f.data).ok()?;
+        (f.media_type.as_deref() == Some("text/plain") && text.starts_with("PZ1:"))
+            .then(|| text.trim_end().to_owned())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -391,14 +401,4 @@ mod tests {
             Vec::<Found>::new()
         );
     }
-}
-
-/// The seal text (`PZ1:…`) embedded in a certificate
-/// (`crate::certificate::SEAL_NAME`), if the file has one.
-pub fn seal_text(pdf: &[u8]) -> Option<String> {
-    embedded_files(pdf).ok()?.into_iter().find_map(|f| {
-        let text = String::from_utf8(f.data).ok()?;
-        (f.media_type.as_deref() == Some("text/plain") && text.starts_with("PZ1:"))
-            .then(|| text.trim_end().to_owned())
-    })
 }
