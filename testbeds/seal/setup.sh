@@ -4,7 +4,8 @@
 # pycose with cbor2 < 6 (pycose 1.1 breaks with cbor2 6, domain doc §0.4),
 # base45 and cryptography to decode and verify the COSE_Sign1, zxing-cpp and
 # pillow to decode the QR code from an image (also for the certificate PDF
-# tests). Prints the venv's python on stdout; quiet otherwise. Same pattern
+# tests), pyHanko and its CLI to validate the PAdES seal of certificates
+# (R11, domain doc §9.3). Prints the venv's python on stdout; quiet otherwise. Same pattern
 # as testbeds/xml/setup.sh.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,7 +13,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 CACHE="${PALAZZO_TESTBED_CACHE:-$REPO/.cache}"
 VENV="$CACHE/seal-venv"
 PY="${PYTHON:-python3}"
-PKGS=(pycose==1.1.0 cbor2==5.9.0 base45==0.4.4 cryptography==50.0.2 zxing-cpp==3.1.1 pillow==13.0.0)
+PKGS=(pycose==1.1.0 cbor2==5.9.0 base45==0.4.4 cryptography==50.0.2 zxing-cpp==3.1.1 pillow==13.0.0 pyHanko==0.38.0 pyhanko-cli==0.6.0)
 STAMP="$VENV/.palazzo-pins"
 WANT="${PKGS[*]}"
 
@@ -20,7 +21,7 @@ mkdir -p "$CACHE"
 [ -f "$CACHE/.gitignore" ] || printf '*\n' > "$CACHE/.gitignore"
 
 if [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$WANT" ] \
-   && "$VENV/bin/python" -c 'import pycose, cbor2, base45, cryptography, zxingcpp, PIL' 2>/dev/null; then
+   && "$VENV/bin/python" -c 'import pycose, cbor2, base45, cryptography, zxingcpp, PIL, pyhanko' 2>/dev/null; then
   echo "$VENV/bin/python"; exit 0
 fi
 

@@ -87,6 +87,7 @@ use skrifa::instance::{LocationRef, Size};
 use skrifa::{FontRef, MetadataProvider};
 
 use crate::PdfError;
+use crate::signature::{self, PreparedPdf, SignatureSpec, UpdateTarget};
 
 static REGULAR: &[u8] = include_bytes!("../fonts/TitilliumWeb-Regular.ttf");
 static BOLD: &[u8] = include_bytes!("../fonts/TitilliumWeb-Bold.ttf");
@@ -342,6 +343,9 @@ pub struct CertificateTemplate {
     comune: String,
     subject: String,
     language: String,
+    /// The catalog's entries (without `<<` `>>`), rewritten by a signature
+    /// update.
+    catalog: String,
 }
 
 /// Style of one text line.
@@ -423,6 +427,7 @@ impl CertificateTemplate {
             comune: clean(&spec.comune),
             subject: format!("{} — {}", clean(&spec.title), clean(&spec.comune)),
             language: clean(&spec.language),
+            catalog: String::new(),
         };
 
         // Static page content: letterhead and footer on every page, the
@@ -485,22 +490,18 @@ impl CertificateTemplate {
             p.extend_from_slice(body);
             p.extend_from_slice(b"\nendobj\n");
         };
-        obj(
-            p,
-            OBJ_CATALOG,
-            format!(
-                "<< /Type /Catalog /Pages {OBJ_PAGES} 0 R /Metadata {OBJ_XMP} 0 R \
-                 /OutputIntents [<< /Type /OutputIntent /S /GTS_PDFA1 \
-                 /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) \
-                 /RegistryName (http://www.color.org) /DestOutputProfile {OBJ_ICC} 0 R >>] \
-                 /AF [{OBJ_FILESPEC} 0 R {OBJ_SEAL_FILESPEC} 0 R] /Names << /EmbeddedFiles << \
-                 /Names [{} {OBJ_FILESPEC} 0 R {} {OBJ_SEAL_FILESPEC} 0 R] >> >> \
-                 /Lang {lang} /ViewerPreferences << /DisplayDocTitle true >> >>",
-                pdf_text_string(RECORD_NAME),
-                pdf_text_string(SEAL_NAME)
-            )
-            .as_bytes(),
+        let catalog = format!(
+            "/Type /Catalog /Pages {OBJ_PAGES} 0 R /Metadata {OBJ_XMP} 0 R \
+             /OutputIntents [<< /Type /OutputIntent /S /GTS_PDFA1 \
+             /OutputConditionIdentifier (sRGB IEC61966-2.1) /Info (sRGB IEC61966-2.1) \
+             /RegistryName (http://www.color.org) /DestOutputProfile {OBJ_ICC} 0 R >>] \
+             /AF [{OBJ_FILESPEC} 0 R {OBJ_SEAL_FILESPEC} 0 R] /Names << /EmbeddedFiles << \
+             /Names [{} {OBJ_FILESPEC} 0 R {} {OBJ_SEAL_FILESPEC} 0 R] >> >> \
+             /Lang {lang} /ViewerPreferences << /DisplayDocTitle true >>",
+            pdf_text_string(RECORD_NAME),
+            pdf_text_string(SEAL_NAME)
         );
+        obj(p, OBJ_CATALOG, format!("<< {catalog} >>").as_bytes());
         obj(p, OBJ_ICC, &flate_stream("/N 3", SRGB_ICC)?);
         for (first, objs) in [
             (OBJ_FONT_REGULAR, &regular_objs),
@@ -535,6 +536,7 @@ impl CertificateTemplate {
             .as_bytes(),
         );
         t.offsets = offsets;
+        t.catalog = catalog;
         Ok(t)
     }
 
@@ -582,6 +584,43 @@ impl CertificateTemplate {
     /// when the data needs more than 20 pages, [`PdfError::Qr`] when the QR
     /// would need modules below 0.40 mm (R2).
     pub fn render(&self, data: &CertificateData<'_>) -> Result<Vec<u8>, PdfError> {
+        let pages = self.pages(data)?;
+        Ok(self.assemble(data, &pages)?.0)
+    }
+
+    /// [`CertificateTemplate::render`] followed by an incremental update
+    /// with an invisible signature field on the first page and a
+    /// placeholder for a PAdES signature ([`crate::signature`]): hash
+    /// [`PreparedPdf::signed_bytes`], sign, [`PreparedPdf::finish`].
+    ///
+    /// # Errors
+    /// As [`CertificateTemplate::render`]; [`PdfError::Signature`] for a
+    /// placeholder size out of range.
+    pub fn render_for_signature(
+        &self,
+        data: &CertificateData<'_>,
+        spec: &SignatureSpec<'_>,
+    ) -> Result<PreparedPdf, PdfError> {
+        let pages = self.pages(data)?;
+        let (pdf, xref) = self.assemble(data, &pages)?;
+        let id_hex = hex16(&data.document_id);
+        let page = page_dict(OBJ_FIRST_PAGE);
+        signature::prepare(
+            pdf,
+            &UpdateTarget {
+                catalog: (OBJ_CATALOG, &self.catalog),
+                page: (OBJ_FIRST_PAGE, &page),
+                info: OBJ_INFO,
+                size: OBJ_FIRST_PAGE + 2 * pages.len(),
+                prev_xref: xref,
+                id_hex: &id_hex,
+            },
+            spec,
+        )
+    }
+
+    /// Lays out the page contents.
+    fn pages(&self, data: &CertificateData<'_>) -> Result<Vec<Vec<u8>>, PdfError> {
         let qr_top = self.qr_top();
         let mut flow = Flow {
             pages: vec![Vec::with_capacity(32 * 1024)],
@@ -708,12 +747,17 @@ impl CertificateTemplate {
             let x = PAGE_W - MARGIN_X - regular.width(&label, S_SMALL.size);
             text_line(page, regular, S_SMALL, x, FOOTER_Y + 11.0, &label)?;
         }
-        self.assemble(data, &flow.pages)
+        Ok(flow.pages)
     }
 
     /// Concatenates the static objects with the per-certificate ones, the
-    /// cross-reference table and the trailer.
-    fn assemble(&self, data: &CertificateData<'_>, pages: &[Vec<u8>]) -> Result<Vec<u8>, PdfError> {
+    /// cross-reference table and the trailer; returns the file and the
+    /// offset of its cross-reference table.
+    fn assemble(
+        &self,
+        data: &CertificateData<'_>,
+        pages: &[Vec<u8>],
+    ) -> Result<(Vec<u8>, usize), PdfError> {
         let size: usize = pages.iter().map(Vec::len).sum();
         let mut out = Vec::with_capacity(self.prefix.len() + size / 2 + data.record.len() + 8192);
         out.extend_from_slice(&self.prefix);
@@ -722,10 +766,7 @@ impl CertificateTemplate {
         offsets.resize(count, 0);
         let pdf_date = pdf_date(data.issued);
         let xmp_date = xmp_date(data.issued);
-        let id_hex: String = data.document_id.iter().fold(String::new(), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        });
+        let id_hex = hex16(&data.document_id);
 
         offsets[OBJ_INFO] = out.len();
         let _ = write!(
@@ -811,13 +852,7 @@ xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n\
         for (k, content) in pages.iter().enumerate() {
             let page = OBJ_FIRST_PAGE + 2 * k;
             offsets[page] = out.len();
-            let _ = write!(
-                out,
-                "{page} 0 obj\n<< /Type /Page /Parent {OBJ_PAGES} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] \
-                 /Resources << /Font << /F1 {OBJ_FONT_REGULAR} 0 R /F2 {OBJ_FONT_BOLD} 0 R >> >> \
-                 /Contents [{OBJ_STATIC_CONTENT} 0 R {} 0 R] >>\nendobj\n",
-                page + 1
-            );
+            let _ = write!(out, "{page} 0 obj\n<< {} >>\nendobj\n", page_dict(page));
             offsets[page + 1] = out.len();
             let _ = writeln!(out, "{} 0 obj", page + 1);
             out.extend_from_slice(&flate_stream("", content)?);
@@ -834,8 +869,18 @@ xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\">\n\
             "trailer\n<< /Size {count} /Root {OBJ_CATALOG} 0 R /Info {OBJ_INFO} 0 R \
              /ID [<{id_hex}> <{id_hex}>] >>\nstartxref\n{xref}\n%%EOF\n"
         );
-        Ok(out)
+        Ok((out, xref))
     }
+}
+
+/// The entries of page object `page` (its content stream is `page + 1`).
+fn page_dict(page: usize) -> String {
+    format!(
+        "/Type /Page /Parent {OBJ_PAGES} 0 R /MediaBox [0 0 {PAGE_W} {PAGE_H}] \
+         /Resources << /Font << /F1 {OBJ_FONT_REGULAR} 0 R /F2 {OBJ_FONT_BOLD} 0 R >> >> \
+         /Contents [{OBJ_STATIC_CONTENT} 0 R {} 0 R]",
+        page + 1
+    )
 }
 
 /// The pages being filled by [`CertificateTemplate::render`].
@@ -1207,7 +1252,15 @@ fn wrap(table: &FaceTable, text: &str, size: f32, width: f32) -> Result<Vec<Stri
 
 /// A PDF text string: literal when printable ASCII, else UTF-16BE hex with
 /// a BOM (ISO 32000-1 §7.9.2.2).
-fn pdf_text_string(s: &str) -> String {
+/// Lower-case hex of a document ID.
+fn hex16(id: &[u8; 16]) -> String {
+    id.iter().fold(String::with_capacity(32), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+pub(crate) fn pdf_text_string(s: &str) -> String {
     if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         let mut out = String::with_capacity(s.len() + 2);
         out.push('(');
@@ -1245,7 +1298,7 @@ fn xml_escape(s: &str) -> String {
 }
 
 /// `D:YYYYMMDDHHmmSSZ` (ISO 32000-1 §7.9.4), UTC.
-fn pdf_date(t: Timestamp) -> String {
+pub(crate) fn pdf_date(t: Timestamp) -> String {
     let d = TimeZone::UTC.to_datetime(t);
     format!(
         "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",

@@ -23,8 +23,10 @@
 
 pub mod certificate;
 pub mod read;
+pub mod signature;
 
 pub use certificate::{CertificateData, CertificateTemplate, Field, QrMatrix, TemplateSpec};
+pub use signature::{PreparedPdf, SignatureParts, SignatureSpec, signature_parts};
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -81,6 +83,9 @@ pub enum PdfError {
     /// 0.40 mm modules, R2).
     #[error("QR: {0}")]
     Qr(&'static str),
+    /// The signature placeholder could not be made or filled.
+    #[error("signature: {0}")]
+    Signature(&'static str),
 }
 
 /// The document information, written both in the Info dictionary and in the

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use palazzo_pdf::{
-    CertificateData, CertificateTemplate, Field, PdfError, QrMatrix, TemplateSpec, read,
+    CertificateData, CertificateTemplate, Field, PdfError, QrMatrix, SignatureSpec, TemplateSpec,
+    read,
 };
 
 const BASE45: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
@@ -629,4 +630,88 @@ fn long_certificate_flows_onto_more_pages() {
         }
     }
     assert_eq!(read::embedded_files(&pdf).unwrap()[0].data, record());
+}
+
+const SIGNED_CHECK: &str = r#"
+import sys, pypdf, pikepdf
+path = sys.argv[1]
+r = pypdf.PdfReader(path)
+fields = r.get_fields()
+assert list(fields) == ["Sigillo"], fields
+f = fields["Sigillo"]
+assert f["/FT"] == "/Sig", f
+v = f["/V"]
+assert v["/SubFilter"] == "/ETSI.CAdES.detached", v
+assert v["/M"] == "D:20261127101530Z", v["/M"]
+widget = r.pages[0]["/Annots"][0].get_object()
+assert [float(x) for x in widget["/Rect"]] == [0, 0, 0, 0]
+assert int(widget["/F"]) & 4, "the Print flag (PDF/A)"
+assert r.trailer["/Root"]["/AcroForm"]["/SigFlags"] == 3
+assert sorted(r.attachments) == ["certificato.cbor", "contrassegno.txt"]
+with pikepdf.open(path) as p:
+    assert p.open_metadata().pdfa_status == "3B", p.open_metadata().pdfa_status
+print("ok")
+"#;
+
+/// The PAdES placeholder (`render_for_signature`): an incremental update
+/// after the unsigned certificate, byte ranges around `/Contents` only,
+/// still clean for qpdf and still PDF/A-3b; the CMS is found again.
+#[test]
+fn signature_update_keeps_the_certificate_and_its_structure() {
+    let s = render_sample();
+    let template = CertificateTemplate::new(&spec()).unwrap();
+    let fields = fields();
+    let paragraphs = vec![PARAGRAPH.to_owned()];
+    let rec = record();
+    let prepared = template
+        .render_for_signature(
+            &CertificateData {
+                issued: "2026-11-27T10:15:30Z".parse().unwrap(),
+                document_id: *b"0123456789abcdef",
+                fields: &fields,
+                paragraphs: &paragraphs,
+                qr: QrMatrix::new(s.size, &s.dark).unwrap(),
+                url: &s.url,
+                record: &rec,
+                seal: &s.text,
+            },
+            &SignatureSpec {
+                field: "Sigillo",
+                reason: "Sigillo elettronico del Comune",
+                location: "Comune di Sant'Agata di Militello",
+                time: "2026-11-27T10:15:30Z".parse().unwrap(),
+                capacity: 4096,
+            },
+        )
+        .unwrap();
+    // The first revision is exactly the unsigned certificate.
+    assert!(prepared.signed_bytes()[0].starts_with(&s.pdf));
+    let cms: Vec<u8> = [&[0x30u8, 0x82, 0x01, 0x00][..], &[0x5a; 256]].concat();
+    let signed_before = prepared.signed_bytes().concat();
+    let pdf = prepared.finish(&cms).unwrap();
+    let parts = palazzo_pdf::signature_parts(&pdf).unwrap();
+    assert_eq!(parts.cms, cms);
+    assert_eq!(parts.signed, signed_before);
+    assert!(parts.covers_whole_file);
+
+    let dir = tmpdir("signed");
+    let path = write(&dir, &pdf);
+    let check = run("qpdf", &["--check", &path]);
+    assert!(
+        check.contains("No syntax or stream encoding errors found"),
+        "{check}"
+    );
+    assert!(!check.to_lowercase().contains("warning"), "{check}");
+    let script = dir.join("signed.py");
+    std::fs::write(&script, SIGNED_CHECK).unwrap();
+    let out = run(
+        &python("PALAZZO_PDF_PYTHON"),
+        &[script.to_str().unwrap(), &path],
+    );
+    assert_eq!(out.trim(), "ok");
+    // Attachments are still read by our own reader.
+    assert_eq!(
+        palazzo_pdf::read::seal_text(&pdf).as_deref(),
+        Some(s.text.as_str())
+    );
 }

@@ -23,6 +23,9 @@ use palazzo_domain::certificati::{Richiesta, Soggetto, TipoCertificato, Uso};
 use palazzo_domain::ids::Sex;
 use palazzo_seal::cose::{Ed25519Signer, P256Signer, SealSigner};
 use palazzo_services::certificati::{Issuance, Templates, seal_certificate};
+use palazzo_services::keys::X509Signer;
+use palazzo_services::segnatura::SealKey;
+use palazzo_services::segnatura::demo_ca::DemoCa;
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_store::{Tenant, TenantId};
 
@@ -62,7 +65,7 @@ fn request(i: usize) -> Richiesta {
     }
 }
 
-fn run(name: &str, signer: &dyn SealSigner, n: usize) {
+fn run(name: &str, signer: &dyn SealSigner, pades: Option<&dyn X509Signer>, n: usize) {
     let tenant = Tenant {
         id: TenantId(1),
         data: tenant_fixture(1),
@@ -71,11 +74,18 @@ fn run(name: &str, signer: &dyn SealSigner, n: usize) {
     let requests: Vec<Richiesta> = (0..n).map(request).collect();
     let at: jiff::Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
     // The template is built once, outside the measure (DECISIONS 21).
-    seal_certificate(&templates, &tenant, &requests[0], signer, &issuance(0, at)).unwrap();
+    seal_certificate(
+        &templates,
+        &tenant,
+        &requests[0],
+        signer,
+        &issuance(0, at, pades),
+    )
+    .unwrap();
     let start = Instant::now();
     let mut bytes = 0;
     for (i, r) in requests.iter().enumerate() {
-        let c = seal_certificate(&templates, &tenant, r, signer, &issuance(i, at)).unwrap();
+        let c = seal_certificate(&templates, &tenant, r, signer, &issuance(i, at, pades)).unwrap();
         bytes += black_box(c.pdf).len();
     }
     let secs = start.elapsed().as_secs_f64();
@@ -87,7 +97,7 @@ fn run(name: &str, signer: &dyn SealSigner, n: usize) {
     );
 }
 
-fn issuance(i: usize, at: jiff::Timestamp) -> Issuance<'static> {
+fn issuance(i: usize, at: jiff::Timestamp, pades: Option<&dyn X509Signer>) -> Issuance<'_> {
     let mut cti = [0u8; 16];
     cti[..8].copy_from_slice(&(i as u64).to_be_bytes());
     Issuance {
@@ -95,6 +105,7 @@ fn issuance(i: usize, at: jiff::Timestamp) -> Issuance<'static> {
         at,
         status: None,
         base_url: "https://www.comune.casamassima.ba.it",
+        pades,
     }
 }
 
@@ -113,6 +124,7 @@ async fn issue_stored(label: &str, db: palazzo_services::db::Db, n: usize) {
     .await
     .unwrap();
     let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
+    app.install_demo_seals().unwrap();
     let admin = Actor {
         principal: Principal {
             grants: vec![Grant {
@@ -216,11 +228,27 @@ fn main() {
     run(
         "ES256 (p256)",
         &P256Signer::from_secret_bytes(&[42u8; 32]).unwrap(),
+        None,
         n,
     );
     run(
         "EdDSA (ed25519-dalek)",
         &Ed25519Signer::from_seed(&[7u8; 32]).unwrap(),
+        None,
+        n,
+    );
+    // The released file: the same, plus the PAdES seal of the whole file
+    // (ECDSA P-256 seal certificate from a local CA, ANA-04).
+    let now = jiff::Timestamp::now();
+    let ca = DemoCa::generate(now).unwrap();
+    let seal = ca
+        .issue_seal("Comune di Casamassima", "AOO_BENCH", now)
+        .unwrap();
+    let x509 = SealKey::from_pem(&seal.key_pem, &seal.cert_pem).unwrap();
+    run(
+        "ES256 + PAdES (P-256)",
+        &P256Signer::from_secret_bytes(&[42u8; 32]).unwrap(),
+        Some(&x509),
         n,
     );
     println!(

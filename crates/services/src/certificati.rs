@@ -15,11 +15,15 @@ use jiff::Timestamp;
 use palazzo_domain::calendar::rome_time_zone;
 use palazzo_domain::certificati::{Contenuto, Richiesta, TipoCertificato, compose};
 use palazzo_domain::protocollo::Impronta;
-use palazzo_pdf::{CertificateData, CertificateTemplate, Field, QrMatrix, TemplateSpec};
+use palazzo_pdf::{
+    CertificateData, CertificateTemplate, Field, QrMatrix, SignatureSpec, TemplateSpec,
+};
 use palazzo_seal::claims::{Pair, SealClaims, Sealed, StatusRef, Variant};
 use palazzo_seal::cose::SealSigner;
 use palazzo_store::{Tenant, TenantId};
 
+use crate::keys::X509Signer;
+use crate::signatures::pades;
 use crate::{ServiceError, ServiceResult};
 
 /// How many pairs identify the holder (Cognome, Nome, Codice fiscale,
@@ -146,7 +150,7 @@ pub fn template_spec(tenant: &Tenant, tipo: TipoCertificato) -> TemplateSpec {
 }
 
 /// The circumstances of one issuance.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Issuance<'a> {
     /// The certificate's id (16 random bytes; the seal's `cti`).
     pub cti: [u8; 16],
@@ -157,6 +161,10 @@ pub struct Issuance<'a> {
     /// The comune's public address (`https://…`, no trailing slash), for
     /// the verification URL printed under the QR (DECISIONS 18).
     pub base_url: &'a str,
+    /// The comune's X.509 seal: the PDF gets a PAdES seal over the whole
+    /// file (ANA-04, DECISIONS 14, R11). `None` only where the PDF is not
+    /// released (benchmarks of the unsealed rendering, tests).
+    pub pades: Option<&'a dyn X509Signer>,
 }
 
 /// Seals and renders the certificate of `request` (issue 5, parts 3–4):
@@ -179,6 +187,7 @@ pub fn seal_certificate(
         at,
         ref status,
         base_url,
+        pades,
     } = *issuance;
     let content = compose(request).map_err(|e| ServiceError::invalid(&e))?;
     let record = content
@@ -222,26 +231,43 @@ pub fn seal_certificate(
         .map(|(l, v)| Field::new(l.as_str(), v.as_str()))
         .collect();
     let template = templates.get(tenant, request.tipo)?;
-    let pdf = template
-        .render(&CertificateData {
-            issued: at,
-            document_id: cti,
-            fields: &fields,
-            paragraphs: &content.paragraphs,
-            qr: QrMatrix::new(qr.size(), qr.modules()).map_err(|e| internal("QR matrix", &e))?,
-            url: &url,
-            record: &record,
-            seal: &seal.text,
-        })
-        .map_err(|e| match e {
-            palazzo_pdf::PdfError::Unsupported(_) => ServiceError::Invalid {
-                code: "carattere_non_stampabile",
-                message: "I dati contengono un carattere che il certificato non può stampare: \
-                          rivolgersi all'ufficio anagrafe."
-                    .into(),
-            },
-            e => internal("certificate PDF", &e),
-        })?;
+    let data = CertificateData {
+        issued: at,
+        document_id: cti,
+        fields: &fields,
+        paragraphs: &content.paragraphs,
+        qr: QrMatrix::new(qr.size(), qr.modules()).map_err(|e| internal("QR matrix", &e))?,
+        url: &url,
+        record: &record,
+        seal: &seal.text,
+    };
+    let pdf_error = |e: palazzo_pdf::PdfError| match e {
+        palazzo_pdf::PdfError::Unsupported(_) => ServiceError::Invalid {
+            code: "carattere_non_stampabile",
+            message: "I dati contengono un carattere che il certificato non può stampare: \
+                      rivolgersi all'ufficio anagrafe."
+                .into(),
+        },
+        e => internal("certificate PDF", &e),
+    };
+    let pdf = match pades {
+        None => template.render(&data).map_err(pdf_error)?,
+        Some(signer) => {
+            let prepared = template
+                .render_for_signature(
+                    &data,
+                    &SignatureSpec {
+                        field: "SigilloComune",
+                        reason: &format!("Sigillo elettronico del {}", tenant.data.name),
+                        location: &tenant.data.name,
+                        time: at,
+                        capacity: pades::capacity(signer),
+                    },
+                )
+                .map_err(pdf_error)?;
+            pades::seal_pdf(prepared, signer)?
+        }
+    };
     Ok(SealedCertificate {
         pdf_sha256: Impronta::of(&pdf),
         pdf,

@@ -243,6 +243,21 @@ impl App {
             }
             r => r?,
         };
+        // The comune's X.509 seal for the PAdES seal of the file (ANA-04,
+        // DECISIONS 14): the same key and certificate as the AOO seal.
+        let x509 = self.aoo_seal(&t.data.slug).map_err(|e| {
+            if e.code() == "segnatura_sigillo_mancante" {
+                tracing::error!(tenant = %t.data.slug, "certificate refused: no X.509 seal installed");
+                refused(
+                    "certificato_sigillo_mancante",
+                    "Il sigillo elettronico del Comune non è installato: i certificati non \
+                     possono essere rilasciati senza. L'amministratore lo installa con \
+                     «palazzo protocollo sigillo».",
+                )
+            } else {
+                e
+            }
+        })?;
         let kid = hex(&palazzo_seal::cose::kid_of(
             palazzo_seal::cose::SealSigner::spki_der(&signer),
         ));
@@ -265,6 +280,7 @@ impl App {
                         uri: status_list_url(&request.base_url, list),
                     }),
                     base_url: &request.base_url,
+                    pades: Some(x509.signer()),
                 },
             )?;
             self.documents()

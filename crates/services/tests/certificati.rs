@@ -8,11 +8,14 @@
 //! - printed as sealed: every pair appears in `pdftotext -layout` (R8);
 //! - a PDF/A-3b whose attached record is the one the seal hashes (R9),
 //!   with `qpdf --check` clean and every font embedded (R10);
-//! - refused when a byte of the seal is flipped (R7).
+//! - refused when a byte of the seal is flipped (R7);
+//! - PAdES-sealed over the whole file, validated by pyHanko against the
+//!   CA (R11, ANA-04).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::OnceLock;
 
 use jiff::civil::{Date, date};
 use palazzo_domain::anagrafe::{Cittadinanza, StatoCivile};
@@ -24,6 +27,11 @@ use palazzo_seal::verify::{Verdict, verify_text};
 use palazzo_services::certificati::{
     Issuance, SealedCertificate, Templates, cti_text, seal_certificate,
 };
+use palazzo_services::keys::X509Signer as _;
+use palazzo_services::segnatura::SealKey;
+use palazzo_services::segnatura::demo_ca::DemoCa;
+use palazzo_services::signatures::TrustAnchors;
+use palazzo_services::signatures::pades;
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_store::{Tenant, TenantId};
 use palazzo_testkit::TempDir;
@@ -115,6 +123,21 @@ fn trust(s: &dyn SealSigner) -> TrustList {
     }
 }
 
+/// The comune's X.509 seal, issued by a local CA made for this process
+/// (valid from an hour ago), and the CA's certificate (PEM).
+fn x509() -> &'static (SealKey, String) {
+    static SEAL: OnceLock<(SealKey, String)> = OnceLock::new();
+    SEAL.get_or_init(|| {
+        let now = jiff::Timestamp::now();
+        let ca = DemoCa::generate(now).unwrap();
+        let seal = ca.issue_seal("Comune di Alfa", "AOO_ALFA", now).unwrap();
+        (
+            SealKey::from_pem(&seal.key_pem, &seal.cert_pem).unwrap(),
+            ca.certificate_pem(),
+        )
+    })
+}
+
 fn issue(tipo: TipoCertificato) -> SealedCertificate {
     let at: jiff::Timestamp = "2026-11-27T09:30:00Z".parse().unwrap();
     seal_certificate(
@@ -127,9 +150,101 @@ fn issue(tipo: TipoCertificato) -> SealedCertificate {
             at,
             status: None,
             base_url: "https://alfa.example.it",
+            pades: Some(&x509().0),
         },
     )
     .unwrap()
+}
+
+/// pyHanko's verdict on `pdf` with `ca` as the only trust root.
+fn pyhanko_validate(dir: &Path, name: &str, pdf: &[u8], ca: &str) -> (bool, String) {
+    let path = dir.join(name);
+    std::fs::write(&path, pdf).unwrap();
+    let ca_path = dir.join(format!("{name}.ca.pem"));
+    std::fs::write(&ca_path, ca).unwrap();
+    palazzo_testkit::pki::pyhanko_validate(&path, &ca_path)
+}
+
+/// R11 / ANA-04: the released file carries the comune's PAdES seal over
+/// the whole file. pyHanko (independent) and Palazzo's own verifier both
+/// accept it against the CA, and both refuse it after a one-byte change,
+/// with another root, or (ours) with bytes appended after the seal.
+#[test]
+fn the_file_is_pades_sealed_and_pyhanko_validates_it() {
+    let c = issue(TipoCertificato::Residenza);
+    let (seal, ca) = x509();
+    let dir = TempDir::new("pades");
+    let (ok, out) = pyhanko_validate(dir.path(), "ok.pdf", &c.pdf, ca);
+    // pyHanko 0.38 prints `<field>:<signer sha256>:INTACT:TRUSTED,UNTOUCHED`
+    // (signature intact, chain trusted, no change after it).
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("SigilloComune:") && out.contains(":INTACT:TRUSTED,UNTOUCHED"),
+        "{out}"
+    );
+
+    // Our verifier: valid, by the seal's subject, covering the file.
+    let anchors = TrustAnchors::from_pem(ca).unwrap();
+    let now = jiff::Timestamp::now();
+    let report = pades::verify_pdf(&c.pdf, &anchors, now).unwrap();
+    assert!(report.valid(), "{:?}", report.problem());
+    assert!(report.signer().unwrap().contains("Sigillo AOO AOO_ALFA"));
+    assert_eq!(
+        report.signature.signatures[0].signing_time, None,
+        "PAdES: no signingTime"
+    );
+
+    // A byte of the certified data changed (the XMP's creator tool).
+    let at = c.pdf.windows(9).position(|w| w == b"Palazzo</").unwrap();
+    let mut tampered = c.pdf.clone();
+    tampered[at + 6] = b'0';
+    let (ok, out) = pyhanko_validate(dir.path(), "tampered.pdf", &tampered, ca);
+    assert!(
+        !ok && out.contains("SigilloComune:") && out.contains(":INVALID"),
+        "{out}"
+    );
+    let report = pades::verify_pdf(&tampered, &anchors, now).unwrap();
+    assert!(!report.valid());
+    assert!(
+        report.problem().unwrap().contains("modificato"),
+        "{:?}",
+        report.problem()
+    );
+
+    // Another CA.
+    let other = DemoCa::generate(now).unwrap().certificate_pem();
+    let (ok, out) = pyhanko_validate(dir.path(), "other-root.pdf", &c.pdf, &other);
+    assert!(!ok && out.contains(":INTACT:UNTRUSTED"), "{out}");
+    let report = pades::verify_pdf(&c.pdf, &TrustAnchors::from_pem(&other).unwrap(), now).unwrap();
+    assert!(!report.valid() && !report.signature.signatures[0].trusted);
+
+    // Bytes after the seal.
+    let mut longer = c.pdf.clone();
+    longer.extend_from_slice(b"% aggiunto dopo il sigillo\n");
+    let report = pades::verify_pdf(&longer, &anchors, now).unwrap();
+    assert!(!report.covers_whole_file && !report.valid());
+    // The seal's certificate chain is carried: the CMS names the seal.
+    assert_eq!(seal.certificate_chain().len(), 2);
+    // An unsealed rendering has no signature at all.
+    let unsealed = seal_certificate(
+        &Templates::default(),
+        &tenant(),
+        &request(TipoCertificato::Residenza),
+        &signer(),
+        &Issuance {
+            cti: [7u8; 16],
+            at: "2026-11-27T09:30:00Z".parse().unwrap(),
+            status: None,
+            base_url: "https://alfa.example.it",
+            pades: None,
+        },
+    )
+    .unwrap();
+    assert!(pades::verify_pdf(&unsealed.pdf, &anchors, now).is_none());
+    assert!(
+        c.pdf.starts_with(&unsealed.pdf),
+        "the seal is an incremental update"
+    );
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
@@ -328,6 +443,7 @@ fn types_validity_and_refusals() {
             at: jiff::Timestamp::now(),
             status: None,
             base_url: "https://alfa.example.it",
+            pades: None,
         },
     )
     .unwrap_err();
@@ -443,6 +559,7 @@ mod from_register {
                 at: "2026-11-27T10:00:00Z".parse().unwrap(),
                 status: None,
                 base_url: "https://alfa.example.it",
+                pades: None,
             },
         )
         .unwrap();
@@ -520,6 +637,7 @@ mod from_register {
                     at,
                     status: None,
                     base_url: "https://alfa.example.it",
+                    pades: None,
                 },
             )
             .unwrap()
@@ -617,6 +735,7 @@ fn the_code_is_read_from_a_picture() {
             at: "2026-11-27T10:15:30Z".parse().unwrap(),
             status: None,
             base_url: "https://comune.alfa.ba.it",
+            pades: None,
         },
     )
     .unwrap();

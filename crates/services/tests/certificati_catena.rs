@@ -10,7 +10,9 @@
 //!   (`testbeds/seal/chain-check.py`: pycose, cbor2, cryptography) against
 //!   the PUBLISHED trust list and list key, and the status list, with the
 //!   same claims as Palazzo's own verifier;
-//! - printed as sealed: every decoded pair is in `pdftotext -layout` (R8).
+//! - printed as sealed: every decoded pair is in `pdftotext -layout` (R8);
+//! - PAdES-sealed by the comune over the whole file, validated by pyHanko
+//!   against the CA (R11).
 //!
 //! And a flipped byte (`altered`), a trust list without the seal's key
 //! (`unknown_key`), a time after `exp` (`expired`) and a revocation
@@ -202,6 +204,10 @@ async fn every_certificate_type_passes_the_independent_chain() {
         .unwrap();
     let tenant = app.create_tenant(tenant_fixture(1)).await.unwrap();
     let other = app.create_tenant(tenant_fixture(2)).await.unwrap();
+    // The comuni's X.509 seals, from a local CA (the PAdES seal, R11).
+    let ca_pem = app.install_demo_seals().unwrap().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &ca_pem).unwrap();
     let t = tenant.id;
     let admin = staff(Role::AdminComune);
     app.import_anagrafe(
@@ -282,6 +288,12 @@ async fn every_certificate_type_passes_the_independent_chain() {
         assert!(
             check.contains("No syntax or stream encoding errors found"),
             "{code}: {check}"
+        );
+        // R11: the PAdES seal of the whole file, by pyHanko.
+        let (valid, said) = palazzo_testkit::pki::pyhanko_validate(&path, &ca);
+        assert!(
+            valid && said.contains(":INTACT:TRUSTED,UNTOUCHED"),
+            "{code}: pyHanko: {said}"
         );
         let fonts = run("pdffonts", &[pdf_path]);
         assert!(fonts.lines().count() > 2, "{code}: no fonts? {fonts}");

@@ -20,6 +20,7 @@ use palazzo_services::access::{Actor, VerifiedIdentity};
 use palazzo_services::db::{Backend, Db};
 use palazzo_services::keys::KeyStore;
 use palazzo_services::rilascio::{CertificateRequest, STATUS_LIST_ENTRIES, STATUS_TYP};
+use palazzo_services::signatures::pades;
 use palazzo_services::verify::{Problem, verify};
 use palazzo_services::{App, ServiceError};
 use palazzo_store::conformance::tenant_fixture;
@@ -199,6 +200,20 @@ async fn run(backend: Backend) {
         "non_residente",
         "the desk, for a non-resident"
     );
+    // Without the comune's X.509 seal nothing is issued (ANA-04), and
+    // nothing is recorded.
+    let r = app
+        .issue_certificate(t, &desk, &req(&nicolo, TipoCertificato::Residenza, exempt))
+        .await;
+    assert_eq!(r.unwrap_err().code(), "certificato_sigillo_mancante");
+    assert!(
+        app.db()
+            .certificates_of(t, &nicolo)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    app.install_demo_seals().unwrap().unwrap();
     let r = app
         .issue_certificate(t, &desk, &req(&ugo, TipoCertificato::Cittadinanza, exempt))
         .await;
@@ -226,6 +241,11 @@ async fn run(backend: Backend) {
     assert!(pdf.starts_with(b"%PDF-"));
     assert_eq!(*Impronta::of(&pdf).bytes(), own.data.pdf_sha256);
     assert_eq!(own.data.pdf_size, pdf.len() as u64);
+    // The released file carries the comune's PAdES seal over all of it,
+    // trusted through the comune's trust anchors (R11).
+    let anchors = app.trust_anchors(&tenant.data.slug).unwrap();
+    let pades = pades::verify_pdf(&pdf, &anchors, jiff::Timestamp::now()).unwrap();
+    assert!(pades.valid(), "{:?}", pades.problem());
     let events = app.db().ledger_events(t, 0, 1_000).await.unwrap();
     assert!(
         events.iter().any(|e| e.kind == "certificato.rilasciato"

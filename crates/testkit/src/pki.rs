@@ -116,6 +116,45 @@ pub fn pdf_python() -> String {
     })
 }
 
+/// pyHanko's validation of the PAdES signature of the PDF at `pdf` with
+/// the CA certificate (PEM file) `ca` as the only trust root, no
+/// revocation check (domain doc protocol-documents.md §9.3; the CLI of the
+/// seal testbed venv, `PALAZZO_SEAL_PYTHON`): (exit success, stdout and
+/// stderr). pyHanko 0.38 prints `<field>:<signer sha256>:INTACT:TRUSTED,UNTOUCHED`
+/// for a valid signature over the whole file, `…:INVALID` for changed
+/// bytes, `…:INTACT:UNTRUSTED,…` for another root.
+pub fn pyhanko_validate(pdf: &Path, ca: &Path) -> (bool, String) {
+    let python = std::env::var("PALAZZO_SEAL_PYTHON").unwrap_or_else(|_| {
+        panic!(
+            "PALAZZO_SEAL_PYTHON is not set: run the tests through scripts/test, or \
+             export PALAZZO_SEAL_PYTHON=$(bash testbeds/seal/setup.sh)"
+        )
+    });
+    let cli = Path::new(&python).with_file_name("pyhanko");
+    let out = Command::new(&cli)
+        .args([
+            "sign",
+            "validate",
+            "--no-revocation-check",
+            "--trust-replace",
+            "--trust",
+        ])
+        .arg(ca)
+        .arg(pdf)
+        .output()
+        .unwrap_or_else(|e| panic!("{} (scripts/test installs it): {e}", cli.display()));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "pyhanko crashed: {text}"
+    );
+    (out.status.success(), text)
+}
+
 /// Runs `testbeds/xml/segnatura-check.py ARGS`: (passed, stdout). Panics
 /// when the checker crashes (exit code above 1).
 pub fn segnatura_check(args: &[&str]) -> (bool, String) {

@@ -22,7 +22,7 @@ mod annullamento;
 mod c14n;
 pub(crate) mod controllo;
 pub mod demo_ca;
-mod der;
+pub(crate) mod der;
 pub mod messaggi;
 pub mod ricezione;
 mod schema;

@@ -32,14 +32,15 @@ use super::crypto::{self, Hash, SignatureAlgorithm};
 use super::{Certificate, TrustAnchors, Usage, validate_chain};
 use crate::documents::p7m::{looks_like_der_p7m, unwrap_base64};
 
-const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
-const OID_CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
-const OID_MESSAGE_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
+pub(super) const OID_SIGNED_DATA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02];
+pub(super) const OID_CONTENT_TYPE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03];
+pub(super) const OID_MESSAGE_DIGEST: &[u8] =
+    &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04];
 const OID_SIGNING_TIME: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05];
 const OID_SIGNING_CERTIFICATE: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x0c,
 ];
-const OID_SIGNING_CERTIFICATE_V2: &[u8] = &[
+pub(super) const OID_SIGNING_CERTIFICATE_V2: &[u8] = &[
     0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x10, 0x02, 0x2f,
 ];
 /// 1.2.840.113549.1.9.16.2.14 id-aa-signatureTimeStampToken.
@@ -172,6 +173,40 @@ pub fn verify(bytes: &[u8], anchors: &TrustAnchors, now: Timestamp) -> Option<En
     }
     report.envelope_problem = Some("troppe buste annidate".into());
     Some(report)
+}
+
+/// Verifies a detached CMS `SignedData` (a `.p7s`, or the `/Contents` of
+/// a PAdES signature) over `content` against `anchors` at `now`.
+pub fn verify_detached(
+    der: &[u8],
+    content: &[u8],
+    anchors: &TrustAnchors,
+    now: Timestamp,
+) -> EnvelopeReport {
+    let mut report = EnvelopeReport {
+        signatures: Vec::new(),
+        envelope_problem: None,
+        detached: false,
+        verified_at: now,
+    };
+    match signed_data(der) {
+        Err(detail) => report.envelope_problem = Some(detail),
+        Ok(sd) if sd.content.is_some() => {
+            report.envelope_problem =
+                Some("la busta contiene il documento: non è una firma separata".into());
+        }
+        Ok(sd) if sd.signer_infos.is_empty() => {
+            report.envelope_problem = Some("la busta non contiene firme".into());
+        }
+        Ok(sd) => {
+            for si in &sd.signer_infos {
+                report
+                    .signatures
+                    .push(verify_signer(si, &sd, content, anchors, now, 0));
+            }
+        }
+    }
+    report
 }
 
 /// A parsed `SignedData`.

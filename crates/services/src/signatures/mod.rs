@@ -1,7 +1,8 @@
 //! Verification of signatures received from outside: the trust anchors of
 //! an ente (the CA certificates it trusts), the chain of a signer's
 //! certificate to one of them at the time of signing, and CAdES `.p7m`
-//! envelopes with their RFC 3161 signature time-stamps ([`cades`]).
+//! envelopes with their RFC 3161 signature time-stamps ([`cades`]), and
+//! the PAdES seals of the PDFs Palazzo issues ([`pades`]).
 //!
 //! The segnatura's XAdES (Allegato 6 §3.1, PR-8: `001_ValidazioneFirma`)
 //! and the signed documents of a received protocol message (`004`, `005`,
@@ -30,6 +31,7 @@
 mod asn1;
 pub mod cades;
 mod crypto;
+pub mod pades;
 mod report;
 mod trust_list;
 pub mod x509;
