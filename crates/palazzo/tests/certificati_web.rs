@@ -176,6 +176,13 @@ async fn run(backend: Backend) {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(verdict(&r.body), "valid");
     assert!(r.body.contains(&me.surname), "the sealed data are shown");
+    // The file's PAdES seal (ANA-04): the comune's, intact.
+    assert!(
+        r.body
+            .contains("data-element=\"sigillo-file\" data-state=\"valido\""),
+        "{}",
+        r.body
+    );
     let (text, record) = palazzo_services::verifica::seal_text(
         &palazzo_services::verifica::Evidence::Pdf(pdf.clone()),
     )
@@ -228,6 +235,42 @@ async fn run(backend: Backend) {
     .await;
     assert_eq!(verdict(&r.body), "altered");
     assert!(r.body.contains("record-alterato"));
+    assert!(r.body.contains("data-state=\"non_valido\""));
+    // A byte outside the record (the XMP) changed: only the PAdES seal
+    // sees it; content added after the seal: the same.
+    let at = pdf.windows(9).position(|w| w == b"Palazzo</").unwrap();
+    let mut changed = pdf.clone();
+    changed[at + 6] = b'0';
+    let r = verify(
+        &mut anyone,
+        &vcsrf,
+        &[Part::File("file", "certificato.pdf", &changed)],
+    )
+    .await;
+    assert_eq!(verdict(&r.body), "altered", "{}", r.body);
+    assert!(r.body.contains("data-state=\"non_valido\""));
+    assert!(!r.body.contains("record-alterato"));
+    let mut appended = pdf.clone();
+    appended.extend_from_slice(b"1000 0 obj\n(aggiunto)\nendobj\n%%EOF\n");
+    let r = verify(
+        &mut anyone,
+        &vcsrf,
+        &[Part::File("file", "certificato.pdf", &appended)],
+    )
+    .await;
+    assert_eq!(verdict(&r.body), "altered", "{}", r.body);
+    assert!(r.body.contains("data-state=\"non_valido\""));
+    // The unsealed first revision (the seal's update cut off): the
+    // contrassegno is valid, the file is marked as a copy without seal.
+    let first_eof = pdf.windows(6).position(|w| w == b"%%EOF\n").unwrap() + 6;
+    let r = verify(
+        &mut anyone,
+        &vcsrf,
+        &[Part::File("file", "certificato.pdf", &pdf[..first_eof])],
+    )
+    .await;
+    assert_eq!(verdict(&r.body), "valid", "{}", r.body);
+    assert!(r.body.contains("data-state=\"assente\""));
     // Nothing to verify, or not a certificate: coded refusals, not errors.
     let r = verify(&mut anyone, &vcsrf, &[Part::Text("testo", "  ")]).await;
     assert_eq!(r.status, 422);

@@ -21,6 +21,8 @@ use sha2::{Digest, Sha256};
 
 pub use palazzo_seal::verify::Verdict;
 
+use crate::signatures::pades::{self, PadesReport};
+use crate::signatures::{Certificate, TrustAnchors};
 use crate::{App, ServiceError, ServiceResult};
 
 /// Largest photo accepted, in pixels (a 24-megapixel phone picture).
@@ -74,12 +76,71 @@ pub struct Checked {
     pub verification: Verification,
     /// For a PDF: whether its embedded record hashes to the seal's value.
     pub record_matches: Option<bool>,
+    /// For a PDF checked by the comune ([`App::verify_seal`]): its PAdES
+    /// seal (ANA-04).
+    pub file_seal: Option<FileSeal>,
+}
+
+/// The PAdES seal of a certificate's PDF, as the comune sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileSeal {
+    /// Intact, over the whole file, by a certificate chained to the
+    /// comune's trust anchors (or to its own seal's CA).
+    Valid {
+        /// The seal certificate's subject.
+        signer: String,
+    },
+    /// The PDF has no signature: a copy saved again or printed to PDF. The
+    /// contrassegno still says what was certified.
+    Absent,
+    /// Intact, but by a certificate the comune does not trust.
+    Untrusted {
+        /// The certificate's subject, when found.
+        signer: Option<String>,
+    },
+    /// Bytes changed after sealing, or content added after the seal.
+    Broken {
+        /// What was found, in Italian.
+        detail: String,
+    },
+}
+
+impl FileSeal {
+    /// Classifies a PAdES verification (`None`: no signature).
+    pub fn from_report(report: Option<&PadesReport>) -> FileSeal {
+        let Some(r) = report else {
+            return FileSeal::Absent;
+        };
+        let first = r.signature.signatures.first();
+        let intact = r.signature.envelope_problem.is_none()
+            && r.detached_cms
+            && first.is_some_and(|s| s.signature_valid);
+        if !intact || !r.covers_whole_file {
+            return FileSeal::Broken {
+                detail: r
+                    .problem()
+                    .unwrap_or_else(|| "la firma del file non è valida".into()),
+            };
+        }
+        match first {
+            Some(s) if s.trusted => FileSeal::Valid {
+                signer: s.signer.clone().unwrap_or_default(),
+            },
+            s => FileSeal::Untrusted {
+                signer: s.and_then(|s| s.signer.clone()),
+            },
+        }
+    }
 }
 
 impl Checked {
-    /// The verdict, the record's check included.
+    /// The verdict, the record's and the file seal's checks included: a
+    /// genuine contrassegno in a PDF whose record or PAdES seal does not
+    /// match is `altered`.
     pub fn verdict(&self) -> Verdict {
+        let broken = matches!(self.file_seal, Some(FileSeal::Broken { .. }));
         match self.record_matches {
+            _ if broken && self.verification.verdict.is_genuine() => Verdict::Altered,
             Some(false) if self.verification.verdict.is_genuine() => Verdict::Altered,
             _ => self.verification.verdict,
         }
@@ -395,10 +456,28 @@ fn checked(text: String, record: Option<Vec<u8>>, verification: Verification) ->
         text,
         verification,
         record_matches,
+        file_seal: None,
     }
 }
 
 impl App {
+    /// The anchors a certificate's PAdES seal is checked against: the
+    /// comune's trust anchors, and the root of its own installed seal's
+    /// chain (the CA that issued the seal it signs with).
+    fn file_seal_anchors(&self, t: &palazzo_store::Tenant) -> ServiceResult<TrustAnchors> {
+        let mut anchors = self.trust_anchors(&t.data.slug)?.certificates().to_vec();
+        if let Ok(seal) = self.aoo_seal(&t.data.slug) {
+            let root = seal
+                .signer()
+                .certificate_chain()
+                .last()
+                .and_then(|der| Certificate::parse(der).ok())
+                .filter(|c| c.self_issued() && c.is_ca());
+            anchors.extend(root);
+        }
+        Ok(TrustAnchors::new(anchors))
+    }
+
     /// Verifies `evidence` as the comune (the `/verifica` page): against
     /// its own trust list and its records (a certificate revoked here is `revoked`; a genuine seal
     /// whose `cti` the comune never issued is `not_found`).
@@ -420,6 +499,11 @@ impl App {
             .map_err(|e| ServiceError::Internal(format!("trust list: {e}")))?;
         let now = u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0);
         let mut checked = check_offline(evidence, &trust, None, now)?;
+        if let Evidence::Pdf(pdf) = evidence {
+            let report =
+                pades::verify_pdf(pdf, &self.file_seal_anchors(&t)?, jiff::Timestamp::now());
+            checked.file_seal = Some(FileSeal::from_report(report.as_ref()));
+        }
         let Some(claims) = checked.verification.claims.clone() else {
             return Ok(checked);
         };
@@ -437,6 +521,7 @@ impl App {
         tracing::info!(
             tenant = %t.data.slug,
             verdict = checked.verdict().code(),
+            file_seal = ?checked.file_seal,
             today = %rome_date(jiff::Timestamp::now()),
             "certificate verified"
         );

@@ -27,7 +27,7 @@ use palazzo_services::ServiceError;
 use palazzo_services::certificati::{cti_text, parse_cti};
 use palazzo_services::rilascio::{CertificateRequest, base_url};
 use palazzo_services::verifica::Verdict;
-use palazzo_services::verifica::{Checked, Evidence, MAX_UPLOAD};
+use palazzo_services::verifica::{Checked, Evidence, FileSeal, MAX_UPLOAD};
 use palazzo_store::{Certificate, Tenant};
 use serde::Deserialize;
 
@@ -635,6 +635,46 @@ struct Outcome {
     issuer: String,
     status_url: Option<String>,
     record: Option<bool>,
+    /// The PDF's PAdES seal: (alert class, code, Italian sentence).
+    file_seal: Option<(&'static str, &'static str, String)>,
+}
+
+/// How the verification page words a PDF's PAdES seal.
+fn explain_file_seal(seal: &FileSeal) -> (&'static str, &'static str, String) {
+    match seal {
+        FileSeal::Valid { signer } => (
+            "success",
+            "valido",
+            format!(
+                "Il file porta il sigillo elettronico del Comune ({signer}) ed è integro: è il \
+                 PDF originale rilasciato."
+            ),
+        ),
+        FileSeal::Absent => (
+            "secondary",
+            "assente",
+            "Il file non porta il sigillo elettronico del Comune: è una copia (salvata di nuovo \
+             o stampata in PDF). Fanno fede i dati del contrassegno."
+                .to_owned(),
+        ),
+        FileSeal::Untrusted { signer } => (
+            "warning",
+            "non_riconosciuto",
+            format!(
+                "Il file porta un sigillo elettronico integro ma di un soggetto che il Comune non \
+                 riconosce{}. Fanno fede i dati del contrassegno.",
+                signer
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default()
+            ),
+        ),
+        FileSeal::Broken { detail } => (
+            "danger",
+            "non_valido",
+            format!("Il sigillo elettronico del file non è valido: {detail}."),
+        ),
+    }
 }
 
 fn explain(v: Verdict) -> (&'static str, &'static str) {
@@ -711,6 +751,7 @@ fn outcome(checked: &Checked) -> Outcome {
         issuer: claims.map(|c| c.issuer.clone()).unwrap_or_default(),
         status_url: claims.map(|c| format!("/verifica/{}", cti_text(&c.cti))),
         record: checked.record_matches,
+        file_seal: checked.file_seal.as_ref().map(explain_file_seal),
     }
 }
 
