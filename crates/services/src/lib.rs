@@ -62,6 +62,8 @@ struct Inner {
     documents: documents::DocumentStore,
     /// The certificate templates, built once per comune and type.
     certificate_templates: certificati::Templates,
+    /// Signed certificate status lists, served for a few minutes.
+    status_lists: rilascio::StatusListCache,
     /// The time-stamp authority of the registro giornaliero, if configured.
     tsa: std::sync::RwLock<Option<tsa::TsaClient>>,
     /// Registrations waiting to be committed together.
@@ -94,6 +96,7 @@ impl App {
                 sign_in_limiter: ratings::Window::new(ratings::MAX_CLIENT_KEYS),
                 documents,
                 certificate_templates: certificati::Templates::default(),
+                status_lists: rilascio::StatusListCache::default(),
                 tsa: std::sync::RwLock::new(None),
                 group: group_commit::GroupCommit::default(),
                 titolari: std::sync::RwLock::default(),

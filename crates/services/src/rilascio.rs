@@ -600,6 +600,7 @@ impl App {
         };
         ledger::record(&mut tx, &t, "certificato.revocato", &cert).await?;
         tx.commit().await?;
+        self.inner().status_lists.forget(tenant);
         self.ledger_changed(tenant);
         tracing::info!(tenant = %t.data.slug, cti = %cti_text(&cert.data.cti), "certificate revoked");
         Ok(cert)
@@ -688,6 +689,10 @@ impl App {
         if !(2000..=9999).contains(&list) {
             return Err(ServiceError::NotFound);
         }
+        let key = (tenant.id, list, base_url.to_owned());
+        if let Some(bytes) = self.inner().status_lists.get(&key) {
+            return Ok(bytes);
+        }
         let internal =
             |e: palazzo_seal::SealError| ServiceError::Internal(format!("status list: {e}"));
         let mut bits = StatusList::new(STATUS_LIST_ENTRIES).map_err(internal)?;
@@ -695,7 +700,7 @@ impl App {
             bits.revoke(u64::try_from(idx).map_err(|e| ServiceError::Internal(e.to_string()))?)
                 .map_err(internal)?;
         }
-        StatusListToken {
+        let bytes = StatusListToken {
             issuer: format!("IT-{}", tenant.data.codice_catastale.as_str()),
             uri: status_list_url(base_url, list),
             issued_at: u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0),
@@ -704,7 +709,59 @@ impl App {
             list: bits,
         }
         .sign(&self.trust_list_signer(tenant)?)
-        .map_err(internal)
+        .map_err(internal)?;
+        self.inner().status_lists.put(key, &bytes);
+        Ok(bytes)
+    }
+}
+
+/// How long a signed status list is served from memory: well within its
+/// `ttl` ([`STATUS_LIST_TTL`]), so that a verifier never sees a stale
+/// token, and short enough that a revocation made by another instance of
+/// a multi-server installation shows within minutes (this instance
+/// forgets its lists at once on a revocation).
+const STATUS_LIST_CACHE_AGE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// At most this many signed lists are kept (comuni × years × addresses).
+const STATUS_LIST_CACHE_MAX: usize = 1024;
+
+/// Key of a cached status list: the comune, the list (year), the base URL
+/// it names.
+type StatusListKey = (TenantId, i64, String);
+
+/// The signed status lists served recently: the public endpoint
+/// (`/.well-known/palazzo/status-list/<n>`) must not cost a 128 KiB
+/// compression and a signature per request.
+#[derive(Default)]
+pub(crate) struct StatusListCache {
+    entries:
+        std::sync::Mutex<std::collections::HashMap<StatusListKey, (std::time::Instant, Vec<u8>)>>,
+}
+
+impl StatusListCache {
+    fn get(&self, key: &StatusListKey) -> Option<Vec<u8>> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < STATUS_LIST_CACHE_AGE)
+            .map(|(_, bytes)| bytes.clone())
+    }
+
+    fn put(&self, key: StatusListKey, bytes: &[u8]) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= STATUS_LIST_CACHE_MAX {
+            entries.retain(|_, (at, _)| at.elapsed() < STATUS_LIST_CACHE_AGE);
+            if entries.len() >= STATUS_LIST_CACHE_MAX {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (std::time::Instant::now(), bytes.to_vec()));
+    }
+
+    /// Forgets a comune's lists (after a revocation).
+    fn forget(&self, tenant: TenantId) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|(t, _, _), _| *t != tenant);
     }
 }
 

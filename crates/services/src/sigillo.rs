@@ -179,6 +179,19 @@ impl App {
     /// # Errors
     /// Key store or storage failures.
     pub async fn trust_list(&self, tenant: &Tenant) -> ServiceResult<Vec<u8>> {
+        self.trust_list_entries(tenant)
+            .await?
+            .sign(&self.trust_list_signer(tenant)?)
+            .map_err(|e| internal("trust list", e))
+    }
+
+    /// The comune's trust list, unsigned: what [`App::trust_list`] signs
+    /// and what the comune's own verification checks against (no
+    /// signature to make and check again per request).
+    ///
+    /// # Errors
+    /// Key store or storage failures.
+    pub async fn trust_list_entries(&self, tenant: &Tenant) -> ServiceResult<TrustList> {
         let mut records = self.seal_key_records(tenant.id).await?;
         if records.is_empty() {
             // The first key is made on first use, so that the list is
@@ -207,12 +220,10 @@ impl App {
                 })
             })
             .collect::<ServiceResult<Vec<_>>>()?;
-        TrustList {
+        Ok(TrustList {
             issuer: format!("IT-{}", tenant.data.codice_catastale.as_str()),
             issued_at: secs(jiff::Timestamp::now()),
             entries,
-        }
-        .sign(&self.trust_list_signer(tenant)?)
-        .map_err(|e| internal("trust list", e))
+        })
     }
 }

@@ -392,6 +392,20 @@ async fn run(backend: Backend) {
     // exactly its bit set.
     let s = app.certificate_status(t, &own.data.cti).await.unwrap();
     assert_eq!(s.verdict, Verdict::Valid);
+    // The signed list is served from memory until a revocation.
+    let before = app
+        .status_list(&tenant, own.data.status_list, BASE)
+        .await
+        .unwrap();
+    // (A second later: a list signed anew would carry another `iat`.)
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    assert_eq!(
+        app.status_list(&tenant, own.data.status_list, BASE)
+            .await
+            .unwrap(),
+        before,
+        "the same signed list, not a new one per request"
+    );
     assert_eq!(
         app.certificate_status(t, &[7; 16]).await.unwrap().verdict,
         Verdict::NotFound
@@ -438,6 +452,7 @@ async fn run(backend: Backend) {
         .filter(|i| list.list.is_revoked(*i) == Some(true))
         .collect();
     assert_eq!(set, vec![own.data.status_idx as u64], "exactly one bit");
+    assert_ne!(token, before, "the revocation shows at once");
     assert!(matches!(
         app.status_list(&tenant, 1999, BASE).await,
         Err(ServiceError::NotFound)
