@@ -135,6 +135,7 @@ async fn certificates_from_the_command_line_and_offline_verification() {
         "trust-list.cbor".to_owned(),
         "trust-list-key.pem".to_owned(),
         format!("status-list-{year}.cbor"),
+        "sigillo-ca.pem".to_owned(),
     ] {
         assert!(Path::new(&cache).join(&f).exists(), "{f}");
     }
@@ -159,6 +160,11 @@ async fn certificates_from_the_command_line_and_offline_verification() {
     );
     assert!(
         shown.contains("Revoca: controllata con la lista di stato"),
+        "{shown}"
+    );
+    // The file's PAdES seal, against the seal's CA from the cache.
+    assert!(
+        shown.contains("Sigillo del file (PAdES): valido"),
         "{shown}"
     );
     let out = with(&["certificates", "status", &cti]);
@@ -190,6 +196,27 @@ async fn certificates_from_the_command_line_and_offline_verification() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Without the CA the file seal is intact but its signer unknown: the
+    // verdict is the contrassegno's.
+    assert!(
+        text(&out).contains("Sigillo del file (PAdES): non_riconosciuto"),
+        "{}",
+        text(&out)
+    );
+    // A byte outside the record (the XMP's creator tool) changed: only
+    // the PAdES seal sees it, and the file is altered.
+    let at = bytes.windows(9).position(|w| w == b"Palazzo</").unwrap();
+    let mut xmp = bytes.clone();
+    xmp[at + 6] = b'0';
+    let bad = path("xmp.pdf");
+    std::fs::write(&bad, &xmp).unwrap();
+    let out = verify(&bad, &["--cache", &cache]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("Esito: altered") && text(&out).contains("non_valido"),
+        "{}",
+        text(&out)
+    );
 
     // One byte of the embedded record changed: altered.
     let mut altered = bytes.clone();

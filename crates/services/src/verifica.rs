@@ -106,6 +106,41 @@ pub enum FileSeal {
 }
 
 impl FileSeal {
+    /// A stable code: `valido`, `assente`, `non_riconosciuto`,
+    /// `non_valido`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FileSeal::Valid { .. } => "valido",
+            FileSeal::Absent => "assente",
+            FileSeal::Untrusted { .. } => "non_riconosciuto",
+            FileSeal::Broken { .. } => "non_valido",
+        }
+    }
+
+    /// What it means, in Italian, for the reader of the certificate.
+    pub fn message_it(&self) -> String {
+        match self {
+            FileSeal::Valid { signer } => format!(
+                "Il file porta il sigillo elettronico del Comune ({signer}) ed è integro: è il \
+                 PDF originale rilasciato."
+            ),
+            FileSeal::Absent => "Il file non porta il sigillo elettronico del Comune: è una copia \
+                 (salvata di nuovo o stampata in PDF). Fanno fede i dati del contrassegno."
+                .to_owned(),
+            FileSeal::Untrusted { signer } => format!(
+                "Il file porta un sigillo elettronico integro ma di un soggetto non riconosciuto{}. \
+                 Fanno fede i dati del contrassegno.",
+                signer
+                    .as_deref()
+                    .map(|s| format!(" ({s})"))
+                    .unwrap_or_default()
+            ),
+            FileSeal::Broken { detail } => {
+                format!("Il sigillo elettronico del file non è valido: {detail}.")
+            }
+        }
+    }
+
     /// Classifies a PAdES verification (`None`: no signature).
     pub fn from_report(report: Option<&PadesReport>) -> FileSeal {
         let Some(r) = report else {
@@ -466,16 +501,28 @@ impl App {
     /// chain (the CA that issued the seal it signs with).
     fn file_seal_anchors(&self, t: &palazzo_store::Tenant) -> ServiceResult<TrustAnchors> {
         let mut anchors = self.trust_anchors(&t.data.slug)?.certificates().to_vec();
-        if let Ok(seal) = self.aoo_seal(&t.data.slug) {
-            let root = seal
-                .signer()
-                .certificate_chain()
-                .last()
-                .and_then(|der| Certificate::parse(der).ok())
-                .filter(|c| c.self_issued() && c.is_ca());
-            anchors.extend(root);
-        }
+        anchors.extend(self.seal_root(&t.data.slug));
         Ok(TrustAnchors::new(anchors))
+    }
+
+    /// The root CA of the comune's installed X.509 seal chain: what a
+    /// verifier of the certificates' PAdES seal trusts. `None` without a
+    /// seal, or when the installed chain stops before a self-issued CA.
+    fn seal_root(&self, tenant_slug: &str) -> Option<Certificate> {
+        let seal = self.aoo_seal(tenant_slug).ok()?;
+        seal.signer()
+            .certificate_chain()
+            .last()
+            .and_then(|der| Certificate::parse(der).ok())
+            .filter(|c| c.self_issued() && c.is_ca())
+    }
+
+    /// [`App::seal_root`] as PEM, for `palazzo certificates export`
+    /// (`sigillo-ca.pem`: the offline verifier checks the PAdES seal of a
+    /// PDF with it).
+    pub fn seal_root_pem(&self, tenant_slug: &str) -> Option<String> {
+        self.seal_root(tenant_slug)
+            .map(|c| crate::keys::pem("CERTIFICATE", c.der()))
     }
 
     /// Verifies `evidence` as the comune (the `/verifica` page): against

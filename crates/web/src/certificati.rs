@@ -639,42 +639,16 @@ struct Outcome {
     file_seal: Option<(&'static str, &'static str, String)>,
 }
 
-/// How the verification page words a PDF's PAdES seal.
+/// How the verification page shows a PDF's PAdES seal: (alert class,
+/// code, Italian sentence).
 fn explain_file_seal(seal: &FileSeal) -> (&'static str, &'static str, String) {
-    match seal {
-        FileSeal::Valid { signer } => (
-            "success",
-            "valido",
-            format!(
-                "Il file porta il sigillo elettronico del Comune ({signer}) ed è integro: è il \
-                 PDF originale rilasciato."
-            ),
-        ),
-        FileSeal::Absent => (
-            "secondary",
-            "assente",
-            "Il file non porta il sigillo elettronico del Comune: è una copia (salvata di nuovo \
-             o stampata in PDF). Fanno fede i dati del contrassegno."
-                .to_owned(),
-        ),
-        FileSeal::Untrusted { signer } => (
-            "warning",
-            "non_riconosciuto",
-            format!(
-                "Il file porta un sigillo elettronico integro ma di un soggetto che il Comune non \
-                 riconosce{}. Fanno fede i dati del contrassegno.",
-                signer
-                    .as_deref()
-                    .map(|s| format!(" ({s})"))
-                    .unwrap_or_default()
-            ),
-        ),
-        FileSeal::Broken { detail } => (
-            "danger",
-            "non_valido",
-            format!("Il sigillo elettronico del file non è valido: {detail}."),
-        ),
-    }
+    let class = match seal {
+        FileSeal::Valid { .. } => "success",
+        FileSeal::Absent => "secondary",
+        FileSeal::Untrusted { .. } => "warning",
+        FileSeal::Broken { .. } => "danger",
+    };
+    (class, seal.code(), seal.message_it())
 }
 
 fn explain(v: Verdict) -> (&'static str, &'static str) {

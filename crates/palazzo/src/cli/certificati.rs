@@ -17,7 +17,9 @@ use palazzo_services::ServiceError;
 use palazzo_services::certificati::{cti_text, parse_cti};
 use palazzo_services::emergenza::rome_display;
 use palazzo_services::rilascio::{self, CertificateRequest};
-use palazzo_services::verifica::{self, Evidence, Verdict};
+use palazzo_services::signatures::TrustAnchors;
+use palazzo_services::signatures::pades;
+use palazzo_services::verifica::{self, Evidence, FileSeal, Verdict};
 use palazzo_store::{Certificate, Timestamp};
 
 use super::emergenza::{Target, actor, finish, open_comune_with_config, service};
@@ -98,6 +100,9 @@ pub enum CertificatesCommand {
     },
 }
 
+/// The root CA of the comune's X.509 seal, in an export directory.
+const SEAL_CA_FILE: &str = "sigillo-ca.pem";
+
 /// `palazzo verify-certificate`.
 #[derive(Args, Debug)]
 pub struct VerifyCertificateArgs {
@@ -117,6 +122,10 @@ pub struct VerifyCertificateArgs {
     /// A status list (`status-list-<year>.cbor`); may be repeated.
     #[arg(long = "status-list")]
     status_lists: Vec<PathBuf>,
+    /// The root CA of the comune's X.509 seal (`sigillo-ca.pem`), to check
+    /// the PAdES seal of a PDF.
+    #[arg(long)]
+    ca: Option<PathBuf>,
     /// FILE holds the code's text, not a PDF or an image.
     #[arg(long)]
     text: bool,
@@ -422,6 +431,7 @@ pub async fn run(cmd: CertificatesCommand) -> anyhow::Result<ExitCode> {
                 anyhow::Ok((trust, key, status))
             }
             .await;
+            let ca = app.seal_root_pem(&tenant.data.slug);
             finish(&app).await?;
             let (trust, key, status) = result?;
             std::fs::create_dir_all(&dir)
@@ -434,6 +444,17 @@ pub async fn run(cmd: CertificatesCommand) -> anyhow::Result<ExitCode> {
                 let path = dir.join(name);
                 write_file(&path, &bytes)?;
                 println!("scritto {}", path.display());
+            }
+            match ca {
+                Some(pem) => {
+                    let path = dir.join(SEAL_CA_FILE);
+                    write_file(&path, pem.as_bytes())?;
+                    println!("scritto {}", path.display());
+                }
+                None => println!(
+                    "nessun sigillo X.509 installato: {SEAL_CA_FILE} non scritto \
+                     (il sigillo PAdES dei PDF non si potrà verificare offline)"
+                ),
             }
         }
     }
@@ -534,8 +555,27 @@ fn verify_inner(args: &VerifyCertificateArgs) -> Result<ExitCode, ExitCode> {
     };
     let is_pdf = matches!(evidence, Evidence::Pdf(_));
     let now = u64::try_from(Timestamp::now().as_second()).unwrap_or(0);
-    let (checked, list) =
+    let (mut checked, list) =
         verifica::check_offline_lists(&evidence, &trust, &lists, now).map_err(|e| refusal(&e))?;
+    // The PAdES seal of a PDF, against the seal's CA when given (else its
+    // integrity only: an intact seal is then "not recognised").
+    let ca_path = args
+        .ca
+        .clone()
+        .or_else(|| cached(SEAL_CA_FILE).filter(|p| p.exists()));
+    if let Evidence::Pdf(pdf) = &evidence {
+        let anchors = match &ca_path {
+            Some(p) => {
+                let text = String::from_utf8(read(p)?)
+                    .map_err(|_| usage(&format!("{} non è un file PEM", p.display())))?;
+                TrustAnchors::from_pem(&text)
+                    .map_err(|e| usage(&format!("{}: {e}", p.display())))?
+            }
+            None => TrustAnchors::empty(),
+        };
+        let report = pades::verify_pdf(pdf, &anchors, Timestamp::now());
+        checked.file_seal = Some(FileSeal::from_report(report.as_ref()));
+    }
     let verdict = checked.verdict();
     println!("Esito: {} — {}", verdict.code(), verdict.label_it());
     if let Some(c) = &checked.verification.claims {
@@ -574,6 +614,19 @@ fn verify_inner(args: &VerifyCertificateArgs) -> Result<ExitCode, ExitCode> {
                 "Dati incorporati nel PDF: NON corrispondono al contrassegno (il file è stato modificato)"
             ),
             None => println!("Dati incorporati nel PDF: non verificati"),
+        }
+        if let Some(seal) = &checked.file_seal {
+            println!(
+                "Sigillo del file (PAdES): {} — {}",
+                seal.code(),
+                seal.message_it()
+            );
+            if ca_path.is_none() && matches!(seal, FileSeal::Untrusted { .. }) {
+                println!(
+                    "  (indica la CA del sigillo con --ca {SEAL_CA_FILE}, scritta da \
+                     «palazzo certificates export»)"
+                );
+            }
         }
     }
     Ok(if verdict == Verdict::Valid {
