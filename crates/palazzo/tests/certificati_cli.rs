@@ -135,7 +135,7 @@ async fn certificates_from_the_command_line_and_offline_verification() {
         "trust-list.cbor".to_owned(),
         "trust-list-key.pem".to_owned(),
         format!("status-list-{year}.cbor"),
-        "sigillo-ca.pem".to_owned(),
+        "sigillo.pem".to_owned(),
     ] {
         assert!(Path::new(&cache).join(&f).exists(), "{f}");
     }

@@ -1250,8 +1250,6 @@ fn wrap(table: &FaceTable, text: &str, size: f32, width: f32) -> Result<Vec<Stri
     Ok(lines)
 }
 
-/// A PDF text string: literal when printable ASCII, else UTF-16BE hex with
-/// a BOM (ISO 32000-1 §7.9.2.2).
 /// Lower-case hex of a document ID.
 fn hex16(id: &[u8; 16]) -> String {
     id.iter().fold(String::with_capacity(32), |mut s, b| {
@@ -1260,6 +1258,8 @@ fn hex16(id: &[u8; 16]) -> String {
     })
 }
 
+/// A PDF text string: literal when printable ASCII, else UTF-16BE hex with
+/// a BOM (ISO 32000-1 §7.9.2.2).
 pub(crate) fn pdf_text_string(s: &str) -> String {
     if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         let mut out = String::with_capacity(s.len() + 2);

@@ -220,36 +220,48 @@ pub struct SignatureParts {
     pub covers_whole_file: bool,
     /// `/SubFilter`, e.g. `ETSI.CAdES.detached`.
     pub sub_filter: Option<String>,
+    /// `/M`, the signing time as written (a PDF date, e.g.
+    /// `D:20261127093000Z`).
+    pub signing_time: Option<String>,
 }
 
 /// Finds the last `/ByteRange` of `pdf` and the `/Contents` it leaves out.
-/// `None` when the file has no signature or it is malformed (ranges out of
-/// the file, the gap not a hex string).
-#[must_use]
-pub fn signature_parts(pdf: &[u8]) -> Option<SignatureParts> {
-    let at = pdf.windows(11).rposition(|w| w == b"/ByteRange ")?;
+/// `Ok(None)` when the file has no signature.
+///
+/// # Errors
+/// A signature that cannot be read (ranges out of the file, the gap not a
+/// hex string, contents not DER): the file claims a signature that cannot
+/// be checked.
+pub fn signature_parts(pdf: &[u8]) -> Result<Option<SignatureParts>, &'static str> {
+    let Some(at) = pdf.windows(11).rposition(|w| w == b"/ByteRange ") else {
+        return Ok(None);
+    };
     let rest = &pdf[at + 11..];
-    let open = rest.iter().position(|&c| c == b'[')?;
-    let end = rest.iter().position(|&c| c == b']')?;
-    let numbers: Vec<usize> = std::str::from_utf8(rest.get(open + 1..end)?)
-        .ok()?
+    // Four numbers: a short array (no unbounded parse of a hostile file).
+    let head = &rest[..rest.len().min(96)];
+    let bad = "malformed /ByteRange";
+    let open = head.iter().position(|&c| c == b'[').ok_or(bad)?;
+    let end = head.iter().position(|&c| c == b']').ok_or(bad)?;
+    let numbers: Vec<usize> = std::str::from_utf8(head.get(open + 1..end).ok_or(bad)?)
+        .map_err(|_| bad)?
         .split_ascii_whitespace()
+        .take(5)
         .map(str::parse)
         .collect::<Result<_, _>>()
-        .ok()?;
-    let [a, b, c, d] = numbers.as_slice().try_into().ok()?;
-    let first_end = a.checked_add(b)?;
-    let second_end = c.checked_add(d)?;
+        .map_err(|_| bad)?;
+    let [a, b, c, d] = numbers.as_slice().try_into().map_err(|_| bad)?;
+    let first_end = a.checked_add(b).ok_or(bad)?;
+    let second_end = c.checked_add(d).ok_or(bad)?;
     if a != 0 || first_end > c || second_end > pdf.len() {
-        return None;
+        return Err("/ByteRange outside the file");
     }
     let gap = &pdf[first_end..c];
     if gap.len() < 2 || gap[0] != b'<' || gap[gap.len() - 1] != b'>' {
-        return None;
+        return Err("/Contents is not where /ByteRange leaves a gap");
     }
     let hex = &gap[1..gap.len() - 1];
     if !hex.len().is_multiple_of(2) {
-        return None;
+        return Err("/Contents is not a hex string");
     }
     let nibble = |c: u8| match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -259,35 +271,44 @@ pub fn signature_parts(pdf: &[u8]) -> Option<SignatureParts> {
     };
     let mut cms = Vec::with_capacity(hex.len() / 2);
     for pair in hex.chunks_exact(2) {
-        cms.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+        match (nibble(pair[0]), nibble(pair[1])) {
+            (Some(h), Some(l)) => cms.push(h << 4 | l),
+            _ => return Err("/Contents is not a hex string"),
+        }
     }
-    cms.truncate(der_length(&cms)?);
+    cms.truncate(der_length(&cms).ok_or("/Contents is not a DER signature")?);
     let mut signed = Vec::with_capacity(b + d);
     signed.extend_from_slice(&pdf[..first_end]);
     signed.extend_from_slice(&pdf[c..second_end]);
-    // The signature dictionary is just before `/ByteRange`'s object end.
-    let dict_start = pdf[..at].windows(2).rposition(|w| w == b"<<").unwrap_or(0);
-    // `/SubFilter` may come before or after the ranges and the contents.
-    let dict = &pdf[dict_start..c.saturating_add(512).min(pdf.len())];
-    let sub_filter = dict
-        .windows(11)
-        .position(|w| w == b"/SubFilter ")
-        .and_then(|p| {
-            let name = &dict[p + 11..];
-            let name = name.strip_prefix(b"/")?;
-            let len = name
-                .iter()
-                .position(|c| c.is_ascii_whitespace() || b"/<>[]()".contains(c))
-                .unwrap_or(name.len());
-            Some(String::from_utf8_lossy(&name[..len]).into_owned())
-        });
-    Some(SignatureParts {
+    // The signature dictionary opens before `/ByteRange`; `/SubFilter` and
+    // `/M` may come before or after the ranges and the contents.
+    let lo = pdf[..at].windows(2).rposition(|w| w == b"<<").unwrap_or(0);
+    let hi = c.saturating_add(512).min(pdf.len()).max(lo);
+    let dict = &pdf[lo..hi];
+    let after = |key: &[u8]| {
+        dict.windows(key.len())
+            .position(|w| w == key)
+            .map(|p| &dict[p + key.len()..])
+    };
+    let sub_filter = after(b"/SubFilter /").map(|name| {
+        let len = name
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || b"/<>[]()".contains(c))
+            .unwrap_or(name.len());
+        String::from_utf8_lossy(&name[..len]).into_owned()
+    });
+    let signing_time = after(b"/M (").and_then(|t| {
+        let len = t.iter().take(40).position(|&c| c == b')')?;
+        Some(String::from_utf8_lossy(&t[..len]).into_owned())
+    });
+    Ok(Some(SignatureParts {
         byte_range: [a, b, c, d],
         signed,
         cms,
         covers_whole_file: second_end == pdf.len(),
         sub_filter,
-    })
+        signing_time,
+    }))
 }
 
 /// The length of the DER element at the start of `b` (tag, length, content).
@@ -348,8 +369,9 @@ mod tests {
         let signed_before: Vec<u8> = p.signed_bytes().concat();
         let out = p.finish(&cms).unwrap();
         assert_eq!(c + d, out.len());
-        let parts = signature_parts(&out).unwrap();
+        let parts = signature_parts(&out).unwrap().unwrap();
         assert_eq!(parts.cms, cms);
+        assert_eq!(parts.signing_time.as_deref(), Some("D:20261127100000Z"));
         assert_eq!(parts.byte_range, [a, b, c, d]);
         assert_eq!(parts.signed, signed_before, "filling touches only the gap");
         assert!(parts.covers_whole_file);
@@ -363,14 +385,28 @@ mod tests {
         // Bytes appended after signing are reported.
         let mut longer = out.clone();
         longer.extend_from_slice(b"% appended\n");
-        assert!(!signature_parts(&longer).unwrap().covers_whole_file);
+        assert!(!signature_parts(&longer).unwrap().unwrap().covers_whole_file);
+        // A later, bogus /ByteRange far after the real one: refused, no
+        // panic (the dictionary search stays inside the file).
+        let mut bogus = out.clone();
+        bogus.extend_from_slice(&[b' '; 700]);
+        bogus.extend_from_slice(format!("<< /ByteRange [0 {b} {c} {d}] >>").as_bytes());
+        let parts = signature_parts(&bogus).unwrap().unwrap();
+        assert!(!parts.covers_whole_file);
+        assert_eq!(parts.sub_filter, None);
     }
 
     #[test]
     fn oversized_cms_and_bad_ranges_are_refused() {
         let p = prepare(b"%PDF-1.7\n%%EOF".to_vec(), &target(), &spec()).unwrap();
         assert!(matches!(p.finish(&[0u8; 65]), Err(PdfError::Signature(_))));
-        assert!(signature_parts(b"%PDF-1.7\n/ByteRange [0 10 5 3]\n").is_none());
-        assert!(signature_parts(b"%PDF-1.7 no signature").is_none());
+        assert!(signature_parts(b"%PDF-1.7\n/ByteRange [0 10 5 3]\n").is_err());
+        assert_eq!(signature_parts(b"%PDF-1.7 no signature"), Ok(None));
+        // A hostile array: not parsed beyond a few numbers.
+        let mut long = b"%PDF-1.7\n/ByteRange [".to_vec();
+        long.extend(std::iter::repeat_n(b"0 ".as_slice(), 100_000).flatten());
+        assert!(signature_parts(&long).is_err());
+        // Not hex, odd length.
+        assert!(signature_parts(b"%PDF-1.7\n/ByteRange [0 10 14 0] <zz>").is_err());
     }
 }

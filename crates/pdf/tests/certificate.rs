@@ -689,7 +689,7 @@ fn signature_update_keeps_the_certificate_and_its_structure() {
     let cms: Vec<u8> = [&[0x30u8, 0x82, 0x01, 0x00][..], &[0x5a; 256]].concat();
     let signed_before = prepared.signed_bytes().concat();
     let pdf = prepared.finish(&cms).unwrap();
-    let parts = palazzo_pdf::signature_parts(&pdf).unwrap();
+    let parts = palazzo_pdf::signature_parts(&pdf).unwrap().unwrap();
     assert_eq!(parts.cms, cms);
     assert_eq!(parts.signed, signed_before);
     assert!(parts.covers_whole_file);

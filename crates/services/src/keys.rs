@@ -96,6 +96,9 @@ pub const SEAL_KEY_FILE: &str = "segnatura-key.pem";
 pub const SEAL_CERT_FILE: &str = "segnatura-cert.pem";
 /// See [`SEAL_KEY_FILE`].
 pub const SEAL_AOO_FILE: &str = "segnatura-aoo.txt";
+/// The seal certificates an installation replaced (PEM, oldest first): the
+/// PDFs they sealed are still recognised as the comune's.
+pub const SEAL_CERT_HISTORY_FILE: &str = "segnatura-cert-storico.pem";
 
 /// An Ed25519 key loaded from a file.
 pub struct FileSigner {

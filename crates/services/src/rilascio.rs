@@ -690,9 +690,13 @@ impl App {
             return Err(ServiceError::NotFound);
         }
         let key = (tenant.id, list, base_url.to_owned());
-        if let Some(bytes) = self.inner().status_lists.get(&key) {
+        let cache = &self.inner().status_lists;
+        if let Some(bytes) = cache.get(&key) {
             return Ok(bytes);
         }
+        // Read before the records: a revocation committed meanwhile makes
+        // this list stale, and `put` then keeps it out of the cache.
+        let generation = cache.generation(tenant.id);
         let internal =
             |e: palazzo_seal::SealError| ServiceError::Internal(format!("status list: {e}"));
         let mut bits = StatusList::new(STATUS_LIST_ENTRIES).map_err(internal)?;
@@ -710,7 +714,11 @@ impl App {
         }
         .sign(&self.trust_list_signer(tenant)?)
         .map_err(internal)?;
-        self.inner().status_lists.put(key, &bytes);
+        // Only lists that can hold certificates (up to this year) are kept:
+        // requests for future years cannot crowd out the real ones.
+        if list <= i64::from(rome_date(jiff::Timestamp::now()).year()) {
+            cache.put(key, &bytes, generation);
+        }
         Ok(bytes)
     }
 }
@@ -734,34 +742,63 @@ type StatusListKey = (TenantId, i64, String);
 /// compression and a signature per request.
 #[derive(Default)]
 pub(crate) struct StatusListCache {
-    entries:
-        std::sync::Mutex<std::collections::HashMap<StatusListKey, (std::time::Instant, Vec<u8>)>>,
+    inner: std::sync::Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    entries: std::collections::HashMap<StatusListKey, (std::time::Instant, Vec<u8>)>,
+    /// Bumped by each revocation of the comune.
+    generations: std::collections::HashMap<TenantId, u64>,
 }
 
 impl StatusListCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn get(&self, key: &StatusListKey) -> Option<Vec<u8>> {
-        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries
+        self.lock()
+            .entries
             .get(key)
             .filter(|(at, _)| at.elapsed() < STATUS_LIST_CACHE_AGE)
             .map(|(_, bytes)| bytes.clone())
     }
 
-    fn put(&self, key: StatusListKey, bytes: &[u8]) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() >= STATUS_LIST_CACHE_MAX {
-            entries.retain(|_, (at, _)| at.elapsed() < STATUS_LIST_CACHE_AGE);
-            if entries.len() >= STATUS_LIST_CACHE_MAX {
-                entries.clear();
+    /// The comune's revocation generation, read before its records.
+    fn generation(&self, tenant: TenantId) -> u64 {
+        self.lock().generations.get(&tenant).copied().unwrap_or(0)
+    }
+
+    /// Keeps a list built from records read at `generation`, unless a
+    /// revocation came since.
+    fn put(&self, key: StatusListKey, bytes: &[u8], generation: u64) {
+        let mut c = self.lock();
+        if c.generations.get(&key.0).copied().unwrap_or(0) != generation {
+            return;
+        }
+        if c.entries.len() >= STATUS_LIST_CACHE_MAX {
+            c.entries
+                .retain(|_, (at, _)| at.elapsed() < STATUS_LIST_CACHE_AGE);
+            if c.entries.len() >= STATUS_LIST_CACHE_MAX
+                && let Some(oldest) = c
+                    .entries
+                    .iter()
+                    .min_by_key(|(_, (at, _))| *at)
+                    .map(|(k, _)| k.clone())
+            {
+                c.entries.remove(&oldest);
             }
         }
-        entries.insert(key, (std::time::Instant::now(), bytes.to_vec()));
+        c.entries
+            .insert(key, (std::time::Instant::now(), bytes.to_vec()));
     }
 
     /// Forgets a comune's lists (after a revocation).
     fn forget(&self, tenant: TenantId) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        entries.retain(|(t, _, _), _| *t != tenant);
+        let mut c = self.lock();
+        *c.generations.entry(tenant).or_insert(0) += 1;
+        c.entries.retain(|(t, _, _), _| *t != tenant);
     }
 }
 

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 pub use palazzo_seal::verify::Verdict;
 
-use crate::signatures::pades::{self, PadesReport};
+use crate::signatures::pades;
 use crate::signatures::{Certificate, TrustAnchors};
 use crate::{App, ServiceError, ServiceResult};
 
@@ -141,26 +141,39 @@ impl FileSeal {
         }
     }
 
-    /// Classifies a PAdES verification (`None`: no signature).
-    pub fn from_report(report: Option<&PadesReport>) -> FileSeal {
-        let Some(r) = report else {
-            return FileSeal::Absent;
+    /// Checks the PAdES seal of `pdf`: intact and covering the whole file,
+    /// by one of the comune's own seal certificates (`own`, SHA-256 hex of
+    /// each, current and past) chained to `anchors`. A certificate that
+    /// merely chains to a trusted CA is not the comune's: anyone holding a
+    /// qualified certificate could seal an edited copy.
+    pub fn of_pdf(pdf: &[u8], anchors: &TrustAnchors, own: &[String]) -> FileSeal {
+        let report = match pades::verify_pdf(pdf, anchors, jiff::Timestamp::now()) {
+            Ok(Some(r)) => r,
+            Ok(None) => return FileSeal::Absent,
+            Err(detail) => return FileSeal::Broken { detail },
         };
-        let first = r.signature.signatures.first();
-        let intact = r.signature.envelope_problem.is_none()
-            && r.detached_cms
+        let first = report.signature.signatures.first();
+        let intact = report.signature.envelope_problem.is_none()
+            && report.detached_cms
             && first.is_some_and(|s| s.signature_valid);
-        if !intact || !r.covers_whole_file {
+        if !intact || !report.covers_whole_file {
             return FileSeal::Broken {
-                detail: r
+                detail: report
                     .problem()
                     .unwrap_or_else(|| "la firma del file non è valida".into()),
             };
         }
         match first {
-            Some(s) if s.trusted => FileSeal::Valid {
-                signer: s.signer.clone().unwrap_or_default(),
-            },
+            Some(s)
+                if s.trusted
+                    && s.certificate_sha256
+                        .as_ref()
+                        .is_some_and(|f| own.contains(f)) =>
+            {
+                FileSeal::Valid {
+                    signer: s.signer.clone().unwrap_or_default(),
+                }
+            }
             s => FileSeal::Untrusted {
                 signer: s.and_then(|s| s.signer.clone()),
             },
@@ -496,13 +509,27 @@ fn checked(text: String, record: Option<Vec<u8>>, verification: Verification) ->
 }
 
 impl App {
-    /// The anchors a certificate's PAdES seal is checked against: the
-    /// comune's trust anchors, and the root of its own installed seal's
-    /// chain (the CA that issued the seal it signs with).
-    fn file_seal_anchors(&self, t: &palazzo_store::Tenant) -> ServiceResult<TrustAnchors> {
-        let mut anchors = self.trust_anchors(&t.data.slug)?.certificates().to_vec();
-        anchors.extend(self.seal_root(&t.data.slug));
-        Ok(TrustAnchors::new(anchors))
+    /// The comune's own seal certificates (the installed one first, then
+    /// those it replaced) and the anchors they are checked against: the
+    /// comune's trust anchors and the root of its installed seal's chain.
+    /// An unreadable trust anchors file is logged and left out: the public
+    /// verification still answers.
+    fn file_seal_trust(&self, t: &palazzo_store::Tenant) -> (TrustAnchors, Vec<String>) {
+        let slug = &t.data.slug;
+        let mut anchors = match self.trust_anchors(slug) {
+            Ok(a) => a.certificates().to_vec(),
+            Err(e) => {
+                tracing::error!(tenant = %slug, error = %e, "trust anchors unreadable");
+                Vec::new()
+            }
+        };
+        anchors.extend(self.seal_root(slug));
+        let own = self
+            .seal_certificates(slug)
+            .iter()
+            .map(Certificate::fingerprint)
+            .collect();
+        (TrustAnchors::new(anchors), own)
     }
 
     /// The root CA of the comune's installed X.509 seal chain: what a
@@ -517,12 +544,20 @@ impl App {
             .filter(|c| c.self_issued() && c.is_ca())
     }
 
-    /// [`App::seal_root`] as PEM, for `palazzo certificates export`
-    /// (`sigillo-ca.pem`: the offline verifier checks the PAdES seal of a
-    /// PDF with it).
-    pub fn seal_root_pem(&self, tenant_slug: &str) -> Option<String> {
-        self.seal_root(tenant_slug)
-            .map(|c| crate::keys::pem("CERTIFICATE", c.der()))
+    /// What an offline verifier needs to check the PAdES seal of the
+    /// comune's PDFs, as one PEM file (`palazzo certificates export`,
+    /// `sigillo.pem`): the comune's seal certificates, current and past,
+    /// then the root CA of the installed one. `None` without a seal.
+    pub fn seal_verification_pem(&self, tenant_slug: &str) -> Option<String> {
+        let own = self.seal_certificates(tenant_slug);
+        if own.is_empty() {
+            return None;
+        }
+        let mut out = String::new();
+        for c in own.iter().chain(self.seal_root(tenant_slug).iter()) {
+            out.push_str(&crate::keys::pem("CERTIFICATE", c.der()));
+        }
+        Some(out)
     }
 
     /// Verifies `evidence` as the comune (the `/verifica` page): against
@@ -543,9 +578,8 @@ impl App {
         let now = u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0);
         let mut checked = check_offline(evidence, &trust, None, now)?;
         if let Evidence::Pdf(pdf) = evidence {
-            let report =
-                pades::verify_pdf(pdf, &self.file_seal_anchors(&t)?, jiff::Timestamp::now());
-            checked.file_seal = Some(FileSeal::from_report(report.as_ref()));
+            let (anchors, own) = self.file_seal_trust(&t);
+            checked.file_seal = Some(FileSeal::of_pdf(pdf, &anchors, &own));
         }
         let Some(claims) = checked.verification.claims.clone() else {
             return Ok(checked);

@@ -27,11 +27,12 @@ use palazzo_seal::verify::{Verdict, verify_text};
 use palazzo_services::certificati::{
     Issuance, SealedCertificate, Templates, cti_text, seal_certificate,
 };
-use palazzo_services::keys::X509Signer as _;
+use palazzo_services::keys::X509Signer;
 use palazzo_services::segnatura::SealKey;
 use palazzo_services::segnatura::demo_ca::DemoCa;
 use palazzo_services::signatures::TrustAnchors;
 use palazzo_services::signatures::pades;
+use palazzo_services::verifica::FileSeal;
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_store::{Tenant, TenantId};
 use palazzo_testkit::TempDir;
@@ -124,22 +125,36 @@ fn trust(s: &dyn SealSigner) -> TrustList {
 }
 
 /// The comune's X.509 seal, issued by a local CA made for this process
-/// (valid from an hour ago), and the CA's certificate (PEM).
-fn x509() -> &'static (SealKey, String) {
-    static SEAL: OnceLock<(SealKey, String)> = OnceLock::new();
+/// (valid from an hour ago); the CA's certificate (PEM); and another seal
+/// from the same CA (someone else's).
+fn x509() -> &'static (SealKey, String, SealKey) {
+    static SEAL: OnceLock<(SealKey, String, SealKey)> = OnceLock::new();
     SEAL.get_or_init(|| {
         let now = jiff::Timestamp::now();
         let ca = DemoCa::generate(now).unwrap();
         let seal = ca.issue_seal("Comune di Alfa", "AOO_ALFA", now).unwrap();
+        let other = ca.issue_seal("Ditta Beta", "AOO_BETA", now).unwrap();
         (
             SealKey::from_pem(&seal.key_pem, &seal.cert_pem).unwrap(),
             ca.certificate_pem(),
+            SealKey::from_pem(&other.key_pem, &other.cert_pem).unwrap(),
         )
     })
 }
 
 fn issue(tipo: TipoCertificato) -> SealedCertificate {
-    let at: jiff::Timestamp = "2026-11-27T09:30:00Z".parse().unwrap();
+    issue_at(
+        tipo,
+        "2026-11-27T09:30:00Z".parse().unwrap(),
+        Some(&x509().0),
+    )
+}
+
+fn issue_at(
+    tipo: TipoCertificato,
+    at: jiff::Timestamp,
+    pades: Option<&dyn X509Signer>,
+) -> SealedCertificate {
     seal_certificate(
         &Templates::default(),
         &tenant(),
@@ -150,7 +165,7 @@ fn issue(tipo: TipoCertificato) -> SealedCertificate {
             at,
             status: None,
             base_url: "https://alfa.example.it",
-            pades: Some(&x509().0),
+            pades,
         },
     )
     .unwrap()
@@ -168,11 +183,15 @@ fn pyhanko_validate(dir: &Path, name: &str, pdf: &[u8], ca: &str) -> (bool, Stri
 /// R11 / ANA-04: the released file carries the comune's PAdES seal over
 /// the whole file. pyHanko (independent) and Palazzo's own verifier both
 /// accept it against the CA, and both refuse it after a one-byte change,
-/// with another root, or (ours) with bytes appended after the seal.
+/// with another root, or (ours) with bytes appended after the seal; a
+/// seal by someone else's certificate from the same CA is not the
+/// comune's.
 #[test]
 fn the_file_is_pades_sealed_and_pyhanko_validates_it() {
-    let c = issue(TipoCertificato::Residenza);
-    let (seal, ca) = x509();
+    let (seal, ca, someone_else) = x509();
+    // Issued now: trust is checked at the seal's `/M`.
+    let now = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap();
+    let c = issue_at(TipoCertificato::Residenza, now, Some(seal));
     let dir = TempDir::new("pades");
     let (ok, out) = pyhanko_validate(dir.path(), "ok.pdf", &c.pdf, ca);
     // pyHanko 0.38 prints `<field>:<signer sha256>:INTACT:TRUSTED,UNTOUCHED`
@@ -185,14 +204,22 @@ fn the_file_is_pades_sealed_and_pyhanko_validates_it() {
 
     // Our verifier: valid, by the seal's subject, covering the file.
     let anchors = TrustAnchors::from_pem(ca).unwrap();
-    let now = jiff::Timestamp::now();
-    let report = pades::verify_pdf(&c.pdf, &anchors, now).unwrap();
+    let own = vec![
+        palazzo_services::signatures::Certificate::parse(seal.certificate_der())
+            .unwrap()
+            .fingerprint(),
+    ];
+    let report = pades::verify_pdf(&c.pdf, &anchors, now).unwrap().unwrap();
     assert!(report.valid(), "{:?}", report.problem());
     assert!(report.signer().unwrap().contains("Sigillo AOO AOO_ALFA"));
     assert_eq!(
         report.signature.signatures[0].signing_time, None,
         "PAdES: no signingTime"
     );
+    assert!(matches!(
+        FileSeal::of_pdf(&c.pdf, &anchors, &own),
+        FileSeal::Valid { .. }
+    ));
 
     // A byte of the certified data changed (the XMP's creator tool).
     let at = c.pdf.windows(9).position(|w| w == b"Palazzo</").unwrap();
@@ -203,44 +230,69 @@ fn the_file_is_pades_sealed_and_pyhanko_validates_it() {
         !ok && out.contains("SigilloComune:") && out.contains(":INVALID"),
         "{out}"
     );
-    let report = pades::verify_pdf(&tampered, &anchors, now).unwrap();
+    let report = pades::verify_pdf(&tampered, &anchors, now)
+        .unwrap()
+        .unwrap();
     assert!(!report.valid());
     assert!(
         report.problem().unwrap().contains("modificato"),
         "{:?}",
         report.problem()
     );
+    assert!(matches!(
+        FileSeal::of_pdf(&tampered, &anchors, &own),
+        FileSeal::Broken { .. }
+    ));
 
     // Another CA.
     let other = DemoCa::generate(now).unwrap().certificate_pem();
     let (ok, out) = pyhanko_validate(dir.path(), "other-root.pdf", &c.pdf, &other);
     assert!(!ok && out.contains(":INTACT:UNTRUSTED"), "{out}");
-    let report = pades::verify_pdf(&c.pdf, &TrustAnchors::from_pem(&other).unwrap(), now).unwrap();
+    let other_anchors = TrustAnchors::from_pem(&other).unwrap();
+    let report = pades::verify_pdf(&c.pdf, &other_anchors, now)
+        .unwrap()
+        .unwrap();
     assert!(!report.valid() && !report.signature.signatures[0].trusted);
+    assert!(matches!(
+        FileSeal::of_pdf(&c.pdf, &other_anchors, &own),
+        FileSeal::Untrusted { .. }
+    ));
 
-    // Bytes after the seal.
+    // Someone else's seal from the same trusted CA: pyHanko trusts it (the
+    // chain is fine), the comune does not call it its own.
+    let forged = issue_at(TipoCertificato::Residenza, now, Some(someone_else));
+    let (ok, out) = pyhanko_validate(dir.path(), "someone-else.pdf", &forged.pdf, ca);
+    assert!(ok && out.contains(":INTACT:TRUSTED"), "{out}");
+    assert!(matches!(
+        FileSeal::of_pdf(&forged.pdf, &anchors, &own),
+        FileSeal::Untrusted { signer: Some(ref s) } if s.contains("AOO_BETA")
+    ));
+
+    // Bytes after the seal; a later signature that cannot be read.
     let mut longer = c.pdf.clone();
     longer.extend_from_slice(b"% aggiunto dopo il sigillo\n");
-    let report = pades::verify_pdf(&longer, &anchors, now).unwrap();
+    let report = pades::verify_pdf(&longer, &anchors, now).unwrap().unwrap();
     assert!(!report.covers_whole_file && !report.valid());
+    let mut junk = c.pdf.clone();
+    junk.extend_from_slice(b"99 0 obj << /ByteRange [0 5 7 99999999] >> endobj\n");
+    assert!(pades::verify_pdf(&junk, &anchors, now).is_err());
+    assert!(matches!(
+        FileSeal::of_pdf(&junk, &anchors, &own),
+        FileSeal::Broken { .. }
+    ));
     // The seal's certificate chain is carried: the CMS names the seal.
     assert_eq!(seal.certificate_chain().len(), 2);
     // An unsealed rendering has no signature at all.
-    let unsealed = seal_certificate(
-        &Templates::default(),
-        &tenant(),
-        &request(TipoCertificato::Residenza),
-        &signer(),
-        &Issuance {
-            cti: [7u8; 16],
-            at: "2026-11-27T09:30:00Z".parse().unwrap(),
-            status: None,
-            base_url: "https://alfa.example.it",
-            pades: None,
-        },
-    )
-    .unwrap();
-    assert!(pades::verify_pdf(&unsealed.pdf, &anchors, now).is_none());
+    let unsealed = issue_at(TipoCertificato::Residenza, now, None);
+    assert!(
+        pades::verify_pdf(&unsealed.pdf, &anchors, now)
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        FileSeal::of_pdf(&unsealed.pdf, &anchors, &own),
+        FileSeal::Absent
+    );
     assert!(
         c.pdf.starts_with(&unsealed.pdf),
         "the seal is an incremental update"

@@ -21,6 +21,7 @@ use palazzo_services::db::{Backend, Db};
 use palazzo_services::keys::KeyStore;
 use palazzo_services::rilascio::{CertificateRequest, STATUS_LIST_ENTRIES, STATUS_TYP};
 use palazzo_services::signatures::pades;
+use palazzo_services::verifica::FileSeal;
 use palazzo_services::verify::{Problem, verify};
 use palazzo_services::{App, ServiceError};
 use palazzo_store::conformance::tenant_fixture;
@@ -244,8 +245,47 @@ async fn run(backend: Backend) {
     // The released file carries the comune's PAdES seal over all of it,
     // trusted through the comune's trust anchors (R11).
     let anchors = app.trust_anchors(&tenant.data.slug).unwrap();
-    let pades = pades::verify_pdf(&pdf, &anchors, jiff::Timestamp::now()).unwrap();
-    assert!(pades.valid(), "{:?}", pades.problem());
+    let report = pades::verify_pdf(&pdf, &anchors, jiff::Timestamp::now())
+        .unwrap()
+        .unwrap();
+    assert!(report.valid(), "{:?}", report.problem());
+    let ours: Vec<String> = app
+        .seal_certificates(&tenant.data.slug)
+        .iter()
+        .map(|c| c.fingerprint())
+        .collect();
+    assert_eq!(ours.len(), 1);
+    assert!(matches!(
+        FileSeal::of_pdf(&pdf, &anchors, &ours),
+        FileSeal::Valid { .. }
+    ));
+    // A renewed seal: the one it replaces stays the comune's, so files it
+    // sealed are still recognised.
+    let renewal = palazzo_services::segnatura::demo_ca::DemoCa::generate(jiff::Timestamp::now())
+        .unwrap()
+        .issue_seal("Comune di Alfa", "AOO_ALFA", jiff::Timestamp::now())
+        .unwrap();
+    app.install_aoo_seal(
+        &tenant.data.slug,
+        &renewal.key_pem,
+        &renewal.cert_pem,
+        "AOO_ALFA",
+    )
+    .unwrap();
+    let ours: Vec<String> = app
+        .seal_certificates(&tenant.data.slug)
+        .iter()
+        .map(|c| c.fingerprint())
+        .collect();
+    assert_eq!(ours.len(), 2, "the installed seal and the one it replaced");
+    assert!(matches!(
+        FileSeal::of_pdf(&pdf, &anchors, &ours),
+        FileSeal::Valid { .. }
+    ));
+    assert!(matches!(
+        FileSeal::of_pdf(&pdf, &anchors, &ours[..1]),
+        FileSeal::Untrusted { .. }
+    ));
     let events = app.db().ledger_events(t, 0, 1_000).await.unwrap();
     assert!(
         events.iter().any(|e| e.kind == "certificato.rilasciato"

@@ -18,7 +18,6 @@ use palazzo_services::certificati::{cti_text, parse_cti};
 use palazzo_services::emergenza::rome_display;
 use palazzo_services::rilascio::{self, CertificateRequest};
 use palazzo_services::signatures::TrustAnchors;
-use palazzo_services::signatures::pades;
 use palazzo_services::verifica::{self, Evidence, FileSeal, Verdict};
 use palazzo_store::{Certificate, Timestamp};
 
@@ -100,8 +99,9 @@ pub enum CertificatesCommand {
     },
 }
 
-/// The root CA of the comune's X.509 seal, in an export directory.
-const SEAL_CA_FILE: &str = "sigillo-ca.pem";
+/// The comune's seal certificates and their root CA, in an export
+/// directory: what checks the PAdES seal of a PDF offline.
+const SEAL_FILE: &str = "sigillo.pem";
 
 /// `palazzo verify-certificate`.
 #[derive(Args, Debug)]
@@ -122,10 +122,11 @@ pub struct VerifyCertificateArgs {
     /// A status list (`status-list-<year>.cbor`); may be repeated.
     #[arg(long = "status-list")]
     status_lists: Vec<PathBuf>,
-    /// The root CA of the comune's X.509 seal (`sigillo-ca.pem`), to check
-    /// the PAdES seal of a PDF.
+    /// The comune's seal certificates and their root CA (`sigillo.pem`,
+    /// from `palazzo certificates export`), to check the PAdES seal of a
+    /// PDF.
     #[arg(long)]
-    ca: Option<PathBuf>,
+    sigillo: Option<PathBuf>,
     /// FILE holds the code's text, not a PDF or an image.
     #[arg(long)]
     text: bool,
@@ -431,7 +432,7 @@ pub async fn run(cmd: CertificatesCommand) -> anyhow::Result<ExitCode> {
                 anyhow::Ok((trust, key, status))
             }
             .await;
-            let ca = app.seal_root_pem(&tenant.data.slug);
+            let ca = app.seal_verification_pem(&tenant.data.slug);
             finish(&app).await?;
             let (trust, key, status) = result?;
             std::fs::create_dir_all(&dir)
@@ -447,12 +448,12 @@ pub async fn run(cmd: CertificatesCommand) -> anyhow::Result<ExitCode> {
             }
             match ca {
                 Some(pem) => {
-                    let path = dir.join(SEAL_CA_FILE);
+                    let path = dir.join(SEAL_FILE);
                     write_file(&path, pem.as_bytes())?;
                     println!("scritto {}", path.display());
                 }
                 None => println!(
-                    "nessun sigillo X.509 installato: {SEAL_CA_FILE} non scritto \
+                    "nessun sigillo X.509 installato: {SEAL_FILE} non scritto \
                      (il sigillo PAdES dei PDF non si potrà verificare offline)"
                 ),
             }
@@ -557,24 +558,33 @@ fn verify_inner(args: &VerifyCertificateArgs) -> Result<ExitCode, ExitCode> {
     let now = u64::try_from(Timestamp::now().as_second()).unwrap_or(0);
     let (mut checked, list) =
         verifica::check_offline_lists(&evidence, &trust, &lists, now).map_err(|e| refusal(&e))?;
-    // The PAdES seal of a PDF, against the seal's CA when given (else its
-    // integrity only: an intact seal is then "not recognised").
+    // The PAdES seal of a PDF: by one of the comune's seal certificates,
+    // chained to the root, as given in `sigillo.pem` (without it the seal
+    // is at best "not recognised").
     let ca_path = args
-        .ca
+        .sigillo
         .clone()
-        .or_else(|| cached(SEAL_CA_FILE).filter(|p| p.exists()));
+        .or_else(|| cached(SEAL_FILE).filter(|p| p.exists()));
     if let Evidence::Pdf(pdf) = &evidence {
-        let anchors = match &ca_path {
+        let (anchors, own) = match &ca_path {
             Some(p) => {
                 let text = String::from_utf8(read(p)?)
                     .map_err(|_| usage(&format!("{} non è un file PEM", p.display())))?;
-                TrustAnchors::from_pem(&text)
-                    .map_err(|e| usage(&format!("{}: {e}", p.display())))?
+                let all = TrustAnchors::from_pem(&text)
+                    .map_err(|e| usage(&format!("{}: {e}", p.display())))?;
+                let (roots, seals): (Vec<_>, Vec<_>) = all
+                    .certificates()
+                    .iter()
+                    .cloned()
+                    .partition(|c| c.is_ca() && c.self_issued());
+                (
+                    TrustAnchors::new(roots),
+                    seals.iter().map(|c| c.fingerprint()).collect::<Vec<_>>(),
+                )
             }
-            None => TrustAnchors::empty(),
+            None => (TrustAnchors::empty(), Vec::new()),
         };
-        let report = pades::verify_pdf(pdf, &anchors, Timestamp::now());
-        checked.file_seal = Some(FileSeal::from_report(report.as_ref()));
+        checked.file_seal = Some(FileSeal::of_pdf(pdf, &anchors, &own));
     }
     let verdict = checked.verdict();
     println!("Esito: {} — {}", verdict.code(), verdict.label_it());
@@ -623,8 +633,8 @@ fn verify_inner(args: &VerifyCertificateArgs) -> Result<ExitCode, ExitCode> {
             );
             if ca_path.is_none() && matches!(seal, FileSeal::Untrusted { .. }) {
                 println!(
-                    "  (indica la CA del sigillo con --ca {SEAL_CA_FILE}, scritta da \
-                     «palazzo certificates export»)"
+                    "  (indica i certificati del sigillo del Comune con --sigillo {SEAL_FILE}, \
+                     scritto da «palazzo certificates export»)"
                 );
             }
         }

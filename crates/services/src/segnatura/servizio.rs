@@ -19,7 +19,9 @@ use super::verifica;
 use super::{SealKey, der, invalid};
 use crate::access::Actor;
 use crate::db::DbTx;
-use crate::keys::{SEAL_AOO_FILE, SEAL_CERT_FILE, SEAL_KEY_FILE, X509Signer};
+use crate::keys::{
+    SEAL_AOO_FILE, SEAL_CERT_FILE, SEAL_CERT_HISTORY_FILE, SEAL_KEY_FILE, X509Signer,
+};
 use crate::ledger::state_hash;
 use crate::protocollo::RegistrationInput;
 use crate::signatures::cades::{self, ProblemKind};
@@ -170,6 +172,29 @@ impl App {
         Ok(AooSeal::new(check_aoo(&aoo)?, Arc::new(seal)))
     }
 
+    /// The tenant's seal certificates: the installed one first, then those
+    /// it replaced, newest last (empty without a seal).
+    pub fn seal_certificates(&self, tenant_slug: &str) -> Vec<crate::signatures::Certificate> {
+        let keys = self.keys();
+        let mut out = Vec::new();
+        for (file, all) in [(SEAL_CERT_FILE, false), (SEAL_CERT_HISTORY_FILE, true)] {
+            let ders = keys
+                .read_file(tenant_slug, file)
+                .ok()
+                .flatten()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|t| super::xades::pem_certificates(&t))
+                .unwrap_or_default();
+            let take = if all { ders.len() } else { 1 };
+            out.extend(
+                ders.iter()
+                    .take(take)
+                    .filter_map(|d| crate::signatures::Certificate::parse(d).ok()),
+            );
+        }
+        out
+    }
+
     /// Installs the AOO seal of a tenant in the key store (mode 0600): a
     /// PKCS#8 key, its certificate followed by the chain (PEM), the AOO's
     /// IPA code. Refuses a key that does not match the certificate and a
@@ -197,6 +222,21 @@ impl App {
             ));
         }
         let keys = self.keys();
+        // The seal being replaced stays recognisable: PDFs it sealed are
+        // still the comune's (`App::seal_certificates`).
+        if let Some(old) = keys.read_file(tenant_slug, SEAL_CERT_FILE)?
+            && let Some(first) = String::from_utf8(old)
+                .ok()
+                .and_then(|t| super::xades::pem_certificates(&t))
+                .and_then(|c| c.into_iter().next())
+            && first != seal.certificate_der()
+        {
+            let mut history = keys
+                .read_file(tenant_slug, SEAL_CERT_HISTORY_FILE)?
+                .unwrap_or_default();
+            history.extend_from_slice(crate::keys::pem("CERTIFICATE", &first).as_bytes());
+            keys.install_file(tenant_slug, SEAL_CERT_HISTORY_FILE, &history)?;
+        }
         keys.install_file(tenant_slug, SEAL_KEY_FILE, key_pem.as_bytes())?;
         keys.install_file(tenant_slug, SEAL_CERT_FILE, cert_pem.as_bytes())?;
         keys.install_file(tenant_slug, SEAL_AOO_FILE, format!("{aoo}\n").as_bytes())?;

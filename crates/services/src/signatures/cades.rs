@@ -99,6 +99,10 @@ pub struct SignerReport {
     pub nesting: usize,
     /// The first problem found; `None`: valid.
     pub problem: Option<Problem>,
+    /// SHA-256 (hex) of the signer's certificate, if it was found: to
+    /// recognise a signer by its certificate, not only by its chain.
+    #[serde(default)]
+    pub certificate_sha256: Option<String>,
 }
 
 /// The verification of a `.p7m`.
@@ -509,6 +513,7 @@ fn verify_signer(
         trusted: false,
         nesting,
         problem: None,
+        certificate_sha256: None,
     };
     let checked = check_signer(si, &sd.certificates, sd.content_type, content);
     let cert = match &checked {
@@ -516,6 +521,7 @@ fn verify_signer(
         Err((c, _)) => *c,
     };
     if let Some(c) = cert {
+        r.certificate_sha256 = Some(c.fingerprint());
         r.signer = Some(c.subject_name());
         r.issuer = Some(c.issuer_name());
         r.seal = c.is_seal();

@@ -210,24 +210,102 @@ impl PadesReport {
     }
 }
 
-/// Verifies the last signature of `pdf` against `anchors` at `now`.
-/// `None` when the PDF has no signature.
-pub fn verify_pdf(pdf: &[u8], anchors: &TrustAnchors, now: Timestamp) -> Option<PadesReport> {
-    let parts = palazzo_pdf::signature_parts(pdf)?;
-    Some(PadesReport {
-        signature: cades::verify_detached(&parts.cms, &parts.signed, anchors, now),
+/// Verifies the last signature of `pdf` against `anchors`, at the signing
+/// time the signature dictionary states (`/M`, inside the signed bytes:
+/// PAdES B-B carries no other), else at `now`. `Ok(None)` when the PDF has
+/// no signature.
+///
+/// # Errors
+/// An Italian description when the file claims a signature that cannot be
+/// read (a `/ByteRange` outside the file, `/Contents` not a DER CMS).
+pub fn verify_pdf(
+    pdf: &[u8],
+    anchors: &TrustAnchors,
+    now: Timestamp,
+) -> Result<Option<PadesReport>, String> {
+    let parts = match palazzo_pdf::signature_parts(pdf) {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(format!("la firma del file non è leggibile ({e})")),
+    };
+    let at = parts
+        .signing_time
+        .as_deref()
+        .and_then(pdf_date)
+        .unwrap_or(now);
+    Ok(Some(PadesReport {
+        signature: cades::verify_detached(&parts.cms, &parts.signed, anchors, at),
         covers_whole_file: parts.covers_whole_file,
         detached_cms: matches!(
             parts.sub_filter.as_deref(),
             Some("ETSI.CAdES.detached" | "adbe.pkcs7.detached")
         ),
-    })
+    }))
+}
+
+/// A PDF date (ISO 32000-1 §7.9.4) `D:YYYYMMDDHHmmSS` followed by `Z` or
+/// an offset `+HH'mm'` / `-HH'mm'` (none: UTC).
+fn pdf_date(text: &str) -> Option<Timestamp> {
+    let t = text.strip_prefix("D:")?;
+    let digits = |r: std::ops::Range<usize>| t.get(r)?.parse::<i16>().ok();
+    // Checked constructors: the text comes from an uploaded file.
+    let date = jiff::civil::Date::new(
+        digits(0..4)?,
+        i8::try_from(digits(4..6)?).ok()?,
+        i8::try_from(digits(6..8)?).ok()?,
+    )
+    .ok()?;
+    let time = jiff::civil::Time::new(
+        i8::try_from(digits(8..10)?).ok()?,
+        i8::try_from(digits(10..12)?).ok()?,
+        i8::try_from(digits(12..14)?).ok()?,
+        0,
+    )
+    .ok()?;
+    let civil = jiff::civil::DateTime::from_parts(date, time);
+    let offset_secs = match t.get(14..15) {
+        None | Some("Z") => 0,
+        Some(sign @ ("+" | "-")) => {
+            let hh = i32::from(digits(15..17)?);
+            let mm = t
+                .get(18..20)
+                .and_then(|m| m.parse::<i32>().ok())
+                .unwrap_or(0);
+            let v = hh * 3600 + mm * 60;
+            if sign == "-" { -v } else { v }
+        }
+        Some(_) => return None,
+    };
+    let offset = jiff::tz::Offset::from_seconds(offset_secs).ok()?;
+    offset.to_timestamp(civil).ok()
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn pdf_dates() {
+        let t = |s: &str| pdf_date(s).map(|t| t.to_string());
+        assert_eq!(
+            t("D:20261127093000Z").as_deref(),
+            Some("2026-11-27T09:30:00Z")
+        );
+        assert_eq!(
+            t("D:20261127103000+01'00'").as_deref(),
+            Some("2026-11-27T09:30:00Z")
+        );
+        assert_eq!(
+            t("D:20261127093000").as_deref(),
+            Some("2026-11-27T09:30:00Z")
+        );
+        assert_eq!(t("D:2026"), None);
+        assert_eq!(t("20261127093000Z"), None);
+        assert_eq!(t("D:20261327093000Z"), None);
+        assert_eq!(t("D:20260230256199Z"), None);
+        assert_eq!(t("D:20261127093000+99'99'"), None);
+    }
 
     #[test]
     fn integers_are_minimal_and_positive() {
