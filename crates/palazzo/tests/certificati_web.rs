@@ -397,3 +397,95 @@ async fn certificati_web_sqlite() {
 async fn certificati_web_postgres() {
     run(Backend::Postgres).await;
 }
+
+/// Issue 5, "done when": a demo resident signs in and downloads every
+/// certificate type from the personal area; each file passes pyHanko
+/// (the comune's PAdES seal, against the root of its seal, R11) and the
+/// public verification page, which finds the contrassegno valid and the
+/// file seal the comune's. (The code read from the page by zbarimg and
+/// zxing-cpp, and the COSE checked by pycose, for every type:
+/// `crates/services/tests/certificati_catena.rs`.)
+#[tokio::test]
+async fn a_resident_downloads_every_type_and_each_verifies() {
+    use palazzo_domain::anagrafe::Cittadinanza;
+    use palazzo_domain::certificati::TipoCertificato;
+    let app = TestApp::spawn(Backend::Sqlite, 40).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    let me = app
+        .app
+        .demo_residents(t.id, 40)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.citizenship == Cittadinanza::ITALIANA)
+        .expect("an Italian demo resident");
+    let dir = palazzo_testkit::TempDir::new("ogni-tipo");
+    let sigillo = app.app.seal_verification_pem(&t.data.slug).unwrap();
+    let root = &sigillo[sigillo.rfind("-----BEGIN CERTIFICATE-----").unwrap()..];
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, root).unwrap();
+
+    let mut citizen = Browser::new(&app, CASAMASSIMA);
+    citizen
+        .demo_sign_in(&format!("cf:{}", me.codice_fiscale.as_str()))
+        .await;
+    let csrf = citizen
+        .get("/area-personale/certificati")
+        .await
+        .csrf()
+        .unwrap();
+    let mut anyone = Browser::new(&app, CASAMASSIMA);
+    let vcsrf = anyone
+        .get("/verifica")
+        .await
+        .body
+        .split("csrf=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    for tipo in TipoCertificato::ALL {
+        let code = tipo.code();
+        let r = citizen
+            .post(
+                "/area-personale/certificati",
+                &[
+                    ("csrf", &csrf),
+                    ("codice_fiscale", me.codice_fiscale.as_str()),
+                    ("tipo", code),
+                    ("uso", "tributi"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{code}: {}", r.body);
+        let cti = r.location().unwrap().rsplit('=').next().unwrap().to_owned();
+        let (status, _, pdf) = citizen
+            .get_bytes(&format!(
+                "/area-personale/certificati/{cti}/certificato.pdf"
+            ))
+            .await;
+        assert_eq!(status, 200, "{code}");
+        let path = dir.path().join(format!("{code}.pdf"));
+        std::fs::write(&path, &pdf).unwrap();
+        let (valid, said) = palazzo_testkit::pki::pyhanko_validate(&path, &ca);
+        assert!(
+            valid && said.contains(":INTACT:TRUSTED,UNTOUCHED"),
+            "{code}: pyHanko: {said}"
+        );
+        let r = verify(
+            &mut anyone,
+            &vcsrf,
+            &[Part::File("file", "certificato.pdf", &pdf)],
+        )
+        .await;
+        assert_eq!(verdict(&r.body), "valid", "{code}: {}", r.body);
+        assert!(
+            r.body
+                .contains("data-element=\"sigillo-file\" data-state=\"valido\""),
+            "{code}"
+        );
+    }
+    app.stop().await;
+}
