@@ -576,11 +576,19 @@ impl App {
         // these entries signed, so there is nothing to sign or check here.
         let trust = self.trust_list_entries(&t).await?;
         let now = u64::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0);
-        let mut checked = check_offline(evidence, &trust, None, now)?;
-        if let Evidence::Pdf(pdf) = evidence {
-            let (anchors, own) = self.file_seal_trust(&t);
-            checked.file_seal = Some(FileSeal::of_pdf(pdf, &anchors, &own));
-        }
+        let file_trust = matches!(evidence, Evidence::Pdf(_)).then(|| self.file_seal_trust(&t));
+        // Decoding a photo and checking a 15 MB PDF are CPU work: off the
+        // async workers, so that other requests are not held up.
+        let evidence = evidence.clone();
+        let mut checked = tokio::task::spawn_blocking(move || {
+            let mut checked = check_offline(&evidence, &trust, None, now)?;
+            if let (Evidence::Pdf(pdf), Some((anchors, own))) = (&evidence, file_trust) {
+                checked.file_seal = Some(FileSeal::of_pdf(pdf, &anchors, &own));
+            }
+            Ok::<_, ServiceError>(checked)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(format!("verification task: {e}")))??;
         let Some(claims) = checked.verification.claims.clone() else {
             return Ok(checked);
         };
