@@ -84,8 +84,8 @@ pub struct Checked {
 /// The PAdES seal of a certificate's PDF, as the comune sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileSeal {
-    /// Intact, over the whole file, by a certificate chained to the
-    /// comune's trust anchors (or to its own seal's CA).
+    /// Intact, over the whole file, by one of the comune's own seal
+    /// certificates, chained to a trusted root.
     Valid {
         /// The seal certificate's subject.
         signer: String,
@@ -156,11 +156,18 @@ impl FileSeal {
         let intact = report.signature.envelope_problem.is_none()
             && report.detached_cms
             && first.is_some_and(|s| s.signature_valid);
-        if !intact || !report.covers_whole_file {
+        if !intact {
             return FileSeal::Broken {
                 detail: report
                     .problem()
                     .unwrap_or_else(|| "la firma del file non è valida".into()),
+            };
+        }
+        if !report.covers_whole_file {
+            return FileSeal::Broken {
+                detail: "il file è stato modificato dopo il sigillo (la firma non copre tutto il \
+                         file)"
+                    .into(),
             };
         }
         match first {

@@ -273,6 +273,10 @@ fn the_file_is_pades_sealed_and_pyhanko_validates_it() {
     longer.extend_from_slice(b"% aggiunto dopo il sigillo\n");
     let report = pades::verify_pdf(&longer, &anchors, now).unwrap().unwrap();
     assert!(!report.covers_whole_file && !report.valid());
+    match FileSeal::of_pdf(&longer, &TrustAnchors::empty(), &[]) {
+        FileSeal::Broken { detail } => assert!(detail.contains("modificato dopo"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
     let mut junk = c.pdf.clone();
     junk.extend_from_slice(b"99 0 obj << /ByteRange [0 5 7 99999999] >> endobj\n");
     assert!(pades::verify_pdf(&junk, &anchors, now).is_err());
