@@ -530,25 +530,10 @@ impl App {
                 Vec::new()
             }
         };
-        anchors.extend(self.seal_root(slug));
-        let own = self
-            .seal_certificates(slug)
-            .iter()
-            .map(Certificate::fingerprint)
-            .collect();
+        let (own, root) = self.seal_certificates_and_root(slug);
+        anchors.extend(root);
+        let own = own.iter().map(Certificate::fingerprint).collect();
         (TrustAnchors::new(anchors), own)
-    }
-
-    /// The root CA of the comune's installed X.509 seal chain: what a
-    /// verifier of the certificates' PAdES seal trusts. `None` without a
-    /// seal, or when the installed chain stops before a self-issued CA.
-    fn seal_root(&self, tenant_slug: &str) -> Option<Certificate> {
-        let seal = self.aoo_seal(tenant_slug).ok()?;
-        seal.signer()
-            .certificate_chain()
-            .last()
-            .and_then(|der| Certificate::parse(der).ok())
-            .filter(|c| c.self_issued() && c.is_ca())
     }
 
     /// What an offline verifier needs to check the PAdES seal of the
@@ -556,12 +541,12 @@ impl App {
     /// `sigillo.pem`): the comune's seal certificates, current and past,
     /// then the root CA of the installed one. `None` without a seal.
     pub fn seal_verification_pem(&self, tenant_slug: &str) -> Option<String> {
-        let own = self.seal_certificates(tenant_slug);
+        let (own, root) = self.seal_certificates_and_root(tenant_slug);
         if own.is_empty() {
             return None;
         }
         let mut out = String::new();
-        for c in own.iter().chain(self.seal_root(tenant_slug).iter()) {
+        for c in own.iter().chain(root.iter()) {
             out.push_str(&crate::keys::pem("CERTIFICATE", c.der()));
         }
         Some(out)

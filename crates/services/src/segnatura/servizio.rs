@@ -172,27 +172,50 @@ impl App {
         Ok(AooSeal::new(check_aoo(&aoo)?, Arc::new(seal)))
     }
 
-    /// The tenant's seal certificates: the installed one first, then those
-    /// it replaced, newest last (empty without a seal).
+    /// The certificates of a PEM file in the tenant's key store (DER; none
+    /// when the file is missing or unreadable).
+    fn pem_file_certificates(&self, tenant_slug: &str, file: &str) -> Vec<Vec<u8>> {
+        self.keys()
+            .read_file(tenant_slug, file)
+            .ok()
+            .flatten()
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|t| super::xades::pem_certificates(&t))
+            .unwrap_or_default()
+    }
+
+    /// The tenant's seal certificates (the installed one first, then those
+    /// it replaced, newest last; empty without a seal) and the root CA of
+    /// the installed chain (`None` when the chain stops before a
+    /// self-issued CA). Read from the certificate files only: checking a
+    /// PAdES seal never loads the private key.
+    pub fn seal_certificates_and_root(
+        &self,
+        tenant_slug: &str,
+    ) -> (
+        Vec<crate::signatures::Certificate>,
+        Option<crate::signatures::Certificate>,
+    ) {
+        use crate::signatures::Certificate;
+        let chain = self.pem_file_certificates(tenant_slug, SEAL_CERT_FILE);
+        let history = self.pem_file_certificates(tenant_slug, SEAL_CERT_HISTORY_FILE);
+        let own = chain
+            .first()
+            .into_iter()
+            .chain(&history)
+            .filter_map(|d| Certificate::parse(d).ok())
+            .collect();
+        let root = chain
+            .last()
+            .and_then(|d| Certificate::parse(d).ok())
+            .filter(|c| c.self_issued() && c.is_ca());
+        (own, root)
+    }
+
+    /// The tenant's seal certificates: [`App::seal_certificates_and_root`]
+    /// without the root.
     pub fn seal_certificates(&self, tenant_slug: &str) -> Vec<crate::signatures::Certificate> {
-        let keys = self.keys();
-        let mut out = Vec::new();
-        for (file, all) in [(SEAL_CERT_FILE, false), (SEAL_CERT_HISTORY_FILE, true)] {
-            let ders = keys
-                .read_file(tenant_slug, file)
-                .ok()
-                .flatten()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|t| super::xades::pem_certificates(&t))
-                .unwrap_or_default();
-            let take = if all { ders.len() } else { 1 };
-            out.extend(
-                ders.iter()
-                    .take(take)
-                    .filter_map(|d| crate::signatures::Certificate::parse(d).ok()),
-            );
-        }
-        out
+        self.seal_certificates_and_root(tenant_slug).0
     }
 
     /// Installs the AOO seal of a tenant in the key store (mode 0600): a
