@@ -17,6 +17,7 @@ pub mod luoghi;
 pub mod merkle;
 pub mod money;
 pub mod portal;
+pub mod procedimento;
 pub mod protocollo;
 pub mod receipt;
 pub mod titolario;
