@@ -457,6 +457,13 @@ fn validation_reports_coded_errors() {
         "{codes:?}"
     );
 
+    let mut spaced = ProcedureDefinition::ordinario(30);
+    spaced.code = "Accesso, civico".to_owned();
+    assert_eq!(
+        spaced.validate().unwrap_err().first().map(Coded::code),
+        Some("procedura_codice_non_valido")
+    );
+
     let mut long = ProcedureDefinition::ordinario(181);
     assert_eq!(
         long.validate(),
@@ -804,6 +811,13 @@ fn controinteressati_suspend_the_foia_term_for_up_to_10_days() {
             &events
         )
         .is_ok()
+    );
+    // Art. 5 c.6: released no earlier than 15 days after the acceptance
+    // reaches the controinteressato (a "not before" date, never shifted).
+    let rule = def.controinteressati.unwrap();
+    assert_eq!(
+        rule.release_not_before(date(2026, 4, 10)).unwrap(),
+        date(2026, 4, 25)
     );
     let semplice = ProcedureDefinition::accesso_civico_semplice();
     assert_eq!(

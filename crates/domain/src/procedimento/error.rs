@@ -22,6 +22,12 @@ pub enum ProcedureError {
     /// The definition has no code.
     #[error("procedure definition without a code")]
     CodiceMancante,
+    /// The code is not snake_case ASCII (`[a-z0-9_]+`).
+    #[error("invalid procedure code {code}")]
+    CodiceNonValido {
+        /// The code given.
+        code: String,
+    },
     /// `term_days` is 0.
     #[error("the term must be at least one day")]
     TermineNullo,
@@ -205,6 +211,7 @@ impl Coded for ProcedureError {
         use ProcedureError as E;
         match self {
             E::CodiceMancante => "procedura_codice_mancante",
+            E::CodiceNonValido { .. } => "procedura_codice_non_valido",
             E::TermineNullo => "procedura_termine_nullo",
             E::TermineOltre180 { .. } => "procedura_termine_oltre_180",
             E::SilenzioAssensoMateriaEsclusa { .. } => "procedura_silenzio_assenso_materia_esclusa",
@@ -247,6 +254,9 @@ impl Coded for ProcedureError {
         use ProcedureError as E;
         match self {
             E::CodiceMancante => "Il procedimento deve avere un codice".to_owned(),
+            E::CodiceNonValido { code } => format!(
+                "Il codice del procedimento «{code}» può contenere solo lettere minuscole, cifre e trattini bassi"
+            ),
             E::TermineNullo => "Il termine del procedimento deve essere di almeno un giorno".to_owned(),
             E::TermineOltre180 { days } => format!(
                 "Il termine di {days} giorni supera i 180 giorni ammessi dall'art. 2, c. 4, L. 241/1990: serve una legge speciale"

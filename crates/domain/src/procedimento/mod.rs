@@ -257,6 +257,24 @@ pub struct Controinteressati {
     pub release_after_days: u32,
 }
 
+impl Controinteressati {
+    /// Art. 5 c.6 d.lgs. 33/2013: when access is granted over an
+    /// opposition, the data are sent no earlier than `release_after_days`
+    /// (15) after the controinteressato received the acceptance. A
+    /// "not before" date, not a term: it is never moved off a festivo.
+    ///
+    /// # Errors
+    /// [`ProcedureError::Calendar`] past year 9999.
+    pub fn release_not_before(&self, acceptance_received: Date) -> Result<Date, ProcedureError> {
+        let span = jiff::Span::new()
+            .try_days(i64::from(self.release_after_days))
+            .map_err(|_| crate::calendar::CalendarError::OutOfRange)?;
+        Ok(acceptance_received
+            .checked_add(span)
+            .map_err(|_| crate::calendar::CalendarError::OutOfRange)?)
+    }
+}
+
 /// The actions on a pratica. Each produces at most one [`ClockEvent`]
 /// ([`ProcedureDefinition::transition`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -806,8 +824,16 @@ impl ProcedureDefinition {
     /// `procedura_silenzio_assenso_materia_esclusa` (art. 20 c.4).
     pub fn validate(&self) -> Result<(), Vec<ProcedureError>> {
         let mut errors = Vec::new();
-        if self.code.trim().is_empty() {
+        if self.code.is_empty() {
             errors.push(ProcedureError::CodiceMancante);
+        } else if !self
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            errors.push(ProcedureError::CodiceNonValido {
+                code: self.code.clone(),
+            });
         }
         if self.term_days == 0 {
             errors.push(ProcedureError::TermineNullo);
