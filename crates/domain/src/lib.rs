@@ -15,6 +15,7 @@ pub mod ids;
 pub mod ledger;
 pub mod luoghi;
 pub mod merkle;
+pub mod moduli;
 pub mod money;
 pub mod portal;
 pub mod procedimento;
