@@ -44,3 +44,6 @@ pub use risposte::{
     PrefillContext, RawAnswers, Value, answers_to_raw, parse_declarations, parse_step,
     prefill_step, validate_all,
 };
+
+#[cfg(test)]
+mod tests;
