@@ -17,22 +17,64 @@ pub(crate) fn field_visible(field: &Field, values: &BTreeMap<String, Value>) -> 
     field.condition.as_ref().is_none_or(|c| c.holds(values))
 }
 
+/// The answers that count: those of visible fields of visible steps,
+/// decided in document order so that a value left behind in a field that
+/// is now hidden (the user changed an earlier answer) never makes another
+/// field or step visible. Conditions read only earlier fields
+/// ([`FormDefinition::validate`]), so one pass suffices.
+pub(crate) fn effective_values(
+    def: &FormDefinition,
+    values: &BTreeMap<String, Value>,
+) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    for step in &def.steps {
+        if !step_visible(step, &out) {
+            continue;
+        }
+        for field in &step.fields {
+            if field_visible(field, &out)
+                && let Some(v) = values.get(&field.id)
+            {
+                out.insert(field.id.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
 /// The steps shown for these answers, in order.
 #[must_use]
 pub fn visible_steps<'a>(def: &'a FormDefinition, answers: &Answers) -> Vec<&'a Step> {
+    let values = effective_values(def, &answers.values);
     def.steps
         .iter()
-        .filter(|s| step_visible(s, &answers.values))
+        .filter(|s| step_visible(s, &values))
         .collect()
 }
 
-/// The fields of a step shown for these answers, in order.
+/// The fields of a step shown for these answers, in order (all of them
+/// are hidden if the step is).
 #[must_use]
-pub fn visible_fields<'a>(step: &'a Step, answers: &Answers) -> Vec<&'a Field> {
-    step.fields
-        .iter()
-        .filter(|f| field_visible(f, &answers.values))
-        .collect()
+pub fn visible_fields<'a>(
+    def: &FormDefinition,
+    step: &'a Step,
+    answers: &Answers,
+) -> Vec<&'a Field> {
+    let values = effective_values(def, &answers.values);
+    if !step_visible(step, &values) {
+        return Vec::new();
+    }
+    let mut seen = values.clone();
+    let mut out = Vec::new();
+    for f in &step.fields {
+        // Within the step, a field sees the fields before it as answered.
+        if field_visible(f, &seen) {
+            out.push(f);
+        } else {
+            seen.remove(&f.id);
+        }
+    }
+    out
 }
 
 /// The attachments asked for with these answers.
@@ -41,13 +83,10 @@ pub fn applicable_attachments<'a>(
     def: &'a FormDefinition,
     answers: &Answers,
 ) -> Vec<&'a AttachmentSpec> {
+    let values = effective_values(def, &answers.values);
     def.attachments
         .iter()
-        .filter(|a| {
-            a.condition
-                .as_ref()
-                .is_none_or(|c| c.holds(&answers.values))
-        })
+        .filter(|a| a.condition.as_ref().is_none_or(|c| c.holds(&values)))
         .collect()
 }
 
@@ -61,10 +100,11 @@ pub fn next_step<'a>(
     answers: &Answers,
 ) -> Option<&'a Step> {
     let index = def.steps.iter().position(|s| s.id == current)?;
+    let values = effective_values(def, &answers.values);
     def.steps
         .iter()
         .skip(index + 1)
-        .find(|s| step_visible(s, &answers.values))
+        .find(|s| step_visible(s, &values))
 }
 
 /// The last visible step before `current` (`None` on the first step).
@@ -75,11 +115,12 @@ pub fn previous_step<'a>(
     answers: &Answers,
 ) -> Option<&'a Step> {
     let index = def.steps.iter().position(|s| s.id == current)?;
+    let values = effective_values(def, &answers.values);
     def.steps
         .iter()
         .take(index)
         .rev()
-        .find(|s| step_visible(s, &answers.values))
+        .find(|s| step_visible(s, &values))
 }
 
 /// `(n, total)` for the step bar ("2/5"): the 1-based position of `current`
@@ -103,11 +144,9 @@ pub fn step_position(
 pub fn first_incomplete_step<'a>(def: &'a FormDefinition, answers: &Answers) -> Option<&'a Step> {
     visible_steps(def, answers).into_iter().find(|step| {
         !answers.completed_steps.contains(&step.id)
-            || step.fields.iter().any(|f| {
-                f.required
-                    && field_visible(f, &answers.values)
-                    && !answers.values.contains_key(&f.id)
-            })
+            || visible_fields(def, step, answers)
+                .into_iter()
+                .any(|f| f.required && !answers.values.contains_key(&f.id))
     })
 }
 
@@ -132,7 +171,7 @@ pub fn summary(def: &FormDefinition, answers: &Answers) -> Vec<SummarySection> {
         .map(|step| SummarySection {
             step_id: step.id.clone(),
             title: step.title.clone(),
-            rows: visible_fields(step, answers)
+            rows: visible_fields(def, step, answers)
                 .into_iter()
                 .filter_map(|f| {
                     answers

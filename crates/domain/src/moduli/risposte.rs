@@ -8,10 +8,12 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::definizione::{
-    AttachmentSpec, Condition, DEFAULT_LONG_TEXT_MAX, DEFAULT_MAX_ROWS, DEFAULT_TEXT_MAX, Field,
-    FieldKind, FormDefinition, Prefill, Step,
+    Condition, DEFAULT_LONG_TEXT_MAX, DEFAULT_MAX_ROWS, DEFAULT_TEXT_MAX, Field, FieldKind,
+    FormDefinition, Prefill, Step,
 };
-use super::navigazione::{field_visible, step_visible};
+use super::navigazione::{
+    effective_values, field_visible, step_visible, visible_fields, visible_steps,
+};
 use crate::Coded;
 use crate::ids::{Cap, CodiceCatastale, CodiceFiscale, Email, PartitaIva};
 use crate::money::Cents;
@@ -169,19 +171,9 @@ impl Answers {
     #[must_use]
     pub fn visible_only(&self, def: &FormDefinition) -> Answers {
         let mut out = Answers {
-            values: BTreeMap::new(),
+            values: effective_values(def, &self.values),
             completed_steps: self.completed_steps.clone(),
         };
-        for step in &def.steps {
-            for field in &step.fields {
-                if let Some(v) = self.values.get(&field.id)
-                    && step_visible(step, &self.values)
-                    && field_visible(field, &self.values)
-                {
-                    out.values.insert(field.id.clone(), v.clone());
-                }
-            }
-        }
         for decl in &def.declarations {
             if let Some(v) = self.values.get(&decl.id) {
                 out.values.insert(decl.id.clone(), v.clone());
@@ -340,7 +332,10 @@ pub fn parse_step(
         );
         return Err(errors);
     };
-    if !step_visible(step, &previous.values) {
+    // Conditions read the answers that count (not values left in fields
+    // hidden since), plus this step's fields parsed so far.
+    let mut effective = effective_values(def, &previous.values);
+    if !step_visible(step, &effective) {
         errors.push(
             step_id,
             Some(step_id),
@@ -357,13 +352,15 @@ pub fn parse_step(
     let mut values = previous.values.clone();
     for field in &step.fields {
         values.remove(&field.id);
+        effective.remove(&field.id);
     }
     for field in &step.fields {
-        if !field_visible(field, &values) {
+        if !field_visible(field, &effective) {
             continue;
         }
         match parse_field(field, raw, today) {
             Ok(Some(value)) => {
+                effective.insert(field.id.clone(), value.clone());
                 values.insert(field.id.clone(), value);
             }
             Ok(None) if field.required => errors.push(
@@ -464,11 +461,10 @@ fn parse_field(field: &Field, raw: &RawAnswers, today: Date) -> Result<Option<Va
                     format!("Il campo «{label}» ammette una sola scelta."),
                 ));
             }
-            if let Some(unknown) = chosen
+            if chosen
                 .iter()
-                .find(|c| !options.iter().any(|o| o.value == **c))
+                .any(|c| !options.iter().any(|o| o.value == *c))
             {
-                let _ = unknown;
                 return Err(bad(
                     "modulo_scelta_non_ammessa",
                     format!("Il valore scelto per il campo «{label}» non è tra quelli ammessi."),
@@ -1102,12 +1098,13 @@ pub fn parse_declarations(
         }
     }
     let mut out = answers.clone();
+    let effective = effective_values(def, &answers.values);
     for decl in &def.declarations {
         out.values.remove(&decl.id);
         if decl
             .condition
             .as_ref()
-            .is_some_and(|c| !c.holds(&answers.values))
+            .is_some_and(|c| !c.holds(&effective))
         {
             continue;
         }
@@ -1138,12 +1135,6 @@ fn declaration_message(text: &str) -> String {
     format!("È necessario confermare la dichiarazione «{short}{ellipsis}».")
 }
 
-fn attachment_applies(spec: &AttachmentSpec, answers: &Answers) -> bool {
-    spec.condition
-        .as_ref()
-        .is_none_or(|c| c.holds(&answers.values))
-}
-
 /// Checks a whole submission before it is filed: every required field of
 /// the visible steps is answered, each required attachment whose condition
 /// holds has at least one file and none has more than its `file_max`, and
@@ -1160,15 +1151,10 @@ pub fn validate_all(
     attachments_present: &[(&str, u32)],
 ) -> Result<(), FormErrors> {
     let mut errors = FieldErrors::default();
-    for step in &def.steps {
-        if !step_visible(step, &answers.values) {
-            continue;
-        }
-        for field in &step.fields {
-            if field.required
-                && field_visible(field, &answers.values)
-                && !answers.values.contains_key(&field.id)
-            {
+    let effective = effective_values(def, &answers.values);
+    for step in visible_steps(def, answers) {
+        for field in visible_fields(def, step, answers) {
+            if field.required && !effective.contains_key(&field.id) {
                 errors.push(
                     &field.id,
                     Some(&step.id),
@@ -1189,7 +1175,11 @@ pub fn validate_all(
         }
     }
     for spec in &def.attachments {
-        if !attachment_applies(spec, answers) {
+        if spec
+            .condition
+            .as_ref()
+            .is_some_and(|c| !c.holds(&effective))
+        {
             continue;
         }
         let count: u32 = attachments_present
@@ -1221,7 +1211,7 @@ pub fn validate_all(
         if decl
             .condition
             .as_ref()
-            .is_some_and(|c| !c.holds(&answers.values))
+            .is_some_and(|c| !c.holds(&effective))
         {
             continue;
         }

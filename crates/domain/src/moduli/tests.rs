@@ -1497,3 +1497,82 @@ proptest! {
         let _ = parse_step(&def, "uno", &posted, &Answers::new(), today());
     }
 }
+
+#[test]
+fn a_value_left_in_a_hidden_field_does_not_show_other_fields() {
+    let def = FormDefinition::from_toml(
+        r#"
+codice = "catena"
+versione = 1
+titolo = "Catena"
+[[passi]]
+id = "p1"
+titolo = "Uno"
+[[passi.campi]]
+id = "a"
+etichetta = "A"
+tipo = "si_no"
+obbligatorio = true
+[[passi]]
+id = "p2"
+titolo = "Due"
+condizione = { campo = "a", uguale = "si" }
+[[passi.campi]]
+id = "b"
+etichetta = "B"
+tipo = "si_no"
+obbligatorio = true
+[[passi]]
+id = "p3"
+titolo = "Tre"
+[[passi.campi]]
+id = "c"
+etichetta = "C"
+tipo = "testo"
+obbligatorio = true
+condizione = { campo = "b", uguale = "si" }
+[[passi.campi]]
+id = "d"
+etichetta = "D"
+tipo = "testo"
+[[allegati]]
+id = "doc"
+etichetta = "Documento"
+obbligatorio = true
+tipi = ["pdf"]
+condizione = { campo = "b", uguale = "si" }
+"#,
+    )
+    .unwrap();
+    let a_si = parse_step(&def, "p1", &raw(&[("a", "si")]), &Answers::new(), today()).unwrap();
+    let b_si = parse_step(&def, "p2", &raw(&[("b", "si")]), &a_si, today()).unwrap();
+    let e = parse_step(&def, "p3", &raw(&[]), &b_si, today()).unwrap_err();
+    assert_eq!(e.codes(), ["modulo_campo_obbligatorio"]);
+    // The user goes back and answers "no": step 2 disappears, its answer
+    // stays in the draft but no longer counts.
+    let a_no = parse_step(&def, "p1", &raw(&[("a", "no")]), &b_si, today()).unwrap();
+    assert_eq!(a_no.get("b"), Some(&Value::Bool(true)));
+    let last = parse_step(&def, "p3", &raw(&[("c", "x"), ("d", "y")]), &a_no, today()).unwrap();
+    assert_eq!(last.get("c"), None, "c is hidden");
+    assert_eq!(last.get("d"), Some(&Value::Text("y".into())));
+    assert!(
+        validate_all(&def, &last, &[]).is_ok(),
+        "neither c nor doc required"
+    );
+    assert!(applicable_attachments(&def, &last).is_empty());
+    assert_eq!(first_incomplete_step(&def, &last), None);
+    let step3 = def.step("p3").unwrap();
+    let shown: Vec<&str> = visible_fields(&def, step3, &last)
+        .into_iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(shown, ["d"]);
+    assert_eq!(last.visible_only(&def).get("b"), None);
+    // Back to "si": the kept answer counts again and c is required.
+    let a_si_again = parse_step(&def, "p1", &raw(&[("a", "si")]), &last, today()).unwrap();
+    let e = validate_all(&def, &a_si_again, &[]).unwrap_err();
+    assert_eq!(
+        e.codes(),
+        ["modulo_campo_obbligatorio", "modulo_allegato_obbligatorio"]
+    );
+}
