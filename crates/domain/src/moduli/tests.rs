@@ -1576,3 +1576,38 @@ condizione = { campo = "b", uguale = "si" }
         ["modulo_campo_obbligatorio", "modulo_allegato_obbligatorio"]
     );
 }
+
+#[test]
+fn the_example_in_the_documentation_is_valid() {
+    let doc = include_str!("../../../../docs/moduli.md");
+    let start = doc.find("```toml\n").unwrap() + "```toml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let def = FormDefinition::from_toml(&doc[start..end]).unwrap();
+    assert_eq!(def.code, "richiesta-contributo");
+    assert_eq!(def.steps.len(), 2);
+    // Every code a definition check can give is documented.
+    for code in [
+        "modulo_definizione_sintassi",
+        "modulo_versione_non_valida",
+        "modulo_codice_non_valido",
+        "modulo_senza_passi",
+        "modulo_passo_vuoto",
+        "modulo_id_non_valido",
+        "modulo_id_duplicato",
+        "modulo_testo_vuoto",
+        "modulo_condizione_campo_sconosciuto",
+        "modulo_condizione_campo_successivo",
+        "modulo_condizione_valore_non_ammesso",
+        "modulo_condizione_vuota",
+        "modulo_scelte_vuote",
+        "modulo_scelta_duplicata",
+        "modulo_regola_non_applicabile",
+        "modulo_limiti_incoerenti",
+        "modulo_precompilazione_non_applicabile",
+        "modulo_allegato_limiti_non_validi",
+        "modulo_campo_sconosciuto",
+        "modulo_scelta_non_ammessa",
+    ] {
+        assert!(doc.contains(&format!("`{code}`")), "{code}");
+    }
+}
