@@ -449,6 +449,49 @@ impl AttachmentSpec {
     pub fn accepts(&self, media_type: MediaType) -> bool {
         self.media_types.contains(&media_type)
     }
+
+    /// Checks one uploaded file by its name's extension and its size, and
+    /// returns its media type. (The upload layer still checks the content:
+    /// this is the rule the user is told.)
+    ///
+    /// # Errors
+    /// `modulo_allegato_tipo_non_ammesso` or `modulo_allegato_troppo_grande`,
+    /// as `(code, Italian message)`.
+    pub fn check_file(
+        &self,
+        file_name: &str,
+        size: u64,
+    ) -> Result<MediaType, (&'static str, String)> {
+        let accepted = || {
+            self.media_types
+                .iter()
+                .map(|m| m.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let Some(media_type) = MediaType::from_file_name(file_name).filter(|m| self.accepts(*m))
+        else {
+            return Err((
+                "modulo_allegato_tipo_non_ammesso",
+                format!(
+                    "Il file «{file_name}» non è ammesso per «{}»: formati accettati {}.",
+                    self.label,
+                    accepted()
+                ),
+            ));
+        };
+        if size > self.max_bytes {
+            return Err((
+                "modulo_allegato_troppo_grande",
+                format!(
+                    "Il file «{file_name}» supera la dimensione massima di {} MB ammessa per «{}».",
+                    self.max_bytes.div_ceil(1024 * 1024),
+                    self.label
+                ),
+            ));
+        }
+        Ok(media_type)
+    }
 }
 
 /// A declaration the user ticks before filing, e.g. DPR 445/2000 art. 76.

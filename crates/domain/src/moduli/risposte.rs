@@ -123,6 +123,31 @@ pub enum Value {
 }
 
 impl Value {
+    /// Could a field of `kind` hold this value? (A stored draft may predate
+    /// a change of the definition: another kind, an option removed.)
+    #[must_use]
+    pub fn fits(&self, kind: &FieldKind) -> bool {
+        match (self, kind) {
+            (Value::Text(_), FieldKind::Testo | FieldKind::TestoLungo)
+            | (Value::CodiceFiscale(_), FieldKind::CodiceFiscale)
+            | (Value::PartitaIva(_), FieldKind::PartitaIva)
+            | (Value::Email(_), FieldKind::Email)
+            | (Value::Telefono(_), FieldKind::Telefono)
+            | (Value::Date(_), FieldKind::Data)
+            | (Value::Cents(_), FieldKind::Importo)
+            | (Value::Integer(_), FieldKind::Numero)
+            | (Value::Bool(_), FieldKind::SiNo)
+            | (Value::Particelle(_), FieldKind::ParticellaCatastale)
+            | (Value::Indirizzo(_), FieldKind::Indirizzo)
+            | (Value::Posizione(_), FieldKind::Posizione) => true,
+            (Value::Choice(values), FieldKind::Scelta { options, multiple }) => {
+                (*multiple || values.len() <= 1)
+                    && values.iter().all(|v| options.iter().any(|o| &o.value == v))
+            }
+            _ => false,
+        }
+    }
+
     /// Does the value equal `text` as written in a condition? A multiple
     /// choice matches any of its options, yes/no matches `si` / `no`.
     #[must_use]
@@ -1144,7 +1169,8 @@ fn declaration_message(text: &str) -> String {
 /// # Errors
 /// Every problem: `modulo_campo_obbligatorio`, `modulo_allegato_obbligatorio`,
 /// `modulo_allegati_troppi`, `modulo_allegato_sconosciuto`,
-/// `modulo_dichiarazione_mancante`.
+/// `modulo_dichiarazione_mancante`, and `modulo_campo_da_aggiornare` for
+/// a stored value that no longer fits its field.
 pub fn validate_all(
     def: &FormDefinition,
     answers: &Answers,
@@ -1154,13 +1180,25 @@ pub fn validate_all(
     let effective = effective_values(def, &answers.values);
     for step in visible_steps(def, answers) {
         for field in visible_fields(def, step, answers) {
-            if field.required && !effective.contains_key(&field.id) {
-                errors.push(
+            match effective.get(&field.id) {
+                None if field.required => errors.push(
                     &field.id,
                     Some(&step.id),
                     "modulo_campo_obbligatorio",
                     format!("Il campo «{}» è obbligatorio.", field.label),
-                );
+                ),
+                // A draft saved under an older version of the form: the
+                // field changed kind or lost the option chosen.
+                Some(value) if !value.fits(&field.kind) => errors.push(
+                    &field.id,
+                    Some(&step.id),
+                    "modulo_campo_da_aggiornare",
+                    format!(
+                        "Il modulo è stato aggiornato: compilare di nuovo il campo «{}».",
+                        field.label
+                    ),
+                ),
+                _ => {}
             }
         }
     }

@@ -1481,6 +1481,9 @@ proptest! {
         if let Ok(answers) = parse_step(&def, "uno", &posted, &Answers::new(), today()) {
             // Whatever was accepted reads back to the same answers and
             // summarises without panicking.
+            for (id, value) in &answers.values {
+                prop_assert!(value.fits(&def.field(id).unwrap().kind), "{id}");
+            }
             let again = answers_to_raw(&def, "uno", &answers);
             let reparsed = parse_step(&def, "uno", &again, &Answers::new(), today());
             prop_assert_eq!(reparsed.as_ref(), Ok(&answers));
@@ -1610,4 +1613,80 @@ fn the_example_in_the_documentation_is_valid() {
     ] {
         assert!(doc.contains(&format!("`{code}`")), "{code}");
     }
+}
+
+#[test]
+fn attachment_files_are_checked_by_kind_and_size() {
+    let def = predefinito("segnalazione-disservizio").unwrap();
+    let images = def.attachments.iter().find(|a| a.id == "immagini").unwrap();
+    assert_eq!(images.check_file("buca.JPG", 1000), Ok(MediaType::Jpeg));
+    assert_eq!(
+        images.check_file("buca.png", images.max_bytes),
+        Ok(MediaType::Png)
+    );
+    let (code, message) = images.check_file("buca.pdf", 1000).unwrap_err();
+    assert_eq!(code, "modulo_allegato_tipo_non_ammesso");
+    assert!(message.contains("JPEG, PNG"), "{message}");
+    let (code, message) = images
+        .check_file("buca.png", images.max_bytes + 1)
+        .unwrap_err();
+    assert_eq!(code, "modulo_allegato_troppo_grande");
+    assert!(message.contains("10 MB"), "{message}");
+    assert_eq!(
+        images.check_file("senza_estensione", 1).unwrap_err().0,
+        "modulo_allegato_tipo_non_ammesso"
+    );
+}
+
+#[test]
+fn a_draft_from_an_older_version_must_be_completed_again() {
+    let def = conditional();
+    let mut answers =
+        parse_declarations(&def, &raw(&[("veridicita", "si")]), &filled_privato("no")).unwrap();
+    assert!(validate_all(&def, &answers, &[]).is_ok());
+    // The option chosen was removed, or the field changed kind.
+    answers
+        .values
+        .insert("tipo".into(), Value::Choice(vec!["ente".into()]));
+    let e = validate_all(&def, &answers, &[]).unwrap_err();
+    assert_eq!(e.codes(), ["modulo_campo_da_aggiornare"]);
+    answers
+        .values
+        .insert("delegato".into(), Value::Text("no".into()));
+    answers
+        .values
+        .insert("tipo".into(), Value::Choice(vec!["privato".into()]));
+    let e = validate_all(&def, &answers, &[]).unwrap_err();
+    assert_eq!(e.codes(), ["modulo_campo_da_aggiornare"]);
+    assert_eq!(e.errors[0].field, "delegato");
+    assert!(
+        Value::Choice(vec!["x".into(), "y".into()]).fits(&FieldKind::Scelta {
+            options: vec![
+                ChoiceOption {
+                    value: "x".into(),
+                    label: "X".into()
+                },
+                ChoiceOption {
+                    value: "y".into(),
+                    label: "Y".into()
+                },
+            ],
+            multiple: true
+        })
+    );
+    assert!(
+        !Value::Choice(vec!["x".into(), "y".into()]).fits(&FieldKind::Scelta {
+            options: vec![
+                ChoiceOption {
+                    value: "x".into(),
+                    label: "X".into()
+                },
+                ChoiceOption {
+                    value: "y".into(),
+                    label: "Y".into()
+                },
+            ],
+            multiple: false
+        })
+    );
 }
