@@ -160,6 +160,7 @@ impl Store for PgStore {
     palazzo_store::registro_reads!(delegate_reads);
     palazzo_store::anagrafe_reads!(delegate_reads);
     palazzo_store::certificate_reads!(delegate_reads);
+    palazzo_store::pratiche_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -217,6 +218,7 @@ impl StoreTx for PgTx {
     palazzo_store::registro_writes!(delegate_writes);
     palazzo_store::anagrafe_writes!(delegate_writes);
     palazzo_store::certificate_writes!(delegate_writes);
+    palazzo_store::pratiche_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

@@ -38,6 +38,7 @@ mod api_tokens;
 mod certificati;
 mod emergenza;
 mod fascicoli;
+mod pratiche;
 mod protocollo;
 mod registro;
 mod segnatura;

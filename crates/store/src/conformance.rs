@@ -116,6 +116,7 @@ pub async fn run_all<S: Store>(s: &S) {
     document_versions(s, a.id, b.id).await;
     filing(s, a.id, b.id).await;
     certificates(s, a.id, b.id).await;
+    pratiche(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -2011,4 +2012,331 @@ async fn certificates<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(page.len(), 1);
     let rest = s.certificates_by_id(a, page[0].id, 10).await.unwrap();
     assert_eq!(rest.len(), 1);
+}
+
+/// Online istanze (migration 0028): definitions are versioned and fixed;
+/// drafts belong to their user; a submission key is used once; a pratica
+/// changes state only from the state read; its history only grows; another
+/// comune sees none of it.
+async fn pratiche<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::protocollo::Impronta;
+    const YEAR: i16 = 2034;
+    let t0 = jiff::Timestamp::from_second(1_900_000_000).unwrap();
+    let person = |given: &str| NewUser {
+        codice_fiscale: None,
+        given_name: given.into(),
+        family_name: "Verdi".into(),
+        birth_date: None,
+        birth_place: None,
+        email: Some(Email::parse("verdi@example.org").unwrap()),
+        phone: None,
+        notice_channel: NoticeChannel::Email,
+    };
+    let mut tx = s.begin().await.unwrap();
+    let giulia = tx.insert_user(a, &person("Giulia"), t0).await.unwrap();
+    let luca = tx.insert_user(a, &person("Luca"), t0).await.unwrap();
+    let office = tx
+        .insert_office(a, &office_fixture("paesaggio"))
+        .await
+        .unwrap();
+    let def = |version: u32| NewServiceDefinition {
+        service_slug: "autorizzazione-paesaggistica".into(),
+        version,
+        definition: format!("{{\"v\":{version}}}"),
+        created_by: "sistema".into(),
+        created_at: t0,
+    };
+    let v1 = tx.insert_service_definition(a, &def(1)).await.unwrap();
+    let v2 = tx.insert_service_definition(a, &def(2)).await.unwrap();
+    tx.insert_service_definition(b, &def(1)).await.unwrap();
+    tx.commit().await.unwrap();
+    {
+        let mut tx = s.begin().await.unwrap();
+        assert!(
+            matches!(
+                tx.insert_service_definition(a, &def(2)).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "a saved version is never replaced"
+        );
+    }
+    let slug = "autorizzazione-paesaggistica";
+    assert_eq!(
+        s.service_definition(a, slug, None).await.unwrap(),
+        Some(v2.clone()),
+        "newest version by default"
+    );
+    assert_eq!(
+        s.service_definition(a, slug, Some(1)).await.unwrap(),
+        Some(v1)
+    );
+    assert_eq!(s.service_definition(a, slug, Some(3)).await.unwrap(), None);
+    assert_eq!(
+        s.current_service_definitions(a).await.unwrap(),
+        vec![v2],
+        "one current version per service"
+    );
+
+    // Drafts: saved, resumed, never another user's.
+    let draft = NewBozza {
+        user: giulia.id,
+        service_slug: slug.into(),
+        definition_version: 2,
+        answers: "{}".into(),
+        step: "richiedente".into(),
+        key: "k-giulia-1".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let bozza = tx.insert_bozza(a, &draft, t0).await.unwrap();
+    let doc = |bytes: &[u8]| DocumentRef {
+        name: "relazione.pdf".into(),
+        media_type: "application/pdf".into(),
+        size: bytes.len() as u64,
+        sha256: Impronta::of(bytes),
+    };
+    let file = tx
+        .insert_allegato(
+            a,
+            &NewAllegato {
+                owner: AllegatoOwner::Bozza(bozza.id),
+                spec_id: "relazione".into(),
+                document: doc(b"relazione"),
+                event_seq: None,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    let spare = tx
+        .insert_allegato(
+            a,
+            &NewAllegato {
+                owner: AllegatoOwner::Bozza(bozza.id),
+                spec_id: "foto".into(),
+                document: doc(b"foto"),
+                event_seq: None,
+            },
+            t0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let t1 = jiff::Timestamp::from_second(1_900_000_600).unwrap();
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        !tx.update_bozza(a, luca.id, bozza.id, "{\"x\":1}", "opere", t1)
+            .await
+            .unwrap(),
+        "another user's draft is not saved"
+    );
+    assert!(
+        !tx.update_bozza(b, giulia.id, bozza.id, "{\"x\":1}", "opere", t1)
+            .await
+            .unwrap(),
+        "another comune's draft is not saved"
+    );
+    assert!(
+        tx.update_bozza(a, giulia.id, bozza.id, "{\"x\":1}", "opere", t1)
+            .await
+            .unwrap()
+    );
+    assert!(
+        tx.delete_allegato(a, AllegatoOwner::Bozza(bozza.id), spare.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.delete_allegato(a, AllegatoOwner::Bozza(bozza.id), spare.id)
+            .await
+            .unwrap(),
+        "once"
+    );
+    tx.commit().await.unwrap();
+    assert!(s.bozza(a, luca.id, bozza.id).await.unwrap().is_none());
+    assert!(s.bozza(b, giulia.id, bozza.id).await.unwrap().is_none());
+    let resumed = s.bozza(a, giulia.id, bozza.id).await.unwrap().unwrap();
+    assert_eq!(resumed.data.answers, "{\"x\":1}");
+    assert_eq!(resumed.data.step, "opere");
+    assert_eq!(resumed.updated_at, t1);
+    assert_eq!(resumed.created_at, t0);
+    assert_eq!(
+        s.bozze_of(a, giulia.id).await.unwrap(),
+        vec![resumed.clone()]
+    );
+    assert!(s.bozze_of(a, luca.id).await.unwrap().is_empty());
+    assert_eq!(
+        s.allegati(a, AllegatoOwner::Bozza(bozza.id)).await.unwrap(),
+        vec![file.clone()]
+    );
+    assert!(
+        s.allegati(b, AllegatoOwner::Bozza(bozza.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Submission: registration, pratica, attachments moved, draft deleted.
+    let mut tx = s.begin().await.unwrap();
+    let (n, at) = tx.next_protocol_number(a, "REG_PROT", YEAR).await.unwrap();
+    let reg = tx
+        .insert_registration(a, &registration_fixture("Autorizzazione"), YEAR, n, at)
+        .await
+        .unwrap();
+    let new = NewPratica {
+        service_slug: slug.into(),
+        definition_version: 2,
+        applicant_user: Some(giulia.id),
+        applicant_cf: Some("VRDGLI80A41H501X".into()),
+        applicant_name: "Giulia Verdi".into(),
+        applicant_email: Some("verdi@example.org".into()),
+        subject: "Autorizzazione paesaggistica semplificata".into(),
+        answers: "{\"x\":1}".into(),
+        registration: reg.id,
+        fascicolo: None,
+        office: office.id,
+        responsabile: None,
+        received_on: date(2034, 3, 2),
+        submitted_at: at,
+        state: "presentata".into(),
+        deadline: Some(date(2034, 5, 2)),
+        key: draft.key.clone(),
+    };
+    let pratica = tx.insert_pratica(a, &new).await.unwrap();
+    assert_eq!(tx.move_allegati(a, bozza.id, pratica.id).await.unwrap(), 1);
+    assert!(tx.delete_bozza(a, giulia.id, bozza.id).await.unwrap());
+    let first = NewPraticaEvento {
+        action: "presentata".into(),
+        at,
+        on_date: date(2034, 3, 2),
+        actor: format!("user:{}", giulia.id.0),
+        role: "cittadino".into(),
+        from_state: "bozza".into(),
+        to_state: "presentata".into(),
+        note: None,
+        payload: "{}".into(),
+        registration: Some(reg.id),
+        public: true,
+    };
+    let e1 = tx
+        .insert_pratica_evento(a, pratica.id, &first)
+        .await
+        .unwrap();
+    assert_eq!(e1.seq, 1);
+    tx.commit().await.unwrap();
+    {
+        let mut tx = s.begin().await.unwrap();
+        assert!(
+            matches!(
+                tx.insert_pratica(a, &new).await,
+                Err(StoreError::Conflict(_))
+            ),
+            "a key submits once"
+        );
+    }
+    assert!(s.bozza(a, giulia.id, bozza.id).await.unwrap().is_none());
+    let moved = s
+        .allegati(a, AllegatoOwner::Pratica(pratica.id))
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 1);
+    assert_eq!(moved[0].id, file.id);
+    assert_eq!(moved[0].data.owner, AllegatoOwner::Pratica(pratica.id));
+    assert_eq!(
+        s.pratica_by_key(a, "k-giulia-1").await.unwrap(),
+        Some(pratica.clone())
+    );
+    assert!(s.pratica_by_key(b, "k-giulia-1").await.unwrap().is_none());
+    assert!(s.pratica(b, pratica.id).await.unwrap().is_none());
+    assert_eq!(
+        s.pratiche_of(a, giulia.id).await.unwrap(),
+        vec![pratica.clone()]
+    );
+    assert!(s.pratiche_of(a, luca.id).await.unwrap().is_empty());
+
+    // One step: compare-and-swap on the state; the history grows.
+    let step = PraticaChange {
+        from_state: "presentata".into(),
+        to_state: "sospesa_integrazione".into(),
+        deadline: Some(date(2034, 5, 14)),
+        responsabile: Some(luca.id),
+        office: office.id,
+        closed_at: None,
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.change_pratica(a, pratica.id, &step).await.unwrap());
+    assert!(
+        !tx.change_pratica(a, pratica.id, &step).await.unwrap(),
+        "the state moved: a stale step fails"
+    );
+    assert!(!tx.change_pratica(b, pratica.id, &step).await.unwrap());
+    let e2 = tx
+        .insert_pratica_evento(
+            a,
+            pratica.id,
+            &NewPraticaEvento {
+                action: "richiesta_integrazione".into(),
+                from_state: "presentata".into(),
+                to_state: "sospesa_integrazione".into(),
+                note: Some("Manca la documentazione fotografica.".into()),
+                public: true,
+                ..first.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(e2.seq, 2);
+    tx.commit().await.unwrap();
+    let close = PraticaChange {
+        from_state: "sospesa_integrazione".into(),
+        to_state: "accolta".into(),
+        deadline: Some(date(2034, 5, 14)),
+        responsabile: Some(luca.id),
+        office: office.id,
+        closed_at: Some(t1),
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.change_pratica(a, pratica.id, &close).await.unwrap());
+    tx.commit().await.unwrap();
+    let got = s.pratica(a, pratica.id).await.unwrap().unwrap();
+    assert_eq!(got.data.state, "accolta");
+    assert_eq!(got.data.responsabile, Some(luca.id));
+    assert_eq!(got.data.deadline, Some(date(2034, 5, 14)));
+    assert_eq!(got.closed_at, Some(t1));
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        !tx.change_pratica(
+            a,
+            pratica.id,
+            &PraticaChange {
+                from_state: "accolta".into(),
+                to_state: "respinta".into(),
+                ..close.clone()
+            }
+        )
+        .await
+        .unwrap(),
+        "a concluded pratica does not move"
+    );
+    drop(tx);
+    assert!(
+        s.office_pratiche(a, office.id, PraticheFilter::Open)
+            .await
+            .unwrap()
+            .is_empty(),
+        "concluded: not in the open list"
+    );
+    assert_eq!(
+        s.office_pratiche(a, office.id, PraticheFilter::All)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let history = s.pratica_eventi(a, pratica.id).await.unwrap();
+    assert_eq!(history, vec![e1, e2]);
+    assert!(s.pratica_eventi(b, pratica.id).await.unwrap().is_empty());
+    assert_eq!(
+        s.pratiche_by_id(a, PraticaId(0), 10).await.unwrap(),
+        vec![got]
+    );
 }

@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod emergenza;
 pub mod fascicoli;
 pub mod model;
+pub mod pratiche;
 pub mod protocollo;
 pub mod registro;
 pub mod rows;
@@ -32,6 +33,7 @@ pub use certificati::*;
 pub use emergenza::*;
 pub use fascicoli::*;
 pub use model::*;
+pub use pratiche::*;
 pub use protocollo::*;
 pub use registro::*;
 pub use segnatura::*;
@@ -461,6 +463,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     registro_reads!(declare_reads);
     anagrafe_reads!(declare_reads);
     certificate_reads!(declare_reads);
+    pratiche_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -532,6 +535,7 @@ pub trait StoreTx: Send {
     registro_writes!(declare_writes);
     anagrafe_writes!(declare_writes);
     certificate_writes!(declare_writes);
+    pratiche_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
