@@ -25,6 +25,7 @@ pub mod ledger;
 pub mod metadati;
 pub mod passwords;
 pub mod portal;
+pub mod pratiche;
 pub mod protocollo;
 pub mod protocollo_import;
 pub mod ratings;
