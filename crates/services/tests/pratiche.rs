@@ -1,0 +1,880 @@
+//! Online istanze (issue 6) through the services, on SQLite and on
+//! PostgreSQL: every shipped service can be filled, saved as a draft and
+//! filed; filing is one transaction (protocol with attachments, fascicolo
+//! under the service's class, hand-off to the office, pratica, ledger) and
+//! happens once per draft; the procedure's steps move the legal clock as
+//! the law says; bad input and other people's drafts and pratiche are
+//! refused with a code, losing nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::calendar::rome_date;
+use palazzo_domain::moduli::{self, FieldKind, RawAnswers};
+use palazzo_domain::procedimento::{Azione, ClockEvent};
+use palazzo_domain::protocollo::Flow;
+use palazzo_services::access::Actor;
+use palazzo_services::db::{Backend, Db};
+use palazzo_services::keys::KeyStore;
+use palazzo_services::pratiche::bozze::Nav;
+use palazzo_services::pratiche::{ActInput, SHIPPED, StepOutcome, Upload};
+use palazzo_services::registro_giornaliero::tenant_calendar;
+use palazzo_services::verify::verify;
+use palazzo_services::{App, ServiceError};
+use palazzo_store::conformance::{office_fixture, service_fixture, tenant_fixture};
+use palazzo_store::{
+    AllegatoOwner, BozzaId, NewUser, NoticeChannel, OfficeId, Store, StoreTx, TenantId, UserId,
+};
+use palazzo_testkit::{PgDatabase, TempDir};
+
+struct Setup {
+    app: App,
+    tenant: TenantId,
+    office: OfficeId,
+    giulia: Actor,
+    marco: Actor,
+    responsabile: Actor,
+    dirigente: Actor,
+    other_office: Actor,
+    keys: KeyStore,
+    _dir: TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+fn actor(user: UserId, role: Role, office: Option<i64>, name: &str) -> Actor {
+    Actor {
+        user: Some(user),
+        admin: None,
+        principal: Principal {
+            grants: vec![Grant { role, office }],
+        },
+        name: Some(name.into()),
+        acr: None,
+    }
+}
+
+async fn setup(backend: Backend) -> Setup {
+    let dir = TempDir::new("pratiche");
+    let d = dir.path().to_owned();
+    let (db, pg) = match backend {
+        Backend::Postgres => {
+            let pg = PgDatabase::create().await;
+            (Db::open(&pg.url).await.unwrap(), Some(pg))
+        }
+        Backend::Sqlite => (Db::open_sqlite(&d.join("p.db")).await.unwrap(), None),
+    };
+    let keys = KeyStore::new(d.join("keys"));
+    let app = App::new(db, keys.clone()).await.unwrap();
+    let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
+    let office = app
+        .create_office(t.id, office_fixture("urbanistica"))
+        .await
+        .unwrap();
+    let elsewhere = app
+        .create_office(t.id, office_fixture("tributi"))
+        .await
+        .unwrap();
+    for s in SHIPPED {
+        app.create_service(t.id, service_fixture(s.service, office.id))
+            .await
+            .unwrap();
+    }
+    app.install_demo_seals().unwrap();
+    assert_eq!(
+        app.install_shipped_definitions(t.id).await.unwrap(),
+        SHIPPED.len()
+    );
+    assert_eq!(
+        app.install_shipped_definitions(t.id).await.unwrap(),
+        0,
+        "installed once"
+    );
+    let now = jiff::Timestamp::now();
+    let person = |given: &str, cf: &str| NewUser {
+        codice_fiscale: Some(cf.parse().unwrap()),
+        given_name: given.into(),
+        family_name: "Verdi".into(),
+        birth_date: Some(jiff::civil::date(1980, 1, 1)),
+        birth_place: Some("Bari".into()),
+        email: Some(palazzo_domain::ids::Email::parse("verdi@example.org").unwrap()),
+        phone: Some("+390801234567".into()),
+        notice_channel: NoticeChannel::Email,
+    };
+    let mut tx = app.db().begin().await.unwrap();
+    let g = tx
+        .insert_user(t.id, &person("Giulia", "VRDGLI80A41A662Y"), now)
+        .await
+        .unwrap();
+    let m = tx
+        .insert_user(t.id, &person("Marco", "VRDMRC80A01A662Y"), now)
+        .await
+        .unwrap();
+    let r = tx
+        .insert_user(t.id, &person("Rita", "RSSRTI70A41A662V"), now)
+        .await
+        .unwrap();
+    let dg = tx
+        .insert_user(t.id, &person("Dario", "BNCDRA70A01A662V"), now)
+        .await
+        .unwrap();
+    let o = tx
+        .insert_user(t.id, &person("Olga", "NRIGLO70A41A662Y"), now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    Setup {
+        giulia: actor(g.id, Role::Cittadino, None, "Giulia Verdi"),
+        marco: actor(m.id, Role::Cittadino, None, "Marco Verdi"),
+        responsabile: actor(r.id, Role::Responsabile, Some(office.id.0), "Rita Verdi"),
+        dirigente: actor(dg.id, Role::Dirigente, None, "Dario Verdi"),
+        other_office: actor(o.id, Role::Responsabile, Some(elsewhere.id.0), "Olga Verdi"),
+        app,
+        tenant: t.id,
+        office: office.id,
+        keys,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
+/// A valid raw value for every visible field of a step.
+fn fill(field: &moduli::Field, today: jiff::civil::Date, raw: &mut RawAnswers) {
+    let id = &field.id;
+    let mut put = |k: String, v: &str| raw.entry(k).or_default().push(v.to_owned());
+    match &field.kind {
+        FieldKind::Testo | FieldKind::TestoLungo => {
+            let n = field.rules.min_length.unwrap_or(1).max(12) as usize;
+            put(
+                id.clone(),
+                &"Testo di prova ".repeat(n / 15 + 1)[..n.max(12)],
+            );
+        }
+        FieldKind::CodiceFiscale => put(id.clone(), "VRDGLI80A41A662Y"),
+        FieldKind::PartitaIva => put(id.clone(), "01234567897"),
+        FieldKind::Data => put(id.clone(), &today.to_string()),
+        FieldKind::Importo => put(id.clone(), "100,00"),
+        FieldKind::Numero => {
+            let v = field.rules.min_value.unwrap_or(1).max(1);
+            let v = field.rules.max_value.map_or(v, |m| v.min(m));
+            put(id.clone(), &v.to_string());
+        }
+        FieldKind::Email => put(id.clone(), "verdi@example.org"),
+        FieldKind::Telefono => put(id.clone(), "+390801234567"),
+        FieldKind::Scelta { options, .. } => put(id.clone(), &options[0].value),
+        FieldKind::SiNo => put(id.clone(), "no"),
+        FieldKind::ParticellaCatastale => {
+            put(format!("{id}.codice_catastale"), "B923");
+            put(format!("{id}.foglio"), "12");
+            put(format!("{id}.particella"), "345");
+            put(format!("{id}.subalterno"), "");
+        }
+        FieldKind::Indirizzo | FieldKind::Posizione => {
+            put(format!("{id}.via"), "Via Roma");
+            put(format!("{id}.civico"), "1");
+            put(format!("{id}.cap"), "70010");
+            put(format!("{id}.comune"), "Casamassima");
+        }
+    }
+}
+
+const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+/// Fills every step of a draft as a citizen would, uploads every
+/// required attachment, and returns the draft's key.
+async fn complete(s: &Setup, who: &Actor, id: BozzaId) -> String {
+    let today = rome_date(jiff::Timestamp::now());
+    let mut guard = 0;
+    loop {
+        guard += 1;
+        assert!(guard < 30, "the form never ends");
+        let view = s.app.bozza_view(s.tenant, who, id).await.unwrap();
+        let Some(step) = view.resume_step() else {
+            break;
+        };
+        let form = &view.definition.definition.form;
+        let st = form.step(&step).unwrap();
+        let mut raw = view.raw_for(&step);
+        // Every field of the step gets a value: the hidden ones are
+        // dropped by the engine.
+        for f in &st.fields {
+            if !raw
+                .keys()
+                .any(|k| k == &f.id || k.starts_with(&format!("{}.", f.id)))
+            {
+                fill(f, today, &mut raw);
+            }
+        }
+        match s
+            .app
+            .save_bozza_step(s.tenant, who, id, &step, &raw, Nav::Next)
+            .await
+            .unwrap()
+        {
+            StepOutcome::Go(_) => {}
+            StepOutcome::Invalid(e) => panic!("step {step} of {}: {e:?}", form.code),
+        }
+    }
+    let view = s.app.bozza_view(s.tenant, who, id).await.unwrap();
+    let form = &view.definition.definition.form;
+    for spec in moduli::applicable_attachments(form, &view.answers) {
+        if !spec.required {
+            continue;
+        }
+        let (name, bytes) = if spec.media_types.contains(&moduli::MediaType::Pdf) {
+            ("documento.pdf", PDF)
+        } else {
+            ("foto.png", PNG)
+        };
+        s.app
+            .upload_to_bozza(
+                s.tenant,
+                who,
+                id,
+                Upload {
+                    spec_id: spec.id.clone(),
+                    name: name.into(),
+                    bytes: bytes.to_vec(),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    view.bozza.data.key
+}
+
+fn declarations(s_form: &moduli::FormDefinition) -> RawAnswers {
+    s_form
+        .declarations
+        .iter()
+        .map(|d| (d.id.clone(), vec!["si".to_owned()]))
+        .collect()
+}
+
+fn code(e: &ServiceError) -> &'static str {
+    e.code()
+}
+
+async fn every_shipped_service_is_filed(backend: Backend) {
+    let s = setup(backend).await;
+    let today = rome_date(jiff::Timestamp::now());
+    let calendar = tenant_calendar(&s.app.tenants()[0]);
+    for shipped in SHIPPED {
+        let b = s
+            .app
+            .start_bozza(s.tenant, &s.giulia, shipped.service)
+            .await
+            .unwrap();
+        let key = complete(&s, &s.giulia, b.id).await;
+        let view = s.app.bozza_view(s.tenant, &s.giulia, b.id).await.unwrap();
+        let form = view.definition.definition.form.clone();
+        let files = view.allegati.len();
+        let done = s
+            .app
+            .submit_bozza(s.tenant, &s.giulia, b.id, &key, &declarations(&form))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", shipped.service));
+        assert!(!done.repeated);
+        let p = &done.pratica;
+        // PROC-02: protocol number and time, the deadline = receipt + term
+        // (moved off a festivo), computed independently here.
+        assert_eq!(
+            p.data.received_on,
+            rome_date(done.registration.registered_at)
+        );
+        assert_eq!(p.data.received_on, today);
+        let proc = (shipped.procedure)();
+        let expected = proc
+            .clock(&calendar, &[ClockEvent::Received { date: today }], today)
+            .unwrap()
+            .deadline;
+        assert_eq!(done.deadline, Some(expected), "{}", shipped.service);
+        let plain = today
+            .checked_add(jiff::Span::new().days(i64::from(proc.term_days)))
+            .unwrap();
+        assert!(
+            expected >= plain && expected <= plain.checked_add(jiff::Span::new().days(3)).unwrap(),
+            "{}: {expected} vs receipt + {} days = {plain}",
+            shipped.service,
+            proc.term_days
+        );
+        assert_eq!(p.data.state, proc.initial_state);
+        // The registration: incoming, the istanza PDF first, the files as
+        // attachments, classified and assigned to the office.
+        let reg = &done.registration;
+        assert_eq!(reg.data.flow, Flow::Entrata);
+        assert_eq!(reg.data.attachments.len(), files);
+        assert_eq!(reg.data.primary.media_type, "application/pdf");
+        assert_eq!(
+            reg.data.classification.as_deref(),
+            Some(shipped.classification)
+        );
+        assert_eq!(reg.data.office, Some(s.office));
+        let pdf = s
+            .app
+            .documents()
+            .get(&reg.data.primary.sha256)
+            .await
+            .unwrap();
+        let found = palazzo_pdf::read::embedded_files(&pdf).unwrap();
+        assert!(
+            found.iter().any(|f| f.data == p.data.answers.as_bytes()),
+            "the answers are attached to the istanza"
+        );
+        let fascicolo = s
+            .app
+            .db()
+            .fascicolo(s.tenant, p.data.fascicolo.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fascicolo.data.classification, shipped.classification);
+        assert_eq!(done.fascicolo.as_deref(), Some(fascicolo.code.as_str()));
+        let docs = s
+            .app
+            .db()
+            .fascicolo_documents(s.tenant, fascicolo.id)
+            .await
+            .unwrap();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(docs[0].registration, reg.id);
+        let handoffs = s
+            .app
+            .db()
+            .handoffs_of(
+                s.tenant,
+                palazzo_store::HandoffSubject::Registration(reg.id),
+            )
+            .await
+            .unwrap();
+        assert_eq!(handoffs.len(), 1);
+        assert_eq!(handoffs[0].data.office, s.office);
+        // The draft is gone, its files belong to the pratica.
+        assert!(matches!(
+            s.app.bozza_view(s.tenant, &s.giulia, b.id).await,
+            Err(ServiceError::NotFound)
+        ));
+        assert_eq!(
+            s.app
+                .db()
+                .allegati(s.tenant, AllegatoOwner::Pratica(p.id))
+                .await
+                .unwrap()
+                .len(),
+            files
+        );
+        // Repeating the submission answers with the same pratica.
+        let again = s
+            .app
+            .submit_bozza(s.tenant, &s.giulia, b.id, &key, &declarations(&form))
+            .await
+            .unwrap();
+        assert!(again.repeated);
+        assert_eq!(again.pratica.id, p.id);
+        assert_eq!(again.registration.id, reg.id);
+        // Another citizen cannot replay it.
+        assert!(matches!(
+            s.app
+                .submit_bozza(s.tenant, &s.marco, b.id, &key, &declarations(&form))
+                .await,
+            Err(ServiceError::NotFound)
+        ));
+    }
+    let mine = s.app.my_pratiche(s.tenant, &s.giulia).await.unwrap();
+    assert_eq!(mine.len(), SHIPPED.len(), "one pratica per service");
+    assert!(
+        s.app
+            .my_pratiche(s.tenant, &s.marco)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let office = s
+        .app
+        .office_pratiche(s.tenant, &s.responsabile, s.office)
+        .await
+        .unwrap();
+    assert_eq!(office.len(), SHIPPED.len());
+    assert!(
+        office
+            .windows(2)
+            .all(|w| w[0].1.deadline <= w[1].1.deadline),
+        "nearest deadline first"
+    );
+    assert!(matches!(
+        s.app
+            .office_pratiche(s.tenant, &s.other_office, s.office)
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn every_shipped_service_is_filed_sqlite() {
+    every_shipped_service_is_filed(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_shipped_service_is_filed_postgres() {
+    every_shipped_service_is_filed(Backend::Postgres).await;
+}
+
+async fn drafts_keep_what_was_typed(backend: Backend) {
+    let s = setup(backend).await;
+    let b = s
+        .app
+        .start_bozza(
+            s.tenant,
+            &s.giulia,
+            "autorizzazione-paesaggistica-semplificata",
+        )
+        .await
+        .unwrap();
+    let view = s.app.bozza_view(s.tenant, &s.giulia, b.id).await.unwrap();
+    let first = view.resume_step().unwrap();
+    // C.SE.1.5: the profile prefills the first step.
+    let raw = view.raw_for(&first);
+    assert_eq!(raw.get("nome"), Some(&vec!["Giulia".to_owned()]));
+    assert_eq!(
+        raw.get("codice_fiscale"),
+        Some(&vec!["VRDGLI80A41A662Y".to_owned()])
+    );
+    // A wrong value: refused with a code, but kept in the draft.
+    let mut bad = raw.clone();
+    bad.insert("codice_fiscale".into(), vec!["NONVALIDO".into()]);
+    let out = s
+        .app
+        .save_bozza_step(s.tenant, &s.giulia, b.id, &first, &bad, Nav::Next)
+        .await
+        .unwrap();
+    let StepOutcome::Invalid(errors) = out else {
+        panic!("an invalid codice fiscale passed");
+    };
+    assert!(errors.codes().contains(&"modulo_codice_fiscale_non_valido"));
+    let resumed = s.app.bozza_view(s.tenant, &s.giulia, b.id).await.unwrap();
+    assert_eq!(
+        resumed.raw_for(&first).get("codice_fiscale"),
+        Some(&vec!["NONVALIDO".to_owned()]),
+        "what was typed is not lost"
+    );
+    // A tampered key is an error, not a stored value.
+    let mut tampered = raw.clone();
+    tampered.insert("stato_pratica".into(), vec!["accolta".into()]);
+    let StepOutcome::Invalid(errors) = s
+        .app
+        .save_bozza_step(s.tenant, &s.giulia, b.id, &first, &tampered, Nav::Next)
+        .await
+        .unwrap()
+    else {
+        panic!("an unknown key passed");
+    };
+    assert!(errors.codes().contains(&"modulo_campo_sconosciuto"));
+    // Another user's draft does not exist for them.
+    assert!(matches!(
+        s.app.bozza_view(s.tenant, &s.marco, b.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        s.app
+            .save_bozza_step(s.tenant, &s.marco, b.id, &first, &raw, Nav::Save)
+            .await,
+        Err(ServiceError::NotFound)
+    ));
+    // Uploads are checked by content and by slot.
+    let up = |spec: &str, name: &str, bytes: &[u8]| Upload {
+        spec_id: spec.into(),
+        name: name.into(),
+        bytes: bytes.to_vec(),
+    };
+    let e = s
+        .app
+        .upload_to_bozza(
+            s.tenant,
+            &s.giulia,
+            b.id,
+            up(
+                "relazione_paesaggistica",
+                "relazione.pdf",
+                b"MZ\x90\0 not a pdf",
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            code(&e),
+            "allegato_tipo_non_ammesso" | "document_type_not_allowed"
+        ),
+        "{e}"
+    );
+    let e = s
+        .app
+        .upload_to_bozza(
+            s.tenant,
+            &s.giulia,
+            b.id,
+            up("relazione_paesaggistica", "foto.png", PNG),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "modulo_allegato_tipo_non_ammesso", "{e}");
+    let e = s
+        .app
+        .upload_to_bozza(s.tenant, &s.giulia, b.id, up("non_esiste", "a.pdf", PDF))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "allegato_non_previsto");
+    let ok = s
+        .app
+        .upload_to_bozza(
+            s.tenant,
+            &s.giulia,
+            b.id,
+            up("relazione_paesaggistica", "relazione.pdf", PDF),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.app
+            .remove_from_bozza(s.tenant, &s.marco, b.id, ok.id)
+            .await,
+        Err(ServiceError::NotFound)
+    ));
+    // Submitting an incomplete draft names what is missing; nothing is filed.
+    let key = resumed.bozza.data.key.clone();
+    let e = s
+        .app
+        .submit_bozza(s.tenant, &s.giulia, b.id, &key, &RawAnswers::new())
+        .await
+        .unwrap_err();
+    assert!(code(&e).starts_with("modulo_"), "{e}");
+    let e = s
+        .app
+        .submit_bozza(
+            s.tenant,
+            &s.giulia,
+            b.id,
+            "chiave-falsa",
+            &RawAnswers::new(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_chiave_non_valida");
+    assert!(
+        s.app
+            .my_pratiche(s.tenant, &s.giulia)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(s.app.my_bozze(s.tenant, &s.giulia).await.unwrap().len(), 1);
+    s.app
+        .discard_bozza(s.tenant, &s.giulia, b.id)
+        .await
+        .unwrap();
+    assert!(
+        s.app
+            .my_bozze(s.tenant, &s.giulia)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn drafts_keep_what_was_typed_sqlite() {
+    drafts_keep_what_was_typed(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn drafts_keep_what_was_typed_postgres() {
+    drafts_keep_what_was_typed(Backend::Postgres).await;
+}
+
+/// The done-when path of issue 6 through the services: an autorizzazione
+/// paesaggistica is filed, the office asks for an integration (the
+/// deadline moves by the pause the law allows), the citizen answers (it
+/// comes back), the Soprintendenza gives its opinion, the dirigente
+/// decides and the provvedimento is registered as outgoing.
+async fn paesaggistica_is_worked(backend: Backend) {
+    let s = setup(backend).await;
+    let slug = "autorizzazione-paesaggistica-semplificata";
+    let b = s.app.start_bozza(s.tenant, &s.giulia, slug).await.unwrap();
+    let key = complete(&s, &s.giulia, b.id).await;
+    let form = s
+        .app
+        .bozza_view(s.tenant, &s.giulia, b.id)
+        .await
+        .unwrap()
+        .definition
+        .definition
+        .form
+        .clone();
+    let done = s
+        .app
+        .submit_bozza(s.tenant, &s.giulia, b.id, &key, &declarations(&form))
+        .await
+        .unwrap();
+    let id = done.pratica.id;
+    let original = done.deadline.unwrap();
+    let act = |action: Azione, state: &str, note: Option<&str>| ActInput {
+        action,
+        expected_state: state.to_owned(),
+        note: note.map(str::to_owned),
+        files: Vec::new(),
+    };
+    // Another office and another citizen cannot see or act on it.
+    assert!(matches!(
+        s.app.office_pratica(s.tenant, &s.other_office, id).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(matches!(
+        s.app.my_pratica(s.tenant, &s.marco, id).await,
+        Err(ServiceError::NotFound)
+    ));
+    // A refusal now is not allowed (PROC-04: no 10-bis yet; not from
+    // this state either).
+    let e = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.dirigente,
+            id,
+            act(Azione::Rigetto, "presentata", Some("No.")),
+        )
+        .await
+        .unwrap_err();
+    assert!(code(&e).starts_with("procedura_"), "{e}");
+    // The citizen cannot take it in charge.
+    let e = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.giulia,
+            id,
+            act(Azione::PresaInCarico, "presentata", None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "procedura_ruolo_non_ammesso", "{e}");
+    let v = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            act(Azione::PresaInCarico, "presentata", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.state, "in_istruttoria");
+    // A stale page: the state moved.
+    let e = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            act(Azione::PresaInCarico, "presentata", None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_stato_cambiato");
+    // Art. 2 c.7 / DPR 31/2017 art. 11 c.5: integration, once; the clock
+    // pauses and, while it runs, the deadline assumes the longest pause.
+    let v = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            act(
+                Azione::RichiestaIntegrazione,
+                "in_istruttoria",
+                Some("Manca la documentazione fotografica dei prospetti."),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.state, "sospesa_integrazione");
+    assert!(v.clock.paused_until.is_some());
+    assert!(
+        v.pratica.data.deadline.unwrap() > original,
+        "the pause moves the deadline"
+    );
+    let request = v.eventi.last().unwrap();
+    let out = s
+        .app
+        .db()
+        .registration(s.tenant, request.data.registration.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        out.data.flow,
+        Flow::Uscita,
+        "the request is registered as outgoing"
+    );
+    // The citizen answers with a file: the clock resumes with the days
+    // left (same day: nothing was used), a second request is refused.
+    let v = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.giulia,
+            id,
+            ActInput {
+                files: vec![Upload {
+                    spec_id: "integrazione".into(),
+                    name: "foto-prospetti.pdf".into(),
+                    bytes: PDF.to_vec(),
+                }],
+                ..act(
+                    Azione::Integrazione,
+                    "sospesa_integrazione",
+                    Some("Allego le fotografie richieste."),
+                )
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.state, "in_istruttoria");
+    assert_eq!(
+        v.pratica.data.deadline,
+        Some(original),
+        "a same-day answer uses no days"
+    );
+    let answer = v.eventi.last().unwrap();
+    let incoming = s
+        .app
+        .db()
+        .registration(s.tenant, answer.data.registration.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(incoming.data.flow, Flow::Entrata);
+    assert_eq!(incoming.data.attachments.len(), 1);
+    let e = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            act(
+                Azione::RichiestaIntegrazione,
+                "in_istruttoria",
+                Some("Ancora."),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "procedura_integrazione_gia_richiesta", "{e}");
+    // The Soprintendenza (DPR 31/2017 art. 11 c.9): asked, then favourable.
+    let v = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            act(Azione::RichiestaParere, "in_istruttoria", None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.state, "in_attesa_parere");
+    let v = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            act(Azione::ParereFavorevole, "in_attesa_parere", None),
+        )
+        .await
+        .unwrap();
+    // The dirigente decides; the provvedimento goes out, registered and
+    // filed in the fascicolo; the pratica is concluded.
+    let e = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.dirigente,
+            id,
+            act(Azione::Accoglimento, &v.pratica.data.state, None),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_nota", "a measure needs its text");
+    let v = s
+        .app
+        .act_on_pratica(
+            s.tenant,
+            &s.dirigente,
+            id,
+            act(
+                Azione::Accoglimento,
+                &v.pratica.data.state,
+                Some("Si rilascia l'autorizzazione paesaggistica semplificata."),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.state, "accolta");
+    assert!(v.pratica.closed_at.is_some());
+    let decision = v.eventi.last().unwrap();
+    let provv = s
+        .app
+        .db()
+        .registration(s.tenant, decision.data.registration.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(provv.data.flow, Flow::Uscita);
+    let pdf = s
+        .app
+        .documents()
+        .get(&provv.data.primary.sha256)
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let docs = s
+        .app
+        .db()
+        .fascicolo_documents(s.tenant, v.pratica.data.fascicolo.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        docs.len(),
+        4,
+        "istanza, request, integration, provvedimento"
+    );
+    // The citizen sees every public step and no action is left.
+    let mine = s.app.my_pratica(s.tenant, &s.giulia, id).await.unwrap();
+    assert!(mine.actions.is_empty());
+    let actions: Vec<&str> = mine.eventi.iter().map(|e| e.data.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "presentazione",
+            "presa_in_carico",
+            "richiesta_integrazione",
+            "integrazione",
+            "richiesta_parere",
+            "parere_favorevole",
+            "accoglimento"
+        ]
+    );
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn paesaggistica_is_worked_sqlite() {
+    paesaggistica_is_worked(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn paesaggistica_is_worked_postgres() {
+    paesaggistica_is_worked(Backend::Postgres).await;
+}
