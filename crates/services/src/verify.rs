@@ -512,7 +512,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 12] = [
+const RECORD_SUBJECTS: [&str; 13] = [
     "tenant:",
     "office:",
     "service:",
@@ -525,6 +525,7 @@ const RECORD_SUBJECTS: [&str; 12] = [
     "versione:",
     "annullamento-ricevuto:",
     "certificato:",
+    "pratica:",
 ];
 
 /// A record whose state is bound by another record's event rather than by
@@ -662,6 +663,20 @@ async fn check_records(
         after = last.id;
         for c in &page {
             current.insert(c.subject(), state_hash(c)?);
+        }
+    }
+    // Pratiche of the online services and every step of their history
+    // (issue 6): `pratica:<id>` and `pratica:<id>:<seq>`.
+    let mut after = palazzo_store::PraticaId(0);
+    loop {
+        let page = db.pratiche_by_id(tenant.id, after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        for p in &page {
+            current.insert(p.subject(), state_hash(p)?);
+            for e in db.pratica_eventi(tenant.id, p.id).await? {
+                current.insert(e.subject(), state_hash(&e)?);
+            }
         }
     }
     // The classification policy (TI-2), once set.

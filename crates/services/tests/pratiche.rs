@@ -867,6 +867,25 @@ async fn paesaggistica_is_worked(backend: Backend) {
     );
     let report = verify(s.app.db(), &s.keys).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // A deadline moved in the database is caught by `palazzo verify`.
+    s.app
+        .db()
+        .execute_raw(&format!(
+            "UPDATE pratiche SET deadline = NULL WHERE id = {}",
+            id.0
+        ))
+        .await
+        .unwrap();
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    let altered = format!("pratica:{}", id.0);
+    assert!(
+        report.problems.iter().any(|p| matches!(
+            p,
+            palazzo_services::verify::Problem::RecordAltered { subject, .. } if *subject == altered
+        )),
+        "{:?}",
+        report.problems
+    );
 }
 
 #[tokio::test]

@@ -108,6 +108,11 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
     // An AOO seal from the demo CA, so outgoing entries can be sealed
     // (Allegato 6; DECISIONS 14: never self-signed, never in `serve`).
     app.install_demo_seals()?;
+    // The online services Palazzo ships (issue 6), for the cards that
+    // have none yet.
+    for t in app.tenants() {
+        app.install_shipped_definitions(t.id).await?;
+    }
     app.checkpoint_all().await?;
     Ok(seeded)
 }

@@ -240,7 +240,7 @@ impl App {
                     step: first,
                     key: random_key(),
                 },
-                jiff::Timestamp::now(),
+                palazzo_store::rows::registration_time(),
             )
             .await?;
         tx.commit().await?;
@@ -368,7 +368,7 @@ impl App {
                 id,
                 &state.json()?,
                 &at_step,
-                jiff::Timestamp::now(),
+                palazzo_store::rows::registration_time(),
             )
             .await?
         {
@@ -444,7 +444,7 @@ impl App {
                     document: stored.to_ref(),
                     event_seq: None,
                 },
-                jiff::Timestamp::now(),
+                palazzo_store::rows::registration_time(),
             )
             .await?;
         tx.commit().await?;

@@ -402,7 +402,7 @@ impl App {
         let calendar = tenant_calendar(&t);
         let eventi = self.db().pratica_eventi(tenant, id).await?;
         let mut events = clock_events(&eventi);
-        let now = Timestamp::now();
+        let now = palazzo_store::rows::registration_time();
         let today = rome_date(now);
         let proc = &def.definition.procedure;
         let tr: Transition = proc
