@@ -1114,11 +1114,24 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
             .await;
         })
     };
+    // The legal clocks of the pratiche (issue 6): silenzio-assenso,
+    // lapsed integrations, the Soprintendenza's silence.
+    let procedure_clock = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_procedure_clock(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
     palazzo_web::serve(listener, router, shutdown_signal()).await?;
     let _ = tx.send(true);
     let _ = checkpointer.await;
     let _ = sweeper.await;
     let _ = registro.await;
+    let _ = procedure_clock.await;
     app.db().close().await;
     Ok(())
 }

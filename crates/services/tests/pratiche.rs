@@ -897,3 +897,127 @@ async fn paesaggistica_is_worked_sqlite() {
 async fn paesaggistica_is_worked_postgres() {
     paesaggistica_is_worked(Backend::Postgres).await;
 }
+
+/// The procedure clock acts by itself when the law says time decides:
+/// silenzio-assenso the day after the deadline (art. 20, PROC-05), never
+/// before; an integration never answered makes a DPR 31/2017 application
+/// improcedibile after the 30-day window (art. 2 c.7; art. 11 c.5).
+async fn time_decides(backend: Backend) {
+    let s = setup(backend).await;
+    let admin = actor(UserId(999), Role::AdminComune, None, "Amministratore");
+    // A comune's own definition: the generic istanza with silenzio-assenso.
+    let mut def = SHIPPED
+        .iter()
+        .find(|x| x.service == "istanza-generica")
+        .unwrap()
+        .definition()
+        .unwrap();
+    def.procedure = palazzo_domain::procedimento::ProcedureDefinition::silenzio_assenso(30);
+    let saved = s
+        .app
+        .save_service_definition(s.tenant, &admin, def.clone())
+        .await
+        .unwrap();
+    assert_eq!(saved.version, 2, "a new version, the shipped one kept");
+    // Not for a landscape matter (art. 20 c.4, PROC-05).
+    let mut bad = def.clone();
+    bad.procedure.materia = palazzo_domain::procedimento::Materia::Paesaggio;
+    assert!(
+        s.app
+            .save_service_definition(s.tenant, &admin, bad)
+            .await
+            .is_err()
+    );
+    assert!(matches!(
+        s.app
+            .save_service_definition(s.tenant, &s.giulia, def.clone())
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+
+    let file = |slug: &'static str| {
+        let s = &s;
+        async move {
+            let b = s.app.start_bozza(s.tenant, &s.giulia, slug).await.unwrap();
+            let key = complete(s, &s.giulia, b.id).await;
+            let form = s
+                .app
+                .bozza_view(s.tenant, &s.giulia, b.id)
+                .await
+                .unwrap()
+                .definition
+                .definition
+                .form
+                .clone();
+            s.app
+                .submit_bozza(s.tenant, &s.giulia, b.id, &key, &declarations(&form))
+                .await
+                .unwrap()
+        }
+    };
+    let generic = file("istanza-generica").await;
+    assert!(generic.silenzio_assenso);
+    assert_eq!(generic.pratica.data.definition_version, 2);
+    let deadline = generic.deadline.unwrap();
+    assert_eq!(
+        s.app.sweep_pratiche(deadline).await.unwrap(),
+        0,
+        "not on the deadline"
+    );
+    let p = s
+        .app
+        .my_pratica(s.tenant, &s.giulia, generic.pratica.id)
+        .await
+        .unwrap();
+    assert_eq!(p.pratica.data.state, "presentata");
+
+    let landscape = file("autorizzazione-paesaggistica-semplificata").await;
+    s.app
+        .act_on_pratica(
+            s.tenant,
+            &s.responsabile,
+            landscape.pratica.id,
+            ActInput {
+                action: Azione::RichiestaIntegrazione,
+                expected_state: "presentata".into(),
+                note: Some("Manca la relazione firmata.".into()),
+                files: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let day_after = deadline.tomorrow().unwrap();
+    let today = rome_date(jiff::Timestamp::now());
+    let lapse = today.checked_add(jiff::Span::new().days(31)).unwrap();
+    // Past both: the day after the silenzio-assenso deadline, and past the
+    // 30 days the integration could wait.
+    let steps = s.app.sweep_pratiche(day_after.max(lapse)).await.unwrap();
+    assert_eq!(steps, 2);
+    let p = s
+        .app
+        .my_pratica(s.tenant, &s.giulia, generic.pratica.id)
+        .await
+        .unwrap();
+    assert_eq!(p.pratica.data.state, "accolta_silenzio_assenso");
+    assert!(p.pratica.closed_at.is_some());
+    assert_eq!(p.eventi.last().unwrap().data.actor, "sistema");
+    let l = s
+        .app
+        .my_pratica(s.tenant, &s.giulia, landscape.pratica.id)
+        .await
+        .unwrap();
+    assert_eq!(l.pratica.data.state, "improcedibile");
+    assert_eq!(s.app.sweep_pratiche(lapse).await.unwrap(), 0, "once");
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn time_decides_sqlite() {
+    time_decides(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn time_decides_postgres() {
+    time_decides(Backend::Postgres).await;
+}

@@ -368,6 +368,25 @@ impl App {
             }
             _ => staff_role(actor, p.data.office)?,
         };
+        let now = palazzo_store::rows::registration_time();
+        self.apply_step(tenant, p, role, operator(actor), input, rome_date(now), now)
+            .await
+    }
+
+    /// Applies one step as `role` on `today` (the procedure's checks, the
+    /// document, the compare-and-swap, the history and the ledger).
+    #[allow(clippy::too_many_arguments)]
+    async fn apply_step(
+        &self,
+        tenant: TenantId,
+        p: Pratica,
+        role: Ruolo,
+        who: String,
+        input: ActInput,
+        today: Date,
+        now: Timestamp,
+    ) -> ServiceResult<PraticaView> {
+        let id = p.id;
         if p.data.state != input.expected_state || p.closed_at.is_some() {
             return Err(invalid(
                 "pratica_stato_cambiato",
@@ -402,8 +421,6 @@ impl App {
         let calendar = tenant_calendar(&t);
         let eventi = self.db().pratica_eventi(tenant, id).await?;
         let mut events = clock_events(&eventi);
-        let now = palazzo_store::rows::registration_time();
-        let today = rome_date(now);
         let proc = &def.definition.procedure;
         let tr: Transition = proc
             .transition(&calendar, &p.data.state, input.action, role, today, &events)
@@ -415,7 +432,6 @@ impl App {
             .clock(&calendar, &events, today)
             .map_err(|e| ServiceError::invalid(&e))?;
         let closes = concluded(&def, &tr.to);
-        let who = operator(actor);
 
         // The document of the step, when there is one, rendered before
         // the transaction: a measure or communication to the applicant goes
@@ -537,7 +553,7 @@ impl App {
                 from_state: p.data.state.clone(),
                 to_state: tr.to.clone(),
                 deadline: Some(clock.deadline),
-                responsabile: match (input.action, role, actor.user) {
+                responsabile: match (input.action, role, user_of(&who)) {
                     (Azione::PresaInCarico, Ruolo::Responsabile | Ruolo::Dirigente, Some(u)) => {
                         Some(u)
                     }
@@ -669,7 +685,116 @@ impl App {
     }
 }
 
+/// The user id in an operator string (`Name (user:12)` or `user:12`).
+fn user_of(who: &str) -> Option<UserId> {
+    let start = who.rfind("user:")? + "user:".len();
+    let digits: String = who[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().map(UserId)
+}
+
+/// Who the system acts as in the ledger and the history.
+pub const SISTEMA: &str = "sistema";
+
 impl App {
+    /// The procedure clock's own steps on `today`, for every open pratica
+    /// of every comune: what the law makes happen by the passing of time
+    /// and Palazzo records as the `sistema` role — silenzio-assenso reached
+    /// (art. 20 L. 241/1990, PROC-05), an integration window lapsed (art. 2
+    /// c.7; DPR 31/2017 art. 11 c.5: improcedibile), the Soprintendenza's
+    /// silence (DPR 31/2017 art. 11 c.9). Each pratica takes at most one
+    /// step per sweep; the procedure's guards decide whether it is due.
+    /// Returns the steps taken.
+    pub async fn sweep_pratiche(&self, today: Date) -> ServiceResult<usize> {
+        let mut taken = 0;
+        for t in self.tenants() {
+            let mut after = PraticaId(0);
+            loop {
+                let page = self.db().pratiche_by_id(t.id, after, 200).await?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                for p in page.into_iter().filter(|p| p.closed_at.is_none()) {
+                    let Some(def) = self
+                        .service_definition(
+                            t.id,
+                            &p.data.service_slug,
+                            Some(p.data.definition_version),
+                        )
+                        .await?
+                    else {
+                        continue;
+                    };
+                    let calendar = tenant_calendar(&t);
+                    let events = clock_events(&self.db().pratica_eventi(t.id, p.id).await?);
+                    let proc = &def.definition.procedure;
+                    let due = proc
+                        .transitions
+                        .iter()
+                        .filter(|tr| tr.from == p.data.state && tr.roles.contains(&Ruolo::Sistema))
+                        .map(|tr| tr.action)
+                        .find(|a| {
+                            proc.transition(
+                                &calendar,
+                                &p.data.state,
+                                *a,
+                                Ruolo::Sistema,
+                                today,
+                                &events,
+                            )
+                            .is_ok()
+                        });
+                    let Some(action) = due else { continue };
+                    let input = ActInput {
+                        action,
+                        expected_state: p.data.state.clone(),
+                        note: None,
+                        files: Vec::new(),
+                    };
+                    let id = p.id;
+                    match self
+                        .apply_step(
+                            t.id,
+                            p,
+                            Ruolo::Sistema,
+                            SISTEMA.to_owned(),
+                            input,
+                            today,
+                            palazzo_store::rows::registration_time(),
+                        )
+                        .await
+                    {
+                        Ok(_) => taken += 1,
+                        Err(e) => {
+                            tracing::warn!(pratica = id.0, action = action.code(), error = %e, "procedure step not taken")
+                        }
+                    }
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    /// Runs until `shutdown` resolves, sweeping the procedure clocks every
+    /// hour (and at start-up) with the Europe/Rome date of the moment.
+    pub async fn run_procedure_clock(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = tick.tick() => {}
+            }
+            match self.sweep_pratiche(rome_date(Timestamp::now())).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(steps = n, "procedure clock steps taken"),
+                Err(e) => tracing::warn!(error = %e, "procedure clock sweep failed"),
+            }
+        }
+    }
+
     /// Stores a file sent with a step: PDF, signed P7M, JPEG or PNG by
     /// content, within the document store's size limit.
     async fn check_step_file(&self, f: &super::Upload) -> ServiceResult<DocumentRef> {
