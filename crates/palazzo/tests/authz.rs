@@ -180,6 +180,8 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{number}" | "{numero}" => "1".into(),
             "{anno}" => "2026".into(),
             "{n}" => "0".into(),
+            // A step of a draft that does not exist.
+            "{step}" => "riepilogo".into(),
             "{v}" => "1".into(),
             "{formato}" => "pdf".into(),
             // A certificate id that was never issued (16 zero bytes).

@@ -25,6 +25,7 @@ pub mod error;
 pub mod fascicoli;
 pub mod firmati;
 mod health;
+pub mod istanze;
 pub mod metrics;
 pub mod middleware;
 pub mod portal;
@@ -241,6 +242,7 @@ fn session_routes() -> routes::Routes {
         .merge(versioni::backoffice_router())
         .merge(firmati::backoffice_router())
         .merge(certificati::router())
+        .merge(istanze::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open
