@@ -14,12 +14,15 @@ use palazzo_store::NewService;
 use palazzo_testkit::browser::Part;
 use palazzo_testkit::{Backend, Browser, CASAMASSIMA, Page, TestApp};
 
-const PDF: &[u8] = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+const PDF: &[u8] =
+    b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 const SLUG: &str = "istanza-generica";
 
 /// The value of the first `attr="…"` after `from` in `body`.
 fn attr_after(body: &str, from: &str, attr: &str) -> String {
-    let at = body.find(from).unwrap_or_else(|| panic!("{from} not in {body}"));
+    let at = body
+        .find(from)
+        .unwrap_or_else(|| panic!("{from} not in {body}"));
     let rest = &body[at..];
     let needle = format!("{attr}=\"");
     let s = rest.find(&needle).unwrap() + needle.len();
@@ -145,8 +148,10 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("role=\"alert\""));
     assert!(
-        r.body.contains("Il campo «Testo dell&#39;istanza» è obbligatorio.")
-            || r.body.contains("Il campo «Testo dell&#x27;istanza» è obbligatorio."),
+        r.body
+            .contains("Il campo «Testo dell&#39;istanza» è obbligatorio.")
+            || r.body
+                .contains("Il campo «Testo dell&#x27;istanza» è obbligatorio."),
         "{}",
         r.body
     );
@@ -196,7 +201,10 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     let list = citizen.get("/area-personale/pratiche").await;
     assert_eq!(list.status, 200);
     assert!(list.body.contains("nessuna-pratica"));
-    assert!(list.body.contains(&format!("href=\"{second}\"")), "resume link");
+    assert!(
+        list.body.contains(&format!("href=\"{second}\"")),
+        "resume link"
+    );
     let page = citizen.get(&second).await;
     assert!(page.body.contains(text), "the saved text is back");
 
@@ -257,7 +265,10 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Richiesta di prova al Comune"));
     assert!(page.body.contains("planimetria.pdf"));
-    assert!(page.body.contains(&format!("href=\"{second}\"")), "Modifica");
+    assert!(
+        page.body.contains(&format!("href=\"{second}\"")),
+        "Modifica"
+    );
     let key = attr_after(&page.body, "name=\"_chiave\"", "value");
     assert!(!key.is_empty());
     let r = citizen
@@ -278,11 +289,18 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     let pratica = receipt.trim_end_matches("?inviata=1").to_owned();
     let page = citizen.get(&receipt).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let at = page.body.find("data-element=\"numero-protocollo\">").unwrap() + 32;
+    let at = page
+        .body
+        .find("data-element=\"numero-protocollo\">")
+        .unwrap()
+        + 32;
     let protocol = &page.body[at..at + page.body[at..].find('<').unwrap()];
     assert!(protocol.ends_with(&format!("/{}", jiff::Timestamp::now().strftime("%Y"))));
     assert!(page.body.contains("entro il"));
-    assert!(page.body.contains("Quanto è stato facile usare questo servizio?"));
+    assert!(
+        page.body
+            .contains("Quanto è stato facile usare questo servizio?")
+    );
 
     // The same submission again: the same pratica, not a second one.
     let r = citizen.post(&riepilogo, &submit).await;
@@ -296,7 +314,10 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     // Nobody else sees it.
     assert_eq!(stranger.get(&pratica).await.status, 404);
     assert_eq!(
-        stranger.get_bytes(&format!("{pratica}/documenti/0")).await.0,
+        stranger
+            .get_bytes(&format!("{pratica}/documenti/0"))
+            .await
+            .0,
         404
     );
 
@@ -337,7 +358,10 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
         "{actions:?}"
     );
     let state = attr_after(
-        &page.body[page.body.find("data-action=\"richiesta_integrazione\"").unwrap()..],
+        &page.body[page
+            .body
+            .find("data-action=\"richiesta_integrazione\"")
+            .unwrap()..],
         "name=\"stato\"",
         "value",
     );

@@ -200,9 +200,10 @@ async fn render_start(
         shell,
         csrf: auth.csrf().to_owned(),
         slug: slug.to_owned(),
-        description: def
-            .as_ref()
-            .map_or_else(|| card.data.summary.clone(), |d| d.definition.form.description.clone()),
+        description: def.as_ref().map_or_else(
+            || card.data.summary.clone(),
+            |d| d.definition.form.description.clone(),
+        ),
         online: def.is_some(),
         title,
         drafts,
@@ -395,15 +396,16 @@ fn field_view(f: &moduli::Field, raw: &RawAnswers, errors: Option<&FieldErrors>)
             .sub_keys()
             .iter()
             .map(|k| {
-                raw.get(&format!("{}.{k}", f.id))
-                    .map_or(0, |v| v.iter().rposition(|s| !s.trim().is_empty()).map_or(0, |p| p + 1))
+                raw.get(&format!("{}.{k}", f.id)).map_or(0, |v| {
+                    v.iter()
+                        .rposition(|s| !s.trim().is_empty())
+                        .map_or(0, |p| p + 1)
+                })
             })
             .max()
             .unwrap_or(0);
         // The rows given, and one empty row to add another.
-        (0..=filled)
-            .map(|n| subs_at(n, &format!("-{n}")))
-            .collect()
+        (0..=filled).map(|n| subs_at(n, &format!("-{n}"))).collect()
     } else {
         Vec::new()
     };
@@ -499,7 +501,11 @@ fn render_step(
     let form = &view.definition.definition.form;
     let s = form
         .step(step)
-        .filter(|s| moduli::visible_steps(form, &view.answers).iter().any(|v| v.id == s.id))
+        .filter(|s| {
+            moduli::visible_steps(form, &view.answers)
+                .iter()
+                .any(|v| v.id == s.id)
+        })
         .ok_or(ServiceError::NotFound)?;
     let raw = raw.cloned().unwrap_or_else(|| view.raw_for(step));
     let fields: Vec<FieldView> = moduli::visible_fields(form, s, &view.answers)
@@ -846,7 +852,12 @@ async fn step_post(
 async fn read_slot_upload(
     mp: Result<Multipart, MultipartRejection>,
 ) -> Result<(BTreeMap<String, String>, Vec<(String, Vec<u8>)>), ServiceError> {
-    let bad = || invalid("upload_invalid", "Il caricamento non è andato a buon fine: riprova.");
+    let bad = || {
+        invalid(
+            "upload_invalid",
+            "Il caricamento non è andato a buon fine: riprova.",
+        )
+    };
     let mut mp = mp.map_err(|_| bad())?;
     let mut fields = BTreeMap::new();
     let mut files = Vec::new();
@@ -857,10 +868,7 @@ async fn read_slot_upload(
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|_| bad())? {
                     if bytes.len() + chunk.len() > MAX_FILE {
-                        return Err(invalid(
-                            "allegato_troppo_grande",
-                            "Il file supera i 50 MB.",
-                        ));
+                        return Err(invalid("allegato_troppo_grande", "Il file supera i 50 MB."));
                     }
                     bytes.extend_from_slice(&chunk);
                 }
@@ -1288,7 +1296,10 @@ async fn render_pratica(
         expected_state: p.data.state.clone(),
         error: error.map(ServiceError::message_it),
         error_code: error.map_or("", ServiceError::code),
-        notice: q.fatto.as_ref().map(|_| "La tua comunicazione è stata registrata."),
+        notice: q
+            .fatto
+            .as_ref()
+            .map(|_| "La tua comunicazione è stata registrata."),
         rating,
     };
     let status = if error.is_some() {
@@ -1398,7 +1409,10 @@ async fn my_download(
         Ok((
             [
                 (header::CONTENT_TYPE, content_type),
-                (header::CONTENT_DISPOSITION, crate::upload::attachment(&doc.name)),
+                (
+                    header::CONTENT_DISPOSITION,
+                    crate::upload::attachment(&doc.name),
+                ),
                 (
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("private, no-store"),
