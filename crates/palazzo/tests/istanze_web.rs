@@ -80,6 +80,20 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
             .unwrap();
     }
     app.app.install_shipped_definitions(t.id).await.unwrap();
+    // The card's office is the one the demo's staff personas work.
+    let card = app
+        .app
+        .portal(t.id)
+        .await
+        .unwrap()
+        .service(SLUG)
+        .unwrap()
+        .clone();
+    if card.data.office != office {
+        let mut card = card;
+        card.data.office = office;
+        app.app.update_service(card).await.unwrap();
+    }
     let residents = app.app.demo_residents(t.id, 2).await.unwrap();
     let (me, other) = (&residents[0], &residents[1]);
 
