@@ -460,3 +460,71 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     assert!(page.body.contains("Ecco la planimetria firmata."));
     app.stop().await;
 }
+
+/// Every step of every shipped service the demo offers renders (each kind
+/// of field: parcels, addresses, positions, choices), with the step bar
+/// and its labels tied to the inputs.
+#[tokio::test]
+async fn every_step_of_the_shipped_services_renders() {
+    let app = TestApp::spawn(Backend::Sqlite, 5).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    app.app.install_shipped_definitions(t.id).await.unwrap();
+    let snap = app.app.portal(t.id).await.unwrap();
+    let resident = &app.app.demo_residents(t.id, 1).await.unwrap()[0];
+    let mut b = Browser::new(&app, CASAMASSIMA);
+    b.demo_sign_in(&format!("cf:{}", resident.codice_fiscale.as_str()))
+        .await;
+    let mut rendered = 0;
+    let mut parcels = false;
+    for s in palazzo_services::pratiche::SHIPPED {
+        if snap.service(s.service).is_none()
+            || app
+                .app
+                .service_definition(t.id, s.service, None)
+                .await
+                .unwrap()
+                .is_none()
+        {
+            continue;
+        }
+        let start = format!("/area-personale/istanze/{}", s.service);
+        let csrf = b.csrf_of(&start).await;
+        let r = b.post(&start, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, 303, "{}: {}", s.service, r.body);
+        let first = r.location().unwrap().to_owned();
+        let base = &first[..first.rfind('/').unwrap()];
+        let form = palazzo_domain::moduli::predefinito(s.form).unwrap();
+        for step in &form.steps {
+            let page = b.get(&format!("{base}/{}", step.id)).await;
+            // A step hidden by a condition does not exist yet.
+            assert!(
+                page.status == 200 || page.status == 404,
+                "{} {}: {}",
+                s.service,
+                step.id,
+                page.status
+            );
+            if page.status == 200 {
+                rendered += 1;
+                assert!(page.body.contains("aria-current=\"step\""));
+                for f in &step.fields {
+                    if page.body.contains(&format!("data-field=\"{}\"", f.id)) {
+                        assert!(
+                            page.body.contains(&format!("id=\"campo-{}", f.id)),
+                            "{} {}: field {} has no input",
+                            s.service,
+                            step.id,
+                            f.id
+                        );
+                    }
+                }
+                parcels |= page.body.contains("data-element=\"riga-particella\"");
+            }
+        }
+        let page = b.get(&format!("{base}/riepilogo")).await;
+        assert_eq!(page.status, 200, "{}: {}", s.service, page.body);
+    }
+    assert!(rendered >= 5, "{rendered} steps rendered");
+    assert!(parcels, "a form with cadastral parcels was rendered");
+    app.stop().await;
+}
