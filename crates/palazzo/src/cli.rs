@@ -27,6 +27,7 @@ mod keys;
 mod metadati;
 mod registro;
 mod segnatura;
+mod servizi_online;
 
 /// Palazzo: the digital town hall.
 #[derive(Parser, Debug)]
@@ -90,6 +91,15 @@ enum Command {
     /// lists (docs/certificati.md): exits 0 when valid, 1 for any other
     /// verdict, 2 for bad input.
     VerifyCertificate(certificati::VerifyCertificateArgs),
+    /// Online services: list, export and import their definitions
+    /// (form + procedure, versioned), install the shipped ones
+    /// (docs/istanze.md).
+    #[command(subcommand, name = "servizi-online")]
+    ServiziOnline(servizi_online::ServiziOnlineCommand),
+    /// Pratiche of the online istanze: an office's open ones with their
+    /// deadlines, one with its history and legal clock (docs/istanze.md).
+    #[command(subcommand)]
+    Pratiche(servizi_online::PraticheCommand),
     /// The comune's certificate seal keys (docs/seal-format.md).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -776,6 +786,12 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::VerifyCertificate(args) => {
             return Ok(certificati::verify(&args));
+        }
+        Command::ServiziOnline(cmd) => {
+            return servizi_online::run(cmd).await;
+        }
+        Command::Pratiche(cmd) => {
+            return servizi_online::run_pratiche(cmd).await;
         }
         Command::Protocollo(ProtocolloCommand::Ricevi(cmd)) => {
             return segnatura::ricevi(cmd).await;

@@ -7,12 +7,14 @@ pub mod classificazione;
 pub mod emergenza;
 pub mod fascicoli;
 pub mod interoperabilita;
+pub mod istanze;
 pub mod openapi;
 pub mod openapi_certificati;
 pub mod openapi_classificazione;
 pub mod openapi_emergenza;
 pub mod openapi_fascicoli;
 pub mod openapi_interoperabilita;
+pub mod openapi_istanze;
 pub mod openapi_protocollo;
 pub mod openapi_versioni;
 pub mod protocollo;
@@ -54,6 +56,7 @@ pub fn router() -> Routes {
         .merge(crate::versioni::api_router())
         .merge(crate::firmati::api_router())
         .merge(certificati::router())
+        .merge(istanze::router())
 }
 
 /// A postal address.

@@ -44,6 +44,7 @@ pub fn document() -> Value {
         super::openapi_interoperabilita::parts(),
         super::openapi_classificazione::parts(),
         super::openapi_certificati::parts(),
+        super::openapi_istanze::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);
