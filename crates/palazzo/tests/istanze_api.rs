@@ -13,8 +13,8 @@
 
 use palazzo_domain::access::Role;
 use palazzo_services::access::VerifiedIdentity;
-use palazzo_store::Store;
 use palazzo_store::conformance::service_fixture;
+use palazzo_store::{OfficeId, Store};
 use palazzo_testkit::{Backend, Browser, CASAMASSIMA, Page, TestApp};
 use serde_json::{Value, json};
 
@@ -73,48 +73,22 @@ async fn resident_key(app: &TestApp, cf: &str) -> String {
         .token
 }
 
-async fn run(backend: Backend) {
-    let app = TestApp::spawn(backend, 20).await;
+/// A key for a staff member with `role` on `office` (a user made as a
+/// sign-in would, with the roles the identity provider gives).
+async fn staff_key(app: &TestApp, subject: &str, role: Role, office: OfficeId) -> String {
     let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
-    let snap = app.app.portal(t.id).await.unwrap();
-    // The demo's office-scoped staff work the first office.
-    let office = snap.offices[0].clone();
-    let elsewhere = snap.offices[1].clone();
-    for slug in [
-        "istanza-generica",
-        "autorizzazione-paesaggistica-semplificata",
-    ] {
-        if snap.service(slug).is_none() {
-            app.app
-                .create_service(t.id, service_fixture(slug, office.id))
-                .await
-                .unwrap();
-        }
-    }
-    app.app.install_shipped_definitions(t.id).await.unwrap();
-    let residents = app.app.demo_residents(t.id, 2).await.unwrap();
-    let me_cf = residents[0].codice_fiscale.as_str().to_owned();
-    let me = resident_key(&app, &me_cf).await;
-    let other = resident_key(&app, residents[1].codice_fiscale.as_str()).await;
-    let mut staff_web = Browser::new(&app, CASAMASSIMA);
-    staff_web.demo_sign_in("operatore").await;
-    let operatore = staff_web.api_key("pratiche ufficio").await;
-    let mut admin_web = Browser::new(&app, CASAMASSIMA);
-    admin_web.demo_sign_in("admin").await;
-    let admin = admin_web.api_key("catalogo").await;
-    // An operatore of another office.
-    let stranger = app
+    let user = app
         .app
         .record_sign_in(
             t.id,
             &VerifiedIdentity {
                 provider: "demo".into(),
                 issuer: "demo".into(),
-                subject: "staff:altro-ufficio".into(),
+                subject: format!("staff:{subject}"),
                 acr: None,
                 codice_fiscale: None,
                 given_name: "Operatore".into(),
-                family_name: "Altro ufficio".into(),
+                family_name: subject.into(),
                 birth_date: None,
                 birth_place: None,
                 email: None,
@@ -124,15 +98,51 @@ async fn run(backend: Backend) {
         .await
         .unwrap();
     app.app
-        .sync_idp_roles(t.id, stranger.id, &[(Role::Operatore, elsewhere.id)])
+        .sync_idp_roles(t.id, user.id, &[(role, office)])
         .await
         .unwrap();
-    let stranger = app
-        .app
-        .issue_api_token(t.id, stranger.id, "altro ufficio", Some(30))
+    app.app
+        .issue_api_token(t.id, user.id, subject, Some(30))
         .await
         .unwrap()
-        .token;
+        .token
+}
+
+async fn run(backend: Backend) {
+    let app = TestApp::spawn(backend, 20).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    let snap = app.app.portal(t.id).await.unwrap();
+    // The demo may already carry the cards (and their definitions).
+    for slug in [
+        "istanza-generica",
+        "autorizzazione-paesaggistica-semplificata",
+    ] {
+        if snap.service(slug).is_none() {
+            app.app
+                .create_service(t.id, service_fixture(slug, snap.offices[0].id))
+                .await
+                .unwrap();
+        }
+    }
+    app.app.install_shipped_definitions(t.id).await.unwrap();
+    let snap = app.app.portal(t.id).await.unwrap();
+    let card = snap.service("istanza-generica").unwrap();
+    let office = snap.office(card.data.office).unwrap().clone();
+    let elsewhere = snap
+        .offices
+        .iter()
+        .find(|o| o.id != office.id)
+        .unwrap()
+        .clone();
+    let residents = app.app.demo_residents(t.id, 2).await.unwrap();
+    let me_cf = residents[0].codice_fiscale.as_str().to_owned();
+    let me = resident_key(&app, &me_cf).await;
+    let other = resident_key(&app, residents[1].codice_fiscale.as_str()).await;
+    let operatore = staff_key(&app, "operatore-ufficio", Role::Operatore, office.id).await;
+    let stranger = staff_key(&app, "altro-ufficio", Role::Operatore, elsewhere.id).await;
+    let mut admin_web = Browser::new(&app, CASAMASSIMA);
+    admin_web.demo_sign_in("admin").await;
+    let admin = admin_web.api_key("catalogo").await;
     let mut b = Browser::new(&app, CASAMASSIMA);
 
     // Public: the online services and a definition.
