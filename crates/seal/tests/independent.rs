@@ -122,7 +122,7 @@ fn pycose_verifies_our_seals_and_refuses_a_flipped_byte() {
         let nicolo = sealed
             .cose
             .windows(7)
-            .position(|w| w == "NICOLÒ".as_bytes()[..7].as_ref())
+            .position(|w| w == &"NICOLÒ".as_bytes()[..7])
             .unwrap();
         for i in [nicolo, sealed.cose.len() - 1] {
             let mut bad = sealed.cose.clone();
