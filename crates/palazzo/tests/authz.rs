@@ -184,8 +184,7 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{step}" => "riepilogo".into(),
             "{v}" => "1".into(),
             "{formato}" => "pdf".into(),
-            // Online istanze: a step of the shipped forms, a file id.
-            "{step}" => "richiedente".into(),
+            // Online istanze: a file of a draft.
             "{aid}" => "1".into(),
             // A certificate id that was never issued (16 zero bytes).
             "{cti}" => "AAAAAAAAAAAAAAAAAAAAAA".into(),
