@@ -157,6 +157,7 @@ impl Store for Db {
     palazzo_store::anagrafe_reads!(dispatch_reads);
     palazzo_store::certificate_reads!(dispatch_reads);
     palazzo_store::pratiche_reads!(dispatch_reads);
+    palazzo_store::mail_reads!(dispatch_reads);
 
     type Tx = DbTx;
 
@@ -213,6 +214,7 @@ impl StoreTx for DbTx {
     palazzo_store::anagrafe_writes!(dispatch_writes);
     palazzo_store::certificate_writes!(dispatch_writes);
     palazzo_store::pratiche_writes!(dispatch_writes);
+    palazzo_store::mail_writes!(dispatch_writes);
 
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)

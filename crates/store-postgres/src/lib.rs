@@ -25,6 +25,10 @@ impl Dialect for PgDialect {
     fn rows_affected(result: &PgQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    fn skip_locked() -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
 }
 
 /// The PostgreSQL store.
@@ -161,6 +165,7 @@ impl Store for PgStore {
     palazzo_store::anagrafe_reads!(delegate_reads);
     palazzo_store::certificate_reads!(delegate_reads);
     palazzo_store::pratiche_reads!(delegate_reads);
+    palazzo_store::mail_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -219,6 +224,7 @@ impl StoreTx for PgTx {
     palazzo_store::anagrafe_writes!(delegate_writes);
     palazzo_store::certificate_writes!(delegate_writes);
     palazzo_store::pratiche_writes!(delegate_writes);
+    palazzo_store::mail_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

@@ -38,6 +38,7 @@ mod api_tokens;
 mod certificati;
 mod emergenza;
 mod fascicoli;
+mod mail;
 mod pratiche;
 mod protocollo;
 mod registro;
@@ -75,6 +76,14 @@ pub trait Dialect: 'static {
     /// there and the backend converts.
     fn instant(expr: &str) -> String {
         expr.to_owned()
+    }
+
+    /// What follows a `SELECT` whose rows a worker claims, so that
+    /// concurrent claimers skip each other's rows: `FOR UPDATE SKIP LOCKED`
+    /// on PostgreSQL; nothing on SQLite, whose single writer already makes
+    /// an `UPDATE … RETURNING` claim atomic.
+    fn skip_locked() -> &'static str {
+        ""
     }
 }
 

@@ -117,6 +117,7 @@ pub async fn run_all<S: Store>(s: &S) {
     filing(s, a.id, b.id).await;
     certificates(s, a.id, b.id).await;
     pratiche(s, a.id, b.id).await;
+    mail(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -2339,4 +2340,310 @@ async fn pratiche<S: Store>(s: &S, a: TenantId, b: TenantId) {
         s.pratiche_by_id(a, PraticaId(0), 10).await.unwrap(),
         vec![got]
     );
+}
+
+/// A message for the outbox checks.
+pub fn mail_fixture(recipient: &str, related: Option<(&str, i64)>) -> NewMail {
+    NewMail {
+        recipient: recipient.into(),
+        subject: "Ricevuta della pratica n. 42 — è stata protocollata".into(),
+        text_body: "Gentile cittadino,\nla sua pratica è stata protocollata.\n".into(),
+        html_body: None,
+        reply_to: Some("protocollo@comune.example.it".into()),
+        related: related.map(|(kind, id)| MailRelated {
+            kind: kind.into(),
+            id,
+        }),
+    }
+}
+
+/// Polls two futures together until both are done (no runtime needed).
+async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    use std::task::Poll;
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    (ra.unwrap(), rb.unwrap())
+}
+
+async fn mail<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    let t0: Timestamp = "2026-03-02T09:00:00.5Z".parse().unwrap();
+    let secs = |n: i64| t0 + jiff::SignedDuration::from_secs(n);
+
+    // A mail queued in a transaction that rolls back does not exist.
+    let mut tx = s.begin().await.unwrap();
+    let gone = tx
+        .insert_mail(a, &mail_fixture("rollback@example.it", None), t0)
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(s.mail(a, gone).await.unwrap(), None, "rolled back mail");
+
+    let mut tx = s.begin().await.unwrap();
+    let m1 = tx
+        .insert_mail(
+            a,
+            &mail_fixture("uno@example.it", Some(("pratica", 42))),
+            t0,
+        )
+        .await
+        .unwrap();
+    let m2 = tx
+        .insert_mail(
+            a,
+            &mail_fixture("due@example.it", Some(("pratica", 42))),
+            secs(1),
+        )
+        .await
+        .unwrap();
+    let mut plain = mail_fixture("tre@example.it", None);
+    plain.html_body = Some("<p>è</p>".into());
+    plain.reply_to = None;
+    let m3 = tx.insert_mail(a, &plain, secs(2)).await.unwrap();
+    // Another comune's mail about its own pratica 42.
+    let mb = tx
+        .insert_mail(
+            b,
+            &mail_fixture("beta@example.it", Some(("pratica", 42))),
+            t0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let got = s.mail(a, m3).await.unwrap().unwrap();
+    assert_eq!(got.data, plain, "mail reads back equal");
+    assert_eq!(got.state, MailState::Queued);
+    assert_eq!(got.attempts, 0);
+    assert_eq!(got.created_at, secs(2));
+    assert_eq!(got.next_attempt_at, secs(2));
+    assert_eq!(
+        (got.sent_at, got.message_id, got.last_error),
+        (None, None, None)
+    );
+    assert_eq!(s.mail(b, m3).await.unwrap(), None, "mail of another tenant");
+
+    // Tenant isolation of the "we e-mailed you" list.
+    let related: Vec<MailId> = s
+        .mails_related(a, "pratica", 42)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(
+        related,
+        vec![m2, m1],
+        "a's mails about pratica 42, newest first"
+    );
+    let related_b: Vec<MailId> = s
+        .mails_related(b, "pratica", 42)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(related_b, vec![mb]);
+    assert!(
+        s.mails_related(a, "appuntamento", 42)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Claims: only what is due, oldest due first across tenants, leased.
+    let mut tx = s.begin().await.unwrap();
+    let none = tx.claim_due_mails(secs(-1), 10, secs(300)).await.unwrap();
+    assert!(none.is_empty(), "nothing due before t0: {none:?}");
+    let first = tx.claim_due_mails(secs(1), 10, secs(300)).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut ids: Vec<(TenantId, MailId)> = first.iter().map(|m| (m.tenant, m.id)).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![(a, m1), (a, m2), (b, mb)],
+        "the three due at t0+1s"
+    );
+    for m in &first {
+        assert_eq!(m.attempts, 1, "a claim counts as an attempt");
+        assert_eq!(m.next_attempt_at, secs(300), "leased");
+        assert_eq!(m.state, MailState::Queued);
+    }
+    let mut tx = s.begin().await.unwrap();
+    let again = tx.claim_due_mails(secs(10), 10, secs(300)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        again.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![m3],
+        "leased mails are not claimed again"
+    );
+    let mut tx = s.begin().await.unwrap();
+    let limited = tx.claim_due_mails(secs(300), 1, secs(600)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(limited.len(), 1, "the limit holds");
+    assert_eq!(limited[0].attempts, 2, "an expired lease is claimed again");
+
+    // Outcomes.
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.mark_mail_sent(a, m1, "abc@comune.example.it", secs(5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.mark_mail_sent(a, m1, "again@x", secs(6)).await.unwrap(),
+        "a sent mail is not sent again"
+    );
+    assert!(
+        !tx.mark_mail_sent(b, m2, "x@y", secs(6)).await.unwrap(),
+        "another tenant's id"
+    );
+    assert!(
+        tx.mark_mail_failed(a, m2, "421 try later", Some(secs(900)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        tx.mark_mail_failed(b, mb, "550 no such user", None)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.mark_mail_failed(b, mb, "again", None).await.unwrap(),
+        "a failed mail is not failed again"
+    );
+    tx.commit().await.unwrap();
+    let sent = s.mail(a, m1).await.unwrap().unwrap();
+    assert_eq!(sent.state, MailState::Sent);
+    assert_eq!(sent.sent_at, Some(secs(5)));
+    assert_eq!(sent.message_id.as_deref(), Some("abc@comune.example.it"));
+    let retry = s.mail(a, m2).await.unwrap().unwrap();
+    assert_eq!(retry.state, MailState::Queued);
+    assert_eq!(retry.next_attempt_at, secs(900));
+    assert_eq!(retry.last_error.as_deref(), Some("421 try later"));
+    let failed = s.mail(b, mb).await.unwrap().unwrap();
+    assert_eq!(failed.state, MailState::Failed);
+    assert_eq!(failed.last_error.as_deref(), Some("550 no such user"));
+
+    // Listing by state.
+    let queued_a: Vec<MailId> = s
+        .mails(a, Some(MailState::Queued), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(queued_a, vec![m3, m2]);
+    let all_a: Vec<MailId> = s
+        .mails(a, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(all_a, vec![m3, m2, m1]);
+    assert_eq!(s.mails(a, None, 2).await.unwrap().len(), 2);
+    let failed_b: Vec<MailId> = s
+        .mails(b, Some(MailState::Failed), 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(failed_b, vec![mb]);
+    assert!(
+        s.mails(a, Some(MailState::Failed), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Retry of failed mails.
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        !tx.requeue_mail(a, m1, secs(20)).await.unwrap(),
+        "sent is not failed"
+    );
+    assert!(
+        !tx.requeue_mail(a, mb, secs(20)).await.unwrap(),
+        "another tenant's id"
+    );
+    assert_eq!(tx.requeue_failed_mails(a, secs(20)).await.unwrap(), 0);
+    assert!(tx.requeue_mail(b, mb, secs(20)).await.unwrap());
+    tx.commit().await.unwrap();
+    let back = s.mail(b, mb).await.unwrap().unwrap();
+    assert_eq!(
+        (back.state, back.attempts, back.next_attempt_at),
+        (MailState::Queued, 0, secs(20))
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.mark_mail_failed(b, mb, "550", None).await.unwrap());
+    assert_eq!(tx.requeue_failed_mails(b, secs(30)).await.unwrap(), 1);
+    tx.commit().await.unwrap();
+
+    // Clear the queue, then two concurrent claimers share 20 mails: each
+    // mail goes to exactly one of them.
+    let mut tx = s.begin().await.unwrap();
+    for m in tx
+        .claim_due_mails(secs(10_000), 100, secs(10_000))
+        .await
+        .unwrap()
+    {
+        assert!(
+            tx.mark_mail_sent(m.tenant, m.id, "x@y", secs(10_000))
+                .await
+                .unwrap()
+        );
+    }
+    let mut batch = Vec::new();
+    for n in 0..20 {
+        batch.push(
+            tx.insert_mail(
+                a,
+                &mail_fixture(&format!("n{n}@example.it"), None),
+                secs(20_000),
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+    let claimer = || async {
+        let mut mine = Vec::new();
+        loop {
+            let mut tx = s.begin().await.unwrap();
+            let got = tx
+                .claim_due_mails(secs(20_001), 3, secs(30_000))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            if got.is_empty() {
+                return mine;
+            }
+            mine.extend(got.into_iter().map(|m| m.id));
+        }
+    };
+    let (x, y) = join2(claimer(), claimer()).await;
+    let mut all: Vec<MailId> = x.iter().chain(y.iter()).copied().collect();
+    all.sort();
+    batch.sort();
+    assert_eq!(all, batch, "every mail claimed exactly once: {x:?} / {y:?}");
 }

@@ -12,6 +12,7 @@ pub mod certificati;
 pub mod conformance;
 pub mod emergenza;
 pub mod fascicoli;
+pub mod mail;
 pub mod model;
 pub mod pratiche;
 pub mod protocollo;
@@ -32,6 +33,7 @@ pub use access::*;
 pub use certificati::*;
 pub use emergenza::*;
 pub use fascicoli::*;
+pub use mail::*;
 pub use model::*;
 pub use pratiche::*;
 pub use protocollo::*;
@@ -464,6 +466,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     anagrafe_reads!(declare_reads);
     certificate_reads!(declare_reads);
     pratiche_reads!(declare_reads);
+    mail_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -536,6 +539,7 @@ pub trait StoreTx: Send {
     anagrafe_writes!(declare_writes);
     certificate_writes!(declare_writes);
     pratiche_writes!(declare_writes);
+    mail_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
