@@ -38,6 +38,9 @@ pub struct Config {
     /// The RFC 3161 time-stamp authority (`[tsa]`) of the registro
     /// giornaliero; see `docs/registro-giornaliero.md`.
     pub tsa: crate::tsa::TsaConfig,
+    /// E-mail to citizens (`[mail]`): transport, SMTP server, sender; see
+    /// `docs/operations.md`, "Posta elettronica".
+    pub mail: crate::mail::MailConfig,
 }
 
 impl Default for Config {
@@ -54,6 +57,7 @@ impl Default for Config {
             staff_oidc: BTreeMap::new(),
             federation: crate::federation::FederationConfig::default(),
             tsa: crate::tsa::TsaConfig::default(),
+            mail: crate::mail::MailConfig::default(),
         }
     }
 }
@@ -73,6 +77,7 @@ impl fmt::Debug for Config {
             .field("staff_oidc", &self.staff_oidc)
             .field("federation", &self.federation)
             .field("tsa", &self.tsa)
+            .field("mail", &self.mail)
             .finish()
     }
 }
@@ -150,6 +155,16 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("postgres://palazzo:***@db/palazzo"));
+    }
+
+    #[test]
+    fn debug_redacts_mail_password() {
+        let mut c = Config::default();
+        c.mail.username = Some("comune".into());
+        c.mail.password = Some("pw-della-posta".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("pw-della-posta"), "{shown}");
+        assert!(shown.contains("MailConfig"), "{shown}");
     }
 
     #[test]

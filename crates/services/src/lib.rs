@@ -22,6 +22,7 @@ pub mod handoffs;
 pub mod import;
 pub mod keys;
 pub mod ledger;
+pub mod mail;
 pub mod metadati;
 pub mod passwords;
 pub mod portal;
@@ -69,6 +70,12 @@ struct Inner {
     tsa: std::sync::RwLock<Option<tsa::TsaClient>>,
     /// Registrations waiting to be committed together.
     group: group_commit::GroupCommit,
+    /// The mail transport (`[mail]`), if configured.
+    mail: std::sync::RwLock<Option<Arc<mail::Mailer>>>,
+    /// Wakes the mail worker.
+    mail_wake: tokio::sync::Notify,
+    /// Counters of the mail worker, for `/metrics`.
+    mail_counters: mail::Counters,
     /// The current titolario of each ente (versions never change, so an
     /// entry is good as long as its version is the newest).
     titolari: std::sync::RwLock<
@@ -100,6 +107,9 @@ impl App {
                 status_lists: rilascio::StatusListCache::default(),
                 tsa: std::sync::RwLock::new(None),
                 group: group_commit::GroupCommit::default(),
+                mail: std::sync::RwLock::new(None),
+                mail_wake: tokio::sync::Notify::new(),
+                mail_counters: mail::Counters::default(),
                 titolari: std::sync::RwLock::default(),
             }),
         };

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod oidc_provider;
 pub mod pki;
+pub mod smtp;
 pub mod spidcie;
 pub mod tsa;
 
