@@ -24,6 +24,7 @@ mod classificazione;
 mod emergenza;
 mod eml;
 mod keys;
+mod mail;
 mod metadati;
 mod registro;
 mod segnatura;
@@ -131,6 +132,10 @@ enum Command {
     /// SPID/CIE OpenID Connect Federation.
     #[command(subcommand)]
     Federation(FederationCommand),
+    /// E-mail to citizens: send a test message, list the outbox, retry
+    /// failed messages (docs/operations.md, "Posta elettronica").
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Verify a ricevuta di protocollo offline (docs/receipt-format.md):
     /// exits 0 when valid, 2 when not.
     VerifyReceipt {
@@ -171,6 +176,19 @@ const CONFIG_KEYS: [&str; 8] = [
     "max_body_bytes",
     "log_format",
     "log_level",
+];
+
+/// The keys of `[mail]`, as `PALAZZO_MAIL_<KEY>` environment variables.
+const MAIL_KEYS: [&str; 9] = [
+    "transport",
+    "smtp_url",
+    "username",
+    "password",
+    "password_file",
+    "from",
+    "from_name",
+    "helo_name",
+    "timeout_secs",
 ];
 
 #[derive(Subcommand, Debug)]
@@ -388,6 +406,12 @@ fn load_config(file: Option<&Path>) -> anyhow::Result<Config> {
     // Only the configuration keys: other PALAZZO_* variables (test settings,
     // scripts) must not be mistaken for unknown keys.
     fig = fig.merge(Env::prefixed("PALAZZO_").only(&CONFIG_KEYS));
+    // `[mail]` keys as PALAZZO_MAIL_<KEY> (e.g. PALAZZO_MAIL_PASSWORD).
+    fig = fig.merge(
+        Env::prefixed("PALAZZO_MAIL_")
+            .only(&MAIL_KEYS)
+            .map(|k| format!("mail.{k}").into()),
+    );
     fig.extract().context("invalid configuration")
 }
 
@@ -567,6 +591,11 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
             config,
         } => {
             let mut config = load_config(config.as_deref())?;
+            // The demo keeps its e-mail as .eml files in <data_dir>/mail
+            // unless the configuration names a transport.
+            if config.mail.transport == palazzo_services::mail::TransportKind::Disabled {
+                config.mail.transport = palazzo_services::mail::TransportKind::File;
+            }
             config.data_dir = data_dir;
             config.database_url = String::new();
             config.listen = listen;
@@ -780,6 +809,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Keys(cmd) => {
             return keys::run(cmd).await;
+        }
+        Command::Mail(cmd) => {
+            return mail::run(cmd).await;
         }
         Command::Certificates(cmd) => {
             return certificati::run(cmd).await;
@@ -1142,8 +1174,25 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
             .await;
         })
     };
+    // E-mail to citizens: the outbox worker (docs/operations.md).
+    app.configure_mail(&config.mail)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: {}", e.message_it()))?;
+    if config.mail.transport == palazzo_services::mail::TransportKind::Disabled {
+        tracing::warn!("no [mail] transport configured: e-mail to citizens waits in the outbox");
+    }
+    let mailer = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_mail_worker(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
     palazzo_web::serve(listener, router, shutdown_signal()).await?;
     let _ = tx.send(true);
+    let _ = mailer.await;
     let _ = checkpointer.await;
     let _ = sweeper.await;
     let _ = registro.await;

@@ -45,6 +45,7 @@ pub async fn metrics(
         "palazzo_portal_cached_pages {}\n",
         state.pages().len()
     ));
+    text.push_str(&state.app().mail_metrics());
     (
         [(
             header::CONTENT_TYPE,
