@@ -70,13 +70,12 @@ async fn env(backend: Backend) -> Env {
 impl Env {
     /// A second application over the same database (another process).
     async fn second_app(&self) -> App {
-        let app = App::new(
+        App::new(
             Db::open(&self.url).await.unwrap(),
             KeyStore::new(self.dir.path().join("keys")),
         )
         .await
-        .unwrap();
-        app
+        .unwrap()
     }
 
     async fn close(self) {
@@ -400,12 +399,12 @@ async fn two_workers_deliver_each_mail_once(backend: Backend) {
     other.configure_mail(&config).unwrap();
     let mut tx = e.app.db().begin().await.unwrap();
     let mut expected = BTreeSet::new();
-    for n in 0..20 {
+    for n in 0..20usize {
         let to = format!("cittadino{n:02}@example.it");
         e.app
             .queue_mail(
                 &mut tx,
-                if n % 2 == 0 { e.a.id } else { e.b.id },
+                if n.is_multiple_of(2) { e.a.id } else { e.b.id },
                 &mail(&to, None),
             )
             .await
@@ -436,7 +435,7 @@ async fn two_workers_deliver_each_mail_once(backend: Backend) {
     // Each comune's mails leave with its own sender.
     for m in &got {
         let n: usize = m.to[0][9..11].parse().unwrap();
-        let want = if n % 2 == 0 {
+        let want = if n.is_multiple_of(2) {
             "info@alfa.example.it"
         } else {
             "info@beta.example.it"
