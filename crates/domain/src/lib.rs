@@ -5,6 +5,7 @@
 //! machine code and an Italian message (see [`error::Coded`]).
 
 pub mod access;
+pub mod appuntamenti;
 pub mod anagrafe;
 pub mod calendar;
 pub mod cbor;
