@@ -393,8 +393,7 @@ fn check_list(items: &[String]) -> Result<Vec<String>, BookingError> {
     let mut out: Vec<String> = Vec::with_capacity(items.len());
     for i in items {
         let t = i.trim();
-        if t.is_empty() || t.chars().count() > MAX_FIELD_CHARS || t.chars().any(char::is_control)
-        {
+        if t.is_empty() || t.chars().count() > MAX_FIELD_CHARS || t.chars().any(char::is_control) {
             return Err(BookingError::ListItem);
         }
         if !out.iter().any(|o| o == t) {
@@ -827,8 +826,9 @@ mod tests {
 
     #[test]
     fn the_skipped_hour_has_no_slots_and_the_repeated_one_is_taken_once() {
-        let cal = BookingCalendar::from_spec(&spec(vec![window("domenica", "01:00", "04:00", 30, 1)]))
-            .unwrap();
+        let cal =
+            BookingCalendar::from_spec(&spec(vec![window("domenica", "01:00", "04:00", 30, 1)]))
+                .unwrap();
         let comune = Calendar::new()
             .with_opening_days([Weekday::Sunday])
             .unwrap();
@@ -877,13 +877,17 @@ mod tests {
         // The comune's own opening days (Monday–Friday) do not close a
         // Saturday window: Saturday is not festivo (DECISIONS 9).
         assert_eq!(
-            with_saturday.slots_on(&Calendar::new(), date(2026, 12, 5)).len(),
+            with_saturday
+                .slots_on(&Calendar::new(), date(2026, 12, 5))
+                .len(),
             4
         );
         // A Saturday that is a holiday (26 December 2026) stays closed.
-        assert!(with_saturday
-            .slots_on(&Calendar::new(), date(2026, 12, 26))
-            .is_empty());
+        assert!(
+            with_saturday
+                .slots_on(&Calendar::new(), date(2026, 12, 26))
+                .is_empty()
+        );
     }
 
     #[test]
@@ -1005,28 +1009,49 @@ mod tests {
         assert_eq!(d.surname, "De Santis");
         let err = |r: RawDetails| BookingDetails::parse(&r, &cal).unwrap_err().code();
         assert_eq!(
-            err(RawDetails { reason: "x".repeat(501), ..raw.clone() }),
+            err(RawDetails {
+                reason: "x".repeat(501),
+                ..raw.clone()
+            }),
             "motivo_troppo_lungo"
         );
         // 500 characters (multi-byte) are fine.
         assert!(
-            BookingDetails::parse(&RawDetails { reason: "è".repeat(500), ..raw.clone() }, &cal)
-                .is_ok()
+            BookingDetails::parse(
+                &RawDetails {
+                    reason: "è".repeat(500),
+                    ..raw.clone()
+                },
+                &cal
+            )
+            .is_ok()
         );
         assert_eq!(
-            err(RawDetails { topic: "Altro".into(), ..raw.clone() }),
+            err(RawDetails {
+                topic: "Altro".into(),
+                ..raw.clone()
+            }),
             "argomento_non_valido"
         );
         assert_eq!(
-            err(RawDetails { email: "maria".into(), ..raw.clone() }),
+            err(RawDetails {
+                email: "maria".into(),
+                ..raw.clone()
+            }),
             "email_non_valida"
         );
         assert_eq!(
-            err(RawDetails { name: " ".into(), ..raw.clone() }),
+            err(RawDetails {
+                name: " ".into(),
+                ..raw.clone()
+            }),
             "nome_non_valido"
         );
         assert_eq!(
-            err(RawDetails { phone: "333-1".into(), ..raw }),
+            err(RawDetails {
+                phone: "333-1".into(),
+                ..raw
+            }),
             "telefono_non_valido"
         );
     }

@@ -5,8 +5,8 @@
 //! machine code and an Italian message (see [`error::Coded`]).
 
 pub mod access;
-pub mod appuntamenti;
 pub mod anagrafe;
+pub mod appuntamenti;
 pub mod calendar;
 pub mod cbor;
 pub mod certificati;

@@ -6,6 +6,7 @@ pub mod access;
 pub mod admins;
 pub mod anagrafe;
 pub mod api_tokens;
+pub mod appuntamenti;
 pub mod certificati;
 pub mod classificazione;
 pub mod config;

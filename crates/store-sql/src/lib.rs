@@ -35,6 +35,7 @@
 mod access;
 mod anagrafe;
 mod api_tokens;
+mod appuntamenti;
 mod certificati;
 mod emergenza;
 mod fascicoli;

@@ -118,6 +118,7 @@ pub async fn run_all<S: Store>(s: &S) {
     certificates(s, a.id, b.id).await;
     pratiche(s, a.id, b.id).await;
     mail(s, a.id, b.id).await;
+    bookings(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -2646,4 +2647,234 @@ async fn mail<S: Store>(s: &S, a: TenantId, b: TenantId) {
     all.sort();
     batch.sort();
     assert_eq!(all, batch, "every mail claimed exactly once: {x:?} / {y:?}");
+}
+
+fn booking_fixture(office: OfficeId, start: &str, seat: i64, code: u8) -> NewBooking {
+    let slot_start: jiff::Timestamp = start.parse().unwrap();
+    NewBooking {
+        office,
+        slot_start,
+        slot_end: slot_start
+            .checked_add(jiff::SignedDuration::from_mins(20))
+            .unwrap(),
+        slot_date: palazzo_domain::calendar::rome_date(slot_start),
+        seat,
+        service: Some("carta-identita".into()),
+        topic: "Carta d'identità".into(),
+        reason: "Rinnovo".into(),
+        name: "Maria".into(),
+        surname: "Rossi".into(),
+        email: "maria@example.org".into(),
+        phone: None,
+        user: None,
+        code_sha256: [code; 32],
+        created_at: "2026-11-27T10:00:00Z".parse().unwrap(),
+    }
+}
+
+async fn bookings<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::appuntamenti::{CalendarSpec, WindowSpec};
+    let mut tx = s.begin().await.unwrap();
+    let office = tx
+        .insert_office(a, &office_fixture("sportello-appuntamenti"))
+        .await
+        .unwrap();
+    let other = tx
+        .insert_office(b, &office_fixture("sportello-appuntamenti"))
+        .await
+        .unwrap();
+    let user = tx
+        .insert_user(
+            a,
+            &NewUser {
+                codice_fiscale: None,
+                given_name: "Maria".into(),
+                family_name: "Rossi".into(),
+                birth_date: None,
+                birth_place: None,
+                email: None,
+                phone: None,
+                notice_channel: NoticeChannel::Email,
+            },
+            "2026-11-27T09:00:00Z".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+    let spec = CalendarSpec {
+        fasce: vec![WindowSpec {
+            giorno: "martedi".into(),
+            dalle: "09:00".into(),
+            alle: "12:00".into(),
+            durata_minuti: 20,
+            posti: 2,
+        }],
+        valido_dal: Some("2026-12-01".into()),
+        valido_al: None,
+        chiusure: vec!["2026-12-08".into()],
+        preavviso_ore: 24,
+        giorni_prenotabili: 60,
+        servizi: vec!["carta-identita".into()],
+        argomenti: vec!["Carta d'identità".into()],
+    };
+    let record = BookingCalendarRecord {
+        office: office.id,
+        spec: spec.clone(),
+        updated_at: "2026-11-27T10:00:00Z".parse().unwrap(),
+        updated_by: "user:1".into(),
+    };
+    tx.set_booking_calendar(a, &record).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.booking_calendar(a, office.id).await.unwrap(),
+        Some(record.clone()),
+        "calendar read back"
+    );
+    assert!(
+        s.booking_calendar(b, office.id).await.unwrap().is_none(),
+        "not another comune's"
+    );
+    // Replacing keeps one calendar per office.
+    let mut changed = record.clone();
+    changed.spec.fasce[0].posti = 1;
+    changed.updated_by = "cli".into();
+    let mut tx = s.begin().await.unwrap();
+    tx.set_booking_calendar(a, &changed).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.booking_calendars(a).await.unwrap(), vec![changed]);
+    assert!(s.booking_calendars(b).await.unwrap().is_empty());
+
+    // Bookings: one seat of one slot once while active.
+    let nine = "2026-12-01T08:00:00Z";
+    let mut tx = s.begin().await.unwrap();
+    let mut mine = booking_fixture(office.id, nine, 1, 1);
+    mine.user = Some(user.id);
+    mine.phone = Some("+39 333 1234567".into());
+    let first = tx.insert_booking(a, &mine).await.unwrap().unwrap();
+    assert!(
+        tx.insert_booking(a, &booking_fixture(office.id, nine, 1, 2))
+            .await
+            .unwrap()
+            .is_none(),
+        "the seat is taken"
+    );
+    let second = tx
+        .insert_booking(a, &booking_fixture(office.id, nine, 2, 3))
+        .await
+        .unwrap()
+        .unwrap();
+    // The same slot and seat in another comune's office is another seat.
+    tx.insert_booking(b, &booking_fixture(other.id, nine, 1, 4))
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    // The insert that found the seat taken left the transaction usable
+    // (the two others were committed with it).
+    assert_eq!(s.booking(a, first.id).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        s.booking_by_code(a, &[3; 32]).await.unwrap(),
+        Some(second.clone())
+    );
+    assert!(s.booking_by_code(b, &[3; 32]).await.unwrap().is_none());
+    assert!(s.booking(b, first.id).await.unwrap().is_none());
+    let day = date(2026, 12, 1);
+    let agenda = s.office_bookings(a, office.id, day, day).await.unwrap();
+    assert_eq!(
+        agenda.iter().map(|x| x.id).collect::<Vec<_>>(),
+        vec![first.id, second.id],
+        "by slot then seat"
+    );
+    assert!(
+        s.office_bookings(a, office.id, date(2026, 12, 2), date(2026, 12, 9))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        s.user_bookings(a, user.id).await.unwrap(),
+        vec![first.clone()]
+    );
+    // Cancelling frees the seat; a cancelled booking cannot be cancelled twice.
+    let at: jiff::Timestamp = "2026-11-28T10:00:00Z".parse().unwrap();
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        !tx.set_booking_state(
+            b,
+            first.id,
+            BookingState::Prenotato,
+            BookingState::Annullato,
+            at,
+            "codice"
+        )
+        .await
+        .unwrap(),
+        "other comune"
+    );
+    assert!(
+        tx.set_booking_state(
+            a,
+            first.id,
+            BookingState::Prenotato,
+            BookingState::Annullato,
+            at,
+            "codice"
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !tx.set_booking_state(
+            a,
+            first.id,
+            BookingState::Prenotato,
+            BookingState::Annullato,
+            at,
+            "codice"
+        )
+        .await
+        .unwrap(),
+        "once"
+    );
+    let again = tx
+        .insert_booking(a, &booking_fixture(office.id, nine, 1, 5))
+        .await
+        .unwrap();
+    assert!(again.is_some(), "a cancelled seat is free again");
+    // A seat marked presentato stays taken.
+    assert!(
+        tx.set_booking_state(
+            a,
+            second.id,
+            BookingState::Prenotato,
+            BookingState::Presentato,
+            at,
+            "user:1"
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        tx.insert_booking(a, &booking_fixture(office.id, nine, 2, 6))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    tx.commit().await.unwrap();
+    let cancelled = s.booking(a, first.id).await.unwrap().unwrap();
+    assert_eq!(cancelled.state, BookingState::Annullato);
+    assert_eq!(cancelled.changed_at, Some(at));
+    assert_eq!(cancelled.changed_by.as_deref(), Some("codice"));
+    // Reminders: the prenotato bookings of a day, once.
+    let due = s.bookings_to_remind(a, day).await.unwrap();
+    assert_eq!(due.len(), 1, "only the re-booked one is still prenotato");
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.mark_booking_reminded(a, due[0].id, at).await.unwrap());
+    assert!(!tx.mark_booking_reminded(a, due[0].id, at).await.unwrap());
+    tx.commit().await.unwrap();
+    assert!(s.bookings_to_remind(a, day).await.unwrap().is_empty());
+    // The database refuses a reason over 500 characters.
+    let mut long = booking_fixture(office.id, "2026-12-01T08:20:00Z", 1, 7);
+    long.reason = "è".repeat(501);
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.insert_booking(a, &long).await.is_err());
 }

@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod anagrafe;
+pub mod appuntamenti;
 pub mod certificati;
 pub mod conformance;
 pub mod emergenza;
@@ -30,6 +31,7 @@ pub use palazzo_domain::access::Role;
 pub use palazzo_domain::ids::{self, CodiceFiscale};
 
 pub use access::*;
+pub use appuntamenti::*;
 pub use certificati::*;
 pub use emergenza::*;
 pub use fascicoli::*;
@@ -467,6 +469,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     certificate_reads!(declare_reads);
     pratiche_reads!(declare_reads);
     mail_reads!(declare_reads);
+    booking_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -540,6 +543,7 @@ pub trait StoreTx: Send {
     certificate_writes!(declare_writes);
     pratiche_writes!(declare_writes);
     mail_writes!(declare_writes);
+    booking_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

@@ -5,6 +5,7 @@
 pub mod content;
 pub mod population;
 
+use palazzo_domain::appuntamenti::{CalendarSpec, WindowSpec};
 use palazzo_store::Store;
 
 use crate::import::{EnteFile, ServiceEntry};
@@ -23,6 +24,108 @@ pub struct Seeded {
     pub services: usize,
     /// Residents created.
     pub residents: usize,
+}
+
+fn window(giorno: &str, dalle: &str, alle: &str, durata: u32, posti: u32) -> WindowSpec {
+    WindowSpec {
+        giorno: giorno.into(),
+        dalle: dalle.into(),
+        alle: alle.into(),
+        durata_minuti: durata,
+        posti,
+    }
+}
+
+const WEEKDAYS: [&str; 5] = ["lunedi", "martedi", "mercoledi", "giovedi", "venerdi"];
+
+/// The booking calendars of the demo offices (issue 6, part 7), by comune
+/// slug: the registry office Monday to Friday every 20 minutes at two
+/// desks, the technical office on Tuesday and Thursday mornings and
+/// Thursday afternoon every 30 minutes, the tax office on Tuesday and
+/// Thursday mornings.
+pub fn demo_calendars(comune: &str) -> Vec<(&'static str, CalendarSpec)> {
+    let spec = |fasce: Vec<WindowSpec>, argomenti: &[&str]| CalendarSpec {
+        fasce,
+        valido_dal: None,
+        valido_al: None,
+        chiusure: Vec::new(),
+        preavviso_ore: palazzo_domain::appuntamenti::DEFAULT_NOTICE_HOURS,
+        giorni_prenotabili: palazzo_domain::appuntamenti::DEFAULT_HORIZON_DAYS,
+        servizi: Vec::new(),
+        argomenti: argomenti.iter().map(|a| (*a).to_owned()).collect(),
+    };
+    let anagrafe = |dalle: &str, alle: &str| {
+        spec(
+            WEEKDAYS
+                .iter()
+                .map(|d| window(d, dalle, alle, 20, 2))
+                .collect(),
+            &[
+                "Carta d'identità elettronica",
+                "Certificati e autocertificazioni",
+                "Cambio di residenza o di abitazione",
+                "Stato civile",
+                "Altro",
+            ],
+        )
+    };
+    let tecnico = || {
+        spec(
+            vec![
+                window("martedi", "09:00", "12:00", 30, 1),
+                window("giovedi", "09:00", "12:00", 30, 1),
+                window("giovedi", "15:00", "17:00", 30, 1),
+            ],
+            &[
+                "Pratiche edilizie",
+                "Certificato di destinazione urbanistica",
+                "Accesso agli atti",
+                "Altro",
+            ],
+        )
+    };
+    let tributi = || {
+        spec(
+            vec![
+                window("martedi", "09:00", "12:00", 30, 1),
+                window("giovedi", "09:00", "12:00", 30, 1),
+            ],
+            &["IMU", "TARI", "Rimborsi e rateizzazioni", "Altro"],
+        )
+    };
+    match comune {
+        "casamassima" => vec![
+            ("anagrafe-stato-civile", anagrafe("09:00", "12:30")),
+            ("urbanistica", tecnico()),
+            ("tributi", tributi()),
+        ],
+        "acquaviva" => vec![
+            ("servizi-demografici", anagrafe("08:30", "12:00")),
+            ("area-tecnica", tecnico()),
+            ("tributi", tributi()),
+        ],
+        _ => Vec::new(),
+    }
+}
+
+/// Gives the demo offices their booking calendars, unless they have one.
+async fn seed_calendars(app: &App, tenant: &palazzo_store::Tenant) -> ServiceResult<()> {
+    let snap = app.portal(tenant.id).await?;
+    for (slug, spec) in demo_calendars(&tenant.data.slug) {
+        let Some(office) = snap.office_by_slug(slug) else {
+            continue;
+        };
+        if app
+            .db()
+            .booking_calendar(tenant.id, office.id)
+            .await?
+            .is_none()
+        {
+            app.set_office_calendar(tenant.id, None, slug, &spec)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Creates the demo comuni, or completes them: each comune, its content and
@@ -61,6 +164,7 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
             .into_iter()
             .find(|t| t.data.slug == slug)
             .ok_or_else(|| ServiceError::Internal(format!("demo tenant {slug} missing")))?;
+        seed_calendars(app, &tenant).await?;
         if app.db().population_counts(tenant.id).await?.persons > 0 {
             continue;
         }
