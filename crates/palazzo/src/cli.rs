@@ -19,6 +19,7 @@ use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo, verify};
 
 mod anagrafe;
+mod appuntamenti;
 mod certificati;
 mod classificazione;
 mod emergenza;
@@ -82,6 +83,10 @@ enum Command {
     /// The population register for certificates (docs/anagrafe-import.md).
     #[command(subcommand)]
     Anagrafe(anagrafe::AnagrafeCommand),
+    /// Appointment booking: an office's weekly calendar, its agenda of a day
+    /// (docs/appuntamenti.md).
+    #[command(subcommand)]
+    Appuntamenti(appuntamenti::AppuntamentiCommand),
     /// Anagrafe certificates at the desk: issue, list, bollo, revoke,
     /// status, and the export of the files an offline verifier caches
     /// (docs/certificati.md).
@@ -815,6 +820,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Certificates(cmd) => {
             return certificati::run(cmd).await;
+        }
+        Command::Appuntamenti(cmd) => {
+            return appuntamenti::run(cmd).await;
         }
         Command::VerifyCertificate(args) => {
             return Ok(certificati::verify(&args));

@@ -247,7 +247,7 @@ impl App {
             };
             if let Some(s) = service
                 && s.data.office != office.id
-                && !calendar.services().iter().any(|x| *x == s.data.slug)
+                && !calendar.services().contains(&s.data.slug)
             {
                 continue;
             }
@@ -339,6 +339,31 @@ impl App {
             })
             .filter(|f| f.free > 0)
             .collect())
+    }
+
+    /// The slot of `office` that starts at `start`, if it can be booked
+    /// now and has a free seat (the booking form's second step).
+    ///
+    /// # Errors
+    /// `appuntamento_orario_non_valido`, `appuntamento_troppo_vicino`,
+    /// `appuntamento_troppo_lontano`, `appuntamento_non_disponibile`.
+    pub async fn check_booking_slot(
+        &self,
+        tenant: TenantId,
+        office: &BookingOffice,
+        start: Timestamp,
+    ) -> ServiceResult<FreeSlot> {
+        let (_, comune) = self.comune_calendar(tenant)?;
+        let now = Timestamp::now();
+        let slot = office
+            .calendar
+            .slot_at(&comune, start, now)
+            .map_err(|e| ServiceError::invalid(&e))?;
+        self.free_slots_of(tenant, office, slot.date, slot.date, now)
+            .await?
+            .into_iter()
+            .find(|f| f.slot.start == start)
+            .ok_or_else(not_available)
     }
 
     /// The name and contacts of the signed-in citizen (C.SI.2.1: the form
@@ -555,13 +580,13 @@ impl App {
     /// bookings.
     ///
     /// # Errors
-    /// As [`Actor::require`] ([`Permission::BackOffice`]).
+    /// As [`Actor::require`] ([`Permission::WorkOfficeCases`]).
     pub async fn agenda_offices(
         &self,
         tenant: TenantId,
         actor: &Actor,
     ) -> ServiceResult<Vec<BookingOffice>> {
-        actor.require(Permission::BackOffice)?;
+        actor.require(Permission::WorkOfficeCases)?;
         Ok(self
             .booking_offices(tenant, None)
             .await?
@@ -570,18 +595,17 @@ impl App {
             .collect())
     }
 
-    /// The offices whose calendar `actor` may edit: their responsabile,
-    /// the dirigente, and the comune's administrators; every office of the
-    /// comune (with or without a calendar), by name.
+    /// The offices whose calendar `actor` may edit (with or without a
+    /// calendar), by name: the office's responsabile, the dirigente.
     ///
     /// # Errors
-    /// As [`Actor::require`] ([`Permission::BackOffice`]).
+    /// As [`Actor::require`] ([`Permission::DecideCases`]).
     pub async fn calendar_offices(
         &self,
         tenant: TenantId,
         actor: &Actor,
     ) -> ServiceResult<Vec<Office>> {
-        actor.require(Permission::BackOffice)?;
+        actor.require(Permission::DecideCases)?;
         let snap = self.portal(tenant).await?;
         Ok(snap
             .offices
@@ -603,7 +627,7 @@ impl App {
         slug: &str,
         day: Date,
     ) -> ServiceResult<Agenda> {
-        actor.require(Permission::BackOffice)?;
+        actor.require(Permission::WorkOfficeCases)?;
         let office = self.booking_office(tenant, slug).await?;
         if !actor.principal.can_work_office(office.office.id.0) {
             return Err(ServiceError::Forbidden);
@@ -635,7 +659,7 @@ impl App {
         id: BookingId,
         to: BookingState,
     ) -> ServiceResult<Booking> {
-        actor.require(Permission::BackOffice)?;
+        actor.require(Permission::WorkOfficeCases)?;
         let b = self
             .db()
             .booking(tenant, id)
@@ -688,7 +712,7 @@ impl App {
         actor: &Actor,
         slug: &str,
     ) -> ServiceResult<(Office, Option<BookingCalendarRecord>)> {
-        actor.require(Permission::BackOffice)?;
+        actor.require(Permission::DecideCases)?;
         let snap = self.portal(tenant).await?;
         let office = snap
             .office_by_slug(slug)
@@ -702,7 +726,7 @@ impl App {
     }
 
     /// Sets the booking calendar of office `slug` (its responsabile, the
-    /// dirigente, the comune's administrators; `None` actor = the command
+    /// dirigente; `None` actor = the command
     /// line, run by the operator of the installation). Existing bookings
     /// stay as they are.
     ///
@@ -723,7 +747,7 @@ impl App {
             .clone();
         let by = match actor {
             Some(a) => {
-                a.require(Permission::BackOffice)?;
+                a.require(Permission::DecideCases)?;
                 if !may_edit_calendar(a, office.id) {
                     return Err(ServiceError::Forbidden);
                 }
@@ -782,5 +806,5 @@ impl App {
 
 /// May `actor` edit the booking calendar of `office`?
 fn may_edit_calendar(actor: &Actor, office: OfficeId) -> bool {
-    actor.principal.can(Permission::ManageCatalogue) || actor.principal.can_manage_office(office.0)
+    actor.principal.can(Permission::DecideCases) && actor.principal.can_manage_office(office.0)
 }

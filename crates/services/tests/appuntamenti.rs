@@ -385,7 +385,12 @@ async fn run(backend: Backend) {
     for w in &mut spec.fasce {
         w.posti = 1;
     }
-    app.set_office_calendar(t, Some(&staff(Role::AdminComune, None)), "tributi", &spec)
+    assert!(matches!(
+        app.set_office_calendar(t, Some(&staff(Role::AdminComune, None)), "tributi", &spec)
+            .await,
+        Err(ServiceError::Forbidden)
+    ));
+    app.set_office_calendar(t, Some(&staff(Role::Dirigente, None)), "tributi", &spec)
         .await
         .unwrap();
     concurrency(&app, t, "tributi", "IMU", 1).await;

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod appuntamenti;
 pub mod assets;
 pub mod auth;
 pub mod backoffice;
@@ -243,6 +244,7 @@ fn session_routes() -> routes::Routes {
         .merge(firmati::backoffice_router())
         .merge(certificati::router())
         .merge(istanze::router())
+        .merge(appuntamenti::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

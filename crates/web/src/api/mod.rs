@@ -2,6 +2,7 @@
 //! `/api/v1/openapi.json`). Errors are `{"error": code, "message": …}`
 //! (see [`crate::middleware::errors`]).
 
+pub mod appuntamenti;
 pub mod certificati;
 pub mod classificazione;
 pub mod emergenza;
@@ -9,6 +10,7 @@ pub mod fascicoli;
 pub mod interoperabilita;
 pub mod istanze;
 pub mod openapi;
+pub mod openapi_appuntamenti;
 pub mod openapi_certificati;
 pub mod openapi_classificazione;
 pub mod openapi_emergenza;
@@ -57,6 +59,7 @@ pub fn router() -> Routes {
         .merge(crate::firmati::api_router())
         .merge(certificati::router())
         .merge(istanze::router())
+        .merge(appuntamenti::router())
 }
 
 /// A postal address.

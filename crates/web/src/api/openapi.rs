@@ -45,6 +45,7 @@ pub fn document() -> Value {
         super::openapi_classificazione::parts(),
         super::openapi_certificati::parts(),
         super::openapi_istanze::parts(),
+        super::openapi_appuntamenti::parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);

@@ -54,7 +54,6 @@ pub fn router() -> Routes {
         "/privacy",
         "/note-legali",
         "/amministrazione-trasparente",
-        "/prenotazione-appuntamento",
         "/cerca",
     ] {
         r = r.get(path, public, page_handler);
@@ -111,7 +110,6 @@ pub struct RenderOptions {
 struct RawQuery {
     pagina: Option<String>,
     q: Option<String>,
-    servizio: Option<String>,
     valutazione: Option<String>,
 }
 
@@ -255,7 +253,6 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
             .unwrap_or(1)
             .clamp(1, pages_total),
         q: raw.q.unwrap_or_default(),
-        service: raw.servizio.filter(|s| ctx.snap.service(s).is_some()),
     };
     let thanks = page.has_rating() && raw.valutazione.as_deref() == Some("grazie");
     let search = matches!(page, Page::Search).then(|| ctx.state.search_indexes().get(&ctx.snap));
@@ -271,12 +268,6 @@ async fn page_handler(ctx: PortalCtx, uri: Uri) -> Result<Response, WebError> {
     match &page {
         Page::Services if opts.query.page > 1 => {
             key.push_str(&format!("?pagina={}", opts.query.page))
-        }
-        Page::Booking => {
-            if let Some(s) = &opts.query.service {
-                key.push_str("?servizio=");
-                key.push_str(s);
-            }
         }
         _ => {}
     }

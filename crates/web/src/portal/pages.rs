@@ -221,8 +221,6 @@ pub enum Page {
     Transparency,
     /// `/area-personale`.
     PersonalArea,
-    /// `/prenotazione-appuntamento`.
-    Booking,
     /// `/cerca`.
     Search,
 }
@@ -276,7 +274,6 @@ impl Page {
             ["note-legali"] => Some(Page::LegalNotes),
             ["amministrazione-trasparente"] => Some(Page::Transparency),
             ["area-personale"] => Some(Page::PersonalArea),
-            ["prenotazione-appuntamento"] => Some(Page::Booking),
             ["cerca"] => Some(Page::Search),
             _ => None,
         }
@@ -302,7 +299,6 @@ impl Page {
             Page::LegalNotes => "/note-legali".to_owned(),
             Page::Transparency => "/amministrazione-trasparente".to_owned(),
             Page::PersonalArea => "/area-personale".to_owned(),
-            Page::Booking => "/prenotazione-appuntamento".to_owned(),
             Page::Search => "/cerca".to_owned(),
         }
     }
@@ -343,7 +339,6 @@ impl Page {
             | Page::LegalNotes
             | Page::Transparency
             | Page::PersonalArea
-            | Page::Booking
             | Page::Search => true,
         }
     }
@@ -703,18 +698,6 @@ pub struct PersonalAreaTemplate<'a> {
     pub shell: Shell<'a>,
 }
 
-/// `/prenotazione-appuntamento`.
-#[derive(Template)]
-#[template(path = "portal/booking.html")]
-pub struct BookingTemplate<'a> {
-    /// Layout.
-    pub shell: Shell<'a>,
-    /// The service the visitor came from, if any.
-    pub service: Option<ServiceItem>,
-    /// Offices (the competent one first when a service is given).
-    pub offices: Vec<OfficeView>,
-}
-
 /// `/cerca`.
 #[derive(Template)]
 #[template(path = "portal/search.html")]
@@ -767,8 +750,6 @@ pub struct PageQuery {
     pub page: usize,
     /// `q` of the search page.
     pub q: String,
-    /// `servizio` of the booking page.
-    pub service: Option<String>,
 }
 
 /// Everything a page render needs.
@@ -1096,27 +1077,6 @@ pub fn render(
             shell.breadcrumb = vec![home(), Crumb::here("Area personale")];
             PersonalAreaTemplate { shell }.render()?
         }
-        Page::Booking => {
-            shell.title = "Prenotazione appuntamento".into();
-            shell.description = "Come prenotare un appuntamento con gli uffici del Comune.".into();
-            shell.breadcrumb = vec![home(), Crumb::here("Prenotazione appuntamento")];
-            let service = input
-                .query
-                .service
-                .as_deref()
-                .and_then(|slug| snap.service(slug));
-            let mut offices: Vec<&Office> = snap.offices.iter().collect();
-            if let Some(s) = service {
-                offices.sort_by_key(|o| o.id != s.data.office);
-            }
-            let offices = offices.into_iter().map(OfficeView::of).collect();
-            BookingTemplate {
-                shell,
-                service: service.map(ServiceItem::of),
-                offices,
-            }
-            .render()?
-        }
         Page::Search => {
             shell.title = "Cerca".into();
             shell.breadcrumb = vec![home(), Crumb::here("Cerca")];
@@ -1309,7 +1269,6 @@ mod tests {
             Page::LegalNotes,
             Page::Transparency,
             Page::PersonalArea,
-            Page::Booking,
             Page::Search,
         ];
         for p in pages {

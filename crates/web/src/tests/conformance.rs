@@ -75,12 +75,7 @@ fn every_page(snap: &PortalSnapshot) -> Vec<Page> {
         Page::Privacy,
         Page::LegalNotes,
     ];
-    pages.extend([
-        Page::Transparency,
-        Page::PersonalArea,
-        Page::Booking,
-        Page::Search,
-    ]);
+    pages.extend([Page::Transparency, Page::PersonalArea, Page::Search]);
     for id in [
         SectionId::Amministrazione,
         SectionId::Novita,

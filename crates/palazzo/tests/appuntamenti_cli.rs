@@ -1,0 +1,224 @@
+//! `palazzo appuntamenti …` end to end on a demo installation: the demo
+//! offices have calendars (printed as TOML), a calendar file sets an
+//! office's week, a bad file exits 2 with a coded Italian message, and the
+//! agenda of a day lists its bookings.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Output};
+
+use palazzo_domain::appuntamenti::RawDetails;
+use palazzo_services::App;
+use palazzo_services::access::Actor;
+use palazzo_services::appuntamenti::BookingRequest;
+use palazzo_services::db::Db;
+use palazzo_services::keys::KeyStore;
+use palazzo_testkit::TempDir;
+
+fn palazzo(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palazzo"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("PALAZZO_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[tokio::test]
+async fn calendars_and_agenda_from_the_command_line() {
+    let dir = TempDir::new("appuntamenti-cli");
+    let data = dir.path().to_str().unwrap().to_owned();
+    let out = palazzo(&[
+        "demo",
+        "--no-serve",
+        "--residents",
+        "5",
+        "--data-dir",
+        &data,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let at = ["--ente", "casamassima", "--data-dir", &data];
+    let with = |args: &[&str]| -> Output {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&at);
+        palazzo(&all)
+    };
+
+    // The demo's registry office: Monday to Friday, 20 minutes, two desks.
+    let out = with(&[
+        "appuntamenti",
+        "calendario",
+        "--ufficio",
+        "anagrafe-stato-civile",
+        "--mostra",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let shown: palazzo_domain::appuntamenti::CalendarSpec =
+        toml::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert_eq!(shown.fasce.len(), 5);
+    assert!(
+        shown
+            .fasce
+            .iter()
+            .all(|w| w.durata_minuti == 20 && w.posti == 2)
+    );
+
+    // A calendar file for the tax office.
+    let file = dir.path().join("tributi.toml");
+    std::fs::write(
+        &file,
+        r#"
+preavviso_ore = 0
+giorni_prenotabili = 30
+argomenti = ["IMU", "TARI"]
+chiusure = ["2026-12-24"]
+
+[[fasce]]
+giorno = "mercoledì"
+dalle = "09:00"
+alle = "11:00"
+durata_minuti = 30
+posti = 1
+"#,
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let out = with(&[
+        "appuntamenti",
+        "calendario",
+        "--ufficio",
+        "tributi",
+        "--file",
+        f,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = with(&[
+        "appuntamenti",
+        "calendario",
+        "--ufficio",
+        "tributi",
+        "--mostra",
+    ]);
+    let shown: palazzo_domain::appuntamenti::CalendarSpec =
+        toml::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    assert_eq!(shown.fasce.len(), 1);
+    assert_eq!(shown.fasce[0].giorno, "mercoledi", "canonical form");
+    assert_eq!(shown.argomenti, ["IMU", "TARI"]);
+
+    // Bad input: exit 2, a code and an Italian message; nothing changes.
+    std::fs::write(
+        &file,
+        "[[fasce]]\ngiorno = \"mercoledi\"\ndalle = \"11:00\"\nalle = \"10:00\"\ndurata_minuti = 30\n",
+    )
+    .unwrap();
+    let out = with(&[
+        "appuntamenti",
+        "calendario",
+        "--ufficio",
+        "tributi",
+        "--file",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("appuntamenti_fascia_vuota"),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(&file, "fasce = 3\n").unwrap();
+    let out = with(&[
+        "appuntamenti",
+        "calendario",
+        "--ufficio",
+        "tributi",
+        "--file",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("calendario_toml_non_valido"));
+    let out = with(&[
+        "appuntamenti",
+        "calendario",
+        "--ufficio",
+        "nessuno",
+        "--file",
+        f,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = with(&[
+        "appuntamenti",
+        "agenda",
+        "--ufficio",
+        "tributi",
+        "--giorno",
+        "2026-02-30",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("appuntamenti_data_non_valida"));
+
+    // A booking, then the agenda of its day lists it.
+    let url = format!("sqlite:{}", dir.path().join("palazzo.db").display());
+    let app = App::new(
+        Db::open(&url).await.unwrap(),
+        KeyStore::new(dir.path().join("keys")),
+    )
+    .await
+    .unwrap();
+    let t = app
+        .tenants()
+        .into_iter()
+        .find(|t| t.data.slug == "casamassima")
+        .unwrap()
+        .id;
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    let until = today.checked_add(jiff::Span::new().days(30)).unwrap();
+    let slot = app
+        .free_slots(t, "tributi", today, until)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(slot.slot.date.weekday(), jiff::civil::Weekday::Wednesday);
+    app.book_appointment(
+        t,
+        &Actor::anonymous(),
+        &BookingRequest {
+            office: "tributi".into(),
+            start: Some(slot.slot.start),
+            service: None,
+            details: RawDetails {
+                topic: "TARI".into(),
+                reason: String::new(),
+                name: "Anna".into(),
+                surname: "Agenda".into(),
+                email: "anna@example.org".into(),
+                phone: String::new(),
+            },
+        },
+    )
+    .await
+    .unwrap();
+    app.db().close().await;
+    let day = slot.slot.date.to_string();
+    let out = with(&[
+        "appuntamenti",
+        "agenda",
+        "--ufficio",
+        "tributi",
+        "--giorno",
+        &day,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = String::from_utf8_lossy(&out.stdout);
+    assert!(s.contains("Prenotati: 1"), "{s}");
+    assert!(
+        s.contains("Anna Agenda") && s.contains("prenotato") && s.contains("TARI"),
+        "{s}"
+    );
+}
