@@ -619,6 +619,20 @@ async fn paesaggistica_is_worked(backend: Backend) {
         .unwrap();
     let id = done.pratica.id;
     let original = done.deadline.unwrap();
+    // C.SE.1.2: the receipt is in the outbox, committed with the filing.
+    let mails = s.app.mails_about(s.tenant, "pratica", id.0).await.unwrap();
+    assert_eq!(mails.len(), 1);
+    let receipt = &mails[0].data;
+    assert_eq!(receipt.recipient, "verdi@example.org");
+    let number = format!("n. {}/{}", done.registration.number, done.registration.year);
+    assert!(receipt.subject.contains(&number), "{}", receipt.subject);
+    assert!(
+        receipt
+            .text_body
+            .contains(&original.strftime("%d/%m/%Y").to_string()),
+        "the deadline is in the receipt: {}",
+        receipt.text_body
+    );
     let act = |action: Azione, state: &str, note: Option<&str>| ActInput {
         action,
         expected_state: state.to_owned(),
@@ -700,6 +714,15 @@ async fn paesaggistica_is_worked(backend: Backend) {
         .unwrap();
     assert_eq!(v.pratica.data.state, "sospesa_integrazione");
     assert!(v.clock.paused_until.is_some());
+    let mails = s.app.mails_about(s.tenant, "pratica", id.0).await.unwrap();
+    assert_eq!(mails.len(), 2, "the request is e-mailed");
+    assert!(
+        mails.iter().any(|m| m
+            .data
+            .text_body
+            .contains("Manca la documentazione fotografica")),
+        "with its text"
+    );
     assert!(
         v.pratica.data.deadline.unwrap() > original,
         "the pause moves the deadline"

@@ -18,6 +18,7 @@
 //!   applicant is a transition of the service's procedure, with the legal
 //!   clock recomputed from the pratica's dated history.
 
+mod avvisi;
 pub mod bozze;
 pub mod definizioni;
 pub mod documento;

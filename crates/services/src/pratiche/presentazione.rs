@@ -420,8 +420,23 @@ impl App {
                 .await?;
             record(&mut tx, &t, "pratica.presentata", &pratica).await?;
             record(&mut tx, &t, "pratica.evento", &evento).await?;
+            // C.SE.1.2: the receipt by e-mail too, committed with the filing.
+            let mailed = super::avvisi::ricevuta(
+                &t,
+                &pratica,
+                &reg,
+                &card.data.title,
+                &office.data.name,
+                def.procedure.silenzio_assenso,
+            );
+            if let Some(m) = &mailed {
+                self.queue_mail(&mut tx, tenant, m).await?;
+            }
             tx.commit().await?;
             self.ledger_changed(tenant);
+            if mailed.is_some() {
+                self.wake_mail_worker();
+            }
             tracing::info!(
                 pratica = pratica.id.0,
                 number = %reg.number,

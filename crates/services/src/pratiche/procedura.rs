@@ -607,8 +607,19 @@ impl App {
             after.closed_at = change.closed_at;
             record(&mut tx, &t, "pratica.evento", &evento).await?;
             record(&mut tx, &t, "pratica.aggiornata", &after).await?;
+            let mailed = if role == Ruolo::Cittadino {
+                None
+            } else {
+                super::avvisi::passo(&t, &after, input.action, note.as_deref())
+            };
+            if let Some(m) = &mailed {
+                self.queue_mail(&mut tx, tenant, m).await?;
+            }
             tx.commit().await?;
             self.ledger_changed(tenant);
+            if mailed.is_some() {
+                self.wake_mail_worker();
+            }
             tracing::info!(pratica = id.0, action = input.action.code(), to = %tr.to, "pratica step");
             return self
                 .view_of(tenant, after, role, role == Ruolo::Cittadino)
