@@ -162,18 +162,32 @@ fn parse_calendar(spec: &CalendarSpec) -> ServiceResult<BookingCalendar> {
     BookingCalendar::from_spec(spec).map_err(|e| ServiceError::invalid(&e))
 }
 
-/// Queues the confirmation e-mail of a new booking, inside the booking's
-/// transaction: with the public code and the link to see or cancel it.
-///
-/// The mail outbox (migration 0026) is being added in parallel; until it
-/// lands this writes nothing and the confirmation page shows the code. The
-/// text it will send is [`confirmation_text`].
+/// Queues the confirmation e-mail of a booking in the booking's own
+/// transaction (C.SI.2.1): what, when, where, the code to see or cancel it.
 async fn queue_booking_confirmation(
-    _tx: &mut DbTx,
-    _tenant: &Tenant,
-    _booking: &Booking,
-    _code: &str,
+    app: &App,
+    tx: &mut DbTx,
+    tenant: &Tenant,
+    office: &str,
+    booking: &Booking,
+    code: &str,
 ) -> ServiceResult<()> {
+    let link = match tenant.data.hostnames.first() {
+        Some(h) => format!("https://{h}/appuntamenti/{code}"),
+        None => format!("la pagina «Appuntamenti» del sito, con il codice {code}"),
+    };
+    let mail = NewMail {
+        recipient: booking.data.email.clone(),
+        subject: format!("Appuntamento confermato – {office}"),
+        text_body: confirmation_text(tenant, office, booking, code, &link),
+        html_body: None,
+        reply_to: None,
+        related: Some(MailRelated {
+            kind: "appuntamento".into(),
+            id: booking.id.0,
+        }),
+    };
+    app.queue_mail(tx, tenant.id, &mail).await?;
     Ok(())
 }
 
@@ -465,8 +479,17 @@ impl App {
                 ..new.clone()
             };
             if let Some(booking) = tx.insert_booking(tenant, &attempt).await? {
-                queue_booking_confirmation(&mut tx, &t, &booking, &code).await?;
+                queue_booking_confirmation(
+                    self,
+                    &mut tx,
+                    &t,
+                    &office.office.data.name,
+                    &booking,
+                    &code,
+                )
+                .await?;
                 tx.commit().await?;
+                self.wake_mail_worker();
                 tracing::info!(
                     tenant = %t.data.slug,
                     office = %office.office.data.slug,

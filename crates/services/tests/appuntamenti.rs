@@ -230,6 +230,14 @@ async fn run(backend: Backend) {
         .unwrap();
     assert_eq!(first.booking.data.seat, 1);
     assert_eq!(first.code.len(), 19);
+    // The confirmation is queued with the booking, with its code.
+    let mails = app
+        .mails_about(t, "appuntamento", first.booking.id.0)
+        .await
+        .unwrap();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].data.recipient, first.booking.data.email);
+    assert!(mails[0].data.text_body.contains(&first.code));
     // The code finds it (case and dashes do not matter), only in its comune.
     let found = app
         .booking_by_code(t, &first.code.to_lowercase().replace('-', ""))
