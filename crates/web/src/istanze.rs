@@ -1234,6 +1234,7 @@ fn service_rating(state: &AppState, t: &Tenant, card_path: String) -> RatingBox 
         page: card_path,
         ticket,
         state: RatingState::Form,
+        service: true,
     }
 }
 

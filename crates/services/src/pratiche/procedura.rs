@@ -166,6 +166,28 @@ pub fn action_label(a: Azione) -> &'static str {
     }
 }
 
+/// Definitions read once per (service, version) while walking many
+/// pratiche (a dashboard, the clock sweep), not once per pratica.
+#[derive(Default)]
+struct Definitions(std::collections::HashMap<(String, u32), Option<StoredDefinition>>);
+
+impl Definitions {
+    async fn of(
+        &mut self,
+        app: &App,
+        tenant: TenantId,
+        p: &Pratica,
+    ) -> ServiceResult<Option<StoredDefinition>> {
+        let key = (p.data.service_slug.clone(), p.data.definition_version);
+        if let Some(d) = self.0.get(&key) {
+            return Ok(d.clone());
+        }
+        let d = app.service_definition(tenant, &key.0, Some(key.1)).await?;
+        self.0.insert(key, d.clone());
+        Ok(d)
+    }
+}
+
 impl App {
     async fn view_of(
         &self,
@@ -309,19 +331,13 @@ impl App {
         let calendar = tenant_calendar(&t);
         let today = rome_date(Timestamp::now());
         let mut out = Vec::new();
+        let mut definitions = Definitions::default();
         for p in self
             .db()
             .office_pratiche(tenant, office, PraticheFilter::Open)
             .await?
         {
-            let Some(def) = self
-                .service_definition(
-                    tenant,
-                    &p.data.service_slug,
-                    Some(p.data.definition_version),
-                )
-                .await?
-            else {
+            let Some(def) = definitions.of(self, tenant, &p).await? else {
                 continue;
             };
             let events = clock_events(&self.db().pratica_eventi(tenant, p.id).await?);
@@ -721,23 +737,17 @@ impl App {
     pub async fn sweep_pratiche(&self, today: Date) -> ServiceResult<usize> {
         let mut taken = 0;
         for t in self.tenants() {
+            let calendar = tenant_calendar(&t);
+            let mut definitions = Definitions::default();
             let mut after = PraticaId(0);
             loop {
                 let page = self.db().pratiche_by_id(t.id, after, 200).await?;
                 let Some(last) = page.last() else { break };
                 after = last.id;
                 for p in page.into_iter().filter(|p| p.closed_at.is_none()) {
-                    let Some(def) = self
-                        .service_definition(
-                            t.id,
-                            &p.data.service_slug,
-                            Some(p.data.definition_version),
-                        )
-                        .await?
-                    else {
+                    let Some(def) = definitions.of(self, t.id, &p).await? else {
                         continue;
                     };
-                    let calendar = tenant_calendar(&t);
                     let events = clock_events(&self.db().pratica_eventi(t.id, p.id).await?);
                     let proc = &def.definition.procedure;
                     let due = proc
@@ -826,9 +836,4 @@ impl App {
         let name = crate::documents::clean_name(&f.name)?;
         Ok(self.documents().put_bytes(&name, &f.bytes).await?.to_ref())
     }
-}
-
-/// The Europe/Rome date of a pratica event (for displays).
-pub fn event_date(e: &PraticaEvento) -> Date {
-    e.data.on_date
 }

@@ -179,6 +179,7 @@ pub fn render_page(
             page: path,
             ticket,
             state: opts.rating.clone().unwrap_or(RatingState::Form),
+            service: false,
         });
     }
     let input = RenderInput {

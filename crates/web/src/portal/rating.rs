@@ -69,6 +69,9 @@ pub struct RatingBox {
     pub ticket: String,
     /// What to show.
     pub state: RatingState,
+    /// The end-of-service variant (C.SE.1.7) instead of the page one
+    /// (C.SI.2.5): same mechanics, its own question.
+    pub service: bool,
 }
 
 /// One radio of the component.
@@ -83,9 +86,23 @@ pub struct Choice {
 }
 
 impl RatingBox {
-    /// The question (exact text of C.SI.2.5).
+    /// The question: the exact text of C.SI.2.5, or of C.SE.1.7 at the end
+    /// of an online service.
     pub fn title(&self) -> &'static str {
-        RATING_TITLE
+        if self.service {
+            "Quanto è stato facile usare questo servizio?"
+        } else {
+            RATING_TITLE
+        }
+    }
+
+    /// The visually hidden legend of the stars.
+    pub fn stars_legend(&self) -> &'static str {
+        if self.service {
+            "Valuta da 1 a 5 stelle quanto è stato facile usare questo servizio"
+        } else {
+            "Valuta da 1 a 5 stelle la chiarezza delle informazioni"
+        }
     }
 
     /// The negative follow-up question.
