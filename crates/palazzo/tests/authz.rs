@@ -394,3 +394,29 @@ fn permissions_used_by_routes_exist_in_the_role_table() {
     }
     let _ = Permission::OwnProfile;
 }
+
+/// The online-service editor (issue 6): every route is in the table, for
+/// the comune's administrators only (the matrix above calls each one as
+/// every persona).
+#[test]
+fn service_editor_routes_are_for_catalogue_managers() {
+    let (_, table) = palazzo_web::route_table().into_parts();
+    for (method, path) in [
+        ("GET", "/backoffice/servizi-online"),
+        ("GET", "/backoffice/servizi-online/nuovo"),
+        ("GET", "/backoffice/servizi-online/{slug}/modifica"),
+        ("GET", "/backoffice/servizi-online/{slug}/esporta"),
+        ("POST", "/backoffice/servizi-online/editor"),
+        ("POST", "/backoffice/servizi-online/importa"),
+    ] {
+        let spec = table
+            .iter()
+            .find(|s| s.method == method && s.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is not in the route table"));
+        assert_eq!(
+            spec.access,
+            Access::Needs(Permission::ManageCatalogue),
+            "{method} {path}"
+        );
+    }
+}

@@ -28,6 +28,7 @@ pub mod classificazione;
 pub mod emergenza;
 pub mod interoperabilita;
 pub mod registri;
+pub mod servizi_online;
 
 /// The routes of this module.
 pub fn router() -> Routes {
@@ -69,6 +70,7 @@ pub fn router() -> Routes {
         .merge(emergenza::router())
         .merge(interoperabilita::router())
         .merge(registri::router())
+        .merge(servizi_online::router())
 }
 
 /// The shell of a back-office page: breadcrumb Home › Area del personale › `here`.

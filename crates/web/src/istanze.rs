@@ -265,38 +265,39 @@ struct BarItem {
     current: bool,
 }
 
-struct SubInput {
-    id: String,
-    name: String,
-    label: &'static str,
-    value: String,
+pub(crate) struct SubInput {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) label: &'static str,
+    pub(crate) value: String,
 }
 
-struct OptionView {
-    id: String,
-    value: String,
-    label: String,
-    checked: bool,
+pub(crate) struct OptionView {
+    pub(crate) id: String,
+    pub(crate) value: String,
+    pub(crate) label: String,
+    pub(crate) checked: bool,
 }
 
-/// A field as the template shows it.
-struct FieldView {
-    id: String,
-    name: String,
-    label: String,
-    help: Option<String>,
+/// A field as the template shows it (`istanze/_campi.html`, also used by
+/// the preview of the service editor).
+pub(crate) struct FieldView {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) label: String,
+    pub(crate) help: Option<String>,
     /// `input`, `textarea`, `select`, `radio`, `checkbox`, `address`,
     /// `parcels`.
-    widget: &'static str,
-    input_type: &'static str,
-    inputmode: &'static str,
-    required: bool,
-    value: String,
-    options: Vec<OptionView>,
-    subs: Vec<SubInput>,
-    rows: Vec<Vec<SubInput>>,
-    errors: Vec<String>,
-    describedby: String,
+    pub(crate) widget: &'static str,
+    pub(crate) input_type: &'static str,
+    pub(crate) inputmode: &'static str,
+    pub(crate) required: bool,
+    pub(crate) value: String,
+    pub(crate) options: Vec<OptionView>,
+    pub(crate) subs: Vec<SubInput>,
+    pub(crate) rows: Vec<Vec<SubInput>>,
+    pub(crate) errors: Vec<String>,
+    pub(crate) describedby: String,
 }
 
 fn sub_label(key: &str) -> &'static str {
@@ -315,7 +316,12 @@ fn sub_label(key: &str) -> &'static str {
     }
 }
 
-fn field_view(f: &moduli::Field, raw: &RawAnswers, errors: Option<&FieldErrors>) -> FieldView {
+/// The view of a field with the values in `raw` and its errors.
+pub(crate) fn field_view(
+    f: &moduli::Field,
+    raw: &RawAnswers,
+    errors: Option<&FieldErrors>,
+) -> FieldView {
     let id = format!("campo-{}", f.id);
     let values = raw.get(&f.id).cloned().unwrap_or_default();
     let value = values.first().cloned().unwrap_or_default();

@@ -786,6 +786,7 @@ struct BackofficeTemplate<'a> {
     name: String,
     roles: Vec<String>,
     manage_roles: bool,
+    manage_catalogue: bool,
     read_protocol: bool,
     /// The anagrafe desk: "Certificati anagrafici".
     certificates: bool,
@@ -827,6 +828,7 @@ async fn backoffice(
         name: auth.actor.name.clone().unwrap_or_default(),
         roles,
         manage_roles: auth.actor.principal.can(Permission::ManageRoles),
+        manage_catalogue: auth.actor.principal.can(Permission::ManageCatalogue),
         read_protocol: auth.actor.principal.can(Permission::ReadProtocol),
         certificates: auth.actor.principal.can(Permission::IssueCertificates),
         see_all: auth.actor.principal.can(Permission::SeeAllOffices),

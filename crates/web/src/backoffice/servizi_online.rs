@@ -1,0 +1,1861 @@
+//! The back-office editor of the online services (issue 6, part 1): the
+//! comune's administrators ([`Permission::ManageCatalogue`]) list the
+//! services that can be requested online, create one for a card of the
+//! catalogue, edit a service's form (steps, fields, attachments,
+//! declarations) and procedure, preview the form as the citizen sees it,
+//! publish it as a new version, and import or export definition files —
+//! without code and without JavaScript.
+//!
+//! The work in progress travels with the page: the editor is one HTML form
+//! whose hidden `stato` field holds the definition being edited (JSON, read
+//! with unknown keys refused), and whose visible inputs are applied on top
+//! of it at every POST, before the button's action (add, remove, move,
+//! preview, publish). Nothing is stored until "Pubblica", which calls
+//! [`palazzo_services::App::save_service_definition`]: the engine validates
+//! the whole definition and a new version is saved and ledgered. A
+//! published version never changes; new pratiche use the newest version.
+//! The editor's POST is an ordinary form and holds to the configured
+//! `max_body_bytes` (1 MiB by default, far above a definition's size).
+//! Every POST validates the result with the form engine: an error is shown
+//! (`role="alert"`) next to the step, field, attachment or declaration it
+//! concerns, with a 422, and everything typed comes back.
+//!
+//! Routes:
+//! * `GET /backoffice/servizi-online`: the list, with the import form;
+//! * `GET /backoffice/servizi-online/nuovo`: the editor for a new service;
+//! * `GET /backoffice/servizi-online/{slug}/modifica`: the editor loaded
+//!   with the current version;
+//! * `POST /backoffice/servizi-online/editor`: every edit, the preview and
+//!   the publication;
+//! * `GET /backoffice/servizi-online/{slug}/esporta?formato=toml|json`;
+//! * `POST /backoffice/servizi-online/importa` (`multipart/form-data`).
+
+use std::collections::{BTreeMap, HashMap};
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use palazzo_domain::Coded;
+use palazzo_domain::access::Permission;
+use palazzo_domain::moduli::{
+    AttachmentSpec, ChoiceOption, Condition, Declaration, Field, FieldKind, FormDefinition,
+    MediaType, RawAnswers, Rules, Step,
+};
+use palazzo_domain::procedimento::{Materia, ProcedureDefinition};
+use palazzo_services::pratiche::ServiceDefinition;
+use palazzo_services::{PortalSnapshot, ServiceError};
+use palazzo_store::Tenant;
+use serde::{Deserialize, Serialize};
+
+use super::{render, shell};
+use crate::AppState;
+use crate::auth::Auth;
+use crate::auth::pages::{needs, see_other};
+use crate::error::WebError;
+use crate::istanze::{FieldView, field_view};
+use crate::middleware::tenant::CurrentTenant;
+use crate::portal::shell::Shell;
+use crate::routes::{Access, Routes};
+use crate::upload::{TextParts, read_upload_with};
+
+const LIST: &str = "/backoffice/servizi-online";
+const EDITOR: &str = "/backoffice/servizi-online/editor";
+const IMPORT: &str = "/backoffice/servizi-online/importa";
+/// The file field of the import form.
+const IMPORT_FIELD: &str = "file";
+/// The largest definition file accepted by the import form.
+pub const MAX_DEFINITION_FILE: usize = 256 * 1024;
+
+/// The routes of this module.
+pub fn router() -> Routes {
+    let admin = Access::Needs(Permission::ManageCatalogue);
+    Routes::new()
+        .get(LIST, admin, list_page)
+        .get("/backoffice/servizi-online/nuovo", admin, new_page)
+        .get(
+            "/backoffice/servizi-online/{slug}/modifica",
+            admin,
+            edit_page,
+        )
+        .get("/backoffice/servizi-online/{slug}/esporta", admin, export)
+        .post(EDITOR, admin, editor_post)
+        .upload(IMPORT, admin, import)
+}
+
+// ---------------------------------------------------------------------------
+// The list
+// ---------------------------------------------------------------------------
+
+struct ServiceRow {
+    slug: String,
+    title: String,
+    office: String,
+    version: u32,
+    procedure: String,
+    term_days: u32,
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/servizi_online.html")]
+struct ListTemplate<'a> {
+    shell: Shell<'a>,
+    csrf: String,
+    rows: Vec<ServiceRow>,
+    can_create: bool,
+    notice: Option<String>,
+    import_error: Option<(String, String)>,
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    pubblicato: Option<String>,
+    versione: Option<u32>,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let notice = match (q.pubblicato, q.versione) {
+        (Some(slug), Some(v)) => Some(format!(
+            "Pubblicata la versione {v} del servizio «{slug}»: le nuove domande useranno questa versione, quelle già presentate mantengono la loro."
+        )),
+        _ => None,
+    };
+    match render_list(&state, &t, &auth, notice, None).await {
+        Ok(r) => r,
+        Err(e) => needs(LIST, e),
+    }
+}
+
+async fn render_list(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    notice: Option<String>,
+    import_error: Option<(String, String)>,
+) -> Result<Response, ServiceError> {
+    auth.actor.require(Permission::ManageCatalogue)?;
+    let app = state.app();
+    let snap = app.portal(t.id).await?;
+    let defs = app.service_definitions(t.id).await?;
+    let mut rows: Vec<ServiceRow> = defs
+        .iter()
+        .map(|d| {
+            let card = snap.service(&d.definition.service);
+            ServiceRow {
+                slug: d.definition.service.clone(),
+                title: card
+                    .map_or_else(|| d.definition.form.title.clone(), |c| c.data.title.clone()),
+                office: card
+                    .and_then(|c| snap.office(c.data.office))
+                    .map(|o| o.data.name.clone())
+                    .unwrap_or_default(),
+                version: d.version,
+                procedure: d.definition.procedure.title.clone(),
+                term_days: d.definition.procedure.term_days,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| a.title.cmp(&b.title));
+    let can_create = snap
+        .services
+        .iter()
+        .any(|s| !rows.iter().any(|r| r.slug == s.data.slug));
+    let status = if import_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let tpl = ListTemplate {
+        shell: shell(t, "Servizi online", "Servizi online"),
+        csrf: auth.csrf().to_owned(),
+        rows,
+        can_create,
+        notice,
+        import_error,
+    };
+    Ok(render(tpl, status))
+}
+
+// ---------------------------------------------------------------------------
+// Export and import
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ExportQuery {
+    formato: Option<String>,
+}
+
+async fn export(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(slug): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Response {
+    let here = format!("/backoffice/servizi-online/{slug}/esporta");
+    let result = async {
+        auth.actor.require(Permission::ManageCatalogue)?;
+        let d = state
+            .app()
+            .service_definition(t.id, &slug, None)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let json = q.formato.as_deref() == Some("json");
+        let (text, ext, mime) = if json {
+            (d.definition.to_json()?, "json", "application/json")
+        } else {
+            (d.definition.to_toml()?, "toml", "application/toml")
+        };
+        let name = format!("servizio-{slug}-v{}.{ext}", d.version);
+        Ok::<_, ServiceError>(
+            (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_str(&format!("{mime}; charset=utf-8"))
+                            .unwrap_or_else(|_| HeaderValue::from_static("text/plain")),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        crate::upload::attachment(&name),
+                    ),
+                    (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+                ],
+                text,
+            )
+                .into_response(),
+        )
+    }
+    .await;
+    result.unwrap_or_else(|e| needs(&here, e))
+}
+
+/// Reads a definition file by its content: JSON when it starts with `{`,
+/// TOML otherwise (the existing readers of the CLI and the API).
+fn parse_definition_file(text: &str) -> Result<ServiceDefinition, ServiceError> {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.is_empty() {
+        return Err(ServiceError::Invalid {
+            code: "servizio_definizione_vuota",
+            message: "Il file è vuoto: scegli un file di definizione TOML o JSON.".into(),
+        });
+    }
+    if body.starts_with('{') {
+        ServiceDefinition::from_json(body)
+    } else {
+        ServiceDefinition::from_toml(body)
+    }
+}
+
+async fn import(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    mp: Result<Multipart, MultipartRejection>,
+) -> Response {
+    if let Err(e) = auth.actor.require(Permission::ManageCatalogue) {
+        return needs(LIST, e);
+    }
+    let Ok(mp) = mp else {
+        return WebError::bad_request(
+            "upload_invalid",
+            "Il caricamento non è andato a buon fine: riprovare.",
+        )
+        .into_response();
+    };
+    let parts = TextParts {
+        names: &[IMPORT_FIELD],
+        max_bytes: MAX_DEFINITION_FILE,
+    };
+    let outcome = match read_upload_with(&state, mp, parts).await {
+        Err(e) => Err(match e.error {
+            WebError::Unprocessable { code, message } | WebError::BadRequest { code, message } => {
+                (code.to_owned(), message)
+            }
+            other => return other.into_response(),
+        }),
+        Ok(up) => match up.text(IMPORT_FIELD) {
+            None => Err((
+                "servizio_file_mancante".to_owned(),
+                "Scegli il file di definizione da importare (TOML o JSON).".to_owned(),
+            )),
+            Some(file) => {
+                let saved = match parse_definition_file(&file.text) {
+                    Ok(def) => {
+                        state
+                            .app()
+                            .save_service_definition(t.id, &auth.actor, def)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match saved {
+                    Ok(s) => Ok((s.definition.service.clone(), s.version)),
+                    Err(ServiceError::Invalid { code, message }) => Err((
+                        code.to_owned(),
+                        format!(
+                            "Il file «{}» non è stato importato. {message}",
+                            file.file_name
+                        ),
+                    )),
+                    Err(e) => return needs(LIST, e),
+                }
+            }
+        },
+    };
+    match outcome {
+        Ok((slug, version)) => see_other(&format!("{LIST}?pubblicato={slug}&versione={version}")),
+        Err(err) => match render_list(&state, &t, &auth, None, Some(err)).await {
+            Ok(r) => r,
+            Err(e) => needs(LIST, e),
+        },
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The state of the editor
+// ---------------------------------------------------------------------------
+
+/// What the editor carries from one POST to the next, in its hidden
+/// `stato` field.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditorState {
+    /// The version the edit started from; `None` for a new online service.
+    base: Option<u32>,
+    /// The definition being edited.
+    def: ServiceDefinition,
+}
+
+impl EditorState {
+    fn encode(&self) -> Result<String, ServiceError> {
+        serde_json::to_string(self).map_err(|e| ServiceError::Internal(format!("editor: {e}")))
+    }
+
+    fn decode(text: &str) -> Result<EditorState, ServiceError> {
+        serde_json::from_str(text).map_err(|_| ServiceError::Invalid {
+            code: "servizio_editor_stato_non_valido",
+            message: "Il modulo dell'editor non è valido: riapri il servizio dall'elenco.".into(),
+        })
+    }
+}
+
+/// The posted form, by name (a repeated name keeps every value).
+struct Posted(HashMap<String, Vec<String>>);
+
+impl Posted {
+    fn new(pairs: Vec<(String, String)>) -> Posted {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (k, v) in pairs {
+            map.entry(k).or_default().push(v);
+        }
+        Posted(map)
+    }
+
+    /// The first value, as posted (`None` when absent).
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(|v| v.first()).map(String::as_str)
+    }
+
+    /// The first value, trimmed.
+    fn text(&self, name: &str) -> Option<String> {
+        self.raw(name).map(|s| s.trim().to_owned())
+    }
+
+    /// A checkbox: ticked when posted.
+    fn checked(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0.get(name).cloned().unwrap_or_default()
+    }
+}
+
+/// What is wrong, by target: `el:<id>` for a step, field, attachment or
+/// declaration, or the name of a service-level input.
+#[derive(Default)]
+struct Problems {
+    by_target: BTreeMap<String, Vec<String>>,
+    /// Codes of the problems, in order.
+    codes: Vec<&'static str>,
+    /// Problems that block more than the publication.
+    blocking: bool,
+}
+
+impl Problems {
+    fn add(&mut self, target: impl Into<String>, code: &'static str, message: String) {
+        let list = self.by_target.entry(target.into()).or_default();
+        if !list.contains(&message) {
+            list.push(message);
+        }
+        self.codes.push(code);
+    }
+
+    fn take(&mut self, target: &str) -> Vec<String> {
+        self.by_target.remove(target).unwrap_or_default()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+/// A key of lower-case letters, digits and `_` from a label ("Data di
+/// nascita" → `data_di_nascita`), starting with a letter.
+fn to_key(label: &str) -> String {
+    let mut out = String::new();
+    for c in label.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'à' | 'á' | 'â' | 'ä' => 'a',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            c => c,
+        };
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let mut out = out.trim_end_matches('_').to_owned();
+    out.truncate(48);
+    let out = out.trim_end_matches('_').to_owned();
+    match out.chars().next() {
+        Some(c) if c.is_ascii_lowercase() => out,
+        Some(_) => format!("v_{out}"),
+        None => String::new(),
+    }
+}
+
+/// Every id used in the form.
+fn used_ids(form: &FormDefinition) -> Vec<String> {
+    form.steps
+        .iter()
+        .map(|s| s.id.clone())
+        .chain(form.fields().map(|f| f.id.clone()))
+        .chain(form.attachments.iter().map(|a| a.id.clone()))
+        .chain(form.declarations.iter().map(|d| d.id.clone()))
+        .collect()
+}
+
+/// The id of a new element: what was typed, else a key from its label,
+/// else `<prefix>_<n>` unused.
+fn new_id(typed: &str, label: &str, prefix: &str, form: &FormDefinition) -> String {
+    let typed = typed.trim();
+    if !typed.is_empty() {
+        return typed.to_owned();
+    }
+    let key = to_key(label);
+    if !key.is_empty() {
+        return key;
+    }
+    let used = used_ids(form);
+    (1..)
+        .map(|n| format!("{prefix}_{n}"))
+        .find(|k| !used.contains(k))
+        .unwrap_or_else(|| prefix.to_owned())
+}
+
+// ---------------------------------------------------------------------------
+// Field kinds, procedures, matters
+// ---------------------------------------------------------------------------
+
+/// The engine's field kinds with their Italian names.
+const KINDS: &[(&str, &str)] = &[
+    ("testo", "Testo breve"),
+    ("testo_lungo", "Testo lungo"),
+    ("codice_fiscale", "Codice fiscale"),
+    ("partita_iva", "Partita IVA"),
+    ("data", "Data"),
+    ("importo", "Importo in euro"),
+    ("numero", "Numero intero"),
+    ("email", "E-mail o PEC"),
+    ("telefono", "Telefono"),
+    ("scelta", "Scelta tra opzioni"),
+    ("si_no", "Sì o no"),
+    ("particella_catastale", "Particelle catastali"),
+    ("indirizzo", "Indirizzo"),
+    ("posizione", "Luogo (indirizzo e coordinate)"),
+];
+
+fn kind_of(key: &str, options: Vec<ChoiceOption>, multiple: bool) -> Option<FieldKind> {
+    Some(match key {
+        "testo" => FieldKind::Testo,
+        "testo_lungo" => FieldKind::TestoLungo,
+        "codice_fiscale" => FieldKind::CodiceFiscale,
+        "partita_iva" => FieldKind::PartitaIva,
+        "data" => FieldKind::Data,
+        "importo" => FieldKind::Importo,
+        "numero" => FieldKind::Numero,
+        "email" => FieldKind::Email,
+        "telefono" => FieldKind::Telefono,
+        "scelta" => FieldKind::Scelta { options, multiple },
+        "si_no" => FieldKind::SiNo,
+        "particella_catastale" => FieldKind::ParticellaCatastale,
+        "indirizzo" => FieldKind::Indirizzo,
+        "posizione" => FieldKind::Posizione,
+        _ => return None,
+    })
+}
+
+/// The procedure presets of the engine that an admin may choose: code,
+/// Italian name, whether the term and the matter can be set.
+const PRESETS: &[(&str, &str, bool)] = &[
+    (
+        "ordinario",
+        "Procedimento a istanza di parte con provvedimento espresso (L. 241/1990, art. 2)",
+        true,
+    ),
+    (
+        "silenzio_assenso",
+        "Procedimento a silenzio-assenso (L. 241/1990, art. 20)",
+        true,
+    ),
+    (
+        "scia",
+        "SCIA: efficace dalla presentazione, controllo in 60 giorni (30 in edilizia) (L. 241/1990, art. 19)",
+        false,
+    ),
+    (
+        "autorizzazione_paesaggistica_semplificata",
+        "Autorizzazione paesaggistica semplificata (D.P.R. 31/2017)",
+        false,
+    ),
+    (
+        "autorizzazione_paesaggistica",
+        "Autorizzazione paesaggistica ordinaria (D.Lgs. 42/2004, art. 146)",
+        false,
+    ),
+    (
+        "accesso_civico_generalizzato",
+        "Accesso civico generalizzato (D.Lgs. 33/2013, art. 5 c. 2)",
+        false,
+    ),
+    (
+        "accesso_civico_semplice",
+        "Accesso civico semplice (D.Lgs. 33/2013, art. 5 c. 1)",
+        false,
+    ),
+];
+
+/// The matters a procedure may have (art. 20 c.4 L. 241/1990).
+const MATTERS: &[Materia] = &[
+    Materia::Altro,
+    Materia::Edilizia,
+    Materia::Accesso,
+    Materia::Paesaggio,
+    Materia::BeniCulturali,
+    Materia::Ambiente,
+    Materia::AssettoIdrogeologico,
+    Materia::Difesa,
+    Materia::SicurezzaPubblica,
+    Materia::Immigrazione,
+    Materia::Salute,
+    Materia::PubblicaIncolumita,
+    Materia::ObbligoComunitario,
+    Materia::SilenzioRigetto,
+];
+
+fn materia_key(m: Materia) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn materia_of(key: &str) -> Option<Materia> {
+    serde_json::from_value(serde_json::Value::String(key.to_owned())).ok()
+}
+
+/// A procedure from a preset; `term` (days) is the term of `ordinario` and
+/// `silenzio_assenso` and the control window of `scia`.
+fn preset(code: &str, term: u32, materia: Materia) -> Option<ProcedureDefinition> {
+    let mut p = match code {
+        "ordinario" => ProcedureDefinition::ordinario(term),
+        "silenzio_assenso" => ProcedureDefinition::silenzio_assenso(term),
+        "scia" => ProcedureDefinition::scia(term),
+        "autorizzazione_paesaggistica_semplificata" => {
+            ProcedureDefinition::autorizzazione_paesaggistica_semplificata()
+        }
+        // The fallback of art. 146 c.9: 60 days from sending.
+        "autorizzazione_paesaggistica" => {
+            ProcedureDefinition::autorizzazione_paesaggistica_ordinaria(60)
+        }
+        "accesso_civico_generalizzato" => ProcedureDefinition::accesso_civico_generalizzato(),
+        "accesso_civico_semplice" => ProcedureDefinition::accesso_civico_semplice(),
+        _ => return None,
+    };
+    if matches!(code, "ordinario" | "silenzio_assenso") {
+        p.materia = materia;
+        p = p.with_default_machine();
+    }
+    Some(p)
+}
+
+// ---------------------------------------------------------------------------
+// Applying the posted inputs
+// ---------------------------------------------------------------------------
+
+fn opt_text(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+/// Parses an optional number input; a bad one is a problem of `target`.
+fn number<T: std::str::FromStr>(
+    p: &Posted,
+    name: &str,
+    what: &str,
+    target: &str,
+    problems: &mut Problems,
+) -> Option<T> {
+    let s = p.text(name)?;
+    if s.is_empty() {
+        return None;
+    }
+    match s.parse::<T>() {
+        Ok(v) => Some(v),
+        Err(_) => {
+            problems.add(
+                target,
+                "servizio_numero_non_valido",
+                format!("«{s}» non è un numero valido per {what}."),
+            );
+            problems.blocking = true;
+            None
+        }
+    }
+}
+
+/// Options of a choice field, one a line: `valore = Etichetta`, or just
+/// the label (the value is made from it).
+fn parse_options(text: &str) -> Vec<ChoiceOption> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.split_once('=') {
+            Some((v, label)) => ChoiceOption {
+                value: v.trim().to_owned(),
+                label: label.trim().to_owned(),
+            },
+            None => ChoiceOption {
+                value: to_key(l),
+                label: l.to_owned(),
+            },
+        })
+        .collect()
+}
+
+fn options_text(options: &[ChoiceOption]) -> String {
+    options
+        .iter()
+        .map(|o| format!("{} = {}", o.value, o.label))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A simple condition (`campo` equals `valore`) as posted under `prefix`;
+/// `None` leaves the current one (a compound condition is edited in the
+/// definition file).
+fn posted_condition(p: &Posted, prefix: &str, current: &Option<Condition>) -> Option<Condition> {
+    if !matches!(current, None | Some(Condition::Equals { .. })) {
+        return current.clone();
+    }
+    let field = p.text(&format!("{prefix}.cond_campo")).unwrap_or_default();
+    if field.is_empty() {
+        return None;
+    }
+    Some(Condition::Equals {
+        field,
+        value: p.text(&format!("{prefix}.cond_valore")).unwrap_or_default(),
+    })
+}
+
+fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems) {
+    if let Some(v) = p.text(&format!("{prefix}.id")) {
+        f.id = v;
+    }
+    if let Some(v) = p.text(&format!("{prefix}.etichetta")) {
+        f.label = v;
+    }
+    f.help = opt_text(p.text(&format!("{prefix}.aiuto")));
+    f.required = p.checked(&format!("{prefix}.obbligatorio"));
+    f.condition = posted_condition(p, prefix, &f.condition);
+    let target = format!("el:{}", f.id);
+    let key = p
+        .text(&format!("{prefix}.tipo"))
+        .unwrap_or_else(|| f.kind.key().to_owned());
+    let options = match &f.kind {
+        FieldKind::Scelta { options, .. } => options.clone(),
+        _ => Vec::new(),
+    };
+    let options = match p.raw(&format!("{prefix}.opzioni")) {
+        Some(text) => parse_options(text),
+        None => options,
+    };
+    let multiple = p.checked(&format!("{prefix}.multipla"));
+    let Some(kind) = kind_of(&key, options, multiple) else {
+        problems.add(
+            target,
+            "servizio_tipo_campo_sconosciuto",
+            format!("Il tipo di campo «{key}» non esiste."),
+        );
+        problems.blocking = true;
+        return;
+    };
+    let changed_kind = kind.key() != f.kind.key();
+    f.kind = kind;
+    if changed_kind {
+        // The rules of the old kind do not apply to the new one.
+        f.rules = Rules::default();
+        if f.prefill.is_some_and(|pf| !pf.fits(&f.kind)) {
+            f.prefill = None;
+        }
+        return;
+    }
+    let n = |name: &str| format!("{prefix}.{name}");
+    match f.kind {
+        FieldKind::Testo | FieldKind::TestoLungo => {
+            f.rules.min_length = number(
+                p,
+                &n("lunghezza_min"),
+                "la lunghezza minima",
+                &target,
+                problems,
+            );
+            f.rules.max_length = number(
+                p,
+                &n("lunghezza_max"),
+                "la lunghezza massima",
+                &target,
+                problems,
+            );
+        }
+        FieldKind::Numero => {
+            f.rules.min_value = number(p, &n("valore_min"), "il valore minimo", &target, problems);
+            f.rules.max_value = number(p, &n("valore_max"), "il valore massimo", &target, problems);
+        }
+        FieldKind::Data => {
+            f.rules.not_future = p.checked(&n("data_non_futura"));
+            f.rules.not_past = p.checked(&n("data_non_passata"));
+        }
+        FieldKind::Scelta {
+            multiple: false, ..
+        } => {
+            f.rules.min_choices = None;
+            f.rules.max_choices = None;
+        }
+        _ => {}
+    }
+}
+
+fn apply_posted(st: &mut EditorState, p: &Posted, problems: &mut Problems) {
+    let def = &mut st.def;
+    if st.base.is_none()
+        && let Some(v) = p.text("servizio")
+    {
+        def.service = v;
+    }
+    if st.base.is_none()
+        && let Some(v) = p.text("codice")
+    {
+        // The form's code defaults to the card's slug.
+        def.form.code = if v.is_empty() { def.service.clone() } else { v };
+    }
+    if let Some(v) = p.text("titolo") {
+        def.form.title = v;
+    }
+    if let Some(v) = p.text("descrizione") {
+        def.form.description = v;
+    }
+    if let Some(v) = p.text("classificazione") {
+        def.classification = v;
+    }
+    if let Some(v) = p.text("oggetto") {
+        def.subject = v;
+    }
+    // The procedure: rebuilt from the preset only when something changed.
+    let code = p
+        .text("procedura")
+        .unwrap_or_else(|| def.procedure.code.clone());
+    let term = number::<u32>(p, "termine", "il termine", "procedimento", problems)
+        .unwrap_or(def.procedure.term_days);
+    let materia = p
+        .text("materia")
+        .and_then(|m| materia_of(&m))
+        .unwrap_or(def.procedure.materia);
+    if (code != def.procedure.code
+        || term != def.procedure.term_days
+        || materia != def.procedure.materia)
+        && let Some(proc) = preset(&code, term, materia)
+    {
+        def.procedure = proc;
+    }
+
+    for (i, step) in def.form.steps.iter_mut().enumerate() {
+        let prefix = format!("p{i}");
+        if let Some(v) = p.text(&format!("{prefix}.id")) {
+            step.id = v;
+        }
+        if let Some(v) = p.text(&format!("{prefix}.titolo")) {
+            step.title = v;
+        }
+        step.help = opt_text(p.text(&format!("{prefix}.aiuto")));
+        step.condition = posted_condition(p, &prefix, &step.condition);
+        for (j, f) in step.fields.iter_mut().enumerate() {
+            apply_field(p, &format!("{prefix}.c{j}"), f, problems);
+        }
+    }
+    for (k, a) in def.form.attachments.iter_mut().enumerate() {
+        let prefix = format!("a{k}");
+        if let Some(v) = p.text(&format!("{prefix}.id")) {
+            a.id = v;
+        }
+        if let Some(v) = p.text(&format!("{prefix}.etichetta")) {
+            a.label = v;
+        }
+        a.help = opt_text(p.text(&format!("{prefix}.aiuto")));
+        a.required = p.checked(&format!("{prefix}.obbligatorio"));
+        a.media_types = p
+            .all(&format!("{prefix}.tipi"))
+            .iter()
+            .filter_map(|t| serde_json::from_value(serde_json::Value::String(t.clone())).ok())
+            .collect();
+        let target = format!("el:{}", a.id);
+        if let Some(mb) = number::<u64>(
+            p,
+            &format!("{prefix}.mb"),
+            "la dimensione massima",
+            &target,
+            problems,
+        ) {
+            a.max_bytes = mb.saturating_mul(1024 * 1024);
+        }
+        if let Some(n) = number::<u32>(
+            p,
+            &format!("{prefix}.file_max"),
+            "il numero massimo di file",
+            &target,
+            problems,
+        ) {
+            a.max_files = n;
+        }
+    }
+    for (k, d) in def.form.declarations.iter_mut().enumerate() {
+        let prefix = format!("d{k}");
+        if let Some(v) = p.text(&format!("{prefix}.id")) {
+            d.id = v;
+        }
+        if let Some(v) = p.text(&format!("{prefix}.testo")) {
+            d.text = v;
+        }
+        d.reference = opt_text(p.text(&format!("{prefix}.riferimento")));
+    }
+}
+
+/// `passo_su:1` → ("passo_su", [1]).
+fn parse_action(a: &str) -> (&str, Vec<usize>) {
+    let mut parts = a.split(':');
+    let name = parts.next().unwrap_or_default();
+    (name, parts.filter_map(|n| n.parse().ok()).collect())
+}
+
+fn move_item<T>(list: &mut [T], at: usize, up: bool) {
+    if up && at > 0 && at < list.len() {
+        list.swap(at, at - 1);
+    } else if !up && at + 1 < list.len() {
+        list.swap(at, at + 1);
+    }
+}
+
+/// Applies a structural action. Returns the anchor to focus afterwards.
+fn apply_action(st: &mut EditorState, p: &Posted, action: &str) -> Option<String> {
+    let form = &mut st.def.form;
+    let (name, n) = parse_action(action);
+    let at = |k: usize| n.get(k).copied().unwrap_or(usize::MAX);
+    match name {
+        "passo_aggiungi" => {
+            let title = p.text("nuovo_passo.titolo").unwrap_or_default();
+            let id = new_id(
+                &p.text("nuovo_passo.id").unwrap_or_default(),
+                &title,
+                "passo",
+                form,
+            );
+            form.steps.push(Step {
+                id,
+                title,
+                help: None,
+                condition: None,
+                fields: Vec::new(),
+            });
+            Some(format!("p{}", form.steps.len() - 1))
+        }
+        "passo_elimina" if at(0) < form.steps.len() => {
+            form.steps.remove(at(0));
+            Some("passi".into())
+        }
+        "passo_su" | "passo_giu" => {
+            move_item(&mut form.steps, at(0), name == "passo_su");
+            Some("passi".into())
+        }
+        "campo_aggiungi" if at(0) < form.steps.len() => {
+            let i = at(0);
+            let prefix = format!("p{i}.nuovo");
+            let label = p.text(&format!("{prefix}.etichetta")).unwrap_or_default();
+            let typed = p.text(&format!("{prefix}.id")).unwrap_or_default();
+            let id = new_id(&typed, &label, "campo", form);
+            let key = p
+                .text(&format!("{prefix}.tipo"))
+                .unwrap_or_else(|| "testo".into());
+            let kind = kind_of(&key, Vec::new(), false).unwrap_or(FieldKind::Testo);
+            let step = &mut form.steps[i];
+            step.fields.push(Field {
+                id,
+                label,
+                help: None,
+                kind,
+                required: p.checked(&format!("{prefix}.obbligatorio")),
+                condition: None,
+                prefill: None,
+                rules: Rules::default(),
+            });
+            Some(format!("p{i}-c{}", step.fields.len() - 1))
+        }
+        "campo_elimina" if at(0) < form.steps.len() && at(1) < form.steps[at(0)].fields.len() => {
+            form.steps[at(0)].fields.remove(at(1));
+            Some(format!("p{}", at(0)))
+        }
+        "campo_su" | "campo_giu" if at(0) < form.steps.len() => {
+            move_item(&mut form.steps[at(0)].fields, at(1), name == "campo_su");
+            Some(format!("p{}", at(0)))
+        }
+        "allegato_aggiungi" => {
+            let label = p.text("nuovo_allegato.etichetta").unwrap_or_default();
+            let id = new_id(
+                &p.text("nuovo_allegato.id").unwrap_or_default(),
+                &label,
+                "allegato",
+                form,
+            );
+            form.attachments.push(AttachmentSpec {
+                id,
+                label,
+                help: None,
+                required: false,
+                media_types: vec![MediaType::Pdf, MediaType::P7m],
+                max_bytes: 20 * 1024 * 1024,
+                max_files: 1,
+                condition: None,
+            });
+            Some(format!("a{}", form.attachments.len() - 1))
+        }
+        "allegato_elimina" if at(0) < form.attachments.len() => {
+            form.attachments.remove(at(0));
+            Some("allegati".into())
+        }
+        "allegato_su" | "allegato_giu" => {
+            move_item(&mut form.attachments, at(0), name == "allegato_su");
+            Some("allegati".into())
+        }
+        "dichiarazione_aggiungi" => {
+            let text = p.text("nuova_dichiarazione.testo").unwrap_or_default();
+            let id = new_id(
+                &p.text("nuova_dichiarazione.id").unwrap_or_default(),
+                "",
+                "dichiarazione",
+                form,
+            );
+            form.declarations.push(Declaration {
+                id,
+                text,
+                reference: opt_text(p.text("nuova_dichiarazione.riferimento")),
+                condition: None,
+            });
+            Some(format!("d{}", form.declarations.len() - 1))
+        }
+        "dichiarazione_elimina" if at(0) < form.declarations.len() => {
+            form.declarations.remove(at(0));
+            Some("dichiarazioni".into())
+        }
+        "dichiarazione_su" | "dichiarazione_giu" => {
+            move_item(&mut form.declarations, at(0), name == "dichiarazione_su");
+            Some("dichiarazioni".into())
+        }
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Validation
+// ---------------------------------------------------------------------------
+
+/// Codes of the engine that only mean "not finished yet": they block the
+/// publication, not the editing.
+const INCOMPLETE: &[&str] = &[
+    "modulo_senza_passi",
+    "modulo_passo_vuoto",
+    "modulo_scelte_vuote",
+];
+
+/// Checks the definition with the engine (form and procedure) and the
+/// service's own rules, placing each problem next to what it concerns.
+fn check(st: &EditorState, snap: &PortalSnapshot, problems: &mut Problems) {
+    use palazzo_domain::moduli::DefinitionError as E;
+    let def = &st.def;
+    if snap.service(&def.service).is_none() {
+        problems.add(
+            "servizio",
+            "servizio_sconosciuto",
+            "Scegli la scheda del catalogo a cui appartiene il servizio.".into(),
+        );
+        problems.blocking = true;
+    }
+    if let Err(errors) = def.form.validate() {
+        for e in errors {
+            let target = match &e {
+                E::Code(_) => "codice".to_owned(),
+                E::EmptyText(id) if *id == def.form.code && def.form.title.trim().is_empty() => {
+                    "titolo".to_owned()
+                }
+                E::EmptyStep(id)
+                | E::InvalidId(id)
+                | E::DuplicateId(id)
+                | E::EmptyText(id)
+                | E::EmptyCondition(id)
+                | E::NoChoices(id)
+                | E::PrefillNotApplicable(id)
+                | E::AttachmentLimits(id) => format!("el:{id}"),
+                E::ConditionUnknownField { owner, .. }
+                | E::ConditionLaterField { owner, .. }
+                | E::ConditionValue { owner, .. } => format!("el:{owner}"),
+                E::DuplicateChoice { field, .. }
+                | E::IncoherentBounds { field, .. }
+                | E::RuleNotApplicable { field, .. } => format!("el:{field}"),
+                _ => "passi".to_owned(),
+            };
+            let code = e.code();
+            let untitled = matches!(&e, E::EmptyText(id) if *id == def.form.code)
+                && def.form.title.trim().is_empty();
+            if !INCOMPLETE.contains(&code) && !untitled {
+                problems.blocking = true;
+            }
+            problems.add(target, code, e.message_it());
+        }
+    }
+    if let Err(errors) = def.procedure.validate() {
+        for e in errors {
+            problems.add("procedimento", e.code(), e.message_it());
+        }
+        problems.blocking = true;
+    }
+    if def.subject.trim().is_empty() || def.subject.chars().count() > 300 {
+        problems.add(
+            "oggetto",
+            "servizio_oggetto",
+            "L'oggetto di protocollo è obbligatorio (al massimo 300 caratteri).".into(),
+        );
+        // Still to be written is not an error while editing; too long is.
+        problems.blocking |= !def.subject.trim().is_empty();
+    }
+    if def.classification.trim().is_empty() {
+        problems.add(
+            "classificazione",
+            "servizio_classificazione",
+            "Indica la classificazione del titolario dei fascicoli (es. VI.3).".into(),
+        );
+    } else if palazzo_domain::titolario::ClassKey::parse(&def.classification).is_err() {
+        problems.add(
+            "classificazione",
+            "servizio_classificazione",
+            format!(
+                "La classificazione «{}» non è una voce del titolario (es. VI.3).",
+                def.classification
+            ),
+        );
+        problems.blocking = true;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Rendering the editor
+// ---------------------------------------------------------------------------
+
+/// A simple condition's inputs.
+struct CondView {
+    /// The condition can be edited here (none, or `campo = valore`).
+    editable: bool,
+    field: String,
+    value: String,
+    /// The fields it may read: (id, label).
+    choices: Vec<(String, String)>,
+    /// A compound condition, described.
+    note: String,
+}
+
+fn cond_view(c: &Option<Condition>, before: &[(String, String)]) -> CondView {
+    match c {
+        None => CondView {
+            editable: true,
+            field: String::new(),
+            value: String::new(),
+            choices: before.to_vec(),
+            note: String::new(),
+        },
+        Some(Condition::Equals { field, value }) => CondView {
+            editable: true,
+            field: field.clone(),
+            value: value.clone(),
+            choices: before.to_vec(),
+            note: String::new(),
+        },
+        Some(other) => CondView {
+            editable: false,
+            field: String::new(),
+            value: String::new(),
+            choices: Vec::new(),
+            note: format!(
+                "condizione composta sui campi {}: si modifica nel file di definizione",
+                other.fields().join(", ")
+            ),
+        },
+    }
+}
+
+struct FieldRow {
+    pos: String,
+    /// The label, or the key while the label is empty.
+    display: String,
+    name: String,
+    id: String,
+    label: String,
+    help: String,
+    kind: String,
+    required: bool,
+    is_choice: bool,
+    is_text: bool,
+    is_number: bool,
+    is_date: bool,
+    options: String,
+    multiple: bool,
+    min_length: String,
+    max_length: String,
+    min_value: String,
+    max_value: String,
+    not_future: bool,
+    not_past: bool,
+    cond: CondView,
+    errors: Vec<String>,
+    first: bool,
+    last: bool,
+}
+
+struct StepRow {
+    pos: String,
+    /// The title, or the id while the title is empty.
+    display: String,
+    index: usize,
+    id: String,
+    title: String,
+    help: String,
+    cond: CondView,
+    fields: Vec<FieldRow>,
+    errors: Vec<String>,
+    first: bool,
+    last: bool,
+}
+
+struct AttachmentRow {
+    pos: String,
+    /// The label, or the id while the label is empty.
+    display: String,
+    index: usize,
+    id: String,
+    label: String,
+    help: String,
+    required: bool,
+    /// (key, name, accepted)
+    types: Vec<(String, &'static str, bool)>,
+    mb: u64,
+    max_files: u32,
+    note: String,
+    errors: Vec<String>,
+    first: bool,
+    last: bool,
+}
+
+struct DeclarationRow {
+    pos: String,
+    index: usize,
+    id: String,
+    text: String,
+    reference: String,
+    errors: Vec<String>,
+    first: bool,
+    last: bool,
+}
+
+fn opt_num<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/servizio_editor.html")]
+struct EditorTemplate<'a> {
+    shell: Shell<'a>,
+    csrf: String,
+    state: String,
+    is_new: bool,
+    base: u32,
+    /// Cards of the catalogue that have no online service yet: (slug, title).
+    cards: Vec<(String, String)>,
+    service: String,
+    card_title: String,
+    office: String,
+    code: String,
+    title: String,
+    description: String,
+    classification: String,
+    subject: String,
+    presets: Vec<(&'static str, &'static str, bool)>,
+    procedure: String,
+    /// The procedure is not one of the presets (imported from a file).
+    custom_procedure: bool,
+    procedure_title: String,
+    term: u32,
+    matters: Vec<(String, &'static str)>,
+    materia: String,
+    kinds: &'static [(&'static str, &'static str)],
+    steps: Vec<StepRow>,
+    attachments: Vec<AttachmentRow>,
+    declarations: Vec<DeclarationRow>,
+    /// Problems of the service-level inputs, by input name.
+    top: BTreeMap<String, Vec<String>>,
+    /// (anchor, message) of every problem.
+    summary: Vec<(String, String)>,
+    focus: Option<String>,
+    /// The problems block the edit (422), not only the publication.
+    blocking: bool,
+}
+
+const MEDIA: &[MediaType] = &[
+    MediaType::Pdf,
+    MediaType::P7m,
+    MediaType::Jpeg,
+    MediaType::Png,
+    MediaType::Xml,
+    MediaType::Tiff,
+];
+
+fn media_key(m: MediaType) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[allow(clippy::too_many_lines)]
+fn editor_response(
+    t: &Tenant,
+    auth: &Auth,
+    st: &EditorState,
+    snap: &PortalSnapshot,
+    mut problems: Problems,
+    focus: Option<String>,
+    status: StatusCode,
+) -> Result<Response, ServiceError> {
+    let def = &st.def;
+    let form = &def.form;
+    let mut summary: Vec<(String, String)> = Vec::new();
+    let mut steps = Vec::new();
+    let mut before: Vec<(String, String)> = Vec::new();
+    let n_steps = form.steps.len();
+    for (i, s) in form.steps.iter().enumerate() {
+        let pos = format!("p{i}");
+        let errors = problems.take(&format!("el:{}", s.id));
+        summary.extend(errors.iter().map(|m| (pos.clone(), m.clone())));
+        let step_cond = cond_view(&s.condition, &before);
+        let mut fields = Vec::new();
+        for (j, f) in s.fields.iter().enumerate() {
+            let fpos = format!("p{i}-c{j}");
+            let errors = problems.take(&format!("el:{}", f.id));
+            summary.extend(errors.iter().map(|m| (fpos.clone(), m.clone())));
+            let (is_choice, options, multiple) = match &f.kind {
+                FieldKind::Scelta { options, multiple } => (true, options_text(options), *multiple),
+                _ => (false, String::new(), false),
+            };
+            let r = &f.rules;
+            fields.push(FieldRow {
+                display: if f.label.trim().is_empty() {
+                    f.id.clone()
+                } else {
+                    f.label.clone()
+                },
+                name: format!("p{i}.c{j}"),
+                pos: fpos,
+                id: f.id.clone(),
+                label: f.label.clone(),
+                help: f.help.clone().unwrap_or_default(),
+                kind: f.kind.key().to_owned(),
+                required: f.required,
+                is_choice,
+                is_text: matches!(f.kind, FieldKind::Testo | FieldKind::TestoLungo),
+                is_number: matches!(f.kind, FieldKind::Numero),
+                is_date: matches!(f.kind, FieldKind::Data),
+                options,
+                multiple,
+                min_length: opt_num(r.min_length),
+                max_length: opt_num(r.max_length),
+                min_value: opt_num(r.min_value),
+                max_value: opt_num(r.max_value),
+                not_future: r.not_future,
+                not_past: r.not_past,
+                cond: cond_view(&f.condition, &before),
+                errors,
+                first: j == 0,
+                last: j + 1 == s.fields.len(),
+            });
+            before.push((f.id.clone(), f.label.clone()));
+        }
+        steps.push(StepRow {
+            display: if s.title.trim().is_empty() {
+                s.id.clone()
+            } else {
+                s.title.clone()
+            },
+            pos,
+            index: i,
+            id: s.id.clone(),
+            title: s.title.clone(),
+            help: s.help.clone().unwrap_or_default(),
+            cond: step_cond,
+            fields,
+            errors,
+            first: i == 0,
+            last: i + 1 == n_steps,
+        });
+    }
+    let n = form.attachments.len();
+    let attachments = form
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(k, a)| {
+            let pos = format!("a{k}");
+            let errors = problems.take(&format!("el:{}", a.id));
+            summary.extend(errors.iter().map(|m| (pos.clone(), m.clone())));
+            AttachmentRow {
+                display: if a.label.trim().is_empty() {
+                    a.id.clone()
+                } else {
+                    a.label.clone()
+                },
+                pos,
+                index: k,
+                id: a.id.clone(),
+                label: a.label.clone(),
+                help: a.help.clone().unwrap_or_default(),
+                required: a.required,
+                types: MEDIA
+                    .iter()
+                    .map(|m| (media_key(*m), m.name(), a.accepts(*m)))
+                    .collect(),
+                mb: a.max_bytes.div_ceil(1024 * 1024),
+                max_files: a.max_files,
+                note: a
+                    .condition
+                    .as_ref()
+                    .map(|c| {
+                        format!(
+                            "Richiesto solo se: condizione sui campi {}",
+                            c.fields().join(", ")
+                        )
+                    })
+                    .unwrap_or_default(),
+                errors,
+                first: k == 0,
+                last: k + 1 == n,
+            }
+        })
+        .collect();
+    let n = form.declarations.len();
+    let declarations = form
+        .declarations
+        .iter()
+        .enumerate()
+        .map(|(k, d)| {
+            let pos = format!("d{k}");
+            let errors = problems.take(&format!("el:{}", d.id));
+            summary.extend(errors.iter().map(|m| (pos.clone(), m.clone())));
+            DeclarationRow {
+                pos,
+                index: k,
+                id: d.id.clone(),
+                text: d.text.clone(),
+                reference: d.reference.clone().unwrap_or_default(),
+                errors,
+                first: k == 0,
+                last: k + 1 == n,
+            }
+        })
+        .collect();
+    // What is left concerns the service-level inputs (or elements whose id
+    // no longer exists).
+    let mut top = BTreeMap::new();
+    for (target, messages) in std::mem::take(&mut problems.by_target) {
+        let anchor = match target.as_str() {
+            "servizio" | "codice" | "titolo" | "classificazione" | "oggetto" => {
+                format!("campo-{target}")
+            }
+            "procedimento" => "campo-procedura".to_owned(),
+            _ => "passi".to_owned(),
+        };
+        summary.extend(messages.iter().map(|m| (anchor.clone(), m.clone())));
+        top.insert(target, messages);
+    }
+    summary.dedup();
+
+    let card = snap.service(&def.service);
+    let cards = if st.base.is_none() {
+        snap.services
+            .iter()
+            .map(|s| (s.data.slug.clone(), s.data.title.clone()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let heading = if st.base.is_none() {
+        "Nuovo servizio online".to_owned()
+    } else {
+        format!(
+            "Modifica del servizio «{}»",
+            card.map_or(form.title.as_str(), |c| c.data.title.as_str())
+        )
+    };
+    let mut sh = shell(t, "Servizi online", "Editor");
+    sh.breadcrumb
+        .insert(2, crate::portal::shell::Crumb::link("Servizi online", LIST));
+    sh.title = heading.into();
+    let tpl = EditorTemplate {
+        shell: sh,
+        csrf: auth.csrf().to_owned(),
+        state: st.encode()?,
+        is_new: st.base.is_none(),
+        base: st.base.unwrap_or(0),
+        cards,
+        service: def.service.clone(),
+        card_title: card.map(|c| c.data.title.clone()).unwrap_or_default(),
+        office: card
+            .and_then(|c| snap.office(c.data.office))
+            .map(|o| o.data.name.clone())
+            .unwrap_or_default(),
+        code: form.code.clone(),
+        title: form.title.clone(),
+        description: form.description.clone(),
+        classification: def.classification.clone(),
+        subject: def.subject.clone(),
+        presets: PRESETS.to_vec(),
+        procedure: def.procedure.code.clone(),
+        custom_procedure: !PRESETS.iter().any(|p| p.0 == def.procedure.code),
+        procedure_title: def.procedure.title.clone(),
+        term: def.procedure.term_days,
+        matters: MATTERS
+            .iter()
+            .map(|m| (materia_key(*m), m.label()))
+            .collect(),
+        materia: materia_key(def.procedure.materia),
+        kinds: KINDS,
+        steps,
+        attachments,
+        declarations,
+        top,
+        summary,
+        focus,
+        blocking: problems.blocking,
+    };
+    Ok(render(tpl, status))
+}
+
+// ---------------------------------------------------------------------------
+// The preview
+// ---------------------------------------------------------------------------
+
+/// One step of the preview: the citizen's own field rendering.
+struct PreviewStep {
+    title: String,
+    help: Option<String>,
+    position: String,
+    conditional: bool,
+    fields: Vec<FieldView>,
+}
+
+#[derive(Template)]
+#[template(path = "backoffice/servizio_anteprima.html")]
+struct PreviewTemplate<'a> {
+    shell: Shell<'a>,
+    csrf: String,
+    state: String,
+    title: String,
+    description: String,
+    steps: Vec<PreviewStep>,
+    /// (label, help, types, required)
+    attachments: Vec<(String, String, String, bool)>,
+    /// (text, reference)
+    declarations: Vec<(String, String)>,
+}
+
+fn preview_response(t: &Tenant, auth: &Auth, st: &EditorState) -> Result<Response, ServiceError> {
+    let form = &st.def.form;
+    let raw = RawAnswers::new();
+    let total = form.steps.len();
+    let steps = form
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| PreviewStep {
+            title: s.title.clone(),
+            help: s.help.clone(),
+            position: format!("{}/{total}", i + 1),
+            conditional: s.condition.is_some(),
+            fields: s.fields.iter().map(|f| field_view(f, &raw, None)).collect(),
+        })
+        .collect();
+    let mut sh = shell(t, "Anteprima", "Anteprima");
+    sh.breadcrumb
+        .insert(2, crate::portal::shell::Crumb::link("Servizi online", LIST));
+    sh.title = format!("Anteprima: {}", form.title).into();
+    let tpl = PreviewTemplate {
+        shell: sh,
+        csrf: auth.csrf().to_owned(),
+        state: st.encode()?,
+        title: form.title.clone(),
+        description: form.description.clone(),
+        steps,
+        attachments: form
+            .attachments
+            .iter()
+            .map(|a| {
+                (
+                    a.label.clone(),
+                    a.help.clone().unwrap_or_default(),
+                    a.media_types
+                        .iter()
+                        .map(|m| m.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    a.required,
+                )
+            })
+            .collect(),
+        declarations: form
+            .declarations
+            .iter()
+            .map(|d| (d.text.clone(), d.reference.clone().unwrap_or_default()))
+            .collect(),
+    };
+    Ok(render(tpl, StatusCode::OK))
+}
+
+// ---------------------------------------------------------------------------
+// Handlers of the editor
+// ---------------------------------------------------------------------------
+
+/// A new online service for the first card of the catalogue without one.
+fn blank(service: String) -> ServiceDefinition {
+    ServiceDefinition {
+        form: FormDefinition {
+            code: service.clone(),
+            version: 1,
+            title: String::new(),
+            description: String::new(),
+            steps: Vec::new(),
+            attachments: Vec::new(),
+            declarations: Vec::new(),
+        },
+        service,
+        classification: String::new(),
+        subject: "Istanza – {richiedente}".into(),
+        procedure: ProcedureDefinition::ordinario(30),
+    }
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+) -> Response {
+    let here = "/backoffice/servizi-online/nuovo";
+    let result = async {
+        auth.actor.require(Permission::ManageCatalogue)?;
+        let app = state.app();
+        let snap = app.portal(t.id).await?;
+        let defined: Vec<String> = app
+            .service_definitions(t.id)
+            .await?
+            .iter()
+            .map(|d| d.definition.service.clone())
+            .collect();
+        let first = snap
+            .services
+            .iter()
+            .find(|s| !defined.contains(&s.data.slug))
+            .map(|s| s.data.slug.clone())
+            .unwrap_or_default();
+        let st = EditorState {
+            base: None,
+            def: blank(first),
+        };
+        editor_with_cards(
+            &t,
+            &auth,
+            &st,
+            &snap,
+            &defined,
+            Problems::default(),
+            None,
+            StatusCode::OK,
+        )
+    }
+    .await;
+    result.unwrap_or_else(|e| needs(here, e))
+}
+
+/// The editor, with the cards offered to a new service limited to those
+/// without an online service.
+#[allow(clippy::too_many_arguments)]
+fn editor_with_cards(
+    t: &Tenant,
+    auth: &Auth,
+    st: &EditorState,
+    snap: &PortalSnapshot,
+    defined: &[String],
+    problems: Problems,
+    focus: Option<String>,
+    status: StatusCode,
+) -> Result<Response, ServiceError> {
+    if st.base.is_none() {
+        let mut limited = snap.clone();
+        limited
+            .services
+            .retain(|s| !defined.contains(&s.data.slug) || s.data.slug == st.def.service);
+        editor_response(t, auth, st, &limited, problems, focus, status)
+    } else {
+        editor_response(t, auth, st, snap, problems, focus, status)
+    }
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(slug): Path<String>,
+) -> Response {
+    let here = format!("/backoffice/servizi-online/{slug}/modifica");
+    let result = async {
+        auth.actor.require(Permission::ManageCatalogue)?;
+        let app = state.app();
+        let d = app
+            .service_definition(t.id, &slug, None)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let snap = app.portal(t.id).await?;
+        let st = EditorState {
+            base: Some(d.version),
+            def: (*d.definition).clone(),
+        };
+        editor_response(
+            &t,
+            &auth,
+            &st,
+            &snap,
+            Problems::default(),
+            None,
+            StatusCode::OK,
+        )
+    }
+    .await;
+    result.unwrap_or_else(|e| needs(&here, e))
+}
+
+async fn editor_post(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    match editor_step(&state, &t, &auth, Posted::new(pairs)).await {
+        Ok(r) => r,
+        Err(e) => needs(LIST, e),
+    }
+}
+
+async fn editor_step(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    p: Posted,
+) -> Result<Response, ServiceError> {
+    auth.actor.require(Permission::ManageCatalogue)?;
+    let mut st = EditorState::decode(p.raw("stato").unwrap_or_default())?;
+    let app = state.app();
+    let snap = app.portal(t.id).await?;
+    let defined: Vec<String> = app
+        .service_definitions(t.id)
+        .await?
+        .iter()
+        .map(|d| d.definition.service.clone())
+        .collect();
+    let mut problems = Problems::default();
+    // The editor's inputs (absent on the preview page, which only carries
+    // the state back).
+    if p.raw("modulo") == Some("editor") {
+        apply_posted(&mut st, &p, &mut problems);
+    }
+    let action = p.text("azione").unwrap_or_else(|| "aggiorna".into());
+    let focus = apply_action(&mut st, &p, &action);
+    check(&st, &snap, &mut problems);
+    if st.base.is_none() && defined.contains(&st.def.service) {
+        problems.add(
+            "servizio",
+            "servizio_gia_online",
+            format!(
+                "Il servizio «{}» ha già un modulo online: modificalo dall'elenco dei servizi online.",
+                st.def.service
+            ),
+        );
+        problems.blocking = true;
+    }
+    match action.as_str() {
+        "anteprima" if !problems.blocking => preview_response(t, auth, &st),
+        "pubblica" => {
+            if !problems.is_empty() {
+                return editor_with_cards(
+                    t,
+                    auth,
+                    &st,
+                    &snap,
+                    &defined,
+                    problems,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                );
+            }
+            let current = app
+                .service_definition(t.id, &st.def.service, None)
+                .await?
+                .map(|d| d.version);
+            if st.base.is_some() && current != st.base {
+                problems.add(
+                    "passi",
+                    "servizio_definizione_concorrente",
+                    format!(
+                        "Nel frattempo è stata pubblicata la versione {} di questo servizio: esporta le tue modifiche o riapri il servizio dall'elenco.",
+                        current.unwrap_or(0)
+                    ),
+                );
+                return editor_with_cards(
+                    t,
+                    auth,
+                    &st,
+                    &snap,
+                    &defined,
+                    problems,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                );
+            }
+            match app
+                .save_service_definition(t.id, &auth.actor, st.def.clone())
+                .await
+            {
+                Ok(saved) => Ok(see_other(&format!(
+                    "{LIST}?pubblicato={}&versione={}",
+                    saved.definition.service, saved.version
+                ))),
+                Err(ServiceError::Invalid { code, message }) => {
+                    for line in message.lines() {
+                        problems.add("passi", code, line.to_owned());
+                    }
+                    editor_with_cards(
+                        t,
+                        auth,
+                        &st,
+                        &snap,
+                        &defined,
+                        problems,
+                        None,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                    )
+                }
+                Err(e) => Err(e),
+            }
+        }
+        _ => {
+            let status = if problems.blocking {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            // With errors the list at the top is where to go next.
+            let focus = if problems.blocking { None } else { focus };
+            editor_with_cards(t, auth, &st, &snap, &defined, problems, focus, status)
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_from_labels() {
+        assert_eq!(to_key("Data di nascita"), "data_di_nascita");
+        assert_eq!(to_key("Attività è già"), "attivita_e_gia");
+        assert_eq!(to_key("  2 ruote "), "v_2_ruote");
+        assert_eq!(to_key("!!"), "");
+    }
+
+    #[test]
+    fn options_round_trip() {
+        let opts = parse_options("a = Prima\nSeconda opzione\n\n");
+        assert_eq!(opts.len(), 2);
+        assert_eq!(opts[0].value, "a");
+        assert_eq!(opts[1].value, "seconda_opzione");
+        assert_eq!(parse_options(&options_text(&opts)), opts);
+    }
+
+    #[test]
+    fn presets_build_valid_procedures() {
+        for (code, _, _) in PRESETS {
+            let p = preset(code, 30, Materia::Altro).unwrap();
+            assert_eq!(&p.code, code);
+            assert!(p.validate().is_ok(), "{code}");
+        }
+        // Silenzio-assenso refused where art. 20 c.4 excludes it.
+        let p = preset("silenzio_assenso", 30, Materia::Ambiente).unwrap();
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn moving_stays_in_bounds() {
+        let mut v = vec![1, 2, 3];
+        move_item(&mut v, 0, true);
+        assert_eq!(v, [1, 2, 3]);
+        move_item(&mut v, 2, false);
+        assert_eq!(v, [1, 2, 3]);
+        move_item(&mut v, 1, true);
+        assert_eq!(v, [2, 1, 3]);
+        move_item(&mut v, 9, false);
+        assert_eq!(v, [2, 1, 3]);
+    }
+}
