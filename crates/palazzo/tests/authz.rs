@@ -179,7 +179,7 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{code}" => "EMERG-2026-01".into(),
             "{number}" | "{numero}" => "1".into(),
             "{anno}" => "2026".into(),
-            "{n}" => "0".into(),
+            "{n}" | "{seq}" => "0".into(),
             // A step of a draft that does not exist.
             "{step}" => "riepilogo".into(),
             "{v}" => "1".into(),

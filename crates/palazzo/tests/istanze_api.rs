@@ -12,9 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palazzo_domain::access::Role;
-use palazzo_services::access::VerifiedIdentity;
 use palazzo_store::conformance::service_fixture;
-use palazzo_store::{OfficeId, Store};
 use palazzo_testkit::{Backend, Browser, CASAMASSIMA, Page, TestApp};
 use serde_json::{Value, json};
 
@@ -54,60 +52,6 @@ async fn call(
         .await
 }
 
-/// A key for a demo resident (their user is made by signing in once).
-async fn resident_key(app: &TestApp, cf: &str) -> String {
-    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
-    let mut web = Browser::new(app, CASAMASSIMA);
-    web.demo_sign_in(&format!("cf:{cf}")).await;
-    let user = app
-        .app
-        .db()
-        .user_by_codice_fiscale(t.id, &cf.parse().unwrap())
-        .await
-        .unwrap()
-        .expect("the resident's user");
-    app.app
-        .issue_api_token(t.id, user.id, "app istanze", Some(30))
-        .await
-        .unwrap()
-        .token
-}
-
-/// A key for a staff member with `role` on `office` (a user made as a
-/// sign-in would, with the roles the identity provider gives).
-async fn staff_key(app: &TestApp, subject: &str, role: Role, office: OfficeId) -> String {
-    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
-    let user = app
-        .app
-        .record_sign_in(
-            t.id,
-            &VerifiedIdentity {
-                provider: "demo".into(),
-                issuer: "demo".into(),
-                subject: format!("staff:{subject}"),
-                acr: None,
-                codice_fiscale: None,
-                given_name: "Operatore".into(),
-                family_name: subject.into(),
-                birth_date: None,
-                birth_place: None,
-                email: None,
-                phone: None,
-            },
-        )
-        .await
-        .unwrap();
-    app.app
-        .sync_idp_roles(t.id, user.id, &[(role, office)])
-        .await
-        .unwrap();
-    app.app
-        .issue_api_token(t.id, user.id, subject, Some(30))
-        .await
-        .unwrap()
-        .token
-}
-
 async fn run(backend: Backend) {
     let app = TestApp::spawn(backend, 20).await;
     let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
@@ -136,10 +80,16 @@ async fn run(backend: Backend) {
         .clone();
     let residents = app.app.demo_residents(t.id, 2).await.unwrap();
     let me_cf = residents[0].codice_fiscale.as_str().to_owned();
-    let me = resident_key(&app, &me_cf).await;
-    let other = resident_key(&app, residents[1].codice_fiscale.as_str()).await;
-    let operatore = staff_key(&app, "operatore-ufficio", Role::Operatore, office.id).await;
-    let stranger = staff_key(&app, "altro-ufficio", Role::Operatore, elsewhere.id).await;
+    let me = app.resident_key(CASAMASSIMA, &me_cf).await;
+    let other = app
+        .resident_key(CASAMASSIMA, residents[1].codice_fiscale.as_str())
+        .await;
+    let operatore = app
+        .staff_key(CASAMASSIMA, "operatore-ufficio", Role::Operatore, office.id)
+        .await;
+    let stranger = app
+        .staff_key(CASAMASSIMA, "altro-ufficio", Role::Operatore, elsewhere.id)
+        .await;
     let mut admin_web = Browser::new(&app, CASAMASSIMA);
     admin_web.demo_sign_in("admin").await;
     let admin = admin_web.api_key("catalogo").await;
@@ -442,6 +392,33 @@ async fn run(backend: Backend) {
     assert_eq!(p["stato"], "presentata");
     assert_eq!(p["storia"][0]["azione"], "presentazione");
     assert_eq!(p["storia"][0]["autore"], Value::Null);
+    // The document of a step (here the istanza as registered), for the
+    // applicant only.
+    let doc = p["storia"][0]["documento"].as_str().unwrap().to_owned();
+    assert_eq!(doc, format!("/api/v1/pratiche/{pratica}/passi/1/documento"));
+    let path = doc.trim_start_matches("/api/v1");
+    let r = call(&mut b, "GET", path, &me, None, &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-type"], "application/pdf");
+    assert_eq!(r.headers["cache-control"], "private, no-store");
+    refused(
+        &call(&mut b, "GET", path, &other, None, &[]).await,
+        404,
+        "not_found",
+    );
+    refused(
+        &call(
+            &mut b,
+            "GET",
+            &format!("/pratiche/{pratica}/passi/9/documento"),
+            &me,
+            None,
+            &[],
+        )
+        .await,
+        404,
+        "not_found",
+    );
     assert_eq!(p["orologio"]["termine_giorni"], 30);
     assert_eq!(p["orologio"]["scadenza"], receipt["scadenza"]);
     assert!(

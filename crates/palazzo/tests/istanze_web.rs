@@ -453,6 +453,33 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     let (status, _, bytes) = citizen.get_bytes(&format!("{pratica}/documenti/1")).await;
     assert_eq!(status, 200);
     assert_eq!(bytes, PDF);
+    // The office's request as registered, linked from its step: a PDF
+    // with the request's text, for the applicant only.
+    let page = citizen.get(&pratica).await;
+    let links: Vec<String> = page
+        .body
+        .match_indices("data-element=\"documento-passo\"")
+        .map(|(at, _)| {
+            let start = page.body[..at].rfind("href=\"").unwrap() + 6;
+            let end = start + page.body[start..].find('"').unwrap();
+            page.body[start..end].to_owned()
+        })
+        .collect();
+    assert_eq!(links.len(), 2, "the request and the integration: {links:?}");
+    let (status, headers, bytes) = citizen.get_bytes(&links[0]).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["cache-control"], "private, no-store");
+    let text = palazzo_testkit::pdf_text(&bytes);
+    assert!(text.contains("Manca la planimetria firmata."), "{text}");
+    assert_eq!(stranger.get_bytes(&links[0]).await.0, 404);
+    // No such step.
+    for n in ["0", "99", "x"] {
+        let (status, _, _) = citizen
+            .get_bytes(&format!("{pratica}/passi/{n}/documento"))
+            .await;
+        assert_eq!(status, 404, "step {n}");
+    }
     // The office's history has both steps.
     let page = staff.get(&office_page).await;
     assert!(page.body.contains("Richiedi integrazione"));

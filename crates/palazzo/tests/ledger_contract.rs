@@ -87,33 +87,6 @@ const EXEMPT: &[(&str, &str)] = &[
         "removes a file from a draft",
     ),
     ("/api/v1/bozze/{id}/eliminazione", "deletes a draft"),
-    // KNOWN GAP (issue 6, to fix): these routes do change the register and
-    // the fascicoli, and they append several events in one transaction
-    // (submission: protocollo.registered, fascicolo.opened,
-    // handoff.assigned, pratica.presentata, pratica.evento; a step with a
-    // document: protocollo.registered, fascicolo.document_added,
-    // pratica.evento, pratica.aggiornata) instead of one binding event
-    // (migration 0023). They are tested in `crates/services/tests/pratiche.rs`
-    // and `crates/palazzo/tests/istanze_api.rs`, and `palazzo verify`
-    // checks their records; they are listed here until they emit one event.
-    (
-        "/api/v1/bozze/{id}/invio",
-        "KNOWN GAP: files a pratica with several events, not one",
-    ),
-    (
-        "/api/v1/pratiche/{id}/azioni",
-        "KNOWN GAP: a pratica step with several events, not one",
-    ),
-    (
-        "/api/v1/backoffice/pratiche/{id}/azioni",
-        "KNOWN GAP: a pratica step with several events, not one",
-    ),
-    (
-        "/api/v1/servizi-online/{slug}/definizione",
-        // One event, `servizio_online.definito`: a service definition, no
-        // register or fascicolo state.
-        "saves a new version of an online service's definition",
-    ),
     (
         "/api/v1/verifica",
         // `api::certificati::verify` → `App::verify_seal`: checks the text
@@ -370,6 +343,18 @@ async fn run(backend: Backend) {
     // Casamassima will receive is sealed at Acquaviva.
     let op = persona_key(&app, "operatore").await;
     let seg = persona_key(&app, "segretario").await;
+    let admin = persona_key(&app, "admin").await;
+    // The online istanza of the contract below, and its definition.
+    if snap.service("istanza-generica").is_none() {
+        app.app
+            .create_service(
+                t.id,
+                palazzo_store::conformance::service_fixture("istanza-generica", snap.offices[0].id),
+            )
+            .await
+            .unwrap();
+    }
+    app.app.install_shipped_definitions(t.id).await.unwrap();
     let mut prog = Browser::new(&app, CASAMASSIMA);
     let r = prog.api("GET", "/titolario", &op, None).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -1159,6 +1144,197 @@ async fn run(backend: Backend) {
         )
         .await;
     assert_eq!(v["status"], "valid", "{v}");
+
+    // Online istanze (issue 6): filing a pratica writes the registration,
+    // the fascicolo, the hand-off, the pratica and its first step; a step
+    // with a document writes a registration, the fascicolo, the pratica and
+    // the step; one without, the pratica and the step. Each call is one
+    // event that binds them all (migration 0029): the registration's, or
+    // the step's own.
+    let snap = app.app.portal(t.id).await.unwrap();
+    let card = snap.service("istanza-generica").unwrap();
+    let residents = app.app.demo_residents(t.id, 1).await.unwrap();
+    let citizen = app
+        .resident_key(CASAMASSIMA, residents[0].codice_fiscale.as_str())
+        .await;
+    let desk = app
+        .staff_key(
+            CASAMASSIMA,
+            "contratto-istanze",
+            Role::Operatore,
+            card.data.office,
+        )
+        .await;
+    let draft = c
+        .silent(
+            "/api/v1/bozze",
+            201,
+            prog.api(
+                "POST",
+                "/bozze",
+                &citizen,
+                Some(json!({"servizio": "istanza-generica"})),
+            ),
+        )
+        .await;
+    let draft_id = draft["id"].as_i64().unwrap();
+    let key = draft["chiave"].as_str().unwrap().to_owned();
+    let mut step = draft["risposte"]["richiedente"].clone();
+    step["email"] = json!("cittadino@example.org");
+    step["residenza.via"] = json!("Via Roma");
+    step["residenza.civico"] = json!("1");
+    step["residenza.cap"] = json!("70010");
+    step["residenza.comune"] = json!("Casamassima");
+    let saved = c
+        .silent(
+            "/api/v1/bozze/{id}/passi/{step}",
+            200,
+            prog.api(
+                "POST",
+                &format!("/bozze/{draft_id}/passi/richiedente"),
+                &citizen,
+                Some(step),
+            ),
+        )
+        .await;
+    assert_eq!(saved["passo_successivo"], "istanza", "{saved}");
+    c.silent(
+        "/api/v1/bozze/{id}/passi/{step}",
+        200,
+        prog.api(
+            "POST",
+            &format!("/bozze/{draft_id}/passi/istanza"),
+            &citizen,
+            Some(json!({
+                "oggetto": "Richiesta di informazioni",
+                "testo_istanza": ["Chiedo informazioni sulla strada comunale."]
+            })),
+        ),
+    )
+    .await;
+    c.silent(
+        "/api/v1/bozze/{id}/allegati",
+        201,
+        upload(
+            &mut prog,
+            &format!("/bozze/{draft_id}/allegati"),
+            &citizen,
+            &[
+                Part::Text("allegato", "allegati"),
+                Part::File("file", "domanda.pdf", PDF),
+            ],
+        ),
+    )
+    .await;
+    let send = json!({
+        "chiave": key,
+        "dichiarazioni": ["dichiarazione_veridicita", "informativa_privacy"]
+    });
+    let invio = format!("/bozze/{draft_id}/invio");
+    let filed = c
+        .measured(
+            "/api/v1/bozze/{id}/invio",
+            "protocollo.registered",
+            prog.api("POST", &invio, &citizen, Some(send.clone())),
+        )
+        .await;
+    let pratica = filed["pratica"].as_i64().unwrap();
+    // The same draft again (a double click): the same pratica, no event.
+    c.silent(
+        "/api/v1/bozze/{id}/invio",
+        200,
+        prog.api("POST", &invio, &citizen, Some(send)),
+    )
+    .await;
+    let office_step = format!("/backoffice/pratiche/{pratica}/azioni");
+    let take = json!({"azione": "presa_in_carico", "stato_atteso": "presentata"});
+    let taken = c
+        .measured(
+            "/api/v1/backoffice/pratiche/{id}/azioni",
+            "pratica.evento",
+            prog.api("POST", &office_step, &desk, Some(take.clone())),
+        )
+        .await;
+    // Stale: the state moved, nothing is written.
+    c.silent(
+        "/api/v1/backoffice/pratiche/{id}/azioni",
+        409,
+        prog.api("POST", &office_step, &desk, Some(take)),
+    )
+    .await;
+    let asked = c
+        .measured(
+            "/api/v1/backoffice/pratiche/{id}/azioni",
+            "protocollo.registered",
+            prog.api(
+                "POST",
+                &office_step,
+                &desk,
+                Some(json!({
+                    "azione": "richiesta_integrazione",
+                    "stato_atteso": taken["stato"],
+                    "nota": "Indicare il tratto di strada interessato."
+                })),
+            ),
+        )
+        .await;
+    let own_step = format!("/pratiche/{pratica}/azioni");
+    c.silent(
+        "/api/v1/pratiche/{id}/azioni",
+        409,
+        prog.api(
+            "POST",
+            &own_step,
+            &citizen,
+            Some(
+                json!({"azione": "integrazione", "stato_atteso": "presentata",
+                        "nota": "Il tratto è via Roma."}),
+            ),
+        ),
+    )
+    .await;
+    let answered = c
+        .measured(
+            "/api/v1/pratiche/{id}/azioni",
+            "protocollo.registered",
+            prog.api(
+                "POST",
+                &own_step,
+                &citizen,
+                Some(
+                    json!({"azione": "integrazione", "stato_atteso": asked["stato"],
+                            "nota": "Il tratto è via Roma, dal civico 1 al 40."}),
+                ),
+            ),
+        )
+        .await;
+    assert_eq!(
+        answered["storia"].as_array().unwrap().len(),
+        4,
+        "{answered}"
+    );
+    // A new version of the service's definition: one event of its own.
+    let def = prog
+        .api(
+            "GET",
+            "/servizi-online/istanza-generica/definizione",
+            "",
+            None,
+        )
+        .await;
+    let mut def = json_of(&def);
+    def["oggetto"] = json!("Istanza online – {richiedente}");
+    c.measured(
+        "/api/v1/servizi-online/{slug}/definizione",
+        "servizio_online.definito",
+        prog.api(
+            "POST",
+            "/servizi-online/istanza-generica/definizione",
+            &admin,
+            Some(def),
+        ),
+    )
+    .await;
 
     // Every mutating API route is exercised or exempt.
     let exempt: BTreeSet<String> = EXEMPT.iter().map(|(r, _)| (*r).to_owned()).collect();

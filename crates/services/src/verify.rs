@@ -559,6 +559,15 @@ pub(crate) fn apply_bound<'a>(
     }
 }
 
+/// Adds to `out` the records bound by `bindings`, recorded by event `seq`.
+fn bound_by(out: &mut Vec<Bound>, bindings: &[palazzo_store::Binding], seq: u64) {
+    out.extend(bindings.iter().map(|b| Bound {
+        subject: b.subject.clone(),
+        seq,
+        state: b.state,
+    }));
+}
+
 /// Records against the state recorded by their last event. Returns the
 /// segnature bound by their registration's event, for
 /// [`crate::segnatura::controllo::check_segnature`].
@@ -582,8 +591,16 @@ async fn check_records(
     let last_seq = |last: &BTreeMap<&str, (u64, [u8; 32], &str)>, subject: &str| {
         last.get(subject).map(|(seq, _, _)| *seq)
     };
+    // The first event of each subject: a registration's bindings (migration
+    // 0029) are written before its first event and recorded by it.
+    let mut first: HashMap<&str, u64> = HashMap::new();
+    for e in events.iter().rev() {
+        first.insert(e.subject.as_str(), e.seq);
+    }
     let mut segnature = Vec::new();
     let mut continuations = Vec::new();
+    let mut filed = Vec::new();
+    let mut steps = Vec::new();
     let mut current: HashMap<String, [u8; 32]> = HashMap::new();
     current.insert(tenant.subject(), state_hash(tenant)?);
     for o in db.offices(tenant.id).await? {
@@ -609,6 +626,9 @@ async fn check_records(
                     state,
                 });
             }
+            if let Some(seq) = first.get(subject.as_str()) {
+                bound_by(&mut filed, &r.bindings, *seq);
+            }
             current.insert(subject, state_hash(r)?);
         }
     }
@@ -630,6 +650,8 @@ async fn check_records(
         }
     }
     apply_bound(&mut last, &continuations, "handoff.inoltrato");
+    // The steps of pratiche filed with a registration (LOG-6, migration 0029).
+    apply_bound(&mut last, &filed, "protocollo.registered");
     // New versions of registered documents (SYS-3).
     let mut after = palazzo_store::DocumentVersionId(0);
     loop {
@@ -670,15 +692,22 @@ async fn check_records(
     let mut after = palazzo_store::PraticaId(0);
     loop {
         let page = db.pratiche_by_id(tenant.id, after, 500).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
+        let Some(tail) = page.last() else { break };
+        after = tail.id;
         for p in &page {
             current.insert(p.subject(), state_hash(p)?);
             for e in db.pratica_eventi(tenant.id, p.id).await? {
-                current.insert(e.subject(), state_hash(&e)?);
+                let subject = e.subject();
+                // A step binds the pratica, fascicolo and hand-off it wrote,
+                // as recorded by its own event or its registration's.
+                if let Some(seq) = last_seq(&last, &subject) {
+                    bound_by(&mut steps, &e.data.bindings, seq);
+                }
+                current.insert(subject, state_hash(&e)?);
             }
         }
     }
+    apply_bound(&mut last, &steps, "pratica.evento");
     // The classification policy (TI-2), once set.
     if let Some(p) = db.protocol_policy(tenant.id).await? {
         current.insert(p.subject(), state_hash(&p)?);

@@ -217,6 +217,7 @@ fn registration(flow: Flow) -> Registration {
         annulment: None,
         changed: None,
         segnatura_state: None,
+        bindings: Vec::new(),
     }
 }
 

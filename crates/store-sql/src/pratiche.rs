@@ -19,7 +19,7 @@ const PRATICA_COLUMNS: &str = "id, tenant_id, service_slug, definition_version, 
     registration_id, fascicolo_id, office_id, responsabile_user_id, received_on, submitted_at, \
     state, deadline, pratica_key, closed_at";
 const EVENTO_COLUMNS: &str = "tenant_id, pratica_id, seq, action, at, on_date, actor, role, \
-    from_state, to_state, note, payload, registration_id, public";
+    from_state, to_state, note, payload, registration_id, public, bindings";
 
 /// The column readers every decoder here uses.
 struct Cols<'r, D: Dialect>(&'r DbRow<D>);
@@ -241,6 +241,7 @@ where
             payload: c.s("payload")?,
             registration: c.oi("registration_id")?.map(RegistrationId),
             public: r.try_get::<bool, _>("public").map_err(db_err)?,
+            bindings: crate::protocollo::bindings_of(c.os("bindings")?, "pratica_eventi.bindings")?,
         },
     })
 }
@@ -781,10 +782,11 @@ where
         .await
         .map_err(db_err)?;
         let seq = last + 1;
+        let bindings = crate::protocollo::bindings_json(&e.bindings);
         sqlx::query(
             "INSERT INTO pratica_eventi (tenant_id, pratica_id, seq, action, at, on_date, actor, \
-             role, from_state, to_state, note, payload, registration_id, public) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+             role, from_state, to_state, note, payload, registration_id, public, bindings) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)",
         )
         .bind(tenant.0)
         .bind(pratica.0)
@@ -800,6 +802,7 @@ where
         .bind(e.payload.as_str())
         .bind(e.registration.map(|r| r.0))
         .bind(e.public)
+        .bind(bindings.as_deref())
         .execute(&mut *self.conn())
         .await
         .map_err(db_err)?;

@@ -20,7 +20,7 @@ fn sender_key(fiscal_code: &str) -> String {
 pub(crate) const COLUMNS: &str = "id, tenant_id, register, year, number, registered_at, flow, subject, \
     correspondents, received_number, received_date, primary_document, attachments, registered_by, \
     emergency, classification, office_id, annulled_at, annulled_by, annul_reason, annul_act, \
-    changed_at, changed_by, segnatura_state";
+    changed_at, changed_by, segnatura_state, bindings";
 
 pub(crate) fn registration_of<D: Dialect>(r: &DbRow<D>) -> Result<Registration>
 where
@@ -107,6 +107,7 @@ where
             get_o("segnatura_state")?,
             "protocol_entries.segnatura_state",
         )?,
+        bindings: bindings_of(get_o("bindings")?, "protocol_entries.bindings")?,
     })
 }
 
@@ -154,6 +155,39 @@ fn bound_state(v: Option<String>, what: &str) -> Result<Option<[u8; 32]>> {
             .map_err(|e| corrupt(what, e))
     })
     .transpose()
+}
+
+/// A stored list of bindings (migration 0029): a JSON array of
+/// `{"subject": …, "state": <64 lower-case hex digits>}`; NULL is none.
+pub(crate) fn bindings_of(v: Option<String>, what: &str) -> Result<Vec<Binding>> {
+    #[derive(serde::Deserialize)]
+    struct Stored {
+        subject: String,
+        state: String,
+    }
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let stored: Vec<Stored> = serde_json::from_str(&v).map_err(|e| corrupt(what, e))?;
+    stored
+        .into_iter()
+        .map(|b| {
+            Ok(Binding {
+                subject: b.subject,
+                state: bound_state(Some(b.state), what)?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// The stored form of a list of bindings; `None` for an empty one.
+pub(crate) fn bindings_json(bindings: &[Binding]) -> Option<String> {
+    if bindings.is_empty() {
+        return None;
+    }
+    let list: Vec<serde_json::Value> = bindings
+        .iter()
+        .map(|b| serde_json::json!({"subject": b.subject, "state": bound_hex(b.state)}))
+        .collect();
+    Some(serde_json::Value::Array(list).to_string())
 }
 
 fn bound_hex(state: [u8; 32]) -> String {
@@ -904,6 +938,7 @@ where
                     annulment: None,
                     changed: None,
                     segnatura_state: None,
+                    bindings: Vec::new(),
                 })
             })
             .collect()
@@ -1091,6 +1126,30 @@ where
             state,
         )
         .await
+    }
+
+    /// See [`StoreTx::bind_registration_records`].
+    pub async fn bind_registration_records(
+        &mut self,
+        tenant: TenantId,
+        id: RegistrationId,
+        bindings: &[Binding],
+    ) -> Result<()> {
+        let json = bindings_json(bindings);
+        let r = sqlx::query(
+            "UPDATE protocol_entries SET bindings = $3 WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id.0)
+        .bind(json.as_deref())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        if D::rows_affected(&r) == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 
     /// Runs `sql` (parameters: tenant, id, then `other` if any, then the

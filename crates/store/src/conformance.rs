@@ -2218,13 +2218,48 @@ async fn pratiche<S: Store>(s: &S, a: TenantId, b: TenantId) {
         payload: "{}".into(),
         registration: Some(reg.id),
         public: true,
+        bindings: vec![Binding {
+            subject: format!("pratica:{}", pratica.id.0),
+            state: [7; 32],
+        }],
     };
     let e1 = tx
         .insert_pratica_evento(a, pratica.id, &first)
         .await
         .unwrap();
     assert_eq!(e1.seq, 1);
+    // Migration 0029: the registration binds the step filed with it.
+    let filed = [Binding {
+        subject: format!("pratica:{}:1", pratica.id.0),
+        state: [9; 32],
+    }];
+    tx.bind_registration_records(a, reg.id, &filed)
+        .await
+        .unwrap();
+    assert!(
+        tx.bind_registration_records(b, reg.id, &filed)
+            .await
+            .is_err(),
+        "another tenant's registration is not bound"
+    );
     tx.commit().await.unwrap();
+    assert_eq!(
+        s.pratica_eventi(a, pratica.id).await.unwrap()[0]
+            .data
+            .bindings,
+        first.bindings
+    );
+    assert_eq!(
+        s.registration(a, reg.id).await.unwrap().unwrap().bindings,
+        filed
+    );
+    {
+        let mut tx = s.begin().await.unwrap();
+        assert!(
+            tx.bind_registration_records(a, reg.id, &[]).await.is_err(),
+            "the bindings are written once"
+        );
+    }
     {
         let mut tx = s.begin().await.unwrap();
         assert!(
@@ -2281,6 +2316,7 @@ async fn pratiche<S: Store>(s: &S, a: TenantId, b: TenantId) {
                 to_state: "sospesa_integrazione".into(),
                 note: Some("Manca la documentazione fotografica.".into()),
                 public: true,
+                bindings: Vec::new(),
                 ..first.clone()
             },
         )

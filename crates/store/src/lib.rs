@@ -254,6 +254,11 @@ macro_rules! protocol_writes {
             /// record's state ([`Registration::segnatura_state`]), before the
             /// registration's one event records it (LOG-6).
             fn bind_registration_segnatura(&mut self, tenant: TenantId, id: RegistrationId, state: [u8; 32]) -> ();
+            /// Writes on registration `id` the records filed with it in the
+            /// same call ([`Registration::bindings`], migration 0029), before
+            /// the registration's one event records it (LOG-6). Written
+            /// once: a second write is refused.
+            fn bind_registration_records(&mut self, tenant: TenantId, id: RegistrationId, bindings: &[Binding]) -> ();
             /// Stores a new version of a document of a registration (SYS-3),
             /// append-only; `None` when the registration is missing or
             /// annulled. A version number already taken for the same

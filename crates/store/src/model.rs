@@ -424,6 +424,37 @@ pub trait Recorded {
     fn state(&self) -> Value;
 }
 
+/// Another record's state, bound by the record that names it (LOG-6: one
+/// API call appends one ledger event, so when a call writes several
+/// records, the one whose event is appended carries the state hashes of the
+/// others, and `palazzo verify` checks them through it; migrations 0023 and
+/// 0029).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Binding {
+    /// The bound record's ledger subject, e.g. `pratica:7`.
+    pub subject: String,
+    /// SHA-256 of the bound record's canonical state, as written.
+    pub state: [u8; 32],
+}
+
+impl Binding {
+    /// The canonical form of a list of bindings, part of the binding
+    /// record's state.
+    pub fn state_of(bindings: &[Binding]) -> Value {
+        Value::Array(
+            bindings
+                .iter()
+                .map(|b| {
+                    Value::Map(vec![
+                        (text("subject"), text(&b.subject)),
+                        (text("state"), Value::Bytes(b.state.to_vec())),
+                    ])
+                })
+                .collect(),
+        )
+    }
+}
+
 fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }

@@ -15,7 +15,9 @@ use jiff::civil::Date;
 use palazzo_domain::cbor::Value;
 use serde::{Deserialize, Serialize};
 
-use crate::{DocumentRef, FascicoloRowId, OfficeId, Recorded, RegistrationId, TenantId, UserId};
+use crate::{
+    Binding, DocumentRef, FascicoloRowId, OfficeId, Recorded, RegistrationId, TenantId, UserId,
+};
 
 /// Identifies a stored service definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -234,6 +236,13 @@ pub struct NewPraticaEvento {
     pub registration: Option<RegistrationId>,
     /// Whether the applicant sees it in the personal area.
     pub public: bool,
+    /// The other records the step wrote, bound by the step's state (LOG-6,
+    /// migration 0029): the pratica after the step, the fascicolo it
+    /// filed a document in, the hand-off that assigned it. The step is
+    /// then bound by its registration's event, or has the one event of
+    /// its own when no document went with it.
+    #[serde(default)]
+    pub bindings: Vec<Binding>,
 }
 
 /// A stored step.
@@ -339,7 +348,7 @@ impl Recorded for PraticaEvento {
 
     fn state(&self) -> Value {
         let d = &self.data;
-        Value::Map(vec![
+        let mut state = Value::Map(vec![
             (text("action"), text(&d.action)),
             (text("at"), time(d.at)),
             (text("on_date"), text(&d.on_date.to_string())),
@@ -354,7 +363,11 @@ impl Recorded for PraticaEvento {
                 d.registration.map_or(Value::Null, |r| Value::int(r.0)),
             ),
             (text("public"), Value::Bool(d.public)),
-        ])
+        ]);
+        if let (false, Value::Map(fields)) = (d.bindings.is_empty(), &mut state) {
+            fields.push((text("bindings"), Binding::state_of(&d.bindings)));
+        }
+        state
     }
 }
 

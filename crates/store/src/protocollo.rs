@@ -6,7 +6,7 @@ use palazzo_domain::cbor::Value;
 use palazzo_domain::protocollo::{Correspondent, Flow, Impronta, ProtocolNumber, RegisterCode};
 use serde::{Deserialize, Serialize};
 
-use crate::{OfficeId, Recorded, TenantId};
+use crate::{Binding, OfficeId, Recorded, TenantId};
 
 /// Identifies a registration within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -108,6 +108,12 @@ pub struct Registration {
     /// before migration 0023, which have a `protocollo.segnatura` event of
     /// their own.
     pub segnatura_state: Option<[u8; 32]>,
+    /// The records filed with the registration in the same call and bound
+    /// by its one ledger event (migration 0029): for an online istanza or
+    /// a step of a pratica, the step of the pratica's history. Empty for
+    /// every other entry.
+    #[serde(default)]
+    pub bindings: Vec<Binding>,
 }
 
 /// Who last changed the classification or office of a registration, and
@@ -259,6 +265,10 @@ impl Recorded for Registration {
         // so earlier entries hash as they did.
         if let (Some(h), Value::Map(fields)) = (&self.segnatura_state, &mut state) {
             fields.push((text("segnatura"), Value::Bytes(h.to_vec())));
+        }
+        // Present only when records are bound here (migration 0029).
+        if let (false, Value::Map(fields)) = (self.bindings.is_empty(), &mut state) {
+            fields.push((text("bindings"), Binding::state_of(&self.bindings)));
         }
         state
     }

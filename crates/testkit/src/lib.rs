@@ -19,6 +19,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use palazzo_services::db::Db;
 use palazzo_services::keys::KeyStore;
 use palazzo_services::{App, demo};
+use palazzo_store::Store;
 use tokio::sync::oneshot;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -263,6 +264,68 @@ impl TestApp {
         (status, r.text().await.unwrap())
     }
 
+    /// A personal API key of a demo resident of the comune at `host`
+    /// (their user is made by signing in once with the demo provider).
+    pub async fn resident_key(&self, host: &str, cf: &str) -> String {
+        let t = self.app.tenant_for_host(host).expect("the comune");
+        let mut web = Browser::new(self, host);
+        web.demo_sign_in(&format!("cf:{cf}")).await;
+        let user = self
+            .app
+            .db()
+            .user_by_codice_fiscale(t.id, &cf.parse().expect("a codice fiscale"))
+            .await
+            .expect("the user lookup")
+            .expect("the resident's user");
+        self.app
+            .issue_api_token(t.id, user.id, "app istanze", Some(30))
+            .await
+            .expect("the key")
+            .token
+    }
+
+    /// A personal API key of a staff member `subject` of the comune at
+    /// `host` with `role` on `office` (a user made as a sign-in would, with
+    /// the roles the identity provider gives).
+    pub async fn staff_key(
+        &self,
+        host: &str,
+        subject: &str,
+        role: palazzo_store::Role,
+        office: palazzo_store::OfficeId,
+    ) -> String {
+        let t = self.app.tenant_for_host(host).expect("the comune");
+        let user = self
+            .app
+            .record_sign_in(
+                t.id,
+                &palazzo_services::access::VerifiedIdentity {
+                    provider: "demo".into(),
+                    issuer: "demo".into(),
+                    subject: format!("staff:{subject}"),
+                    acr: None,
+                    codice_fiscale: None,
+                    given_name: "Operatore".into(),
+                    family_name: subject.into(),
+                    birth_date: None,
+                    birth_place: None,
+                    email: None,
+                    phone: None,
+                },
+            )
+            .await
+            .expect("the sign-in");
+        self.app
+            .sync_idp_roles(t.id, user.id, &[(role, office)])
+            .await
+            .expect("the roles");
+        self.app
+            .issue_api_token(t.id, user.id, subject, Some(30))
+            .await
+            .expect("the key")
+            .token
+    }
+
     /// Stops the server and drops the PostgreSQL database, if any.
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
@@ -276,4 +339,29 @@ impl TestApp {
             pg.drop_now().await;
         }
     }
+}
+
+/// The text of a PDF as poppler's `pdftotext -layout` reads it (installed
+/// by `scripts/test`): an independent reader of what Palazzo renders.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "palazzo-pdf-text-{}-{}.pdf",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, pdf).expect("a temporary PDF");
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) runs");
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

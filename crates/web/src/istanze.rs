@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use jiff::civil::Date;
@@ -74,6 +74,11 @@ pub fn router() -> Routes {
             "/area-personale/pratiche/{id}/documenti/{n}",
             own,
             my_download,
+        )
+        .get(
+            "/area-personale/pratiche/{id}/passi/{seq}/documento",
+            own,
+            my_step_download,
         )
         .get("/backoffice/pratiche", staff, office_list)
         .get("/backoffice/pratiche/{id}", staff, office_detail)
@@ -1084,6 +1089,7 @@ async fn my_list(
 }
 
 struct EventRow {
+    seq: u32,
     date: String,
     label: String,
     state: String,
@@ -1135,6 +1141,7 @@ fn event_rows(eventi: &[PraticaEvento]) -> Vec<EventRow> {
     eventi
         .iter()
         .map(|e| EventRow {
+            seq: e.seq,
             date: rome(e.data.at),
             label: event_label(&e.data.action),
             state: state_label(&e.data.to_state),
@@ -1410,24 +1417,29 @@ async fn my_download(
             view.allegati.get(n - 1).map(|a| a.data.document.clone())
         }
         .ok_or(ServiceError::NotFound)?;
-        let bytes = app.documents().get(&doc.sha256).await?;
-        let content_type = HeaderValue::from_str(&doc.media_type)
-            .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-        Ok((
-            [
-                (header::CONTENT_TYPE, content_type),
-                (
-                    header::CONTENT_DISPOSITION,
-                    crate::upload::attachment(&doc.name),
-                ),
-                (
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("private, no-store"),
-                ),
-            ],
-            bytes,
-        )
-            .into_response())
+        crate::upload::private_file(app, &doc).await
+    }
+    .await;
+    result.unwrap_or_else(|e: ServiceError| needs(&path, e))
+}
+
+/// Handles `GET /area-personale/pratiche/{id}/passi/{seq}/documento`: the
+/// document of a step the applicant sees (the provvedimento, a request of
+/// the office, their own integration as registered), for the applicant
+/// only.
+async fn my_step_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path((id, seq)): Path<(String, String)>,
+) -> Response {
+    let path = format!("/area-personale/pratiche/{id}");
+    let result = async {
+        let id = PraticaId(id_of(&id)?);
+        let seq = u32::try_from(id_of(&seq)?).map_err(|_| ServiceError::NotFound)?;
+        let app = state.app();
+        let (_, doc) = app.my_pratica_document(t.id, &auth.actor, id, seq).await?;
+        crate::upload::private_file(app, &doc).await
     }
     .await;
     result.unwrap_or_else(|e: ServiceError| needs(&path, e))

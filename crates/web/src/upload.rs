@@ -501,6 +501,29 @@ pub async fn api_register(
     Ok((StatusCode::CREATED, axum::Json(RegistrationDto::from(&reg))).into_response())
 }
 
+/// A stored document as a download that no cache keeps (it holds personal
+/// data).
+pub(crate) async fn private_file(
+    app: &palazzo_services::App,
+    doc: &palazzo_store::DocumentRef,
+) -> Result<Response, ServiceError> {
+    let bytes = app.documents().get(&doc.sha256).await?;
+    let content_type = HeaderValue::from_str(&doc.media_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, attachment(&doc.name)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// A `Content-Disposition: attachment` value for a file name: an ASCII
 /// fallback and the UTF-8 name (RFC 6266, RFC 8187).
 pub fn attachment(name: &str) -> HeaderValue {

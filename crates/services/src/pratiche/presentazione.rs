@@ -22,7 +22,7 @@ use super::documento::{IstanzaDoc, render};
 use super::form_error;
 use crate::access::Actor;
 use crate::db::DbTx;
-use crate::ledger::record;
+use crate::ledger::{record, state_hash};
 use crate::protocollo::register_year;
 use crate::registro_giornaliero::tenant_calendar;
 use crate::segnatura::servizio::{SegnaturaPlan, SegnaturaStep};
@@ -60,7 +60,9 @@ fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
 /// Takes the next number of the general register and stores `new` in
 /// `tx`, with its segnatura when `plan` seals one. `None` when the year
 /// turned between the guess and the counter (the caller starts again with
-/// a fresh transaction; nothing was consumed once it is dropped).
+/// a fresh transaction; nothing was consumed once it is dropped). The
+/// registration's event is appended by [`record_filed`], once the step of
+/// the pratica that goes with it is written.
 pub(crate) async fn register_in_tx(
     app: &App,
     tx: &mut DbTx,
@@ -79,8 +81,40 @@ pub(crate) async fn register_in_tx(
     }
     let mut reg = tx.insert_registration(t.id, new, year, number, at).await?;
     app.segnatura_in_tx(tx, t, &mut reg, plan, None).await?;
-    record(tx, t, "protocollo.registered", &reg).await?;
     Ok(Some(reg))
+}
+
+/// The binding of `record`'s state (LOG-6, migration 0029).
+pub(crate) fn binding(record: &impl Recorded) -> ServiceResult<Binding> {
+    Ok(Binding {
+        subject: record.subject(),
+        state: state_hash(record)?,
+    })
+}
+
+/// Appends the one ledger event of a call that wrote the step `evento` of a
+/// pratica (LOG-6): with a document, `reg` binds the step (which binds the
+/// pratica, fascicolo and hand-off it names) and its `protocollo.registered`
+/// event records it; without, the step's own `pratica.evento` does.
+pub(crate) async fn record_filed(
+    tx: &mut DbTx,
+    t: &Tenant,
+    reg: Option<&mut Registration>,
+    evento: &PraticaEvento,
+) -> ServiceResult<()> {
+    match reg {
+        Some(reg) => {
+            let bindings = vec![binding(evento)?];
+            tx.bind_registration_records(t.id, reg.id, &bindings)
+                .await?;
+            reg.bindings = bindings;
+            record(tx, t, "protocollo.registered", &*reg).await?;
+        }
+        None => {
+            record(tx, t, "pratica.evento", evento).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The pratica's answer to a repeated submission.
@@ -275,7 +309,7 @@ impl App {
 
         for _ in 0..3 {
             let mut tx = self.db().begin().await?;
-            let Some(reg) = register_in_tx(self, &mut tx, &t, &new_reg, &plan).await? else {
+            let Some(mut reg) = register_in_tx(self, &mut tx, &t, &new_reg, &plan).await? else {
                 continue;
             };
             let at = reg.registered_at;
@@ -316,16 +350,10 @@ impl App {
             };
             tx.add_fascicolo_document(tenant, fascicolo.id, &doc)
                 .await?;
-            record(
-                &mut tx,
-                &t,
-                "fascicolo.opened",
-                &FascicoloState {
-                    fascicolo: fascicolo.clone(),
-                    documents: vec![doc],
-                },
-            )
-            .await?;
+            let fascicolo_state = FascicoloState {
+                fascicolo: fascicolo.clone(),
+                documents: vec![doc],
+            };
             let handoff = tx
                 .insert_handoff(
                     tenant,
@@ -349,7 +377,6 @@ impl App {
                 None,
             )
             .await?;
-            record(&mut tx, &t, "handoff.assigned", &handoff).await?;
 
             let received = ClockEvent::Received { date: received_on };
             let clock = def
@@ -415,11 +442,17 @@ impl App {
                         })?,
                         registration: Some(reg.id),
                         public: true,
+                        // LOG-6: the one event of the filing binds every
+                        // record it wrote.
+                        bindings: vec![
+                            binding(&fascicolo_state)?,
+                            binding(&handoff)?,
+                            binding(&pratica)?,
+                        ],
                     },
                 )
                 .await?;
-            record(&mut tx, &t, "pratica.presentata", &pratica).await?;
-            record(&mut tx, &t, "pratica.evento", &evento).await?;
+            record_filed(&mut tx, &t, Some(&mut reg), &evento).await?;
             // C.SE.1.2: the receipt by e-mail too, committed with the filing.
             let mailed = super::avvisi::ricevuta(
                 &t,

@@ -14,9 +14,8 @@ use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow, Registe
 use palazzo_store::*;
 
 use super::definizioni::StoredDefinition;
-use super::presentazione::{ONLINE_DESK, register_in_tx};
+use super::presentazione::{ONLINE_DESK, binding, record_filed, register_in_tx};
 use crate::access::Actor;
-use crate::ledger::record;
 use crate::protocollo::operator;
 use crate::registro_giornaliero::tenant_calendar;
 use crate::segnatura::servizio::SegnaturaStep;
@@ -302,6 +301,34 @@ impl App {
         self.view_of(tenant, p, Ruolo::Cittadino, true).await
     }
 
+    /// The document that went with step `seq` of the applicant's own
+    /// pratica (a measure, a request, a notice, or the applicant's own
+    /// integration as registered): the registration's primary document.
+    /// `NotFound` for another's pratica, a step the applicant does not
+    /// see, or one without a document.
+    pub async fn my_pratica_document(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        id: PraticaId,
+        seq: u32,
+    ) -> ServiceResult<(Registration, DocumentRef)> {
+        let view = self.my_pratica(tenant, actor, id).await?;
+        let reg = view
+            .eventi
+            .iter()
+            .find(|e| e.seq == seq)
+            .and_then(|e| e.data.registration)
+            .ok_or(ServiceError::NotFound)?;
+        let reg = self
+            .db()
+            .registration(tenant, reg)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let doc = reg.data.primary.clone();
+        Ok((reg, doc))
+    }
+
     /// A pratica for the staff of its office (or who sees every office).
     pub async fn office_pratica(
         &self,
@@ -503,7 +530,10 @@ impl App {
 
         for _ in 0..3 {
             let mut tx = self.db().begin().await?;
-            let registration = match (&primary, &plan) {
+            // LOG-6: the records this step writes besides its own, bound by
+            // the step (and the step by its registration, if any).
+            let mut bindings = Vec::new();
+            let mut registration = match (&primary, &plan) {
                 (Some(primary), Some(plan)) => {
                     let new = NewRegistration {
                         register: RegisterCode::general(),
@@ -548,20 +578,14 @@ impl App {
                             let mut documents = self.db().fascicolo_documents(tenant, f).await?;
                             documents.push(doc);
                             if let Some(fascicolo) = self.db().fascicolo(tenant, f).await? {
-                                record(
-                                    &mut tx,
-                                    &t,
-                                    "fascicolo.document_added",
-                                    &FascicoloState {
-                                        fascicolo,
-                                        documents,
-                                    },
-                                )
-                                .await?;
+                                bindings.push(binding(&FascicoloState {
+                                    fascicolo,
+                                    documents,
+                                })?);
                             }
                         }
                     }
-                    Some(reg.id)
+                    Some(reg)
                 }
                 _ => None,
             };
@@ -584,6 +608,12 @@ impl App {
                     "La pratica è cambiata nel frattempo: ricarica la pagina e verifica lo stato.",
                 ));
             }
+            let mut after = p.clone();
+            after.data.state = change.to_state.clone();
+            after.data.deadline = change.deadline;
+            after.data.responsabile = change.responsabile;
+            after.closed_at = change.closed_at;
+            bindings.push(binding(&after)?);
             let evento = tx
                 .insert_pratica_evento(
                     tenant,
@@ -598,8 +628,9 @@ impl App {
                         to_state: tr.to.clone(),
                         note: note.clone(),
                         payload: payload.clone(),
-                        registration,
+                        registration: registration.as_ref().map(|r| r.id),
                         public: true,
+                        bindings,
                     },
                 )
                 .await?;
@@ -616,13 +647,7 @@ impl App {
                 )
                 .await?;
             }
-            let mut after = p.clone();
-            after.data.state = change.to_state.clone();
-            after.data.deadline = change.deadline;
-            after.data.responsabile = change.responsabile;
-            after.closed_at = change.closed_at;
-            record(&mut tx, &t, "pratica.evento", &evento).await?;
-            record(&mut tx, &t, "pratica.aggiornata", &after).await?;
+            record_filed(&mut tx, &t, registration.as_mut(), &evento).await?;
             let mailed = if role == Ruolo::Cittadino {
                 None
             } else {

@@ -84,6 +84,11 @@ pub fn router() -> Routes {
         .get("/pratiche", citizen, my_pratiche)
         .get("/pratiche/{id}", citizen, my_pratica)
         .post("/pratiche/{id}/azioni", citizen, my_action)
+        .get(
+            "/pratiche/{id}/passi/{seq}/documento",
+            citizen,
+            my_step_document,
+        )
         .get("/uffici/{office}/pratiche", office, office_list)
         .get("/backoffice/pratiche/{id}", office, office_one)
         .post("/backoffice/pratiche/{id}/azioni", office, office_action)
@@ -425,6 +430,12 @@ pub struct EventoDto {
     pub a: String,
     /// The text of the step.
     pub nota: Option<String>,
+    /// Where the applicant downloads the document that went with the step
+    /// (the provvedimento, a request, their integration as registered):
+    /// `/api/v1/pratiche/{id}/passi/{seq}/documento`. Staff: `None`.
+    pub documento: Option<String>,
+    /// The protocol registration of that document (staff only).
+    pub registrazione: Option<i64>,
 }
 
 /// A pratica with its history, clock and documents.
@@ -484,6 +495,14 @@ fn pratica_dto(v: &PraticaView, staff: bool) -> PraticaDto {
                 da: e.data.from_state.clone(),
                 a: e.data.to_state.clone(),
                 nota: e.data.note.clone(),
+                documento: match (staff, e.data.registration) {
+                    (false, Some(_)) => Some(format!(
+                        "/api/v1/pratiche/{}/passi/{}/documento",
+                        p.id.0, e.seq
+                    )),
+                    _ => None,
+                },
+                registrazione: e.data.registration.filter(|_| staff).map(|r| r.0),
             })
             .collect(),
         documenti: v.allegati.iter().map(Into::into).collect(),
@@ -1014,6 +1033,24 @@ async fn my_pratica(
     let id = PraticaId(id_of(&id)?);
     let v = state.app().my_pratica(t.id, &actor, id).await?;
     Ok(Json(pratica_dto(&v, false)))
+}
+
+/// Handles `GET /api/v1/pratiche/{id}/passi/{seq}/documento`: the
+/// document of a step of the applicant's own pratica (the provvedimento,
+/// a request of the office…), as registered. 404 for another's pratica or a
+/// step without a document.
+async fn my_step_document(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path((id, seq)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    actor.require(Permission::OwnProfile)?;
+    let id = PraticaId(id_of(&id)?);
+    let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
+    let app = state.app();
+    let (_, doc) = app.my_pratica_document(t.id, &actor, id, seq).await?;
+    Ok(crate::upload::private_file(app, &doc).await?)
 }
 
 fn act_input(b: ActionBody) -> Result<ActInput, WebError> {

@@ -244,6 +244,18 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "responses": action_responses("La pratica nel nuovo stato")
             }))
         },
+        "/pratiche/{id}/passi/{seq}/documento": {
+            "get": citizen(json!({
+                "operationId": "documentoPassoPratica",
+                "summary": "Il documento di una fase della propria pratica (il provvedimento, una richiesta dell'ufficio, la propria integrazione), come protocollato",
+                "parameters": [id(), param("seq", "Numero della fase nella storia della pratica")],
+                "responses": {
+                    "200": { "description": "Il documento (Content-Disposition: attachment; Cache-Control: private, no-store)",
+                             "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error_response("Pratica di altri, fase inesistente o senza documento")
+                }
+            }))
+        },
         "/uffici/{office}/pratiche": {
             "get": staff(json!({
                 "operationId": "praticheUfficio",
@@ -376,7 +388,9 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             "properties": {
                 "seq": int, "azione": text, "momento": time, "data": date, "ruolo": text,
                 "autore": { "type": ["string", "null"], "description": "Solo per il personale" },
-                "da": text, "a": text, "nota": opt_text
+                "da": text, "a": text, "nota": opt_text,
+                "documento": { "type": ["string", "null"], "description": "Per il richiedente: dove scaricare il documento della fase" },
+                "registrazione": { "type": ["integer", "null"], "description": "Solo per il personale: la registrazione di protocollo del documento della fase" }
             }
         },
         "Pratica": {
