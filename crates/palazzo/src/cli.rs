@@ -1182,6 +1182,17 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
             .await;
         })
     };
+    // Appointment reminders (docs/appuntamenti.md): the day before, once.
+    let reminders = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_booking_reminders(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
     // E-mail to citizens: the outbox worker (docs/operations.md).
     app.configure_mail(&config.mail)
         .map_err(|e| anyhow::anyhow!("invalid configuration: {}", e.message_it()))?;
@@ -1205,6 +1216,7 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
     let _ = sweeper.await;
     let _ = registro.await;
     let _ = procedure_clock.await;
+    let _ = reminders.await;
     app.db().close().await;
     Ok(())
 }

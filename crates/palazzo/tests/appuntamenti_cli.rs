@@ -1,7 +1,8 @@
 //! `palazzo appuntamenti …` end to end on a demo installation: the demo
 //! offices have calendars (printed as TOML), a calendar file sets an
-//! office's week, a bad file exits 2 with a coded Italian message, and the
-//! agenda of a day lists its bookings.
+//! office's week, a bad file exits 2 with a coded Italian message, the
+//! agenda of a day lists its bookings, and `promemoria` queues the
+//! reminders due at the moment given, once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Command, Output};
@@ -185,6 +186,7 @@ posti = 1
         .unwrap()
         .remove(0);
     assert_eq!(slot.slot.date.weekday(), jiff::civil::Weekday::Wednesday);
+    let booked_at = jiff::Timestamp::now();
     app.book_appointment(
         t,
         &Actor::anonymous(),
@@ -221,4 +223,43 @@ posti = 1
         s.contains("Anna Agenda") && s.contains("prenotato") && s.contains("TARI"),
         "{s}"
     );
+
+    // Reminders: nothing before the moment; at it, the booking (if it was
+    // made before its moment, as a booking days ahead is), then nothing.
+    let moment = palazzo_services::appuntamenti::reminder_moment(slot.slot.date).unwrap();
+    let early = moment
+        .checked_sub(jiff::SignedDuration::from_mins(1))
+        .unwrap()
+        .to_string();
+    let out = with(&["appuntamenti", "promemoria", "--ora", &early]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Promemoria accodati: 0"),
+        "{}",
+        text(&out)
+    );
+    let at = moment
+        .checked_add(jiff::SignedDuration::from_mins(1))
+        .unwrap()
+        .max(booked_at)
+        .to_string();
+    let out = with(&["appuntamenti", "promemoria", "--ora", &at]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = String::from_utf8_lossy(&out.stdout);
+    let expected = usize::from(booked_at < moment);
+    assert!(
+        s.contains(&format!("Promemoria accodati: {expected}")),
+        "{s}"
+    );
+    if expected == 1 {
+        assert!(s.contains("anna@example.org"), "{s}");
+    }
+    let out = with(&["appuntamenti", "promemoria", "--ora", &at]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Promemoria accodati: 0"),
+        "once: {}",
+        text(&out)
+    );
+    let out = with(&["appuntamenti", "promemoria", "--ora", "domani"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
 }

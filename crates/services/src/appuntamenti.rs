@@ -14,6 +14,15 @@
 //! each seat of the slot in turn and answers `appuntamento_non_disponibile`
 //! when none is left.
 //!
+//! E-mail: the confirmation is queued in the booking's transaction; the
+//! reminder at [`reminder_moment`] (09:00 Europe/Rome of the day before) by
+//! [`App::queue_booking_reminders`], which `palazzo serve` runs every
+//! [`REMINDER_POLL`] ([`App::run_booking_reminders`]) and an operator runs
+//! once with `palazzo appuntamenti promemoria`. Once per booking, also when
+//! two runs overlap: the store's compare-and-swap on `reminder_sent_at`
+//! decides, in the transaction that queues the message. A booking made at or
+//! after its reminder moment, or no longer `prenotato`, gets none.
+//!
 //! Bookings are not legally relevant records: they are not in the ledger.
 
 use std::collections::HashMap;
@@ -162,6 +171,102 @@ fn parse_calendar(spec: &CalendarSpec) -> ServiceResult<BookingCalendar> {
     BookingCalendar::from_spec(spec).map_err(|e| ServiceError::invalid(&e))
 }
 
+/// Where the holder of `code` sees and cancels the booking: the page of
+/// the booking on the comune's first hostname.
+pub fn booking_link(tenant: &Tenant, code: &str) -> String {
+    match tenant.data.hostnames.first() {
+        Some(h) => format!("https://{h}/appuntamenti/{code}"),
+        None => format!("la pagina «Appuntamenti» del sito, con il codice {code}"),
+    }
+}
+
+/// The hour (Europe/Rome) of the day before an appointment at which its
+/// reminder becomes due.
+pub const REMINDER_HOUR: i8 = 9;
+
+/// How often `palazzo serve` looks for reminders that became due.
+pub const REMINDER_POLL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// The reminder moment of an appointment on Rome civil date `day`:
+/// [`REMINDER_HOUR`]:00 Europe/Rome of the day before. `None` only at the
+/// edge of the calendar.
+pub fn reminder_moment(day: Date) -> Option<Timestamp> {
+    let before = day.yesterday().ok()?;
+    before
+        .at(REMINDER_HOUR, 0, 0, 0)
+        .to_zoned(palazzo_domain::calendar::rome_time_zone())
+        .ok()
+        .map(|z| z.timestamp())
+}
+
+/// One reminder queued by [`App::queue_booking_reminders`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedReminder {
+    /// The comune.
+    pub tenant: TenantId,
+    /// The booking.
+    pub booking: BookingId,
+    /// The office's name.
+    pub office: String,
+    /// The appointment's start.
+    pub slot_start: Timestamp,
+    /// The recipient.
+    pub recipient: String,
+    /// The outbox message.
+    pub mail: MailId,
+}
+
+/// `gg/mm/aaaa alle HH:MM`, Europe/Rome.
+fn rome_day_time(ts: Timestamp) -> String {
+    ts.to_zoned(palazzo_domain::calendar::rome_time_zone())
+        .strftime("%d/%m/%Y alle %H:%M")
+        .to_string()
+}
+
+/// The text of the reminder e-mail of `booking` (Italian): office,
+/// address when known, day and time in Rome, topic, and the code with the
+/// link to cancel — or, for a booking whose code was not kept, where to
+/// use the code of the confirmation.
+pub fn reminder_text(tenant: &Tenant, office: &Office, booking: &Booking) -> String {
+    let d = &booking.data;
+    let a = &office.data.address;
+    let address = if a.street.trim().is_empty() {
+        String::new()
+    } else {
+        format!(
+            "Indirizzo: {}, {} {} ({})\n",
+            a.street,
+            a.cap.as_str(),
+            a.locality,
+            a.province
+        )
+    };
+    let code = match &d.reminder_code {
+        Some(code) => format!(
+            "Codice della prenotazione: {code}\n\
+             Se non puoi venire, annulla l'appuntamento: {}\n",
+            booking_link(tenant, code)
+        ),
+        None => format!(
+            "Se non puoi venire, annulla l'appuntamento con il codice della conferma: {}\n",
+            match tenant.data.hostnames.first() {
+                Some(h) => format!("https://{h}/appuntamenti"),
+                None => "la pagina «Appuntamenti» del sito".to_owned(),
+            }
+        ),
+    };
+    format!(
+        "Gentile {} {},\n\nti ricordiamo l'appuntamento presso «{}» del {} il giorno {}.\n\
+         {address}Argomento: {}\n\n{code}\nPorta con te un documento d'identità.\n",
+        d.name,
+        d.surname,
+        office.data.name,
+        tenant.data.name,
+        rome_day_time(d.slot_start),
+        d.topic
+    )
+}
+
 /// Queues the confirmation e-mail of a booking in the booking's own
 /// transaction (C.SI.2.1): what, when, where, the code to see or cancel it.
 async fn queue_booking_confirmation(
@@ -172,10 +277,7 @@ async fn queue_booking_confirmation(
     booking: &Booking,
     code: &str,
 ) -> ServiceResult<()> {
-    let link = match tenant.data.hostnames.first() {
-        Some(h) => format!("https://{h}/appuntamenti/{code}"),
-        None => format!("la pagina «Appuntamenti» del sito, con il codice {code}"),
-    };
+    let link = booking_link(tenant, code);
     let mail = NewMail {
         recipient: booking.data.email.clone(),
         subject: format!("Appuntamento confermato – {office}"),
@@ -471,6 +573,10 @@ impl App {
             user: actor.user,
             code_sha256: hash,
             created_at: now,
+            // Kept for the reminder only if one will be sent.
+            reminder_code: reminder_moment(slot.date)
+                .filter(|at| now < *at)
+                .map(|_| code.clone()),
         };
         let mut tx = self.db().begin().await?;
         for seat in 1..=i64::from(slot.seats) {
@@ -800,30 +906,127 @@ impl App {
         Ok(record)
     }
 
-    /// Queues the reminders of the bookings of the day after `now` (Rome
-    /// civil date) that have none yet; each at most once, also when two
-    /// runs overlap (`reminder_sent_at`). Returns how many were queued.
-    ///
-    /// Until the mail outbox lands (see [`queue_booking_confirmation`]) the
-    /// reminder is only recorded.
+    /// Queues the reminder e-mail of every booking, of every comune,
+    /// whose [`reminder_moment`] has come at `now` and whose appointment has
+    /// not started yet: see [`App::queue_booking_reminders_of`].
     ///
     /// # Errors
     /// Storage failures.
-    pub async fn queue_booking_reminders(&self, now: Timestamp) -> ServiceResult<usize> {
-        let tomorrow = rome_date(now)
+    pub async fn queue_booking_reminders(
+        &self,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<QueuedReminder>> {
+        let mut out = Vec::new();
+        for t in self.tenants() {
+            out.extend(self.queue_booking_reminders_of(t.id, now).await?);
+        }
+        Ok(out)
+    }
+
+    /// Queues the reminder e-mail of each booking of comune `tenant` due at
+    /// `now`: `prenotato`, on today's or tomorrow's Rome date, its
+    /// [`reminder_moment`] passed, booked before that moment, not started
+    /// yet, not reminded yet. Each booking is reminded at most once, also
+    /// when several runs overlap (in one process or several): the store's
+    /// compare-and-swap on `reminder_sent_at`
+    /// ([`StoreTx::mark_booking_reminded`]) and the message are in one
+    /// transaction, so the run that loses queues nothing. Returns what was
+    /// queued.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn queue_booking_reminders_of(
+        &self,
+        tenant: TenantId,
+        now: Timestamp,
+    ) -> ServiceResult<Vec<QueuedReminder>> {
+        let t = self.tenant(tenant)?;
+        let today = rome_date(now);
+        let tomorrow = today
             .tomorrow()
             .map_err(|e| ServiceError::Internal(format!("reminder day: {e}")))?;
-        let mut queued = 0;
-        for t in self.tenants() {
-            for b in self.db().bookings_to_remind(t.id, tomorrow).await? {
-                let mut tx = self.db().begin().await?;
-                if tx.mark_booking_reminded(t.id, b.id, now).await? {
-                    tx.commit().await?;
-                    queued += 1;
+        let mut out = Vec::new();
+        let mut snap = None;
+        for day in [today, tomorrow] {
+            let Some(moment) = reminder_moment(day) else {
+                continue;
+            };
+            if now < moment {
+                continue;
+            }
+            for b in self.db().bookings_to_remind(tenant, day).await? {
+                if b.data.created_at >= moment || b.data.slot_start <= now {
+                    continue;
                 }
+                let snap = match &snap {
+                    Some(s) => std::sync::Arc::clone(s),
+                    None => {
+                        let s = self.portal(tenant).await?;
+                        snap = Some(std::sync::Arc::clone(&s));
+                        s
+                    }
+                };
+                let Some(office) = snap.office(b.data.office) else {
+                    tracing::warn!(booking = b.id.0, "reminder: the office no longer exists");
+                    continue;
+                };
+                let mail = NewMail {
+                    recipient: b.data.email.clone(),
+                    subject: format!(
+                        "Promemoria: appuntamento del {} – {}",
+                        b.data
+                            .slot_start
+                            .to_zoned(palazzo_domain::calendar::rome_time_zone())
+                            .strftime("%d/%m/%Y"),
+                        office.data.name
+                    ),
+                    text_body: reminder_text(&t, office, &b),
+                    html_body: None,
+                    reply_to: None,
+                    related: Some(MailRelated {
+                        kind: "appuntamento".into(),
+                        id: b.id.0,
+                    }),
+                };
+                let mut tx = self.db().begin().await?;
+                if !tx.mark_booking_reminded(tenant, b.id, now).await? {
+                    // Another run reminded it, or it was cancelled meanwhile.
+                    continue;
+                }
+                let id = self.queue_mail(&mut tx, tenant, &mail).await?;
+                tx.commit().await?;
+                out.push(QueuedReminder {
+                    tenant,
+                    booking: b.id,
+                    office: office.data.name.clone(),
+                    slot_start: b.data.slot_start,
+                    recipient: b.data.email.clone(),
+                    mail: id,
+                });
             }
         }
-        Ok(queued)
+        if !out.is_empty() {
+            self.wake_mail_worker();
+            tracing::info!(tenant = %t.data.slug, queued = out.len(), "appointment reminders queued");
+        }
+        Ok(out)
+    }
+
+    /// Runs until `shutdown` resolves: queues the due reminders every
+    /// [`REMINDER_POLL`] (and once at start), like the procedure clock.
+    pub async fn run_booking_reminders(&self, shutdown: impl std::future::Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut tick = tokio::time::interval(REMINDER_POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = tick.tick() => {}
+            }
+            if let Err(e) = self.queue_booking_reminders(Timestamp::now()).await {
+                tracing::warn!(error = %e, "appointment reminders: will retry");
+            }
+        }
     }
 }
 

@@ -404,15 +404,29 @@ async fn run(backend: Backend) {
     concurrency(&app, t, "tributi", "IMU", 1).await;
     concurrency(&app, t, "anagrafe-stato-civile", topic, 2).await;
 
-    // Reminders: the bookings of the day after, once.
-    let day_before = slot
-        .slot
-        .start
-        .checked_sub(jiff::SignedDuration::from_hours(24))
-        .unwrap();
-    let queued = app.queue_booking_reminders(day_before).await.unwrap();
-    assert!(queued >= 1, "the prenotato booking of that day");
-    assert_eq!(app.queue_booking_reminders(day_before).await.unwrap(), 0);
+    // Reminders, once (the whole story, with the SMTP server, is in
+    // tests/appuntamenti_mail.rs): whatever the first run at the reminder
+    // moment queues, a second run queues nothing, and only prenotato
+    // bookings made before that moment are reminded.
+    let moment = palazzo_services::appuntamenti::reminder_moment(slot.slot.date).unwrap();
+    let at = moment.max(Timestamp::now());
+    let queued = app.queue_booking_reminders(at).await.unwrap();
+    for r in &queued {
+        let b = app
+            .db()
+            .booking(r.tenant, r.booking)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.state, BookingState::Prenotato);
+        assert!(b.data.created_at < moment);
+        assert_eq!(b.reminder_sent_at, Some(at));
+    }
+    assert!(
+        !queued.iter().any(|r| r.booking == second.booking.id),
+        "marked assente: no reminder"
+    );
+    assert!(app.queue_booking_reminders(at).await.unwrap().is_empty());
 
     app.db().close().await;
     if let Some(pg) = pg {

@@ -10,7 +10,7 @@ use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_er
 
 const COLUMNS: &str = "id, tenant_id, office_id, slot_start, slot_end, slot_date, seat, \
     service_slug, topic, reason, name, surname, email, phone, user_id, code_sha256, state, \
-    created_at, changed_at, changed_by, reminder_sent_at";
+    created_at, changed_at, changed_by, reminder_sent_at, reminder_code";
 
 fn booking_of<D: Dialect>(r: &DbRow<D>) -> Result<Booking>
 where
@@ -65,6 +65,7 @@ where
                 .map(UserId),
             code_sha256: to_hash(&code, "appuntamenti.code_sha256")?,
             created_at: t("created_at")?,
+            reminder_code: o("reminder_code")?,
         },
         state: BookingState::from_code(&state)
             .ok_or_else(|| corrupt("appuntamenti.state", &state))?,
@@ -279,8 +280,8 @@ where
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO appuntamenti (tenant_id, office_id, slot_start, slot_end, slot_date, \
              seat, service_slug, topic, reason, name, surname, email, phone, user_id, \
-             code_sha256, state, created_at) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,'prenotato',$16) \
+             code_sha256, state, created_at, reminder_code) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,'prenotato',$16,$17) \
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(tenant.0)
@@ -299,6 +300,7 @@ where
         .bind(b.user.map(|u| u.0))
         .bind(b.code_sha256.as_slice())
         .bind(b.created_at.to_sqlx())
+        .bind(b.reminder_code.as_deref())
         .fetch_optional(&mut *self.conn())
         .await
         .map_err(db_err)?;
@@ -324,7 +326,8 @@ where
         by: &str,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE appuntamenti SET state = $4, changed_at = $5, changed_by = $6 \
+            "UPDATE appuntamenti SET state = $4, changed_at = $5, changed_by = $6, \
+             reminder_code = NULL \
              WHERE tenant_id = $1 AND id = $2 AND state = $3",
         )
         .bind(tenant.0)
@@ -347,8 +350,9 @@ where
         at: Timestamp,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE appuntamenti SET reminder_sent_at = $3 \
-             WHERE tenant_id = $1 AND id = $2 AND reminder_sent_at IS NULL",
+            "UPDATE appuntamenti SET reminder_sent_at = $3, reminder_code = NULL \
+             WHERE tenant_id = $1 AND id = $2 AND reminder_sent_at IS NULL \
+             AND state = 'prenotato'",
         )
         .bind(tenant.0)
         .bind(id.0)

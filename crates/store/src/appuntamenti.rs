@@ -108,10 +108,15 @@ pub struct NewBooking {
     pub phone: Option<String>,
     /// The signed-in citizen who booked, if any.
     pub user: Option<UserId>,
-    /// SHA-256 of the public code (the code itself is never stored).
+    /// SHA-256 of the public code.
     pub code_sha256: [u8; 32],
     /// When it was booked.
     pub created_at: Timestamp,
+    /// The public code itself, kept only for the reminder e-mail: from the
+    /// booking until the reminder is queued or the booking leaves
+    /// `prenotato` (then `None`); `None` from the start for a booking that
+    /// gets no reminder (migration 0031).
+    pub reminder_code: Option<String>,
 }
 
 /// A booking as stored.
@@ -170,9 +175,13 @@ macro_rules! booking_writes {
             /// one committed concurrently (the unique index decides).
             fn insert_booking(&mut self, tenant: TenantId, b: &NewBooking) -> Option<Booking>;
             /// Moves a booking from state `from` to `to`, recording when and
-            /// who; false when it is not in `from` (or missing).
+            /// who, and forgets its [`NewBooking::reminder_code`]; false when
+            /// it is not in `from` (or missing).
             fn set_booking_state(&mut self, tenant: TenantId, id: BookingId, from: BookingState, to: BookingState, at: Timestamp, by: &str) -> bool;
-            /// Records that the reminder was queued; false when it already was.
+            /// Records that the reminder was queued and forgets the
+            /// [`NewBooking::reminder_code`]; false when it already was, or
+            /// the booking is no longer `prenotato` (or missing). Two
+            /// concurrent calls: exactly one gets true.
             fn mark_booking_reminded(&mut self, tenant: TenantId, id: BookingId, at: Timestamp) -> bool;
         }
     };

@@ -2705,6 +2705,7 @@ fn booking_fixture(office: OfficeId, start: &str, seat: i64, code: u8) -> NewBoo
         user: None,
         code_sha256: [code; 32],
         created_at: "2026-11-27T10:00:00Z".parse().unwrap(),
+        reminder_code: Some(format!("CODE-{code:02}")),
     }
 }
 
@@ -2900,14 +2901,34 @@ async fn bookings<S: Store>(s: &S, a: TenantId, b: TenantId) {
     assert_eq!(cancelled.state, BookingState::Annullato);
     assert_eq!(cancelled.changed_at, Some(at));
     assert_eq!(cancelled.changed_by.as_deref(), Some("codice"));
-    // Reminders: the prenotato bookings of a day, once.
+    // A state change forgets the code kept for the reminder (migration
+    // 0031); a cancelled or marked booking is never reminded.
+    assert_eq!(cancelled.data.reminder_code, None);
+    assert_eq!(
+        s.booking(a, second.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .data
+            .reminder_code,
+        None
+    );
+    let mut tx = s.begin().await.unwrap();
+    assert!(!tx.mark_booking_reminded(a, first.id, at).await.unwrap());
+    assert!(!tx.mark_booking_reminded(a, second.id, at).await.unwrap());
+    tx.commit().await.unwrap();
+    // Reminders: the prenotato bookings of a day, once, with their code.
     let due = s.bookings_to_remind(a, day).await.unwrap();
     assert_eq!(due.len(), 1, "only the re-booked one is still prenotato");
+    assert!(due[0].data.reminder_code.is_some(), "the code is kept");
     let mut tx = s.begin().await.unwrap();
     assert!(tx.mark_booking_reminded(a, due[0].id, at).await.unwrap());
     assert!(!tx.mark_booking_reminded(a, due[0].id, at).await.unwrap());
     tx.commit().await.unwrap();
     assert!(s.bookings_to_remind(a, day).await.unwrap().is_empty());
+    let reminded = s.booking(a, due[0].id).await.unwrap().unwrap();
+    assert_eq!(reminded.reminder_sent_at, Some(at));
+    assert_eq!(reminded.data.reminder_code, None, "forgotten once queued");
     // The database refuses a reason over 500 characters.
     let mut long = booking_fixture(office.id, "2026-12-01T08:20:00Z", 1, 7);
     long.reason = "è".repeat(501);

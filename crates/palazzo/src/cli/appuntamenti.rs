@@ -7,6 +7,9 @@
 //!   current one in the same format instead.
 //! * `agenda --ufficio <slug> --giorno YYYY-MM-DD` prints the day's
 //!   bookings, one per line.
+//! * `promemoria [--ora "AAAA-MM-GG HH:MM"]` runs one pass of the reminder
+//!   job for the comune (what `palazzo serve` does every ten minutes) and
+//!   prints each reminder it queued; a second run queues nothing again.
 //!
 //! Whoever can run these commands with the installation's configuration is
 //! its operator: they act as the command line, not as a person.
@@ -51,6 +54,16 @@ pub enum AppuntamentiCommand {
         /// The day, YYYY-MM-DD (default: today in Rome).
         #[arg(long)]
         giorno: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Queue the reminder e-mails due now (one pass of the job that
+    /// `palazzo serve` runs) and print them.
+    Promemoria {
+        /// The moment to run as, Europe/Rome `AAAA-MM-GG HH:MM` or RFC 3339
+        /// (default: now).
+        #[arg(long)]
+        ora: Option<String>,
         #[command(flatten)]
         target: Target,
     },
@@ -187,6 +200,38 @@ pub async fn run(cmd: AppuntamentiCommand) -> anyhow::Result<ExitCode> {
                             d.email,
                             d.phone.as_deref().unwrap_or("-"),
                             d.topic
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => refusal(&e),
+            };
+            finish(&app).await?;
+            Ok(code)
+        }
+        AppuntamentiCommand::Promemoria { ora, target } => {
+            let now = match ora
+                .as_deref()
+                .map(palazzo_services::emergenza::parse_rome_datetime)
+                .transpose()
+            {
+                Ok(n) => n.unwrap_or_else(Timestamp::now),
+                Err(e) => return Ok(usage(&format!("{} ({})", e.message_it(), e.code()))),
+            };
+            let (app, tenant, _) = open_comune_with_config(&target).await?;
+            let code = match app.queue_booking_reminders_of(tenant.id, now).await {
+                Ok(queued) => {
+                    println!("Promemoria accodati: {}", queued.len());
+                    for r in &queued {
+                        println!(
+                            "{}\t{}\t{}\tprenotazione {}\tmessaggio {}",
+                            r.slot_start
+                                .to_zoned(rome_time_zone())
+                                .strftime("%d/%m/%Y %H:%M"),
+                            r.office,
+                            r.recipient,
+                            r.booking.0,
+                            r.mail.0
                         );
                     }
                     ExitCode::SUCCESS
