@@ -138,8 +138,17 @@ async fn ledger_events(app: &TestApp, t: palazzo_store::TenantId, kind: &str) ->
 }
 
 #[tokio::test]
-async fn admin_builds_a_service_that_citizens_file_and_edits_it_into_a_new_version() {
-    let app = TestApp::spawn(Backend::Sqlite, 5).await;
+async fn service_editor_sqlite() {
+    service_editor(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn service_editor_postgres() {
+    service_editor(Backend::Postgres).await;
+}
+
+async fn service_editor(backend: Backend) {
+    let app = TestApp::spawn(backend, 5).await;
     let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
     let snap = app.app.portal(t.id).await.unwrap();
     let office = snap.offices[0].id;
@@ -450,6 +459,34 @@ async fn admin_builds_a_service_that_citizens_file_and_edits_it_into_a_new_versi
         .await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("value=\"Numero di componenti\""));
+    // Silenzio-assenso is refused on a matter art. 20 c.4 excludes.
+    let refused = edit(
+        &mut admin,
+        &page,
+        &[("procedura", "silenzio_assenso"), ("materia", "ambiente")],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("Il silenzio-assenso non si applica alla materia «ambiente»"),
+        "{}",
+        refused.body
+    );
+    let page = edit(
+        &mut admin,
+        &refused,
+        &[
+            ("procedura", "ordinario"),
+            ("materia", "altro"),
+            ("termine", "45"),
+        ],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
     let page = edit(
         &mut admin,
         &page,

@@ -448,22 +448,27 @@ fn used_ids(form: &FormDefinition) -> Vec<String> {
         .collect()
 }
 
-/// The id of a new element: what was typed, else a key from its label,
-/// else `<prefix>_<n>` unused.
+/// The id of a new element: what was typed (checked by the engine like any
+/// other), else a key made from its label, else `<prefix>_1`; a made key
+/// already in use gets `_2`, `_3`, … .
 fn new_id(typed: &str, label: &str, prefix: &str, form: &FormDefinition) -> String {
     let typed = typed.trim();
     if !typed.is_empty() {
         return typed.to_owned();
     }
-    let key = to_key(label);
-    if !key.is_empty() {
-        return key;
-    }
     let used = used_ids(form);
-    (1..)
-        .map(|n| format!("{prefix}_{n}"))
+    let key = to_key(label);
+    let (base, first) = if key.is_empty() {
+        (prefix.to_owned(), 1)
+    } else if !used.contains(&key) {
+        return key;
+    } else {
+        (key, 2)
+    };
+    (first..)
+        .map(|n| format!("{base}_{n}"))
         .find(|k| !used.contains(k))
-        .unwrap_or_else(|| prefix.to_owned())
+        .unwrap_or(base)
 }
 
 // ---------------------------------------------------------------------------
@@ -1844,6 +1849,23 @@ mod tests {
         // Silenzio-assenso refused where art. 20 c.4 excludes it.
         let p = preset("silenzio_assenso", 30, Materia::Ambiente).unwrap();
         assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn made_ids_are_unique_typed_ones_are_kept() {
+        let mut form = blank("prova".into()).form;
+        form.steps.push(Step {
+            id: "dati".into(),
+            title: "Dati".into(),
+            help: None,
+            condition: None,
+            fields: Vec::new(),
+        });
+        assert_eq!(new_id("", "Dati", "passo", &form), "dati_2");
+        assert_eq!(new_id("", "", "passo", &form), "passo_1");
+        assert_eq!(new_id("", "Altro", "passo", &form), "altro");
+        // A typed key is the admin's: the engine reports a duplicate.
+        assert_eq!(new_id("dati", "Altro", "passo", &form), "dati");
     }
 
     #[test]
