@@ -35,6 +35,30 @@ fn unescape(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// An active card of the catalogue, requested online.
+fn card(slug: &str, office: palazzo_store::OfficeId) -> NewService {
+    NewService {
+        slug: slug.into(),
+        category: ServiceCategory::AnagrafeStatoCivile,
+        title: format!("Servizio {slug}"),
+        status: ServiceStatus::Active,
+        summary: "Un servizio.".into(),
+        audience: "Tutti.".into(),
+        how_to: "Compila il modulo online.".into(),
+        needed: "SPID o CIE.".into(),
+        achieved: "Una risposta.".into(),
+        times: "45 giorni.".into(),
+        costs: None,
+        access: "Online con SPID o CIE.".into(),
+        online_url: Some(format!("/area-personale/istanze/{slug}")),
+        conditions: "Termini e condizioni.".into(),
+        office,
+        topics: vec!["Anagrafe".into()],
+        service_type: "Anagrafe e stato civile".into(),
+        audience_type: "cittadini".into(),
+    }
+}
+
 /// The value of ` attr="…"` in a tag.
 fn attr(tag: &str, name: &str) -> Option<String> {
     let needle = format!(" {name}=\"");
@@ -153,29 +177,7 @@ async fn service_editor(backend: Backend) {
     let snap = app.app.portal(t.id).await.unwrap();
     let office = snap.offices[0].id;
     app.app
-        .create_service(
-            t.id,
-            NewService {
-                slug: SLUG.into(),
-                category: ServiceCategory::AnagrafeStatoCivile,
-                title: "Contributo di prova".into(),
-                status: ServiceStatus::Active,
-                summary: "Un contributo.".into(),
-                audience: "Tutti.".into(),
-                how_to: "Compila il modulo online.".into(),
-                needed: "SPID o CIE.".into(),
-                achieved: "Il contributo.".into(),
-                times: "45 giorni.".into(),
-                costs: None,
-                access: "Online con SPID o CIE.".into(),
-                online_url: Some(format!("/area-personale/istanze/{SLUG}")),
-                conditions: "Termini e condizioni.".into(),
-                office,
-                topics: vec!["Anagrafe".into()],
-                service_type: "Anagrafe e stato civile".into(),
-                audience_type: "cittadini".into(),
-            },
-        )
+        .create_service(t.id, card(SLUG, office))
         .await
         .unwrap();
 
@@ -692,4 +694,65 @@ async fn page_of_editor(admin: &mut Browser) -> Page {
     admin
         .get(&format!("/backoffice/servizi-online/{SLUG}/modifica"))
         .await
+}
+
+/// The definition an editor page carries in its hidden `stato` field.
+fn carried(page: &Page) -> ServiceDefinition {
+    let at = page.body.find("name=\"stato\"").unwrap();
+    let state: serde_json::Value =
+        serde_json::from_str(&attr(&page.body[at..], "value").unwrap()).unwrap();
+    serde_json::from_value(state["def"].clone()).unwrap()
+}
+
+/// Every shipped definition goes through the editor unchanged: opening it,
+/// applying the form as rendered and publishing gives the same definition
+/// as a new version (nothing the editor does not show is lost, nothing it
+/// shows is altered).
+#[tokio::test]
+async fn shipped_definitions_go_through_the_editor_unchanged() {
+    let app = TestApp::spawn(Backend::Sqlite, 1).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    // A card for every shipped service, so that every shipped form is tried.
+    let snap = app.app.portal(t.id).await.unwrap();
+    for s in palazzo_services::pratiche::SHIPPED {
+        if snap.service(s.service).is_none() {
+            app.app
+                .create_service(t.id, card(s.service, snap.offices[0].id))
+                .await
+                .unwrap();
+        }
+    }
+    app.app.install_shipped_definitions(t.id).await.unwrap();
+    let defs = app.app.service_definitions(t.id).await.unwrap();
+    assert_eq!(defs.len(), palazzo_services::pratiche::SHIPPED.len());
+    let mut admin = Browser::new(&app, CASAMASSIMA);
+    admin.demo_sign_in("admin").await;
+    for d in defs {
+        let slug = d.definition.service.clone();
+        let page = admin
+            .get(&format!("/backoffice/servizi-online/{slug}/modifica"))
+            .await;
+        assert_eq!(page.status, 200, "{slug}: {}", page.body);
+        let applied = edit(&mut admin, &page, &[], "aggiorna").await;
+        assert_eq!(applied.status, 200, "{slug}: {}", applied.body);
+        assert!(
+            !applied.body.contains("data-element=\"errori-editor\""),
+            "{slug}: {}",
+            applied.body
+        );
+        assert_eq!(carried(&applied), *d.definition, "{slug}");
+        let r = edit(&mut admin, &applied, &[], "pubblica").await;
+        assert_eq!(r.status, 303, "{slug}: {}", r.body);
+        let next = app
+            .app
+            .service_definition(t.id, &slug, None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(next.version, d.version + 1, "{slug}");
+        let mut expected = (*d.definition).clone();
+        expected.form.version = next.version;
+        assert_eq!(*next.definition, expected, "{slug}");
+    }
+    app.stop().await;
 }

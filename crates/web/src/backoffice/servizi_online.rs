@@ -42,7 +42,7 @@ use palazzo_domain::Coded;
 use palazzo_domain::access::Permission;
 use palazzo_domain::moduli::{
     AttachmentSpec, ChoiceOption, Condition, Declaration, Field, FieldKind, FormDefinition,
-    MediaType, RawAnswers, Rules, Step,
+    MediaType, Prefill, RawAnswers, Rules, Step,
 };
 use palazzo_domain::procedimento::{Materia, ProcedureDefinition};
 use palazzo_services::pratiche::ServiceDefinition;
@@ -571,6 +571,38 @@ const MATTERS: &[Materia] = &[
     Materia::SilenzioRigetto,
 ];
 
+/// Where a field can be pre-filled from (once-only, C.SE.1.5), with the
+/// Italian name shown in the editor.
+const PREFILLS: &[(Prefill, &str)] = &[
+    (Prefill::ProfiloNome, "Nome (dall'identità digitale)"),
+    (Prefill::ProfiloCognome, "Cognome (dall'identità digitale)"),
+    (
+        Prefill::ProfiloCodiceFiscale,
+        "Codice fiscale (dall'identità digitale)",
+    ),
+    (Prefill::ProfiloEmail, "E-mail (dal profilo)"),
+    (Prefill::ProfiloTelefono, "Telefono (dal profilo)"),
+    (
+        Prefill::AnagrafeIndirizzoResidenza,
+        "Indirizzo di residenza (dall'anagrafe)",
+    ),
+    (
+        Prefill::AnagrafeDataNascita,
+        "Data di nascita (dall'anagrafe)",
+    ),
+    (
+        Prefill::AnagrafeLuogoNascita,
+        "Luogo di nascita (dall'anagrafe)",
+    ),
+];
+
+fn prefill_key(p: Prefill) -> String {
+    serde_json::to_value(p)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn materia_key(m: Materia) -> String {
     serde_json::to_value(m)
         .ok()
@@ -695,6 +727,12 @@ fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems)
     f.help = opt_text(p.text(&format!("{prefix}.aiuto")));
     f.required = p.checked(&format!("{prefix}.obbligatorio"));
     f.condition = posted_condition(p, prefix, &f.condition);
+    if let Some(source) = p.text(&format!("{prefix}.precompila")) {
+        f.prefill = PREFILLS
+            .iter()
+            .map(|(pf, _)| *pf)
+            .find(|pf| prefill_key(*pf) == source);
+    }
     let target = format!("el:{}", f.id);
     let key = p
         .text(&format!("{prefix}.tipo"))
@@ -830,11 +868,18 @@ fn apply_posted(st: &mut EditorState, p: &Posted, problems: &mut Problems) {
         }
         a.help = opt_text(p.text(&format!("{prefix}.aiuto")));
         a.required = p.checked(&format!("{prefix}.obbligatorio"));
-        a.media_types = p
+        let ticked: Vec<MediaType> = p
             .all(&format!("{prefix}.tipi"))
             .iter()
             .filter_map(|t| serde_json::from_value(serde_json::Value::String(t.clone())).ok())
             .collect();
+        // The kinds kept stay in their order; new ones follow.
+        a.media_types.retain(|m| ticked.contains(m));
+        for m in ticked {
+            if !a.media_types.contains(&m) {
+                a.media_types.push(m);
+            }
+        }
         let target = format!("el:{}", a.id);
         if let Some(mb) = number::<u64>(
             p,
@@ -842,7 +887,10 @@ fn apply_posted(st: &mut EditorState, p: &Posted, problems: &mut Problems) {
             "la dimensione massima",
             &target,
             problems,
-        ) {
+        ) && mb != a.max_bytes.div_ceil(1024 * 1024)
+        {
+            // Only a changed value: a limit that is not a whole number of
+            // MB (from a file) stays exact.
             a.max_bytes = mb.saturating_mul(1024 * 1024);
         }
         if let Some(n) = number::<u32>(
@@ -1158,6 +1206,10 @@ struct FieldRow {
     max_value: String,
     not_future: bool,
     not_past: bool,
+    /// The pre-fill source chosen (`""`: none).
+    prefill: String,
+    /// The sources that fit the field's kind: (key, name).
+    prefills: Vec<(String, &'static str)>,
     cond: CondView,
     errors: Vec<String>,
     first: bool,
@@ -1324,6 +1376,12 @@ fn editor_response(
                 max_value: opt_num(r.max_value),
                 not_future: r.not_future,
                 not_past: r.not_past,
+                prefill: f.prefill.map(prefill_key).unwrap_or_default(),
+                prefills: PREFILLS
+                    .iter()
+                    .filter(|(pf, _)| pf.fits(&f.kind))
+                    .map(|(pf, name)| (prefill_key(*pf), *name))
+                    .collect(),
                 cond: cond_view(&f.condition, &before),
                 errors,
                 first: j == 0,
