@@ -1233,6 +1233,7 @@ fn summary(
         net_days: net,
         in_term,
         silenzio_assenso: false,
+        integration_requests: 0,
         preavvisi_10bis: 0,
         sostitutivo_requests: 0,
     }
@@ -1259,6 +1260,7 @@ fn tempi_aggregates_per_type_and_quarter() {
         false,
     );
     late.preavvisi_10bis = 2;
+    late.integration_requests = 1;
     let pratiche = vec![
         summary(
             "a",
@@ -1316,6 +1318,7 @@ fn tempi_aggregates_per_type_and_quarter() {
     assert_eq!(q1.max_net_days, Some(40));
     assert_eq!(q1.silenzio_assenso_count, 1);
     assert_eq!(q1.preavvisi_10bis, 3);
+    assert_eq!(q1.integration_requests, 1);
     assert_eq!(q1.sostitutivo_requests, 1);
     let q2 = &rows[1];
     assert_eq!(
@@ -1355,7 +1358,7 @@ fn tempi_aggregates_per_type_and_quarter() {
     let csv = tempi::to_csv(&rows);
     let lines: Vec<_> = csv.lines().collect();
     assert_eq!(lines.len(), 4);
-    assert_eq!(lines[1], "a,2026-T1,6,4,3,75.00,25.25,25.50,40,1,3,1");
+    assert_eq!(lines[1], "a,2026-T1,6,4,3,75.00,25.25,25.50,40,1,1,3,1");
 }
 
 // --- Properties --------------------------------------------------------------------

@@ -30,6 +30,7 @@ mod metadati;
 mod registro;
 mod segnatura;
 mod servizi_online;
+mod tempi;
 
 /// Palazzo: the digital town hall.
 #[derive(Parser, Debug)]

@@ -420,3 +420,23 @@ fn service_editor_routes_are_for_catalogue_managers() {
         );
     }
 }
+
+/// Public routes that the matrix must find public: TEMPI-01 (issue 6), the
+/// times of the procedures, published for anyone (counts and durations
+/// only), as a page, its downloads and the API.
+#[test]
+fn public_routes_are_declared_public() {
+    let (_, table) = palazzo_web::route_table().into_parts();
+    for path in [
+        "/servizi-online/tempi",
+        "/servizi-online/tempi.csv",
+        "/servizi-online/tempi.json",
+        "/api/v1/servizi-online/tempi",
+    ] {
+        let spec = table
+            .iter()
+            .find(|s| s.path == path && s.method == "GET")
+            .unwrap_or_else(|| panic!("GET {path} is in the route table"));
+        assert_eq!(spec.access, Access::Public, "GET {path} is public");
+    }
+}

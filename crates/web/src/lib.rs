@@ -32,6 +32,7 @@ pub mod middleware;
 pub mod portal;
 pub mod routes;
 pub mod sigillo;
+pub mod tempi;
 #[cfg(test)]
 mod tests;
 pub mod upload;
@@ -254,6 +255,7 @@ fn public_routes() -> routes::Routes {
     routes::Routes::new()
         .merge(portal::router())
         .merge(sigillo::router())
+        .merge(tempi::router())
         .nest("/api/v1", api::router())
         .get("/healthz", Public, health::healthz)
         .get("/readyz", Public, health::readyz)

@@ -4,8 +4,9 @@
 //!
 //! Attribution: `started` counts in the quarter of receipt; everything
 //! about the outcome (concluded, in term, durations, silenzio-assenso)
-//! counts in the quarter of conclusion. The 10-bis notices and the
-//! requests to the substitute power carry no date in a summary: they
+//! counts in the quarter of conclusion. The integration requests, the
+//! 10-bis notices and the requests to the substitute power carry no date
+//! in a summary: they
 //! count in the quarter of conclusion, or of receipt while the pratica is
 //! open.
 
@@ -57,6 +58,8 @@ pub struct PraticaSummary {
     pub in_term: bool,
     /// Concluded by silenzio-assenso.
     pub silenzio_assenso: bool,
+    /// Number of integration requests (suspensions, art. 2 c.7).
+    pub integration_requests: u32,
     /// Number of 10-bis notices.
     pub preavvisi_10bis: u32,
     /// Number of requests to the substitute power.
@@ -87,6 +90,8 @@ pub struct TempiRow {
     pub max_net_days: Option<u32>,
     /// Concluded by silenzio-assenso.
     pub silenzio_assenso_count: u32,
+    /// Integration requests (suspensions, art. 2 c.7).
+    pub integration_requests: u32,
     /// 10-bis notices.
     pub preavvisi_10bis: u32,
     /// Requests to the substitute power.
@@ -104,6 +109,7 @@ struct Acc {
     in_term: u32,
     net: Vec<u32>,
     silenzio: u32,
+    integrazioni: u32,
     preavvisi: u32,
     sostitutivo: u32,
 }
@@ -121,6 +127,7 @@ pub fn aggregate(pratiche: &[PraticaSummary]) -> Vec<TempiRow> {
             .started += 1;
         let outcome_quarter = Quarter::of(p.concluded.unwrap_or(p.received));
         let acc = table.entry((code, outcome_quarter)).or_default();
+        acc.integrazioni += p.integration_requests;
         acc.preavvisi += p.preavvisi_10bis;
         acc.sostitutivo += p.sostitutivo_requests;
         if p.concluded.is_some() {
@@ -159,6 +166,7 @@ pub fn aggregate(pratiche: &[PraticaSummary]) -> Vec<TempiRow> {
                 median_net_days: median,
                 max_net_days: acc.net.last().copied(),
                 silenzio_assenso_count: acc.silenzio,
+                integration_requests: acc.integrazioni,
                 preavvisi_10bis: acc.preavvisi,
                 sostitutivo_requests: acc.sostitutivo,
             }
@@ -173,12 +181,12 @@ pub fn to_csv(rows: &[TempiRow]) -> String {
     let opt = |v: Option<f64>| v.map(|x| format!("{x:.2}")).unwrap_or_default();
     let mut out = String::from(
         "procedimento,trimestre,avviati,conclusi,conclusi_nei_termini,percentuale_nei_termini,\
-durata_media_netta,durata_mediana_netta,durata_massima_netta,silenzio_assenso,preavvisi_10bis,\
-richieste_potere_sostitutivo\n",
+durata_media_netta,durata_mediana_netta,durata_massima_netta,silenzio_assenso,\
+richieste_integrazione,preavvisi_10bis,richieste_potere_sostitutivo\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             r.procedure_code,
             r.quarter.label(),
             r.started,
@@ -189,6 +197,7 @@ richieste_potere_sostitutivo\n",
             opt(r.median_net_days),
             r.max_net_days.map(|d| d.to_string()).unwrap_or_default(),
             r.silenzio_assenso_count,
+            r.integration_requests,
             r.preavvisi_10bis,
             r.sostitutivo_requests,
         ));

@@ -95,6 +95,19 @@ pub enum PraticheCommand {
         #[command(flatten)]
         at: Comune,
     },
+    /// TEMPI-01: the actual times of the procedures per service and
+    /// quarter (counts and durations only), as published on
+    /// /servizi-online/tempi.
+    Tempi {
+        /// Only this year's quarters.
+        #[arg(long)]
+        year: Option<i16>,
+        /// `text` (a table), `csv` or `json`.
+        #[arg(long, value_enum, default_value_t = super::tempi::Format::Text)]
+        format: super::tempi::Format,
+        #[command(flatten)]
+        at: Comune,
+    },
 }
 
 async fn open(at: &Comune) -> anyhow::Result<(palazzo_services::App, palazzo_store::TenantId)> {
@@ -249,6 +262,14 @@ pub async fn run_pratiche(cmd: PraticheCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             println!("{} pratiche aperte.", list.len());
+        }
+        PraticheCommand::Tempi { year, format, at } => {
+            let (app, t) = open(&at).await?;
+            let report = app
+                .tempi_procedimenti(t, year, palazzo_store::Timestamp::now())
+                .await;
+            finish(&app).await?;
+            super::tempi::print(&report.map_err(service)?, format)?;
         }
         PraticheCommand::Show { id, at } => {
             let (app, t) = open(&at).await?;

@@ -17,6 +17,8 @@
 //! * The procedure ([`procedura`]): each action of the office or of the
 //!   applicant is a transition of the service's procedure, with the legal
 //!   clock recomputed from the pratica's dated history.
+//! * TEMPI-01 ([`tempi`]): the actual times per service and quarter, from
+//!   the stored pratiche and their history, for publication.
 
 mod avvisi;
 pub mod bozze;
@@ -24,6 +26,7 @@ pub mod definizioni;
 pub mod documento;
 pub mod presentazione;
 pub mod procedura;
+pub mod tempi;
 
 pub use bozze::{BozzaView, StepOutcome, Upload};
 pub use definizioni::{SHIPPED, ServiceDefinition, ShippedService};

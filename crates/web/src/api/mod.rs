@@ -60,6 +60,7 @@ pub fn router() -> Routes {
         .merge(certificati::router())
         .merge(istanze::router())
         .merge(appuntamenti::router())
+        .merge(crate::tempi::api_router())
 }
 
 /// A postal address.

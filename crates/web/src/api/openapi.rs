@@ -46,6 +46,7 @@ pub fn document() -> Value {
         super::openapi_certificati::parts(),
         super::openapi_istanze::parts(),
         super::openapi_appuntamenti::parts(),
+        crate::tempi::openapi_parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);

@@ -1,0 +1,249 @@
+//! TEMPI-01: the actual times of the procedures, per online service and
+//! quarter, computed from the stored pratiche and their history for
+//! publication (art. 1 c.28 L. 190/2012; art. 35 d.lgs. 33/2013; art. 2
+//! c.4-bis L. 241/1990, "dato ulteriore" until its DPCM exists).
+//!
+//! [`App::tempi_procedimenti`] is the one computation behind every output
+//! (the public page, its CSV and JSON downloads, the JSON API and
+//! `palazzo pratiche tempi`): for each pratica of the comune it recomputes
+//! the legal clock from the dated history ([`pratica_summary`]) and hands
+//! the summaries to [`palazzo_domain::procedimento::tempi::aggregate`].
+//! Only counts and durations come out: no name, no subject, no id.
+//!
+//! What counts as what (see also docs/istanze.md):
+//! - *avviati*: pratiche received (protocol date) in the quarter;
+//! - *conclusi*: pratiche with a final measure (accolta, respinta,
+//!   improcedibile, divieto) or silenzio-assenso, in the quarter of that
+//!   date; a withdrawn pratica is started but never concluded;
+//! - *durata*: net days from receipt to the measure, the suspensions
+//!   (integration, 10-bis, opinions) not counted ([`Clock::days_elapsed_net`]);
+//! - *entro il termine*: the measure came by the deadline; silenzio-assenso
+//!   always is (the law forms the measure at the term);
+//! - integration requests, 10-bis notices and requests to the substitute
+//!   power are counted from the history.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use palazzo_domain::calendar::{Calendar, rome_date};
+use palazzo_domain::procedimento::tempi::{self, PraticaSummary, TempiRow};
+use palazzo_domain::procedimento::{Clock, ClockEvent, Esito, ProcedureDefinition};
+use palazzo_store::*;
+use serde::Serialize;
+
+use super::definizioni::StoredDefinition;
+use super::procedura::clock_events;
+use crate::registro_giornaliero::tenant_calendar;
+use crate::{App, ServiceResult};
+
+/// Pratiche read per page.
+const PAGE: i64 = 500;
+
+/// One row of the published table: the domain's row with the service's
+/// title.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TempiServizio {
+    /// The service card's title (the slug when the card is gone).
+    pub service_title: String,
+    /// The figures.
+    #[serde(flatten)]
+    pub row: TempiRow,
+}
+
+impl TempiServizio {
+    /// Concluded after the deadline.
+    #[must_use]
+    pub fn concluded_late(&self) -> u32 {
+        self.row
+            .concluded
+            .saturating_sub(self.row.concluded_in_term)
+    }
+}
+
+/// The TEMPI-01 table of a comune.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TempiReport {
+    /// The comune's name.
+    pub comune: String,
+    /// The day the open pratiche were looked at (Rome).
+    pub as_of: Date,
+    /// Only this year's quarters, if asked.
+    pub year: Option<i16>,
+    /// The years that have figures, newest first (for a year picker).
+    pub years: Vec<i16>,
+    /// Per service (by slug) then quarter.
+    pub rows: Vec<TempiServizio>,
+}
+
+impl TempiReport {
+    /// The table as CSV (the domain's columns, [`tempi::to_csv`]).
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let rows: Vec<TempiRow> = self.rows.iter().map(|r| r.row.clone()).collect();
+        tempi::to_csv(&rows)
+    }
+}
+
+/// What TEMPI-01 needs of one pratica, from its procedure and the clock
+/// events of its history on `today`; `None` when the clock cannot be
+/// computed (an inconsistent history, logged by the caller).
+#[must_use]
+pub fn pratica_summary(
+    service: &str,
+    procedure: &ProcedureDefinition,
+    calendar: &Calendar,
+    events: &[ClockEvent],
+    today: Date,
+) -> Option<PraticaSummary> {
+    let clock: Clock = procedure.clock(calendar, events, today).ok()?;
+    let count = |f: fn(&ClockEvent) -> bool| {
+        u32::try_from(events.iter().filter(|e| f(e)).count()).unwrap_or(u32::MAX)
+    };
+    let decided = clock.decided;
+    let silenzio = matches!(decided, Some((_, Esito::SilenzioAssenso)));
+    Some(PraticaSummary {
+        procedure_code: service.to_owned(),
+        received: clock.received,
+        concluded: decided.map(|(d, _)| d),
+        net_days: decided.map(|_| u32::try_from(clock.days_elapsed_net.max(0)).unwrap_or(0)),
+        in_term: decided.is_some() && (silenzio || !clock.overdue),
+        silenzio_assenso: silenzio,
+        integration_requests: count(|e| matches!(e, ClockEvent::IntegrationRequested { .. })),
+        preavvisi_10bis: u32::try_from(clock.preavvisi.len()).unwrap_or(u32::MAX),
+        sostitutivo_requests: count(|e| matches!(e, ClockEvent::SostitutivoRequested { .. })),
+    })
+}
+
+impl App {
+    /// TEMPI-01 for comune `tenant` on `now`: every pratica summarised from
+    /// its stored history ([`pratica_summary`]) and aggregated per service
+    /// and quarter; with `year`, only that year's quarters. Public data:
+    /// counts and durations only.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub async fn tempi_procedimenti(
+        &self,
+        tenant: TenantId,
+        year: Option<i16>,
+        now: Timestamp,
+    ) -> ServiceResult<TempiReport> {
+        let t = self.tenant(tenant)?;
+        let calendar = tenant_calendar(&t);
+        let today = rome_date(now);
+        let mut definitions: HashMap<(String, u32), Option<StoredDefinition>> = HashMap::new();
+        let mut summaries = Vec::new();
+        let mut after = PraticaId(0);
+        loop {
+            let page = self.db().pratiche_by_id(tenant, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for p in page {
+                let key = (p.data.service_slug.clone(), p.data.definition_version);
+                let def = match definitions.get(&key) {
+                    Some(d) => d.clone(),
+                    None => {
+                        let d = self.service_definition(tenant, &key.0, Some(key.1)).await?;
+                        definitions.insert(key, d.clone());
+                        d
+                    }
+                };
+                let Some(def) = def else { continue };
+                let events = clock_events(&self.db().pratica_eventi(tenant, p.id).await?);
+                match pratica_summary(
+                    &p.data.service_slug,
+                    &def.definition.procedure,
+                    &calendar,
+                    &events,
+                    today,
+                ) {
+                    Some(s) => summaries.push(s),
+                    None => tracing::warn!(pratica = p.id.0, "TEMPI-01: clock not computable"),
+                }
+            }
+        }
+        let all = tempi::aggregate(&summaries);
+        let mut years: Vec<i16> = all.iter().map(|r| r.quarter.year).collect();
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        years.dedup();
+        let snap = self.portal(tenant).await?;
+        let rows = all
+            .into_iter()
+            .filter(|r| year.is_none_or(|y| r.quarter.year == y))
+            .map(|row| TempiServizio {
+                service_title: snap
+                    .service(&row.procedure_code)
+                    .map_or_else(|| row.procedure_code.clone(), |s| s.data.title.clone()),
+                row,
+            })
+            .collect();
+        Ok(TempiReport {
+            comune: t.data.name.clone(),
+            as_of: today,
+            year,
+            years,
+            rows,
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use jiff::civil::date;
+    use palazzo_domain::procedimento::ProcedureDefinition;
+
+    use super::*;
+
+    #[test]
+    fn summary_of_a_history() {
+        let def = ProcedureDefinition::ordinario(30);
+        let cal = Calendar::new();
+        // Received Monday 2 March 2026 (deadline 1 April), integration
+        // asked on 10 March and given on 22 March (12 days suspended:
+        // deadline 13 April), accepted on 20 April: 49 gross days, 37 net,
+        // late.
+        let events = vec![
+            ClockEvent::Received {
+                date: date(2026, 3, 2),
+            },
+            ClockEvent::IntegrationRequested {
+                date: date(2026, 3, 10),
+            },
+            ClockEvent::IntegrationAnswered {
+                date: date(2026, 3, 22),
+            },
+            ClockEvent::Decided {
+                date: date(2026, 4, 20),
+                esito: Esito::Accolta,
+            },
+        ];
+        let s = pratica_summary("x", &def, &cal, &events, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.received, date(2026, 3, 2));
+        assert_eq!(s.concluded, Some(date(2026, 4, 20)));
+        assert_eq!(s.net_days, Some(37));
+        assert!(!s.in_term);
+        assert_eq!(s.integration_requests, 1);
+        // Accepted on 10 April instead: 27 net days, in term.
+        let mut early = events.clone();
+        early[3] = ClockEvent::Decided {
+            date: date(2026, 4, 10),
+            esito: Esito::Accolta,
+        };
+        let s = pratica_summary("x", &def, &cal, &early, date(2026, 6, 1)).unwrap();
+        assert_eq!((s.net_days, s.in_term), (Some(27), true));
+        // Open: not concluded, no duration.
+        let s = pratica_summary("x", &def, &cal, &events[..3], date(2026, 6, 1)).unwrap();
+        assert_eq!((s.concluded, s.net_days, s.in_term), (None, None, false));
+        // Withdrawn: not concluded either.
+        let mut withdrawn = events[..1].to_vec();
+        withdrawn.push(ClockEvent::Withdrawn {
+            date: date(2026, 3, 5),
+        });
+        let s = pratica_summary("x", &def, &cal, &withdrawn, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.concluded, None);
+        // No receipt: no summary.
+        assert!(pratica_summary("x", &def, &cal, &[], date(2026, 6, 1)).is_none());
+    }
+}
