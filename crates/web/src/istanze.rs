@@ -519,7 +519,10 @@ fn render_step(
         })
         .ok_or(ServiceError::NotFound)?;
     let raw = raw.cloned().unwrap_or_else(|| view.raw_for(step));
-    let fields: Vec<FieldView> = moduli::visible_fields(form, s, &view.answers)
+    // What the page shows is what the step asks for with the values on it
+    // (a condition on a field just above reads what was typed there).
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    let fields: Vec<FieldView> = moduli::fields_to_fill(form, s, &view.answers, &raw, today)
         .into_iter()
         .map(|f| field_view(f, &raw, errors))
         .collect();

@@ -41,8 +41,8 @@ pub use navigazione::{
 pub use predefiniti::{predefiniti, predefinito};
 pub use risposte::{
     Answers, CONTROL_KEYS, FieldError, FieldErrors, FormErrors, Indirizzo, Particella, Posizione,
-    PrefillContext, RawAnswers, Value, answers_to_raw, parse_declarations, parse_step,
-    prefill_step, validate_all,
+    PrefillContext, RawAnswers, Value, answers_to_raw, fields_to_fill, parse_declarations,
+    parse_step, prefill_step, validate_all,
 };
 
 #[cfg(test)]

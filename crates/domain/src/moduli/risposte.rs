@@ -377,15 +377,10 @@ pub fn parse_step(
     let mut values = previous.values.clone();
     for field in &step.fields {
         values.remove(&field.id);
-        effective.remove(&field.id);
     }
-    for field in &step.fields {
-        if !field_visible(field, &effective) {
-            continue;
-        }
-        match parse_field(field, raw, today) {
+    for (field, parsed) in walk_step(step, &mut effective, raw, today) {
+        match parsed {
             Ok(Some(value)) => {
-                effective.insert(field.id.clone(), value.clone());
                 values.insert(field.id.clone(), value);
             }
             Ok(None) if field.required => errors.push(
@@ -407,6 +402,56 @@ pub fn parse_step(
         values,
         completed_steps,
     })
+}
+
+/// The visible fields of `step` in order, each with its typed value parsed
+/// from `raw`: a field's condition reads `effective` (the answers that
+/// count from earlier steps) plus the fields before it in this step that
+/// parsed, which are added to `effective` as the walk goes.
+fn walk_step<'a>(
+    step: &'a Step,
+    effective: &mut BTreeMap<String, Value>,
+    raw: &RawAnswers,
+    today: Date,
+) -> Vec<(&'a Field, Result<Option<Value>, Bad>)> {
+    for field in &step.fields {
+        effective.remove(&field.id);
+    }
+    let mut out = Vec::new();
+    for field in &step.fields {
+        if !field_visible(field, effective) {
+            continue;
+        }
+        let parsed = parse_field(field, raw, today);
+        if let Ok(Some(value)) = &parsed {
+            effective.insert(field.id.clone(), value.clone());
+        }
+        out.push((field, parsed));
+    }
+    out
+}
+
+/// The fields of a step shown while it is being filled with the values
+/// `raw` (typed, or as saved): exactly the fields [`parse_step`] would ask
+/// for with them, so a step sent back with errors shows every field it
+/// requires (a condition on a field of the same step reads what was typed
+/// there, not only what was saved before). Empty if the step is hidden.
+#[must_use]
+pub fn fields_to_fill<'a>(
+    def: &FormDefinition,
+    step: &'a Step,
+    previous: &Answers,
+    raw: &RawAnswers,
+    today: Date,
+) -> Vec<&'a Field> {
+    let mut effective = effective_values(def, &previous.values);
+    if !step_visible(step, &effective) {
+        return Vec::new();
+    }
+    walk_step(step, &mut effective, raw, today)
+        .into_iter()
+        .map(|(f, _)| f)
+        .collect()
 }
 
 fn check_unknown_keys(step: &Step, raw: &RawAnswers, errors: &mut FieldErrors) {

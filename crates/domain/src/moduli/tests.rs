@@ -1690,3 +1690,39 @@ fn a_draft_from_an_older_version_must_be_completed_again() {
         })
     );
 }
+
+/// A step sent back with errors shows every field its own answers require:
+/// here the art. 142 category, asked for by the choice typed just above it
+/// in the same step (without JavaScript the citizen would otherwise be told
+/// to fill a field the page does not show).
+#[test]
+fn a_step_sent_back_shows_the_fields_its_answers_require() {
+    let def = predefinito("autorizzazione-paesaggistica-semplificata").unwrap();
+    let step = def.step("vincolo").unwrap();
+    let today = date(2026, 3, 2);
+    let none = Answers::default();
+    let mut raw = RawAnswers::new();
+    raw.insert("tipo_vincolo".into(), vec!["art142".into()]);
+    let err = parse_step(&def, "vincolo", &raw, &none, today).unwrap_err();
+    assert!(
+        err.errors.iter().any(|e| e.field == "lettera_art142"),
+        "{err:?}"
+    );
+    let shown: Vec<&str> = fields_to_fill(&def, step, &none, &raw, today)
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(shown, ["tipo_vincolo", "lettera_art142"]);
+    // The other choice asks for the decree instead.
+    raw.insert("tipo_vincolo".into(), vec!["art136".into()]);
+    let shown: Vec<&str> = fields_to_fill(&def, step, &none, &raw, today)
+        .iter()
+        .map(|f| f.id.as_str())
+        .collect();
+    assert_eq!(shown, ["tipo_vincolo", "estremi_decreto"]);
+    // Nothing typed and nothing saved: only the choice.
+    assert_eq!(
+        fields_to_fill(&def, step, &none, &RawAnswers::new(), today).len(),
+        1
+    );
+}

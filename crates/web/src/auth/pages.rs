@@ -291,6 +291,13 @@ async fn admin_submit(
 struct Persona {
     key: &'static str,
     label: &'static str,
+    /// Works in one office, chosen on the page.
+    scoped: bool,
+}
+
+struct OfficeChoice {
+    slug: String,
+    name: String,
 }
 
 /// The demonstration staff personas: (key, label, role).
@@ -320,6 +327,7 @@ struct DemoTemplate<'a> {
     csrf: String,
     return_to: String,
     staff: Vec<Persona>,
+    offices: Vec<OfficeChoice>,
     residents: Vec<ResidentRow>,
 }
 
@@ -333,6 +341,7 @@ async fn demo_page(
         return Err(WebError::NotFound);
     }
     let residents = state.app().demo_residents(t.id, 30).await?;
+    let offices = state.app().portal(t.id).await?.offices.clone();
     let mut shell = Shell::new(&t, "Accesso dimostrativo");
     shell.breadcrumb = vec![
         Crumb::link("Home", "/"),
@@ -345,7 +354,18 @@ async fn demo_page(
         return_to: safe_return(q.ritorno.as_deref()).unwrap_or_default(),
         staff: STAFF_PERSONAS
             .iter()
-            .map(|(key, label, _)| Persona { key, label })
+            .map(|(key, label, role)| Persona {
+                key,
+                label,
+                scoped: role.is_office_scoped(),
+            })
+            .collect(),
+        offices: offices
+            .into_iter()
+            .map(|o| OfficeChoice {
+                slug: o.data.slug,
+                name: o.data.name,
+            })
             .collect(),
         residents: residents
             .into_iter()
@@ -365,6 +385,10 @@ struct DemoForm {
     persona: String,
     #[serde(default)]
     ritorno: Option<String>,
+    /// The office of an office-scoped staff persona, by slug (default: the
+    /// first office), so that the demo can work every office's pratiche.
+    #[serde(default)]
+    ufficio: Option<String>,
 }
 
 async fn demo_submit(
@@ -404,11 +428,19 @@ async fn demo_submit(
         STAFF_PERSONAS.iter().find(|(k, _, _)| *k == form.persona)
     {
         let office = if role.is_office_scoped() {
-            app.portal(t.id)
-                .await?
-                .offices
-                .first()
-                .map_or(OfficeId(0), |o| o.id)
+            let portal = app.portal(t.id).await?;
+            match form.ufficio.as_deref().filter(|s| !s.is_empty()) {
+                Some(slug) => {
+                    portal
+                        .office_by_slug(slug)
+                        .map(|o| o.id)
+                        .ok_or(WebError::unprocessable(
+                            "demo_ufficio_sconosciuto",
+                            "Questo ufficio non esiste nel Comune.",
+                        ))?
+                }
+                None => portal.offices.first().map_or(OfficeId(0), |o| o.id),
+            }
         } else {
             OfficeId(0)
         };
