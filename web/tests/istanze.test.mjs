@@ -7,7 +7,8 @@
 // L. 241/1990); the citizen answers with a file and the deadline comes back
 // (a same-day answer uses no days); the Soprintendenza's opinion is
 // recorded; the dirigente decides; the citizen downloads the provvedimento,
-// a PDF whose text carries the decision. Every page on the way has zero
+// a PDF whose text carries the decision, and finds the office's messages
+// on the desk of the personal area. Every page on the way has zero
 // WCAG 2.1 AA violations (axe-core).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -240,6 +241,18 @@ test('a citizen files an autorizzazione paesaggistica and downloads its provvedi
   const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
   assert.match(text, /Si autorizza l'intervento/);
   await assertAccessible(page, 'the concluded pratica');
+
+  // The personal area's desk: the office's messages, the activities.
+  await page.goto(`${base}/area-personale/messaggi`);
+  assert.ok((await page.locator('[data-element="messaggi"]').innerText()).includes('Integrare la documentazione fotografica'));
+  await assertAccessible(page, 'Messaggi');
+  await page.goto(`${base}/area-personale/attivita`);
+  assert.ok(await page.locator('[data-element="voce-attivita"]').count() >= 3, 'filed, integration, sign-in');
+  await assertAccessible(page, 'Attività');
+  for (const section of ['notifiche', 'servizi']) {
+    await page.goto(`${base}/area-personale/${section}`);
+    await assertAccessible(page, section);
+  }
   await staff.close();
   await citizen.close();
 });

@@ -7,6 +7,7 @@ pub mod admins;
 pub mod anagrafe;
 pub mod api_tokens;
 pub mod appuntamenti;
+pub mod area_personale;
 pub mod certificati;
 pub mod classificazione;
 pub mod config;

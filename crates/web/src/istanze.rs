@@ -1019,6 +1019,7 @@ struct ListTemplate<'a> {
     pratiche: Vec<PraticaRow>,
     bozze: Vec<BozzaRow>,
     notice: Option<&'static str>,
+    nav: Vec<crate::area_personale::NavItem>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1084,6 +1085,7 @@ async fn my_list(
             pratiche,
             bozze,
             notice: q.eliminata.map(|_| "La bozza è stata eliminata."),
+            nav: crate::area_personale::nav("/area-personale/pratiche"),
         };
         Ok(render(tpl.render(), StatusCode::OK))
     }

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod appuntamenti;
+pub mod area_personale;
 pub mod assets;
 pub mod auth;
 pub mod backoffice;
@@ -246,6 +247,7 @@ fn session_routes() -> routes::Routes {
         .merge(certificati::router())
         .merge(istanze::router())
         .merge(appuntamenti::router())
+        .merge(area_personale::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

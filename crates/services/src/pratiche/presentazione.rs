@@ -216,7 +216,24 @@ impl App {
             .trim()
             .to_owned();
         let cf = profile.data.codice_fiscale.clone();
-        let email = profile.data.email.as_ref().map(|e| e.as_str().to_owned());
+        // Where the comune writes about the pratica (C.SE.1.2): the
+        // profile's address, else the contact address given in the form
+        // (the field the profile's e-mail would prefill).
+        let email = profile
+            .data
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .or_else(|| {
+                form.steps
+                    .iter()
+                    .flat_map(|s| &s.fields)
+                    .filter(|f| f.prefill == Some(moduli::Prefill::ProfiloEmail))
+                    .find_map(|f| match answers.values.get(&f.id) {
+                        Some(moduli::Value::Email(e)) => Some(e.as_str().to_owned()),
+                        _ => None,
+                    })
+            });
         let portal = self.portal(tenant).await?;
         let card = portal
             .service(&view.bozza.data.service_slug)

@@ -81,6 +81,7 @@ pub fn router() -> Routes {
         )
         .post("/bozze/{id}/eliminazione", citizen, discard)
         .post("/bozze/{id}/invio", citizen, submit)
+        .get("/area-personale", citizen, desk)
         .get("/pratiche", citizen, my_pratiche)
         .get("/pratiche/{id}", citizen, my_pratica)
         .post("/pratiche/{id}/azioni", citizen, my_action)
@@ -1033,6 +1034,130 @@ async fn my_pratica(
     let id = PraticaId(id_of(&id)?);
     let v = state.app().my_pratica(t.id, &actor, id).await?;
     Ok(Json(pratica_dto(&v, false)))
+}
+
+/// The citizen's desk (`GET /area-personale`): messages, activities,
+/// notices and the services used, as in the personal area.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ScrivaniaDto {
+    /// What the comune wrote, newest first.
+    pub messaggi: Vec<MessaggioDto>,
+    /// What the citizen did, newest first.
+    pub attivita: Vec<AttivitaDto>,
+    /// What waits for the citizen, nearest date first.
+    pub notifiche: Vec<NotificaDto>,
+    /// The services used, last used first.
+    pub servizi: Vec<ServizioUsatoDto>,
+}
+
+/// A message of the comune.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MessaggioDto {
+    /// When.
+    pub momento: Timestamp,
+    /// The office.
+    pub mittente: String,
+    /// What about.
+    pub oggetto: String,
+    /// The text.
+    pub testo: String,
+    /// The page to read it in context.
+    pub link: String,
+    /// The address it was also e-mailed to.
+    pub email: Option<String>,
+}
+
+/// An activity of the citizen.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttivitaDto {
+    /// When.
+    pub momento: Timestamp,
+    /// What.
+    pub descrizione: String,
+    /// The page, if any.
+    pub link: Option<String>,
+}
+
+/// A notice waiting for the citizen.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct NotificaDto {
+    /// Stable code.
+    pub codice: String,
+    /// What.
+    pub testo: String,
+    /// By when.
+    pub entro: Option<Date>,
+    /// Where to act.
+    pub link: String,
+}
+
+/// A service used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServizioUsatoDto {
+    /// The service's slug.
+    pub servizio: String,
+    /// Its title.
+    pub titolo: String,
+    /// How many times.
+    pub volte: usize,
+    /// The last time.
+    pub ultimo_uso: Timestamp,
+    /// Where to use it again.
+    pub link: String,
+}
+
+/// Handles `GET /api/v1/area-personale`: the citizen's desk.
+async fn desk(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+) -> Result<Json<ScrivaniaDto>, WebError> {
+    actor.require(Permission::OwnProfile)?;
+    let d = state.app().my_desk(t.id, &actor).await?;
+    Ok(Json(ScrivaniaDto {
+        messaggi: d
+            .messaggi
+            .into_iter()
+            .map(|m| MessaggioDto {
+                momento: m.at,
+                mittente: m.mittente,
+                oggetto: m.oggetto,
+                testo: m.testo,
+                link: m.link,
+                email: m.email,
+            })
+            .collect(),
+        attivita: d
+            .attivita
+            .into_iter()
+            .map(|a| AttivitaDto {
+                momento: a.at,
+                descrizione: a.descrizione,
+                link: a.link,
+            })
+            .collect(),
+        notifiche: d
+            .notifiche
+            .into_iter()
+            .map(|n| NotificaDto {
+                codice: n.codice.to_owned(),
+                testo: n.testo,
+                entro: n.entro,
+                link: n.link,
+            })
+            .collect(),
+        servizi: d
+            .servizi
+            .into_iter()
+            .map(|s| ServizioUsatoDto {
+                servizio: s.servizio,
+                titolo: s.titolo,
+                volte: s.volte,
+                ultimo_uso: s.ultima,
+                link: s.link,
+            })
+            .collect(),
+    }))
 }
 
 /// Handles `GET /api/v1/pratiche/{id}/passi/{seq}/documento`: the

@@ -244,6 +244,13 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "responses": action_responses("La pratica nel nuovo stato")
             }))
         },
+        "/area-personale": {
+            "get": citizen(json!({
+                "operationId": "scrivania",
+                "summary": "L'area personale: messaggi del Comune, attività, notifiche (integrazioni richieste, bozze, appuntamenti, bolli) e servizi usati",
+                "responses": { "200": ok_json("La scrivania", schema("Scrivania")) }
+            }))
+        },
         "/pratiche/{id}/passi/{seq}/documento": {
             "get": citizen(json!({
                 "operationId": "documentoPassoPratica",
@@ -404,6 +411,24 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "storia": { "type": "array", "items": schema("Evento") },
                 "documenti": { "type": "array", "items": schema("Allegato") },
                 "azioni": { "type": "array", "items": { "type": "string" } }
+            }
+        },
+        "Scrivania": {
+            "type": "object", "required": ["messaggi", "attivita", "notifiche", "servizi"],
+            "properties": {
+                "messaggi": { "type": "array", "items": { "type": "object",
+                    "required": ["momento", "mittente", "oggetto", "testo", "link", "email"],
+                    "properties": { "momento": time, "mittente": text, "oggetto": text, "testo": text, "link": text, "email": opt_text } } },
+                "attivita": { "type": "array", "items": { "type": "object",
+                    "required": ["momento", "descrizione", "link"],
+                    "properties": { "momento": time, "descrizione": text, "link": opt_text } } },
+                "notifiche": { "type": "array", "items": { "type": "object",
+                    "required": ["codice", "testo", "entro", "link"],
+                    "properties": { "codice": { "type": "string", "enum": ["integrazione_richiesta", "osservazioni_richieste", "bozza_da_completare", "appuntamento", "bollo_da_assolvere"] },
+                        "testo": text, "entro": { "type": ["string", "null"], "format": "date" }, "link": text } } },
+                "servizi": { "type": "array", "items": { "type": "object",
+                    "required": ["servizio", "titolo", "volte", "ultimo_uso", "link"],
+                    "properties": { "servizio": text, "titolo": text, "volte": int, "ultimo_uso": time, "link": text } } }
             }
         },
         "Azione": {

@@ -538,6 +538,10 @@ struct PersonalAreaTemplate<'a> {
     sign_ins: Vec<(String, String, String)>,
     missing_contacts: bool,
     staff: bool,
+    /// The personal area's navigation.
+    nav: Vec<crate::area_personale::NavItem>,
+    /// How many notices wait for the citizen.
+    notifiche: usize,
     notice: Option<String>,
     error: Option<String>,
     error_code: &'static str,
@@ -627,6 +631,12 @@ async fn render_personal_area(
             })
             .collect(),
         staff: auth.actor.principal.is_staff(),
+        nav: crate::area_personale::nav("/area-personale"),
+        // What waits for the citizen (none for who is not one).
+        notifiche: app
+            .my_desk(t.id, &auth.actor)
+            .await
+            .map_or(0, |d| d.notifiche.len()),
         notice,
         error: form.map(|(_, e)| e.message_it()),
         error_code: form.map_or("", |(_, e)| e.code()),
