@@ -121,23 +121,20 @@ async fn list_page(
     Extension(auth): Extension<Auth>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let notice = match (q.pubblicato, q.versione) {
-        (Some(slug), Some(v)) => Some(format!(
-            "Pubblicata la versione {v} del servizio «{slug}»: le nuove domande useranno questa versione, quelle già presentate mantengono la loro."
-        )),
-        _ => None,
-    };
+    let notice = q.pubblicato.zip(q.versione);
     match render_list(&state, &t, &auth, notice, None).await {
         Ok(r) => r,
         Err(e) => needs(LIST, e),
     }
 }
 
+/// The list; `published` (slug, version) names the version just published,
+/// announced only if the service has it.
 async fn render_list(
     state: &AppState,
     t: &Tenant,
     auth: &Auth,
-    notice: Option<String>,
+    published: Option<(String, u32)>,
     import_error: Option<(String, String)>,
 ) -> Result<Response, ServiceError> {
     auth.actor.require(Permission::ManageCatalogue)?;
@@ -163,6 +160,13 @@ async fn render_list(
         })
         .collect();
     rows.sort_by(|a, b| a.title.cmp(&b.title));
+    let notice = published
+        .filter(|(slug, v)| rows.iter().any(|r| r.slug == *slug && r.version >= *v))
+        .map(|(slug, v)| {
+            format!(
+                "Pubblicata la versione {v} del servizio «{slug}»: le nuove domande useranno questa versione, quelle già presentate mantengono la loro."
+            )
+        });
     let can_create = snap
         .services
         .iter()
