@@ -10,21 +10,17 @@ use std::process::{Command, Output};
 
 use palazzo_domain::access::{Grant, Principal, Role};
 use palazzo_domain::calendar::rome_date;
-use palazzo_domain::moduli::{self, FieldKind, RawAnswers};
+
 use palazzo_domain::procedimento::Azione;
 use palazzo_domain::procedimento::tempi::Quarter;
 use palazzo_services::App;
 use palazzo_services::access::Actor;
-use palazzo_services::pratiche::bozze::Nav;
-use palazzo_services::pratiche::{ActInput, StepOutcome, Upload};
+use palazzo_services::pratiche::ActInput;
 use palazzo_store::conformance::service_fixture;
 use palazzo_store::{NewUser, NoticeChannel, Store, StoreTx, TenantId, UserId};
 use palazzo_testkit::{Backend, Browser, CASAMASSIMA, TempDir, TestApp};
 use serde_json::Value;
 
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const SLUG: &str = "istanza-generica";
 
 fn actor(user: UserId, role: Role, office: Option<i64>, name: &str) -> Actor {
@@ -39,106 +35,9 @@ fn actor(user: UserId, role: Role, office: Option<i64>, name: &str) -> Actor {
     }
 }
 
-fn fill(field: &moduli::Field, today: jiff::civil::Date, raw: &mut RawAnswers) {
-    let id = &field.id;
-    let mut put = |k: String, v: &str| raw.entry(k).or_default().push(v.to_owned());
-    match &field.kind {
-        FieldKind::Testo | FieldKind::TestoLungo => {
-            let n = field.rules.min_length.unwrap_or(1).max(12) as usize;
-            put(
-                id.clone(),
-                &"Testo di prova ".repeat(n / 15 + 1)[..n.max(12)],
-            );
-        }
-        FieldKind::CodiceFiscale => put(id.clone(), "VRDGLI80A41A662Y"),
-        FieldKind::PartitaIva => put(id.clone(), "01234567897"),
-        FieldKind::Data => put(id.clone(), &today.to_string()),
-        FieldKind::Importo => put(id.clone(), "100,00"),
-        FieldKind::Numero => {
-            let v = field.rules.min_value.unwrap_or(1).max(1);
-            let v = field.rules.max_value.map_or(v, |m| v.min(m));
-            put(id.clone(), &v.to_string());
-        }
-        FieldKind::Email => put(id.clone(), "verdi@example.org"),
-        FieldKind::Telefono => put(id.clone(), "+390801234567"),
-        FieldKind::Scelta { options, .. } => put(id.clone(), &options[0].value),
-        FieldKind::SiNo => put(id.clone(), "no"),
-        FieldKind::ParticellaCatastale => {
-            put(format!("{id}.codice_catastale"), "B923");
-            put(format!("{id}.foglio"), "12");
-            put(format!("{id}.particella"), "345");
-            put(format!("{id}.subalterno"), "");
-        }
-        FieldKind::Indirizzo | FieldKind::Posizione => {
-            put(format!("{id}.via"), "Via Roma");
-            put(format!("{id}.civico"), "1");
-            put(format!("{id}.cap"), "70010");
-            put(format!("{id}.comune"), "Casamassima");
-        }
-    }
-}
-
 /// Files one istanza as `who`, filling every step as a citizen would.
 async fn file(app: &App, t: TenantId, who: &Actor) -> palazzo_services::pratiche::Submitted {
-    let today = rome_date(jiff::Timestamp::now());
-    let b = app.start_bozza(t, who, SLUG).await.unwrap();
-    for _ in 0..30 {
-        let view = app.bozza_view(t, who, b.id).await.unwrap();
-        let Some(step) = view.resume_step() else {
-            break;
-        };
-        let form = &view.definition.definition.form;
-        let st = form.step(&step).unwrap();
-        let mut raw = view.raw_for(&step);
-        for f in &st.fields {
-            if !raw
-                .keys()
-                .any(|k| k == &f.id || k.starts_with(&format!("{}.", f.id)))
-            {
-                fill(f, today, &mut raw);
-            }
-        }
-        match app
-            .save_bozza_step(t, who, b.id, &step, &raw, Nav::Next)
-            .await
-            .unwrap()
-        {
-            StepOutcome::Go(_) => {}
-            StepOutcome::Invalid(e) => panic!("step {step}: {e:?}"),
-        }
-    }
-    let view = app.bozza_view(t, who, b.id).await.unwrap();
-    let form = view.definition.definition.form.clone();
-    for spec in moduli::applicable_attachments(&form, &view.answers) {
-        if !spec.required {
-            continue;
-        }
-        let (name, bytes) = if spec.media_types.contains(&moduli::MediaType::Pdf) {
-            ("documento.pdf", PDF)
-        } else {
-            ("foto.png", PNG)
-        };
-        app.upload_to_bozza(
-            t,
-            who,
-            b.id,
-            Upload {
-                spec_id: spec.id.clone(),
-                name: name.into(),
-                bytes: bytes.to_vec(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let declarations: RawAnswers = form
-        .declarations
-        .iter()
-        .map(|d| (d.id.clone(), vec!["si".to_owned()]))
-        .collect();
-    app.submit_bozza(t, who, b.id, &view.bozza.data.key, &declarations)
-        .await
-        .unwrap()
+    palazzo_testkit::istanze::file_istanza(app, t, who, SLUG).await
 }
 
 /// Two istanze of `casamassima`: one accepted today, one open. Returns

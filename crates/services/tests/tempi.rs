@@ -11,19 +11,19 @@
 
 use palazzo_domain::access::{Grant, Principal, Role};
 use palazzo_domain::calendar::rome_date;
-use palazzo_domain::moduli::{self, FieldKind, RawAnswers};
+use palazzo_domain::moduli::{self, RawAnswers};
 use palazzo_domain::procedimento::Azione;
 use palazzo_domain::procedimento::tempi::Quarter;
 use palazzo_services::App;
 use palazzo_services::access::Actor;
 use palazzo_services::db::{Backend, Db};
 use palazzo_services::keys::KeyStore;
-use palazzo_services::pratiche::bozze::Nav;
-use palazzo_services::pratiche::{ActInput, SHIPPED, StepOutcome, Submitted, Upload};
+use palazzo_services::pratiche::{ActInput, SHIPPED, Submitted, Upload};
 use palazzo_store::conformance::{office_fixture, service_fixture, tenant_fixture};
 use palazzo_store::{
     BozzaId, NewUser, NoticeChannel, OfficeId, PraticaId, Store, StoreTx, TenantId, UserId,
 };
+use palazzo_testkit::istanze::PDF;
 use palazzo_testkit::{PgDatabase, TempDir};
 
 #[allow(dead_code)] // the shared set-up of tests/pratiche.rs
@@ -137,118 +137,14 @@ async fn setup(backend: Backend) -> Setup {
     }
 }
 
-/// A valid raw value for every visible field of a step.
-fn fill(field: &moduli::Field, today: jiff::civil::Date, raw: &mut RawAnswers) {
-    let id = &field.id;
-    let mut put = |k: String, v: &str| raw.entry(k).or_default().push(v.to_owned());
-    match &field.kind {
-        FieldKind::Testo | FieldKind::TestoLungo => {
-            let n = field.rules.min_length.unwrap_or(1).max(12) as usize;
-            put(
-                id.clone(),
-                &"Testo di prova ".repeat(n / 15 + 1)[..n.max(12)],
-            );
-        }
-        FieldKind::CodiceFiscale => put(id.clone(), "VRDGLI80A41A662Y"),
-        FieldKind::PartitaIva => put(id.clone(), "01234567897"),
-        FieldKind::Data => put(id.clone(), &today.to_string()),
-        FieldKind::Importo => put(id.clone(), "100,00"),
-        FieldKind::Numero => {
-            let v = field.rules.min_value.unwrap_or(1).max(1);
-            let v = field.rules.max_value.map_or(v, |m| v.min(m));
-            put(id.clone(), &v.to_string());
-        }
-        FieldKind::Email => put(id.clone(), "verdi@example.org"),
-        FieldKind::Telefono => put(id.clone(), "+390801234567"),
-        FieldKind::Scelta { options, .. } => put(id.clone(), &options[0].value),
-        FieldKind::SiNo => put(id.clone(), "no"),
-        FieldKind::ParticellaCatastale => {
-            put(format!("{id}.codice_catastale"), "B923");
-            put(format!("{id}.foglio"), "12");
-            put(format!("{id}.particella"), "345");
-            put(format!("{id}.subalterno"), "");
-        }
-        FieldKind::Indirizzo | FieldKind::Posizione => {
-            put(format!("{id}.via"), "Via Roma");
-            put(format!("{id}.civico"), "1");
-            put(format!("{id}.cap"), "70010");
-            put(format!("{id}.comune"), "Casamassima");
-        }
-    }
-}
-
-const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
-const PNG: &[u8] =
-    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
-
 /// Fills every step of a draft as a citizen would, uploads every
 /// required attachment, and returns the draft's key.
 async fn complete(s: &Setup, who: &Actor, id: BozzaId) -> String {
-    let today = rome_date(jiff::Timestamp::now());
-    let mut guard = 0;
-    loop {
-        guard += 1;
-        assert!(guard < 30, "the form never ends");
-        let view = s.app.bozza_view(s.tenant, who, id).await.unwrap();
-        let Some(step) = view.resume_step() else {
-            break;
-        };
-        let form = &view.definition.definition.form;
-        let st = form.step(&step).unwrap();
-        let mut raw = view.raw_for(&step);
-        // Every field of the step gets a value: the hidden ones are
-        // dropped by the engine.
-        for f in &st.fields {
-            if !raw
-                .keys()
-                .any(|k| k == &f.id || k.starts_with(&format!("{}.", f.id)))
-            {
-                fill(f, today, &mut raw);
-            }
-        }
-        match s
-            .app
-            .save_bozza_step(s.tenant, who, id, &step, &raw, Nav::Next)
-            .await
-            .unwrap()
-        {
-            StepOutcome::Go(_) => {}
-            StepOutcome::Invalid(e) => panic!("step {step} of {}: {e:?}", form.code),
-        }
-    }
-    let view = s.app.bozza_view(s.tenant, who, id).await.unwrap();
-    let form = &view.definition.definition.form;
-    for spec in moduli::applicable_attachments(form, &view.answers) {
-        if !spec.required {
-            continue;
-        }
-        let (name, bytes) = if spec.media_types.contains(&moduli::MediaType::Pdf) {
-            ("documento.pdf", PDF)
-        } else {
-            ("foto.png", PNG)
-        };
-        s.app
-            .upload_to_bozza(
-                s.tenant,
-                who,
-                id,
-                Upload {
-                    spec_id: spec.id.clone(),
-                    name: name.into(),
-                    bytes: bytes.to_vec(),
-                },
-            )
-            .await
-            .unwrap();
-    }
-    view.bozza.data.key
+    palazzo_testkit::istanze::complete_draft(&s.app, s.tenant, who, id).await
 }
-fn declarations(s_form: &moduli::FormDefinition) -> RawAnswers {
-    s_form
-        .declarations
-        .iter()
-        .map(|d| (d.id.clone(), vec!["si".to_owned()]))
-        .collect()
+
+fn declarations(form: &moduli::FormDefinition) -> RawAnswers {
+    palazzo_testkit::istanze::all_declarations(form)
 }
 
 fn act(action: Azione, state: &str, note: Option<&str>) -> ActInput {

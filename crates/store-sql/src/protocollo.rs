@@ -1106,7 +1106,7 @@ where
             tenant,
             id.0,
             Some(continuation.0),
-            state,
+            bound_hex(state),
         )
         .await
     }
@@ -1123,7 +1123,7 @@ where
             tenant,
             id.0,
             None,
-            state,
+            bound_hex(state),
         )
         .await
     }
@@ -1135,39 +1135,34 @@ where
         id: RegistrationId,
         bindings: &[Binding],
     ) -> Result<()> {
-        let json = bindings_json(bindings);
-        let r = sqlx::query(
+        // An empty list is stored as `[]`: written, so never again.
+        self.write_binding(
             "UPDATE protocol_entries SET bindings = $3 WHERE tenant_id = $1 AND id = $2",
+            tenant,
+            id.0,
+            None,
+            bindings_json(bindings).unwrap_or_else(|| "[]".to_owned()),
         )
-        .bind(tenant.0)
-        .bind(id.0)
-        .bind(json.as_deref())
-        .execute(&mut *self.conn())
         .await
-        .map_err(db_err)?;
-        if D::rows_affected(&r) == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::NotFound)
-        }
     }
 
     /// Runs `sql` (parameters: tenant, id, then `other` if any, then the
-    /// state as hex) on exactly one row (migration 0023's bindings).
+    /// binding as text: a state as hex, a list as JSON) on exactly one row
+    /// (the bindings of migrations 0023 and 0029).
     async fn write_binding(
         &mut self,
         sql: &'static str,
         tenant: TenantId,
         id: i64,
         other: Option<i64>,
-        state: [u8; 32],
+        binding: String,
     ) -> Result<()> {
         let mut q = sqlx::query(sql).bind(tenant.0).bind(id);
         if let Some(other) = other {
             q = q.bind(other);
         }
         let r = q
-            .bind(bound_hex(state))
+            .bind(binding)
             .execute(&mut *self.conn())
             .await
             .map_err(db_err)?;

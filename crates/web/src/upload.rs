@@ -507,7 +507,14 @@ pub(crate) async fn private_file(
     app: &palazzo_services::App,
     doc: &palazzo_store::DocumentRef,
 ) -> Result<Response, ServiceError> {
-    let bytes = app.documents().get(&doc.sha256).await?;
+    let bytes = match app.documents().get(&doc.sha256).await {
+        Ok(b) => b,
+        Err(ServiceError::NotFound) => {
+            tracing::error!(sha256 = %doc.sha256.hex(), "registered document missing from the store");
+            return Err(ServiceError::NotFound);
+        }
+        Err(e) => return Err(e),
+    };
     let content_type = HeaderValue::from_str(&doc.media_type)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     Ok((
@@ -587,28 +594,7 @@ pub async fn download(
         r.data.attachments.get(n - 1)
     };
     let doc = doc.ok_or(WebError::NotFound)?;
-    let bytes = match app.documents().get(&doc.sha256).await {
-        Ok(b) => b,
-        Err(ServiceError::NotFound) => {
-            tracing::error!(sha256 = %doc.sha256.hex(), "registered document missing from the store");
-            return Err(WebError::NotFound);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let content_type = HeaderValue::from_str(&doc.media_type)
-        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, attachment(&doc.name)),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-store"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(private_file(app, doc).await?)
 }
 
 /// `GET /backoffice/protocollo/{id}/documenti/{n}`: the same download for
