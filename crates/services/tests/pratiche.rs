@@ -940,3 +940,510 @@ async fn time_decides_sqlite() {
 async fn time_decides_postgres() {
     time_decides(Backend::Postgres).await;
 }
+
+/// The office's work besides the procedure (issue 6, part 4): naming the
+/// responsabile, messages, internal opinions, the transfer to another
+/// office; each call one step and one ledger event, every refusal with its
+/// code and nothing written.
+async fn office_workflow(backend: Backend) {
+    use palazzo_services::pratiche::{
+        EsitoParere, MessageInput, ParereAnswer, ParereRequest, ufficio,
+    };
+    let s = setup(backend).await;
+    let slug = "autorizzazione-paesaggistica-semplificata";
+    let b = s.app.start_bozza(s.tenant, &s.giulia, slug).await.unwrap();
+    let key = complete(&s, &s.giulia, b.id).await;
+    let form = s
+        .app
+        .bozza_view(s.tenant, &s.giulia, b.id)
+        .await
+        .unwrap()
+        .definition
+        .definition
+        .form
+        .clone();
+    let done = s
+        .app
+        .submit_bozza(s.tenant, &s.giulia, b.id, &key, &declarations(&form))
+        .await
+        .unwrap();
+    let id = done.pratica.id;
+    let elsewhere = OfficeId(s.other_office.principal.grants[0].office.unwrap());
+    // The offices' staff, as granted by the comune's administrator.
+    let now = jiff::Timestamp::now();
+    let mut tx = s.app.db().begin().await.unwrap();
+    let paolo_user = tx
+        .insert_user(
+            s.tenant,
+            &NewUser {
+                codice_fiscale: Some("BNCPLA70A01A662D".parse().unwrap()),
+                given_name: "Paolo".into(),
+                family_name: "Bianchi".into(),
+                birth_date: None,
+                birth_place: None,
+                email: None,
+                phone: None,
+                notice_channel: NoticeChannel::Email,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let admin = actor(UserId(999), Role::AdminComune, None, "Amministratore");
+    let paolo = actor(
+        paolo_user.id,
+        Role::Operatore,
+        Some(s.office.0),
+        "Paolo Bianchi",
+    );
+    let rita = s.responsabile.user.unwrap();
+    let olga = s.other_office.user.unwrap();
+    for (u, role, office) in [
+        (rita, Role::Responsabile, s.office),
+        (paolo_user.id, Role::Operatore, s.office),
+        (olga, Role::Responsabile, elsewhere),
+    ] {
+        assert!(
+            s.app
+                .grant_role(s.tenant, &admin, u, role, office)
+                .await
+                .unwrap()
+        );
+    }
+    let members = s
+        .app
+        .office_members(s.tenant, &s.responsabile, s.office)
+        .await
+        .unwrap();
+    assert_eq!(members.len(), 2, "{members:?}");
+    let history = |v: &palazzo_services::pratiche::PraticaView| v.eventi.len();
+    let before = history(
+        &s.app
+            .office_pratica(s.tenant, &s.responsabile, id)
+            .await
+            .unwrap(),
+    );
+
+    // 1. Assignment (art. 5): only a responsabile or the dirigente, only to
+    // a member of the office, only from the state seen.
+    let e = s
+        .app
+        .assign_pratica(s.tenant, &paolo, id, paolo_user.id, "presentata")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden), "{e}");
+    let marco = s.marco.user.unwrap();
+    let e = s
+        .app
+        .assign_pratica(s.tenant, &s.responsabile, id, marco, "presentata")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_responsabile_non_ammesso");
+    let e = s
+        .app
+        .assign_pratica(s.tenant, &s.responsabile, id, olga, "presentata")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_responsabile_non_ammesso");
+    let e = s
+        .app
+        .assign_pratica(s.tenant, &s.dirigente, id, paolo_user.id, "in_istruttoria")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_stato_cambiato");
+    let v = s
+        .app
+        .office_pratica(s.tenant, &s.responsabile, id)
+        .await
+        .unwrap();
+    assert_eq!(history(&v), before, "nothing written by the refusals");
+    let v = s
+        .app
+        .assign_pratica(s.tenant, &s.dirigente, id, paolo_user.id, "presentata")
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.responsabile, Some(paolo_user.id));
+    assert_eq!(v.pratica.data.state, "presentata", "no state change");
+    assert_eq!(v.responsabile.as_deref(), Some("Paolo Bianchi"));
+    assert_eq!(v.eventi.last().unwrap().data.action, ufficio::ASSEGNAZIONE);
+    let mine = s.app.my_pratica(s.tenant, &s.giulia, id).await.unwrap();
+    assert_eq!(mine.responsabile.as_deref(), Some("Paolo Bianchi"));
+    let assigned = s
+        .app
+        .pratiche_assigned_to_me(s.tenant, &paolo)
+        .await
+        .unwrap();
+    assert_eq!(assigned.iter().map(|p| p.id).collect::<Vec<_>>(), [id]);
+    assert!(
+        s.app
+            .pratiche_assigned_to_me(s.tenant, &s.responsabile)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let e = s
+        .app
+        .assign_pratica(s.tenant, &s.responsabile, id, paolo_user.id, "presentata")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_gia_assegnata");
+
+    // 4. Messages: the applicant's (with a file checked by content and
+    // size), the office's (e-mailed), internal notes (never the applicant's).
+    let mails = s
+        .app
+        .mails_about(s.tenant, "pratica", id.0)
+        .await
+        .unwrap()
+        .len();
+    let msg = |text: &str, public: bool, file: Option<(&str, Vec<u8>)>| MessageInput {
+        text: text.into(),
+        public,
+        file: file.map(|(name, bytes)| Upload {
+            spec_id: "messaggio".into(),
+            name: name.into(),
+            bytes,
+        }),
+    };
+    for (input, expected) in [
+        (msg("   ", true, None), "messaggio_vuoto"),
+        (
+            msg(
+                "Ecco",
+                true,
+                Some(("finto.pdf", b"not a pdf at all".to_vec())),
+            ),
+            "allegato_tipo_non_ammesso",
+        ),
+        (
+            msg(
+                "Ecco",
+                true,
+                Some(("grande.pdf", {
+                    let mut v = PDF.to_vec();
+                    v.resize(ufficio::MAX_FILE + 1, b' ');
+                    v
+                })),
+            ),
+            "allegato_troppo_grande",
+        ),
+        (msg(&"x".repeat(5000), true, None), "pratica_nota"),
+    ] {
+        let e = s
+            .app
+            .send_pratica_message(s.tenant, &s.giulia, id, input)
+            .await
+            .unwrap_err();
+        assert_eq!(code(&e), expected, "{e}");
+    }
+    let v = s
+        .app
+        .send_pratica_message(
+            s.tenant,
+            &s.giulia,
+            id,
+            msg(
+                "Allego la planimetria aggiornata.",
+                false,
+                Some(("pianta.pdf", PDF.to_vec())),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.messaggi.len(), 1);
+    assert!(v.messaggi[0].pubblico, "the applicant's messages are seen");
+    assert!(v.messaggi[0].dal_richiedente);
+    assert!(v.messaggi[0].documento.is_some());
+    s.app
+        .send_pratica_message(
+            s.tenant,
+            &paolo,
+            id,
+            msg("Nota interna: verificare il vincolo.", false, None),
+        )
+        .await
+        .unwrap();
+    let v = s
+        .app
+        .send_pratica_message(s.tenant, &paolo, id, msg("Ricevuta, grazie.", true, None))
+        .await
+        .unwrap();
+    assert_eq!(v.messaggi.len(), 3);
+    assert_eq!(
+        s.app
+            .mails_about(s.tenant, "pratica", id.0)
+            .await
+            .unwrap()
+            .len(),
+        mails + 1,
+        "only the office's public message is e-mailed"
+    );
+    let mine = s.app.my_pratica(s.tenant, &s.giulia, id).await.unwrap();
+    let texts: Vec<&str> = mine.messaggi.iter().map(|m| m.testo.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["Allego la planimetria aggiornata.", "Ricevuta, grazie."]
+    );
+    // Another citizen does not write in it.
+    assert!(matches!(
+        s.app
+            .send_pratica_message(s.tenant, &s.marco, id, msg("Ciao", true, None))
+            .await,
+        Err(ServiceError::Forbidden | ServiceError::NotFound)
+    ));
+
+    // 3. Internal opinions (art. 16-17): asked of another office, due in
+    // 20 days by default, answered only by that office, once.
+    let ask = |office: OfficeId, text: &str| ParereRequest {
+        office,
+        text: text.into(),
+        days: None,
+    };
+    let e = s
+        .app
+        .request_parere(s.tenant, &s.responsabile, id, ask(s.office, "Parere?"))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_parere_stesso_ufficio");
+    let e = s
+        .app
+        .request_parere(s.tenant, &s.responsabile, id, ask(elsewhere, " "))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_parere_testo");
+    let v = s
+        .app
+        .request_parere(
+            s.tenant,
+            &s.responsabile,
+            id,
+            ask(elsewhere, "Ci sono tributi arretrati sull'immobile?"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pareri.len(), 1);
+    let today = rome_date(jiff::Timestamp::now());
+    let parere = &v.pareri[0];
+    assert!(parere.scadenza >= today.checked_add(jiff::Span::new().days(20)).unwrap());
+    assert!(parere.scadenza <= today.checked_add(jiff::Span::new().days(23)).unwrap());
+    assert!(!parere.scaduto && parere.risposta.is_none());
+    let seq = parere.seq;
+    let asked = s
+        .app
+        .pareri_for_office(s.tenant, &s.other_office, elsewhere)
+        .await
+        .unwrap();
+    assert_eq!(asked.len(), 1);
+    assert_eq!((asked[0].pratica, asked[0].seq), (id, seq));
+    assert!(
+        s.app
+            .pareri_for_office(s.tenant, &s.responsabile, s.office)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let answer = |text: &str, file: Option<Vec<u8>>| ParereAnswer {
+        esito: EsitoParere::FavorevoleConPrescrizioni,
+        text: text.into(),
+        file: file.map(|bytes| Upload {
+            spec_id: "parere".into(),
+            name: "parere.pdf".into(),
+            bytes,
+        }),
+    };
+    let e = s
+        .app
+        .answer_parere(s.tenant, &s.responsabile, id, seq, answer("Sì", None))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "parere_ufficio_non_destinatario");
+    let e = s
+        .app
+        .answer_parere(s.tenant, &s.other_office, id, seq, answer("", None))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "parere_testo");
+    let e = s
+        .app
+        .answer_parere(s.tenant, &s.other_office, id, seq + 100, answer("Sì", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::NotFound), "{e}");
+    let r = s
+        .app
+        .answer_parere(
+            s.tenant,
+            &s.other_office,
+            id,
+            seq,
+            answer("Nessun arretrato; pagare la TARI 2027.", Some(PDF.to_vec())),
+        )
+        .await
+        .unwrap();
+    let reso = r.risposta.unwrap();
+    assert_eq!(reso.esito, EsitoParere::FavorevoleConPrescrizioni);
+    assert!(reso.documento.is_some());
+    let e = s
+        .app
+        .answer_parere(s.tenant, &s.other_office, id, seq, answer("Di nuovo", None))
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "parere_gia_reso");
+    let v = s
+        .app
+        .office_pratica(s.tenant, &s.responsabile, id)
+        .await
+        .unwrap();
+    assert!(
+        v.pareri[0].risposta.is_some(),
+        "the requesting office sees it"
+    );
+    let mine = s.app.my_pratica(s.tenant, &s.giulia, id).await.unwrap();
+    assert!(
+        mine.eventi
+            .iter()
+            .all(|e| e.data.action != ufficio::RICHIESTA_PARERE && e.data.action != ufficio::PARERE),
+        "internal opinions are not the applicant's"
+    );
+    assert!(mine.pareri.is_empty());
+
+    // 2. Transfer per competenza: with a reason, to another office; the
+    // registration's hand-off follows; the old office no longer has it.
+    let e = s
+        .app
+        .transfer_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            s.office,
+            "Motivo",
+            "presentata",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_stesso_ufficio");
+    let e = s
+        .app
+        .transfer_pratica(s.tenant, &s.responsabile, id, elsewhere, "  ", "presentata")
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_motivo");
+    let e = s
+        .app
+        .transfer_pratica(s.tenant, &paolo, id, elsewhere, "Motivo", "presentata")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ServiceError::Forbidden), "{e}");
+    let e = s
+        .app
+        .transfer_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            elsewhere,
+            "Motivo",
+            "accolta",
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(code(&e), "pratica_stato_cambiato");
+    let v = s
+        .app
+        .transfer_pratica(
+            s.tenant,
+            &s.responsabile,
+            id,
+            elsewhere,
+            "L'istanza riguarda un tributo.",
+            "presentata",
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.pratica.data.office, elsewhere);
+    assert_eq!(v.pratica.data.responsabile, None);
+    assert_eq!(v.eventi.last().unwrap().data.action, ufficio::TRASFERIMENTO);
+    let inbox = s
+        .app
+        .office_pratiche(s.tenant, &s.responsabile, s.office)
+        .await
+        .unwrap();
+    assert!(inbox.iter().all(|(p, _)| p.id != id));
+    let inbox = s
+        .app
+        .office_pratiche(s.tenant, &s.other_office, elsewhere)
+        .await
+        .unwrap();
+    assert!(inbox.iter().any(|(p, _)| p.id == id));
+    assert!(matches!(
+        s.app.office_pratica(s.tenant, &s.responsabile, id).await,
+        Err(ServiceError::Forbidden)
+    ));
+    let handoffs = s
+        .app
+        .db()
+        .handoffs_of(
+            s.tenant,
+            palazzo_store::HandoffSubject::Registration(done.registration.id),
+        )
+        .await
+        .unwrap();
+    let open: Vec<_> = handoffs
+        .iter()
+        .filter(|h| h.state == palazzo_store::HandoffState::Assegnato)
+        .collect();
+    assert_eq!(open.len(), 1, "{handoffs:?}");
+    assert_eq!(open[0].data.office, elsewhere);
+
+    // Every call was one event; `palazzo verify` follows the bindings.
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    // The hand-off bound by the transfer, changed in the database, is caught.
+    s.app
+        .db()
+        .execute_raw(&format!(
+            "UPDATE handoffs SET office_id = {} WHERE id = {}",
+            s.office.0, open[0].id.0
+        ))
+        .await
+        .unwrap();
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    let altered = format!("handoff:{}", open[0].id.0);
+    assert!(
+        report.problems.iter().any(|p| matches!(
+            p,
+            palazzo_services::verify::Problem::RecordAltered { subject, .. } if *subject == altered
+        )),
+        "{:?}",
+        report.problems
+    );
+    // And so is the pratica bound by the transfer's step.
+    s.app
+        .db()
+        .execute_raw(&format!(
+            "UPDATE pratiche SET responsabile_user_id = {} WHERE id = {}",
+            rita.0, id.0
+        ))
+        .await
+        .unwrap();
+    let report = verify(s.app.db(), &s.keys).await.unwrap();
+    let altered = format!("pratica:{}", id.0);
+    assert!(
+        report.problems.iter().any(|p| matches!(
+            p,
+            palazzo_services::verify::Problem::RecordAltered { subject, .. } if *subject == altered
+        )),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[tokio::test]
+async fn office_workflow_sqlite() {
+    office_workflow(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn office_workflow_postgres() {
+    office_workflow(Backend::Postgres).await;
+}

@@ -481,6 +481,24 @@ where
             .map_err(db_err)?;
         rows.iter().map(evento_of::<D>).collect()
     }
+
+    /// See [`Store::pratica_eventi_by_action`].
+    pub async fn pratica_eventi_by_action(
+        &self,
+        tenant: TenantId,
+        action: &str,
+    ) -> Result<Vec<PraticaEvento>> {
+        let sql = format!(
+            "SELECT {EVENTO_COLUMNS} FROM pratica_eventi WHERE tenant_id = $1 AND action = $2 ORDER BY pratica_id, seq"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(action)
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(evento_of::<D>).collect()
+    }
 }
 
 impl<D: Dialect> SqlTx<D>

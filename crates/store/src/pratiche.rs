@@ -398,6 +398,10 @@ macro_rules! pratiche_reads {
             fn pratiche_by_id(&self, tenant: TenantId, after: PraticaId, limit: i64) -> Vec<Pratica>;
             /// The history of a pratica, in order.
             fn pratica_eventi(&self, tenant: TenantId, pratica: PraticaId) -> Vec<PraticaEvento>;
+            /// The steps of every pratica with action code `action`, by
+            /// pratica and step (e.g. the internal opinions requested, for
+            /// the offices asked).
+            fn pratica_eventi_by_action(&self, tenant: TenantId, action: &str) -> Vec<PraticaEvento>;
         }
     };
 }

@@ -124,3 +124,27 @@ pub(crate) fn passo(
         }),
     })
 }
+
+/// A message of the office to the applicant, announced by e-mail (the
+/// text is in the personal area too).
+pub(crate) fn messaggio(t: &Tenant, p: &Pratica, text: &str) -> Option<NewMail> {
+    let to = p.data.applicant_email.clone()?;
+    let text = format!(
+        "Gentile {},\n\nper la pratica «{}» l'ufficio ti ha scritto:\n\n{text}\n\n\
+         Puoi rispondere dall'area personale:\n{}\n\n{FOOTER}\n",
+        p.data.applicant_name,
+        p.data.subject,
+        link(t, p)
+    );
+    Some(NewMail {
+        recipient: to,
+        subject: format!("Nuovo messaggio sulla pratica: {}", p.data.subject),
+        text_body: text,
+        html_body: None,
+        reply_to: None,
+        related: Some(MailRelated {
+            kind: "pratica".into(),
+            id: p.id.0,
+        }),
+    })
+}

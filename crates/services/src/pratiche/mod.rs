@@ -19,6 +19,8 @@
 //!   clock recomputed from the pratica's dated history.
 //! * TEMPI-01 ([`tempi`]): the actual times per service and quarter, from
 //!   the stored pratiche and their history, for publication.
+//! * The office's work ([`ufficio`]): the responsabile named, the transfer
+//!   to another office, internal opinions, messages with the applicant.
 
 mod avvisi;
 pub mod bozze;
@@ -27,11 +29,13 @@ pub mod documento;
 pub mod presentazione;
 pub mod procedura;
 pub mod tempi;
+pub mod ufficio;
 
 pub use bozze::{BozzaView, StepOutcome, Upload};
 pub use definizioni::{SHIPPED, ServiceDefinition, ShippedService};
 pub use presentazione::Submitted;
 pub use procedura::{ActInput, PraticaView};
+pub use ufficio::{EsitoParere, MessageInput, ParereAnswer, ParereInterno, ParereRequest};
 
 use palazzo_domain::moduli::FieldErrors;
 

@@ -60,9 +60,16 @@ pub struct PraticaView {
     pub actions: Vec<Azione>,
     /// The viewer's role on it.
     pub role: Ruolo,
+    /// The name of the responsabile del procedimento, when named (art. 5).
+    pub responsabile: Option<String>,
+    /// The internal opinions asked of other offices (staff only; empty
+    /// for the applicant).
+    pub pareri: Vec<super::ufficio::ParereInterno>,
+    /// The messages the viewer sees, in order.
+    pub messaggi: Vec<super::ufficio::Messaggio>,
 }
 
-fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
+pub(super) fn invalid(code: &'static str, message: impl Into<String>) -> ServiceError {
     ServiceError::Invalid {
         code,
         message: message.into(),
@@ -78,7 +85,7 @@ pub(crate) fn clock_events(eventi: &[PraticaEvento]) -> Vec<ClockEvent> {
 }
 
 /// The role a staff actor works a pratica of `office` in.
-fn staff_role(actor: &Actor, office: OfficeId) -> ServiceResult<Ruolo> {
+pub(super) fn staff_role(actor: &Actor, office: OfficeId) -> ServiceResult<Ruolo> {
     actor.require(Permission::WorkOfficeCases)?;
     if !actor.principal.can_work_office(office.0) {
         return Err(ServiceError::Forbidden);
@@ -94,7 +101,7 @@ fn staff_role(actor: &Actor, office: OfficeId) -> ServiceResult<Ruolo> {
 }
 
 /// Is `state` a conclusion (no action leaves it but archiving)?
-fn concluded(def: &StoredDefinition, state: &str) -> bool {
+pub(super) fn concluded(def: &StoredDefinition, state: &str) -> bool {
     def.definition
         .procedure
         .transitions
@@ -240,11 +247,18 @@ impl App {
             }
             out
         };
-        let eventi = if public_only {
+        let pareri = if public_only {
+            Vec::new()
+        } else {
+            super::ufficio::pareri_of(&pratica, &all, today)
+        };
+        let eventi: Vec<PraticaEvento> = if public_only {
             all.into_iter().filter(|e| e.data.public).collect()
         } else {
             all
         };
+        let messaggi = super::ufficio::messaggi_of(&eventi);
+        let responsabile = self.responsabile_name(tenant, &pratica).await?;
         let allegati = self
             .db()
             .allegati(tenant, AllegatoOwner::Pratica(pratica.id))
@@ -269,7 +283,21 @@ impl App {
             office,
             actions,
             role,
+            responsabile,
+            pareri,
+            messaggi,
         })
+    }
+
+    /// The view of a pratica in `role`, without the access checks (for a
+    /// caller already checked, e.g. after transferring it away).
+    pub(super) async fn pratica_view_as(
+        &self,
+        tenant: TenantId,
+        pratica: Pratica,
+        role: Ruolo,
+    ) -> ServiceResult<PraticaView> {
+        self.view_of(tenant, pratica, role, false).await
     }
 
     /// The pratiche of the signed-in citizen, newest first.
@@ -738,7 +766,7 @@ impl App {
 }
 
 /// The user id in an operator string (`Name (user:12)` or `user:12`).
-fn user_of(who: &str) -> Option<UserId> {
+pub(super) fn user_of(who: &str) -> Option<UserId> {
     let start = who.rfind("user:")? + "user:".len();
     let digits: String = who[start..]
         .chars()
@@ -843,7 +871,7 @@ impl App {
 
     /// Stores a file sent with a step: PDF, signed P7M, JPEG or PNG by
     /// content, within the document store's size limit.
-    async fn check_step_file(&self, f: &super::Upload) -> ServiceResult<DocumentRef> {
+    pub(super) async fn check_step_file(&self, f: &super::Upload) -> ServiceResult<DocumentRef> {
         use crate::documents::{Kind, detect};
         let detected = detect(&f.bytes)?;
         if !matches!(
