@@ -1313,6 +1313,161 @@ async fn run(backend: Backend) {
         4,
         "{answered}"
     );
+    // The office's work besides the procedure (issue 6, part 4): each call
+    // one step of the history and one `pratica.evento`; refusals none.
+    let messaggi = format!("/pratiche/{pratica}/messaggi");
+    c.silent(
+        "/api/v1/pratiche/{id}/messaggi",
+        422,
+        prog.api("POST", &messaggi, &citizen, Some(json!({"testo": "  "}))),
+    )
+    .await;
+    c.measured(
+        "/api/v1/pratiche/{id}/messaggi",
+        "pratica.evento",
+        prog.api(
+            "POST",
+            &messaggi,
+            &citizen,
+            Some(json!({"testo": "Quando avrò una risposta?"})),
+        ),
+    )
+    .await;
+    c.measured(
+        "/api/v1/backoffice/pratiche/{id}/messaggi",
+        "pratica.evento",
+        prog.api(
+            "POST",
+            &format!("/backoffice/pratiche/{pratica}/messaggi"),
+            &desk,
+            Some(json!({"testo": "Entro la fine del mese.", "pubblico": true})),
+        ),
+    )
+    .await;
+    let capo = app
+        .staff_key(
+            CASAMASSIMA,
+            "contratto-capo",
+            Role::Responsabile,
+            card.data.office,
+        )
+        .await;
+    let other = snap
+        .offices
+        .iter()
+        .find(|o| o.id != card.data.office)
+        .unwrap();
+    let altro = app
+        .staff_key(CASAMASSIMA, "contratto-altro", Role::Operatore, other.id)
+        .await;
+    let desk_user = app
+        .app
+        .db()
+        .staff_users(t.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.data.family_name == "contratto-istanze")
+        .unwrap()
+        .id;
+    let assegna = format!("/backoffice/pratiche/{pratica}/assegnazione");
+    c.silent(
+        "/api/v1/backoffice/pratiche/{id}/assegnazione",
+        422,
+        prog.api(
+            "POST",
+            &assegna,
+            &capo,
+            Some(json!({"responsabile": 999_999, "stato_atteso": answered["stato"]})),
+        ),
+    )
+    .await;
+    let assigned = c
+        .measured(
+            "/api/v1/backoffice/pratiche/{id}/assegnazione",
+            "pratica.evento",
+            prog.api(
+                "POST",
+                &assegna,
+                &capo,
+                Some(json!({"responsabile": desk_user.0, "stato_atteso": answered["stato"]})),
+            ),
+        )
+        .await;
+    assert_eq!(assigned["responsabile"], "Operatore contratto-istanze");
+    let pareri = format!("/backoffice/pratiche/{pratica}/pareri");
+    c.silent(
+        "/api/v1/backoffice/pratiche/{id}/pareri",
+        422,
+        prog.api(
+            "POST",
+            &pareri,
+            &capo,
+            Some(
+                json!({"ufficio": snap.office(card.data.office).unwrap().data.slug, "testo": "?"}),
+            ),
+        ),
+    )
+    .await;
+    let asked = c
+        .measured(
+            "/api/v1/backoffice/pratiche/{id}/pareri",
+            "pratica.evento",
+            prog.api(
+                "POST",
+                &pareri,
+                &capo,
+                Some(json!({"ufficio": other.data.slug, "testo": "Ci sono vincoli?"})),
+            ),
+        )
+        .await;
+    let seq = asked["pareri"][0]["seq"].as_i64().unwrap();
+    let risposta = format!("/backoffice/pratiche/{pratica}/pareri/{seq}/risposta");
+    c.silent(
+        "/api/v1/backoffice/pratiche/{id}/pareri/{seq}/risposta",
+        422,
+        prog.api(
+            "POST",
+            &risposta,
+            &desk,
+            Some(json!({"esito": "favorevole", "testo": "Sì"})),
+        ),
+    )
+    .await;
+    c.measured(
+        "/api/v1/backoffice/pratiche/{id}/pareri/{seq}/risposta",
+        "pratica.evento",
+        prog.api(
+            "POST",
+            &risposta,
+            &altro,
+            Some(json!({"esito": "contrario", "testo": "Vincolo idrogeologico."})),
+        ),
+    )
+    .await;
+    let trasferisci = format!("/backoffice/pratiche/{pratica}/trasferimento");
+    c.silent(
+        "/api/v1/backoffice/pratiche/{id}/trasferimento",
+        409,
+        prog.api(
+            "POST",
+            &trasferisci,
+            &capo,
+            Some(json!({"ufficio": other.data.slug, "motivo": "Competenza", "stato_atteso": "presentata"})),
+        ),
+    )
+    .await;
+    c.measured(
+        "/api/v1/backoffice/pratiche/{id}/trasferimento",
+        "pratica.evento",
+        prog.api(
+            "POST",
+            &trasferisci,
+            &capo,
+            Some(json!({"ufficio": other.data.slug, "motivo": "Competenza dell'altro ufficio", "stato_atteso": answered["stato"]})),
+        ),
+    )
+    .await;
     // A new version of the service's definition: one event of its own.
     let def = prog
         .api(

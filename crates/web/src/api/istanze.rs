@@ -468,9 +468,15 @@ pub struct PraticaDto {
     pub documenti: Vec<AllegatoDto>,
     /// The actions the caller may take now (codes for `…/azioni`).
     pub azioni: Vec<String>,
+    /// The responsabile del procedimento (art. 5 L. 241/1990), when named.
+    #[serde(default)]
+    pub responsabile: Option<String>,
+    /// The internal opinions asked of other offices (staff only).
+    #[serde(default)]
+    pub pareri: Vec<super::pratiche_ufficio::ParereDto>,
 }
 
-fn pratica_dto(v: &PraticaView, staff: bool) -> PraticaDto {
+pub(super) fn pratica_dto(v: &PraticaView, staff: bool) -> PraticaDto {
     let p = &v.pratica;
     PraticaDto {
         id: p.id.0,
@@ -508,6 +514,13 @@ fn pratica_dto(v: &PraticaView, staff: bool) -> PraticaDto {
             .collect(),
         documenti: v.allegati.iter().map(Into::into).collect(),
         azioni: v.actions.iter().map(|a| a.code().to_owned()).collect(),
+        responsabile: v.responsabile.clone(),
+        pareri: v
+            .pareri
+            .iter()
+            .filter(|_| staff)
+            .map(super::pratiche_ufficio::ParereDto::from)
+            .collect(),
     }
 }
 
@@ -563,7 +576,7 @@ pub struct OfficeQuery {
 }
 
 /// A numeric id of a path; 404 when it is not one.
-fn id_of(s: &str) -> Result<i64, WebError> {
+pub(super) fn id_of(s: &str) -> Result<i64, WebError> {
     s.trim().parse().map_err(|_| WebError::NotFound)
 }
 
@@ -600,7 +613,7 @@ fn field_errors(errors: &FieldErrors) -> Response {
 }
 
 /// The service's error; a pratica that moved meanwhile is a 409.
-fn act_error(e: ServiceError) -> Response {
+pub(super) fn act_error(e: ServiceError) -> Response {
     match e {
         ServiceError::Invalid {
             code: "pratica_stato_cambiato",
@@ -618,7 +631,7 @@ fn act_error(e: ServiceError) -> Response {
 }
 
 /// Another office's pratica does not exist for a staff member.
-fn hidden(e: ServiceError) -> WebError {
+pub(super) fn hidden(e: ServiceError) -> WebError {
     match e {
         ServiceError::Forbidden => WebError::NotFound,
         e => e.into(),

@@ -19,6 +19,7 @@ pub mod openapi_interoperabilita;
 pub mod openapi_istanze;
 pub mod openapi_protocollo;
 pub mod openapi_versioni;
+pub mod pratiche_ufficio;
 pub mod protocollo;
 pub mod registri;
 pub mod staff;
@@ -59,6 +60,7 @@ pub fn router() -> Routes {
         .merge(crate::firmati::api_router())
         .merge(certificati::router())
         .merge(istanze::router())
+        .merge(pratiche_ufficio::router())
         .merge(appuntamenti::router())
         .merge(crate::tempi::api_router())
 }

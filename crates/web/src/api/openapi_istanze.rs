@@ -294,6 +294,75 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "requestBody": body("Azione"),
                 "responses": action_responses("La pratica nel nuovo stato")
             }))
+        },
+        "/pratiche/{id}/messaggi": {
+            "post": citizen(json!({
+                "operationId": "messaggioRichiedente",
+                "summary": "Un messaggio del richiedente all'ufficio (422 messaggio_vuoto, pratica_archiviata)",
+                "parameters": [id()],
+                "requestBody": body("Messaggio"),
+                "responses": action_responses("La pratica con il messaggio")
+            }))
+        },
+        "/backoffice/pratiche/{id}/messaggi": {
+            "post": staff(json!({
+                "operationId": "messaggioUfficio",
+                "summary": "Un messaggio dell'ufficio al richiedente (inviato anche per e-mail) o una nota interna (pubblico: false)",
+                "parameters": [id()],
+                "requestBody": body("Messaggio"),
+                "responses": action_responses("La pratica con il messaggio")
+            }))
+        },
+        "/backoffice/pratiche/{id}/assegnazione": {
+            "post": staff(json!({
+                "operationId": "assegnazionePratica",
+                "summary": "Assegna il responsabile del procedimento (art. 5 L. 241/1990) a un componente dell'ufficio; solo responsabile o dirigente (422 pratica_responsabile_non_ammesso, 409 pratica_stato_cambiato)",
+                "parameters": [id()],
+                "requestBody": body("Assegnazione"),
+                "responses": action_responses("La pratica assegnata")
+            }))
+        },
+        "/backoffice/pratiche/{id}/trasferimento": {
+            "post": staff(json!({
+                "operationId": "trasferimentoPratica",
+                "summary": "Trasferisce la pratica per competenza a un altro ufficio, con il motivo; l'assegnazione del protocollo segue (422 pratica_stesso_ufficio, pratica_motivo)",
+                "parameters": [id()],
+                "requestBody": body("Trasferimento"),
+                "responses": action_responses("La pratica trasferita")
+            }))
+        },
+        "/backoffice/pratiche/{id}/pareri": {
+            "post": staff(json!({
+                "operationId": "richiestaParereInterno",
+                "summary": "Chiede un parere a un altro ufficio del Comune (art. 16 L. 241/1990), con scadenza (predefinita 20 giorni)",
+                "parameters": [id()],
+                "requestBody": body("RichiestaParere"),
+                "responses": action_responses("La pratica con il parere chiesto")
+            }))
+        },
+        "/backoffice/pratiche/{id}/pareri/{seq}/risposta": {
+            "post": staff(json!({
+                "operationId": "rispostaParereInterno",
+                "summary": "Il parere dell'ufficio a cui è stato chiesto (422 parere_ufficio_non_destinatario, parere_gia_reso, parere_testo)",
+                "parameters": [id(), param("seq", "Numero della fase della richiesta di parere")],
+                "requestBody": body("RispostaParere"),
+                "responses": {
+                    "200": ok_json("Il parere reso", schema("ParereInterno")),
+                    "404": error_response("Richiesta di parere inesistente o non visibile"),
+                    "422": error_response("Parere non ammesso (codice nel campo error)")
+                }
+            }))
+        },
+        "/uffici/{office}/pareri": {
+            "get": staff(json!({
+                "operationId": "pareriUfficio",
+                "summary": "I pareri chiesti a un ufficio, prima quelli da rendere per scadenza",
+                "parameters": [param("office", "Slug dell'ufficio")],
+                "responses": {
+                    "200": ok_json("I pareri", json!({ "type": "array", "items": schema("ParereInterno") })),
+                    "404": error_response("Ufficio inesistente")
+                }
+            }))
         }
     });
     let file = json!({
@@ -410,7 +479,9 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "orologio": schema("Orologio"),
                 "storia": { "type": "array", "items": schema("Evento") },
                 "documenti": { "type": "array", "items": schema("Allegato") },
-                "azioni": { "type": "array", "items": { "type": "string" } }
+                "azioni": { "type": "array", "items": { "type": "string" } },
+                "responsabile": { "type": ["string", "null"], "description": "Il responsabile del procedimento (art. 5 L. 241/1990), se assegnato" },
+                "pareri": { "type": "array", "items": schema("ParereInterno"), "description": "I pareri chiesti ad altri uffici (solo per l'ufficio)" }
             }
         },
         "Scrivania": {
@@ -430,6 +501,43 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                     "required": ["servizio", "titolo", "volte", "ultimo_uso", "link"],
                     "properties": { "servizio": text, "titolo": text, "volte": int, "ultimo_uso": time, "link": text } } }
             }
+        },
+        "ParereInterno": {
+            "type": "object",
+            "required": ["pratica", "oggetto", "seq", "ufficio", "ufficio_richiedente", "testo", "richiesto_il", "scadenza", "scaduto", "esito", "risposta", "reso_il"],
+            "properties": {
+                "pratica": int, "oggetto": text, "seq": int, "ufficio": int, "ufficio_richiedente": int, "testo": text,
+                "richiesto_il": date, "scadenza": date, "scaduto": boolean,
+                "esito": { "type": ["string", "null"], "enum": ["favorevole", "favorevole_con_prescrizioni", "contrario", null] },
+                "risposta": opt_text, "reso_il": opt_date
+            }
+        },
+        "Assegnazione": {
+            "type": "object", "additionalProperties": false, "required": ["responsabile", "stato_atteso"],
+            "properties": {
+                "responsabile": { "type": "integer", "description": "Id dell'utente, componente dell'ufficio competente" },
+                "stato_atteso": text
+            }
+        },
+        "Trasferimento": {
+            "type": "object", "additionalProperties": false, "required": ["ufficio", "motivo", "stato_atteso"],
+            "properties": { "ufficio": { "type": "string", "description": "Slug dell'ufficio competente" }, "motivo": text, "stato_atteso": text }
+        },
+        "RichiestaParere": {
+            "type": "object", "additionalProperties": false, "required": ["ufficio", "testo"],
+            "properties": {
+                "ufficio": { "type": "string", "description": "Slug dell'ufficio a cui si chiede il parere" },
+                "testo": text,
+                "giorni": { "type": ["integer", "null"], "minimum": 1, "maximum": 90, "description": "Giorni per rispondere (predefinito 20, art. 16 c.1 L. 241/1990)" }
+            }
+        },
+        "RispostaParere": {
+            "type": "object", "additionalProperties": false, "required": ["esito", "testo"],
+            "properties": { "esito": { "type": "string", "enum": ["favorevole", "favorevole_con_prescrizioni", "contrario"] }, "testo": text }
+        },
+        "Messaggio": {
+            "type": "object", "additionalProperties": false, "required": ["testo"],
+            "properties": { "testo": text, "pubblico": { "type": ["boolean", "null"], "description": "Solo per l'ufficio: false per una nota interna che il richiedente non vede (predefinito true)" } }
         },
         "Azione": {
             "type": "object", "additionalProperties": false, "required": ["azione", "stato_atteso"],
