@@ -485,6 +485,192 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     assert!(page.body.contains("Richiedi integrazione"));
     assert!(page.body.contains("Invia integrazione"));
     assert!(page.body.contains("Ecco la planimetria firmata."));
+
+    // Issue 6, part 4: messages, the responsabile, internal opinions and
+    // the transfer, each a plain form; refusals 422 with role=alert.
+    let messaggi = format!("{pratica}/messaggi?csrf={csrf}");
+    let r = citizen
+        .post_multipart(&messaggi, &[Part::Text("testo", "   ")], &[])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("role=\"alert\" data-code=\"messaggio_vuoto\"")
+    );
+    let r = citizen
+        .post_multipart(
+            &messaggi,
+            &[
+                Part::Text("testo", "Allego una foto."),
+                Part::File("file", "foto.pdf", b"GIF89a not a pdf"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("data-code=\"allegato_tipo_non_ammesso\""));
+    let r = citizen
+        .post_multipart(
+            &messaggi,
+            &[
+                Part::Text("testo", "Quando sarà pronta la risposta?"),
+                Part::File("file", "delega.pdf", PDF),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = staff
+        .post_multipart(
+            &format!("{office_page}/messaggi?csrf={staff_csrf}"),
+            &[
+                Part::Text("testo", "Nota: sentire l'ufficio tecnico."),
+                Part::Text("interno", "si"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = staff
+        .post_multipart(
+            &format!("{office_page}/messaggi?csrf={staff_csrf}"),
+            &[Part::Text("testo", "Entro dieci giorni.")],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = citizen.get(&pratica).await;
+    assert!(page.body.contains("Quando sarà pronta la risposta?"));
+    assert!(page.body.contains("Entro dieci giorni."));
+    assert!(
+        !page.body.contains("sentire l'ufficio tecnico"),
+        "internal notes stay internal"
+    );
+    let page = staff.get(&office_page).await;
+    assert!(page.body.contains("Quando sarà pronta la risposta?"));
+    assert!(page.body.contains("nota interna"));
+    assert!(
+        !page.body.contains("data-element=\"assegna\""),
+        "an operatore does not assign"
+    );
+
+    let mut boss = Browser::new(&app, CASAMASSIMA);
+    boss.demo_sign_in("dirigente").await;
+    let page = boss.get(&office_page).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let boss_csrf = page.csrf().unwrap();
+    let bstate = attr_after(
+        &page.body[page.body.find("data-element=\"assegna\"").unwrap()..],
+        "name=\"stato\"",
+        "value",
+    );
+    let member = attr_after(&page.body, "id=\"assegna-responsabile\"", "value");
+    let r = boss
+        .post(
+            &format!("{office_page}/assegnazione"),
+            &[
+                ("csrf", &boss_csrf),
+                ("stato", &bstate),
+                ("responsabile", "999999"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("data-code=\"pratica_responsabile_non_ammesso\"")
+    );
+    let r = boss
+        .post(
+            &format!("{office_page}/assegnazione"),
+            &[
+                ("csrf", &boss_csrf),
+                ("stato", &bstate),
+                ("responsabile", &member),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = citizen.get(&pratica).await;
+    assert!(
+        !page.body.contains("Non ancora assegnato"),
+        "the citizen sees the responsabile's name"
+    );
+    let other_office = snap.offices[1].id.0.to_string();
+    let r = boss
+        .post(
+            &format!("{office_page}/pareri"),
+            &[
+                ("csrf", &boss_csrf),
+                ("ufficio", &other_office),
+                ("testo", "Ci sono vincoli sulla zona?"),
+                ("giorni", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = boss.get(&office_page).await;
+    assert!(page.body.contains("Ci sono vincoli sulla zona?"));
+    assert!(page.body.contains("In attesa"));
+    let list = boss.get("/backoffice/pareri").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let at = list.body.find("data-parere=\"").unwrap() + 13;
+    let key = &list.body[at..at + list.body[at..].find('"').unwrap()];
+    let (p, seq) = key.split_once('-').unwrap();
+    let answer = format!("/backoffice/pareri/{p}/{seq}?csrf={boss_csrf}");
+    let r = boss
+        .post_multipart(
+            &answer,
+            &[Part::Text("esito", "favorevole"), Part::Text("testo", "")],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("data-code=\"parere_testo\""));
+    let r = boss
+        .post_multipart(
+            &answer,
+            &[
+                Part::Text("esito", "favorevole_con_prescrizioni"),
+                Part::Text("testo", "Rispettare le distanze."),
+                Part::File("file", "parere.pdf", PDF),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = boss.get(&office_page).await;
+    assert!(page.body.contains("Favorevole con prescrizioni"));
+    let r = boss
+        .post(
+            &format!("{office_page}/trasferimento"),
+            &[
+                ("csrf", &boss_csrf),
+                ("stato", &bstate),
+                ("ufficio", &other_office),
+                ("motivo", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("data-code=\"pratica_motivo\""));
+    let r = boss
+        .post(
+            &format!("{office_page}/trasferimento"),
+            &[
+                ("csrf", &boss_csrf),
+                ("stato", &bstate),
+                ("ufficio", &other_office),
+                ("motivo", "Competenza dell'altro ufficio."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let list = staff.get("/backoffice/pratiche").await;
+    assert!(
+        !list.body.contains(&format!("data-pratica=\"{id}\"")),
+        "the old office no longer has it"
+    );
     app.stop().await;
 }
 

@@ -37,6 +37,8 @@ use crate::portal::rating::{RatingBox, RatingState};
 use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
+mod ufficio;
+
 /// The pseudo-step of the attachments page.
 const ALLEGATI: &str = "allegati";
 /// The pseudo-step of the summary page.
@@ -83,6 +85,34 @@ pub fn router() -> Routes {
         .get("/backoffice/pratiche", staff, office_list)
         .get("/backoffice/pratiche/{id}", staff, office_detail)
         .post("/backoffice/pratiche/{id}/azioni", staff, office_act)
+        // The office's work besides the procedure (issue 6, part 4).
+        .upload(
+            "/area-personale/pratiche/{id}/messaggi",
+            own,
+            ufficio::my_message,
+        )
+        .post(
+            "/backoffice/pratiche/{id}/assegnazione",
+            staff,
+            ufficio::assign,
+        )
+        .post(
+            "/backoffice/pratiche/{id}/trasferimento",
+            staff,
+            ufficio::transfer,
+        )
+        .post(
+            "/backoffice/pratiche/{id}/pareri",
+            staff,
+            ufficio::ask_parere,
+        )
+        .upload(
+            "/backoffice/pratiche/{id}/messaggi",
+            staff,
+            ufficio::office_message,
+        )
+        .get("/backoffice/pareri", staff, ufficio::pareri_page)
+        .upload("/backoffice/pareri/{id}/{seq}", staff, ufficio::answer)
 }
 
 // ---------------------------------------------------------------------------
@@ -1222,7 +1252,8 @@ struct PraticaTemplate<'a> {
     office: String,
     state: String,
     closed: bool,
-    responsabile: bool,
+    responsabile: Option<String>,
+    messages: Vec<ufficio::MsgRow>,
     clock: ClockView,
     silenzio_assenso: bool,
     submitted: bool,
@@ -1305,7 +1336,8 @@ async fn render_pratica(
         office: view.office.clone(),
         state: state_label(&p.data.state),
         closed: p.closed_at.is_some(),
-        responsabile: p.data.responsabile.is_some(),
+        responsabile: view.responsabile.clone(),
+        messages: ufficio::msg_rows(&view, false),
         clock: clock_view(&view.clock),
         silenzio_assenso: view.definition.definition.procedure.silenzio_assenso,
         submitted,
@@ -1466,6 +1498,8 @@ struct OfficeRow {
     overdue: bool,
     near: bool,
     paused_until: Option<String>,
+    /// Assigned by name to the staff member (art. 5).
+    mine: bool,
 }
 
 #[derive(Template)]
@@ -1473,6 +1507,8 @@ struct OfficeRow {
 struct OfficeListTemplate<'a> {
     shell: Shell<'a>,
     rows: Vec<OfficeRow>,
+    /// How many rows are assigned to the staff member.
+    mine: usize,
 }
 
 /// Handles `GET /backoffice/pratiche`: the open pratiche of the staff
@@ -1501,7 +1537,7 @@ async fn office_list(
             }
         }
         all.sort_by_key(|(p, c)| (!c.overdue, c.deadline, p.id));
-        let rows = all
+        let rows: Vec<OfficeRow> = all
             .into_iter()
             .map(|(p, c)| OfficeRow {
                 id: p.id.0,
@@ -1520,6 +1556,7 @@ async fn office_list(
                 overdue: c.overdue,
                 near: !c.overdue && c.days_left.is_some_and(|d| d <= NEAR_DUE_DAYS),
                 paused_until: c.paused_until.map(date_it),
+                mine: auth.actor.user.is_some() && p.data.responsabile == auth.actor.user,
             })
             .collect();
         let mut shell = Shell::new(&t, "Pratiche online");
@@ -1528,7 +1565,8 @@ async fn office_list(
             Crumb::link("Area riservata", "/backoffice"),
             Crumb::here("Pratiche online"),
         ];
-        let tpl = OfficeListTemplate { shell, rows };
+        let mine = rows.iter().filter(|r| r.mine).count();
+        let tpl = OfficeListTemplate { shell, rows, mine };
         Ok(render(tpl.render(), StatusCode::OK))
     }
     .await;
@@ -1550,6 +1588,12 @@ struct OfficeDetailTemplate<'a> {
     state: String,
     role: &'static str,
     closed: bool,
+    responsabile: Option<String>,
+    can_assign: bool,
+    members: Vec<(i64, String)>,
+    other_offices: Vec<(i64, String)>,
+    pareri: Vec<ufficio::ParereRow>,
+    messages: Vec<ufficio::MsgRow>,
     clock: ClockView,
     events: Vec<EventRow>,
     actions: Vec<ActionView>,
@@ -1599,6 +1643,22 @@ async fn render_office(
         state: state_label(&p.data.state),
         role: view.role.code(),
         closed: p.closed_at.is_some(),
+        responsabile: view.responsabile.clone(),
+        can_assign: view.role != palazzo_domain::procedimento::Ruolo::Operatore,
+        members: app
+            .office_members(t.id, &auth.actor, p.data.office)
+            .await?
+            .into_iter()
+            .map(|(u, n)| (u.0, n))
+            .collect(),
+        other_offices: portal
+            .offices
+            .iter()
+            .filter(|o| o.id != p.data.office)
+            .map(|o| (o.id.0, o.data.name.clone()))
+            .collect(),
+        pareri: ufficio::parere_rows(&portal, &view.pareri),
+        messages: ufficio::msg_rows(&view, true),
         clock: clock_view(&view.clock),
         events: event_rows(&view.eventi),
         actions: action_views(&view),
