@@ -108,6 +108,38 @@ pub enum PraticheCommand {
         #[command(flatten)]
         at: Comune,
     },
+    /// Names the responsabile del procedimento (art. 5 L. 241/1990): a
+    /// member of the pratica's office (a user with a role on it). One step
+    /// of the history, ledgered.
+    Assegna {
+        /// The pratica's id.
+        id: i64,
+        /// The user id of the member of the office.
+        #[arg(long)]
+        responsabile: i64,
+        /// The state you saw (default: the current one).
+        #[arg(long)]
+        stato: Option<String>,
+        #[command(flatten)]
+        at: Comune,
+    },
+    /// Hands the pratica to another office per competenza, with the
+    /// reason; the protocol hand-off follows it. One step, ledgered.
+    Trasferisci {
+        /// The pratica's id.
+        id: i64,
+        /// The slug of the office it goes to.
+        #[arg(long)]
+        ufficio: String,
+        /// Why.
+        #[arg(long)]
+        motivo: String,
+        /// The state you saw (default: the current one).
+        #[arg(long)]
+        stato: Option<String>,
+        #[command(flatten)]
+        at: Comune,
+    },
 }
 
 async fn open(at: &Comune) -> anyhow::Result<(palazzo_services::App, palazzo_store::TenantId)> {
@@ -295,6 +327,10 @@ pub async fn run_pratiche(cmd: PraticheCommand) -> anyhow::Result<ExitCode> {
                 );
             }
             println!("Stato: {}", p.data.state);
+            println!(
+                "Responsabile del procedimento: {}",
+                v.responsabile.as_deref().unwrap_or("non assegnato")
+            );
             println!("Ricevuta il: {}", c.received.strftime("%d/%m/%Y"));
             println!(
                 "Termine: {} giorni dal {}",
@@ -326,6 +362,83 @@ pub async fn run_pratiche(cmd: PraticheCommand) -> anyhow::Result<ExitCode> {
                         .unwrap_or_default()
                 );
             }
+        }
+        PraticheCommand::Assegna {
+            id,
+            responsabile,
+            stato,
+            at,
+        } => {
+            let (app, t) = open(&at).await?;
+            let done = async {
+                let id = PraticaId(id);
+                let stato = match stato {
+                    Some(s) => s,
+                    None => {
+                        app.office_pratica(t, &dirigente, id)
+                            .await?
+                            .pratica
+                            .data
+                            .state
+                    }
+                };
+                app.assign_pratica(
+                    t,
+                    &dirigente,
+                    id,
+                    palazzo_store::UserId(responsabile),
+                    &stato,
+                )
+                .await
+            }
+            .await;
+            finish(&app).await?;
+            let v = done.map_err(service)?;
+            println!(
+                "Pratica {}: responsabile del procedimento {}.",
+                v.pratica.id.0,
+                v.responsabile.as_deref().unwrap_or("-")
+            );
+        }
+        PraticheCommand::Trasferisci {
+            id,
+            ufficio,
+            motivo,
+            stato,
+            at,
+        } => {
+            let (app, t) = open(&at).await?;
+            let done = async {
+                let id = PraticaId(id);
+                let office = app
+                    .portal(t)
+                    .await?
+                    .office_by_slug(&ufficio)
+                    .map(|o| o.id)
+                    .ok_or_else(|| palazzo_services::ServiceError::Invalid {
+                        code: "pratica_ufficio_sconosciuto",
+                        message: format!("L'ufficio «{ufficio}» non esiste."),
+                    })?;
+                let stato = match stato {
+                    Some(s) => s,
+                    None => {
+                        app.office_pratica(t, &dirigente, id)
+                            .await?
+                            .pratica
+                            .data
+                            .state
+                    }
+                };
+                app.transfer_pratica(t, &dirigente, id, office, &motivo, &stato)
+                    .await
+            }
+            .await;
+            finish(&app).await?;
+            let v = done.map_err(service)?;
+            println!(
+                "Pratica {} trasferita per competenza a {}.",
+                v.pratica.id.0, v.office
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
