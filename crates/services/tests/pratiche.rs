@@ -1307,6 +1307,23 @@ async fn office_workflow(backend: Backend) {
         "internal opinions are not the applicant's"
     );
     assert!(mine.pareri.is_empty());
+    assert!(
+        mine.allegati
+            .iter()
+            .all(|a| a.data.spec_id != ufficio::PARERE),
+        "nor is the opinion's file"
+    );
+    let office_view = s
+        .app
+        .office_pratica(s.tenant, &s.responsabile, id)
+        .await
+        .unwrap();
+    assert!(
+        office_view
+            .allegati
+            .iter()
+            .any(|a| a.data.spec_id == ufficio::PARERE)
+    );
 
     // 2. Transfer per competenza: with a reason, to another office; the
     // registration's hand-off follows; the old office no longer has it.

@@ -259,10 +259,18 @@ impl App {
         };
         let messaggi = super::ufficio::messaggi_of(&eventi);
         let responsabile = self.responsabile_name(tenant, &pratica).await?;
-        let allegati = self
+        // The applicant sees the files of the steps they see: not those of
+        // an internal opinion or an internal note.
+        let allegati: Vec<Allegato> = self
             .db()
             .allegati(tenant, AllegatoOwner::Pratica(pratica.id))
-            .await?;
+            .await?
+            .into_iter()
+            .filter(|a| match a.data.event_seq {
+                Some(seq) if public_only => eventi.iter().any(|e| e.seq == seq),
+                _ => true,
+            })
+            .collect();
         let registration = self
             .db()
             .registration(tenant, pratica.data.registration)
