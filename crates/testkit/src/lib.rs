@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod browser;
+pub mod gpd;
 pub mod istanze;
 pub mod oidc_provider;
 pub mod pki;
