@@ -18,11 +18,13 @@ pub mod luoghi;
 pub mod merkle;
 pub mod moduli;
 pub mod money;
+pub mod pagopa;
 pub mod portal;
 pub mod procedimento;
 pub mod protocollo;
 pub mod receipt;
 pub mod titolario;
 pub mod totp;
+pub mod tributi;
 
 pub use error::Coded;
