@@ -1,13 +1,18 @@
 //! Local taxes (issue 7): the exact arithmetic they share, the whole-euro
 //! rounding of an F24 line, the possession months of L. 160/2019 c.761,
-//! and the calculators per tax ([`imu`]).
+//! and the calculators: [`imu`], [`tari`] (with TEFA), [`canone`] (canone
+//! unico patrimoniale) and [`ravvedimento`] (late payment with sanctions
+//! and legal interest).
 //!
 //! Every amount is computed exactly as a fraction ([`Exact`]) from integer
 //! cents and integer rates, and rounded only where the law says: to the
 //! cent (half up) to show a figure, and to the whole euro per F24 line to
 //! pay it ([`round_euro`], L. 296/2006 art. 1 c.166). No floating point.
 
+pub mod canone;
 pub mod imu;
+pub mod ravvedimento;
+pub mod tari;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -209,6 +214,12 @@ pub enum TributiError {
     /// No rates were entered for the year.
     #[error("no rates for {0}")]
     AliquoteMancanti(i16),
+    /// Not a tariff in euro with up to four decimals.
+    #[error("invalid tariff {0:?}")]
+    Tariffa(String),
+    /// A TARI category (or household size) without a tariff.
+    #[error("no TARI tariff for category {0}")]
+    CategoriaTari(u8),
 }
 
 impl Coded for TributiError {
@@ -221,6 +232,8 @@ impl Coded for TributiError {
             TributiError::Anno(_) => "tributi_anno",
             TributiError::Categoria(_) => "tributi_categoria",
             TributiError::AliquoteMancanti(_) => "tributi_aliquote_mancanti",
+            TributiError::Tariffa(_) => "tributi_tariffa",
+            TributiError::CategoriaTari(_) => "tributi_categoria_tari",
         }
     }
 
@@ -253,6 +266,15 @@ impl Coded for TributiError {
             ),
             TributiError::AliquoteMancanti(y) => {
                 format!("Le aliquote IMU del {y} non sono ancora state inserite dal Comune")
+            }
+            TributiError::Tariffa(s) => format!(
+                "La tariffa «{s}» non è valida: scrivere l'importo in euro con al massimo quattro decimali (0,4460)"
+            ),
+            TributiError::CategoriaTari(0) => {
+                "Le tariffe TARI delle utenze domestiche non sono state inserite".to_owned()
+            }
+            TributiError::CategoriaTari(c) => {
+                format!("Per la categoria TARI {c} non è stata approvata una tariffa")
             }
         }
     }
