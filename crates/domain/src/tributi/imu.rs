@@ -464,8 +464,10 @@ pub struct RigaF24 {
     pub immobili_variati: bool,
     /// The year's tax on the line, to the cent, after the detrazione.
     pub annuo: Cents,
-    /// The detrazione used on the line (3912 only).
+    /// The detrazione used on the line for the year (3912 only).
     pub detrazione: Cents,
+    /// The part of it used in the acconto.
+    pub detrazione_acconto: Cents,
     /// The first half-year's tax to the cent (previous year's rates).
     pub acconto_calcolato: Cents,
     /// The acconto to pay, whole euro.
@@ -1018,12 +1020,12 @@ pub fn calcola(
             .map_or(Exact::ZERO, |(_, v)| *v);
         // c.749: the detrazione goes on the 3912 line and cannot exceed
         // its tax.
-        let (annual, det, acc) = if *code == CodiceTributo::AbitazionePrincipale {
+        let (annual, det, acc, det_acc) = if *code == CodiceTributo::AbitazionePrincipale {
             let d = year_det.min(*annual);
             let da = acc_det.min(acc);
-            (*annual - d, d, acc - da)
+            (*annual - d, d, acc - da, da)
         } else {
-            (*annual, Exact::ZERO, acc)
+            (*annual, Exact::ZERO, acc, Exact::ZERO)
         };
         let annuo = annual.round_cents();
         let acconto_calcolato = if regole.acconto_ordinario {
@@ -1056,6 +1058,11 @@ pub fn calcola(
             immobili_variati: variati,
             annuo,
             detrazione: det.round_cents(),
+            detrazione_acconto: if regole.acconto_ordinario {
+                det_acc.round_cents()
+            } else {
+                Cents::ZERO
+            },
             acconto_calcolato,
             acconto,
             saldo: Cents::from_cents(diff.max(0)),

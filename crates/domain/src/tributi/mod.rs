@@ -1,6 +1,6 @@
 //! Local taxes (issue 7): the exact arithmetic they share, the whole-euro
 //! rounding of an F24 line, the possession months of L. 160/2019 c.761,
-//! and the calculators: [`imu`], [`tari`] (with TEFA), [`canone`] (canone
+//! the F24 lines ([`f24`]) and the calculators: [`imu`], [`tari`] (with TEFA), [`canone`] (canone
 //! unico patrimoniale) and [`ravvedimento`] (late payment with sanctions
 //! and legal interest).
 //!
@@ -10,6 +10,7 @@
 //! pay it ([`round_euro`], L. 296/2006 art. 1 c.166). No floating point.
 
 pub mod canone;
+pub mod f24;
 pub mod imu;
 pub mod ravvedimento;
 pub mod tari;
