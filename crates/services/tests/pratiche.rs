@@ -7,134 +7,27 @@
 //! refused with a code, losing nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::access::Role;
 use palazzo_domain::calendar::rome_date;
 use palazzo_domain::moduli::{self, RawAnswers};
 use palazzo_domain::procedimento::{Azione, ClockEvent};
 use palazzo_domain::protocollo::Flow;
+use palazzo_services::ServiceError;
 use palazzo_services::access::Actor;
-use palazzo_services::db::{Backend, Db};
-use palazzo_services::keys::KeyStore;
+use palazzo_services::db::Backend;
 use palazzo_services::pratiche::bozze::Nav;
 use palazzo_services::pratiche::{ActInput, SHIPPED, StepOutcome, Upload};
 use palazzo_services::registro_giornaliero::tenant_calendar;
 use palazzo_services::verify::verify;
-use palazzo_services::{App, ServiceError};
-use palazzo_store::conformance::{office_fixture, service_fixture, tenant_fixture};
 use palazzo_store::{
-    AllegatoOwner, BozzaId, NewUser, NoticeChannel, OfficeId, Store, StoreTx, TenantId, UserId,
+    AllegatoOwner, BozzaId, NewUser, NoticeChannel, OfficeId, Store, StoreTx, UserId,
 };
 use palazzo_testkit::istanze::{PDF, PNG};
-use palazzo_testkit::{PgDatabase, TempDir};
 
-struct Setup {
-    app: App,
-    tenant: TenantId,
-    office: OfficeId,
-    giulia: Actor,
-    marco: Actor,
-    responsabile: Actor,
-    dirigente: Actor,
-    other_office: Actor,
-    keys: KeyStore,
-    _dir: TempDir,
-    _pg: Option<PgDatabase>,
-}
-
-fn actor(user: UserId, role: Role, office: Option<i64>, name: &str) -> Actor {
-    Actor {
-        user: Some(user),
-        admin: None,
-        principal: Principal {
-            grants: vec![Grant { role, office }],
-        },
-        name: Some(name.into()),
-        acr: None,
-    }
-}
+use palazzo_testkit::istanze::{Comune as Setup, actor};
 
 async fn setup(backend: Backend) -> Setup {
-    let dir = TempDir::new("pratiche");
-    let d = dir.path().to_owned();
-    let (db, pg) = match backend {
-        Backend::Postgres => {
-            let pg = PgDatabase::create().await;
-            (Db::open(&pg.url).await.unwrap(), Some(pg))
-        }
-        Backend::Sqlite => (Db::open_sqlite(&d.join("p.db")).await.unwrap(), None),
-    };
-    let keys = KeyStore::new(d.join("keys"));
-    let app = App::new(db, keys.clone()).await.unwrap();
-    let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
-    let office = app
-        .create_office(t.id, office_fixture("urbanistica"))
-        .await
-        .unwrap();
-    let elsewhere = app
-        .create_office(t.id, office_fixture("tributi"))
-        .await
-        .unwrap();
-    for s in SHIPPED {
-        app.create_service(t.id, service_fixture(s.service, office.id))
-            .await
-            .unwrap();
-    }
-    app.install_demo_seals().unwrap();
-    assert_eq!(
-        app.install_shipped_definitions(t.id).await.unwrap(),
-        SHIPPED.len()
-    );
-    assert_eq!(
-        app.install_shipped_definitions(t.id).await.unwrap(),
-        0,
-        "installed once"
-    );
-    let now = jiff::Timestamp::now();
-    let person = |given: &str, cf: &str| NewUser {
-        codice_fiscale: Some(cf.parse().unwrap()),
-        given_name: given.into(),
-        family_name: "Verdi".into(),
-        birth_date: Some(jiff::civil::date(1980, 1, 1)),
-        birth_place: Some("Bari".into()),
-        email: Some(palazzo_domain::ids::Email::parse("verdi@example.org").unwrap()),
-        phone: Some("+390801234567".into()),
-        notice_channel: NoticeChannel::Email,
-    };
-    let mut tx = app.db().begin().await.unwrap();
-    let g = tx
-        .insert_user(t.id, &person("Giulia", "VRDGLI80A41A662Y"), now)
-        .await
-        .unwrap();
-    let m = tx
-        .insert_user(t.id, &person("Marco", "VRDMRC80A01A662Y"), now)
-        .await
-        .unwrap();
-    let r = tx
-        .insert_user(t.id, &person("Rita", "RSSRTI70A41A662V"), now)
-        .await
-        .unwrap();
-    let dg = tx
-        .insert_user(t.id, &person("Dario", "BNCDRA70A01A662V"), now)
-        .await
-        .unwrap();
-    let o = tx
-        .insert_user(t.id, &person("Olga", "NRIGLO70A41A662Y"), now)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    Setup {
-        giulia: actor(g.id, Role::Cittadino, None, "Giulia Verdi"),
-        marco: actor(m.id, Role::Cittadino, None, "Marco Verdi"),
-        responsabile: actor(r.id, Role::Responsabile, Some(office.id.0), "Rita Verdi"),
-        dirigente: actor(dg.id, Role::Dirigente, None, "Dario Verdi"),
-        other_office: actor(o.id, Role::Responsabile, Some(elsewhere.id.0), "Olga Verdi"),
-        app,
-        tenant: t.id,
-        office: office.id,
-        keys,
-        _dir: dir,
-        _pg: pg,
-    }
+    Setup::new(backend).await
 }
 
 /// Fills every step of a draft as a citizen would, uploads every

@@ -9,179 +9,17 @@
 //! personal data comes out.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::access::Role;
 use palazzo_domain::calendar::rome_date;
-use palazzo_domain::moduli::{self, RawAnswers};
 use palazzo_domain::procedimento::Azione;
 use palazzo_domain::procedimento::tempi::Quarter;
-use palazzo_services::App;
-use palazzo_services::access::Actor;
-use palazzo_services::db::{Backend, Db};
-use palazzo_services::keys::KeyStore;
-use palazzo_services::pratiche::{ActInput, SHIPPED, Submitted, Upload};
-use palazzo_store::conformance::{office_fixture, service_fixture, tenant_fixture};
-use palazzo_store::{
-    BozzaId, NewUser, NoticeChannel, OfficeId, PraticaId, Store, StoreTx, TenantId, UserId,
-};
-use palazzo_testkit::istanze::PDF;
-use palazzo_testkit::{PgDatabase, TempDir};
-
-#[allow(dead_code)] // the shared set-up of tests/pratiche.rs
-struct Setup {
-    app: App,
-    tenant: TenantId,
-    office: OfficeId,
-    giulia: Actor,
-    marco: Actor,
-    responsabile: Actor,
-    dirigente: Actor,
-    other_office: Actor,
-    _keys: KeyStore,
-    _dir: TempDir,
-    _pg: Option<PgDatabase>,
-}
-
-fn actor(user: UserId, role: Role, office: Option<i64>, name: &str) -> Actor {
-    Actor {
-        user: Some(user),
-        admin: None,
-        principal: Principal {
-            grants: vec![Grant { role, office }],
-        },
-        name: Some(name.into()),
-        acr: None,
-    }
-}
+use palazzo_services::db::Backend;
+use palazzo_services::pratiche::{ActInput, SHIPPED, Upload};
+use palazzo_store::{Store, UserId};
+use palazzo_testkit::istanze::{Comune as Setup, PDF, act, actor};
 
 async fn setup(backend: Backend) -> Setup {
-    let dir = TempDir::new("pratiche");
-    let d = dir.path().to_owned();
-    let (db, pg) = match backend {
-        Backend::Postgres => {
-            let pg = PgDatabase::create().await;
-            (Db::open(&pg.url).await.unwrap(), Some(pg))
-        }
-        Backend::Sqlite => (Db::open_sqlite(&d.join("p.db")).await.unwrap(), None),
-    };
-    let keys = KeyStore::new(d.join("keys"));
-    let app = App::new(db, keys.clone()).await.unwrap();
-    let t = app.create_tenant(tenant_fixture(1)).await.unwrap();
-    let office = app
-        .create_office(t.id, office_fixture("urbanistica"))
-        .await
-        .unwrap();
-    let elsewhere = app
-        .create_office(t.id, office_fixture("tributi"))
-        .await
-        .unwrap();
-    for s in SHIPPED {
-        app.create_service(t.id, service_fixture(s.service, office.id))
-            .await
-            .unwrap();
-    }
-    app.install_demo_seals().unwrap();
-    assert_eq!(
-        app.install_shipped_definitions(t.id).await.unwrap(),
-        SHIPPED.len()
-    );
-    assert_eq!(
-        app.install_shipped_definitions(t.id).await.unwrap(),
-        0,
-        "installed once"
-    );
-    let now = jiff::Timestamp::now();
-    let person = |given: &str, cf: &str| NewUser {
-        codice_fiscale: Some(cf.parse().unwrap()),
-        given_name: given.into(),
-        family_name: "Verdi".into(),
-        birth_date: Some(jiff::civil::date(1980, 1, 1)),
-        birth_place: Some("Bari".into()),
-        email: Some(palazzo_domain::ids::Email::parse("verdi@example.org").unwrap()),
-        phone: Some("+390801234567".into()),
-        notice_channel: NoticeChannel::Email,
-    };
-    let mut tx = app.db().begin().await.unwrap();
-    let g = tx
-        .insert_user(t.id, &person("Giulia", "VRDGLI80A41A662Y"), now)
-        .await
-        .unwrap();
-    let m = tx
-        .insert_user(t.id, &person("Marco", "VRDMRC80A01A662Y"), now)
-        .await
-        .unwrap();
-    let r = tx
-        .insert_user(t.id, &person("Rita", "RSSRTI70A41A662V"), now)
-        .await
-        .unwrap();
-    let dg = tx
-        .insert_user(t.id, &person("Dario", "BNCDRA70A01A662V"), now)
-        .await
-        .unwrap();
-    let o = tx
-        .insert_user(t.id, &person("Olga", "NRIGLO70A41A662Y"), now)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    Setup {
-        giulia: actor(g.id, Role::Cittadino, None, "Giulia Verdi"),
-        marco: actor(m.id, Role::Cittadino, None, "Marco Verdi"),
-        responsabile: actor(r.id, Role::Responsabile, Some(office.id.0), "Rita Verdi"),
-        dirigente: actor(dg.id, Role::Dirigente, None, "Dario Verdi"),
-        other_office: actor(o.id, Role::Responsabile, Some(elsewhere.id.0), "Olga Verdi"),
-        app,
-        tenant: t.id,
-        office: office.id,
-        _keys: keys,
-        _dir: dir,
-        _pg: pg,
-    }
-}
-
-/// Fills every step of a draft as a citizen would, uploads every
-/// required attachment, and returns the draft's key.
-async fn complete(s: &Setup, who: &Actor, id: BozzaId) -> String {
-    palazzo_testkit::istanze::complete_draft(&s.app, s.tenant, who, id).await
-}
-
-fn declarations(form: &moduli::FormDefinition) -> RawAnswers {
-    palazzo_testkit::istanze::all_declarations(form)
-}
-
-fn act(action: Azione, state: &str, note: Option<&str>) -> ActInput {
-    ActInput {
-        action,
-        expected_state: state.to_owned(),
-        note: note.map(str::to_owned),
-        files: Vec::new(),
-    }
-}
-
-async fn file(s: &Setup, slug: &str) -> Submitted {
-    let b = s.app.start_bozza(s.tenant, &s.giulia, slug).await.unwrap();
-    let key = complete(s, &s.giulia, b.id).await;
-    let form = s
-        .app
-        .bozza_view(s.tenant, &s.giulia, b.id)
-        .await
-        .unwrap()
-        .definition
-        .definition
-        .form
-        .clone();
-    s.app
-        .submit_bozza(s.tenant, &s.giulia, b.id, &key, &declarations(&form))
-        .await
-        .unwrap()
-}
-
-async fn step(s: &Setup, who: &Actor, id: PraticaId, input: ActInput) -> String {
-    s.app
-        .act_on_pratica(s.tenant, who, id, input)
-        .await
-        .unwrap()
-        .pratica
-        .data
-        .state
+    Setup::new(backend).await
 }
 
 fn days(from: jiff::civil::Date, to: jiff::civil::Date) -> u32 {
@@ -205,30 +43,28 @@ async fn tempi(backend: Backend) {
 
     // TARI (ordinary procedure, 30 days): five pratiche.
     // 1. Taken in charge and accepted today: 0 net days, in term.
-    let p1 = file(&s, tari).await;
-    step(
-        &s,
+    let p1 = s.file(tari).await;
+    s.step(
         &s.responsabile,
         p1.pratica.id,
         act(Azione::PresaInCarico, "presentata", None),
     )
     .await;
-    let st = step(
-        &s,
-        &s.responsabile,
-        p1.pratica.id,
-        act(
-            Azione::Accoglimento,
-            "in_istruttoria",
-            Some("Dichiarazione accolta."),
-        ),
-    )
-    .await;
+    let st = s
+        .step(
+            &s.responsabile,
+            p1.pratica.id,
+            act(
+                Azione::Accoglimento,
+                "in_istruttoria",
+                Some("Dichiarazione accolta."),
+            ),
+        )
+        .await;
     assert_eq!(st, "accolta");
     // 2. Integration asked and given (a suspension), then accepted.
-    let p2 = file(&s, tari).await;
-    step(
-        &s,
+    let p2 = s.file(tari).await;
+    s.step(
         &s.responsabile,
         p2.pratica.id,
         act(
@@ -238,8 +74,7 @@ async fn tempi(backend: Backend) {
         ),
     )
     .await;
-    step(
-        &s,
+    s.step(
         &s.giulia,
         p2.pratica.id,
         ActInput {
@@ -256,49 +91,48 @@ async fn tempi(backend: Backend) {
         },
     )
     .await;
-    let st = step(
-        &s,
-        &s.responsabile,
-        p2.pratica.id,
-        act(
-            Azione::Accoglimento,
-            "in_istruttoria",
-            Some("Dichiarazione accolta."),
-        ),
-    )
-    .await;
+    let st = s
+        .step(
+            &s.responsabile,
+            p2.pratica.id,
+            act(
+                Azione::Accoglimento,
+                "in_istruttoria",
+                Some("Dichiarazione accolta."),
+            ),
+        )
+        .await;
     assert_eq!(st, "accolta");
     // 3. A 10-bis notice, still open.
-    let p3 = file(&s, tari).await;
-    step(
-        &s,
+    let p3 = s.file(tari).await;
+    s.step(
         &s.responsabile,
         p3.pratica.id,
         act(Azione::PresaInCarico, "presentata", None),
     )
     .await;
-    let st = step(
-        &s,
-        &s.responsabile,
-        p3.pratica.id,
-        act(
-            Azione::PreavvisoRigetto,
-            "in_istruttoria",
-            Some("Manca il titolo di possesso."),
-        ),
-    )
-    .await;
+    let st = s
+        .step(
+            &s.responsabile,
+            p3.pratica.id,
+            act(
+                Azione::PreavvisoRigetto,
+                "in_istruttoria",
+                Some("Manca il titolo di possesso."),
+            ),
+        )
+        .await;
     assert_eq!(st, "preavviso_rigetto");
     // 4. Open, untouched. 5. Withdrawn: started, never concluded.
-    file(&s, tari).await;
-    let p5 = file(&s, tari).await;
-    let st = step(
-        &s,
-        &s.giulia,
-        p5.pratica.id,
-        act(Azione::Ritiro, "presentata", None),
-    )
-    .await;
+    s.file(tari).await;
+    let p5 = s.file(tari).await;
+    let st = s
+        .step(
+            &s.giulia,
+            p5.pratica.id,
+            act(Azione::Ritiro, "presentata", None),
+        )
+        .await;
     assert_eq!(st, "ritirata");
 
     // The generic istanza with silenzio-assenso (a comune's own version):
@@ -314,7 +148,7 @@ async fn tempi(backend: Backend) {
         .save_service_definition(s.tenant, &admin, def)
         .await
         .unwrap();
-    let g = file(&s, "istanza-generica").await;
+    let g = s.file("istanza-generica").await;
     let silence = g.deadline.unwrap().tomorrow().unwrap();
     // Two steps: the silence, and the TARI pratica of the 10-bis notice,
     // whose window has passed, resumes (still open, the notice counted).
@@ -416,6 +250,46 @@ async fn tempi(backend: Backend) {
         assert!(!csv.contains(needle), "{needle} in {csv}");
         assert!(!format!("{report:?}").contains(needle), "{needle}");
     }
+
+    // A SCIA (art. 19: 60-day control window): started and open while the
+    // window runs; once it has closed without a divieto, concluded on its
+    // last day, within the term, with the window's net days.
+    let scia_slug = "scia-esercizio-di-vicinato";
+    let scia = s.file(scia_slug).await;
+    let end = scia.deadline.unwrap();
+    let at = |d: jiff::civil::Date| {
+        d.at(12, 0, 0, 0)
+            .to_zoned(palazzo_domain::calendar::rome_time_zone())
+            .unwrap()
+            .timestamp()
+    };
+    let during = s
+        .app
+        .tempi_procedimenti(s.tenant, None, at(end))
+        .await
+        .unwrap();
+    let open = during
+        .rows
+        .iter()
+        .find(|r| r.row.procedure_code == scia_slug)
+        .unwrap();
+    assert_eq!((open.row.started, open.row.concluded), (1, 0));
+    let after = s
+        .app
+        .tempi_procedimenti(s.tenant, None, at(end.tomorrow().unwrap()))
+        .await
+        .unwrap();
+    let closed = after
+        .rows
+        .iter()
+        .find(|r| r.row.procedure_code == scia_slug && r.row.quarter == Quarter::of(end))
+        .unwrap();
+    assert_eq!((closed.row.concluded, closed.row.concluded_in_term), (1, 1));
+    assert_eq!(closed.row.silenzio_assenso_count, 0);
+    assert_eq!(
+        closed.row.max_net_days,
+        Some(days(scia.pratica.data.received_on, end))
+    );
 }
 
 #[tokio::test]

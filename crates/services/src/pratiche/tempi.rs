@@ -14,11 +14,16 @@
 //! - *avviati*: pratiche received (protocol date) in the quarter;
 //! - *conclusi*: pratiche with a final measure (accolta, respinta,
 //!   improcedibile, divieto) or silenzio-assenso, in the quarter of that
-//!   date; a withdrawn pratica is started but never concluded;
+//!   date; a SCIA whose control window closed without a divieto is
+//!   concluded on the window's last day, and a silenzio-assenso the clock
+//!   has reached counts even before the office records it
+//!   ([`tacit_conclusion`]); a withdrawn pratica is started but never
+//!   concluded;
 //! - *durata*: net days from receipt to the measure, the suspensions
 //!   (integration, 10-bis, opinions) not counted ([`Clock::days_elapsed_net`]);
 //! - *entro il termine*: the measure came by the deadline; silenzio-assenso
-//!   always is (the law forms the measure at the term);
+//!   and a SCIA closed without a divieto always are (the law forms the
+//!   outcome at the term);
 //! - integration requests, 10-bis notices and requests to the substitute
 //!   power are counted from the history.
 
@@ -100,19 +105,51 @@ pub fn pratica_summary(
     let count = |f: fn(&ClockEvent) -> bool| {
         u32::try_from(events.iter().filter(|e| f(e)).count()).unwrap_or(u32::MAX)
     };
-    let decided = clock.decided;
+    let decided = clock.decided.or_else(|| tacit_conclusion(&clock, today));
     let silenzio = matches!(decided, Some((_, Esito::SilenzioAssenso)));
+    // A tacit conclusion is formed at the term, so always within it.
+    let tacit = clock.decided.is_none() && decided.is_some();
+    let net_days = match (clock.decided, decided) {
+        (Some(_), _) => Some(clock.days_elapsed_net),
+        // Tacit: from the start of the term to that day, the suspended
+        // days (all within the term) not counted.
+        (None, Some((d, _))) => Some(
+            i64::from(clock.term_start.until(d).map_or(0, |s| s.get_days())) - clock.suspended_days,
+        ),
+        (None, None) => None,
+    };
     Some(PraticaSummary {
         procedure_code: service.to_owned(),
         received: clock.received,
         concluded: decided.map(|(d, _)| d),
-        net_days: decided.map(|_| u32::try_from(clock.days_elapsed_net.max(0)).unwrap_or(0)),
-        in_term: decided.is_some() && (silenzio || !clock.overdue),
+        net_days: net_days.map(|n| u32::try_from(n.max(0)).unwrap_or(0)),
+        in_term: decided.is_some() && (tacit || silenzio || !clock.overdue),
         silenzio_assenso: silenzio,
         integration_requests: count(|e| matches!(e, ClockEvent::IntegrationRequested { .. })),
         preavvisi_10bis: u32::try_from(clock.preavvisi.len()).unwrap_or(u32::MAX),
         sostitutivo_requests: count(|e| matches!(e, ClockEvent::SostitutivoRequested { .. })),
     })
+}
+
+/// A conclusion the law forms without a measure, when none was recorded
+/// and the applicant had not withdrawn before it:
+/// - a SCIA whose control window closed without a divieto (art. 19 c.3
+///   L. 241/1990): the procedure ends on the window's last day, as an
+///   acceptance within the term (the activity stays lawful);
+/// - a silenzio-assenso reached (art. 20 c.1) that no one has yet recorded
+///   with "Registra silenzio-assenso": accepted the day after the
+///   deadline.
+fn tacit_conclusion(clock: &Clock, today: Date) -> Option<(Date, Esito)> {
+    let not_withdrawn_by = |d: Date| clock.withdrawn.is_none_or(|w| w > d);
+    if let Some(end) = clock.scia_control_end {
+        return (end < today && not_withdrawn_by(end)).then_some((end, Esito::Accolta));
+    }
+    match clock.silenzio_assenso_date {
+        Some(d) if clock.silenzio_assenso_reached && not_withdrawn_by(d) => {
+            Some((d, Esito::SilenzioAssenso))
+        }
+        _ => None,
+    }
 }
 
 impl App {
@@ -245,5 +282,78 @@ mod tests {
         assert_eq!(s.concluded, None);
         // No receipt: no summary.
         assert!(pratica_summary("x", &def, &cal, &[], date(2026, 6, 1)).is_none());
+    }
+
+    #[test]
+    fn a_scia_closes_with_its_control_window() {
+        // SCIA filed Monday 2 February 2026: the 60-day control window
+        // (art. 19 c.3) ends on Friday 3 April 2026.
+        let def = ProcedureDefinition::scia(60);
+        let cal = Calendar::new();
+        let filed = vec![ClockEvent::Received {
+            date: date(2026, 2, 2),
+        }];
+        // While the window runs: not concluded.
+        let s = pratica_summary("scia", &def, &cal, &filed, date(2026, 4, 3)).unwrap();
+        assert_eq!((s.concluded, s.net_days, s.in_term), (None, None, false));
+        // The day after it closed without a divieto: concluded on its last
+        // day, within the term, 60 net days, not a silenzio-assenso.
+        let s = pratica_summary("scia", &def, &cal, &filed, date(2026, 4, 4)).unwrap();
+        assert_eq!(s.concluded, Some(date(2026, 4, 3)));
+        assert_eq!((s.net_days, s.in_term), (Some(60), true));
+        assert!(!s.silenzio_assenso);
+        // A divieto on 20 March concludes it then, 46 days after filing.
+        let mut forbidden = filed.clone();
+        forbidden.push(ClockEvent::Decided {
+            date: date(2026, 3, 20),
+            esito: Esito::Divieto,
+        });
+        let s = pratica_summary("scia", &def, &cal, &forbidden, date(2026, 6, 1)).unwrap();
+        assert_eq!(
+            (s.concluded, s.net_days, s.in_term),
+            (Some(date(2026, 3, 20)), Some(46), true)
+        );
+        // Withdrawn during the window: never concluded; withdrawn after
+        // it: it had concluded already.
+        let mut early = filed.clone();
+        early.push(ClockEvent::Withdrawn {
+            date: date(2026, 3, 1),
+        });
+        let s = pratica_summary("scia", &def, &cal, &early, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.concluded, None);
+        let mut late = filed.clone();
+        late.push(ClockEvent::Withdrawn {
+            date: date(2026, 5, 1),
+        });
+        let s = pratica_summary("scia", &def, &cal, &late, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.concluded, Some(date(2026, 4, 3)));
+    }
+
+    #[test]
+    fn a_silence_not_yet_recorded_concludes_the_day_after_the_term() {
+        // Received Monday 2 March 2026, 30 days: deadline Wednesday 1
+        // April, silence means acceptance on 2 April (art. 20 c.1).
+        let def = ProcedureDefinition::silenzio_assenso(30);
+        let cal = Calendar::new();
+        let filed = vec![ClockEvent::Received {
+            date: date(2026, 3, 2),
+        }];
+        let s = pratica_summary("x", &def, &cal, &filed, date(2026, 4, 1)).unwrap();
+        assert_eq!(s.concluded, None);
+        let s = pratica_summary("x", &def, &cal, &filed, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.concluded, Some(date(2026, 4, 2)));
+        assert_eq!(
+            (s.net_days, s.in_term, s.silenzio_assenso),
+            (Some(31), true, true)
+        );
+        // An express refusal by the deadline blocks the silence.
+        let mut refused = filed.clone();
+        refused.push(ClockEvent::Decided {
+            date: date(2026, 3, 31),
+            esito: Esito::Respinta,
+        });
+        let s = pratica_summary("x", &def, &cal, &refused, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.concluded, Some(date(2026, 3, 31)));
+        assert!(!s.silenzio_assenso);
     }
 }
