@@ -331,6 +331,17 @@ fn text_of(text: &str, empty_code: &'static str, empty: &str) -> ServiceResult<S
     Ok(t.to_owned())
 }
 
+/// The actor's role on a pratica of an office they work in. Another
+/// office's pratica (or another's, for a citizen) does not exist for them:
+/// `NotFound`, so that callers need not load the pratica first to hide it;
+/// `Forbidden` stays for what their role on the office does not allow.
+fn office_role(actor: &Actor, p: &Pratica) -> ServiceResult<Ruolo> {
+    if !actor.principal.can_work_office(p.data.office.0) {
+        return Err(ServiceError::NotFound);
+    }
+    staff_role(actor, p.data.office)
+}
+
 /// The step of a call that leaves the procedure's state as it is.
 struct Step<'a> {
     p: &'a Pratica,
@@ -501,7 +512,7 @@ impl App {
             .pratica(tenant, id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let role = staff_role(actor, p.data.office)?;
+        let role = office_role(actor, &p)?;
         Ok((p, role))
     }
 
@@ -511,7 +522,8 @@ impl App {
     /// history; the state does not change.
     ///
     /// # Errors
-    /// `Forbidden` for an operatore; `pratica_stato_cambiato` when the state
+    /// `NotFound` for a pratica of another office; `Forbidden` for an
+    /// operatore; `pratica_stato_cambiato` when the state
     /// moved since `expected_state`; `pratica_responsabile_non_ammesso` for a
     /// user who is not of the office; `pratica_gia_assegnata` when they are
     /// the responsabile already; `pratica_conclusa` for a concluded one.
@@ -602,7 +614,8 @@ impl App {
     /// when none is open), all in the one step, with the reason.
     ///
     /// # Errors
-    /// `Forbidden` for an operatore; `pratica_stesso_ufficio`;
+    /// `NotFound` for a pratica of another office; `Forbidden` for an
+    /// operatore; `pratica_stesso_ufficio`;
     /// `pratica_ufficio_sconosciuto`; `pratica_motivo` without a reason;
     /// `pratica_stato_cambiato`; `pratica_conclusa`.
     pub async fn transfer_pratica(
@@ -747,6 +760,7 @@ impl App {
     /// (administrative term). Not seen by the applicant.
     ///
     /// # Errors
+    /// `NotFound` for a pratica of another office;
     /// `pratica_parere_stesso_ufficio`, `pratica_ufficio_sconosciuto`,
     /// `pratica_parere_testo`, `pratica_parere_giorni` (1–90),
     /// `pratica_conclusa`.
@@ -1010,6 +1024,7 @@ impl App {
     /// archived pratica is `pratica_archiviata`.
     ///
     /// # Errors
+    /// `NotFound` for another's pratica (another office's, for staff);
     /// `messaggio_vuoto`, `pratica_nota` (too long), the file's codes
     /// (`allegato_tipo_non_ammesso`, `allegato_troppo_grande`),
     /// `pratica_archiviata`.
@@ -1031,7 +1046,7 @@ impl App {
             super::bozze::citizen(actor)?;
             Ruolo::Cittadino
         } else {
-            staff_role(actor, p.data.office)?
+            office_role(actor, &p)?
         };
         let text = text_of(
             &input.text,
