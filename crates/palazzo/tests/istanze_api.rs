@@ -8,11 +8,16 @@
 //! (409 on a stale state, 422 on a procedure refusal) while a member of
 //! another office gets 403/404; the admin saves a new version of a
 //! definition and is refused silenzio-assenso on a landscape matter with
-//! the art. 20 c.4 message. Bad input is 4xx with a code, never 5xx.
+//! the art. 20 c.4 message. The office's work takes files through the API
+//! (issue 6, parts 4 and 8): messages both ways and an opinion's answer
+//! as multipart, each file checked by content (a refused one writes no
+//! step), the office's file downloaded by the applicant, the opinion's PDF
+//! by the two offices only. Bad input is 4xx with a code, never 5xx.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palazzo_domain::access::Role;
 use palazzo_store::conformance::service_fixture;
+use palazzo_testkit::browser::Part;
 use palazzo_testkit::{Backend, Browser, CASAMASSIMA, Page, TestApp};
 use serde_json::{Value, json};
 
@@ -267,8 +272,8 @@ async fn run(backend: Backend) {
     // Files: checked by content; a PDF is attached.
     let upload = |name: &'static str, bytes: &'static [u8]| {
         [
-            palazzo_testkit::browser::Part::Text("allegato", "allegati"),
-            palazzo_testkit::browser::Part::File("file", name, bytes),
+            Part::Text("allegato", "allegati"),
+            Part::File("file", name, bytes),
         ]
     };
     let auth = format!("Bearer {me}");
@@ -597,6 +602,28 @@ async fn run(backend: Backend) {
         r.body
     );
 
+    // Issue 6, part 4: files with messages and opinions through the API.
+    let third = snap
+        .offices
+        .iter()
+        .find(|o| o.id != office.id && o.id != elsewhere.id)
+        .expect("a third office")
+        .clone();
+    let outsider = app
+        .staff_key(CASAMASSIMA, "terzo-ufficio", Role::Operatore, third.id)
+        .await;
+    let keys = Keys {
+        me: &me,
+        me_cf: &me_cf,
+        other: &other,
+        operatore: &operatore,
+        asked: &stranger,
+        asked_slug: elsewhere.data.slug.as_str(),
+        outsider: &outsider,
+    };
+    office_workflow_files(&app, &mut b, &keys, pratica).await;
+    let office_steps = steps(&office_view(&mut b, &operatore, pratica).await);
+
     // The applicant withdraws it.
     let r = call(
         &mut b,
@@ -611,7 +638,11 @@ async fn run(backend: Backend) {
     let p = json_of(&r);
     assert_eq!(p["stato"], "ritirata");
     assert_eq!(p["conclusa"], true);
-    assert_eq!(p["storia"].as_array().unwrap().len(), 3, "{p}");
+    // The applicant sees every step but the three internal ones (the
+    // opinion asked and given, the internal note).
+    let storia = p["storia"].as_array().unwrap();
+    assert_eq!(storia.len(), office_steps + 1 - 3, "{p}");
+    assert_eq!(storia.last().unwrap()["azione"], "ritiro", "{p}");
 
     // Admin: a new version; silenzio-assenso on a landscape matter refused.
     refused(
@@ -704,6 +735,320 @@ async fn run(backend: Backend) {
     .await;
     refused(&r, 422, "servizio_definizione_non_valida");
     app.stop().await;
+}
+
+/// The callers of [`office_workflow_files`].
+struct Keys<'a> {
+    /// The applicant.
+    me: &'a str,
+    /// The applicant's codice fiscale (for the personal area's pages).
+    me_cf: &'a str,
+    /// Another resident.
+    other: &'a str,
+    /// Staff of the pratica's office.
+    operatore: &'a str,
+    /// Staff of the office an opinion is asked of.
+    asked: &'a str,
+    /// That office's slug.
+    asked_slug: &'a str,
+    /// Staff of a third office.
+    outsider: &'a str,
+}
+
+/// A `multipart/form-data` call of the API with a key.
+async fn upload(b: &mut Browser, path: &str, token: &str, parts: &[Part<'_>]) -> Page {
+    let auth = format!("Bearer {token}");
+    b.post_multipart(
+        &format!("/api/v1{path}"),
+        parts,
+        &[("authorization", &auth)],
+    )
+    .await
+}
+
+/// The pratica as its office sees it.
+async fn office_view(b: &mut Browser, operatore: &str, pratica: i64) -> Value {
+    let r = call(
+        b,
+        "GET",
+        &format!("/backoffice/pratiche/{pratica}"),
+        operatore,
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    json_of(&r)
+}
+
+fn steps(p: &Value) -> usize {
+    p["storia"].as_array().unwrap().len()
+}
+
+fn file_named<'v>(p: &'v Value, name: &str) -> Option<(usize, &'v Value)> {
+    p["documenti"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d["nome"] == name)
+}
+
+/// Issue 6, parts 4 and 8: the messages and the answer to an internal
+/// opinion take a file through the API (multipart, checked as on the web
+/// pages); a refused file writes no step; the applicant downloads the
+/// office's file as on the web; the opinion's document is the offices'
+/// only.
+async fn office_workflow_files(app: &TestApp, b: &mut Browser, k: &Keys<'_>, pratica: i64) {
+    let mine = format!("/pratiche/{pratica}/messaggi");
+    let before = steps(&office_view(b, k.operatore, pratica).await);
+    // Refused, each with its code, nothing written: a file that is not of
+    // an allowed type by its content (whatever its name), two files, a
+    // file over 10 MB, a body that is not multipart, an unknown field.
+    let big = {
+        let mut v = PDF.to_vec();
+        v.resize(10 * 1024 * 1024 + 1, b' ');
+        v
+    };
+    for (parts, code) in [
+        (
+            vec![
+                Part::Text("testo", "Allego una foto."),
+                Part::File("file", "foto.pdf", b"GIF89a not a pdf".as_slice()),
+            ],
+            "allegato_tipo_non_ammesso",
+        ),
+        (
+            vec![
+                Part::Text("testo", "Due file."),
+                Part::File("file", "uno.pdf", PDF),
+                Part::File("file", "due.pdf", PDF),
+            ],
+            "allegato_uno_solo",
+        ),
+        (
+            vec![
+                Part::Text("testo", "Un file grande."),
+                Part::File("file", "grande.pdf", big.as_slice()),
+            ],
+            "allegato_troppo_grande",
+        ),
+        (
+            vec![Part::Text("testo", "Ciao."), Part::Text("colore", "blu")],
+            "invalid_fields",
+        ),
+    ] {
+        refused(&upload(b, &mine, k.me, &parts).await, 422, code);
+    }
+    let auth = format!("Bearer {}", k.me);
+    let r = b
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1{mine}"),
+            &[
+                ("authorization", auth.as_str()),
+                ("content-type", "multipart/form-data; boundary=xyz"),
+            ],
+            b"questo non e' un corpo multipart".to_vec(),
+        )
+        .await;
+    refused(&r, 422, "upload_invalid");
+    // JSON stays held to the body limit of every JSON call (1 MiB).
+    let long = "x".repeat(2 * 1024 * 1024);
+    refused(
+        &call(b, "POST", &mine, k.me, Some(json!({ "testo": long })), &[]).await,
+        413,
+        "payload_too_large",
+    );
+    // Another resident: not theirs, whatever the body.
+    let parts = [
+        Part::Text("testo", "Ecco la delega."),
+        Part::File("file", "delega.pdf", PDF),
+    ];
+    refused(&upload(b, &mine, k.other, &parts).await, 404, "not_found");
+    assert_eq!(
+        steps(&office_view(b, k.operatore, pratica).await),
+        before,
+        "no step written"
+    );
+
+    // The applicant's message with a PDF: stored, listed for the office.
+    let r = upload(b, &mine, k.me, &parts).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sent = json_of(&r);
+    let (_, mine_file) = file_named(&sent, "delega.pdf").expect("the applicant's file");
+    assert_eq!(mine_file["allegato"], "messaggio");
+    let seen = office_view(b, k.operatore, pratica).await;
+    assert_eq!(steps(&seen), before + 1);
+    let (_, theirs) = file_named(&seen, "delega.pdf").expect("the office sees the file");
+    assert_eq!(theirs["sha256"], mine_file["sha256"]);
+    assert_eq!(theirs["tipo"], "application/pdf");
+
+    // The office's message with a PDF, and an internal note with one.
+    let theirs = format!("/backoffice/pratiche/{pratica}/messaggi");
+    let r = upload(
+        b,
+        &theirs,
+        k.operatore,
+        &[
+            Part::Text("testo", "Ecco il modulo da firmare."),
+            Part::File("file", "modulo.pdf", PDF),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = upload(
+        b,
+        &theirs,
+        k.operatore,
+        &[
+            Part::Text("testo", "Appunto interno."),
+            Part::Text("pubblico", "false"),
+            Part::File("file", "appunto.pdf", PDF),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    refused(
+        &upload(
+            b,
+            &theirs,
+            k.operatore,
+            &[Part::Text("testo", "?"), Part::Text("pubblico", "forse")],
+        )
+        .await,
+        422,
+        "invalid_fields",
+    );
+    refused(
+        &upload(
+            b,
+            &theirs,
+            k.outsider,
+            &[
+                Part::Text("testo", "Non è mia."),
+                Part::File("file", "x.pdf", PDF),
+            ],
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    // The applicant downloads the office's file from the personal area, as
+    // any file of their pratica; the internal note's stays with the office.
+    let view = json_of(&call(b, "GET", &format!("/pratiche/{pratica}"), k.me, None, &[]).await);
+    let (at, _) = file_named(&view, "modulo.pdf").expect("the office's file, for the applicant");
+    assert!(file_named(&view, "appunto.pdf").is_none(), "{view}");
+    let mut web = Browser::new(app, CASAMASSIMA);
+    web.demo_sign_in(&format!("cf:{}", k.me_cf)).await;
+    let (status, headers, bytes) = web
+        .get_bytes(&format!(
+            "/area-personale/pratiche/{pratica}/documenti/{}",
+            at + 1
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(bytes, PDF);
+
+    // An internal opinion answered with its signed PDF, through the API.
+    let r = call(
+        b,
+        "POST",
+        &format!("/backoffice/pratiche/{pratica}/pareri"),
+        k.operatore,
+        Some(json!({"ufficio": k.asked_slug, "testo": "Ci sono vincoli?"})),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let seq = json_of(&r)["pareri"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["testo"] == "Ci sono vincoli?")
+        .unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let risposta = format!("/backoffice/pratiche/{pratica}/pareri/{seq}/risposta");
+    let answer = |file: Part<'static>| {
+        vec![
+            Part::Text("esito", "favorevole_con_prescrizioni"),
+            Part::Text("testo", "Rispettare le distanze."),
+            file,
+        ]
+    };
+    let before = steps(&office_view(b, k.operatore, pratica).await);
+    refused(
+        &upload(
+            b,
+            &risposta,
+            k.asked,
+            &answer(Part::File("file", "parere.pdf", b"GIF89a not a pdf")),
+        )
+        .await,
+        422,
+        "allegato_tipo_non_ammesso",
+    );
+    refused(
+        &upload(
+            b,
+            &risposta,
+            k.outsider,
+            &answer(Part::File("file", "parere.pdf", PDF)),
+        )
+        .await,
+        404,
+        "not_found",
+    );
+    assert_eq!(steps(&office_view(b, k.operatore, pratica).await), before);
+    let r = upload(
+        b,
+        &risposta,
+        k.asked,
+        &answer(Part::File("file", "parere.pdf", PDF)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let reso = json_of(&r);
+    assert_eq!(reso["esito"], "favorevole_con_prescrizioni");
+    let link = format!("/api/v1/backoffice/pratiche/{pratica}/pareri/{seq}/documento");
+    assert_eq!(reso["documento"], link.as_str());
+    let seen = office_view(b, k.operatore, pratica).await;
+    assert_eq!(steps(&seen), before + 1);
+    assert!(
+        seen["pareri"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["seq"] == seq && p["documento"] == link.as_str()),
+        "{seen}"
+    );
+    // The opinion's PDF: for the office of the pratica and the office that
+    // gave it; the applicant and a third office do not get it.
+    let path = link.trim_start_matches("/api/v1");
+    for key in [k.operatore, k.asked] {
+        let r = call(b, "GET", path, key, None, &[]).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.headers["content-type"], "application/pdf");
+        assert_eq!(r.headers["cache-control"], "private, no-store");
+        assert_eq!(r.body.as_bytes(), PDF);
+    }
+    refused(
+        &call(b, "GET", path, k.me, None, &[]).await,
+        403,
+        "forbidden",
+    );
+    refused(
+        &call(b, "GET", path, k.outsider, None, &[]).await,
+        404,
+        "not_found",
+    );
+    let view = json_of(&call(b, "GET", &format!("/pratiche/{pratica}"), k.me, None, &[]).await);
+    assert!(file_named(&view, "parere.pdf").is_none(), "{view}");
+    assert!(view["pareri"].as_array().unwrap().is_empty(), "{view}");
+    let (status, _, _) = web.get_bytes(path).await;
+    assert_eq!(status, 403, "the applicant on the back office's link");
 }
 
 mod sqlite {

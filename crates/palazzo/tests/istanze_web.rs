@@ -641,6 +641,24 @@ async fn citizen_files_an_istanza_and_the_office_works_it() {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = boss.get(&office_page).await;
     assert!(page.body.contains("Favorevole con prescrizioni"));
+    // The opinion's PDF, linked from the pratica's page for the office
+    // (the operatore of the pratica's office downloads it too); never for
+    // the applicant, who does not see it among their documents either.
+    let at = page
+        .body
+        .find("data-element=\"documento-parere\"")
+        .expect("the opinion's document linked");
+    let start = page.body[..at].rfind("href=\"").unwrap() + 6;
+    let end = start + page.body[start..].find('"').unwrap();
+    let link = page.body[start..end].to_owned();
+    for who in [&mut boss, &mut staff] {
+        let (status, headers, bytes) = who.get_bytes(&link).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-type"], "application/pdf");
+        assert_eq!(bytes, PDF);
+    }
+    assert_eq!(citizen.get_bytes(&link).await.0, 403);
+    assert!(!citizen.get(&pratica).await.body.contains("parere.pdf"));
     let r = boss
         .post(
             &format!("{office_page}/trasferimento"),

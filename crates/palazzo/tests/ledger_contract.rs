@@ -1344,6 +1344,60 @@ async fn run(backend: Backend) {
         ),
     )
     .await;
+    // The same calls multipart with a file: one event with the file, none
+    // for a file refused by its content.
+    c.silent(
+        "/api/v1/pratiche/{id}/messaggi",
+        422,
+        upload(
+            &mut prog,
+            &messaggi,
+            &citizen,
+            &[
+                Part::Text("testo", "La planimetria."),
+                Part::File("file", "planimetria.pdf", ALLEGATO),
+            ],
+        ),
+    )
+    .await;
+    let with_file = c
+        .measured(
+            "/api/v1/pratiche/{id}/messaggi",
+            "pratica.evento",
+            upload(
+                &mut prog,
+                &messaggi,
+                &citizen,
+                &[
+                    Part::Text("testo", "La planimetria."),
+                    Part::File("file", "planimetria.pdf", PDF),
+                ],
+            ),
+        )
+        .await;
+    assert!(
+        with_file["documenti"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["nome"] == "planimetria.pdf" && d["allegato"] == "messaggio"),
+        "{with_file}"
+    );
+    c.measured(
+        "/api/v1/backoffice/pratiche/{id}/messaggi",
+        "pratica.evento",
+        upload(
+            &mut prog,
+            &format!("/backoffice/pratiche/{pratica}/messaggi"),
+            &desk,
+            &[
+                Part::Text("testo", "Ecco il modulo da firmare."),
+                Part::Text("pubblico", "true"),
+                Part::File("file", "modulo.pdf", PDF2),
+            ],
+        ),
+    )
+    .await;
     let capo = app
         .staff_key(
             CASAMASSIMA,
@@ -1434,17 +1488,42 @@ async fn run(backend: Backend) {
         ),
     )
     .await;
-    c.measured(
+    c.silent(
         "/api/v1/backoffice/pratiche/{id}/pareri/{seq}/risposta",
-        "pratica.evento",
-        prog.api(
-            "POST",
+        422,
+        upload(
+            &mut prog,
             &risposta,
             &altro,
-            Some(json!({"esito": "contrario", "testo": "Vincolo idrogeologico."})),
+            &[
+                Part::Text("esito", "contrario"),
+                Part::Text("testo", "Vincolo idrogeologico."),
+                Part::File("file", "parere.pdf", ALLEGATO),
+            ],
         ),
     )
     .await;
+    let reso = c
+        .measured(
+            "/api/v1/backoffice/pratiche/{id}/pareri/{seq}/risposta",
+            "pratica.evento",
+            upload(
+                &mut prog,
+                &risposta,
+                &altro,
+                &[
+                    Part::Text("esito", "contrario"),
+                    Part::Text("testo", "Vincolo idrogeologico."),
+                    Part::File("file", "parere.pdf", PDF),
+                ],
+            ),
+        )
+        .await;
+    assert_eq!(
+        reso["documento"],
+        format!("/api/v1/backoffice/pratiche/{pratica}/pareri/{seq}/documento"),
+        "{reso}"
+    );
     let trasferisci = format!("/backoffice/pratiche/{pratica}/trasferimento");
     c.silent(
         "/api/v1/backoffice/pratiche/{id}/trasferimento",

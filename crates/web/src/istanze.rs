@@ -37,7 +37,7 @@ use crate::portal::rating::{RatingBox, RatingState};
 use crate::portal::shell::{Crumb, Shell};
 use crate::routes::{Access, Routes};
 
-mod ufficio;
+pub(crate) mod ufficio;
 
 /// The pseudo-step of the attachments page.
 const ALLEGATI: &str = "allegati";
@@ -110,6 +110,11 @@ pub fn router() -> Routes {
             "/backoffice/pratiche/{id}/messaggi",
             staff,
             ufficio::office_message,
+        )
+        .get(
+            "/backoffice/pratiche/{id}/pareri/{seq}/documento",
+            staff,
+            ufficio::parere_download,
         )
         .get("/backoffice/pareri", staff, ufficio::pareri_page)
         .upload("/backoffice/pareri/{id}/{seq}", staff, ufficio::answer)
@@ -1711,39 +1716,20 @@ async fn office_act(
     Path(id): Path<String>,
     Form(form): Form<ActForm>,
 ) -> Response {
-    let path = format!("/backoffice/pratiche/{id}");
-    let result = async {
-        auth.actor.require(Permission::WorkOfficeCases)?;
-        let id = PraticaId(id_of(&id)?);
-        let app = state.app();
-        // The pratica must be visible to the staff member first.
-        app.office_pratica(t.id, &auth.actor, id).await?;
-        let outcome = match azione_of(&form.azione) {
-            None => Err(invalid("pratica_azione", "Scegli l'azione da compiere.")),
-            Some(action) => {
-                app.act_on_pratica(
-                    t.id,
-                    &auth.actor,
-                    id,
-                    ActInput {
-                        action,
-                        expected_state: form.stato.clone(),
-                        note: Some(form.nota.clone()),
-                        files: Vec::new(),
-                    },
-                )
-                .await
-            }
+    ufficio::office_step(&state, &t, &auth, &id, ufficio::done, async |id| {
+        let Some(action) = azione_of(&form.azione) else {
+            return Err(invalid("pratica_azione", "Scegli l'azione da compiere."));
         };
-        match outcome {
-            Ok(_) => Ok(see_other(&format!("/backoffice/pratiche/{}?fatto=1", id.0))),
-            Err(e @ ServiceError::Invalid { .. }) => {
-                tracing::info!(code = e.code(), "office step refused");
-                render_office(&state, &t, &auth, id, false, Some(&e)).await
-            }
-            Err(e) => Err(e),
-        }
-    }
-    .await;
-    result.unwrap_or_else(|e| needs(&path, e))
+        let input = ActInput {
+            action,
+            expected_state: form.stato.clone(),
+            note: Some(form.nota.clone()),
+            files: Vec::new(),
+        };
+        state
+            .app()
+            .act_on_pratica(t.id, &auth.actor, id, input)
+            .await
+    })
+    .await
 }

@@ -21,6 +21,17 @@ fn body(name: &str) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema(name) } } })
 }
 
+/// A body that is JSON (schema `name`) or `multipart/form-data` with the
+/// same fields as text parts and one file (`file_doc`).
+fn body_with_file(name: &str, file_doc: &str) -> Value {
+    json!({ "required": true, "content": {
+        "application/json": { "schema": schema(name) },
+        "multipart/form-data": { "schema": { "allOf": [schema(name), { "type": "object", "properties": {
+            "file": { "type": "string", "contentMediaType": "application/octet-stream", "description": file_doc }
+        } }] } }
+    } })
+}
+
 fn param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
 }
@@ -32,6 +43,18 @@ fn id() -> Value {
 fn slug() -> Value {
     json!({ "name": "slug", "in": "path", "required": true, "description": "Slug della scheda del servizio",
         "schema": { "type": "string", "pattern": "^[a-z0-9-]+$" } })
+}
+
+/// The responses of a call whose body may be multipart with a file.
+fn with_file_errors(mut responses: Value) -> Value {
+    responses["413"] = error_response("Corpo troppo grande");
+    responses["415"] =
+        error_response("Content-Type diverso da application/json e multipart/form-data");
+    let more = "; per il file: upload_invalid (multipart non valido), allegato_tipo_non_ammesso, allegato_troppo_grande, allegato_uno_solo, invalid_fields";
+    if let Some(d) = responses["422"]["description"].as_str() {
+        responses["422"]["description"] = Value::String(format!("{d}{more}"));
+    }
+    responses
 }
 
 fn json_errors() -> [(&'static str, Value); 2] {
@@ -300,8 +323,8 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "operationId": "messaggioRichiedente",
                 "summary": "Un messaggio del richiedente all'ufficio (422 messaggio_vuoto, pratica_archiviata)",
                 "parameters": [id()],
-                "requestBody": body("Messaggio"),
-                "responses": action_responses("La pratica con il messaggio")
+                "requestBody": body_with_file("Messaggio", "Un file facoltativo (PDF, P7M, JPEG o PNG, riconosciuto dal contenuto, al massimo 10 MB; uno solo)"),
+                "responses": with_file_errors(action_responses("La pratica con il messaggio"))
             }))
         },
         "/backoffice/pratiche/{id}/messaggi": {
@@ -309,8 +332,8 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "operationId": "messaggioUfficio",
                 "summary": "Un messaggio dell'ufficio al richiedente (inviato anche per e-mail) o una nota interna (pubblico: false)",
                 "parameters": [id()],
-                "requestBody": body("Messaggio"),
-                "responses": action_responses("La pratica con il messaggio")
+                "requestBody": body_with_file("Messaggio", "Un file facoltativo (PDF, P7M, JPEG o PNG, riconosciuto dal contenuto, al massimo 10 MB; uno solo)"),
+                "responses": with_file_errors(action_responses("La pratica con il messaggio"))
             }))
         },
         "/backoffice/pratiche/{id}/assegnazione": {
@@ -345,11 +368,23 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "operationId": "rispostaParereInterno",
                 "summary": "Il parere dell'ufficio a cui è stato chiesto (422 parere_ufficio_non_destinatario, parere_gia_reso, parere_testo)",
                 "parameters": [id(), param("seq", "Numero della fase della richiesta di parere")],
-                "requestBody": body("RispostaParere"),
-                "responses": {
+                "requestBody": body_with_file("RispostaParere", "Il parere firmato, facoltativo (PDF, P7M, JPEG o PNG, riconosciuto dal contenuto, al massimo 10 MB; uno solo)"),
+                "responses": with_file_errors(json!({
                     "200": ok_json("Il parere reso", schema("ParereInterno")),
                     "404": error_response("Richiesta di parere inesistente o non visibile"),
                     "422": error_response("Parere non ammesso (codice nel campo error)")
+                }))
+            }))
+        },
+        "/backoffice/pratiche/{id}/pareri/{seq}/documento": {
+            "get": staff(json!({
+                "operationId": "documentoParereInterno",
+                "summary": "Il documento allegato alla risposta a un parere interno, per il personale dell'ufficio della pratica e di quello che ha reso il parere (mai per il richiedente)",
+                "parameters": [id(), param("seq", "Numero della fase della richiesta di parere")],
+                "responses": {
+                    "200": { "description": "Il documento (Content-Disposition: attachment; Cache-Control: private, no-store)",
+                             "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error_response("Richiesta inesistente, senza documento o di uffici diversi dal proprio")
                 }
             }))
         },
@@ -504,12 +539,13 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
         },
         "ParereInterno": {
             "type": "object",
-            "required": ["pratica", "oggetto", "seq", "ufficio", "ufficio_richiedente", "testo", "richiesto_il", "scadenza", "scaduto", "esito", "risposta", "reso_il"],
+            "required": ["pratica", "oggetto", "seq", "ufficio", "ufficio_richiedente", "testo", "richiesto_il", "scadenza", "scaduto", "esito", "risposta", "reso_il", "documento"],
             "properties": {
                 "pratica": int, "oggetto": text, "seq": int, "ufficio": int, "ufficio_richiedente": int, "testo": text,
                 "richiesto_il": date, "scadenza": date, "scaduto": boolean,
                 "esito": { "type": ["string", "null"], "enum": ["favorevole", "favorevole_con_prescrizioni", "contrario", null] },
-                "risposta": opt_text, "reso_il": opt_date
+                "risposta": opt_text, "reso_il": opt_date,
+                "documento": { "type": ["string", "null"], "description": "Dove l'ufficio scarica il documento allegato alla risposta, se c'è" }
             }
         },
         "Assegnazione": {

@@ -6,20 +6,32 @@
 //!
 //! Each POST is one step of the pratica's history and one ledger event
 //! (`pratica.evento`). A stale state answers 409 `pratica_stato_cambiato`;
-//! bad input 422 with its code; another office's pratica 404. Files go
-//! with messages and opinions on the web pages (multipart); the API takes
-//! the text.
+//! bad input 422 with its code; another office's pratica 404.
+//!
+//! The messages and the answer to an opinion take JSON, or
+//! `multipart/form-data` with the same fields as text parts and a file
+//! ([`WithFile`]), read and checked as the web pages' uploads are (at most
+//! one file; PDF, P7M, JPEG or PNG by content, at most 10 MB). The office
+//! downloads an opinion's document from `…/pareri/{seq}/documento`.
+
+use std::future::Future;
 
 use axum::Json;
+use axum::body::Body;
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::civil::Date;
 use palazzo_domain::access::Permission;
+use palazzo_services::ServiceResult;
+use palazzo_services::access::Actor;
 use palazzo_services::pratiche::{
-    EsitoParere, MessageInput, ParereAnswer, ParereInterno, ParereRequest,
+    EsitoParere, MessageInput, ParereAnswer, ParereInterno, ParereRequest, PraticaView, Upload,
 };
 use palazzo_store::{PraticaId, UserId};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::istanze::{act_error, hidden, id_of, pratica_dto};
@@ -27,6 +39,7 @@ use super::protocollo::json_body;
 use super::staff::ApiAuth;
 use crate::AppState;
 use crate::error::WebError;
+use crate::istanze::ufficio::{parere_document, parere_document_path, read_with_file};
 use crate::middleware::tenant::CurrentTenant;
 use crate::routes::{Access, Routes};
 
@@ -36,16 +49,21 @@ pub fn router() -> Routes {
     let citizen = Needs(Permission::OwnProfile);
     let office = Needs(Permission::WorkOfficeCases);
     Routes::new()
-        .post("/pratiche/{id}/messaggi", citizen, my_message)
+        .upload("/pratiche/{id}/messaggi", citizen, my_message)
         .post("/backoffice/pratiche/{id}/assegnazione", office, assign)
         .post("/backoffice/pratiche/{id}/trasferimento", office, transfer)
         .post("/backoffice/pratiche/{id}/pareri", office, ask_parere)
-        .post(
+        .upload(
             "/backoffice/pratiche/{id}/pareri/{seq}/risposta",
             office,
             answer_parere,
         )
-        .post("/backoffice/pratiche/{id}/messaggi", office, office_message)
+        .get(
+            "/backoffice/pratiche/{id}/pareri/{seq}/documento",
+            office,
+            parere_download,
+        )
+        .upload("/backoffice/pratiche/{id}/messaggi", office, office_message)
         .get("/uffici/{office}/pareri", office, office_pareri)
 }
 
@@ -77,6 +95,10 @@ pub struct ParereDto {
     pub risposta: Option<String>,
     /// When it was given.
     pub reso_il: Option<Date>,
+    /// Where the office downloads the document that came with the answer
+    /// (`/api/v1/backoffice/pratiche/{id}/pareri/{seq}/documento`), if one
+    /// did.
+    pub documento: Option<String>,
 }
 
 impl From<&ParereInterno> for ParereDto {
@@ -94,6 +116,11 @@ impl From<&ParereInterno> for ParereDto {
             esito: r.risposta.as_ref().map(|a| a.esito.code().to_owned()),
             risposta: r.risposta.as_ref().map(|a| a.testo.clone()),
             reso_il: r.risposta.as_ref().map(|a| a.il),
+            documento: r
+                .risposta
+                .as_ref()
+                .and_then(|a| a.documento.as_ref())
+                .map(|_| format!("/api/v1{}", parere_document_path(r.pratica, r.seq))),
         }
     }
 }
@@ -133,7 +160,8 @@ pub struct ParereBody {
     pub giorni: Option<u32>,
 }
 
-/// `POST /backoffice/pratiche/{id}/pareri/{seq}/risposta`.
+/// `POST /backoffice/pratiche/{id}/pareri/{seq}/risposta` (JSON, or these
+/// fields as the text parts of a multipart body with the signed opinion).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RispostaBody {
@@ -143,7 +171,9 @@ pub struct RispostaBody {
     pub testo: String,
 }
 
-/// `POST /pratiche/{id}/messaggi` and `POST /backoffice/pratiche/{id}/messaggi`.
+/// `POST /pratiche/{id}/messaggi` and `POST /backoffice/pratiche/{id}/messaggi`
+/// (JSON, or these fields as the text parts of a multipart body with a
+/// file; `pubblico` then `true` or `false`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MessaggioBody {
@@ -174,6 +204,94 @@ async fn office_of(
         })
 }
 
+/// The body of a call that may carry a file, told by its `Content-Type`:
+/// JSON (held to `max_body_bytes` like every JSON body), or
+/// `multipart/form-data` with the JSON body's fields as text parts and a
+/// file part. Nothing is refused while extracting, so that the caller's
+/// permission is checked first (401/403 before 415); the body is judged,
+/// and a multipart one read, by [`WithFile::open`].
+pub(crate) enum WithFile<T> {
+    /// A JSON body, or why it is not one.
+    Json(Result<T, WebError>),
+    /// A multipart body, not read yet.
+    Multipart(Result<Multipart, MultipartRejection>),
+}
+
+impl<T: DeserializeOwned + Send> FromRequest<AppState> for WithFile<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
+        if multipart {
+            return Ok(WithFile::Multipart(
+                Multipart::from_request(req, state).await,
+            ));
+        }
+        // The route takes uploads (`Routes::upload`): JSON keeps the limit
+        // of every other JSON body.
+        let (parts, body) = req.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, state.config().max_body_bytes).await else {
+            return Ok(WithFile::Json(Err(WebError::PayloadTooLarge)));
+        };
+        let req = Request::from_parts(parts, Body::from(bytes));
+        Ok(WithFile::Json(json_body(
+            Json::<T>::from_request(req, state).await,
+        )))
+    }
+}
+
+impl<T: DeserializeOwned> WithFile<T> {
+    /// The fields and the file (kept as `spec_id`). A multipart body is read
+    /// after `allowed` answers (nothing of it before): its text parts are
+    /// the fields, checked as the JSON ones (`invalid_fields`), its file
+    /// read as on the web pages ([`read_with_file`]: `upload_invalid`,
+    /// `allegato_troppo_grande`, `campo_troppo_lungo`, `allegato_uno_solo`).
+    async fn open(
+        self,
+        spec_id: &str,
+        allowed: impl Future<Output = Result<(), WebError>>,
+    ) -> Result<(T, Option<Upload>), WebError> {
+        let mp = match self {
+            WithFile::Json(body) => return Ok((body?, None)),
+            WithFile::Multipart(mp) => mp,
+        };
+        allowed.await?;
+        let (fields, file) = read_with_file(mp, spec_id).await?;
+        let pairs = serde_urlencoded::to_string(&fields)
+            .map_err(|e| WebError::Internal(format!("multipart fields: {e}")))?;
+        let body = serde_urlencoded::from_str(&pairs).map_err(|e| {
+            tracing::info!(error = %e, code = "invalid_fields", "API body refused");
+            WebError::unprocessable(
+                "invalid_fields",
+                format!("I campi della richiesta non sono validi: {e}"),
+            )
+        })?;
+        Ok((body, file))
+    }
+}
+
+/// The office's permission and the pratica's id (404 when not a number):
+/// how every call of the office here begins.
+fn office_call(actor: &Actor, id: &str) -> Result<PraticaId, WebError> {
+    actor.require(Permission::WorkOfficeCases)?;
+    Ok(PraticaId(id_of(id)?))
+}
+
+/// The answer to a call that changed a pratica: 200 with the pratica as
+/// the caller sees it, or the refusal with its code (409 for a stale
+/// state). The services answer 404 for another office's (or another
+/// person's) pratica and 403 for what the caller's role does not allow.
+fn acted(r: ServiceResult<PraticaView>, staff: bool) -> Response {
+    match r {
+        Ok(v) => Json(pratica_dto(&v, staff)).into_response(),
+        Err(e) => act_error(e),
+    }
+}
+
 /// Handles `POST /api/v1/backoffice/pratiche/{id}/assegnazione`: names
 /// the responsabile del procedimento. 200 with the pratica.
 async fn assign(
@@ -183,26 +301,19 @@ async fn assign(
     Path(id): Path<String>,
     body: Result<Json<AssignBody>, JsonRejection>,
 ) -> Result<Response, WebError> {
-    actor.require(Permission::WorkOfficeCases)?;
-    let id = PraticaId(id_of(&id)?);
+    let id = office_call(&actor, &id)?;
     let b = json_body(body)?;
-    let app = state.app();
-    app.office_pratica(t.id, &actor, id).await.map_err(hidden)?;
-    Ok(
-        match app
-            .assign_pratica(
-                t.id,
-                &actor,
-                id,
-                UserId(b.responsabile),
-                b.stato_atteso.trim(),
-            )
-            .await
-        {
-            Ok(v) => Json(pratica_dto(&v, true)).into_response(),
-            Err(e) => act_error(e),
-        },
-    )
+    let r = state
+        .app()
+        .assign_pratica(
+            t.id,
+            &actor,
+            id,
+            UserId(b.responsabile),
+            b.stato_atteso.trim(),
+        )
+        .await;
+    Ok(acted(r, true))
 }
 
 /// Handles `POST /api/v1/backoffice/pratiche/{id}/trasferimento`: hands
@@ -214,21 +325,14 @@ async fn transfer(
     Path(id): Path<String>,
     body: Result<Json<TransferBody>, JsonRejection>,
 ) -> Result<Response, WebError> {
-    actor.require(Permission::WorkOfficeCases)?;
-    let id = PraticaId(id_of(&id)?);
+    let id = office_call(&actor, &id)?;
     let b = json_body(body)?;
-    let app = state.app();
-    app.office_pratica(t.id, &actor, id).await.map_err(hidden)?;
     let office = office_of(&state, &t, &b.ufficio).await?;
-    Ok(
-        match app
-            .transfer_pratica(t.id, &actor, id, office, &b.motivo, b.stato_atteso.trim())
-            .await
-        {
-            Ok(v) => Json(pratica_dto(&v, true)).into_response(),
-            Err(e) => act_error(e),
-        },
-    )
+    let r = state
+        .app()
+        .transfer_pratica(t.id, &actor, id, office, &b.motivo, b.stato_atteso.trim())
+        .await;
+    Ok(acted(r, true))
 }
 
 /// Handles `POST /api/v1/backoffice/pratiche/{id}/pareri`: asks another
@@ -240,47 +344,59 @@ async fn ask_parere(
     Path(id): Path<String>,
     body: Result<Json<ParereBody>, JsonRejection>,
 ) -> Result<Response, WebError> {
-    actor.require(Permission::WorkOfficeCases)?;
-    let id = PraticaId(id_of(&id)?);
+    let id = office_call(&actor, &id)?;
     let b = json_body(body)?;
-    let app = state.app();
-    app.office_pratica(t.id, &actor, id).await.map_err(hidden)?;
-    let office = office_of(&state, &t, &b.ufficio).await?;
     let req = ParereRequest {
-        office,
+        office: office_of(&state, &t, &b.ufficio).await?,
         text: b.testo,
         days: b.giorni,
     };
-    Ok(match app.request_parere(t.id, &actor, id, req).await {
-        Ok(v) => Json(pratica_dto(&v, true)).into_response(),
-        Err(e) => act_error(e),
-    })
+    let r = state.app().request_parere(t.id, &actor, id, req).await;
+    Ok(acted(r, true))
 }
 
-/// Handles `POST /api/v1/backoffice/pratiche/{id}/pareri/{seq}/risposta`:
-/// the answer of the office asked. 200 with the opinion.
+/// Handles `POST /api/v1/backoffice/pratiche/{id}/pareri/{seq}/risposta`
+/// (JSON, or multipart with the signed opinion): the answer of the office
+/// asked. 200 with the opinion. The request is looked up first: 404 for
+/// staff of neither office (the service itself would answer 422
+/// `parere_ufficio_non_destinatario`), before any file is read.
 async fn answer_parere(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
     ApiAuth(actor): ApiAuth,
     Path((id, seq)): Path<(String, String)>,
-    body: Result<Json<RispostaBody>, JsonRejection>,
+    body: WithFile<RispostaBody>,
 ) -> Result<Json<ParereDto>, WebError> {
-    actor.require(Permission::WorkOfficeCases)?;
-    let id = PraticaId(id_of(&id)?);
+    let id = office_call(&actor, &id)?;
     let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
-    let b = json_body(body)?;
     let app = state.app();
     app.parere_for_office(t.id, &actor, id, seq)
         .await
         .map_err(hidden)?;
+    let (b, file) = body.open("parere", async { Ok(()) }).await?;
     let answer = ParereAnswer {
         esito: EsitoParere::parse(b.esito.trim())?,
         text: b.testo,
-        file: None,
+        file,
     };
     let r = app.answer_parere(t.id, &actor, id, seq, answer).await?;
     Ok(Json(ParereDto::from(&r)))
+}
+
+/// Handles `GET /api/v1/backoffice/pratiche/{id}/pareri/{seq}/documento`:
+/// the document of an opinion's answer, for the staff of the office that
+/// owns the pratica and of the office that gave it (404 for anyone else).
+async fn parere_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path((id, seq)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let id = office_call(&actor, &id)?;
+    let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
+    parere_document(state.app(), t.id, &actor, id, seq)
+        .await
+        .map_err(hidden)
 }
 
 /// Handles `GET /api/v1/uffici/{office}/pareri`: the internal opinions
@@ -303,57 +419,56 @@ async fn office_pareri(
     Ok(Json(list.iter().map(ParereDto::from).collect()))
 }
 
-/// Handles `POST /api/v1/backoffice/pratiche/{id}/messaggi`: a message of
-/// the office to the applicant (e-mailed), or an internal note
-/// (`pubblico: false`). 200 with the pratica.
+/// Handles `POST /api/v1/backoffice/pratiche/{id}/messaggi` (JSON, or
+/// multipart with a file): a message of the office to the applicant
+/// (e-mailed), or an internal note (`pubblico: false`). 200 with the
+/// pratica.
 async fn office_message(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
     ApiAuth(actor): ApiAuth,
     Path(id): Path<String>,
-    body: Result<Json<MessaggioBody>, JsonRejection>,
+    body: WithFile<MessaggioBody>,
 ) -> Result<Response, WebError> {
-    actor.require(Permission::WorkOfficeCases)?;
-    let id = PraticaId(id_of(&id)?);
-    let b = json_body(body)?;
+    let id = office_call(&actor, &id)?;
     let app = state.app();
-    app.office_pratica(t.id, &actor, id).await.map_err(hidden)?;
+    let allowed = async {
+        app.office_pratica(t.id, &actor, id).await.map_err(hidden)?;
+        Ok::<(), WebError>(())
+    };
+    let (b, file) = body.open("messaggio", allowed).await?;
     let input = MessageInput {
         text: b.testo,
         public: b.pubblico.unwrap_or(true),
-        file: None,
+        file,
     };
-    Ok(
-        match app.send_pratica_message(t.id, &actor, id, input).await {
-            Ok(v) => Json(pratica_dto(&v, true)).into_response(),
-            Err(e) => act_error(e),
-        },
-    )
+    let r = app.send_pratica_message(t.id, &actor, id, input).await;
+    Ok(acted(r, true))
 }
 
-/// Handles `POST /api/v1/pratiche/{id}/messaggi`: a message of the
-/// applicant to the office. 200 with the pratica.
+/// Handles `POST /api/v1/pratiche/{id}/messaggi` (JSON, or multipart with
+/// a file): a message of the applicant to the office. 200 with the
+/// pratica.
 async fn my_message(
     State(state): State<AppState>,
     CurrentTenant(t): CurrentTenant,
     ApiAuth(actor): ApiAuth,
     Path(id): Path<String>,
-    body: Result<Json<MessaggioBody>, JsonRejection>,
+    body: WithFile<MessaggioBody>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::OwnProfile)?;
     let id = PraticaId(id_of(&id)?);
-    let b = json_body(body)?;
     let app = state.app();
-    app.my_pratica(t.id, &actor, id).await?;
+    let allowed = async {
+        app.my_pratica(t.id, &actor, id).await?;
+        Ok::<(), WebError>(())
+    };
+    let (b, file) = body.open("messaggio", allowed).await?;
     let input = MessageInput {
         text: b.testo,
         public: true,
-        file: None,
+        file,
     };
-    Ok(
-        match app.send_pratica_message(t.id, &actor, id, input).await {
-            Ok(v) => Json(pratica_dto(&v, false)).into_response(),
-            Err(e) => act_error(e),
-        },
-    )
+    let r = app.send_pratica_message(t.id, &actor, id, input).await;
+    Ok(acted(r, false))
 }

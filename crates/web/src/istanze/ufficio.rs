@@ -5,6 +5,8 @@
 //! (CSRF in the body, or in the action URL for uploads), no JavaScript; a
 //! refusal shows the page again with the error (role=alert) and its code.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::Extension;
 use axum::Form;
@@ -13,16 +15,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use palazzo_domain::access::Permission;
-use palazzo_services::ServiceError;
+use palazzo_services::access::Actor;
 use palazzo_services::pratiche::{
-    EsitoParere, MessageInput, ParereAnswer, ParereInterno, ParereRequest, Upload,
+    EsitoParere, MessageInput, ParereAnswer, ParereInterno, ParereRequest, PraticaView, Upload,
 };
-use palazzo_store::{OfficeId, PraticaId, Tenant, UserId};
+use palazzo_services::{App, ServiceError};
+use palazzo_store::{OfficeId, PraticaId, Tenant, TenantId, UserId};
 use serde::Deserialize;
 
-use super::{
-    PraticaQuery, date_it, id_of, invalid, read_slot_upload, render, render_office, render_pratica,
-};
+use super::{PraticaQuery, date_it, id_of, invalid, render, render_office, render_pratica};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::pages::{needs, rome, see_other};
@@ -52,6 +53,9 @@ pub(super) struct ParereRow {
     pub outcome: Option<String>,
     pub answer: Option<String>,
     pub answered: Option<String>,
+    /// The name of the document that came with the answer (linked from
+    /// [`parere_document_path`]).
+    pub file: Option<String>,
 }
 
 pub(super) fn msg_rows(view: &palazzo_services::pratiche::PraticaView, staff: bool) -> Vec<MsgRow> {
@@ -97,10 +101,71 @@ pub(super) fn parere_rows(
             outcome: r.risposta.as_ref().map(|a| a.esito.label().to_owned()),
             answer: r.risposta.as_ref().map(|a| a.testo.clone()),
             answered: r.risposta.as_ref().map(|a| date_it(a.il)),
+            file: r
+                .risposta
+                .as_ref()
+                .and_then(|a| a.documento.as_ref())
+                .map(|d| d.name.clone()),
         })
         .collect()
 }
 
+/// Where the back office downloads the document of the answer to the
+/// internal opinion asked at step `seq` (the API: the same under
+/// `/api/v1`).
+pub(crate) fn parere_document_path(pratica: PraticaId, seq: u32) -> String {
+    format!("/backoffice/pratiche/{}/pareri/{seq}/documento", pratica.0)
+}
+
+/// The document that came with the answer to the internal opinion asked at
+/// step `seq`, as a download: for the staff of the office that owns the
+/// pratica and of the office that gave the opinion only (`NotFound` for
+/// anyone else, and when the answer has no document). The applicant never
+/// gets it: internal opinions stay with the offices (art. 16-17 L.
+/// 241/1990; their pratica lists only the files of the steps they see).
+pub(crate) async fn parere_document(
+    app: &App,
+    tenant: TenantId,
+    actor: &Actor,
+    id: PraticaId,
+    seq: u32,
+) -> Result<Response, ServiceError> {
+    let r = app.parere_for_office(tenant, actor, id, seq).await?;
+    let doc = r
+        .risposta
+        .and_then(|a| a.documento)
+        .ok_or(ServiceError::NotFound)?;
+    crate::upload::private_file(app, &doc).await
+}
+
+/// The text fields and the file of a message or of an opinion's answer
+/// (multipart), read as every upload form of the pratiche is
+/// ([`super::read_slot_upload`]: each file at most 50 MB while it
+/// streams, each text field at most 64 KiB); the service then checks the
+/// file by content and size. One file at most: a second one is refused
+/// (`allegato_uno_solo`) rather than dropped.
+pub(crate) async fn read_with_file(
+    mp: Result<Multipart, MultipartRejection>,
+    spec_id: &str,
+) -> Result<(BTreeMap<String, String>, Option<Upload>), ServiceError> {
+    let (fields, files) = super::read_slot_upload(mp).await?;
+    let mut files = files.into_iter();
+    let file = files.next().map(|(name, bytes)| Upload {
+        spec_id: spec_id.to_owned(),
+        name,
+        bytes,
+    });
+    if files.next().is_some() {
+        return Err(invalid(
+            "allegato_uno_solo",
+            "Si può allegare un solo file (PDF, P7M, JPEG o PNG).",
+        ));
+    }
+    Ok((fields, file))
+}
+
+/// A refused step of the office: the pratica's page again with the
+/// refusal (422, role=alert, its code); any other error goes on.
 async fn office_back(
     state: &AppState,
     t: &Tenant,
@@ -115,6 +180,38 @@ async fn office_back(
         }
         e => Err(e),
     }
+}
+
+/// The back office's pratica after a step: its page with the notice.
+pub(super) fn done(id: PraticaId) -> String {
+    format!("/backoffice/pratiche/{}?fatto=1", id.0)
+}
+
+/// One step of the office on pratica `id` (the path's text) from a back
+/// office form, in the shape every such form shares: the staff
+/// permission, the id (404 when not a number), the step, then a redirect
+/// to `next(id)` (303), the pratica's page with the refusal
+/// ([`office_back`]), or the error page (another office's pratica: the
+/// service answers 404 or 403, so nothing is loaded first).
+pub(super) async fn office_step(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    id: &str,
+    next: fn(PraticaId) -> String,
+    step: impl AsyncFnOnce(PraticaId) -> Result<PraticaView, ServiceError>,
+) -> Response {
+    let path = format!("/backoffice/pratiche/{id}");
+    let result = async {
+        auth.actor.require(Permission::WorkOfficeCases)?;
+        let id = PraticaId(id_of(id)?);
+        match step(id).await {
+            Ok(_) => Ok(see_other(&next(id))),
+            Err(e) => office_back(state, t, auth, id, e).await,
+        }
+    }
+    .await;
+    result.unwrap_or_else(|e| needs(&path, e))
 }
 
 #[derive(Deserialize, Default)]
@@ -133,29 +230,19 @@ pub(super) async fn assign(
     Path(id): Path<String>,
     Form(form): Form<AssignForm>,
 ) -> Response {
-    let path = format!("/backoffice/pratiche/{id}");
-    let result = async {
-        auth.actor.require(Permission::WorkOfficeCases)?;
-        let id = PraticaId(id_of(&id)?);
-        let app = state.app();
-        app.office_pratica(t.id, &auth.actor, id).await?;
-        let outcome = match form.responsabile.trim().parse::<i64>() {
-            Ok(u) => {
-                app.assign_pratica(t.id, &auth.actor, id, UserId(u), &form.stato)
-                    .await
-            }
-            Err(_) => Err(invalid(
+    office_step(&state, &t, &auth, &id, done, async |id| {
+        let Ok(u) = form.responsabile.trim().parse::<i64>() else {
+            return Err(invalid(
                 "pratica_responsabile_non_ammesso",
                 "Scegli il responsabile del procedimento tra i componenti dell'ufficio.",
-            )),
+            ));
         };
-        match outcome {
-            Ok(_) => Ok(see_other(&format!("/backoffice/pratiche/{}?fatto=1", id.0))),
-            Err(e) => office_back(&state, &t, &auth, id, e).await,
-        }
-    }
-    .await;
-    result.unwrap_or_else(|e| needs(&path, e))
+        state
+            .app()
+            .assign_pratica(t.id, &auth.actor, id, UserId(u), &form.stato)
+            .await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -177,36 +264,27 @@ pub(super) async fn transfer(
     Path(id): Path<String>,
     Form(form): Form<TransferForm>,
 ) -> Response {
-    let path = format!("/backoffice/pratiche/{id}");
-    let result = async {
-        auth.actor.require(Permission::WorkOfficeCases)?;
-        let id = PraticaId(id_of(&id)?);
-        let app = state.app();
-        app.office_pratica(t.id, &auth.actor, id).await?;
-        let outcome = match form.ufficio.trim().parse::<i64>() {
-            Ok(o) => {
-                app.transfer_pratica(
-                    t.id,
-                    &auth.actor,
-                    id,
-                    OfficeId(o),
-                    &form.motivo,
-                    &form.stato,
-                )
-                .await
-            }
-            Err(_) => Err(invalid(
+    let to_list = |_: PraticaId| "/backoffice/pratiche?trasferita=1".to_owned();
+    office_step(&state, &t, &auth, &id, to_list, async |id| {
+        let Ok(o) = form.ufficio.trim().parse::<i64>() else {
+            return Err(invalid(
                 "pratica_ufficio_sconosciuto",
                 "Scegli l'ufficio a cui trasferire la pratica.",
-            )),
+            ));
         };
-        match outcome {
-            Ok(_) => Ok(see_other("/backoffice/pratiche?trasferita=1")),
-            Err(e) => office_back(&state, &t, &auth, id, e).await,
-        }
-    }
-    .await;
-    result.unwrap_or_else(|e| needs(&path, e))
+        state
+            .app()
+            .transfer_pratica(
+                t.id,
+                &auth.actor,
+                id,
+                OfficeId(o),
+                &form.motivo,
+                &form.stato,
+            )
+            .await
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -227,63 +305,42 @@ pub(super) async fn ask_parere(
     Path(id): Path<String>,
     Form(form): Form<ParereForm>,
 ) -> Response {
-    let path = format!("/backoffice/pratiche/{id}");
-    let result = async {
-        auth.actor.require(Permission::WorkOfficeCases)?;
-        let id = PraticaId(id_of(&id)?);
-        let app = state.app();
-        app.office_pratica(t.id, &auth.actor, id).await?;
+    office_step(&state, &t, &auth, &id, done, async |id| {
+        let Ok(o) = form.ufficio.trim().parse::<i64>() else {
+            return Err(invalid(
+                "pratica_ufficio_sconosciuto",
+                "Scegli l'ufficio a cui chiedere il parere.",
+            ));
+        };
         let days = match form.giorni.trim() {
-            "" => Ok(None),
-            d => d.parse::<u32>().map(Some).map_err(|_| {
+            "" => None,
+            d => Some(d.parse::<u32>().map_err(|_| {
                 invalid(
                     "pratica_parere_giorni",
                     "Il termine per il parere va da 1 a 90 giorni.",
                 )
-            }),
+            })?),
         };
-        let outcome = match (form.ufficio.trim().parse::<i64>(), days) {
-            (Ok(o), Ok(days)) => {
-                app.request_parere(
-                    t.id,
-                    &auth.actor,
-                    id,
-                    ParereRequest {
-                        office: OfficeId(o),
-                        text: form.testo.clone(),
-                        days,
-                    },
-                )
-                .await
-            }
-            (Err(_), _) => Err(invalid(
-                "pratica_ufficio_sconosciuto",
-                "Scegli l'ufficio a cui chiedere il parere.",
-            )),
-            (_, Err(e)) => Err(e),
+        let req = ParereRequest {
+            office: OfficeId(o),
+            text: form.testo.clone(),
+            days,
         };
-        match outcome {
-            Ok(_) => Ok(see_other(&format!("/backoffice/pratiche/{}?fatto=1", id.0))),
-            Err(e) => office_back(&state, &t, &auth, id, e).await,
-        }
-    }
-    .await;
-    result.unwrap_or_else(|e| needs(&path, e))
+        state.app().request_parere(t.id, &auth.actor, id, req).await
+    })
+    .await
 }
 
+/// The message of a form's fields (`testo`) and file.
 fn message_input(
-    fields: &std::collections::BTreeMap<String, String>,
-    files: Vec<(String, Vec<u8>)>,
+    fields: &BTreeMap<String, String>,
+    file: Option<Upload>,
     public: bool,
 ) -> MessageInput {
     MessageInput {
         text: fields.get("testo").cloned().unwrap_or_default(),
         public,
-        file: files.into_iter().next().map(|(name, bytes)| Upload {
-            spec_id: "messaggio".into(),
-            name,
-            bytes,
-        }),
+        file,
     }
 }
 
@@ -296,26 +353,16 @@ pub(super) async fn office_message(
     Path(id): Path<String>,
     mp: Result<Multipart, MultipartRejection>,
 ) -> Response {
-    let path = format!("/backoffice/pratiche/{id}");
-    let result = async {
-        auth.actor.require(Permission::WorkOfficeCases)?;
-        let id = PraticaId(id_of(&id)?);
+    office_step(&state, &t, &auth, &id, done, async |id| {
         let app = state.app();
+        // The pratica must be the office's before the upload is read.
         app.office_pratica(t.id, &auth.actor, id).await?;
-        let outcome = async {
-            let (fields, files) = read_slot_upload(mp).await?;
-            let public = fields.get("interno").is_none_or(|v| v.is_empty());
-            app.send_pratica_message(t.id, &auth.actor, id, message_input(&fields, files, public))
-                .await
-        }
-        .await;
-        match outcome {
-            Ok(_) => Ok(see_other(&format!("/backoffice/pratiche/{}?fatto=1", id.0))),
-            Err(e) => office_back(&state, &t, &auth, id, e).await,
-        }
-    }
-    .await;
-    result.unwrap_or_else(|e| needs(&path, e))
+        let (fields, file) = read_with_file(mp, "messaggio").await?;
+        let public = fields.get("interno").is_none_or(|v| v.is_empty());
+        let input = message_input(&fields, file, public);
+        app.send_pratica_message(t.id, &auth.actor, id, input).await
+    })
+    .await
 }
 
 /// Handles `POST /area-personale/pratiche/{id}/messaggi` (multipart:
@@ -332,10 +379,11 @@ pub(super) async fn my_message(
         auth.actor.require(Permission::OwnProfile)?;
         let id = PraticaId(id_of(&id)?);
         let app = state.app();
+        // The pratica must be the applicant's before the upload is read.
         app.my_pratica(t.id, &auth.actor, id).await?;
         let outcome = async {
-            let (fields, files) = read_slot_upload(mp).await?;
-            app.send_pratica_message(t.id, &auth.actor, id, message_input(&fields, files, true))
+            let (fields, file) = read_with_file(mp, "messaggio").await?;
+            app.send_pratica_message(t.id, &auth.actor, id, message_input(&fields, file, true))
                 .await
         }
         .await;
@@ -350,6 +398,24 @@ pub(super) async fn my_message(
             }
             Err(e) => Err(e),
         }
+    }
+    .await;
+    result.unwrap_or_else(|e| needs(&path, e))
+}
+
+/// Handles `GET /backoffice/pratiche/{id}/pareri/{seq}/documento`: the
+/// document of an internal opinion's answer ([`parere_document`]).
+pub(super) async fn parere_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path((id, seq)): Path<(String, String)>,
+) -> Response {
+    let path = format!("/backoffice/pratiche/{id}");
+    let result = async {
+        let id = PraticaId(id_of(&id)?);
+        let seq = u32::try_from(id_of(&seq)?).map_err(|_| ServiceError::NotFound)?;
+        parere_document(state.app(), t.id, &auth.actor, id, seq).await
     }
     .await;
     result.unwrap_or_else(|e| needs(&path, e))
@@ -440,24 +506,14 @@ pub(super) async fn answer(
         let app = state.app();
         app.parere_for_office(t.id, &auth.actor, id, seq).await?;
         let outcome = async {
-            let (fields, files) = read_slot_upload(mp).await?;
+            let (fields, file) = read_with_file(mp, "parere").await?;
             let esito = EsitoParere::parse(fields.get("esito").map_or("", |s| s.trim()))?;
-            app.answer_parere(
-                t.id,
-                &auth.actor,
-                id,
-                seq,
-                ParereAnswer {
-                    esito,
-                    text: fields.get("testo").cloned().unwrap_or_default(),
-                    file: files.into_iter().next().map(|(name, bytes)| Upload {
-                        spec_id: "parere".into(),
-                        name,
-                        bytes,
-                    }),
-                },
-            )
-            .await
+            let answer = ParereAnswer {
+                esito,
+                text: fields.get("testo").cloned().unwrap_or_default(),
+                file,
+            };
+            app.answer_parere(t.id, &auth.actor, id, seq, answer).await
         }
         .await;
         match outcome {
