@@ -934,6 +934,31 @@ async fn office_workflow_files(app: &TestApp, b: &mut Browser, k: &Keys<'_>, pra
         404,
         "not_found",
     );
+    // Staff of another office: the pratica does not exist for them, on
+    // every call of the office's work (the services answer 404 themselves).
+    for (path, body) in [
+        ("messaggi", json!({"testo": "Non è mia."})),
+        ("pareri", json!({"ufficio": k.asked_slug, "testo": "?"})),
+        (
+            "assegnazione",
+            json!({"responsabile": 1, "stato_atteso": "in_istruttoria"}),
+        ),
+        (
+            "trasferimento",
+            json!({"ufficio": k.asked_slug, "motivo": "No", "stato_atteso": "in_istruttoria"}),
+        ),
+    ] {
+        let r = call(
+            b,
+            "POST",
+            &format!("/backoffice/pratiche/{pratica}/{path}"),
+            k.outsider,
+            Some(body),
+            &[],
+        )
+        .await;
+        refused(&r, 404, "not_found");
+    }
     // The applicant downloads the office's file from the personal area, as
     // any file of their pratica; the internal note's stays with the office.
     let view = json_of(&call(b, "GET", &format!("/pratiche/{pratica}"), k.me, None, &[]).await);
