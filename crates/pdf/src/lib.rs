@@ -20,7 +20,12 @@
 //! each PDF/A-3b certificate by hand, without krilla (DECISIONS 21).
 //!
 //! [`read`] finds attached files again in a PDF, without a full PDF parser.
+//!
+//! [`avviso`] renders the pagoPA avviso di pagamento (issue 7) on a small
+//! fixed-layout canvas written through krilla like [`PdfWriter`].
 
+pub mod avviso;
+mod canvas;
 pub mod certificate;
 pub mod read;
 pub mod signature;
@@ -83,6 +88,10 @@ pub enum PdfError {
     /// 0.40 mm modules, R2).
     #[error("QR: {0}")]
     Qr(&'static str),
+    /// The data of a form (avviso di pagamento, F24) are not valid, e.g. a
+    /// codice avviso that is not 18 digits; the message says which.
+    #[error("invalid data: {0}")]
+    Invalid(String),
     /// The signature placeholder could not be made or filled.
     #[error("signature: {0}")]
     Signature(&'static str),
