@@ -520,18 +520,53 @@ pub struct CalcoloImu {
     pub note: Vec<String>,
 }
 
+/// At most `N` values, inline: a month's lines and reductions, without
+/// allocating (100,000 units × 12 months × 2 rate sets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Few<T: Copy, const N: usize>([Option<T>; N]);
+
+impl<T: Copy, const N: usize> Few<T, N> {
+    const EMPTY: Self = Few([None; N]);
+
+    fn push(&mut self, v: T) {
+        if let Some(slot) = self.0.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(v);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &T> {
+        self.0.iter().flatten()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(Option::is_none)
+    }
+
+    fn first(&self) -> Option<&T> {
+        self.iter().next()
+    }
+
+    fn of(values: &[T]) -> Self {
+        let mut out = Self::EMPTY;
+        for v in values {
+            out.push(*v);
+        }
+        out
+    }
+}
+
 /// How one month of one possession is taxed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Mese {
     /// The lines it goes to, with their rate.
-    righe: Vec<(CodiceTributo, Aliquota)>,
+    righe: Few<(CodiceTributo, Aliquota), 2>,
     base: Exact,
     quota: Quota,
     /// Multiplier of the base (c.747), as text and value.
-    riduzioni_base: Vec<&'static str>,
+    riduzioni_base: Few<&'static str, 3>,
     fattore_base: Exact,
     /// Multiplier of the tax (c.760, pensioners).
-    riduzioni_imposta: Vec<&'static str>,
+    riduzioni_imposta: Few<&'static str, 2>,
     fattore_imposta: Exact,
     /// Counts for the detrazione (abitazione principale A/1, A/8, A/9),
     /// with the holders living there.
@@ -588,35 +623,31 @@ fn conditions_by_month(
 }
 
 fn base_of(oggetto: &Oggetto, anno: i16) -> ([Option<Exact>; 12], String) {
-    let to_pairs = |v: &[Valore]| v.iter().map(|x| (x.dal, x.importo)).collect::<Vec<_>>();
+    // Each value's base once, then its months (c.761 rule).
+    let bases = |v: &[Valore], f: &dyn Fn(Cents) -> Option<Exact>| {
+        let pairs: Vec<(Date, Option<Exact>)> = v.iter().map(|x| (x.dal, f(x.importo))).collect();
+        months_of(anno, &pairs).map(Option::flatten)
+    };
     match oggetto {
         Oggetto::Fabbricato { categoria, rendite } => {
             let m = categoria.moltiplicatore();
-            let months = months_of(anno, &to_pairs(rendite));
-            let bases = months.map(|r| {
-                r.zip(m)
-                    .map(|(r, m)| Exact::cents(r).scale(105 * i128::from(m), 100))
+            let months = bases(rendite, &|r| {
+                m.map(|m| Exact::cents(r).scale(105 * i128::from(m), 100))
             });
             let text = m.map_or_else(
                 || format!("Categoria {categoria}: senza base imponibile come fabbricato"),
                 |m| format!("base = rendita catastale × 1,05 × {m} (categoria {categoria}, L. 160/2019 c. 745)"),
             );
-            (bases, text)
+            (months, text)
         }
-        Oggetto::AreaFabbricabile { valori } => {
-            let months = months_of(anno, &to_pairs(valori));
-            (
-                months.map(|v| v.map(Exact::cents)),
-                "base = valore venale in comune commercio al 1° gennaio (c. 746)".to_owned(),
-            )
-        }
-        Oggetto::TerrenoAgricolo { redditi } => {
-            let months = months_of(anno, &to_pairs(redditi));
-            (
-                months.map(|r| r.map(|r| Exact::cents(r).scale(125 * 135, 100))),
-                "base = reddito dominicale × 1,25 × 135 (c. 746)".to_owned(),
-            )
-        }
+        Oggetto::AreaFabbricabile { valori } => (
+            bases(valori, &|v| Some(Exact::cents(v))),
+            "base = valore venale in comune commercio al 1° gennaio (c. 746)".to_owned(),
+        ),
+        Oggetto::TerrenoAgricolo { redditi } => (
+            bases(redditi, &|r| Some(Exact::cents(r).scale(125 * 135, 100))),
+            "base = reddito dominicale × 1,25 × 135 (c. 746)".to_owned(),
+        ),
     }
 }
 
@@ -688,26 +719,26 @@ fn classify(
     }
 }
 
-fn rate_lines(classe: Classe, r: &Aliquote) -> Vec<(CodiceTributo, Aliquota)> {
+fn rate_lines(classe: Classe, r: &Aliquote) -> Few<(CodiceTributo, Aliquota), 2> {
     use CodiceTributo as T;
     match classe {
-        Classe::Esente(_) => Vec::new(),
+        Classe::Esente(_) => Few::EMPTY,
         Classe::AbitazioneLusso { .. } | Classe::PertinenzaLusso => {
-            vec![(T::AbitazionePrincipale, r.abitazione_principale)]
+            Few::of(&[(T::AbitazionePrincipale, r.abitazione_principale)])
         }
-        Classe::Rurale => vec![(T::RuraliStrumentali, r.rurali_strumentali)],
-        Classe::BeneMerce => vec![(T::BeniMerce, r.beni_merce)],
+        Classe::Rurale => Few::of(&[(T::RuraliStrumentali, r.rurali_strumentali)]),
+        Classe::BeneMerce => Few::of(&[(T::BeniMerce, r.beni_merce)]),
         // c.753: 7,6‰ to the State, the rest to the comune.
-        Classe::GruppoD => vec![
+        Classe::GruppoD => Few::of(&[
             (T::GruppoDStato, QUOTA_STATO_D),
             (
                 T::GruppoDComune,
                 Aliquota(r.gruppo_d.0.saturating_sub(QUOTA_STATO_D.0)),
             ),
-        ],
-        Classe::Terreno => vec![(T::Terreni, r.terreni)],
-        Classe::Area => vec![(T::AreeFabbricabili, r.aree_fabbricabili)],
-        Classe::Altro => vec![(T::AltriFabbricati, r.altri_fabbricati)],
+        ]),
+        Classe::Terreno => Few::of(&[(T::Terreni, r.terreni)]),
+        Classe::Area => Few::of(&[(T::AreeFabbricabili, r.aree_fabbricabili)]),
+        Classe::Altro => Few::of(&[(T::AltriFabbricati, r.altri_fabbricati)]),
     }
 }
 
@@ -771,7 +802,7 @@ fn monthly(
                 let c = &conds[i][m];
                 let classe = classify(&im.oggetto, c, regole, lusso[m], ammessa[i][m]);
                 let lusso_unit = matches!(classe, Classe::AbitazioneLusso { .. });
-                let mut rid_b = Vec::new();
+                let mut rid_b = Few::EMPTY;
                 let mut fb = Exact::new(1, 1);
                 let half = Exact::new(1, 2);
                 if c.contains(&Condizione::Storico) {
@@ -787,7 +818,7 @@ fn monthly(
                     rid_b.push("comodato a parenti in linea retta −50% (c. 747 lett. c)");
                     fb = fb * half;
                 }
-                let mut rid_i = Vec::new();
+                let mut rid_i = Few::EMPTY;
                 let mut fi = Exact::new(1, 1);
                 if c.contains(&Condizione::CanoneConcordato) {
                     rid_i.push("canone concordato: imposta al 75% (c. 760)");
@@ -810,12 +841,12 @@ fn monthly(
                             righe,
                             base,
                             quota: p.quota,
-                            riduzioni_base: vec![match classe {
+                            riduzioni_base: Few::of(&[match classe {
                                 Classe::Esente(w) => w,
                                 _ => "",
-                            }],
+                            }]),
                             fattore_base: Exact::ZERO,
-                            riduzioni_imposta: Vec::new(),
+                            riduzioni_imposta: Few::EMPTY,
                             fattore_imposta: Exact::ZERO,
                             detrazione: None,
                         });
@@ -860,17 +891,31 @@ fn totals(
     let mut det = Exact::ZERO;
     for per_possesso in months {
         for ms in per_possesso {
-            for m in ms[range.clone()].iter().flatten() {
-                for (code, rate) in &m.righe {
-                    let t = month_tax(m, *rate);
+            // Runs of equal months: each run's tax is one month's × its
+            // length (exact, so the same as month by month).
+            let slice = &ms[range.clone()];
+            let mut i = 0;
+            while i < slice.len() {
+                let Some(m) = &slice[i] else {
+                    i += 1;
+                    continue;
+                };
+                let mut n = 1;
+                while i + n < slice.len() && slice[i + n].as_ref() == Some(m) {
+                    n += 1;
+                }
+                let n_i = i128::try_from(n).unwrap_or(0);
+                for (code, rate) in m.righe.iter() {
+                    let t = month_tax(m, *rate).scale(n_i, 1);
                     match by_code.iter_mut().find(|(c, _)| c == code) {
                         Some((_, v)) => *v = *v + t,
                         None => by_code.push((*code, t)),
                     }
                 }
                 if let Some(res) = m.detrazione {
-                    det = det + Exact::cents(detrazione).scale(1, 12 * i128::from(res));
+                    det = det + Exact::cents(detrazione).scale(n_i, 12 * i128::from(res));
                 }
+                i += n;
             }
         }
     }
@@ -902,7 +947,42 @@ fn month_span(from: usize, to: usize) -> String {
 }
 
 /// The working of one object under the year's rates.
-fn working(im: &Immobile, anno: i16, months: &[[Option<Mese>; 12]]) -> DettaglioImmobile {
+fn working(
+    im: &Immobile,
+    anno: i16,
+    months: &[[Option<Mese>; 12]],
+    with_text: bool,
+) -> DettaglioImmobile {
+    if !with_text {
+        // The amounts only: the year's tax on the object and why it is
+        // exempt, without the text.
+        let mut imposta = Exact::ZERO;
+        let mut esenzione = None;
+        let mut taxed = false;
+        for ms in months {
+            for m in ms.iter().flatten() {
+                if m.righe.is_empty() {
+                    esenzione = esenzione.or(m.riduzioni_base.first().copied());
+                } else {
+                    taxed = true;
+                    for (_, rate) in m.righe.iter() {
+                        imposta = imposta + month_tax(m, *rate);
+                    }
+                }
+            }
+        }
+        return DettaglioImmobile {
+            id: im.id.clone(),
+            descrizione: im.descrizione.clone(),
+            imposta: imposta.round_cents(),
+            esenzione: if taxed {
+                None
+            } else {
+                esenzione.map(str::to_owned)
+            },
+            passaggi: Vec::new(),
+        };
+    }
     let (_, base_text) = base_of(&im.oggetto, anno);
     let mut passaggi = vec![format!("Calcolo: {base_text}.")];
     let mut imposta = Exact::ZERO;
@@ -937,12 +1017,16 @@ fn working(im: &Immobile, anno: i16, months: &[[Option<Mese>; 12]]) -> Dettaglio
                 if !cur.riduzioni_base.is_empty() {
                     head.push_str(&format!(
                         ", ridotta per {} a {}",
-                        cur.riduzioni_base.join(", "),
+                        cur.riduzioni_base
+                            .iter()
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         euro_it(base_r)
                     ));
                 }
                 passaggi.push(head);
-                for (code, rate) in &cur.righe {
+                for (code, rate) in cur.righe.iter() {
                     let t = month_tax(cur, *rate) * Exact::new(n, 1);
                     imposta = imposta + t;
                     let mut line = format!(
@@ -953,7 +1037,7 @@ fn working(im: &Immobile, anno: i16, months: &[[Option<Mese>; 12]]) -> Dettaglio
                         cur.quota.percent_it(),
                         n
                     );
-                    for r in &cur.riduzioni_imposta {
+                    for r in cur.riduzioni_imposta.iter() {
                         line.push_str(&format!(", {r}"));
                     }
                     line.push_str(&format!(" = {}", euro_it(t.round_cents())));
@@ -988,6 +1072,31 @@ pub fn calcola(
     immobili: &[Immobile],
     aliquote: &Aliquote,
     aliquote_precedenti: Option<&Aliquote>,
+) -> Result<CalcoloImu, TributiError> {
+    calcola_con(anno, immobili, aliquote, aliquote_precedenti, true)
+}
+
+/// [`calcola`] without the working: the same amounts and notes, each
+/// object's [`DettaglioImmobile::passaggi`] empty. For batches (notices,
+/// positions of a whole comune) that show no working.
+///
+/// # Errors
+/// As [`calcola`].
+pub fn calcola_importi(
+    anno: i16,
+    immobili: &[Immobile],
+    aliquote: &Aliquote,
+    aliquote_precedenti: Option<&Aliquote>,
+) -> Result<CalcoloImu, TributiError> {
+    calcola_con(anno, immobili, aliquote, aliquote_precedenti, false)
+}
+
+fn calcola_con(
+    anno: i16,
+    immobili: &[Immobile],
+    aliquote: &Aliquote,
+    aliquote_precedenti: Option<&Aliquote>,
+    passaggi: bool,
 ) -> Result<CalcoloImu, TributiError> {
     let regole = Regole::di(anno)?;
     aliquote.valida()?;
@@ -1096,7 +1205,7 @@ pub fn calcola(
     let immobili_out = immobili
         .iter()
         .enumerate()
-        .map(|(i, im)| working(im, anno, &year[i]))
+        .map(|(i, im)| working(im, anno, &year[i], passaggi))
         .collect();
     Ok(CalcoloImu {
         anno,
@@ -1165,6 +1274,29 @@ mod tests {
 
     fn line(calc: &CalcoloImu, code: CodiceTributo) -> &RigaF24 {
         calc.righe.iter().find(|r| r.codice == code).unwrap()
+    }
+
+    #[test]
+    fn amounts_only_agree_with_the_full_working() {
+        let home = whole_year(
+            "villa",
+            fabbricato("A/1", 200_000),
+            vec![always(Condizione::AbitazionePrincipale { residenti: 1 })],
+        );
+        let exempt = whole_year(
+            "casa",
+            fabbricato("A/2", 100_000),
+            vec![always(Condizione::AbitazionePrincipale { residenti: 1 })],
+        );
+        let shop = whole_year("negozio", fabbricato("C/1", 150_000), vec![]);
+        let units = [home, exempt, shop];
+        let full = calcola(2026, &units, &rates(2026), Some(&rates(2025))).unwrap();
+        let mut amounts = calcola_importi(2026, &units, &rates(2026), Some(&rates(2025))).unwrap();
+        assert!(amounts.immobili.iter().all(|d| d.passaggi.is_empty()));
+        for (a, f) in amounts.immobili.iter_mut().zip(&full.immobili) {
+            a.passaggi.clone_from(&f.passaggi);
+        }
+        assert_eq!(amounts, full);
     }
 
     #[test]

@@ -26,22 +26,37 @@ use thiserror::Error;
 use crate::Coded;
 use crate::money::Cents;
 
-/// An exact amount of cents: a fraction `num / den` with `den > 0`, kept
-/// reduced. Products of rendite, coefficients, rates, shares and months
-/// stay well inside `i128`.
+/// An exact amount of cents: a fraction `num / den` with `den > 0`.
+/// Products of rendite, coefficients, rates, shares and months stay well
+/// inside `i128`; the fraction is reduced only when its terms pass 2^64
+/// (reducing costs a GCD, and the calculators do millions of operations),
+/// and equality and order compare values, not terms.
 #[derive(Debug, Clone, Copy)]
 pub struct Exact {
     num: i128,
     den: i128,
 }
 
-fn gcd(mut a: i128, mut b: i128) -> i128 {
-    a = a.abs();
-    b = b.abs();
-    while b != 0 {
-        (a, b) = (b, a % b);
+/// Binary GCD (Stein's algorithm): no divisions, which on `i128` are
+/// slow; never 0 (so it can always divide).
+fn gcd(a: i128, b: i128) -> i128 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    if a == 0 || b == 0 {
+        return i128::try_from((a | b).max(1)).unwrap_or(1);
     }
-    a.max(1)
+    let shift = (a | b).trailing_zeros();
+    a >>= a.trailing_zeros();
+    loop {
+        b >>= b.trailing_zeros();
+        if a > b {
+            std::mem::swap(&mut a, &mut b);
+        }
+        b -= a;
+        if b == 0 {
+            break;
+        }
+    }
+    i128::try_from(a << shift).unwrap_or(1)
 }
 
 impl Exact {
@@ -57,7 +72,13 @@ impl Exact {
     pub fn new(num: i128, den: i128) -> Exact {
         assert!(den != 0, "Exact with a zero denominator");
         let (num, den) = if den < 0 { (-num, -den) } else { (num, den) };
+        if den == 1 {
+            return Exact { num, den };
+        }
         let g = gcd(num, den);
+        if g == 1 {
+            return Exact { num, den };
+        }
         Exact {
             num: num / g,
             den: den / g,
@@ -104,9 +125,28 @@ impl Exact {
     }
 }
 
+/// Terms above this are reduced after an operation.
+const REDUCE_ABOVE: u128 = 1 << 64;
+
+impl Exact {
+    /// `num / den` (`den > 0`), reduced only when a term is large.
+    fn lazy(num: i128, den: i128) -> Exact {
+        if num.unsigned_abs() > REDUCE_ABOVE || den.unsigned_abs() > REDUCE_ABOVE {
+            Exact::new(num, den)
+        } else {
+            Exact { num, den }
+        }
+    }
+
+    /// The reduced form.
+    fn reduced(self) -> Exact {
+        Exact::new(self.num, self.den)
+    }
+}
+
 impl PartialEq for Exact {
     fn eq(&self, other: &Exact) -> bool {
-        self.num == other.num && self.den == other.den
+        self.cmp(other) == Ordering::Equal
     }
 }
 
@@ -120,34 +160,62 @@ impl PartialOrd for Exact {
 
 impl Ord for Exact {
     fn cmp(&self, other: &Exact) -> Ordering {
-        (self.num * other.den).cmp(&(other.num * self.den))
+        match (
+            self.num.checked_mul(other.den),
+            other.num.checked_mul(self.den),
+        ) {
+            (Some(a), Some(b)) => a.cmp(&b),
+            _ => {
+                let (a, b) = (self.reduced(), other.reduced());
+                (a.num * b.den).cmp(&(b.num * a.den))
+            }
+        }
     }
 }
 
 impl Add for Exact {
     type Output = Exact;
     fn add(self, o: Exact) -> Exact {
-        Exact::new(self.num * o.den + o.num * self.den, self.den * o.den)
+        if self.den == o.den
+            && let Some(n) = self.num.checked_add(o.num)
+        {
+            return Exact::lazy(n, self.den);
+        }
+        match (
+            self.num.checked_mul(o.den),
+            o.num.checked_mul(self.den),
+            self.den.checked_mul(o.den),
+        ) {
+            (Some(a), Some(b), Some(d)) if a.checked_add(b).is_some() => Exact::lazy(a + b, d),
+            _ => {
+                let (a, b) = (self.reduced(), o.reduced());
+                Exact::new(a.num * b.den + b.num * a.den, a.den * b.den)
+            }
+        }
     }
 }
 
 impl Sub for Exact {
     type Output = Exact;
     fn sub(self, o: Exact) -> Exact {
-        Exact::new(self.num * o.den - o.num * self.den, self.den * o.den)
+        self + Exact {
+            num: -o.num,
+            den: o.den,
+        }
     }
 }
 
 impl Mul for Exact {
     type Output = Exact;
     fn mul(self, o: Exact) -> Exact {
+        if let (Some(n), Some(d)) = (self.num.checked_mul(o.num), self.den.checked_mul(o.den)) {
+            return Exact::lazy(n, d);
+        }
         // Cross-reduce first to keep the numbers small.
-        let g1 = gcd(self.num, o.den);
-        let g2 = gcd(o.num, self.den);
-        Exact::new(
-            (self.num / g1) * (o.num / g2),
-            (self.den / g2) * (o.den / g1),
-        )
+        let (a, b) = (self.reduced(), o.reduced());
+        let g1 = gcd(a.num, b.den);
+        let g2 = gcd(b.num, a.den);
+        Exact::new((a.num / g1) * (b.num / g2), (a.den / g2) * (b.den / g1))
     }
 }
 
@@ -455,6 +523,15 @@ pub fn mesi_di_possesso(
         && e < start
     {
         return Err(TributiError::Periodo { start, end: e });
+    }
+    // The common cases first: held all year, or not at all.
+    if let (Ok(first), Ok(last)) = (Date::new(year, 1, 1), Date::new(year, 12, 31)) {
+        if start <= first && end.is_none_or(|e| e >= last) {
+            return Ok([true; 12]);
+        }
+        if start > last || end.is_some_and(|e| e < first) {
+            return Ok([false; 12]);
+        }
     }
     let mut out = [false; 12];
     for (i, slot) in out.iter_mut().enumerate() {
