@@ -21,12 +21,14 @@
 //!
 //! [`read`] finds attached files again in a PDF, without a full PDF parser.
 //!
-//! [`avviso`] renders the pagoPA avviso di pagamento (issue 7) on a small
-//! fixed-layout canvas written through krilla like [`PdfWriter`].
+//! [`avviso`] renders the pagoPA avviso di pagamento and [`f24`] the F24
+//! semplificato (issue 7) on a small fixed-layout canvas written through
+//! krilla like [`PdfWriter`].
 
 pub mod avviso;
 mod canvas;
 pub mod certificate;
+pub mod f24;
 pub mod read;
 pub mod signature;
 
