@@ -2,8 +2,9 @@
 // in real Chromium: the comune's administrator opens "Servizi online e
 // moduli", starts a new service, and builds it with the keyboard only
 // (typing in labelled inputs, pressing the buttons with Enter): a step, a
-// field, the preview, the publication. The list, the editor (also with an
-// error shown) and the preview have zero WCAG 2.1 AA violations. (axe needs
+// field, a compound condition on an attachment, the preview, the
+// publication. The list, the editor (also with an error shown and with the
+// condition) and the preview have zero WCAG 2.1 AA violations. (axe needs
 // JavaScript in the page; that the editor works without it is proven by
 // crates/palazzo/tests/servizi_online_web.rs, which posts plain forms.)
 import { test, before, after } from 'node:test';
@@ -62,6 +63,24 @@ test('an administrator builds and publishes a service with the keyboard', async 
   await page.getByLabel('Tipo', { exact: true }).first().selectOption('testo_lungo');
   await press(page, 'Applica le modifiche');
   assert.equal(await page.locator('[data-element="errore-elemento"]').count(), 0);
+
+  // A compound condition on an attachment: asked when the reason is filled
+  // in or says «urgente», built clause by clause with the keyboard.
+  await page.locator('#nuovo-allegato-etichetta').fill('Documento di supporto');
+  await press(page, 'Aggiungi allegato');
+  const cond = page.locator('#a0-cond');
+  await cond.getByLabel("Con più condizioni, mostra l'allegato quando").selectOption('almeno_una');
+  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Campo').selectOption('motivo_della_domanda');
+  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Confronto').selectOption('compilato');
+  await press(page, "Aggiungi la condizione dell'allegato Documento di supporto");
+  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Campo').selectOption('motivo_della_domanda');
+  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Valore', { exact: false }).fill('urgente');
+  await press(page, "Aggiungi la condizione dell'allegato Documento di supporto");
+  assert.equal(await cond.locator('[data-element="clausola"]').count(), 2);
+  assert.equal(await cond.getAttribute('data-modo'), 'almeno_una');
+  assert.equal(await cond.locator('[data-element="clausola"]').nth(1).getByLabel('Valore', { exact: false }).inputValue(), 'urgente');
+  assert.equal(await page.locator('[data-element="errore-elemento"], [data-element="errore-clausola"]').count(), 0);
+  await assertAccessible(page, 'editor with a compound condition');
 
   await press(page, 'Anteprima');
   await assertAccessible(page, 'preview');

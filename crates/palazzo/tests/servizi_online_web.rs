@@ -756,3 +756,644 @@ async fn shipped_definitions_go_through_the_editor_unchanged() {
     }
     app.stop().await;
 }
+
+const COND_SLUG: &str = "contributo-condizionato";
+
+/// Adds a field to step `step` of the editor page.
+async fn add_field(
+    b: &mut Browser,
+    page: &Page,
+    step: usize,
+    label: &str,
+    id: &str,
+    kind: &str,
+) -> Page {
+    let prefix = format!("p{step}.nuovo");
+    let r = edit(
+        b,
+        page,
+        &[
+            (&format!("{prefix}.etichetta"), label),
+            (&format!("{prefix}.id"), id),
+            (&format!("{prefix}.tipo"), kind),
+        ],
+        &format!("campo_aggiungi:{step}"),
+    )
+    .await;
+    assert!(
+        r.body.contains(&format!("data-campo=\"{id}\"")),
+        "{}",
+        r.body
+    );
+    r
+}
+
+/// The markup of the clause (or condition) whose element id is `id`, up to
+/// the end of its fieldset.
+fn element<'a>(page: &'a Page, id: &str) -> &'a str {
+    let at = page
+        .body
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("{id} not in {}", page.body));
+    let rest = &page.body[at..];
+    &rest[..rest.find("</fieldset>").unwrap()]
+}
+
+/// Posts step `step` of a draft with `answers` and "Avanti"; returns the page.
+async fn answer(
+    b: &mut Browser,
+    draft: &str,
+    step: &str,
+    csrf: &str,
+    answers: &[(&str, &str)],
+) -> Page {
+    let mut form = vec![("csrf", csrf), ("_azione", "avanti")];
+    form.extend_from_slice(answers);
+    b.post(&format!("{draft}/{step}"), &form).await
+}
+
+#[tokio::test]
+async fn conditions_built_in_the_editor_sqlite() {
+    conditions_built_in_the_editor(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn conditions_built_in_the_editor_postgres() {
+    conditions_built_in_the_editor(Backend::Postgres).await;
+}
+
+/// Compound conditions on a step, an attachment and a declaration and the
+/// count limits, built through the posted editor form: bad clauses and
+/// limits are refused next to what they concern with what was typed kept,
+/// tampered inputs are refused, and the published form shows and hides the
+/// step, the attachment and the declaration for the citizen as the
+/// conditions say.
+async fn conditions_built_in_the_editor(backend: Backend) {
+    use palazzo_domain::moduli::Condition;
+
+    let app = TestApp::spawn(backend, 3).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    let snap = app.app.portal(t.id).await.unwrap();
+    app.app
+        .create_service(t.id, card(COND_SLUG, snap.offices[0].id))
+        .await
+        .unwrap();
+    let mut admin = Browser::new(&app, CASAMASSIMA);
+    admin.demo_sign_in("admin").await;
+    let page = admin.get("/backoffice/servizi-online/nuovo").await;
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("servizio", COND_SLUG),
+            ("codice", ""),
+            ("titolo", "Contributo condizionato"),
+            ("classificazione", "I.8"),
+            ("oggetto", "Contributo – {richiedente}"),
+            ("procedura", "ordinario"),
+            ("termine", "30"),
+            ("nuovo_passo.titolo", "Richiesta"),
+            ("nuovo_passo.id", "richiesta"),
+        ],
+        "passo_aggiungi",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        !has_field(&page, "p0.cond.modo"),
+        "the first step has nothing before it to read"
+    );
+    let page = add_field(&mut admin, &page, 0, "Tipo di contributo", "tipo", "scelta").await;
+    let page = add_field(
+        &mut admin,
+        &page,
+        0,
+        "Componenti del nucleo",
+        "componenti",
+        "numero",
+    )
+    .await;
+    let page = add_field(&mut admin, &page, 0, "Servizi", "servizi", "scelta").await;
+    let page = add_field(
+        &mut admin,
+        &page,
+        0,
+        "Particelle",
+        "particelle",
+        "particella_catastale",
+    )
+    .await;
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("p0.c0.obbligatorio", "si"),
+            (
+                "p0.c0.opzioni",
+                "affitto = Affitto\nutenze = Utenze\naltro = Altro",
+            ),
+            ("p0.c2.obbligatorio", "si"),
+            ("p0.c2.opzioni", "luce = Luce\ngas = Gas\nacqua = Acqua"),
+            ("p0.c2.multipla", "si"),
+        ],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        has_field(&page, "p0.c2.scelte_max"),
+        "limits of a multiple choice"
+    );
+    assert!(
+        !has_field(&page, "p0.c0.scelte_max"),
+        "not for a single choice"
+    );
+    assert!(has_field(&page, "p0.c3.righe_max"), "limit of the parcels");
+
+    // Count limits: incoherent ones are refused next to the field, as typed.
+    let bad = edit(
+        &mut admin,
+        &page,
+        &[
+            ("p0.c2.scelte_min", "3"),
+            ("p0.c2.scelte_max", "2"),
+            ("p0.c3.righe_max", "0"),
+        ],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        element(&bad, "p0-c2")
+            .contains("Il campo «servizi» ha limiti incoerenti (scelte_min/scelte_max)."),
+        "{}",
+        bad.body
+    );
+    assert!(
+        element(&bad, "p0-c3").contains("Il campo «particelle» ha limiti incoerenti (righe_max).")
+    );
+    assert!(bad.body.contains("name=\"p0.c2.scelte_min\" value=\"3\""));
+    assert!(bad.body.contains("name=\"p0.c3.righe_max\" value=\"0\""));
+    let bad = edit(
+        &mut admin,
+        &bad,
+        &[
+            ("p0.c2.scelte_min", "1"),
+            ("p0.c2.scelte_max", "2"),
+            ("p0.c3.righe_max", "-1"),
+        ],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        element(&bad, "p0-c3")
+            .contains("«-1» non è un numero valido per il numero massimo di particelle."),
+        "{}",
+        bad.body
+    );
+    let page = edit(&mut admin, &bad, &[("p0.c3.righe_max", "2")], "aggiorna").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let rules = &carried(&page).form.steps[0].fields;
+    assert_eq!(
+        (rules[2].rules.min_choices, rules[2].rules.max_choices),
+        (Some(1), Some(2))
+    );
+    assert_eq!(rules[3].rules.max_rows, Some(2));
+
+    // Step 2, shown only when the type is affitto or utenze and the
+    // household is given.
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("nuovo_passo.titolo", "Dettagli"),
+            ("nuovo_passo.id", "dettagli"),
+        ],
+        "passo_aggiungi",
+    )
+    .await;
+    let page = add_field(&mut admin, &page, 1, "Canone mensile", "canone", "importo").await;
+    assert!(element(&page, "p1-cond").contains("Sempre: nessuna condizione."));
+    // A value that is not an option: the error next to the clause, the
+    // value kept as typed, the accepted values shown.
+    let bad = edit(
+        &mut admin,
+        &page,
+        &[
+            ("p1.cond.nuova.campo", "tipo"),
+            ("p1.cond.nuova.op", "tra"),
+            ("p1.cond.nuova.valore", "affitto, mutuo"),
+        ],
+        "condizione_aggiungi:p1",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let clause = element(&bad, "p1-cond-0");
+    assert!(
+        clause.contains("data-element=\"errore-clausola\""),
+        "{clause}"
+    );
+    assert!(
+        clause.contains("La condizione di «dettagli» confronta il campo «tipo» con «mutuo», che non è un valore ammesso."),
+        "{clause}"
+    );
+    assert!(clause.contains("value=\"affitto, mutuo\""), "{clause}");
+    assert!(clause.contains("Valori ammessi: affitto (Affitto), utenze (Utenze), altro (Altro)."));
+    let page = edit(
+        &mut admin,
+        &bad,
+        &[
+            ("p1.cond.0.valore", "affitto, utenze"),
+            ("p1.cond.nuova.campo", "componenti"),
+            ("p1.cond.nuova.op", "compilato"),
+        ],
+        "condizione_aggiungi:p1",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(element(&page, "p1-cond-1").contains("data-campo-letto=\"componenti\""));
+    assert_eq!(
+        carried(&page).form.steps[1].condition,
+        Some(Condition::All(vec![
+            Condition::In {
+                field: "tipo".into(),
+                values: vec!["affitto".into(), "utenze".into()],
+            },
+            Condition::Filled {
+                field: "componenti".into(),
+                filled: true,
+            },
+        ]))
+    );
+
+    // A field of a later step, posted though the page does not offer it:
+    // refused next to the clause, kept, then removed with its button.
+    let bad = edit(
+        &mut admin,
+        &page,
+        &[
+            ("p0.c1.cond.nuova.campo", "canone"),
+            ("p0.c1.cond.nuova.op", "compilato"),
+        ],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    let clause = element(&bad, "p0-c1-cond-0");
+    assert!(
+        clause.contains(
+            "La condizione di «componenti» usa il campo «canone», che non lo precede nel modulo."
+        ),
+        "{clause}"
+    );
+    assert!(clause.contains("<option value=\"canone\" selected>canone (non disponibile qui)"));
+    let page = edit(&mut admin, &bad, &[], "condizione_elimina:p0.c1:0").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(carried(&page).form.steps[0].fields[1].condition, None);
+    // An operator that does not exist: refused, the clause unchanged.
+    let bad = edit(
+        &mut admin,
+        &page,
+        &[("p1.cond.0.op", "maggiore")],
+        "aggiorna",
+    )
+    .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("«maggiore» non è un confronto ammesso in una condizione.")
+    );
+    assert_eq!(
+        carried(&bad).form.steps[1].condition,
+        carried(&page).form.steps[1].condition
+    );
+
+    // The contract, asked when the type is affitto or gas is among the
+    // services; the declaration, asked only for altro.
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("nuovo_allegato.etichetta", "Contratto di locazione"),
+            ("nuovo_allegato.id", "contratto"),
+        ],
+        "allegato_aggiungi",
+    )
+    .await;
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("a0.obbligatorio", "si"),
+            ("a0.cond.modo", "almeno_una"),
+            ("a0.cond.nuova.campo", "tipo"),
+            ("a0.cond.nuova.op", "uguale"),
+            ("a0.cond.nuova.valore", "affitto"),
+        ],
+        "condizione_aggiungi:a0",
+    )
+    .await;
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("a0.cond.nuova.campo", "servizi"),
+            ("a0.cond.nuova.valore", "gas"),
+        ],
+        "condizione_aggiungi:a0",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(element(&page, "a0-cond").contains("data-modo=\"almeno_una\""));
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            (
+                "nuova_dichiarazione.testo",
+                "Dichiaro che il contributo non è coperto da altre agevolazioni.",
+            ),
+            ("nuova_dichiarazione.id", "altre_agevolazioni"),
+        ],
+        "dichiarazione_aggiungi",
+    )
+    .await;
+    let page = edit(
+        &mut admin,
+        &page,
+        &[
+            ("d0.cond.nuova.campo", "tipo"),
+            ("d0.cond.nuova.valore", "altro"),
+        ],
+        "condizione_aggiungi:d0",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let def = carried(&page);
+    assert_eq!(
+        def.form.attachments[0].condition,
+        Some(Condition::Any(vec![
+            Condition::Equals {
+                field: "tipo".into(),
+                value: "affitto".into(),
+            },
+            Condition::Equals {
+                field: "servizi".into(),
+                value: "gas".into(),
+            },
+        ]))
+    );
+    assert_eq!(
+        def.form.declarations[0].condition,
+        Some(Condition::Equals {
+            field: "tipo".into(),
+            value: "altro".into(),
+        })
+    );
+
+    // A tampered hidden state is refused; one that reads a field that does
+    // not exist cannot be published.
+    let csrf_admin = admin.csrf_of(LIST).await;
+    let r = admin
+        .post(
+            EDITOR,
+            &[
+                ("csrf", &csrf_admin),
+                ("stato", "{\"base\":null,\"def\":{},\"segreto\":1}"),
+                ("azione", "pubblica"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        apostrophe(&r.body, "Il modulo dell'editor non è valido"),
+        "{}",
+        r.body
+    );
+    let mut forged = def.clone();
+    forged.form.attachments[0].condition = Some(Condition::Filled {
+        field: "reddito".into(),
+        filled: true,
+    });
+    let state = serde_json::json!({ "base": null, "def": forged }).to_string();
+    let r = admin
+        .post(
+            EDITOR,
+            &[
+                ("csrf", &csrf_admin),
+                ("stato", &state),
+                ("azione", "pubblica"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        element(&r, "a0-cond-0")
+            .contains("La condizione di «contratto» usa il campo «reddito», che non esiste."),
+        "{}",
+        r.body
+    );
+    assert!(
+        app.app
+            .service_definition(t.id, COND_SLUG, None)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing published"
+    );
+
+    // A nested condition written in a file: shown in words, kept as it is
+    // through the form, removable.
+    let mut deep = def.clone();
+    let nested = Condition::Any(vec![
+        Condition::Equals {
+            field: "tipo".into(),
+            value: "altro".into(),
+        },
+        Condition::Equals {
+            field: "servizi".into(),
+            value: "acqua".into(),
+        },
+    ]);
+    let kept = Condition::Filled {
+        field: "componenti".into(),
+        filled: false,
+    };
+    deep.form.declarations[0].condition = Some(Condition::All(vec![nested, kept.clone()]));
+    let state = serde_json::json!({ "base": null, "def": deep }).to_string();
+    let shown = admin
+        .post(
+            EDITOR,
+            &[
+                ("csrf", &csrf_admin),
+                ("stato", &state),
+                ("azione", "aggiorna"),
+            ],
+        )
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(
+        element(&shown, "d0-cond-0")
+            .contains("vale almeno una: («tipo» è uguale a «altro»; «servizi» è uguale a «acqua»)"),
+        "{}",
+        shown.body
+    );
+    let applied = edit(&mut admin, &shown, &[], "aggiorna").await;
+    assert_eq!(applied.status, 200, "{}", applied.body);
+    assert_eq!(carried(&applied), deep);
+    let removed = edit(&mut admin, &applied, &[], "condizione_elimina:d0:0").await;
+    assert_eq!(removed.status, 200, "{}", removed.body);
+    assert_eq!(carried(&removed).form.declarations[0].condition, Some(kept));
+
+    let r = edit(&mut admin, &page, &[], "pubblica").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let stored = app
+        .app
+        .service_definition(t.id, COND_SLUG, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.definition.form.steps, def.form.steps);
+    assert_eq!(stored.definition.form.attachments, def.form.attachments);
+
+    // The citizen's form follows the conditions.
+    let resident = &app.app.demo_residents(t.id, 1).await.unwrap()[0];
+    let mut citizen = Browser::new(&app, CASAMASSIMA);
+    citizen
+        .demo_sign_in(&format!("cf:{}", resident.codice_fiscale.as_str()))
+        .await;
+    let start = format!("/area-personale/istanze/{COND_SLUG}");
+    let csrf = citizen.csrf_of(&start).await;
+    let r = citizen.post(&start, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let draft = r
+        .location()
+        .unwrap()
+        .trim_end_matches("/richiesta")
+        .to_owned();
+    let parcel = |n: &'static str| {
+        [
+            ("particelle.codice_catastale", "B923"),
+            ("particelle.foglio", "12"),
+            ("particelle.particella", n),
+            ("particelle.subalterno", ""),
+        ]
+    };
+    // The limits set in the editor: at most two services, two parcels.
+    let r = answer(
+        &mut citizen,
+        &draft,
+        "richiesta",
+        &csrf,
+        &[
+            ("tipo", "altro"),
+            ("servizi", "luce"),
+            ("servizi", "gas"),
+            ("servizi", "acqua"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Per il campo «Servizi» scegliere al massimo 2 opzioni.")
+    );
+    let mut three = vec![("tipo", "altro"), ("servizi", "luce")];
+    for n in ["1", "2", "3"] {
+        three.extend(parcel(n));
+    }
+    let r = answer(&mut citizen, &draft, "richiesta", &csrf, &three).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body
+            .contains("Il campo «Particelle» ammette al massimo 2 particelle.")
+    );
+
+    // altro: no details step, no contract, the declaration asked.
+    let mut two = vec![("tipo", "altro"), ("servizi", "luce")];
+    for n in ["1", "2"] {
+        two.extend(parcel(n));
+    }
+    let r = answer(&mut citizen, &draft, "richiesta", &csrf, &two).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some(format!("{draft}/riepilogo").as_str()));
+    let summary = citizen.get(&format!("{draft}/riepilogo")).await;
+    assert!(
+        summary.body.contains("name=\"altre_agevolazioni\""),
+        "{}",
+        summary.body
+    );
+    let files = citizen.get(&format!("{draft}/allegati")).await;
+    assert!(
+        !files.body.contains("data-slot=\"contratto\""),
+        "{}",
+        files.body
+    );
+
+    // affitto with the household: the details step, the contract, no declaration.
+    let r = answer(
+        &mut citizen,
+        &draft,
+        "richiesta",
+        &csrf,
+        &[
+            ("tipo", "affitto"),
+            ("componenti", "2"),
+            ("servizi", "luce"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some(format!("{draft}/dettagli").as_str()));
+    let r = answer(
+        &mut citizen,
+        &draft,
+        "dettagli",
+        &csrf,
+        &[("canone", "500,00")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some(format!("{draft}/allegati").as_str()));
+    let files = citizen.get(&format!("{draft}/allegati")).await;
+    assert!(
+        files.body.contains("data-slot=\"contratto\""),
+        "{}",
+        files.body
+    );
+    let summary = citizen.get(&format!("{draft}/riepilogo")).await;
+    assert!(!summary.body.contains("name=\"altre_agevolazioni\""));
+
+    // utenze without the household, gas among the services: «tutte» fails
+    // (no details step), «almeno una» holds (the contract).
+    let r = answer(
+        &mut citizen,
+        &draft,
+        "richiesta",
+        &csrf,
+        &[("tipo", "utenze"), ("servizi", "gas")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some(format!("{draft}/allegati").as_str()));
+    let files = citizen.get(&format!("{draft}/allegati")).await;
+    assert!(files.body.contains("data-slot=\"contratto\""));
+    let dettagli = citizen.get(&format!("{draft}/dettagli")).await;
+    assert_eq!(dettagli.status, 404, "a hidden step is not shown");
+
+    // utenze with light only: neither holds.
+    let r = answer(
+        &mut citizen,
+        &draft,
+        "richiesta",
+        &csrf,
+        &[("tipo", "utenze"), ("servizi", "luce")],
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), Some(format!("{draft}/riepilogo").as_str()));
+    let files = citizen.get(&format!("{draft}/allegati")).await;
+    assert!(!files.body.contains("data-slot=\"contratto\""));
+    app.stop().await;
+}

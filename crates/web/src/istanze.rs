@@ -761,9 +761,8 @@ fn render_riepilogo(
             })
             .collect(),
         files_edit: has_slots.then(|| bozza_path(id, ALLEGATI)),
-        declarations: form
-            .declarations
-            .iter()
+        declarations: moduli::applicable_declarations(form, &view.answers)
+            .into_iter()
             .map(|d| DeclarationView {
                 id: d.id.clone(),
                 text: d.text.clone(),

@@ -35,8 +35,9 @@ pub use definizione::{
     FormDefinition, MediaType, Prefill, Rules, Step,
 };
 pub use navigazione::{
-    SummarySection, applicable_attachments, display_value, first_incomplete_step, next_step,
-    previous_step, step_position, summary, visible_fields, visible_steps,
+    SummarySection, applicable_attachments, applicable_declarations, display_value,
+    first_incomplete_step, next_step, previous_step, step_position, summary, visible_fields,
+    visible_steps,
 };
 pub use predefiniti::{predefiniti, predefinito};
 pub use risposte::{

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::definizione::{AttachmentSpec, Field, FieldKind, FormDefinition, Step};
+use super::definizione::{AttachmentSpec, Declaration, Field, FieldKind, FormDefinition, Step};
 use super::risposte::{Answers, Value};
 
 /// Is the step shown for these values?
@@ -87,6 +87,20 @@ pub fn applicable_attachments<'a>(
     def.attachments
         .iter()
         .filter(|a| a.condition.as_ref().is_none_or(|c| c.holds(&values)))
+        .collect()
+}
+
+/// The declarations asked for with these answers (the others are not
+/// shown and need no tick, as [`crate::moduli::parse_declarations`] decides).
+#[must_use]
+pub fn applicable_declarations<'a>(
+    def: &'a FormDefinition,
+    answers: &Answers,
+) -> Vec<&'a Declaration> {
+    let values = effective_values(def, &answers.values);
+    def.declarations
+        .iter()
+        .filter(|d| d.condition.as_ref().is_none_or(|c| c.holds(&values)))
         .collect()
 }
 

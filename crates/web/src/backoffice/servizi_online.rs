@@ -407,6 +407,24 @@ impl Problems {
         self.by_target.remove(target).unwrap_or_default()
     }
 
+    /// The problems of `target`, left in place.
+    fn peek(&self, target: &str) -> Vec<String> {
+        self.by_target.get(target).cloned().unwrap_or_default()
+    }
+
+    /// Takes every target starting with `prefix`, with its problems.
+    fn take_prefix(&mut self, prefix: &str) -> Vec<(String, Vec<String>)> {
+        let keys: Vec<String> = self
+            .by_target
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        keys.into_iter()
+            .filter_map(|k| self.by_target.remove_entry(&k))
+            .collect()
+    }
+
     fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
@@ -677,6 +695,24 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+/// Sets an optional rule from its number input: an empty or absent input
+/// clears it; a bad number is a problem of `target` and leaves the rule as
+/// it was.
+fn set_number<T: std::str::FromStr>(
+    rule: &mut Option<T>,
+    p: &Posted,
+    name: &str,
+    what: &str,
+    target: &str,
+    problems: &mut Problems,
+) {
+    if p.text(name).is_none_or(|s| s.is_empty()) {
+        *rule = None;
+    } else if let Some(v) = number(p, name, what, target, problems) {
+        *rule = Some(v);
+    }
+}
+
 /// Options of a choice field, one a line: `valore = Etichetta`, or just
 /// the label (the value is made from it).
 fn parse_options(text: &str) -> Vec<ChoiceOption> {
@@ -704,21 +740,257 @@ fn options_text(options: &[ChoiceOption]) -> String {
         .join("\n")
 }
 
-/// A simple condition (`campo` equals `valore`) as posted under `prefix`;
-/// `None` leaves the current one (a compound condition is edited in the
-/// definition file).
-fn posted_condition(p: &Posted, prefix: &str, current: &Option<Condition>) -> Option<Condition> {
-    if !matches!(current, None | Some(Condition::Equals { .. })) {
-        return current.clone();
+// ---------------------------------------------------------------------------
+// Conditions: one editor for steps, fields, attachments and declarations
+// ---------------------------------------------------------------------------
+
+/// The operators of a clause: posted key and Italian name.
+const OPERATORS: &[(&str, &str)] = &[
+    ("uguale", "è uguale a"),
+    ("tra", "è uno tra (valori separati da virgole)"),
+    ("compilato", "è compilato"),
+    ("non_compilato", "non è compilato"),
+];
+
+/// The clauses of a condition as the editor lists them, and whether they
+/// are joined by `almeno_una` (else `tutte`): none, the condition itself
+/// when it is simple, the list of a `tutte` / `almeno_una`.
+fn clauses(c: Option<&Condition>) -> (bool, &[Condition]) {
+    match c {
+        None => (false, &[]),
+        Some(Condition::All(list)) => (false, list),
+        Some(Condition::Any(list)) => (true, list),
+        Some(simple) => (false, std::slice::from_ref(simple)),
     }
-    let field = p.text(&format!("{prefix}.cond_campo")).unwrap_or_default();
-    if field.is_empty() {
+}
+
+fn is_compound(c: &Condition) -> bool {
+    matches!(c, Condition::All(_) | Condition::Any(_))
+}
+
+/// The condition made of `list` joined by `any` (one clause joined by
+/// `tutte` is the clause itself); `current` is kept when it says exactly
+/// that (a one-clause `tutte` written in a file stays as written).
+fn join_clauses(any: bool, list: Vec<Condition>, current: Option<&Condition>) -> Option<Condition> {
+    let (current_any, current_list) = clauses(current);
+    if current_list == list.as_slice() && (current_any == any || list.len() < 2) {
+        return current.cloned();
+    }
+    match list.len() {
+        0 => None,
+        // `almeno_una` chosen for one clause stays chosen (same meaning).
+        _ if any => Some(Condition::Any(list)),
+        1 => list.into_iter().next(),
+        _ => Some(Condition::All(list)),
+    }
+}
+
+/// The operator key and the value text of a simple clause.
+fn clause_parts(c: &Condition) -> (&'static str, String) {
+    match c {
+        Condition::Equals { value, .. } => ("uguale", value.clone()),
+        Condition::In { values, .. } => ("tra", values.join(", ")),
+        Condition::Filled { filled: true, .. } => ("compilato", String::new()),
+        Condition::Filled { filled: false, .. } => ("non_compilato", String::new()),
+        Condition::All(_) | Condition::Any(_) => ("", String::new()),
+    }
+}
+
+/// The field a simple clause reads (`""` for `tutte` / `almeno_una`).
+fn clause_field(c: &Condition) -> &str {
+    match c {
+        Condition::Equals { field, .. }
+        | Condition::In { field, .. }
+        | Condition::Filled { field, .. } => field,
+        Condition::All(_) | Condition::Any(_) => "",
+    }
+}
+
+/// A clause from its field, operator and value text; `None` for an
+/// operator that does not exist.
+fn make_clause(field: String, op: &str, value: &str) -> Option<Condition> {
+    Some(match op {
+        "uguale" => Condition::Equals {
+            field,
+            value: value.trim().to_owned(),
+        },
+        "tra" => Condition::In {
+            field,
+            values: value
+                .split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        },
+        "compilato" => Condition::Filled {
+            field,
+            filled: true,
+        },
+        "non_compilato" => Condition::Filled {
+            field,
+            filled: false,
+        },
+        _ => return None,
+    })
+}
+
+/// A condition in words, for a nested `tutte` / `almeno_una` the editor
+/// shows without editing it.
+fn describe(c: &Condition) -> String {
+    let list = |l: &[Condition]| l.iter().map(describe).collect::<Vec<_>>().join("; ");
+    match c {
+        Condition::Equals { field, value } => format!("«{field}» è uguale a «{value}»"),
+        Condition::In { field, values } => format!(
+            "«{field}» è uno tra {}",
+            values
+                .iter()
+                .map(|v| format!("«{v}»"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Condition::Filled {
+            field,
+            filled: true,
+        } => format!("«{field}» è compilato"),
+        Condition::Filled {
+            field,
+            filled: false,
+        } => format!("«{field}» non è compilato"),
+        Condition::All(l) => format!("valgono tutte: ({})", list(l)),
+        Condition::Any(l) => format!("vale almeno una: ({})", list(l)),
+    }
+}
+
+/// Applies the condition inputs posted under `prefix` to `cond`: the
+/// combinator `{prefix}.cond.modo`, each listed clause
+/// (`{prefix}.cond.{n}.campo|op|valore`) and the new clause
+/// (`{prefix}.cond.nuova.*`, added when its field or value is filled). A
+/// nested `tutte` / `almeno_una` has no inputs and is kept as it is.
+/// Without `modo` (the editor did not show the condition) nothing changes.
+fn apply_condition(
+    p: &Posted,
+    prefix: &str,
+    owner: &str,
+    cond: &mut Option<Condition>,
+    problems: &mut Problems,
+) {
+    let Some(mode) = p.text(&format!("{prefix}.cond.modo")) else {
+        return;
+    };
+    let (current_any, current) = clauses(cond.as_ref());
+    let target = format!("el:{owner}");
+    let any = match mode.as_str() {
+        "tutte" => false,
+        "almeno_una" => true,
+        _ => {
+            problems.add(
+                target.clone(),
+                "servizio_condizione_non_valida",
+                format!("«{mode}» non è un modo di combinare le condizioni."),
+            );
+            problems.blocking = true;
+            current_any
+        }
+    };
+    let bad_operator = |op: &str, problems: &mut Problems| {
+        problems.add(
+            target.clone(),
+            "servizio_condizione_non_valida",
+            format!("«{op}» non è un confronto ammesso in una condizione."),
+        );
+        problems.blocking = true;
+    };
+    let mut list = Vec::with_capacity(current.len() + 1);
+    for (n, c) in current.iter().enumerate() {
+        let name = |part: &str| format!("{prefix}.cond.{n}.{part}");
+        if is_compound(c) {
+            list.push(c.clone());
+            continue;
+        }
+        let (op, value) = clause_parts(c);
+        let field = p
+            .text(&name("campo"))
+            .unwrap_or_else(|| clause_field(c).to_owned());
+        let op = p.text(&name("op")).unwrap_or_else(|| op.to_owned());
+        let value = p.text(&name("valore")).unwrap_or(value);
+        match make_clause(field, &op, &value) {
+            Some(clause) => list.push(clause),
+            None => {
+                bad_operator(&op, problems);
+                list.push(c.clone());
+            }
+        }
+    }
+    let field = p
+        .text(&format!("{prefix}.cond.nuova.campo"))
+        .unwrap_or_default();
+    let value = p
+        .text(&format!("{prefix}.cond.nuova.valore"))
+        .unwrap_or_default();
+    if !field.is_empty() || !value.is_empty() {
+        let op = p
+            .text(&format!("{prefix}.cond.nuova.op"))
+            .unwrap_or_else(|| "uguale".into());
+        match make_clause(field, &op, &value) {
+            Some(clause) => list.push(clause),
+            None => bad_operator(&op, problems),
+        }
+    }
+    *cond = join_clauses(any, list, cond.as_ref());
+}
+
+/// The condition an editor prefix (`p0`, `p0.c1`, `a2`, `d0`) names.
+fn condition_slot<'a>(
+    form: &'a mut FormDefinition,
+    prefix: &str,
+) -> Option<&'a mut Option<Condition>> {
+    fn index(part: &str, tag: char) -> Option<usize> {
+        part.strip_prefix(tag)?.parse().ok()
+    }
+    let mut parts = prefix.split('.');
+    let first = parts.next()?;
+    let second = parts.next();
+    if parts.next().is_some() {
         return None;
     }
-    Some(Condition::Equals {
-        field,
-        value: p.text(&format!("{prefix}.cond_valore")).unwrap_or_default(),
-    })
+    match (first.chars().next()?, second) {
+        ('p', None) => Some(&mut form.steps.get_mut(index(first, 'p')?)?.condition),
+        ('p', Some(field)) => Some(
+            &mut form
+                .steps
+                .get_mut(index(first, 'p')?)?
+                .fields
+                .get_mut(index(field, 'c')?)?
+                .condition,
+        ),
+        ('a', None) => Some(&mut form.attachments.get_mut(index(first, 'a')?)?.condition),
+        ('d', None) => Some(&mut form.declarations.get_mut(index(first, 'd')?)?.condition),
+        _ => None,
+    }
+}
+
+/// `condizione_elimina:{prefix}:{n}` removes clause `n`;
+/// `condizione_aggiungi:{prefix}` only returns to the condition (the new
+/// clause was applied with the other inputs). Returns the anchor.
+fn apply_condition_action(form: &mut FormDefinition, action: &str) -> Option<String> {
+    let anchor = |prefix: &str| format!("{}-cond", prefix.replace('.', "-"));
+    if let Some(prefix) = action.strip_prefix("condizione_aggiungi:") {
+        condition_slot(form, prefix)?;
+        return Some(anchor(prefix));
+    }
+    let (prefix, n) = action
+        .strip_prefix("condizione_elimina:")?
+        .rsplit_once(':')?;
+    let n: usize = n.parse().ok()?;
+    let slot = condition_slot(form, prefix)?;
+    let (any, list) = clauses(slot.as_ref());
+    if n < list.len() {
+        let mut list = list.to_vec();
+        list.remove(n);
+        *slot = join_clauses(any, list, None);
+    }
+    Some(anchor(prefix))
 }
 
 fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems) {
@@ -730,7 +1002,7 @@ fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems)
     }
     f.help = opt_text(p.text(&format!("{prefix}.aiuto")));
     f.required = p.checked(&format!("{prefix}.obbligatorio"));
-    f.condition = posted_condition(p, prefix, &f.condition);
+    apply_condition(p, prefix, &f.id, &mut f.condition, problems);
     if let Some(source) = p.text(&format!("{prefix}.precompila")) {
         f.prefill = PREFILLS
             .iter()
@@ -772,14 +1044,16 @@ fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems)
     let n = |name: &str| format!("{prefix}.{name}");
     match f.kind {
         FieldKind::Testo | FieldKind::TestoLungo => {
-            f.rules.min_length = number(
+            set_number(
+                &mut f.rules.min_length,
                 p,
                 &n("lunghezza_min"),
                 "la lunghezza minima",
                 &target,
                 problems,
             );
-            f.rules.max_length = number(
+            set_number(
+                &mut f.rules.max_length,
                 p,
                 &n("lunghezza_max"),
                 "la lunghezza massima",
@@ -788,8 +1062,22 @@ fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems)
             );
         }
         FieldKind::Numero => {
-            f.rules.min_value = number(p, &n("valore_min"), "il valore minimo", &target, problems);
-            f.rules.max_value = number(p, &n("valore_max"), "il valore massimo", &target, problems);
+            set_number(
+                &mut f.rules.min_value,
+                p,
+                &n("valore_min"),
+                "il valore minimo",
+                &target,
+                problems,
+            );
+            set_number(
+                &mut f.rules.max_value,
+                p,
+                &n("valore_max"),
+                "il valore massimo",
+                &target,
+                problems,
+            );
         }
         FieldKind::Data => {
             f.rules.not_future = p.checked(&n("data_non_futura"));
@@ -800,6 +1088,34 @@ fn apply_field(p: &Posted, prefix: &str, f: &mut Field, problems: &mut Problems)
         } => {
             f.rules.min_choices = None;
             f.rules.max_choices = None;
+        }
+        FieldKind::Scelta { multiple: true, .. } => {
+            set_number(
+                &mut f.rules.min_choices,
+                p,
+                &n("scelte_min"),
+                "il numero minimo di scelte",
+                &target,
+                problems,
+            );
+            set_number(
+                &mut f.rules.max_choices,
+                p,
+                &n("scelte_max"),
+                "il numero massimo di scelte",
+                &target,
+                problems,
+            );
+        }
+        FieldKind::ParticellaCatastale => {
+            set_number(
+                &mut f.rules.max_rows,
+                p,
+                &n("righe_max"),
+                "il numero massimo di particelle",
+                &target,
+                problems,
+            );
         }
         _ => {}
     }
@@ -857,7 +1173,7 @@ fn apply_posted(st: &mut EditorState, p: &Posted, problems: &mut Problems) {
             step.title = v;
         }
         step.help = opt_text(p.text(&format!("{prefix}.aiuto")));
-        step.condition = posted_condition(p, &prefix, &step.condition);
+        apply_condition(p, &prefix, &step.id, &mut step.condition, problems);
         for (j, f) in step.fields.iter_mut().enumerate() {
             apply_field(p, &format!("{prefix}.c{j}"), f, problems);
         }
@@ -872,6 +1188,7 @@ fn apply_posted(st: &mut EditorState, p: &Posted, problems: &mut Problems) {
         }
         a.help = opt_text(p.text(&format!("{prefix}.aiuto")));
         a.required = p.checked(&format!("{prefix}.obbligatorio"));
+        apply_condition(p, &prefix, &a.id, &mut a.condition, problems);
         let ticked: Vec<MediaType> = p
             .all(&format!("{prefix}.tipi"))
             .iter()
@@ -916,6 +1233,7 @@ fn apply_posted(st: &mut EditorState, p: &Posted, problems: &mut Problems) {
             d.text = v;
         }
         d.reference = opt_text(p.text(&format!("{prefix}.riferimento")));
+        apply_condition(p, &prefix, &d.id, &mut d.condition, problems);
     }
 }
 
@@ -940,6 +1258,7 @@ fn apply_action(st: &mut EditorState, p: &Posted, action: &str) -> Option<String
     let (name, n) = parse_action(action);
     let at = |k: usize| n.get(k).copied().unwrap_or(usize::MAX);
     match name {
+        "condizione_aggiungi" | "condizione_elimina" => apply_condition_action(form, action),
         "passo_aggiungi" => {
             let title = p.text("nuovo_passo.titolo").unwrap_or_default();
             let id = new_id(
@@ -1088,13 +1407,14 @@ fn check(st: &EditorState, snap: &PortalSnapshot, problems: &mut Problems) {
                 | E::InvalidId(id)
                 | E::DuplicateId(id)
                 | E::EmptyText(id)
-                | E::EmptyCondition(id)
                 | E::NoChoices(id)
                 | E::PrefillNotApplicable(id)
                 | E::AttachmentLimits(id) => format!("el:{id}"),
-                E::ConditionUnknownField { owner, .. }
-                | E::ConditionLaterField { owner, .. }
-                | E::ConditionValue { owner, .. } => format!("el:{owner}"),
+                // Next to the clause that reads the field (see `cond_view`).
+                E::ConditionUnknownField { owner, field }
+                | E::ConditionLaterField { owner, field }
+                | E::ConditionValue { owner, field, .. } => format!("cond:{owner}:{field}"),
+                E::EmptyCondition(owner) => format!("cond:{owner}:"),
                 E::DuplicateChoice { field, .. }
                 | E::IncoherentBounds { field, .. }
                 | E::RuleNotApplicable { field, .. } => format!("el:{field}"),
@@ -1106,7 +1426,13 @@ fn check(st: &EditorState, snap: &PortalSnapshot, problems: &mut Problems) {
             if !INCOMPLETE.contains(&code) && !untitled {
                 problems.blocking = true;
             }
-            problems.add(target, code, e.message_it());
+            let message = match &e {
+                E::ConditionUnknownField { field, .. } if field.is_empty() => {
+                    "Scegli il campo da cui dipende la condizione.".to_owned()
+                }
+                _ => e.message_it(),
+            };
+            problems.add(target, code, message);
         }
     }
     if let Err(errors) = def.procedure.validate() {
@@ -1147,45 +1473,143 @@ fn check(st: &EditorState, snap: &PortalSnapshot, problems: &mut Problems) {
 // Rendering the editor
 // ---------------------------------------------------------------------------
 
-/// A simple condition's inputs.
-struct CondView {
-    /// The condition can be edited here (none, or `campo = valore`).
-    editable: bool,
+/// One clause of a condition in the editor.
+struct ClauseView {
+    /// Its place in the list (input names `{prefix}.cond.{n}.…`).
+    n: usize,
+    /// A nested `tutte` / `almeno_una` loaded from a file, in words: kept
+    /// as it is, removable (`""` for a simple clause).
+    nested: String,
     field: String,
+    /// The field is not among those the owner may read (still shown, so
+    /// that nothing is lost: the error says why).
+    stray: bool,
+    op: &'static str,
     value: String,
-    /// The fields it may read: (id, label).
-    choices: Vec<(String, String)>,
-    /// A compound condition, described.
-    note: String,
+    /// The values the field accepts, in words.
+    hint: String,
+    errors: Vec<String>,
 }
 
-fn cond_view(c: &Option<Condition>, before: &[(String, String)]) -> CondView {
-    match c {
-        None => CondView {
-            editable: true,
-            field: String::new(),
-            value: String::new(),
-            choices: before.to_vec(),
-            note: String::new(),
-        },
-        Some(Condition::Equals { field, value }) => CondView {
-            editable: true,
-            field: field.clone(),
-            value: value.clone(),
-            choices: before.to_vec(),
-            note: String::new(),
-        },
-        Some(other) => CondView {
-            editable: false,
-            field: String::new(),
-            value: String::new(),
-            choices: Vec::new(),
-            note: format!(
-                "condizione composta sui campi {}: si modifica nel file di definizione",
-                other.fields().join(", ")
-            ),
-        },
+/// The condition of a step, field, attachment or declaration: the same
+/// inputs for all four.
+struct CondView {
+    /// Prefix of the input names (`p0`, `p0.c1`, `a2`, `d0`).
+    prefix: String,
+    /// Prefix of the element ids (`p0`, `p0-c1`, …).
+    pos: String,
+    /// What it shows: "il passo", "il campo", "l'allegato", "la dichiarazione".
+    what: &'static str,
+    /// The owner's name, for the buttons' accessible names.
+    display: String,
+    /// Shown at all: there are fields to read, or a condition already.
+    shown: bool,
+    /// Joined by `almeno_una` (else `tutte`).
+    any: bool,
+    clauses: Vec<ClauseView>,
+    /// The fields it may read: (id, label).
+    choices: Vec<(String, String)>,
+    operators: &'static [(&'static str, &'static str)],
+}
+
+/// The values a field accepts, in words, as a hint next to a clause.
+fn accepted_values(form: &FormDefinition, field: &str) -> String {
+    match form.field(field).map(|f| &f.kind) {
+        Some(FieldKind::Scelta { options, .. }) => format!(
+            "Valori ammessi: {}.",
+            options
+                .iter()
+                .map(|o| format!("{} ({})", o.value, o.label))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Some(FieldKind::SiNo) => "Valori ammessi: si, no.".to_owned(),
+        Some(FieldKind::Data) => "Una data nella forma AAAA-MM-GG.".to_owned(),
+        _ => String::new(),
     }
+}
+
+/// Where a condition is and what it may read.
+struct CondOwner<'a> {
+    /// The id of the step, field, attachment or declaration.
+    id: &'a str,
+    /// Its input prefix (`p0`, `p0.c1`, `a2`, `d0`).
+    prefix: String,
+    what: &'static str,
+    display: String,
+    /// The fields it may read: (id, label).
+    choices: &'a [(String, String)],
+}
+
+/// The view of `cond` with each engine error next to the clause it
+/// concerns (added to `summary` with the clause's anchor). Returns the
+/// errors no clause shows (e.g. within a nested condition), for the
+/// owner's own list.
+fn cond_view(
+    form: &FormDefinition,
+    owner: CondOwner<'_>,
+    cond: Option<&Condition>,
+    problems: &mut Problems,
+    summary: &mut Vec<(String, String)>,
+) -> (CondView, Vec<String>) {
+    let pos = owner.prefix.replace('.', "-");
+    let key = |field: &str| format!("cond:{}:{field}", owner.id);
+    let (any, list) = clauses(cond);
+    let mut shown_keys = Vec::new();
+    let clauses = list
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            let field = clause_field(c);
+            let (op, value) = clause_parts(c);
+            let mut keys = Vec::new();
+            if !is_compound(c) {
+                keys.push(key(field));
+            }
+            if matches!(c, Condition::In { values, .. } if values.is_empty()) {
+                keys.push(key(""));
+            }
+            let errors: Vec<String> = keys.iter().flat_map(|k| problems.peek(k)).collect();
+            summary.extend(
+                errors
+                    .iter()
+                    .map(|m| (format!("{pos}-cond-{n}"), m.clone())),
+            );
+            shown_keys.extend(keys);
+            ClauseView {
+                n,
+                nested: if is_compound(c) {
+                    describe(c)
+                } else {
+                    String::new()
+                },
+                field: field.to_owned(),
+                stray: !is_compound(c) && !owner.choices.iter().any(|(id, _)| id == field),
+                op,
+                value,
+                hint: accepted_values(form, field),
+                errors,
+            }
+        })
+        .collect();
+    let leftover = problems
+        .take_prefix(&key(""))
+        .into_iter()
+        .filter(|(k, _)| !shown_keys.contains(k))
+        .flat_map(|(_, messages)| messages)
+        .collect();
+    let view = CondView {
+        shown: cond.is_some() || !owner.choices.is_empty(),
+        prefix: owner.prefix,
+        pos,
+        what: owner.what,
+        display: owner.display,
+        any,
+        clauses,
+        choices: owner.choices.to_vec(),
+        operators: OPERATORS,
+    };
+    (view, leftover)
 }
 
 struct FieldRow {
@@ -1210,6 +1634,10 @@ struct FieldRow {
     max_value: String,
     not_future: bool,
     not_past: bool,
+    min_choices: String,
+    max_choices: String,
+    is_parcel: bool,
+    max_rows: String,
     /// The pre-fill source chosen (`""`: none).
     prefill: String,
     /// The sources that fit the field's kind: (key, name).
@@ -1248,7 +1676,7 @@ struct AttachmentRow {
     types: Vec<(String, &'static str, bool)>,
     mb: u64,
     max_files: u32,
-    note: String,
+    cond: CondView,
     errors: Vec<String>,
     first: bool,
     last: bool,
@@ -1260,9 +1688,19 @@ struct DeclarationRow {
     id: String,
     text: String,
     reference: String,
+    cond: CondView,
     errors: Vec<String>,
     first: bool,
     last: bool,
+}
+
+/// The text, or the id while the text is empty.
+fn display_of(text: &str, id: &str) -> String {
+    if text.trim().is_empty() {
+        id.to_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 fn opt_num<T: ToString>(v: Option<T>) -> String {
@@ -1340,15 +1778,46 @@ fn editor_response(
     let mut steps = Vec::new();
     let mut before: Vec<(String, String)> = Vec::new();
     let n_steps = form.steps.len();
+    let every_field: Vec<(String, String)> = form
+        .fields()
+        .map(|f| (f.id.clone(), f.label.clone()))
+        .collect();
     for (i, s) in form.steps.iter().enumerate() {
         let pos = format!("p{i}");
-        let errors = problems.take(&format!("el:{}", s.id));
+        let (step_cond, leftover) = cond_view(
+            form,
+            CondOwner {
+                id: &s.id,
+                prefix: pos.clone(),
+                what: "il passo",
+                display: format!("del passo {}", display_of(&s.title, &s.id)),
+                choices: &before,
+            },
+            s.condition.as_ref(),
+            &mut problems,
+            &mut summary,
+        );
+        let mut errors = problems.take(&format!("el:{}", s.id));
+        errors.extend(leftover);
         summary.extend(errors.iter().map(|m| (pos.clone(), m.clone())));
-        let step_cond = cond_view(&s.condition, &before);
         let mut fields = Vec::new();
         for (j, f) in s.fields.iter().enumerate() {
             let fpos = format!("p{i}-c{j}");
-            let errors = problems.take(&format!("el:{}", f.id));
+            let (cond, leftover) = cond_view(
+                form,
+                CondOwner {
+                    id: &f.id,
+                    prefix: format!("p{i}.c{j}"),
+                    what: "il campo",
+                    display: format!("del campo {}", display_of(&f.label, &f.id)),
+                    choices: &before,
+                },
+                f.condition.as_ref(),
+                &mut problems,
+                &mut summary,
+            );
+            let mut errors = problems.take(&format!("el:{}", f.id));
+            errors.extend(leftover);
             summary.extend(errors.iter().map(|m| (fpos.clone(), m.clone())));
             let (is_choice, options, multiple) = match &f.kind {
                 FieldKind::Scelta { options, multiple } => (true, options_text(options), *multiple),
@@ -1356,11 +1825,7 @@ fn editor_response(
             };
             let r = &f.rules;
             fields.push(FieldRow {
-                display: if f.label.trim().is_empty() {
-                    f.id.clone()
-                } else {
-                    f.label.clone()
-                },
+                display: display_of(&f.label, &f.id),
                 name: format!("p{i}.c{j}"),
                 pos: fpos,
                 id: f.id.clone(),
@@ -1380,13 +1845,17 @@ fn editor_response(
                 max_value: opt_num(r.max_value),
                 not_future: r.not_future,
                 not_past: r.not_past,
+                min_choices: opt_num(r.min_choices),
+                max_choices: opt_num(r.max_choices),
+                is_parcel: matches!(f.kind, FieldKind::ParticellaCatastale),
+                max_rows: opt_num(r.max_rows),
                 prefill: f.prefill.map(prefill_key).unwrap_or_default(),
                 prefills: PREFILLS
                     .iter()
                     .filter(|(pf, _)| pf.fits(&f.kind))
                     .map(|(pf, name)| (prefill_key(*pf), *name))
                     .collect(),
-                cond: cond_view(&f.condition, &before),
+                cond,
                 errors,
                 first: j == 0,
                 last: j + 1 == s.fields.len(),
@@ -1394,11 +1863,7 @@ fn editor_response(
             before.push((f.id.clone(), f.label.clone()));
         }
         steps.push(StepRow {
-            display: if s.title.trim().is_empty() {
-                s.id.clone()
-            } else {
-                s.title.clone()
-            },
+            display: display_of(&s.title, &s.id),
             pos,
             index: i,
             id: s.id.clone(),
@@ -1418,14 +1883,24 @@ fn editor_response(
         .enumerate()
         .map(|(k, a)| {
             let pos = format!("a{k}");
-            let errors = problems.take(&format!("el:{}", a.id));
+            let (cond, leftover) = cond_view(
+                form,
+                CondOwner {
+                    id: &a.id,
+                    prefix: pos.clone(),
+                    what: "l'allegato",
+                    display: format!("dell'allegato {}", display_of(&a.label, &a.id)),
+                    choices: &every_field,
+                },
+                a.condition.as_ref(),
+                &mut problems,
+                &mut summary,
+            );
+            let mut errors = problems.take(&format!("el:{}", a.id));
+            errors.extend(leftover);
             summary.extend(errors.iter().map(|m| (pos.clone(), m.clone())));
             AttachmentRow {
-                display: if a.label.trim().is_empty() {
-                    a.id.clone()
-                } else {
-                    a.label.clone()
-                },
+                display: display_of(&a.label, &a.id),
                 pos,
                 index: k,
                 id: a.id.clone(),
@@ -1438,16 +1913,7 @@ fn editor_response(
                     .collect(),
                 mb: a.max_bytes.div_ceil(1024 * 1024),
                 max_files: a.max_files,
-                note: a
-                    .condition
-                    .as_ref()
-                    .map(|c| {
-                        format!(
-                            "Richiesto solo se: condizione sui campi {}",
-                            c.fields().join(", ")
-                        )
-                    })
-                    .unwrap_or_default(),
+                cond,
                 errors,
                 first: k == 0,
                 last: k + 1 == n,
@@ -1461,9 +1927,24 @@ fn editor_response(
         .enumerate()
         .map(|(k, d)| {
             let pos = format!("d{k}");
-            let errors = problems.take(&format!("el:{}", d.id));
+            let (cond, leftover) = cond_view(
+                form,
+                CondOwner {
+                    id: &d.id,
+                    prefix: pos.clone(),
+                    what: "la dichiarazione",
+                    display: format!("della dichiarazione {}", k + 1),
+                    choices: &every_field,
+                },
+                d.condition.as_ref(),
+                &mut problems,
+                &mut summary,
+            );
+            let mut errors = problems.take(&format!("el:{}", d.id));
+            errors.extend(leftover);
             summary.extend(errors.iter().map(|m| (pos.clone(), m.clone())));
             DeclarationRow {
+                cond,
                 pos,
                 index: k,
                 id: d.id.clone(),
@@ -1928,6 +2409,105 @@ mod tests {
         assert_eq!(new_id("", "Altro", "passo", &form), "altro");
         // A typed key is the admin's: the engine reports a duplicate.
         assert_eq!(new_id("dati", "Altro", "passo", &form), "dati");
+    }
+
+    fn eq(field: &str, value: &str) -> Condition {
+        Condition::Equals {
+            field: field.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn clauses_are_joined_as_written() {
+        // A one-clause `tutte` from a file stays as written.
+        let one = Condition::All(vec![eq("a", "x")]);
+        assert_eq!(
+            join_clauses(false, vec![eq("a", "x")], Some(&one)),
+            Some(one.clone())
+        );
+        assert_eq!(
+            join_clauses(true, vec![eq("a", "x")], Some(&one)),
+            Some(one.clone())
+        );
+        // Built anew: one clause is the clause itself, several are joined.
+        assert_eq!(
+            join_clauses(false, vec![eq("a", "y")], Some(&one)),
+            Some(eq("a", "y"))
+        );
+        assert_eq!(
+            join_clauses(true, vec![eq("a", "x"), eq("b", "y")], None),
+            Some(Condition::Any(vec![eq("a", "x"), eq("b", "y")]))
+        );
+        assert_eq!(join_clauses(false, Vec::new(), Some(&one)), None);
+        // «almeno una» chosen for a single clause is kept.
+        assert_eq!(
+            join_clauses(true, vec![eq("a", "x")], None),
+            Some(Condition::Any(vec![eq("a", "x")]))
+        );
+    }
+
+    fn posted(pairs: &[(&str, &str)]) -> Posted {
+        Posted::new(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_nested_condition_is_kept_and_can_be_removed() {
+        let nested = Condition::Any(vec![eq("a", "x"), eq("b", "y")]);
+        let filled = Condition::Filled {
+            field: "c".into(),
+            filled: true,
+        };
+        let written = Some(Condition::All(vec![nested.clone(), filled.clone()]));
+        // The page as rendered: the nested clause has no inputs.
+        let page = posted(&[
+            ("d0.cond.modo", "tutte"),
+            ("d0.cond.1.campo", "c"),
+            ("d0.cond.1.op", "compilato"),
+            ("d0.cond.1.valore", ""),
+            ("d0.cond.nuova.campo", ""),
+            ("d0.cond.nuova.op", "uguale"),
+            ("d0.cond.nuova.valore", ""),
+        ]);
+        let mut cond = written.clone();
+        let mut problems = Problems::default();
+        apply_condition(&page, "d0", "dich", &mut cond, &mut problems);
+        assert!(problems.is_empty());
+        assert_eq!(cond, written);
+        assert_eq!(
+            describe(&nested),
+            "vale almeno una: («a» è uguale a «x»; «b» è uguale a «y»)"
+        );
+        // Removed, the rest stays.
+        let mut form = blank("prova".into()).form;
+        form.declarations.push(Declaration {
+            id: "dich".into(),
+            text: "Dichiaro.".into(),
+            reference: None,
+            condition: written,
+        });
+        assert_eq!(
+            apply_condition_action(&mut form, "condizione_elimina:d0:0").as_deref(),
+            Some("d0-cond")
+        );
+        assert_eq!(form.declarations[0].condition, Some(filled));
+        // A tampered operator is refused and the clause kept.
+        let mut problems = Problems::default();
+        let mut cond = Some(eq("a", "x"));
+        let page = posted(&[
+            ("p1.cond.modo", "tutte"),
+            ("p1.cond.0.campo", "a"),
+            ("p1.cond.0.op", "maggiore"),
+        ]);
+        apply_condition(&page, "p1", "passo", &mut cond, &mut problems);
+        assert_eq!(problems.codes, ["servizio_condizione_non_valida"]);
+        assert_eq!(cond, Some(eq("a", "x")));
+        assert!(apply_condition_action(&mut form, "condizione_elimina:x9:0").is_none());
     }
 
     #[test]
