@@ -68,12 +68,13 @@ test('an administrator builds and publishes a service with the keyboard', async 
   // in or says «urgente», built clause by clause with the keyboard.
   await page.locator('#nuovo-allegato-etichetta').fill('Documento di supporto');
   await press(page, 'Aggiungi allegato');
+  const motivo = await page.locator('#p0-c0-id').inputValue();
   const cond = page.locator('#a0-cond');
   await cond.getByLabel("Con più condizioni, mostra l'allegato quando").selectOption('almeno_una');
-  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Campo').selectOption('motivo_della_domanda');
+  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Campo').selectOption(motivo);
   await cond.locator('[data-element="nuova-clausola"]').getByLabel('Confronto').selectOption('compilato');
   await press(page, "Aggiungi la condizione dell'allegato Documento di supporto");
-  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Campo').selectOption('motivo_della_domanda');
+  await cond.locator('[data-element="nuova-clausola"]').getByLabel('Campo').selectOption(motivo);
   await cond.locator('[data-element="nuova-clausola"]').getByLabel('Valore', { exact: false }).fill('urgente');
   await press(page, "Aggiungi la condizione dell'allegato Documento di supporto");
   assert.equal(await cond.locator('[data-element="clausola"]').count(), 2);
