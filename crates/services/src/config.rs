@@ -41,6 +41,9 @@ pub struct Config {
     /// E-mail to citizens (`[mail]`): transport, SMTP server, sender; see
     /// `docs/operations.md`, "Posta elettronica".
     pub mail: crate::mail::MailConfig,
+    /// pagoPA GPD (`[gpd]`): base URL, subscription key, timeout; see
+    /// `docs/pagopa.md`. Off without `base_url`.
+    pub gpd: crate::pagopa::gpd::GpdConfig,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             federation: crate::federation::FederationConfig::default(),
             tsa: crate::tsa::TsaConfig::default(),
             mail: crate::mail::MailConfig::default(),
+            gpd: crate::pagopa::gpd::GpdConfig::default(),
         }
     }
 }
@@ -78,6 +82,7 @@ impl fmt::Debug for Config {
             .field("federation", &self.federation)
             .field("tsa", &self.tsa)
             .field("mail", &self.mail)
+            .field("gpd", &self.gpd)
             .finish()
     }
 }
@@ -165,6 +170,17 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("pw-della-posta"), "{shown}");
         assert!(shown.contains("MailConfig"), "{shown}");
+    }
+
+    #[test]
+    fn debug_redacts_gpd_api_key() {
+        let mut c = Config::default();
+        c.gpd.base_url =
+            Some("https://api.uat.platform.pagopa.it/gpd/debt-positions-service/v1".into());
+        c.gpd.api_key = Some("chiave-gpd-segreta".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("chiave-gpd-segreta"), "{shown}");
+        assert!(shown.contains("GpdConfig"), "{shown}");
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod keys;
 pub mod ledger;
 pub mod mail;
 pub mod metadati;
+pub mod pagopa;
 pub mod passwords;
 pub mod portal;
 pub mod pratiche;
