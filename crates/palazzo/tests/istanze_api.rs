@@ -883,6 +883,43 @@ async fn office_workflow_files(app: &TestApp, b: &mut Browser, k: &Keys<'_>, pra
     let (_, theirs) = file_named(&seen, "delega.pdf").expect("the office sees the file");
     assert_eq!(theirs["sha256"], mine_file["sha256"]);
     assert_eq!(theirs["tipo"], "application/pdf");
+    // The message's file downloads from its step: for the office from the
+    // back office's path, for the applicant from theirs; not for another
+    // office's staff, another resident, or the applicant on the office's.
+    let link = |p: &Value| -> String {
+        p["storia"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find_map(|e| e["allegato"].as_str())
+            .expect("the message's file")
+            .trim_start_matches("/api/v1")
+            .to_owned()
+    };
+    let office_link = link(&seen);
+    assert!(
+        office_link.starts_with(&format!("/backoffice/pratiche/{pratica}/messaggi/")),
+        "{office_link}"
+    );
+    let my_link = link(&sent);
+    assert!(
+        my_link.starts_with(&format!("/pratiche/{pratica}/messaggi/")),
+        "{my_link}"
+    );
+    for (path, who, status) in [
+        (&office_link, k.operatore, 200),
+        (&my_link, k.me, 200),
+        (&office_link, k.outsider, 403),
+        (&office_link, k.me, 403),
+        (&my_link, k.other, 404),
+    ] {
+        let r = call(b, "GET", path, who, None, &[]).await;
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        if status == 200 {
+            assert_eq!(r.body.as_bytes(), PDF, "{path}");
+        }
+    }
 
     // The office's message with a PDF, and an internal note with one.
     let theirs = format!("/backoffice/pratiche/{pratica}/messaggi");

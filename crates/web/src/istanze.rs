@@ -116,6 +116,16 @@ pub fn router() -> Routes {
             staff,
             ufficio::parere_download,
         )
+        .get(
+            "/backoffice/pratiche/{id}/messaggi/{seq}/documento",
+            staff,
+            ufficio::office_message_download,
+        )
+        .get(
+            "/area-personale/pratiche/{id}/messaggi/{seq}/documento",
+            own,
+            ufficio::my_message_download,
+        )
         .get("/backoffice/pareri", staff, ufficio::pareri_page)
         .upload("/backoffice/pareri/{id}/{seq}", staff, ufficio::answer)
 }

@@ -437,6 +437,11 @@ pub struct EventoDto {
     pub documento: Option<String>,
     /// The protocol registration of that document (staff only).
     pub registrazione: Option<i64>,
+    /// A message's file: `/api/v1/backoffice/pratiche/{id}/messaggi/{seq}/documento`
+    /// for staff, `/api/v1/pratiche/{id}/messaggi/{seq}/documento` for the
+    /// applicant.
+    #[serde(default)]
+    pub allegato: Option<String>,
 }
 
 /// A pratica with its history, clock and documents.
@@ -510,6 +515,15 @@ pub(super) fn pratica_dto(v: &PraticaView, staff: bool) -> PraticaDto {
                     _ => None,
                 },
                 registrazione: e.data.registration.filter(|_| staff).map(|r| r.0),
+                allegato: v
+                    .messaggi
+                    .iter()
+                    .any(|m| m.seq == e.seq && m.documento.is_some())
+                    .then(|| {
+                        let web =
+                            crate::istanze::ufficio::message_document_path(p.id, e.seq, staff);
+                        format!("/api/v1{}", web.trim_start_matches("/area-personale"))
+                    }),
             })
             .collect(),
         documenti: v.allegati.iter().map(Into::into).collect(),

@@ -388,6 +388,31 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 }
             }))
         },
+        "/backoffice/pratiche/{id}/messaggi/{seq}/documento": {
+            "get": staff(json!({
+                "operationId": "fileMessaggioUfficio",
+                "summary": "Il file di un messaggio della pratica (anche di una nota interna), per il personale dell'ufficio della pratica",
+                "parameters": [id(), param("seq", "Numero della fase del messaggio")],
+                "responses": {
+                    "200": { "description": "Il file (Content-Disposition: attachment; Cache-Control: private, no-store)",
+                             "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                    "403": error_response("Pratica di un altro ufficio"),
+                    "404": error_response("Fase inesistente, non un messaggio o senza file")
+                }
+            }))
+        },
+        "/pratiche/{id}/messaggi/{seq}/documento": {
+            "get": citizen(json!({
+                "operationId": "fileMessaggioRichiedente",
+                "summary": "Il file di un messaggio della propria pratica (proprio o dell'ufficio; mai di una nota interna)",
+                "parameters": [id(), param("seq", "Numero della fase del messaggio")],
+                "responses": {
+                    "200": { "description": "Il file (Content-Disposition: attachment; Cache-Control: private, no-store)",
+                             "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
+                    "404": error_response("Pratica di altri, fase inesistente, nota interna o senza file")
+                }
+            }))
+        },
         "/uffici/{office}/pareri": {
             "get": staff(json!({
                 "operationId": "pareriUfficio",
@@ -501,7 +526,8 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "autore": { "type": ["string", "null"], "description": "Solo per il personale" },
                 "da": text, "a": text, "nota": opt_text,
                 "documento": { "type": ["string", "null"], "description": "Per il richiedente: dove scaricare il documento della fase" },
-                "registrazione": { "type": ["integer", "null"], "description": "Solo per il personale: la registrazione di protocollo del documento della fase" }
+                "registrazione": { "type": ["integer", "null"], "description": "Solo per il personale: la registrazione di protocollo del documento della fase" },
+                "allegato": { "type": ["string", "null"], "description": "Per un messaggio con un file: dove scaricarlo (il percorso del personale o quello del richiedente)" }
             }
         },
         "Pratica": {

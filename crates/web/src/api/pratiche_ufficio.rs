@@ -39,7 +39,9 @@ use super::protocollo::json_body;
 use super::staff::ApiAuth;
 use crate::AppState;
 use crate::error::WebError;
-use crate::istanze::ufficio::{parere_document, parere_document_path, read_with_file};
+use crate::istanze::ufficio::{
+    message_document, parere_document, parere_document_path, read_with_file,
+};
 use crate::middleware::tenant::CurrentTenant;
 use crate::routes::{Access, Routes};
 
@@ -64,6 +66,16 @@ pub fn router() -> Routes {
             parere_download,
         )
         .upload("/backoffice/pratiche/{id}/messaggi", office, office_message)
+        .get(
+            "/backoffice/pratiche/{id}/messaggi/{seq}/documento",
+            office,
+            office_message_download,
+        )
+        .get(
+            "/pratiche/{id}/messaggi/{seq}/documento",
+            citizen,
+            my_message_download,
+        )
         .get("/uffici/{office}/pareri", office, office_pareri)
 }
 
@@ -397,6 +409,33 @@ async fn parere_download(
     parere_document(state.app(), t.id, &actor, id, seq)
         .await
         .map_err(hidden)
+}
+
+/// Handles `GET /api/v1/backoffice/pratiche/{id}/messaggi/{seq}/documento`:
+/// the file of a message of the pratica (internal notes included), for
+/// the staff of its office.
+async fn office_message_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path((id, seq)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let id = PraticaId(id_of(&id)?);
+    let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
+    Ok(message_document(state.app(), t.id, &actor, id, seq, true).await?)
+}
+
+/// Handles `GET /api/v1/pratiche/{id}/messaggi/{seq}/documento`: the file
+/// of a message the applicant sees of their own pratica (404 otherwise).
+async fn my_message_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path((id, seq)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let id = PraticaId(id_of(&id)?);
+    let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
+    Ok(message_document(state.app(), t.id, &actor, id, seq, false).await?)
 }
 
 /// Handles `GET /api/v1/uffici/{office}/pareri`: the internal opinions

@@ -37,6 +37,8 @@ pub(super) struct MsgRow {
     pub text: String,
     pub internal: bool,
     pub file: Option<String>,
+    /// Where the file downloads ([`message_document_path`]).
+    pub file_link: Option<String>,
 }
 
 /// An internal opinion as the pages show it.
@@ -73,8 +75,105 @@ pub(super) fn msg_rows(view: &palazzo_services::pratiche::PraticaView, staff: bo
             text: m.testo.clone(),
             internal: !m.pubblico,
             file: m.documento.as_ref().map(|d| d.name.clone()),
+            file_link: m
+                .documento
+                .as_ref()
+                .map(|_| message_document_path(view.pratica.id, m.seq, staff)),
         })
         .collect()
+}
+
+/// Where the file of the message at step `seq` downloads: the back
+/// office's path for staff, the personal area's for the applicant (the
+/// API: the same under `/api/v1`, without `/area-personale`).
+pub(crate) fn message_document_path(pratica: PraticaId, seq: u32, staff: bool) -> String {
+    if staff {
+        format!(
+            "/backoffice/pratiche/{}/messaggi/{seq}/documento",
+            pratica.0
+        )
+    } else {
+        format!(
+            "/area-personale/pratiche/{}/messaggi/{seq}/documento",
+            pratica.0
+        )
+    }
+}
+
+/// The file of the message at step `seq`, as a download: for the staff
+/// of the pratica's office every message's (internal notes included), for
+/// the applicant only the messages they see. `NotFound` for a step that
+/// is not a message with a file; another office's staff are refused as on
+/// the pratica's page, another citizen gets `NotFound`.
+pub(crate) async fn message_document(
+    app: &App,
+    tenant: TenantId,
+    actor: &Actor,
+    id: PraticaId,
+    seq: u32,
+    staff: bool,
+) -> Result<Response, ServiceError> {
+    // The caller's standing first: a stranger learns nothing of which
+    // pratiche exist.
+    let view = if staff {
+        actor.require(Permission::WorkOfficeCases)?;
+        app.office_pratica(tenant, actor, id).await?
+    } else {
+        actor.require(Permission::OwnProfile)?;
+        app.my_pratica(tenant, actor, id).await?
+    };
+    let doc = view
+        .messaggi
+        .iter()
+        .find(|m| m.seq == seq && (staff || m.pubblico))
+        .and_then(|m| m.documento.clone())
+        .ok_or(ServiceError::NotFound)?;
+    crate::upload::private_file(app, &doc).await
+}
+
+/// Handles `GET /backoffice/pratiche/{id}/messaggi/{seq}/documento` and
+/// `GET /area-personale/pratiche/{id}/messaggi/{seq}/documento`: a
+/// message's file ([`message_document`]).
+async fn message_download(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    id: &str,
+    seq: &str,
+    staff: bool,
+) -> Response {
+    let path = if staff {
+        format!("/backoffice/pratiche/{id}")
+    } else {
+        format!("/area-personale/pratiche/{id}")
+    };
+    let result = async {
+        let id = PraticaId(id_of(id)?);
+        let seq = u32::try_from(id_of(seq)?).map_err(|_| ServiceError::NotFound)?;
+        message_document(state.app(), t.id, &auth.actor, id, seq, staff).await
+    }
+    .await;
+    result.unwrap_or_else(|e| needs(&path, e))
+}
+
+/// The back office's route of [`message_download`].
+pub(super) async fn office_message_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path((id, seq)): Path<(String, String)>,
+) -> Response {
+    message_download(&state, &t, &auth, &id, &seq, true).await
+}
+
+/// The personal area's route of [`message_download`].
+pub(super) async fn my_message_download(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path((id, seq)): Path<(String, String)>,
+) -> Response {
+    message_download(&state, &t, &auth, &id, &seq, false).await
 }
 
 pub(super) fn parere_rows(
