@@ -910,7 +910,7 @@ async fn office_workflow_files(app: &TestApp, b: &mut Browser, k: &Keys<'_>, pra
     for (path, who, status) in [
         (&office_link, k.operatore, 200),
         (&my_link, k.me, 200),
-        (&office_link, k.outsider, 403),
+        (&office_link, k.outsider, 404),
         (&office_link, k.me, 403),
         (&my_link, k.other, 404),
     ] {

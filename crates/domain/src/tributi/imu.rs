@@ -912,10 +912,18 @@ fn totals(
                         None => by_code.push((*code, t)),
                     }
                 }
-                if let Some(res) = m.detrazione {
-                    det = det + Exact::cents(detrazione).scale(n_i, 12 * i128::from(res));
-                }
                 i += n;
+            }
+        }
+        // c.749: the detrazione once per month the object is the
+        // abitazione principale, however many possession periods (two
+        // shares held at once) cover that month.
+        for m in range.clone() {
+            if let Some(res) = per_possesso
+                .iter()
+                .find_map(|ms| ms[m].as_ref().and_then(|x| x.detrazione))
+            {
+                det = det + Exact::cents(detrazione).scale(1, 12 * i128::from(res));
             }
         }
     }
@@ -1525,6 +1533,37 @@ mod tests {
                 .unwrap()
                 .contains("c. 740")
         );
+    }
+
+    #[test]
+    fn detrazione_once_per_month_whatever_the_shares() {
+        // An A/1 main home: half held since 2010, the other half inherited
+        // on 1 January 2026; both periods cover every month. The tax is
+        // the whole unit's (336,000 × 5‰ = 1,680), the detrazione 200 once.
+        let mut villa = whole_year(
+            "villa",
+            fabbricato("A/1", 200_000),
+            vec![always(Condizione::AbitazionePrincipale { residenti: 1 })],
+        );
+        let half = Quota::new(1, 2).unwrap();
+        villa.possessi = vec![
+            Possesso {
+                dal: date(2010, 1, 1),
+                al: None,
+                quota: half,
+            },
+            Possesso {
+                dal: date(2026, 1, 1),
+                al: None,
+                quota: half,
+            },
+        ];
+        let r = Aliquote::di_base(2026);
+        let calc = calcola(2026, &[villa], &r, Some(&r)).unwrap();
+        let ap = line(&calc, CodiceTributo::AbitazionePrincipale);
+        assert_eq!(ap.detrazione, c(20_000));
+        assert_eq!(ap.annuo, c(148_000));
+        assert_eq!(ap.detrazione_acconto, c(10_000));
     }
 
     #[test]

@@ -289,6 +289,9 @@ pub enum TributiError {
     /// A TARI category (or household size) without a tariff.
     #[error("no TARI tariff for category {0}")]
     CategoriaTari(u8),
+    /// TARI tariffs without any due date.
+    #[error("no TARI due dates for {0}")]
+    ScadenzeTari(i16),
 }
 
 impl Coded for TributiError {
@@ -303,6 +306,7 @@ impl Coded for TributiError {
             TributiError::AliquoteMancanti(_) => "tributi_aliquote_mancanti",
             TributiError::Tariffa(_) => "tributi_tariffa",
             TributiError::CategoriaTari(_) => "tributi_categoria_tari",
+            TributiError::ScadenzeTari(_) => "tributi_scadenze_tari",
         }
     }
 
@@ -344,6 +348,9 @@ impl Coded for TributiError {
             }
             TributiError::CategoriaTari(c) => {
                 format!("Per la categoria TARI {c} non è stata approvata una tariffa")
+            }
+            TributiError::ScadenzeTari(y) => {
+                format!("Le scadenze delle rate TARI del {y} non sono state inserite")
             }
         }
     }

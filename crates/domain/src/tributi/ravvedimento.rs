@@ -14,6 +14,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::{Exact, it_date};
+use crate::calendar::{Calendar, TermRule};
 use crate::money::Cents;
 
 /// The legal interest rate of a year, in hundredths of a percent
@@ -185,7 +186,15 @@ fn sanction_fraction(scadenza: Date, pagamento: Date, giorni: i64) -> (Fascia, E
 }
 
 /// The ravvedimento of `imposta` due on `scadenza` and paid on
-/// `pagamento`.
+/// `pagamento`. The deadline is first moved, as every tax payment
+/// deadline, off a Saturday or a festivo of `calendar` to the next working
+/// day (art. 7 c.1 lett. h D.L. 70/2011, DECISIONS 9): a payment on Monday
+/// 17 June 2024 for Sunday 16 June is on time.
+///
+/// The 1/8 band runs for one year from the deadline: IMU has no periodic
+/// declaration (one is due only when something changes, by 30 June of the
+/// next year), so art. 13 c.1 lett. b D.Lgs. 472/1997 gives "entro un anno
+/// dall'omissione".
 ///
 /// # Errors
 /// [`RavvedimentoError::NonTardivo`] when paid by the deadline;
@@ -194,7 +203,11 @@ pub fn calcola(
     imposta: Cents,
     scadenza: Date,
     pagamento: Date,
+    calendar: &Calendar,
 ) -> Result<Ravvedimento, RavvedimentoError> {
+    let scadenza = calendar
+        .shift_term_end(scadenza, TermRule::TaxPayment)
+        .unwrap_or(scadenza);
     let giorni = days_between(scadenza, pagamento);
     if giorni <= 0 {
         return Err(RavvedimentoError::NonTardivo);
@@ -267,7 +280,13 @@ mod tests {
     fn example_i16() {
         // €500 due 16/06/2025, paid 16/07/2025: 30 days, 1.25% = 6.25;
         // interest 500 × 2% × 30/365 = 0.82; total 507.07, F24 507.
-        let r = calcola(c(50_000), date(2025, 6, 16), date(2025, 7, 16)).unwrap();
+        let r = calcola(
+            c(50_000),
+            date(2025, 6, 16),
+            date(2025, 7, 16),
+            &Calendar::new(),
+        )
+        .unwrap();
         assert_eq!(r.giorni, 30);
         assert_eq!(r.fascia, Fascia::Breve);
         assert_eq!(r.sanzione, c(625));
@@ -281,7 +300,7 @@ mod tests {
     fn bands_of_the_new_regime() {
         let due = date(2025, 12, 16);
         let tax = c(120_000); // €1,200
-        let at = |d: Date| calcola(tax, due, d).unwrap();
+        let at = |d: Date| calcola(tax, due, d, &Calendar::new()).unwrap();
         // 10 days: 1,200 × 25% × 1/2 × 10/15 × 1/10 = 10.00.
         let r = at(date(2025, 12, 26));
         assert_eq!((r.fascia, r.sanzione), (Fascia::Sprint, c(1_000)));
@@ -301,10 +320,10 @@ mod tests {
         let r = at(date(2026, 12, 17));
         assert_eq!((r.fascia, r.sanzione), (Fascia::EntroDueAnni, c(4_286)));
         // Beyond two years: still 1/7 in the new regime (1/6 before).
-        let r = calcola(tax, date(2024, 9, 16), date(2026, 10, 1)).unwrap();
+        let r = calcola(tax, date(2024, 9, 16), date(2026, 10, 1), &Calendar::new()).unwrap();
         assert_eq!((r.fascia, r.sanzione), (Fascia::OltreDueAnni, c(4_286)));
         // A year whose legal rate is not known yet: a clear error.
-        let r = calcola(tax, due, date(2027, 1, 10));
+        let r = calcola(tax, due, date(2027, 1, 10), &Calendar::new());
         assert_eq!(r.err(), Some(RavvedimentoError::TassoMancante(2027)));
     }
 
@@ -313,7 +332,7 @@ mod tests {
         // Due 16/06/2023 (before 1/9/2024): base 30%.
         let due = date(2023, 6, 16);
         let tax = c(100_000);
-        let at = |d: Date| calcola(tax, due, d).unwrap();
+        let at = |d: Date| calcola(tax, due, d, &Calendar::new()).unwrap();
         // 5 days: 0.1% per day = 5.00.
         assert_eq!(at(date(2023, 6, 21)).sanzione, c(500));
         // 20 days: 1.5% = 15.00; 60 days: 1.666…% = 16.67.
@@ -332,7 +351,13 @@ mod tests {
     fn interest_across_legal_rate_years() {
         // €1,000 due 16/12/2022, paid 16/02/2023: 15 days in 2022 at
         // 1.25% (0.5137) and 47 days in 2023 at 5% (6.4384): 6.95.
-        let r = calcola(c(100_000), date(2022, 12, 16), date(2023, 2, 16)).unwrap();
+        let r = calcola(
+            c(100_000),
+            date(2022, 12, 16),
+            date(2023, 2, 16),
+            &Calendar::new(),
+        )
+        .unwrap();
         assert_eq!(r.giorni, 62);
         assert_eq!(r.interessi, c(695));
         let w = r.passaggi.join("\n");
@@ -340,8 +365,25 @@ mod tests {
         assert!(w.contains("Interessi 2023") && w.contains("47/365"), "{w}");
         // On time: nothing.
         assert_eq!(
-            calcola(c(100_000), date(2025, 6, 16), date(2025, 6, 16)),
+            calcola(
+                c(100_000),
+                date(2025, 6, 16),
+                date(2025, 6, 16),
+                &Calendar::new()
+            ),
             Err(RavvedimentoError::NonTardivo)
         );
+        // Sunday 16 June 2024: the deadline is Monday 17 June; paid then,
+        // on time; paid on Tuesday, one day late.
+        let cal = Calendar::new();
+        assert_eq!(
+            calcola(c(100_000), date(2024, 6, 16), date(2024, 6, 17), &cal),
+            Err(RavvedimentoError::NonTardivo)
+        );
+        let r = calcola(c(100_000), date(2024, 6, 16), date(2024, 6, 18), &cal).unwrap();
+        assert_eq!((r.giorni, r.scadenza), (1, date(2024, 6, 17)));
+        // Saturday 16 December 2023 → Monday 18 December.
+        let r = calcola(c(100_000), date(2023, 12, 16), date(2023, 12, 19), &cal).unwrap();
+        assert_eq!(r.giorni, 1);
     }
 }

@@ -175,7 +175,8 @@ pub fn split(total: Cents, n: usize) -> Vec<Cents> {
 ///
 /// # Errors
 /// [`TributiError::Periodo`] for a reversed period,
-/// [`TributiError::CategoriaTari`] for a category without a tariff.
+/// [`TributiError::CategoriaTari`] for a category without a tariff,
+/// [`TributiError::ScadenzeTari`] when the tariffs have no due date.
 pub fn calcola(
     utenza: &Utenza,
     dal: Date,
@@ -187,6 +188,10 @@ pub fn calcola(
         && e < dal
     {
         return Err(TributiError::Periodo { start: dal, end: e });
+    }
+    // A bill without a due date cannot be paid (c.688: at least one).
+    if tariffe.scadenze.is_empty() {
+        return Err(TributiError::ScadenzeTari(tariffe.anno));
     }
     let anno = tariffe.anno;
     let first = Date::new(anno, 1, 1).map_err(|_| TributiError::Anno(anno))?;
@@ -450,6 +455,22 @@ mod tests {
                 &[]
             ),
             Err(TributiError::CategoriaTari(22))
+        ));
+        // Tariffs without due dates: an error, not a bill without rate.
+        let mut none = tribiano();
+        none.scadenze.clear();
+        assert!(matches!(
+            calcola(
+                &Utenza::NonDomestica {
+                    categoria: 13,
+                    superficie: 50
+                },
+                date(2026, 1, 1),
+                None,
+                &none,
+                &[]
+            ),
+            Err(TributiError::ScadenzeTari(2026))
         ));
     }
 

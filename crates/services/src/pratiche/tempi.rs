@@ -105,11 +105,18 @@ pub fn pratica_summary(
     let count = |f: fn(&ClockEvent) -> bool| {
         u32::try_from(events.iter().filter(|e| f(e)).count()).unwrap_or(u32::MAX)
     };
-    let decided = clock.decided.or_else(|| tacit_conclusion(&clock, today));
+    // A tacit conclusion formed before a recorded measure wins: a refusal
+    // after the silence is ineffective (art. 2 c.8-bis L. 241/1990), and
+    // the SCIA had concluded when its window closed.
+    let tacit_at = tacit_conclusion(&clock, today);
+    let recorded = clock
+        .decided
+        .filter(|(d, _)| tacit_at.is_none_or(|(t, _)| *d <= t));
+    let decided = recorded.or(tacit_at);
     let silenzio = matches!(decided, Some((_, Esito::SilenzioAssenso)));
     // A tacit conclusion is formed at the term, so always within it.
-    let tacit = clock.decided.is_none() && decided.is_some();
-    let net_days = match (clock.decided, decided) {
+    let tacit = recorded.is_none() && decided.is_some();
+    let net_days = match (recorded, decided) {
         (Some(_), _) => Some(clock.days_elapsed_net),
         // Tacit: from the start of the term to that day, the suspended
         // days (all within the term) not counted.
@@ -141,8 +148,10 @@ pub fn pratica_summary(
 ///   deadline.
 fn tacit_conclusion(clock: &Clock, today: Date) -> Option<(Date, Esito)> {
     let not_withdrawn_by = |d: Date| clock.withdrawn.is_none_or(|w| w > d);
+    let not_decided_by = |d: Date| clock.decided.is_none_or(|(at, _)| at > d);
     if let Some(end) = clock.scia_control_end {
-        return (end < today && not_withdrawn_by(end)).then_some((end, Esito::Accolta));
+        return (end < today && not_withdrawn_by(end) && not_decided_by(end))
+            .then_some((end, Esito::Accolta));
     }
     match clock.silenzio_assenso_date {
         Some(d) if clock.silenzio_assenso_reached && not_withdrawn_by(d) => {
@@ -355,5 +364,29 @@ mod tests {
         let s = pratica_summary("x", &def, &cal, &refused, date(2026, 6, 1)).unwrap();
         assert_eq!(s.concluded, Some(date(2026, 3, 31)));
         assert!(!s.silenzio_assenso);
+        // A refusal recorded after the silence is ineffective (art. 2
+        // c.8-bis): still a silenzio-assenso on 2 April, within the term.
+        let mut late = filed.clone();
+        late.push(ClockEvent::Decided {
+            date: date(2026, 4, 20),
+            esito: Esito::Respinta,
+        });
+        let s = pratica_summary("x", &def, &cal, &late, date(2026, 6, 1)).unwrap();
+        assert_eq!(s.concluded, Some(date(2026, 4, 2)));
+        assert_eq!(
+            (s.net_days, s.in_term, s.silenzio_assenso),
+            (Some(31), true, true)
+        );
+        // The silence recorded by the office later is the same silence.
+        let mut recorded = filed.clone();
+        recorded.push(ClockEvent::Decided {
+            date: date(2026, 4, 20),
+            esito: Esito::SilenzioAssenso,
+        });
+        let s = pratica_summary("x", &def, &cal, &recorded, date(2026, 6, 1)).unwrap();
+        assert_eq!(
+            (s.concluded, s.net_days),
+            (Some(date(2026, 4, 2)), Some(31))
+        );
     }
 }

@@ -396,8 +396,7 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
                 "responses": {
                     "200": { "description": "Il file (Content-Disposition: attachment; Cache-Control: private, no-store)",
                              "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } },
-                    "403": error_response("Pratica di un altro ufficio"),
-                    "404": error_response("Fase inesistente, non un messaggio o senza file")
+                    "404": error_response("Pratica di un altro ufficio, fase inesistente, non un messaggio o senza file")
                 }
             }))
         },

@@ -422,7 +422,11 @@ async fn office_message_download(
 ) -> Result<Response, WebError> {
     let id = PraticaId(id_of(&id)?);
     let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
-    Ok(message_document(state.app(), t.id, &actor, id, seq, true).await?)
+    // Another office's pratica does not exist for its staff, as on every
+    // other call of the office's work.
+    message_document(state.app(), t.id, &actor, id, seq, true)
+        .await
+        .map_err(hidden)
 }
 
 /// Handles `GET /api/v1/pratiche/{id}/messaggi/{seq}/documento`: the file
