@@ -420,10 +420,10 @@ async fn office_message_download(
     ApiAuth(actor): ApiAuth,
     Path((id, seq)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
-    let id = PraticaId(id_of(&id)?);
+    // The caller's role first (403), then another office's pratica does
+    // not exist for its staff (404), as on every call of the office's work.
+    let id = office_call(&actor, &id)?;
     let seq = u32::try_from(id_of(&seq)?).map_err(|_| WebError::NotFound)?;
-    // Another office's pratica does not exist for its staff, as on every
-    // other call of the office's work.
     message_document(state.app(), t.id, &actor, id, seq, true)
         .await
         .map_err(hidden)
