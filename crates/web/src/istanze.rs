@@ -1431,20 +1431,34 @@ async fn my_act(
             app.act_on_pratica(t.id, &auth.actor, id, input).await
         }
         .await;
-        match outcome {
-            Ok(_) => Ok(see_other(&format!(
-                "/area-personale/pratiche/{}?fatto=1",
-                id.0
-            ))),
-            Err(e @ ServiceError::Invalid { .. }) => {
-                tracing::info!(code = e.code(), "citizen step refused");
-                render_pratica(&state, &t, &auth, id, &PraticaQuery::default(), Some(&e)).await
-            }
-            Err(e) => Err(e),
-        }
+        citizen_outcome(&state, &t, &auth, id, outcome, "step").await
     }
     .await;
     result.unwrap_or_else(|e| needs(&path, e))
+}
+
+/// The answer to what the applicant posted on their pratica (a step, a
+/// message): back to the pratica with "fatto", or the pratica's page again
+/// with the refusal and its code; other errors go up.
+pub(super) async fn citizen_outcome<T>(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    id: PraticaId,
+    outcome: Result<T, ServiceError>,
+    what: &'static str,
+) -> Result<Response, ServiceError> {
+    match outcome {
+        Ok(_) => Ok(see_other(&format!(
+            "/area-personale/pratiche/{}?fatto=1",
+            id.0
+        ))),
+        Err(e @ ServiceError::Invalid { .. }) => {
+            tracing::info!(code = e.code(), what, "citizen post refused");
+            render_pratica(state, t, auth, id, &PraticaQuery::default(), Some(&e)).await
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Handles `GET /area-personale/pratiche/{id}/documenti/{n}`: the istanza

@@ -23,7 +23,7 @@ use palazzo_services::{App, ServiceError};
 use palazzo_store::{OfficeId, PraticaId, Tenant, TenantId, UserId};
 use serde::Deserialize;
 
-use super::{PraticaQuery, date_it, id_of, invalid, render, render_office, render_pratica};
+use super::{citizen_outcome, date_it, id_of, invalid, render, render_office};
 use crate::AppState;
 use crate::auth::Auth;
 use crate::auth::pages::{needs, rome, see_other};
@@ -486,17 +486,7 @@ pub(super) async fn my_message(
                 .await
         }
         .await;
-        match outcome {
-            Ok(_) => Ok(see_other(&format!(
-                "/area-personale/pratiche/{}?fatto=1",
-                id.0
-            ))),
-            Err(e @ ServiceError::Invalid { .. }) => {
-                tracing::info!(code = e.code(), "citizen message refused");
-                render_pratica(&state, &t, &auth, id, &PraticaQuery::default(), Some(&e)).await
-            }
-            Err(e) => Err(e),
-        }
+        citizen_outcome(&state, &t, &auth, id, outcome, "message").await
     }
     .await;
     result.unwrap_or_else(|e| needs(&path, e))
