@@ -7,6 +7,9 @@
 // condition) and the preview have zero WCAG 2.1 AA violations. (axe needs
 // JavaScript in the page; that the editor works without it is proven by
 // crates/palazzo/tests/servizi_online_web.rs, which posts plain forms.)
+// The administrator also writes a new card of the catalogue with the
+// keyboard: an error first (shown next to the field, axe clean), then the
+// card, which is on the portal at once.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -89,5 +92,53 @@ test('an administrator builds and publishes a service with the keyboard', async 
   await press(page, 'Pubblica');
   assert.match(await page.locator('[data-element="servizio-pubblicato"]').innerText(), /versione 1/);
   assert.equal(await page.locator(`[data-servizio="${card}"] [data-element="versione"]`).innerText(), '1');
+  await context.close();
+});
+
+test('an administrator writes a new card of the catalogue with the keyboard', async () => {
+  const context = await browser.newContext({ bypassCSP: true });
+  context.setDefaultTimeout(20000);
+  const page = await context.newPage();
+  await page.goto(`${base}/accedi/demo`);
+  await page.locator('form', { hasText: 'Amministratore del Comune' }).getByRole('button').click();
+  await page.getByRole('link', { name: 'Schede dei servizi' }).click();
+  assert.equal(new URL(page.url()).pathname, '/backoffice/schede-servizio');
+  await assertAccessible(page, 'list of the cards');
+  await page.getByRole('link', { name: 'Nuova scheda' }).click();
+  await assertAccessible(page, 'form of a new card');
+
+  // A first try without the sections: every problem next to its field.
+  await page.getByLabel('Identificativo', { exact: true }).fill('bonus-bebe');
+  await page.getByLabel('Titolo', { exact: true }).fill('Bonus bebè comunale');
+  await press(page, 'Salva la scheda');
+  assert.match(await page.locator('[data-element="errori-scheda"]').innerText(), /Correggi/);
+  assert.match(await page.locator('[data-errore="audience"]').innerText(), /A chi è rivolto/);
+  assert.equal(await page.getByLabel('Titolo', { exact: true }).inputValue(), 'Bonus bebè comunale');
+  await assertAccessible(page, 'form of a card with errors');
+
+  await page.getByLabel('Categoria').selectOption('salute-benessere-e-assistenza');
+  const office = await page.getByLabel('Ufficio responsabile').locator('option').nth(1).getAttribute('value');
+  await page.getByLabel('Ufficio responsabile').selectOption(office);
+  for (const [label, text] of [
+    ['Descrizione breve', 'Un contributo per ogni nuovo nato o adottato.'],
+    ['A chi è rivolto', 'Famiglie residenti con un nuovo nato.'],
+    ['Come fare', 'Presenta la domanda online.'],
+    ['Cosa serve', 'SPID o CIE.'],
+    ['Cosa si ottiene', 'Un contributo di 500 euro.'],
+    ['Tempi e scadenze', 'Entro 30 giorni.'],
+    ['Accedi al servizio', 'Online con SPID o CIE.'],
+    ['Condizioni di servizio', 'Termini e condizioni.'],
+    ['Tipo di servizio', 'Salute, benessere e assistenza'],
+  ]) {
+    await page.getByLabel(label, { exact: true }).fill(text);
+  }
+  await page.getByLabel('Nascita', { exact: true }).focus();
+  await page.keyboard.press('Space');
+  await press(page, 'Salva la scheda');
+  assert.equal(new URL(page.url()).pathname, '/backoffice/schede-servizio');
+  assert.match(await page.locator('[data-element="scheda-salvata"]').innerText(), /Bonus bebè comunale/);
+
+  await page.goto(`${base}/servizi/salute-benessere-e-assistenza/bonus-bebe`);
+  assert.match(await page.locator('h1').first().innerText(), /Bonus bebè comunale/);
   await context.close();
 });

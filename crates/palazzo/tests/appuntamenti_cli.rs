@@ -5,7 +5,7 @@
 //! reminders due at the moment given, once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use palazzo_domain::appuntamenti::RawDetails;
 use palazzo_services::App;
@@ -14,22 +14,10 @@ use palazzo_services::appuntamenti::BookingRequest;
 use palazzo_services::db::Db;
 use palazzo_services::keys::KeyStore;
 use palazzo_testkit::TempDir;
+use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //! the office agenda with its marks, the calendar editor, and the JSON API.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use palazzo_testkit::browser::enc;
+use palazzo_testkit::browser::{enc, unescape};
 use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TestApp};
 
 const CIE: &str = "carta-identita-elettronica";
@@ -26,15 +26,6 @@ fn values(body: &str, name: &str) -> Vec<String> {
             Some(unescape(&v[..v.find('"')?]))
         })
         .collect()
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&#43;", "+")
-        .replace("&#x2b;", "+")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }
 
 fn data_code(p: &Page) -> String {

@@ -408,6 +408,14 @@ fn service_editor_routes_are_for_catalogue_managers() {
         ("GET", "/backoffice/servizi-online/{slug}/esporta"),
         ("POST", "/backoffice/servizi-online/editor"),
         ("POST", "/backoffice/servizi-online/importa"),
+        ("GET", "/backoffice/schede-servizio"),
+        ("POST", "/backoffice/schede-servizio"),
+        ("GET", "/backoffice/schede-servizio/nuova"),
+        ("GET", "/backoffice/schede-servizio/{slug}/modifica"),
+        ("POST", "/backoffice/schede-servizio/{slug}/modifica"),
+        ("GET", "/api/v1/schede-servizio/{slug}"),
+        ("POST", "/api/v1/schede-servizio"),
+        ("POST", "/api/v1/schede-servizio/{slug}"),
     ] {
         let spec = table
             .iter()

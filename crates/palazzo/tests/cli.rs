@@ -8,14 +8,10 @@ use std::process::{Command, Output};
 
 use palazzo_services::db::Db;
 use palazzo_testkit::TempDir;
+use palazzo_testkit::cli;
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 fn stdout(o: &Output) -> String {

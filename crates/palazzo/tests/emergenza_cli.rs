@@ -4,26 +4,14 @@
 //! ledger that still verifies.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use jiff::{SignedDuration, Timestamp};
 use palazzo_testkit::TempDir;
+use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 fn rome(t: Timestamp) -> String {

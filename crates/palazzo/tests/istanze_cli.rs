@@ -6,38 +6,20 @@
 //! pratiche lists none and an unknown pratica is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use palazzo_services::App;
-use palazzo_services::db::Db;
-use palazzo_services::keys::KeyStore;
 use palazzo_store::conformance::service_fixture;
 use palazzo_testkit::TempDir;
+use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 /// Adds the cards of two shipped services to the demo comune (when the
 /// demo has none) and returns the slug of an office.
 async fn cards(dir: &std::path::Path) -> String {
-    let db = Db::open_existing(&format!("sqlite:{}", dir.join("palazzo.db").display()))
-        .await
-        .unwrap();
-    let app = App::new(db, KeyStore::new(dir.join("keys"))).await.unwrap();
+    let app = cli::open_sqlite(dir).await;
     let t = app
         .tenants()
         .into_iter()

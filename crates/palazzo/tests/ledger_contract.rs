@@ -1570,6 +1570,48 @@ async fn run(backend: Backend) {
     )
     .await;
 
+    // A new card of the catalogue, then a change to it: one event each.
+    let office_slug = app.app.portal(c.tenant).await.unwrap().offices[0]
+        .data
+        .slug
+        .clone();
+    let mut scheda = json!({
+        "ufficio": office_slug,
+        "slug": "contributo-contratto",
+        "category": "vita-lavorativa",
+        "title": "Contributo di prova",
+        "status": { "state": "active" },
+        "summary": "Un contributo.",
+        "audience": "Residenti.",
+        "how_to": "Online.",
+        "needed": "SPID o CIE.",
+        "achieved": "Il contributo.",
+        "times": "30 giorni.",
+        "access": "Online con SPID o CIE.",
+        "conditions": "Termini e condizioni.",
+        "topics": ["Lavoro"],
+        "service_type": "Vita lavorativa",
+        "audience_type": "cittadini"
+    });
+    c.measured(
+        "/api/v1/schede-servizio",
+        "service.created",
+        prog.api("POST", "/schede-servizio", &admin, Some(scheda.clone())),
+    )
+    .await;
+    scheda["times"] = json!("20 giorni.");
+    c.measured(
+        "/api/v1/schede-servizio/{slug}",
+        "service.updated",
+        prog.api(
+            "POST",
+            "/schede-servizio/contributo-contratto",
+            &admin,
+            Some(scheda),
+        ),
+    )
+    .await;
+
     // Every mutating API route is exercised or exempt.
     let exempt: BTreeSet<String> = EXEMPT.iter().map(|(r, _)| (*r).to_owned()).collect();
     let missing: Vec<&String> = routes

@@ -5,7 +5,7 @@
 //! error, queued again by `retry`, and `--all-failed` and unknown ids behave.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use palazzo_services::App;
@@ -15,24 +15,10 @@ use palazzo_services::mail::{MailConfig, TransportKind};
 use palazzo_store::{MailRelated, MailState, NewMail};
 use palazzo_testkit::TempDir;
 use palazzo_testkit::smtp::{SmtpServer, free_port};
+use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_palazzo"));
-    c.args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL");
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run_with_env(env!("CARGO_BIN_EXE_palazzo"), args, env)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

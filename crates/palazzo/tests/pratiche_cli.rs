@@ -9,39 +9,22 @@
 //! verifies at the end.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use palazzo_domain::access::{Grant, Principal, Role};
 use palazzo_services::App;
 use palazzo_services::access::{Actor, VerifiedIdentity};
-use palazzo_services::db::Db;
-use palazzo_services::keys::KeyStore;
 use palazzo_store::conformance::service_fixture;
 use palazzo_store::{NewUser, NoticeChannel, PraticaId, Store, StoreTx};
 use palazzo_testkit::TempDir;
+use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 async fn open(dir: &std::path::Path) -> App {
-    let db = Db::open_existing(&format!("sqlite:{}", dir.join("palazzo.db").display()))
-        .await
-        .unwrap();
-    App::new(db, KeyStore::new(dir.join("keys"))).await.unwrap()
+    cli::open_sqlite(dir).await
 }
 
 /// What the command line works on.

@@ -8,11 +8,12 @@
 //! message with an attachment of a forbidden type register nothing.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use base64::Engine as _;
 use palazzo_domain::protocollo::Impronta;
 use palazzo_testkit::browser::Part;
+use palazzo_testkit::cli;
 use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TempDir, TestApp};
 use serde_json::{Value, json};
 
@@ -428,12 +429,7 @@ async fn register_from_an_eml_postgres() {
 }
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 #[test]

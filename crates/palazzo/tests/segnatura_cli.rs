@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use palazzo_domain::access::{Grant, Principal, Role};
 use palazzo_domain::protocollo::{Correspondent, CorrespondentKind, Flow};
@@ -23,22 +23,10 @@ use palazzo_store::UserId;
 use palazzo_store::conformance::tenant_fixture;
 use palazzo_testkit::pki::{assert_valid, pki};
 use palazzo_testkit::{PgDatabase, TempDir};
+use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 fn operatore() -> Actor {

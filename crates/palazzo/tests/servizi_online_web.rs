@@ -18,22 +18,12 @@
 use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
 use palazzo_services::pratiche::ServiceDefinition;
 use palazzo_store::{NewService, PraticaId, Store};
-use palazzo_testkit::browser::Part;
+use palazzo_testkit::browser::{Part, attr, form_fields};
 use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TestApp};
 
 const SLUG: &str = "contributo-di-prova";
 const LIST: &str = "/backoffice/servizi-online";
 const EDITOR: &str = "/backoffice/servizi-online/editor";
-
-fn unescape(s: &str) -> String {
-    s.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
-}
 
 /// An active card of the catalogue, requested online.
 fn card(slug: &str, office: palazzo_store::OfficeId) -> NewService {
@@ -57,66 +47,6 @@ fn card(slug: &str, office: palazzo_store::OfficeId) -> NewService {
         service_type: "Anagrafe e stato civile".into(),
         audience_type: "cittadini".into(),
     }
-}
-
-/// The value of ` attr="…"` in a tag.
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let needle = format!(" {name}=\"");
-    let at = tag.find(&needle)? + needle.len();
-    let end = tag[at..].find('"')?;
-    Some(unescape(&tag[at..at + end]))
-}
-
-/// The successful controls of the form marked `marker`, as a browser would
-/// post them (submit buttons left out).
-fn form_fields(body: &str, marker: &str) -> Vec<(String, String)> {
-    let start = body
-        .find(marker)
-        .unwrap_or_else(|| panic!("{marker} not in {body}"));
-    let form_start = body[..start].rfind("<form").unwrap();
-    let form = &body[form_start..form_start + body[form_start..].find("</form>").unwrap()];
-    let mut out = Vec::new();
-    let mut rest = form;
-    while let Some(lt) = rest.find('<') {
-        rest = &rest[lt..];
-        let end = rest.find('>').unwrap();
-        let tag = &rest[..=end];
-        if tag.starts_with("<input") {
-            let kind = attr(tag, "type").unwrap_or_else(|| "text".into());
-            if let Some(name) = attr(tag, "name") {
-                match kind.as_str() {
-                    "checkbox" | "radio" => {
-                        if tag.contains(" checked") {
-                            out.push((name, attr(tag, "value").unwrap_or_else(|| "on".into())));
-                        }
-                    }
-                    "submit" | "file" => {}
-                    _ => out.push((name, attr(tag, "value").unwrap_or_default())),
-                }
-            }
-        } else if tag.starts_with("<textarea") {
-            let close = rest.find("</textarea>").unwrap();
-            if let Some(name) = attr(tag, "name") {
-                out.push((name, unescape(&rest[end + 1..close])));
-            }
-        } else if tag.starts_with("<select") {
-            let close = rest.find("</select>").unwrap();
-            let inner = &rest[end + 1..close];
-            let options: Vec<&str> = inner
-                .match_indices("<option")
-                .map(|(i, _)| &inner[i..i + inner[i..].find('>').unwrap() + 1])
-                .collect();
-            let chosen = options
-                .iter()
-                .find(|o| o.contains(" selected"))
-                .or(options.first());
-            if let (Some(name), Some(o)) = (attr(tag, "name"), chosen) {
-                out.push((name, attr(o, "value").unwrap_or_default()));
-            }
-        }
-        rest = &rest[end + 1..];
-    }
-    out
 }
 
 /// Posts the editor form of `page` with `changes` applied and `action`.
@@ -148,17 +78,6 @@ fn has_field(page: &Page, name: &str) -> bool {
 
 fn apostrophe(body: &str, text: &str) -> bool {
     body.contains(&text.replace('\'', "&#39;")) || body.contains(&text.replace('\'', "&#x27;"))
-}
-
-async fn ledger_events(app: &TestApp, t: palazzo_store::TenantId, kind: &str) -> usize {
-    app.app
-        .db()
-        .ledger_events(t, 0, u64::MAX / 2)
-        .await
-        .unwrap()
-        .iter()
-        .filter(|e| e.kind == kind)
-        .count()
 }
 
 #[tokio::test]
@@ -355,7 +274,7 @@ async fn service_editor(backend: Backend) {
     assert!(apostrophe(&preview.body, "Sostegno all'affitto"));
 
     // Publish from the preview: version 1, one ledger event.
-    let before = ledger_events(&app, t.id, "servizio_online.definito").await;
+    let before = app.ledger_count(t.id, "servizio_online.definito").await;
     let r = edit(&mut admin, &preview, &[], "pubblica").await;
     assert_eq!(r.status, 303, "{}", r.body);
     assert_eq!(
@@ -363,7 +282,7 @@ async fn service_editor(backend: Backend) {
         Some(format!("{LIST}?pubblicato={SLUG}&versione=1").as_str())
     );
     assert_eq!(
-        ledger_events(&app, t.id, "servizio_online.definito").await,
+        app.ledger_count(t.id, "servizio_online.definito").await,
         before + 1
     );
     let stored = app

@@ -6,7 +6,7 @@
 //! of `App::tempi_procedimenti`, and never a name.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use palazzo_domain::access::{Grant, Principal, Role};
 use palazzo_domain::calendar::rome_date;
@@ -19,6 +19,7 @@ use palazzo_services::pratiche::ActInput;
 use palazzo_store::conformance::service_fixture;
 use palazzo_store::{NewUser, NoticeChannel, Store, StoreTx, TenantId, UserId};
 use palazzo_testkit::{Backend, Browser, CASAMASSIMA, TempDir, TestApp};
+use palazzo_testkit::{cli, cli::text};
 use serde_json::Value;
 
 const SLUG: &str = "istanza-generica";
@@ -233,20 +234,7 @@ async fn tempi_page_and_api_postgres() {
 }
 
 fn palazzo(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palazzo"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("PALAZZO_DATABASE_URL")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
 }
 
 #[tokio::test]

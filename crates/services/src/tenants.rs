@@ -2,11 +2,15 @@
 //! Each one runs one transaction that writes the record and appends its
 //! ledger event, then refreshes the portal cache.
 
+use palazzo_domain::access::Permission;
+use palazzo_domain::portal::ServiceStatus;
 use palazzo_store::{
     Faq, NewFaq, NewOffice, NewService, NewTenant, Office, Service, Store, StoreTx, Tenant,
     TenantId,
 };
 
+use crate::access::Actor;
+use crate::import::ServiceEntry;
 use crate::ledger::record;
 use crate::portal::normalize_host;
 use crate::{App, ServiceError, ServiceResult};
@@ -90,48 +94,129 @@ fn check_tenant(t: &mut NewTenant) -> ServiceResult<()> {
     Ok(())
 }
 
-fn check_service(s: &NewService) -> ServiceResult<()> {
-    check_slug(&s.slug)?;
-    for (value, code, field) in [
-        (&s.title, "service_title_required", "Titolo"),
-        (&s.summary, "service_summary_required", "Descrizione breve"),
-        (&s.audience, "service_audience_required", "A chi è rivolto"),
-        (&s.how_to, "service_how_to_required", "Come fare"),
-        (&s.needed, "service_needed_required", "Cosa serve"),
-        (&s.achieved, "service_achieved_required", "Cosa si ottiene"),
-        (&s.times, "service_times_required", "Tempi e scadenze"),
-        (&s.access, "service_access_required", "Accedi al servizio"),
+/// One problem of a service card: the field it concerns (the card's JSON
+/// name), a stable code and the Italian message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardProblem {
+    /// The field, e.g. `title`, `topics`, `status_reason`.
+    pub field: &'static str,
+    /// Stable machine code.
+    pub code: &'static str,
+    /// Italian message for the user.
+    pub message: String,
+}
+
+/// Every problem of a service card, in the order of the card's fields
+/// (C.SI.1.3: the sections every scheda servizio must fill; C.SI.1.5: the
+/// argomenti from the model's vocabulary). Empty when the card can be saved.
+pub fn service_card_problems(s: &NewService) -> Vec<CardProblem> {
+    let mut out = Vec::new();
+    let mut push = |field: &'static str, code: &'static str, message: String| {
+        out.push(CardProblem {
+            field,
+            code,
+            message,
+        });
+    };
+    if let Err(ServiceError::Invalid { code, message }) = check_slug(&s.slug) {
+        push("slug", code, message);
+    }
+    if s.title.trim().is_empty() {
+        push(
+            "title",
+            "service_title_required",
+            "Il campo «Titolo» è obbligatorio.".into(),
+        );
+    } else if s.title.chars().count() > 160 {
+        push(
+            "title",
+            "service_title_length",
+            "Il titolo può contenere al massimo 160 caratteri.".into(),
+        );
+    }
+    if let ServiceStatus::Inactive { reason } = &s.status
+        && reason.trim().is_empty()
+    {
+        // C.SI.1.3: an inactive service says why on its card.
+        push(
+            "status_reason",
+            "service_status_reason_required",
+            "Indica il motivo per cui il servizio non è attivo.".into(),
+        );
+    }
+    if s.summary.trim().is_empty() {
+        push(
+            "summary",
+            "service_summary_required",
+            "Il campo «Descrizione breve» è obbligatorio.".into(),
+        );
+    } else if s.summary.chars().count() > 300 {
+        push(
+            "summary",
+            "service_summary_length",
+            "La descrizione breve può contenere al massimo 300 caratteri.".into(),
+        );
+    }
+    for (field, value, code, label) in [
         (
+            "audience",
+            &s.audience,
+            "service_audience_required",
+            "A chi è rivolto",
+        ),
+        ("how_to", &s.how_to, "service_how_to_required", "Come fare"),
+        ("needed", &s.needed, "service_needed_required", "Cosa serve"),
+        (
+            "achieved",
+            &s.achieved,
+            "service_achieved_required",
+            "Cosa si ottiene",
+        ),
+        (
+            "times",
+            &s.times,
+            "service_times_required",
+            "Tempi e scadenze",
+        ),
+        (
+            "access",
+            &s.access,
+            "service_access_required",
+            "Accedi al servizio",
+        ),
+        (
+            "conditions",
             &s.conditions,
             "service_conditions_required",
             "Condizioni di servizio",
         ),
-        (&s.service_type, "service_type_required", "Tipo di servizio"),
-        (
-            &s.audience_type,
-            "service_audience_type_required",
-            "Tipo di destinatari",
-        ),
     ] {
-        required(value, code, field)?;
+        if value.trim().is_empty() {
+            push(field, code, format!("Il campo «{label}» è obbligatorio."));
+        }
     }
-    if s.title.chars().count() > 160 {
-        return Err(invalid(
-            "service_title_length",
-            "Il titolo può contenere al massimo 160 caratteri.",
-        ));
-    }
-    if s.summary.chars().count() > 300 {
-        return Err(invalid(
-            "service_summary_length",
-            "La descrizione breve può contenere al massimo 300 caratteri.",
-        ));
+    if let Some(url) = &s.online_url {
+        // A path of this portal or an absolute https address: anything else
+        // (javascript:, http:, a protocol-relative //host) never reaches a
+        // citizen's browser from a card.
+        let ok = (url.starts_with('/') && !url.starts_with("//") || url.starts_with("https://"))
+            && url.len() <= 500
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            push(
+                "online_url",
+                "service_online_url_format",
+                "L'indirizzo del servizio online deve essere un percorso del portale (che inizia con /) o un indirizzo https://."
+                    .into(),
+            );
+        }
     }
     if s.topics.is_empty() {
-        return Err(invalid(
+        push(
+            "topics",
             "service_topics_required",
-            "Indica almeno un argomento.",
-        ));
+            "Indica almeno un argomento.".into(),
+        );
     }
     // C.SI.1.5: every argomento comes from the model's controlled vocabulary.
     if let Some(t) = s
@@ -139,12 +224,38 @@ fn check_service(s: &NewService) -> ServiceResult<()> {
         .iter()
         .find(|t| palazzo_domain::portal::topic(t) != Some(t.as_str()))
     {
-        return Err(invalid(
+        push(
+            "topics",
             "service_topic_unknown",
             format!("L'argomento «{t}» non fa parte del vocabolario del modello Comuni."),
-        ));
+        );
     }
-    Ok(())
+    for (field, value, code, label) in [
+        (
+            "service_type",
+            &s.service_type,
+            "service_type_required",
+            "Tipo di servizio",
+        ),
+        (
+            "audience_type",
+            &s.audience_type,
+            "service_audience_type_required",
+            "Tipo di destinatari",
+        ),
+    ] {
+        if value.trim().is_empty() {
+            push(field, code, format!("Il campo «{label}» è obbligatorio."));
+        }
+    }
+    out
+}
+
+fn check_service(s: &NewService) -> ServiceResult<()> {
+    match service_card_problems(s).into_iter().next() {
+        Some(p) => Err(invalid(p.code, p.message)),
+        None => Ok(()),
+    }
 }
 
 impl App {
@@ -228,6 +339,87 @@ impl App {
         tx.commit().await?;
         self.after_change(s.tenant);
         Ok(s)
+    }
+
+    /// The back office's, the API's and the CLI's save of a service card
+    /// ([`Permission::ManageCatalogue`]): creates the card when `editing`
+    /// is `None` (its slug must be new), else replaces the card `editing`,
+    /// whose slug never changes (the online service's definitions, its
+    /// pratiche and the portal's addresses name it). The office is named by
+    /// slug, as in the ente file. An unchanged card writes nothing; a
+    /// change is one ledger event (`service.created` / `service.updated`).
+    #[tracing::instrument(skip_all, fields(tenant = tenant.0, slug = %entry.scheda.slug))]
+    pub async fn save_service_card(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        editing: Option<&str>,
+        entry: ServiceEntry,
+    ) -> ServiceResult<Service> {
+        actor.require(Permission::ManageCatalogue)?;
+        let services = self.db().services(tenant).await?;
+        let current = match editing {
+            Some(slug) => Some(
+                services
+                    .iter()
+                    .find(|s| s.data.slug == slug)
+                    .ok_or(ServiceError::NotFound)?,
+            ),
+            None => None,
+        };
+        if entry.ufficio.trim().is_empty() {
+            return Err(invalid(
+                "service_office_required",
+                "Indica l'ufficio responsabile.",
+            ));
+        }
+        let office = self
+            .db()
+            .offices(tenant)
+            .await?
+            .into_iter()
+            .find(|o| o.data.slug == entry.ufficio)
+            .ok_or_else(|| {
+                invalid(
+                    "service_office_unknown",
+                    format!("L'ufficio «{}» non esiste.", entry.ufficio),
+                )
+            })?;
+        let mut card = entry.scheda;
+        card.office = office.id;
+        let saved = match current {
+            None => {
+                if services.iter().any(|s| s.data.slug == card.slug) {
+                    return Err(invalid(
+                        "service_slug_taken",
+                        format!(
+                            "Esiste già una scheda con l'identificativo «{}».",
+                            card.slug
+                        ),
+                    ));
+                }
+                self.create_service(tenant, card).await?
+            }
+            Some(s) if s.data.slug != card.slug => {
+                return Err(invalid(
+                    "service_slug_immutable",
+                    "L'identificativo di una scheda non può essere modificato: il servizio online, le pratiche e gli indirizzi del portale lo usano.",
+                ));
+            }
+            Some(s) if s.data == card => return Ok(s.clone()),
+            Some(s) => {
+                let mut s = s.clone();
+                s.data = card;
+                self.update_service(s).await?
+            }
+        };
+        tracing::info!(
+            service = saved.id.0,
+            operator = %crate::protocollo::operator(actor),
+            created = editing.is_none(),
+            "service card saved"
+        );
+        Ok(saved)
     }
 
     /// Adds an FAQ entry.

@@ -322,3 +322,76 @@ pub fn multipart(parts: &[Part<'_>]) -> (String, Vec<u8>) {
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// Undoes the HTML escaping askama applies to text and attribute values.
+pub fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#x27;", "'")
+        .replace("&#43;", "+")
+        .replace("&#x2b;", "+")
+        .replace("&amp;", "&")
+}
+
+/// The value of ` attr="…"` in a tag.
+pub fn attr(tag: &str, name: &str) -> Option<String> {
+    let needle = format!(" {name}=\"");
+    let at = tag.find(&needle)? + needle.len();
+    let end = tag[at..].find('"')?;
+    Some(unescape(&tag[at..at + end]))
+}
+
+/// The successful controls of the form marked `marker`, as a browser would
+/// post them (submit buttons left out).
+pub fn form_fields(body: &str, marker: &str) -> Vec<(String, String)> {
+    let start = body
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} not in {body}"));
+    let form_start = body[..start].rfind("<form").unwrap();
+    let form = &body[form_start..form_start + body[form_start..].find("</form>").unwrap()];
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(lt) = rest.find('<') {
+        rest = &rest[lt..];
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..=end];
+        if tag.starts_with("<input") {
+            let kind = attr(tag, "type").unwrap_or_else(|| "text".into());
+            if let Some(name) = attr(tag, "name") {
+                match kind.as_str() {
+                    "checkbox" | "radio" => {
+                        if tag.contains(" checked") {
+                            out.push((name, attr(tag, "value").unwrap_or_else(|| "on".into())));
+                        }
+                    }
+                    "submit" | "file" => {}
+                    _ => out.push((name, attr(tag, "value").unwrap_or_default())),
+                }
+            }
+        } else if tag.starts_with("<textarea") {
+            let close = rest.find("</textarea>").unwrap();
+            if let Some(name) = attr(tag, "name") {
+                out.push((name, unescape(&rest[end + 1..close])));
+            }
+        } else if tag.starts_with("<select") {
+            let close = rest.find("</select>").unwrap();
+            let inner = &rest[end + 1..close];
+            let options: Vec<&str> = inner
+                .match_indices("<option")
+                .map(|(i, _)| &inner[i..i + inner[i..].find('>').unwrap() + 1])
+                .collect();
+            let chosen = options
+                .iter()
+                .find(|o| o.contains(" selected"))
+                .or(options.first());
+            if let (Some(name), Some(o)) = (attr(tag, "name"), chosen) {
+                out.push((name, attr(o, "value").unwrap_or_default()));
+            }
+        }
+        rest = &rest[end + 1..];
+    }
+    out
+}

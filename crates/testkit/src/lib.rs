@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod browser;
+pub mod cli;
 pub mod gpd;
 pub mod istanze;
 pub mod oidc_provider;
@@ -326,6 +327,18 @@ impl TestApp {
             .await
             .expect("the key")
             .token
+    }
+
+    /// How many events of `kind` the comune's ledger holds.
+    pub async fn ledger_count(&self, tenant: palazzo_store::TenantId, kind: &str) -> usize {
+        self.app
+            .db()
+            .ledger_events(tenant, 0, u64::MAX / 2)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == kind)
+            .count()
     }
 
     /// Stops the server and drops the PostgreSQL database, if any.

@@ -28,6 +28,7 @@ pub mod classificazione;
 pub mod emergenza;
 pub mod interoperabilita;
 pub mod registri;
+pub mod schede_servizio;
 pub mod servizi_online;
 
 /// The routes of this module.
@@ -70,6 +71,7 @@ pub fn router() -> Routes {
         .merge(emergenza::router())
         .merge(interoperabilita::router())
         .merge(registri::router())
+        .merge(schede_servizio::router())
         .merge(servizi_online::router())
 }
 

@@ -1,6 +1,7 @@
 //! `palazzo servizi-online …`: the definitions of the online services
 //! (list, export, import of a new version, installation of the shipped
-//! ones); `palazzo pratiche …`: the open pratiche of an office with their
+//! ones) and the cards of the catalogue they belong to (save from a file,
+//! export); `palazzo pratiche …`: the open pratiche of an office with their
 //! deadlines, and one pratica with its history and legal clock
 //! (docs/istanze.md).
 
@@ -11,7 +12,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use palazzo_domain::access::Role;
 use palazzo_services::emergenza::rome_display;
+use palazzo_services::import::ServiceEntry;
 use palazzo_services::pratiche::ServiceDefinition;
+use palazzo_services::tenants::service_card_problems;
 use palazzo_store::PraticaId;
 
 use super::emergenza::{actor, finish, service};
@@ -68,6 +71,33 @@ pub enum ServiziOnlineCommand {
     /// Install the definitions Palazzo ships for the services of the
     /// catalogue that have none yet.
     InstallShipped {
+        #[command(flatten)]
+        at: Comune,
+    },
+    /// Save a service card of the catalogue from a file (`.toml`, or
+    /// `.json`) in the format of the ente file's `servizi` entries: a new
+    /// card when its slug is new, else the card is replaced (published on
+    /// the portal at once, one ledger event). Exits non-zero with every
+    /// problem found, saving nothing.
+    SalvaScheda {
+        /// The card file.
+        #[arg(long)]
+        file: PathBuf,
+        #[command(flatten)]
+        at: Comune,
+    },
+    /// Write a service card (TOML, or JSON with --json) to standard output
+    /// or to --out, in the format `salva-scheda` reads.
+    EsportaScheda {
+        /// The card's slug.
+        #[arg(long)]
+        servizio: String,
+        /// JSON instead of TOML.
+        #[arg(long)]
+        json: bool,
+        /// The file to write.
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         at: Comune,
     },
@@ -154,6 +184,12 @@ async fn open(at: &Comune) -> anyhow::Result<(palazzo_services::App, palazzo_sto
     Ok((app, tenant.id))
 }
 
+/// Is the file JSON (by its extension)? Otherwise TOML.
+fn is_json(file: &std::path::Path) -> bool {
+    file.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "sì" } else { "no" }
 }
@@ -222,10 +258,7 @@ pub async fn run(cmd: ServiziOnlineCommand) -> anyhow::Result<ExitCode> {
         ServiziOnlineCommand::Import { file, at } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
-            let is_json = file
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-            let def = if is_json {
+            let def = if is_json(&file) {
                 ServiceDefinition::from_json(&text)
             } else {
                 ServiceDefinition::from_toml(&text)
@@ -247,6 +280,82 @@ pub async fn run(cmd: ServiziOnlineCommand) -> anyhow::Result<ExitCode> {
             let n = app.install_shipped_definitions(t).await;
             finish(&app).await?;
             println!("Definizioni installate: {}.", n.map_err(service)?);
+        }
+        ServiziOnlineCommand::SalvaScheda { file, at } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let entry: ServiceEntry = if is_json(&file) {
+                serde_json::from_str(&text).map_err(anyhow::Error::from)
+            } else {
+                toml::from_str(&text).map_err(anyhow::Error::from)
+            }
+            .with_context(|| {
+                format!(
+                    "{}: la scheda non è leggibile (invalid_fields)",
+                    file.display()
+                )
+            })?;
+            // Checked before opening the installation: a bad file changes nothing.
+            let problems = service_card_problems(&entry.scheda);
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{}: {} ({})", p.field, p.message, p.code);
+                }
+                anyhow::bail!("la scheda non è stata salvata: {} problemi", problems.len());
+            }
+            let (app, t) = open(&at).await?;
+            let slug = entry.scheda.slug.clone();
+            let exists = app
+                .portal(t)
+                .await
+                .map_err(service)?
+                .service(&slug)
+                .is_some();
+            let saved = app
+                .save_service_card(t, &admin, exists.then_some(slug.as_str()), entry)
+                .await;
+            finish(&app).await?;
+            let saved = saved.map_err(service)?;
+            println!(
+                "Scheda {} {}: {}.",
+                saved.data.slug,
+                if exists { "aggiornata" } else { "creata" },
+                saved.data.title
+            );
+        }
+        ServiziOnlineCommand::EsportaScheda {
+            servizio,
+            json,
+            out,
+            at,
+        } => {
+            let (app, t) = open(&at).await?;
+            let snap = app.portal(t).await;
+            finish(&app).await?;
+            let snap = snap.map_err(service)?;
+            let card = snap
+                .service(&servizio)
+                .with_context(|| format!("la scheda «{servizio}» non esiste (not_found)"))?;
+            let mut scheda = card.data.clone();
+            let ufficio = snap
+                .office(scheda.office)
+                .map(|o| o.data.slug.clone())
+                .unwrap_or_default();
+            scheda.office = palazzo_store::OfficeId::default();
+            let entry = ServiceEntry { ufficio, scheda };
+            let text = if json {
+                serde_json::to_string_pretty(&entry)? + "\n"
+            } else {
+                toml::to_string_pretty(&entry)?
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text.as_bytes())
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("Scheda {servizio} scritta in {}.", path.display());
+                }
+                None => print!("{text}"),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

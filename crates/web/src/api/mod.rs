@@ -22,6 +22,7 @@ pub mod openapi_versioni;
 pub mod pratiche_ufficio;
 pub mod protocollo;
 pub mod registri;
+pub mod schede_servizio;
 pub mod staff;
 
 use std::sync::OnceLock;
@@ -60,6 +61,7 @@ pub fn router() -> Routes {
         .merge(crate::firmati::api_router())
         .merge(certificati::router())
         .merge(istanze::router())
+        .merge(schede_servizio::router())
         .merge(pratiche_ufficio::router())
         .merge(appuntamenti::router())
         .merge(crate::tempi::api_router())

@@ -609,6 +609,69 @@ pub fn parts() -> (Map<String, Value>, Map<String, Value>) {
             }
         }
     });
+    let (card_paths, card_schemas) = card_parts(&text, &opt_text);
+    let mut paths = paths.as_object().cloned().unwrap_or_default();
+    paths.extend(card_paths);
+    let mut schemas = schemas.as_object().cloned().unwrap_or_default();
+    schemas.extend(card_schemas);
+    (paths, schemas)
+}
+
+/// The cards of the catalogue (`/schede-servizio`), for administrators.
+fn card_parts(text: &Value, opt_text: &Value) -> (Map<String, Value>, Map<String, Value>) {
+    let paths = json!({
+        "/schede-servizio": {
+            "post": with(staff(json!({
+                "operationId": "creaSchedaServizio",
+                "summary": "Amministrazione: una nuova scheda del catalogo dei servizi (modello Comuni, C.SI.1.3), pubblicata sul portale; l'ufficio responsabile è indicato per identificativo",
+                "requestBody": body("SchedaServizio"),
+                "responses": {
+                    "201": ok_json("La scheda salvata", schema("SchedaServizio")),
+                    "422": error_response("invalid_fields, slug_format, service_slug_taken, service_office_required, service_office_unknown, service_title_required, service_title_length, service_summary_length, service_status_reason_required, service_online_url_format, service_topics_required, service_topic_unknown e gli altri campi obbligatori (service_…_required); il messaggio elenca ogni problema")
+                }
+            })), json_errors())
+        },
+        "/schede-servizio/{slug}": {
+            "get": staff(json!({
+                "operationId": "getSchedaServizio",
+                "summary": "Amministrazione: una scheda del catalogo nel formato del file dell'ente",
+                "parameters": [slug()],
+                "responses": {
+                    "200": ok_json("La scheda", schema("SchedaServizio")),
+                    "404": error_response("Scheda inesistente")
+                }
+            })),
+            "post": with(staff(json!({
+                "operationId": "modificaSchedaServizio",
+                "summary": "Amministrazione: sostituisce una scheda del catalogo (l'identificativo non cambia); una scheda invariata non scrive nulla",
+                "parameters": [slug()],
+                "requestBody": body("SchedaServizio"),
+                "responses": {
+                    "200": ok_json("La scheda salvata", schema("SchedaServizio")),
+                    "404": error_response("Scheda inesistente"),
+                    "422": error_response("service_slug_immutable e i codici della creazione; il messaggio elenca ogni problema")
+                }
+            })), json_errors())
+        }
+    });
+    let schemas = json!({
+        "SchedaServizio": {
+            "type": "object",
+            "description": "Una scheda del catalogo (C.SI.1.3), come le voci `servizi` del file dell'ente (docs/ente-file.md)",
+            "required": ["ufficio", "slug", "category", "title", "status", "summary", "audience", "how_to", "needed", "achieved", "times", "access", "conditions", "topics", "service_type", "audience_type"],
+            "properties": {
+                "ufficio": text, "slug": text, "category": text, "title": text,
+                "status": {
+                    "type": "object", "required": ["state"],
+                    "properties": { "state": { "enum": ["active", "inactive"] }, "reason": text }
+                },
+                "summary": text, "audience": text, "how_to": text, "needed": text, "achieved": text,
+                "times": text, "costs": opt_text, "access": text, "online_url": opt_text,
+                "conditions": text, "topics": { "type": "array", "items": text },
+                "service_type": text, "audience_type": text
+            }
+        }
+    });
     (
         paths.as_object().cloned().unwrap_or_default(),
         schemas.as_object().cloned().unwrap_or_default(),
