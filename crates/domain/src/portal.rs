@@ -193,6 +193,18 @@ pub const TOPICS: [&str; 64] = [
     "ZTL",
 ];
 
+/// A link that stored content may carry to a citizen's browser: a path of
+/// this site (one leading `/`, no backslash, which browsers read as `/`) or
+/// an absolute `http(s)://` address — never `javascript:`, `data:`, a
+/// protocol-relative `//host` or control characters.
+pub fn is_safe_link(url: &str) -> bool {
+    let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
+    let ok = lower.starts_with("https://")
+        || lower.starts_with("http://")
+        || (url.starts_with('/') && !url.starts_with("//") && !url.contains('\\'));
+    ok && !url.chars().any(char::is_control)
+}
+
 /// The model term equal to `name` ignoring case and surrounding spaces, if any.
 pub fn topic(name: &str) -> Option<&'static str> {
     let name = name.trim().to_lowercase();
@@ -202,6 +214,29 @@ pub fn topic(name: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn safe_links() {
+        for ok in [
+            "/area-personale/x",
+            "https://a.it/b",
+            "HTTPS://A.IT",
+            "http://a.it",
+        ] {
+            assert!(is_safe_link(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "//evil.example",
+            "/\\evil.example",
+            "/x\u{7}",
+            "relative/path",
+            "",
+        ] {
+            assert!(!is_safe_link(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn slugs_round_trip_and_are_unique() {

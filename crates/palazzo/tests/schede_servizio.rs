@@ -54,8 +54,9 @@ async fn post_card(
 
 /// The error shown next to field `name`, if any.
 fn error_of(page: &Page, name: &str) -> Option<String> {
-    let marker = format!("data-errore=\"{name}\">");
-    let at = page.body.find(&marker)? + marker.len();
+    let marker = format!("data-errore=\"{name}\"");
+    let from = page.body.find(&marker)?;
+    let at = from + page.body[from..].find('>')? + 1;
     let end = page.body[at..].find("</div>")?;
     Some(unescape(page.body[at..at + end].trim()))
 }
@@ -180,6 +181,39 @@ async fn catalogue_cards(backend: Backend) {
     assert_eq!(page.status, 422, "{}", page.body);
     let e = error_of(&page, "topics").unwrap();
     assert!(e.contains("«Calcetto»"), "{e}");
+    assert!(page.body.contains("data-code=\"service_topic_unknown\""));
+    // A tampered category or state, an argomento twice.
+    let mut changes = complete();
+    changes.insert(0, ("topics", None));
+    changes.push(("ufficio", Some(office.slug.as_str())));
+    changes.push(("topics", Some("Nascita")));
+    changes.push(("category", Some("sport-estremi")));
+    changes.push(("status", Some("sospeso")));
+    let page = post_card(&mut admin, &page, LIST, &changes).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        error_of(&page, "topics")
+            .unwrap()
+            .contains("più di una volta")
+    );
+    assert!(error_of(&page, "category").unwrap().contains("categorie"));
+    assert!(error_of(&page, "status").unwrap().contains("attivo"));
+    // Addresses the portal cannot link.
+    for bad in ["/\\evil.example", "http://a.it", "//evil.example", "/a b"] {
+        let mut changes = complete();
+        changes.insert(0, ("topics", None));
+        changes.push(("category", Some("salute-benessere-e-assistenza")));
+        changes.push(("status", Some("active")));
+        changes.push(("ufficio", Some(office.slug.as_str())));
+        changes.push(("online_url", Some(bad)));
+        let page = post_card(&mut admin, &page, LIST, &changes).await;
+        assert_eq!(page.status, 422, "{bad}: {}", page.body);
+        assert!(
+            error_of(&page, "online_url").unwrap().contains("https://"),
+            "{bad}"
+        );
+    }
+    // With an office of nobody: both problems at once.
     let mut changes = complete();
     changes.insert(0, ("topics", None));
     changes.push(("ufficio", Some("ufficio-di-nessuno")));
@@ -265,6 +299,7 @@ async fn catalogue_cards(backend: Backend) {
             ("status", Some("inactive")),
             ("status_reason", Some("Bando chiuso fino a gennaio.")),
             ("costs", Some("Gratuito.")),
+            ("online_url", Some("/area-personale/istanze/bonus-bebe")),
         ],
     )
     .await;
@@ -277,6 +312,12 @@ async fn catalogue_cards(backend: Backend) {
         .get(&format!("/servizi/salute-benessere-e-assistenza/{SLUG}"))
         .await;
     assert!(unescape(&public.body).contains("Bando chiuso fino a gennaio."));
+    assert!(
+        !public
+            .body
+            .contains("data-element=\"service-online-access\""),
+        "no online button while inactive"
+    );
     // Saving it unchanged writes nothing.
     let form = admin.get(&edit_path).await;
     let page = post_card(&mut admin, &form, &edit_path, &[]).await;
@@ -285,6 +326,39 @@ async fn catalogue_cards(backend: Backend) {
         app.ledger_count(t.id, "service.updated").await,
         updated_before + 1
     );
+    // Two admins edit the same card: the second save does not overwrite
+    // the first.
+    let first = admin.get(&edit_path).await;
+    let second = admin.get(&edit_path).await;
+    let page = post_card(
+        &mut admin,
+        &first,
+        &edit_path,
+        &[("times", Some("Entro 25 giorni."))],
+    )
+    .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let page = post_card(
+        &mut admin,
+        &second,
+        &edit_path,
+        &[("times", Some("Entro 40 giorni."))],
+    )
+    .await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(page.body.contains("modificata da un"), "{}", page.body);
+    assert_eq!(
+        app.app
+            .portal(t.id)
+            .await
+            .unwrap()
+            .service(SLUG)
+            .unwrap()
+            .data
+            .times,
+        "Entro 25 giorni."
+    );
+    let form = admin.get(&edit_path).await;
     // A slug smuggled into the edit form changes nothing.
     let page = post_card(&mut admin, &form, &edit_path, &[("slug", Some("altro"))]).await;
     assert_eq!(page.status, 303, "{}", page.body);
@@ -365,6 +439,7 @@ async fn api(app: &TestApp, admin: &mut Browser, t: TenantId, office: &str) {
         .api("POST", "/schede-servizio", &key, Some(card.clone()))
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
+    let etag = r.headers.get("etag").unwrap().to_str().unwrap().to_owned();
     assert_eq!(
         app.ledger_count(t, "service.created").await,
         created_before + 1
@@ -380,11 +455,12 @@ async fn api(app: &TestApp, admin: &mut Browser, t: TenantId, office: &str) {
     bad["slug"] = json!("bonus-zii");
     bad["title"] = json!("");
     bad["topics"] = json!(["Calcetto"]);
+    bad["ufficio"] = json!("ufficio-di-nessuno");
     let r = admin.api("POST", "/schede-servizio", &key, Some(bad)).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("service_title_required"), "{}", r.body);
     assert!(
-        r.body.contains("Calcetto"),
+        r.body.contains("Calcetto") && r.body.contains("ufficio-di-nessuno"),
         "every problem listed: {}",
         r.body
     );
@@ -404,17 +480,41 @@ async fn api(app: &TestApp, admin: &mut Browser, t: TenantId, office: &str) {
 
     // Replace: the slug cannot change; an unknown card is 404.
     card["times"] = json!("Entro 20 giorni.");
+    let auth = format!("Bearer {key}");
+    let replace = |body: &serde_json::Value| {
+        let headers = [
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            ("if-match", etag.as_str()),
+        ];
+        (headers, serde_json::to_vec(body).unwrap())
+    };
+    let (headers, bytes) = replace(&card);
     let r = admin
-        .api(
-            "POST",
-            "/schede-servizio/bonus-nonni",
-            &key,
-            Some(card.clone()),
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/schede-servizio/bonus-nonni",
+            &headers,
+            bytes,
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let saved: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(saved["times"], "Entro 20 giorni.");
+    // The same If-Match again: the card changed since, nothing saved.
+    let mut stale = card.clone();
+    stale["times"] = json!("Entro 99 giorni.");
+    let (headers, bytes) = replace(&stale);
+    let r = admin
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/schede-servizio/bonus-nonni",
+            &headers,
+            bytes,
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("service_card_changed"), "{}", r.body);
     let r = admin
         .api(
             "POST",

@@ -27,6 +27,17 @@ pub enum ServiceError {
     /// Too many requests from this client; try later.
     #[error("rate limited")]
     RateLimited,
+    /// A national service Palazzo depends on (pagoPA's GPD, …) does not
+    /// answer now: nothing was changed, try again later (503).
+    #[error("{code}: unavailable: {detail}")]
+    Unavailable {
+        /// Stable machine code, e.g. `gpd_unavailable`.
+        code: &'static str,
+        /// Italian message for the user.
+        message: String,
+        /// What happened, for the log only.
+        detail: String,
+    },
     /// A storage failure; details go to the log, never to the user.
     #[error("store: {0}")]
     Store(#[from] StoreError),
@@ -50,6 +61,7 @@ impl ServiceError {
             ServiceError::Invalid { code, .. } => code,
             ServiceError::NotFound => "not_found",
             ServiceError::RateLimited => "rate_limited",
+            ServiceError::Unavailable { code, .. } => code,
             ServiceError::Unauthenticated => "unauthenticated",
             ServiceError::Forbidden => "forbidden",
             ServiceError::Store(StoreError::NotFound) => "not_found",
@@ -61,7 +73,9 @@ impl ServiceError {
     /// The Italian message for the user (never internal details).
     pub fn message_it(&self) -> String {
         match self {
-            ServiceError::Invalid { message, .. } => message.clone(),
+            ServiceError::Invalid { message, .. } | ServiceError::Unavailable { message, .. } => {
+                message.clone()
+            }
             ServiceError::NotFound | ServiceError::Store(StoreError::NotFound) => {
                 "La risorsa richiesta non esiste.".to_owned()
             }

@@ -99,15 +99,26 @@ impl App {
                 })?;
             let mut scheda = entry.scheda;
             scheda.office = office.id;
+            // A refused card names itself: the file may hold dozens.
+            let slug = scheda.slug.clone();
+            let named = |e: ServiceError| match e {
+                ServiceError::Invalid { code, message } => ServiceError::Invalid {
+                    code,
+                    message: format!("Servizio «{slug}»: {message}"),
+                },
+                e => e,
+            };
             match services.iter().find(|s| s.data.slug == scheda.slug) {
                 None => {
-                    self.create_service(tenant.id, scheda).await?;
+                    self.create_service(tenant.id, scheda)
+                        .await
+                        .map_err(named)?;
                     report.services_created += 1;
                 }
                 Some(s) if s.data != scheda => {
                     let mut s = s.clone();
                     s.data = scheda;
-                    self.update_service(s).await?;
+                    self.update_service(s).await.map_err(named)?;
                     report.services_updated += 1;
                 }
                 Some(_) => {}

@@ -5,8 +5,8 @@
 use palazzo_domain::access::Permission;
 use palazzo_domain::portal::ServiceStatus;
 use palazzo_store::{
-    Faq, NewFaq, NewOffice, NewService, NewTenant, Office, Service, Store, StoreTx, Tenant,
-    TenantId,
+    Faq, NewFaq, NewOffice, NewService, NewTenant, Office, Service, Store, StoreError, StoreTx,
+    Tenant, TenantId,
 };
 
 use crate::access::Actor;
@@ -107,9 +107,19 @@ pub struct CardProblem {
 }
 
 /// Every problem of a service card, in the order of the card's fields
-/// (C.SI.1.3: the sections every scheda servizio must fill; C.SI.1.5: the
-/// argomenti from the model's vocabulary). Empty when the card can be saved.
+/// (C.SI.1.3: the sections every scheda servizio must fill, the reason of an
+/// inactive service; C.SI.1.5: the argomenti from the model's vocabulary,
+/// each once; an online address the portal can link). Empty when the card
+/// can be saved from the back office, the API or the CLI.
 pub fn service_card_problems(s: &NewService) -> Vec<CardProblem> {
+    card_problems(s, true)
+}
+
+/// The problems of a card; `strict` adds the rules the back office, the API
+/// and the CLI enforce but ente files written before them need not meet
+/// (an inactive card's reason, an `https://` or portal-path online address,
+/// argomenti listed once): the portal already hides an unsafe link.
+fn card_problems(s: &NewService, strict: bool) -> Vec<CardProblem> {
     let mut out = Vec::new();
     let mut push = |field: &'static str, code: &'static str, message: String| {
         out.push(CardProblem {
@@ -135,6 +145,7 @@ pub fn service_card_problems(s: &NewService) -> Vec<CardProblem> {
         );
     }
     if let ServiceStatus::Inactive { reason } = &s.status
+        && strict
         && reason.trim().is_empty()
     {
         // C.SI.1.3: an inactive service says why on its card.
@@ -195,14 +206,22 @@ pub fn service_card_problems(s: &NewService) -> Vec<CardProblem> {
             push(field, code, format!("Il campo «{label}» è obbligatorio."));
         }
     }
-    if let Some(url) = &s.online_url {
-        // A path of this portal or an absolute https address: anything else
-        // (javascript:, http:, a protocol-relative //host) never reaches a
-        // citizen's browser from a card.
-        let ok = (url.starts_with('/') && !url.starts_with("//") || url.starts_with("https://"))
-            && url.len() <= 500
-            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !ok {
+    if let Some(url) = s.online_url.as_deref().filter(|_| strict) {
+        // A path of this portal or an absolute https address (no plain
+        // http, no spaces): anything else never reaches a citizen's browser
+        // from a card.
+        if url.chars().count() > 500 {
+            push(
+                "online_url",
+                "service_online_url_length",
+                "L'indirizzo del servizio online può contenere al massimo 500 caratteri.".into(),
+            );
+        } else if !palazzo_domain::portal::is_safe_link(url)
+            || url
+                .get(..7)
+                .is_some_and(|h| h.eq_ignore_ascii_case("http://"))
+            || url.chars().any(char::is_whitespace)
+        {
             push(
                 "online_url",
                 "service_online_url_format",
@@ -230,6 +249,19 @@ pub fn service_card_problems(s: &NewService) -> Vec<CardProblem> {
             format!("L'argomento «{t}» non fa parte del vocabolario del modello Comuni."),
         );
     }
+    if strict
+        && let Some((_, t)) = s
+            .topics
+            .iter()
+            .enumerate()
+            .find(|(i, t)| s.topics[..*i].contains(t))
+    {
+        push(
+            "topics",
+            "service_topic_duplicate",
+            format!("L'argomento «{t}» è indicato più di una volta."),
+        );
+    }
     for (field, value, code, label) in [
         (
             "service_type",
@@ -251,8 +283,48 @@ pub fn service_card_problems(s: &NewService) -> Vec<CardProblem> {
     out
 }
 
+/// The version tag of a stored card: the hex SHA-256 of its ledger state,
+/// so it changes with every saved change. Editors send back the tag they
+/// started from ([`App::save_service_card`]'s `seen`; the API's `ETag`).
+pub fn service_card_tag(s: &Service) -> ServiceResult<String> {
+    Ok(crate::ledger::state_hash(s)?
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// The card with its texts trimmed (the form trims what it posts).
+fn trimmed(mut s: NewService) -> NewService {
+    for t in [
+        &mut s.title,
+        &mut s.summary,
+        &mut s.audience,
+        &mut s.how_to,
+        &mut s.needed,
+        &mut s.achieved,
+        &mut s.times,
+        &mut s.access,
+        &mut s.conditions,
+        &mut s.service_type,
+        &mut s.audience_type,
+    ] {
+        *t = t.trim().to_owned();
+    }
+    for t in [&mut s.costs, &mut s.online_url] {
+        *t = t
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned);
+    }
+    if let ServiceStatus::Inactive { reason } = &mut s.status {
+        *reason = reason.trim().to_owned();
+    }
+    s
+}
+
 fn check_service(s: &NewService) -> ServiceResult<()> {
-    match service_card_problems(s).into_iter().next() {
+    match card_problems(s, false).into_iter().next() {
         Some(p) => Err(invalid(p.code, p.message)),
         None => Ok(()),
     }
@@ -341,19 +413,54 @@ impl App {
         Ok(s)
     }
 
+    /// Every problem of a card as the back office, the API and the CLI
+    /// post it: [`service_card_problems`] and its office (`ufficio`), which
+    /// must be one of the comune's.
+    pub async fn service_card_entry_problems(
+        &self,
+        tenant: TenantId,
+        entry: &ServiceEntry,
+    ) -> ServiceResult<Vec<CardProblem>> {
+        let mut problems = service_card_problems(&entry.scheda);
+        if entry.ufficio.trim().is_empty() {
+            problems.push(CardProblem {
+                field: "ufficio",
+                code: "service_office_required",
+                message: "Indica l'ufficio responsabile.".into(),
+            });
+        } else if !self
+            .db()
+            .offices(tenant)
+            .await?
+            .iter()
+            .any(|o| o.data.slug == entry.ufficio)
+        {
+            problems.push(CardProblem {
+                field: "ufficio",
+                code: "service_office_unknown",
+                message: format!("L'ufficio «{}» non esiste.", entry.ufficio),
+            });
+        }
+        Ok(problems)
+    }
+
     /// The back office's, the API's and the CLI's save of a service card
     /// ([`Permission::ManageCatalogue`]): creates the card when `editing`
     /// is `None` (its slug must be new), else replaces the card `editing`,
     /// whose slug never changes (the online service's definitions, its
     /// pratiche and the portal's addresses name it). The office is named by
-    /// slug, as in the ente file. An unchanged card writes nothing; a
-    /// change is one ledger event (`service.created` / `service.updated`).
+    /// slug, as in the ente file. `seen`, when given, is the
+    /// [`service_card_tag`] of the card the editor started from: if the card
+    /// changed since, nothing is saved (`service_card_changed`). A card
+    /// unchanged but for surrounding blanks writes nothing; a change is one
+    /// ledger event (`service.created` / `service.updated`).
     #[tracing::instrument(skip_all, fields(tenant = tenant.0, slug = %entry.scheda.slug))]
     pub async fn save_service_card(
         &self,
         tenant: TenantId,
         actor: &Actor,
         editing: Option<&str>,
+        seen: Option<&str>,
         entry: ServiceEntry,
     ) -> ServiceResult<Service> {
         actor.require(Permission::ManageCatalogue)?;
@@ -367,10 +474,20 @@ impl App {
             ),
             None => None,
         };
-        if entry.ufficio.trim().is_empty() {
+        if let Some(p) = self
+            .service_card_entry_problems(tenant, &entry)
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Err(invalid(p.code, p.message));
+        }
+        if let (Some(c), Some(seen)) = (current, seen)
+            && service_card_tag(c)? != seen
+        {
             return Err(invalid(
-                "service_office_required",
-                "Indica l'ufficio responsabile.",
+                "service_card_changed",
+                "Nel frattempo la scheda è stata modificata da un'altra persona: riapri la scheda, controlla le modifiche e riprova.",
             ));
         }
         let office = self
@@ -379,26 +496,29 @@ impl App {
             .await?
             .into_iter()
             .find(|o| o.data.slug == entry.ufficio)
-            .ok_or_else(|| {
-                invalid(
-                    "service_office_unknown",
-                    format!("L'ufficio «{}» non esiste.", entry.ufficio),
-                )
-            })?;
-        let mut card = entry.scheda;
+            .ok_or(ServiceError::NotFound)?;
+        let mut card = trimmed(entry.scheda);
         card.office = office.id;
+        let slug_taken = || {
+            invalid(
+                "service_slug_taken",
+                format!(
+                    "Esiste già una scheda con l'identificativo «{}».",
+                    card.slug
+                ),
+            )
+        };
         let saved = match current {
             None => {
                 if services.iter().any(|s| s.data.slug == card.slug) {
-                    return Err(invalid(
-                        "service_slug_taken",
-                        format!(
-                            "Esiste già una scheda con l'identificativo «{}».",
-                            card.slug
-                        ),
-                    ));
+                    return Err(slug_taken());
                 }
-                self.create_service(tenant, card).await?
+                // Two creations of the same slug at once: the second meets
+                // the unique index and gets the same answer.
+                match self.create_service(tenant, card.clone()).await {
+                    Err(ServiceError::Store(StoreError::Conflict(_))) => return Err(slug_taken()),
+                    other => other?,
+                }
             }
             Some(s) if s.data.slug != card.slug => {
                 return Err(invalid(
@@ -406,7 +526,7 @@ impl App {
                     "L'identificativo di una scheda non può essere modificato: il servizio online, le pratiche e gli indirizzi del portale lo usano.",
                 ));
             }
-            Some(s) if s.data == card => return Ok(s.clone()),
+            Some(s) if trimmed(s.data.clone()) == card => return Ok(s.clone()),
             Some(s) => {
                 let mut s = s.clone();
                 s.data = card;
@@ -465,6 +585,63 @@ mod tests {
             check_service(&s).err().map(|e| e.code()),
             Some("service_topics_required")
         );
+    }
+
+    #[test]
+    fn the_back_office_rules_are_stricter_than_an_older_ente_file() {
+        let mut s = palazzo_store::conformance::service_fixture("x", palazzo_store::OfficeId(1));
+        assert!(service_card_problems(&s).is_empty());
+        s.online_url = Some("http://vecchio.example/servizio".into());
+        s.status = ServiceStatus::Inactive {
+            reason: "  ".into(),
+        };
+        s.topics = vec!["Anagrafe".into(), "Anagrafe".into()];
+        // An ente file written before these rules still imports.
+        assert!(check_service(&s).is_ok());
+        let codes: Vec<&str> = service_card_problems(&s).iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            [
+                "service_status_reason_required",
+                "service_online_url_format",
+                "service_topic_duplicate"
+            ]
+        );
+        for (url, code) in [
+            ("/\\evil.example", Some("service_online_url_format")),
+            ("//evil.example", Some("service_online_url_format")),
+            ("javascript:alert(1)", Some("service_online_url_format")),
+            ("/a b", Some("service_online_url_format")),
+            ("HTTPS://A.IT/x", None),
+            ("/area-personale/istanze/x", None),
+        ] {
+            let mut c =
+                palazzo_store::conformance::service_fixture("x", palazzo_store::OfficeId(1));
+            c.online_url = Some(url.into());
+            assert_eq!(
+                service_card_problems(&c).first().map(|p| p.code),
+                code,
+                "{url}"
+            );
+        }
+        let mut long = palazzo_store::conformance::service_fixture("x", palazzo_store::OfficeId(1));
+        long.online_url = Some(format!("/{}", "a".repeat(500)));
+        assert_eq!(
+            service_card_problems(&long).first().map(|p| p.code),
+            Some("service_online_url_length")
+        );
+    }
+
+    #[test]
+    fn every_problem_at_once_in_card_order() {
+        let mut s =
+            palazzo_store::conformance::service_fixture("Bad Slug", palazzo_store::OfficeId(1));
+        s.title = "t".repeat(161);
+        s.summary = " ".into();
+        s.conditions = String::new();
+        s.topics = vec![];
+        let fields: Vec<&str> = service_card_problems(&s).iter().map(|p| p.field).collect();
+        assert_eq!(fields, ["slug", "title", "summary", "conditions", "topics"]);
     }
 
     #[test]

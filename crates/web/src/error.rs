@@ -189,6 +189,7 @@ impl WebError {
                     StatusCode::NOT_FOUND
                 }
                 ServiceError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                ServiceError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
                 ServiceError::Unauthenticated => StatusCode::UNAUTHORIZED,
                 ServiceError::Forbidden => StatusCode::FORBIDDEN,
                 ServiceError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
@@ -319,6 +320,15 @@ mod tests {
                 WebError::Unavailable("db down".into()),
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
+            ),
+            (
+                WebError::Service(ServiceError::Unavailable {
+                    code: "gpd_unavailable",
+                    message: "m".into(),
+                    detail: "connect refused to https://gpd.example".into(),
+                }),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "gpd_unavailable",
             ),
             (
                 WebError::Service(ServiceError::Invalid {

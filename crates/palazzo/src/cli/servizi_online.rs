@@ -14,7 +14,6 @@ use palazzo_domain::access::Role;
 use palazzo_services::emergenza::rome_display;
 use palazzo_services::import::ServiceEntry;
 use palazzo_services::pratiche::ServiceDefinition;
-use palazzo_services::tenants::service_card_problems;
 use palazzo_store::PraticaId;
 
 use super::emergenza::{actor, finish, service};
@@ -295,27 +294,32 @@ pub async fn run(cmd: ServiziOnlineCommand) -> anyhow::Result<ExitCode> {
                     file.display()
                 )
             })?;
-            // Checked before opening the installation: a bad file changes nothing.
-            let problems = service_card_problems(&entry.scheda);
-            if !problems.is_empty() {
-                for p in &problems {
-                    eprintln!("{}: {} ({})", p.field, p.message, p.code);
-                }
-                anyhow::bail!("la scheda non è stata salvata: {} problemi", problems.len());
-            }
             let (app, t) = open(&at).await?;
-            let slug = entry.scheda.slug.clone();
-            let exists = app
-                .portal(t)
-                .await
-                .map_err(service)?
-                .service(&slug)
-                .is_some();
-            let saved = app
-                .save_service_card(t, &admin, exists.then_some(slug.as_str()), entry)
-                .await;
+            let saved = async {
+                // Every problem at once, the office included; nothing saved.
+                let problems = app.service_card_entry_problems(t, &entry).await?;
+                if !problems.is_empty() {
+                    return Ok(Err(problems));
+                }
+                let slug = entry.scheda.slug.clone();
+                let exists = app.portal(t).await?.service(&slug).is_some();
+                let editing = exists.then_some(slug.as_str());
+                let saved = app
+                    .save_service_card(t, &admin, editing, None, entry)
+                    .await?;
+                Ok(Ok((saved, exists)))
+            }
+            .await;
             finish(&app).await?;
-            let saved = saved.map_err(service)?;
+            let (saved, exists) = match saved.map_err(service)? {
+                Ok(v) => v,
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{}: {} ({})", p.field, p.message, p.code);
+                    }
+                    anyhow::bail!("la scheda non è stata salvata: {} problemi", problems.len());
+                }
+            };
             println!(
                 "Scheda {} {}: {}.",
                 saved.data.slug,

@@ -1146,10 +1146,25 @@ impl Coded for GpdError {
 }
 
 impl From<GpdError> for ServiceError {
-    /// Every GPD error reaches the user with its own code and Italian
-    /// message; the English details stay in the error for the log.
+    /// What the user can act on (a refused position, a conflict, a state
+    /// that forbids the operation) is a 422 with GPD's code and Italian
+    /// message; GPD down, silent or rate-limiting is a 503 to retry later;
+    /// a refused key, a forbidden organization, an answer outside the
+    /// contract or a bad configuration is the operator's problem: an
+    /// internal error whose details go to the log only.
     fn from(e: GpdError) -> Self {
-        ServiceError::invalid(&e)
+        match &e {
+            GpdError::Unavailable(_) | GpdError::RateLimited => ServiceError::Unavailable {
+                code: e.code(),
+                message: e.message_it(),
+                detail: e.to_string(),
+            },
+            GpdError::Unauthorized
+            | GpdError::Forbidden
+            | GpdError::UnexpectedResponse(_)
+            | GpdError::Config(_) => ServiceError::Internal(e.to_string()),
+            _ => ServiceError::invalid(&e),
+        }
     }
 }
 
@@ -1470,6 +1485,49 @@ fn transport_error(e: reqwest::Error) -> GpdError {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn gpd_errors_reach_the_user_by_whose_problem_they_are() {
+        let problem = ProblemJson {
+            title: Some("Conflict".into()),
+            status: Some(409),
+            detail: Some("IUPD already exists".into()),
+        };
+        // The user can act on it: 422 with GPD's code.
+        let e = ServiceError::from(GpdError::Conflict(problem));
+        assert!(
+            matches!(
+                e,
+                ServiceError::Invalid {
+                    code: "gpd_conflict",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        // Try again later: 503, the details for the log only.
+        for (g, code) in [
+            (GpdError::Unavailable("timeout".into()), "gpd_unavailable"),
+            (GpdError::RateLimited, "gpd_rate_limited"),
+        ] {
+            let e = ServiceError::from(g);
+            assert!(matches!(e, ServiceError::Unavailable { .. }), "{e:?}");
+            assert_eq!(e.code(), code);
+            assert!(!e.message_it().contains("timeout"));
+        }
+        // The operator's problem: an internal error, nothing shown but the
+        // generic message.
+        for g in [
+            GpdError::Unauthorized,
+            GpdError::Forbidden,
+            GpdError::UnexpectedResponse("<html>".into()),
+            GpdError::Config("no base_url".into()),
+        ] {
+            let e = ServiceError::from(g);
+            assert!(matches!(e, ServiceError::Internal(_)), "{e:?}");
+            assert_eq!(e.code(), "internal_error");
+        }
+    }
 
     #[test]
     fn config_debug_hides_the_key() {

@@ -627,14 +627,14 @@ fn card_parts(text: &Value, opt_text: &Value) -> (Map<String, Value>, Map<String
                 "requestBody": body("SchedaServizio"),
                 "responses": {
                     "201": ok_json("La scheda salvata", schema("SchedaServizio")),
-                    "422": error_response("invalid_fields, slug_format, service_slug_taken, service_office_required, service_office_unknown, service_title_required, service_title_length, service_summary_length, service_status_reason_required, service_online_url_format, service_topics_required, service_topic_unknown e gli altri campi obbligatori (service_…_required); il messaggio elenca ogni problema")
+                    "422": error_response("invalid_fields, slug_format, service_slug_taken, service_office_required, service_office_unknown, service_title_required, service_title_length, service_summary_length, service_status_reason_required, service_online_url_format, service_online_url_length, service_topics_required, service_topic_unknown, service_topic_duplicate e gli altri campi obbligatori (service_…_required); il messaggio elenca ogni problema, l'ufficio compreso")
                 }
             })), json_errors())
         },
         "/schede-servizio/{slug}": {
             "get": staff(json!({
                 "operationId": "getSchedaServizio",
-                "summary": "Amministrazione: una scheda del catalogo nel formato del file dell'ente",
+                "summary": "Amministrazione: una scheda del catalogo nel formato del file dell'ente; l'intestazione ETag ne porta la versione",
                 "parameters": [slug()],
                 "responses": {
                     "200": ok_json("La scheda", schema("SchedaServizio")),
@@ -644,12 +644,16 @@ fn card_parts(text: &Value, opt_text: &Value) -> (Map<String, Value>, Map<String
             "post": with(staff(json!({
                 "operationId": "modificaSchedaServizio",
                 "summary": "Amministrazione: sostituisce una scheda del catalogo (l'identificativo non cambia); una scheda invariata non scrive nulla",
-                "parameters": [slug()],
+                "parameters": [slug(), {
+                    "name": "If-Match", "in": "header", "required": false,
+                    "description": "L'ETag letto: la scheda è salvata solo se nessuno l'ha modificata nel frattempo",
+                    "schema": { "type": "string" }
+                }],
                 "requestBody": body("SchedaServizio"),
                 "responses": {
                     "200": ok_json("La scheda salvata", schema("SchedaServizio")),
                     "404": error_response("Scheda inesistente"),
-                    "422": error_response("service_slug_immutable e i codici della creazione; il messaggio elenca ogni problema")
+                    "422": error_response("service_slug_immutable, service_card_changed (If-Match non corrisponde più) e i codici della creazione; il messaggio elenca ogni problema")
                 }
             })), json_errors())
         }

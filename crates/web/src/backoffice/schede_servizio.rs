@@ -26,7 +26,7 @@ use palazzo_domain::access::Permission;
 use palazzo_domain::portal::{ServiceCategory, ServiceStatus, TOPICS};
 use palazzo_services::ServiceError;
 use palazzo_services::import::ServiceEntry;
-use palazzo_services::tenants::service_card_problems;
+use palazzo_services::tenants::{CardProblem, service_card_tag};
 use palazzo_store::{NewService, OfficeId, Tenant};
 use serde::Deserialize;
 
@@ -150,6 +150,8 @@ struct TextInput {
     rows: u8,
     value: String,
     errors: Vec<String>,
+    /// The stable code of the first error, for machines (`data-code`).
+    code: &'static str,
 }
 
 impl TextInput {
@@ -208,12 +210,20 @@ struct FormTemplate<'a> {
     categories: Vec<(&'static str, &'static str)>,
     office: String,
     offices: Vec<(String, String)>,
+    /// Is `office` one of `offices`? Else the placeholder is selected.
+    office_known: bool,
     office_errors: Vec<String>,
+    office_code: &'static str,
+    /// The [`service_card_tag`] of the card being edited.
+    seen: String,
     active: bool,
+    category_errors: Vec<String>,
+    status_errors: Vec<String>,
     reason: TextInput,
     sections: Vec<TextInput>,
     topics: Vec<(usize, &'static str, bool)>,
     topic_errors: Vec<String>,
+    topic_code: &'static str,
     service_type: TextInput,
     audience_type: TextInput,
     /// (anchor, message) of every problem, for the summary at the top.
@@ -221,8 +231,13 @@ struct FormTemplate<'a> {
 }
 
 /// The card as the form posts it: the responsible office by slug, the
-/// argomenti as repeated `topics`, the text as typed.
-fn entry_from(pairs: &[(String, String)], editing: Option<&str>) -> ServiceEntry {
+/// argomenti as repeated `topics`, the text as typed; with the problems of
+/// the choices the form offers but a tampered post may not respect (a
+/// category or state outside the lists).
+fn entry_from(
+    pairs: &[(String, String)],
+    editing: Option<&str>,
+) -> (ServiceEntry, Vec<CardProblem>) {
     let get = |name: &str| {
         pairs
             .iter()
@@ -231,21 +246,34 @@ fn entry_from(pairs: &[(String, String)], editing: Option<&str>) -> ServiceEntry
             .unwrap_or_default()
     };
     let optional = |name: &str| Some(get(name)).filter(|v| !v.is_empty());
-    let status = if get("status") == "inactive" {
-        ServiceStatus::Inactive {
+    let mut problems = Vec::new();
+    let status = match get("status").as_str() {
+        "inactive" => ServiceStatus::Inactive {
             reason: get("status_reason"),
+        },
+        "active" => ServiceStatus::Active,
+        _ => {
+            problems.push(CardProblem {
+                field: "status",
+                code: "service_status_unknown",
+                message: "Indica se il servizio è attivo.".into(),
+            });
+            ServiceStatus::Active
         }
-    } else {
-        ServiceStatus::Active
     };
-    ServiceEntry {
+    let category = ServiceCategory::from_slug(&get("category")).unwrap_or_else(|| {
+        problems.push(CardProblem {
+            field: "category",
+            code: "service_category_unknown",
+            message: "Scegli una delle categorie del modello Comuni.".into(),
+        });
+        ServiceCategory::ALL[0]
+    });
+    let entry = ServiceEntry {
         ufficio: get("ufficio"),
         scheda: NewService {
             slug: editing.map_or_else(|| get("slug"), str::to_owned),
-            // An unknown category cannot be chosen in the form; a tampered
-            // value falls back to the first and the admin sees it selected.
-            category: ServiceCategory::from_slug(&get("category"))
-                .unwrap_or(ServiceCategory::ALL[0]),
+            category,
             title: get("title"),
             status,
             summary: get("summary"),
@@ -267,18 +295,21 @@ fn entry_from(pairs: &[(String, String)], editing: Option<&str>) -> ServiceEntry
             service_type: get("service_type"),
             audience_type: get("audience_type"),
         },
-    }
+    };
+    (entry, problems)
 }
 
-/// The form for `entry`, with `problems` (field, message) next to their
-/// fields.
+/// The form for `entry`, with `problems` next to their fields; `seen` is
+/// the tag of the card the editing started from.
+#[allow(clippy::too_many_arguments)]
 async fn form_page(
     state: &AppState,
     t: &Tenant,
     auth: &Auth,
     editing: Option<&str>,
     entry: &ServiceEntry,
-    problems: Vec<(String, String)>,
+    seen: &str,
+    problems: &[CardProblem],
     status: StatusCode,
 ) -> Result<Response, ServiceError> {
     let snap = state.app().portal(t.id).await?;
@@ -286,9 +317,15 @@ async fn form_page(
     let errors_of = |field: &str| -> Vec<String> {
         problems
             .iter()
-            .filter(|(f, _)| f == field)
-            .map(|(_, m)| m.clone())
+            .filter(|p| p.field == field)
+            .map(|p| p.message.clone())
             .collect()
+    };
+    let code_of = |field: &str| -> &'static str {
+        problems
+            .iter()
+            .find(|p| p.field == field)
+            .map_or("", |p| p.code)
     };
     let text =
         |name: &'static str, label: &'static str, hint: &'static str, rows: u8, value: &str| {
@@ -299,6 +336,7 @@ async fn form_page(
                 rows,
                 value: value.to_owned(),
                 errors: errors_of(name),
+                code: code_of(name),
             }
         };
     let value_of = |name: &str| -> String {
@@ -318,7 +356,10 @@ async fn form_page(
     let anchor = |field: &str| match field {
         "ufficio" => "scheda-ufficio".to_owned(),
         "topics" => "scheda-argomenti".to_owned(),
-        "status_reason" => "scheda-status-reason".to_owned(),
+        "status" => "scheda-status-active".to_owned(),
+        // On an edit the identificativo is text, not an input.
+        "slug" if editing.is_some() => "modulo-scheda".to_owned(),
+        "" => "modulo-scheda".to_owned(),
         f => format!("scheda-{}", f.replace('_', "-")),
     };
     let reason = match &s.status {
@@ -356,8 +397,13 @@ async fn form_page(
             .iter()
             .map(|o| (o.data.slug.clone(), o.data.name.clone()))
             .collect(),
+        office_known: snap.office_by_slug(&entry.ufficio).is_some(),
         office_errors: errors_of("ufficio"),
+        office_code: code_of("ufficio"),
+        seen: seen.to_owned(),
         active: s.status == ServiceStatus::Active,
+        category_errors: errors_of("category"),
+        status_errors: errors_of("status"),
         reason: text(
             "status_reason",
             "Motivo per cui il servizio non è attivo",
@@ -375,6 +421,7 @@ async fn form_page(
             .map(|(i, topic)| (i, *topic, s.topics.iter().any(|x| x == topic)))
             .collect(),
         topic_errors: errors_of("topics"),
+        topic_code: code_of("topics"),
         service_type: text(
             "service_type",
             "Tipo di servizio",
@@ -391,7 +438,7 @@ async fn form_page(
         ),
         summary: problems
             .iter()
-            .map(|(f, m)| (anchor(f), m.clone()))
+            .map(|p| (anchor(p.field), p.message.clone()))
             .collect(),
     };
     Ok(render(tpl, status))
@@ -430,16 +477,7 @@ async fn new_page(
 ) -> Response {
     let out = async {
         auth.actor.require(Permission::ManageCatalogue)?;
-        form_page(
-            &state,
-            &t,
-            &auth,
-            None,
-            &blank(),
-            Vec::new(),
-            StatusCode::OK,
-        )
-        .await
+        form_page(&state, &t, &auth, None, &blank(), "", &[], StatusCode::OK).await
     };
     match out.await {
         Ok(r) => r,
@@ -464,13 +502,15 @@ async fn edit_page(
                 .unwrap_or_default(),
             scheda: card.data.clone(),
         };
+        let seen = service_card_tag(card)?;
         form_page(
             &state,
             &t,
             &auth,
             Some(&slug),
             &entry,
-            Vec::new(),
+            &seen,
+            &[],
             StatusCode::OK,
         )
         .await
@@ -515,75 +555,57 @@ async fn save(
     pairs: &[(String, String)],
 ) -> Result<Response, ServiceError> {
     auth.actor.require(Permission::ManageCatalogue)?;
-    let snap = state.app().portal(t.id).await?;
+    let app = state.app();
     if let Some(slug) = editing {
         // Another comune's card, or none: 404 before anything is read.
-        snap.service(slug).ok_or(ServiceError::NotFound)?;
+        app.portal(t.id)
+            .await?
+            .service(slug)
+            .ok_or(ServiceError::NotFound)?;
     }
-    let entry = entry_from(pairs, editing);
+    // The version the editor started from travels with the form.
+    let seen = pairs
+        .iter()
+        .find(|(k, _)| k == "versione")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let (entry, mut problems) = entry_from(pairs, editing);
     // Every problem at once, next to its field; the service checks again.
-    let mut problems: Vec<(String, String)> = service_card_problems(&entry.scheda)
-        .into_iter()
-        .map(|p| (p.field.to_owned(), p.message))
-        .collect();
-    if entry.ufficio.is_empty() {
-        problems.push(("ufficio".into(), "Indica l'ufficio responsabile.".into()));
-    } else if snap.office_by_slug(&entry.ufficio).is_none() {
-        problems.push((
-            "ufficio".into(),
-            format!("L'ufficio «{}» non esiste.", entry.ufficio),
-        ));
-    }
+    problems.extend(app.service_card_entry_problems(t.id, &entry).await?);
+    let refused = |problems: Vec<CardProblem>| {
+        tracing::info!(
+            tenant = t.id.0,
+            problems = problems.len(),
+            code = problems.first().map_or("", |p| p.code),
+            "service card refused"
+        );
+        problems
+    };
     if !problems.is_empty() {
-        return refused(state, t, auth, editing, &entry, problems).await;
+        let problems = refused(problems);
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return form_page(state, t, auth, editing, &entry, &seen, &problems, status).await;
     }
-    match state
-        .app()
-        .save_service_card(t.id, &auth.actor, editing, entry.clone())
+    let seen_tag = editing.map(|_| seen.as_str());
+    match app
+        .save_service_card(t.id, &auth.actor, editing, seen_tag, entry.clone())
         .await
     {
         Ok(saved) => Ok(see_other(&format!("{LIST}?salvata={}", saved.data.slug))),
         Err(ServiceError::Invalid { code, message }) => {
             let field = match code {
-                "service_office_unknown" => "ufficio",
-                _ => "slug",
+                "service_slug_taken" | "service_slug_immutable" => "slug",
+                c if c.starts_with("service_office") => "ufficio",
+                _ => "",
             };
-            refused(
-                state,
-                t,
-                auth,
-                editing,
-                &entry,
-                vec![(field.to_owned(), message)],
-            )
-            .await
+            let problems = refused(vec![CardProblem {
+                field,
+                code,
+                message,
+            }]);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            form_page(state, t, auth, editing, &entry, &seen, &problems, status).await
         }
         Err(e) => Err(e),
     }
-}
-
-/// The form again, with the problems next to their fields (422).
-async fn refused(
-    state: &AppState,
-    t: &Tenant,
-    auth: &Auth,
-    editing: Option<&str>,
-    entry: &ServiceEntry,
-    problems: Vec<(String, String)>,
-) -> Result<Response, ServiceError> {
-    tracing::info!(
-        tenant = t.id.0,
-        problems = problems.len(),
-        "service card refused"
-    );
-    form_page(
-        state,
-        t,
-        auth,
-        editing,
-        entry,
-        problems,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
 }

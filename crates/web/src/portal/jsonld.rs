@@ -19,7 +19,13 @@ pub fn government_service(
     let d = &service.data;
     let t = &tenant.data;
     let card_url = format!("{base_url}{}", service_href(service));
-    let service_url = match d.online_url.as_deref().and_then(safe_url) {
+    // An inactive service cannot be requested online: its card is the
+    // service's address until it is active again.
+    let online = match d.status {
+        palazzo_domain::portal::ServiceStatus::Active => d.online_url.as_deref(),
+        palazzo_domain::portal::ServiceStatus::Inactive { .. } => None,
+    };
+    let service_url = match online.and_then(safe_url) {
         Some(u) if u.starts_with('/') => format!("{base_url}{u}"),
         Some(u) => u.to_owned(),
         None => card_url.clone(),

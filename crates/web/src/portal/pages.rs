@@ -1230,9 +1230,11 @@ fn render_service(
         summary: d.summary.clone(),
         sections,
         access: paragraphs(&d.access),
+        // Not while the service is inactive: the request would be refused.
         online_url: d
             .online_url
             .as_deref()
+            .filter(|_| active)
             .and_then(safe_url)
             .map(str::to_owned),
         booking_href: format!("/prenotazione-appuntamento?servizio={}", d.slug),

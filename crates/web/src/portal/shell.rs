@@ -201,11 +201,7 @@ pub fn tel_href(phone: &str) -> String {
 /// otherwise (no `javascript:` or `data:` links from stored content).
 pub fn safe_url(url: &str) -> Option<&str> {
     let u = url.trim();
-    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
-    let ok = lower.starts_with("https://")
-        || lower.starts_with("http://")
-        || (u.starts_with('/') && !u.starts_with("//") && !u.contains('\\'));
-    (ok && !u.chars().any(char::is_control)).then_some(u)
+    palazzo_domain::portal::is_safe_link(u).then_some(u)
 }
 
 /// Splits plain text into paragraphs at blank lines; single line breaks

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use palazzo_domain::portal::ServiceCategory;
+use palazzo_domain::portal::{ServiceCategory, ServiceStatus};
 use palazzo_services::PortalSnapshot;
 use scraper::{ElementRef, Html, Selector};
 
@@ -383,9 +383,12 @@ fn service_cards_follow_c_si_1_3() {
                 .count()
                 >= 3
         );
+        // The online button only while the service can be requested.
         assert_eq!(
             all(&doc, &de("service-online-access")).len(),
-            usize::from(d.online_url.is_some())
+            usize::from(d.online_url.is_some() && d.status == ServiceStatus::Active),
+            "{}",
+            d.slug
         );
         assert!(text(one(&doc, &de("service-area"))).chars().count() >= 3);
         assert!(!all(&doc, &format!("a{}", de("service-topic"))).is_empty());
