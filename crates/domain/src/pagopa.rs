@@ -44,6 +44,19 @@ pub enum AvvisoError {
     /// The IUV counter passed 13 digits.
     #[error("IUV base {0} has more than 13 digits")]
     BaseEsaurita(u64),
+    /// A postal account number that is not 1 to 12 digits.
+    #[error("postal account {0:?} is not 1-12 digits")]
+    ContoCorrente(String),
+    /// A creditor's codice fiscale that is not 11 digits.
+    #[error("creditor tax code {0:?} is not 11 digits")]
+    CodiceFiscaleEnte(String),
+    /// A debtor's codice fiscale that is neither 16 letters and digits
+    /// nor an 11-digit partita IVA.
+    #[error("debtor tax code {0:?} is neither 16 characters nor 11 digits")]
+    CodiceFiscaleDebitore(String),
+    /// An amount that is not 1 cent to 99.999.999,99 euro (10 digits).
+    #[error("amount {0} cents outside 1..=9999999999")]
+    Importo(i64),
 }
 
 impl Coded for AvvisoError {
@@ -54,6 +67,10 @@ impl Coded for AvvisoError {
             AvvisoError::CheckDigit { .. } => "avviso_check_digit",
             AvvisoError::Segregazione(_) => "avviso_segregazione",
             AvvisoError::BaseEsaurita(_) => "avviso_base_esaurita",
+            AvvisoError::ContoCorrente(_) => "avviso_conto_corrente",
+            AvvisoError::CodiceFiscaleEnte(_) => "avviso_cf_ente",
+            AvvisoError::CodiceFiscaleDebitore(_) => "avviso_cf_debitore",
+            AvvisoError::Importo(_) => "avviso_importo",
         }
     }
 
@@ -75,6 +92,18 @@ impl Coded for AvvisoError {
             }
             AvvisoError::BaseEsaurita(_) => {
                 "La numerazione dei codici IUV del Comune è esaurita".to_owned()
+            }
+            AvvisoError::ContoCorrente(c) => {
+                format!("Il conto corrente postale «{c}» non è valido: da 1 a 12 cifre")
+            }
+            AvvisoError::CodiceFiscaleEnte(c) => {
+                format!("Il codice fiscale dell'ente «{c}» non è valido: 11 cifre")
+            }
+            AvvisoError::CodiceFiscaleDebitore(c) => format!(
+                "Il codice fiscale del debitore «{c}» non è valido: 16 caratteri, o 11 cifre per una partita IVA"
+            ),
+            AvvisoError::Importo(_) => {
+                "L'importo dell'avviso deve essere tra 0,01 e 99.999.999,99 euro".to_owned()
             }
         }
     }
@@ -208,8 +237,19 @@ pub fn qr_payload(codice: CodiceAvviso, cf_ente: &str, importo: Cents) -> String
 }
 
 /// The 256-character Poste Data Matrix of the Bollettino Postale PA
-/// (§4.3), printed only when the comune has a postal account.
-#[must_use]
+/// (§4.3, Poste's "Manuale della stampa in proprio"), printed only when the
+/// comune has a postal account: `codfase=NBPA;` then 18 + codice avviso,
+/// 12 + conto corrente (zero-padded), 10 + importo in cents (zero-padded),
+/// `38961P1`, the CF of the ente (11), of the debtor (16, left-aligned), the
+/// debtor's name (40) and the causale (110), 12 spaces and `A`. Names and
+/// causale are folded to ASCII (accents dropped, other characters → space)
+/// and cut to their width.
+///
+/// # Errors
+/// What the layout cannot hold: [`AvvisoError::ContoCorrente`] (not 1-12
+/// digits), [`AvvisoError::CodiceFiscaleEnte`] (not 11 digits),
+/// [`AvvisoError::CodiceFiscaleDebitore`] (neither 16 letters and digits
+/// nor 11 digits), [`AvvisoError::Importo`] (not 1 cent to 10 digits).
 pub fn poste_data_matrix(
     codice: CodiceAvviso,
     conto_corrente: &str,
@@ -218,25 +258,28 @@ pub fn poste_data_matrix(
     cf_debitore: &str,
     nome_debitore: &str,
     causale: &str,
-) -> String {
+) -> Result<String, AvvisoError> {
     fn fixed(s: &str, len: usize) -> String {
-        let ascii: String = s
-            .chars()
-            .map(|c| {
-                if c.is_ascii() && !c.is_ascii_control() {
-                    c
-                } else {
-                    ' '
-                }
-            })
-            .take(len)
-            .collect();
+        let ascii: String = s.chars().map(fold_ascii).take(len).collect();
         format!("{ascii:<len$}")
     }
-    let ccp: String = conto_corrente
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
+    let ccp: String = conto_corrente.chars().filter(|c| *c != ' ').collect();
+    if ccp.is_empty() || ccp.len() > 12 || !ccp.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AvvisoError::ContoCorrente(conto_corrente.to_owned()));
+    }
+    if cf_ente.len() != 11 || !cf_ente.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AvvisoError::CodiceFiscaleEnte(cf_ente.to_owned()));
+    }
+    let debitore = cf_debitore.trim().to_ascii_uppercase();
+    let persona = debitore.len() == 16 && debitore.bytes().all(|b| b.is_ascii_alphanumeric());
+    let impresa = debitore.len() == 11 && debitore.bytes().all(|b| b.is_ascii_digit());
+    if !(persona || impresa) {
+        return Err(AvvisoError::CodiceFiscaleDebitore(cf_debitore.to_owned()));
+    }
+    let cents = importo.cents();
+    if !(1..=9_999_999_999).contains(&cents) {
+        return Err(AvvisoError::Importo(cents));
+    }
     let mut out = String::with_capacity(256);
     out.push_str("codfase=NBPA;");
     out.push_str("18");
@@ -244,15 +287,40 @@ pub fn poste_data_matrix(
     out.push_str("12");
     out.push_str(&format!("{ccp:0>12}"));
     out.push_str("10");
-    out.push_str(&format!("{:010}", importo.cents().max(0)));
+    out.push_str(&format!("{cents:010}"));
     out.push_str("38961P1");
-    out.push_str(&fixed(cf_ente, 11));
-    out.push_str(&fixed(&cf_debitore.to_ascii_uppercase(), 16));
+    out.push_str(cf_ente);
+    out.push_str(&format!("{debitore:<16}"));
     out.push_str(&fixed(nome_debitore, 40));
     out.push_str(&fixed(causale, 110));
     out.push_str(&" ".repeat(12));
     out.push('A');
-    out
+    Ok(out)
+}
+
+/// One character of a name or causale in the Data Matrix: printable ASCII
+/// as it is, an accented Latin letter as its base letter, anything else a
+/// space.
+fn fold_ascii(c: char) -> char {
+    match c {
+        ' '..='~' => c,
+        'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+        'À' | 'Á' | 'Â' | 'Ä' | 'Ã' | 'Å' => 'A',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'È' | 'É' | 'Ê' | 'Ë' => 'E',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'Ì' | 'Í' | 'Î' | 'Ï' => 'I',
+        'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+        'Ò' | 'Ó' | 'Ô' | 'Ö' | 'Õ' => 'O',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'Ù' | 'Ú' | 'Û' | 'Ü' => 'U',
+        'ç' => 'c',
+        'Ç' => 'C',
+        'ñ' => 'n',
+        'Ñ' => 'N',
+        '’' | '‘' => '\'',
+        _ => ' ',
+    }
 }
 
 #[cfg(test)]
@@ -337,7 +405,7 @@ mod tests {
             qr_payload(c, "00085240950", Cents::from_cents(1)),
             "PAGOPA|002|300715700000000032|00085240950|01"
         );
-        // P-7.
+        // P-7: every field at its offset, the whole layout checked.
         let dm = poste_data_matrix(
             c,
             "16302093",
@@ -346,31 +414,86 @@ mod tests {
             "bscmtt83a12l719r",
             "Mattia Boschi",
             "TARI 2026 rata unica",
-        );
+        )
+        .unwrap();
         assert_eq!(dm.len(), 256);
-        assert_eq!(&dm[..13], "codfase=NBPA;");
-        assert_eq!(&dm[15..33], "300715700000000032");
-        assert_eq!(&dm[35..47], "000016302093");
-        assert_eq!(&dm[49..59], "0000000001");
-        assert_eq!(&dm[59..66], "38961P1");
-        assert_eq!(&dm[66..77], "00085240950");
-        assert_eq!(&dm[77..93], "BSCMTT83A12L719R");
-        assert_eq!(dm[93..133].trim_end(), "Mattia Boschi");
-        assert_eq!(dm[133..243].trim_end(), "TARI 2026 rata unica");
-        assert!(dm.ends_with('A'));
-        // The public decoder's pattern ([RUST-RE] in the reference).
-        let tail = &dm[77..];
-        assert_eq!(tail.len(), 179);
-        // Non-ASCII letters become spaces: the length never changes.
+        assert!(dm.is_ascii());
+        for (from, to, expected) in [
+            (0, 13, "codfase=NBPA;"),
+            (13, 15, "18"),
+            (15, 33, "300715700000000032"),
+            (33, 35, "12"),
+            (35, 47, "000016302093"),
+            (47, 49, "10"),
+            (49, 59, "0000000001"),
+            (59, 66, "38961P1"),
+            (66, 77, "00085240950"),
+            (77, 93, "BSCMTT83A12L719R"),
+            (243, 255, "            "),
+            (255, 256, "A"),
+        ] {
+            assert_eq!(&dm[from..to], expected, "[{from},{to})");
+        }
+        assert_eq!(&dm[93..133], format!("{:<40}", "Mattia Boschi"));
+        assert_eq!(&dm[133..243], format!("{:<110}", "TARI 2026 rata unica"));
+        // A partita IVA as debtor, padded to 16; accents folded; long
+        // names cut to their width.
         let dm = poste_data_matrix(
             c,
             "1",
-            Cents::ZERO,
+            Cents::from_cents(9_999_999_999),
             "00085240950",
-            "X",
-            "Niccolò Àlvarez",
-            "é",
-        );
+            "01234567890",
+            "Niccolò Àlvarez – Società",
+            &"é".repeat(200),
+        )
+        .unwrap();
         assert_eq!(dm.len(), 256);
+        assert_eq!(&dm[35..47], "000000000001");
+        assert_eq!(&dm[49..59], "9999999999");
+        assert_eq!(&dm[77..93], "01234567890     ");
+        assert_eq!(dm[93..133].trim_end(), "Niccolo Alvarez   Societa");
+        assert_eq!(&dm[133..243], "e".repeat(110));
+        // What the layout cannot hold is refused.
+        let dm = |conto: &str, cents: i64, ente: &str, debitore: &str| {
+            poste_data_matrix(c, conto, Cents::from_cents(cents), ente, debitore, "X", "Y")
+                .err()
+                .map(|e| e.code())
+        };
+        assert_eq!(
+            dm("1234567890123", 1, "00085240950", "01234567890"),
+            Some("avviso_conto_corrente")
+        );
+        assert_eq!(
+            dm("", 1, "00085240950", "01234567890"),
+            Some("avviso_conto_corrente")
+        );
+        assert_eq!(
+            dm("12-34", 1, "00085240950", "01234567890"),
+            Some("avviso_conto_corrente")
+        );
+        assert_eq!(
+            dm("1", 0, "00085240950", "01234567890"),
+            Some("avviso_importo")
+        );
+        assert_eq!(
+            dm("1", 10_000_000_000, "00085240950", "01234567890"),
+            Some("avviso_importo")
+        );
+        assert_eq!(
+            dm("1", 1, "0008524095", "01234567890"),
+            Some("avviso_cf_ente")
+        );
+        assert_eq!(
+            dm("1", 1, "0008524095A", "01234567890"),
+            Some("avviso_cf_ente")
+        );
+        assert_eq!(dm("1", 1, "00085240950", "X"), Some("avviso_cf_debitore"));
+        assert_eq!(
+            dm("1", 1, "00085240950", "BSCMTT83A12L719"),
+            Some("avviso_cf_debitore")
+        );
+        assert_eq!(dm("1", 1, "00085240950", "BSCMTT83A12L719R"), None);
+        assert_eq!(dm("0001 6302 093", 1, "00085240950", "01234567890"), None);
     }
 }

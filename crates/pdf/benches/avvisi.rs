@@ -50,6 +50,7 @@ fn pagamento(base: u64, cents: i64, month: i8, conto: Option<&str>, who: &str) -
                 who,
                 "TARI 2026",
             )
+            .unwrap()
         }),
     }
 }

@@ -49,6 +49,7 @@ fn pagamento(base: u64, cents: i64, scadenza: jiff::civil::Date, postale: bool) 
                 "Mario Rossi",
                 OGGETTO,
             )
+            .unwrap()
         }),
     }
 }
