@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use palazzo_domain::Coded;
 use palazzo_domain::money::Cents;
+use palazzo_domain::pagopa::CodiceAvviso;
 use palazzo_services::pagopa::gpd::{
     Beneficiary, DebtPositionStatus, DebtorType, GpdClient, GpdError, ListQuery, LocalTaxPosition,
     Notice, OrderBy, PaymentOptionStatus, PositionCheckError, TransferStatus,
@@ -35,7 +36,8 @@ fn client(gpd: &GpdSimulator) -> GpdClient {
 /// two instalments, each to the comune (transfer 1) and the province
 /// (transfer 2). `n` makes the IUPD and IUVs distinct.
 fn tari_tefa(n: u32) -> LocalTaxPosition {
-    let iuv = |k: u32| format!("010000{n:05}{k:04}00");
+    // Segregation code 01, base n·10⁴ + k: valid check digits.
+    let codice = |k: u32| CodiceAvviso::aux3(1, u64::from(n) * 10_000 + u64::from(k)).unwrap();
     LocalTaxPosition {
         iupd: format!("{ORG}-TARI-2027-{n:05}"),
         debtor_type: DebtorType::F,
@@ -63,23 +65,20 @@ fn tari_tefa(n: u32) -> LocalTaxPosition {
             },
         ],
         single: Notice {
-            iuv: iuv(0),
-            nav: None,
+            codice: codice(0),
             description: "TARI 2027 - unica soluzione".into(),
             due_date: ts("2027-05-31T21:59:59Z"),
             shares: vec![Cents::from_cents(18_734), Cents::from_cents(937)],
         },
         instalments: vec![
             Notice {
-                iuv: iuv(1),
-                nav: None,
+                codice: codice(1),
                 description: "TARI 2027 - rata 1 di 2".into(),
                 due_date: ts("2027-05-31T21:59:59Z"),
                 shares: vec![Cents::from_cents(9_367), Cents::from_cents(469)],
             },
             Notice {
-                iuv: iuv(2),
-                nav: None,
+                codice: codice(2),
                 description: "TARI 2027 - rata 2 di 2".into(),
                 due_date: ts("2027-11-30T22:59:59Z"),
                 shares: vec![Cents::from_cents(9_367), Cents::from_cents(468)],
@@ -187,7 +186,7 @@ async fn a_wrong_sum_is_refused_locally_and_by_gpd() {
     assert_eq!(
         e,
         GpdError::Check(PositionCheckError::TransfersSum {
-            iuv: tax.single.iuv.clone(),
+            iuv: tax.single.codice.iuv(),
             amount: Cents::from_cents(19_671),
             transfers: Some(Cents::from_cents(19_670)),
         })
@@ -252,6 +251,7 @@ async fn duplicate_iupd_and_iuv_are_refused() {
     // Another IUPD reusing an IUV of the first position: 409.
     let mut second = tari_tefa(6).to_position().unwrap();
     second.payment_option[2].iuv = first.payment_option[2].iuv.clone();
+    second.payment_option[2].nav = first.payment_option[2].nav.clone();
     let (dup_iuv, e) = code(c.create_position(ORG, &second, true).await);
     assert_eq!(dup_iuv, "gpd_conflict", "{e:?}");
     assert_absent(&c, &second.iupd).await;
@@ -259,6 +259,7 @@ async fn duplicate_iupd_and_iuv_are_refused() {
     // An IUV twice within one position: refused locally, and by GPD (400).
     let mut twice = tari_tefa(7).to_position().unwrap();
     twice.payment_option[2].iuv = twice.payment_option[1].iuv.clone();
+    twice.payment_option[2].nav = twice.payment_option[1].nav.clone();
     let (local, e) = code(c.create_position(ORG, &twice, true).await);
     assert_eq!(local, "gpd_duplicate_iuv", "{e:?}");
     let raw = client(&gpd).without_local_checks();
@@ -362,8 +363,11 @@ async fn publish_only_from_draft_and_valid_at_the_validity_date() {
     let (twice, e) = code(c.publish_position(ORG, &tax.iupd).await);
     assert_eq!(twice, "gpd_conflict", "{e:?}");
     // Not yet payable.
-    let nav = format!("3{}", tax.single.iuv);
-    let (not_yet, e) = code(c.set_payment_option_as_already_paid(ORG, &nav, None).await);
+    let nav = tax.single.codice.to_string();
+    let (not_yet, e) = code(
+        c.set_payment_option_as_already_paid(ORG, CodiceAvviso::parse(&nav).unwrap(), None)
+            .await,
+    );
     assert_eq!(not_yet, "gpd_not_payable", "{e:?}");
 
     gpd.set_clock("2027-02-01T00:00:01Z").await;
@@ -395,7 +399,7 @@ async fn invalidate_only_when_published_or_valid() {
     assert_eq!(got.status, Some(DebtPositionStatus::Invalid));
 
     // Not payable any more, and not invalidated twice.
-    let nav = format!("3{}", tax.instalments[0].iuv);
+    let nav = tax.instalments[0].codice.to_string();
     let (status, _) = gpd.pay(ORG, &nav, json!({})).await;
     assert_eq!(status, 422);
     let (twice, e) = code(c.invalidate_position(ORG, &tax.iupd).await);
@@ -429,10 +433,14 @@ async fn a_wrong_api_key_is_unauthorized_and_never_shown() {
     // Nothing was created.
     assert_absent(&client(&gpd), &position.iupd).await;
 
-    // ServiceError keeps the code and the Italian message.
+    // For the user a refused key is the operator's problem: an internal
+    // error with the generic message; the log line names GPD's 401, never
+    // the key.
     let service: palazzo_services::ServiceError = e.into();
-    assert_eq!(service.code(), "gpd_unauthorized");
-    assert!(service.message_it().contains("chiave di accesso"));
+    assert_eq!(service.code(), "internal_error");
+    assert!(service.message_it().contains("errore interno"));
+    let logged = service.to_string();
+    assert!(logged.contains("401") && !logged.contains(secret), "{logged}");
     gpd.assert_no_contract_violation();
 }
 
@@ -444,9 +452,9 @@ async fn the_paid_option_after_a_payment_and_the_already_paid_operation() {
     c.create_position(ORG, &tax.to_position().unwrap(), true)
         .await
         .unwrap();
-    let nav1 = format!("3{}", tax.instalments[0].iuv);
-    let nav2 = format!("3{}", tax.instalments[1].iuv);
-    let single = format!("3{}", tax.single.iuv);
+    let nav1 = tax.instalments[0].codice.to_string();
+    let nav2 = tax.instalments[1].codice.to_string();
+    let single = tax.single.codice.to_string();
 
     // Rata 1 paid through pagoPA.
     let (status, body) = gpd
@@ -473,23 +481,30 @@ async fn the_paid_option_after_a_payment_and_the_already_paid_operation() {
     assert_eq!(paid.amount, Some(Cents::from_cents(9_836)));
 
     // Already paid: 409. The single payment after an instalment: 422.
-    let (again, e) = code(c.set_payment_option_as_already_paid(ORG, &nav1, None).await);
+    let (again, e) = code(
+        c.set_payment_option_as_already_paid(ORG, CodiceAvviso::parse(&nav1).unwrap(), None)
+            .await,
+    );
     assert_eq!(again, "gpd_conflict", "{e:?}");
     let (whole, e) = code(
-        c.set_payment_option_as_already_paid(ORG, &single, None)
+        c.set_payment_option_as_already_paid(ORG, CodiceAvviso::parse(&single).unwrap(), None)
             .await,
     );
     assert_eq!(whole, "gpd_not_payable", "{e:?}");
     let (unknown, e) = code(
-        c.set_payment_option_as_already_paid(ORG, "399999999999999999", None)
-            .await,
+        c.set_payment_option_as_already_paid(
+            ORG,
+            CodiceAvviso::aux3(1, 9_999_999_999_999).unwrap(),
+            None,
+        )
+        .await,
     );
     assert_eq!(unknown, "gpd_not_found", "{e:?}");
 
     // Rata 2 paid at the counter, recorded through the client.
     let at = ts("2027-11-02T09:30:00Z");
     let marked = c
-        .set_payment_option_as_already_paid(ORG, &nav2, Some(at))
+        .set_payment_option_as_already_paid(ORG, CodiceAvviso::parse(&nav2).unwrap(), Some(at))
         .await
         .unwrap();
     assert_eq!(marked.option.status, Some(PaymentOptionStatus::Paid));

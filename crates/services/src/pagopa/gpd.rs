@@ -32,6 +32,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use palazzo_domain::Coded;
 use palazzo_domain::money::Cents;
+use palazzo_domain::pagopa::CodiceAvviso;
 use serde::{Deserialize, Serialize};
 
 use crate::ServiceError;
@@ -891,10 +892,9 @@ pub struct Beneficiary {
 /// One notice of a local tax: the single payment or an instalment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
-    /// The IUV.
-    pub iuv: String,
-    /// The codice avviso, if Palazzo computed it (else GPD's `3` + IUV).
-    pub nav: Option<String>,
+    /// The codice avviso (NAV) Palazzo allocated: its IUV and NAV go to
+    /// GPD as they are (aux digit 3, the comune's segregation code).
+    pub codice: CodiceAvviso,
     /// What is paid, e.g. `TARI 2027 - rata 1 di 3`.
     pub description: String,
     /// The due date.
@@ -1003,7 +1003,7 @@ impl LocalTaxPosition {
         }
         let amount = Cents::checked_sum(notice.shares.iter().copied()).ok_or_else(|| {
             PositionCheckError::TransfersSum {
-                iuv: notice.iuv.clone(),
+                iuv: notice.codice.iuv(),
                 amount: Cents::ZERO,
                 transfers: None,
             }
@@ -1027,8 +1027,8 @@ impl LocalTaxPosition {
             })
             .collect();
         Ok(PaymentOptionModel {
-            nav: notice.nav.clone(),
-            iuv: notice.iuv.clone(),
+            nav: Some(notice.codice.to_string()),
+            iuv: notice.codice.iuv(),
             amount,
             description: notice.description.clone(),
             is_partial_payment,
@@ -1403,11 +1403,10 @@ impl GpdClient {
     pub async fn set_payment_option_as_already_paid(
         &self,
         org: &str,
-        nav: &str,
+        nav: CodiceAvviso,
         payment_date: Option<Timestamp>,
     ) -> Result<PaymentsModelResponse, GpdError> {
         check_identifier("ente creditore", org)?;
-        check_identifier("NAV", nav)?;
         let url = format!(
             "{}/organizations/{org}/paymentoptions/paids/{nav}",
             self.base_url
