@@ -8,13 +8,11 @@
 //! a text's y is its baseline.
 
 use krilla::configure::{Archival, ConfigurationBuilder};
-use krilla::geom::{PathBuilder, Point, Rect};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::text::Font;
 use krilla::{Document, SerializeSettings};
 
-use crate::{BOLD, Face, Info, PdfError, REGULAR, clean, fill, metrics, pdf_date, wrap};
+use crate::{Face, Fonts, Info, PdfError, clean, fill_rects, metrics, pdf_date, wrap};
 
 /// A4 in points (ISO 216).
 pub(crate) const PAGE_W: f32 = 595.28;
@@ -237,8 +235,7 @@ impl Canvas {
                 .producer("Palazzo (krilla)".to_owned())
                 .creation_date(pdf_date(info.created)),
         );
-        let regular = Font::new(REGULAR.into(), 0).ok_or(PdfError::Font("regular"))?;
-        let bold = Font::new(BOLD.into(), 0).ok_or(PdfError::Font("bold"))?;
+        let fonts = Fonts::load()?;
         for ops in &self.pages {
             let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
                 .ok_or(PdfError::Export("page size".into()))?;
@@ -253,33 +250,9 @@ impl Canvas {
                         size,
                         color,
                         text,
-                    } => {
-                        let (glyphs, _) = metrics(*face).shape(text)?;
-                        surface.set_fill(Some(fill(*color)));
-                        let font = match face {
-                            Face::Regular => regular.clone(),
-                            Face::Bold => bold.clone(),
-                        };
-                        surface.draw_glyphs(
-                            Point::from_xy(*x, *y),
-                            &glyphs,
-                            font,
-                            text,
-                            *size,
-                            false,
-                        );
-                    }
+                    } => fonts.draw(&mut surface, (*x, *y), *face, *size, *color, text)?,
                     Draw::Rects { rects, color } => {
-                        let mut pb = PathBuilder::new();
-                        for &(x, y, w, h) in rects {
-                            if let Some(rect) = Rect::from_xywh(x, y, w, h) {
-                                pb.push_rect(rect);
-                            }
-                        }
-                        if let Some(path) = pb.finish() {
-                            surface.set_fill(Some(fill(*color)));
-                            surface.draw_path(&path);
-                        }
+                        fill_rects(&mut surface, rects.iter().copied(), *color);
                     }
                 }
             }

@@ -508,8 +508,7 @@ impl PdfWriter {
                 return Err(PdfError::DuplicateAttachment(name));
             }
         }
-        let regular = Font::new(REGULAR.into(), 0).ok_or(PdfError::Font("regular"))?;
-        let bold = Font::new(BOLD.into(), 0).ok_or(PdfError::Font("bold"))?;
+        let fonts = Fonts::load()?;
         let total = self.pages.len();
         for (n, ops) in self.pages.iter().enumerate() {
             let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
@@ -533,40 +532,73 @@ impl PdfWriter {
                         size,
                         color,
                         text,
-                    } => {
-                        let (glyphs, _) = metrics(*face).shape(text)?;
-                        surface.set_fill(Some(fill(*color)));
-                        let font = match face {
-                            Face::Regular => regular.clone(),
-                            Face::Bold => bold.clone(),
-                        };
-                        surface.draw_glyphs(
-                            Point::from_xy(*x, *y),
-                            &glyphs,
-                            font,
-                            text,
-                            *size,
-                            false,
-                        );
-                    }
-                    Op::Rule { y } => {
-                        let mut pb = PathBuilder::new();
-                        if let Some(rect) =
-                            Rect::from_xywh(MARGIN_X, *y, PAGE_W - 2.0 * MARGIN_X, 0.6)
-                        {
-                            pb.push_rect(rect);
-                        }
-                        if let Some(path) = pb.finish() {
-                            surface.set_fill(Some(fill(GREY)));
-                            surface.draw_path(&path);
-                        }
-                    }
+                    } => fonts.draw(&mut surface, (*x, *y), *face, *size, *color, text)?,
+                    Op::Rule { y } => fill_rects(
+                        &mut surface,
+                        [(MARGIN_X, *y, PAGE_W - 2.0 * MARGIN_X, 0.6)],
+                        GREY,
+                    ),
                 }
             }
             surface.finish();
             page.finish();
         }
         doc.finish().map_err(|e| PdfError::Export(format!("{e:?}")))
+    }
+}
+
+/// The two faces, loaded once per document.
+pub(crate) struct Fonts {
+    regular: Font,
+    bold: Font,
+}
+
+impl Fonts {
+    /// Loads the embedded Titillium Web faces.
+    pub(crate) fn load() -> Result<Fonts, PdfError> {
+        Ok(Fonts {
+            regular: Font::new(REGULAR.into(), 0).ok_or(PdfError::Font("regular"))?,
+            bold: Font::new(BOLD.into(), 0).ok_or(PdfError::Font("bold"))?,
+        })
+    }
+
+    /// Draws `text` with its baseline's start at `at`.
+    pub(crate) fn draw(
+        &self,
+        surface: &mut krilla::surface::Surface<'_>,
+        at: (f32, f32),
+        face: Face,
+        size: f32,
+        color: (u8, u8, u8),
+        text: &str,
+    ) -> Result<(), PdfError> {
+        let (glyphs, _) = metrics(face).shape(text)?;
+        surface.set_fill(Some(fill(color)));
+        let font = match face {
+            Face::Regular => self.regular.clone(),
+            Face::Bold => self.bold.clone(),
+        };
+        surface.draw_glyphs(Point::from_xy(at.0, at.1), &glyphs, font, text, size, false);
+        Ok(())
+    }
+}
+
+/// Fills rectangles `(x, y, w, h)` (from the top left, in points) with one
+/// colour, as one path.
+pub(crate) fn fill_rects(
+    surface: &mut krilla::surface::Surface<'_>,
+    rects: impl IntoIterator<Item = (f32, f32, f32, f32)>,
+    color: (u8, u8, u8),
+) {
+    let mut pb = PathBuilder::new();
+    for (x, y, w, h) in rects {
+        if let Some(rect) = Rect::from_xywh(x, y, w, h) {
+            pb.push_rect(rect);
+        }
+    }
+    if let Some(path) = pb.finish() {
+        surface.set_fill(Some(fill(color)));
+        surface.draw_path(&path);
     }
 }
 

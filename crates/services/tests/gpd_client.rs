@@ -440,7 +440,10 @@ async fn a_wrong_api_key_is_unauthorized_and_never_shown() {
     assert_eq!(service.code(), "internal_error");
     assert!(service.message_it().contains("errore interno"));
     let logged = service.to_string();
-    assert!(logged.contains("401") && !logged.contains(secret), "{logged}");
+    assert!(
+        logged.contains("401") && !logged.contains(secret),
+        "{logged}"
+    );
     gpd.assert_no_contract_violation();
 }
 
