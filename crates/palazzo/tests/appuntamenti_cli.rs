@@ -5,40 +5,19 @@
 //! reminders due at the moment given, once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Output;
-
 use palazzo_domain::appuntamenti::RawDetails;
 use palazzo_services::App;
 use palazzo_services::access::Actor;
 use palazzo_services::appuntamenti::BookingRequest;
 use palazzo_services::db::Db;
 use palazzo_services::keys::KeyStore;
-use palazzo_testkit::TempDir;
 use palazzo_testkit::{cli, cli::text};
-
-fn palazzo(args: &[&str]) -> Output {
-    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
-}
 
 #[tokio::test]
 async fn calendars_and_agenda_from_the_command_line() {
-    let dir = TempDir::new("appuntamenti-cli");
-    let data = dir.path().to_str().unwrap().to_owned();
-    let out = palazzo(&[
-        "demo",
-        "--no-serve",
-        "--residents",
-        "5",
-        "--data-dir",
-        &data,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let at = ["--ente", "casamassima", "--data-dir", &data];
-    let with = |args: &[&str]| -> Output {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&at);
-        palazzo(&all)
-    };
+    let demo = cli::DemoInstallation::new(env!("CARGO_BIN_EXE_palazzo"), "appuntamenti-cli", 5);
+    let dir = &demo.dir;
+    let with = |args: &[&str]| demo.run(args);
 
     // The demo's registry office: Monday to Friday, 20 minutes, two desks.
     let out = with(&[

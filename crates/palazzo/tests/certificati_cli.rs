@@ -11,7 +11,6 @@ use std::path::Path;
 use std::process::Output;
 
 use palazzo_services::db::Db;
-use palazzo_testkit::TempDir;
 use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
@@ -67,25 +66,11 @@ fn stream_after(pdf: &[u8], marker: &[u8]) -> (usize, usize) {
 
 #[tokio::test]
 async fn certificates_from_the_command_line_and_offline_verification() {
-    let dir = TempDir::new("certificati-cli");
-    let data = dir.path().to_str().unwrap().to_owned();
-    let out = palazzo(&[
-        "demo",
-        "--no-serve",
-        "--residents",
-        "60",
-        "--data-dir",
-        &data,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let demo = cli::DemoInstallation::new(env!("CARGO_BIN_EXE_palazzo"), "certificati-cli", 60);
+    let dir = &demo.dir;
     let (cf, surname) = resident(dir.path(), "casamassima").await;
-    let at = ["--ente", "casamassima", "--data-dir", &data];
-    let with = |args: &[&str]| -> Output {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&at);
-        palazzo(&all)
-    };
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let with = |args: &[&str]| demo.run(args);
+    let path = |name: &str| demo.path(name);
 
     // An exempt certificate: issued and written at once.
     let pdf = path("residenza.pdf");
@@ -231,7 +216,7 @@ async fn certificates_from_the_command_line_and_offline_verification() {
         "--ente",
         "acquaviva",
         "--data-dir",
-        &data,
+        &demo.data,
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let out = verify(
@@ -405,7 +390,7 @@ async fn certificates_from_the_command_line_and_offline_verification() {
         text(&out)
     );
 
-    let out = palazzo(&["verify", "--data-dir", &data]);
+    let out = palazzo(&["verify", "--data-dir", &demo.data]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("OK: every ledger"), "{}", text(&out));
 }

@@ -7,7 +7,6 @@
 use std::process::Output;
 
 use jiff::{SignedDuration, Timestamp};
-use palazzo_testkit::TempDir;
 use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
@@ -22,23 +21,9 @@ fn rome(t: Timestamp) -> String {
 
 #[test]
 fn emergency_register_from_the_command_line() {
-    let dir = TempDir::new("emergenza-cli");
-    let data = dir.path().to_str().unwrap().to_owned();
-    let out = palazzo(&[
-        "demo",
-        "--no-serve",
-        "--residents",
-        "100",
-        "--data-dir",
-        &data,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let at = ["--ente", "casamassima", "--data-dir", &data];
-    let with = |args: &[&str]| -> Output {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&at);
-        palazzo(&all)
-    };
+    let demo = cli::DemoInstallation::new(env!("CARGO_BIN_EXE_palazzo"), "emergenza-cli", 100);
+    let dir = &demo.dir;
+    let with = |args: &[&str]| demo.run(args);
     let now = Timestamp::now().as_second();
     let start = Timestamp::from_second((now - 2 * 86_400) / 60 * 60).unwrap();
     let h = SignedDuration::from_hours;
@@ -158,6 +143,6 @@ fn emergency_register_from_the_command_line() {
     let out = with(&["protocollo", "emergenza", "show"]);
     assert!(text(&out).contains("EMERG-CLI-01\t"), "{}", text(&out));
 
-    let out = palazzo(&["verify", "--data-dir", &data]);
+    let out = palazzo(&["verify", "--data-dir", &demo.data]);
     assert!(out.status.success(), "{}", text(&out));
 }

@@ -9,7 +9,6 @@
 use std::process::Output;
 
 use palazzo_store::conformance::service_fixture;
-use palazzo_testkit::TempDir;
 use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
@@ -44,25 +43,11 @@ async fn cards(dir: &std::path::Path) -> String {
 
 #[tokio::test]
 async fn definitions_round_trip_through_the_command_line() {
-    let dir = TempDir::new("istanze-cli");
-    let data = dir.path().to_str().unwrap().to_owned();
-    let out = palazzo(&[
-        "demo",
-        "--no-serve",
-        "--residents",
-        "10",
-        "--data-dir",
-        &data,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let demo = cli::DemoInstallation::new(env!("CARGO_BIN_EXE_palazzo"), "istanze-cli", 10);
+    let dir = &demo.dir;
     let office = cards(dir.path()).await;
-    let at = ["--ente", "casamassima", "--data-dir", &data];
-    let with = |args: &[&str]| -> Output {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&at);
-        palazzo(&all)
-    };
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let with = |args: &[&str]| demo.run(args);
+    let path = |name: &str| demo.path(name);
 
     let out = with(&["servizi-online", "install-shipped"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -115,7 +100,7 @@ async fn definitions_round_trip_through_the_command_line() {
         "--tenant",
         "casamassima",
         "--data-dir",
-        &data,
+        &demo.data,
     ]);
     assert!(
         text(&out).contains("istanza-generica\tversione 2"),

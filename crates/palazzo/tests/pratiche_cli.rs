@@ -16,7 +16,6 @@ use palazzo_services::App;
 use palazzo_services::access::{Actor, VerifiedIdentity};
 use palazzo_store::conformance::service_fixture;
 use palazzo_store::{NewUser, NoticeChannel, PraticaId, Store, StoreTx};
-use palazzo_testkit::TempDir;
 use palazzo_testkit::{cli, cli::text};
 
 fn palazzo(args: &[&str]) -> Output {
@@ -176,25 +175,11 @@ async fn stored(dir: &std::path::Path, id: i64) -> (String, usize) {
 
 #[tokio::test]
 async fn operators_assign_and_transfer_from_the_command_line() {
-    let dir = TempDir::new("pratiche-cli");
-    let data = dir.path().to_str().unwrap().to_owned();
-    let out = palazzo(&[
-        "demo",
-        "--no-serve",
-        "--residents",
-        "10",
-        "--data-dir",
-        &data,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let demo = cli::DemoInstallation::new(env!("CARGO_BIN_EXE_palazzo"), "pratiche-cli", 10);
+    let dir = &demo.dir;
     let f = fixture(dir.path()).await;
     let id = f.pratica.to_string();
-    let at = ["--ente", "casamassima", "--data-dir", &data];
-    let with = |args: &[&str]| -> Output {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&at);
-        palazzo(&all)
-    };
+    let with = |args: &[&str]| demo.run(args);
 
     // Someone outside the office: refused, nothing written.
     let outsider = f.outsider.to_string();
@@ -269,6 +254,6 @@ async fn operators_assign_and_transfer_from_the_command_line() {
     );
 
     // Everything written is in the ledger.
-    let out = palazzo(&["verify", "--data-dir", &data]);
+    let out = palazzo(&["verify", "--data-dir", &demo.data]);
     assert!(out.status.success(), "{}", text(&out));
 }

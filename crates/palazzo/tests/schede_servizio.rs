@@ -14,11 +14,9 @@
 //! ente file's format; the CLI exports a card and saves it back.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::Output;
-
 use palazzo_store::TenantId;
 use palazzo_testkit::browser::{form_fields, unescape};
-use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TempDir, TestApp};
+use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TestApp};
 use palazzo_testkit::{cli, cli::text};
 use serde_json::json;
 
@@ -531,33 +529,15 @@ async fn api(app: &TestApp, admin: &mut Browser, t: TenantId, office: &str) {
     assert_eq!(r.status, 404, "{}", r.body);
 }
 
-fn palazzo(args: &[&str]) -> Output {
-    cli::run(env!("CARGO_BIN_EXE_palazzo"), args)
-}
-
 /// `palazzo servizi-online esporta-scheda` / `salva-scheda` on a demo
 /// installation: a card exported as TOML comes back changed as an update,
 /// a new slug makes a new card (JSON), a bad file saves nothing.
 #[tokio::test]
 async fn cards_round_trip_through_the_command_line() {
-    let dir = TempDir::new("schede-cli");
-    let data = dir.path().to_str().unwrap().to_owned();
-    let out = palazzo(&[
-        "demo",
-        "--no-serve",
-        "--residents",
-        "10",
-        "--data-dir",
-        &data,
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let at = ["--ente", "casamassima", "--data-dir", &data];
-    let with = |args: &[&str]| -> Output {
-        let mut all = args.to_vec();
-        all.extend_from_slice(&at);
-        palazzo(&all)
-    };
-    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let demo = cli::DemoInstallation::new(env!("CARGO_BIN_EXE_palazzo"), "schede-cli", 10);
+    let dir = &demo.dir;
+    let with = |args: &[&str]| demo.run(args);
+    let path = |name: &str| demo.path(name);
     let open = || async {
         let app = cli::open_sqlite(dir.path()).await;
         let t = app

@@ -44,3 +44,54 @@ pub async fn open_sqlite(dir: &Path) -> App {
         .unwrap();
     App::new(db, KeyStore::new(dir.join("keys"))).await.unwrap()
 }
+
+/// A demo installation (`palazzo demo --no-serve`) in a temporary
+/// directory, and the commands an operator runs on its comune
+/// `casamassima`.
+pub struct DemoInstallation {
+    /// The installation's directory (removed on drop).
+    pub dir: crate::TempDir,
+    /// The directory, as the `--data-dir` argument.
+    pub data: String,
+    bin: String,
+}
+
+impl DemoInstallation {
+    /// Runs `bin demo --no-serve --residents N --data-dir DIR` in a new
+    /// temporary directory named after `label`; panics with the output if
+    /// it fails.
+    pub fn new(bin: &str, label: &str, residents: u32) -> DemoInstallation {
+        let dir = crate::TempDir::new(label);
+        let data = dir.path().to_str().unwrap().to_owned();
+        let residents = residents.to_string();
+        let out = run(
+            bin,
+            &[
+                "demo",
+                "--no-serve",
+                "--residents",
+                &residents,
+                "--data-dir",
+                &data,
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        DemoInstallation {
+            dir,
+            data,
+            bin: bin.to_owned(),
+        }
+    }
+
+    /// Runs the binary with `args` then `--ente casamassima --data-dir DIR`.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--ente", "casamassima", "--data-dir", &self.data]);
+        run(&self.bin, &all)
+    }
+
+    /// A file in the installation's directory, as an argument.
+    pub fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).to_str().unwrap().to_owned()
+    }
+}
