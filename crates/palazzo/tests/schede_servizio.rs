@@ -50,6 +50,21 @@ async fn post_card(
     b.post(action, &pairs).await
 }
 
+/// Asserts that the error next to `field` says `text`.
+fn assert_error(page: &Page, field: &str, text: &str) {
+    let e =
+        error_of(page, field).unwrap_or_else(|| panic!("no error next to {field}: {}", page.body));
+    assert!(e.contains(text), "{field}: {e}");
+}
+
+/// A whole card (its argomenti reset to «Nascita») with `extra` on top.
+fn card_with<'a>(extra: &[(&'a str, Option<&'a str>)]) -> Vec<(&'a str, Option<&'a str>)> {
+    let mut changes = vec![("topics", None)];
+    changes.extend(complete());
+    changes.extend_from_slice(extra);
+    changes
+}
+
 /// The error shown next to field `name`, if any.
 fn error_of(page: &Page, name: &str) -> Option<String> {
     let marker = format!("data-errore=\"{name}\"");
@@ -131,31 +146,11 @@ async fn catalogue_cards(backend: Backend) {
     .await;
     assert_eq!(page.status, 422, "{}", page.body);
     assert!(page.body.contains("data-element=\"errori-scheda\""));
-    assert!(
-        error_of(&page, "slug")
-            .unwrap()
-            .contains("lettere minuscole")
-    );
-    assert!(
-        error_of(&page, "summary")
-            .unwrap()
-            .contains("300 caratteri")
-    );
-    assert!(
-        error_of(&page, "audience")
-            .unwrap()
-            .contains("«A chi è rivolto» è obbligatorio")
-    );
-    assert!(
-        error_of(&page, "topics")
-            .unwrap()
-            .contains("almeno un argomento")
-    );
-    assert!(
-        error_of(&page, "ufficio")
-            .unwrap()
-            .contains("Indica l'ufficio")
-    );
+    assert_error(&page, "slug", "lettere minuscole");
+    assert_error(&page, "summary", "300 caratteri");
+    assert_error(&page, "audience", "«A chi è rivolto» è obbligatorio");
+    assert_error(&page, "topics", "almeno un argomento");
+    assert_error(&page, "ufficio", "Indica l'ufficio");
     assert!(
         error_of(&page, "title").is_none(),
         "a good field has no error"
@@ -177,58 +172,46 @@ async fn catalogue_cards(backend: Backend) {
     changes.push(("topics", Some("Calcetto")));
     let page = post_card(&mut admin, &page, LIST, &changes).await;
     assert_eq!(page.status, 422, "{}", page.body);
-    let e = error_of(&page, "topics").unwrap();
-    assert!(e.contains("«Calcetto»"), "{e}");
+    assert_error(&page, "topics", "«Calcetto»");
     assert!(page.body.contains("data-code=\"service_topic_unknown\""));
     // A tampered category or state, an argomento twice.
-    let mut changes = complete();
-    changes.insert(0, ("topics", None));
-    changes.push(("ufficio", Some(office.slug.as_str())));
-    changes.push(("topics", Some("Nascita")));
-    changes.push(("category", Some("sport-estremi")));
-    changes.push(("status", Some("sospeso")));
+    let changes = card_with(&[
+        ("ufficio", Some(office.slug.as_str())),
+        ("topics", Some("Nascita")),
+        ("category", Some("sport-estremi")),
+        ("status", Some("sospeso")),
+    ]);
     let page = post_card(&mut admin, &page, LIST, &changes).await;
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(
-        error_of(&page, "topics")
-            .unwrap()
-            .contains("più di una volta")
-    );
-    assert!(error_of(&page, "category").unwrap().contains("categorie"));
-    assert!(error_of(&page, "status").unwrap().contains("attivo"));
+    assert_error(&page, "topics", "più di una volta");
+    assert_error(&page, "category", "categorie");
+    assert_error(&page, "status", "attivo");
     // Addresses the portal cannot link.
     for bad in ["/\\evil.example", "http://a.it", "//evil.example", "/a b"] {
-        let mut changes = complete();
-        changes.insert(0, ("topics", None));
-        changes.push(("category", Some("salute-benessere-e-assistenza")));
-        changes.push(("status", Some("active")));
-        changes.push(("ufficio", Some(office.slug.as_str())));
-        changes.push(("online_url", Some(bad)));
+        let changes = card_with(&[
+            ("category", Some("salute-benessere-e-assistenza")),
+            ("status", Some("active")),
+            ("ufficio", Some(office.slug.as_str())),
+            ("online_url", Some(bad)),
+        ]);
         let page = post_card(&mut admin, &page, LIST, &changes).await;
         assert_eq!(page.status, 422, "{bad}: {}", page.body);
-        assert!(
-            error_of(&page, "online_url").unwrap().contains("https://"),
-            "{bad}"
-        );
+        assert_error(&page, "online_url", "https://");
     }
     // With an office of nobody: both problems at once.
-    let mut changes = complete();
-    changes.insert(0, ("topics", None));
-    changes.push(("ufficio", Some("ufficio-di-nessuno")));
-    changes.push(("online_url", Some("javascript:alert(1)")));
+    let changes = card_with(&[
+        ("ufficio", Some("ufficio-di-nessuno")),
+        ("online_url", Some("javascript:alert(1)")),
+    ]);
     let page = post_card(&mut admin, &page, LIST, &changes).await;
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(error_of(&page, "online_url").unwrap().contains("https://"));
-    assert!(
-        error_of(&page, "ufficio")
-            .unwrap()
-            .contains("«ufficio-di-nessuno» non esiste")
-    );
+    assert_error(&page, "online_url", "https://");
+    assert_error(&page, "ufficio", "«ufficio-di-nessuno» non esiste");
     assert!(error_of(&page, "topics").is_none());
-    let mut changes = complete();
-    changes.insert(0, ("topics", None));
-    changes.push(("ufficio", Some(office.slug.as_str())));
-    changes.push(("online_url", Some("")));
+    let changes = card_with(&[
+        ("ufficio", Some(office.slug.as_str())),
+        ("online_url", Some("")),
+    ]);
     let saved = post_card(&mut admin, &page, LIST, &changes).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     assert_eq!(
@@ -268,7 +251,7 @@ async fn catalogue_cards(backend: Backend) {
     changes.push(("ufficio", Some(office.slug.as_str())));
     let page = post_card(&mut admin, &form, LIST, &changes).await;
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(error_of(&page, "slug").unwrap().contains("Esiste già"));
+    assert_error(&page, "slug", "Esiste già");
 
     // Edit: inactive needs a reason; the portal shows it.
     let edit_path = format!("/backoffice/schede-servizio/{SLUG}/modifica");
@@ -288,7 +271,7 @@ async fn catalogue_cards(backend: Backend) {
     )
     .await;
     assert_eq!(page.status, 422, "{}", page.body);
-    assert!(error_of(&page, "status_reason").unwrap().contains("motivo"));
+    assert_error(&page, "status_reason", "motivo");
     let page = post_card(
         &mut admin,
         &page,
