@@ -119,6 +119,7 @@ pub async fn run_all<S: Store>(s: &S) {
     pratiche(s, a.id, b.id).await;
     mail(s, a.id, b.id).await;
     bookings(s, a.id, b.id).await;
+    tributi(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -2934,4 +2935,129 @@ async fn bookings<S: Store>(s: &S, a: TenantId, b: TenantId) {
     long.reason = "è".repeat(501);
     let mut tx = s.begin().await.unwrap();
     assert!(tx.insert_booking(a, &long).await.is_err());
+}
+
+/// The IMU's tax objects and rates (migration 0032): a unit upserted by its
+/// code, the titolarità of a taxpayer read back with their JSON intact and
+/// never through another comune, the rates of a year replaced.
+async fn tributi<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::money::Cents;
+    use palazzo_domain::tributi::imu::{
+        Aliquote, Categoria, Condizione, Oggetto, Periodo, Possesso, Valore,
+    };
+    use palazzo_domain::tributi::{Aliquota, Quota};
+
+    let casa = NewUnita {
+        codice: "F12-P345-S6".into(),
+        foglio: "12".into(),
+        particella: "345".into(),
+        subalterno: "6".into(),
+        indirizzo: "Via Roma 1".into(),
+        oggetto: Oggetto::Fabbricato {
+            categoria: Categoria::parse("A/2").unwrap(),
+            rendite: vec![
+                Valore {
+                    dal: date(2000, 1, 1),
+                    importo: Cents::from_cents(75_000),
+                },
+                Valore {
+                    dal: date(2026, 7, 1),
+                    importo: Cents::from_cents(81_234),
+                },
+            ],
+        },
+    };
+    let cf = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    let mut tx = s.begin().await.unwrap();
+    let u = tx.upsert_tributi_unita(a, &casa).await.unwrap();
+    let t = tx
+        .insert_titolarita(
+            a,
+            &NewTitolarita {
+                unita: u.id,
+                codice_fiscale: cf.clone(),
+                possesso: Possesso {
+                    dal: date(2026, 3, 16),
+                    al: None,
+                    quota: Quota::parse("1/2").unwrap(),
+                },
+                periodi: vec![Periodo {
+                    dal: date(2026, 3, 16),
+                    al: None,
+                    condizione: Condizione::AbitazionePrincipale { residenti: 2 },
+                }],
+            },
+        )
+        .await
+        .unwrap()
+        .expect("a unit of the same comune");
+    // Another comune's unit id: nothing inserted.
+    let foreign = tx
+        .insert_titolarita(
+            b,
+            &NewTitolarita {
+                unita: u.id,
+                ..t.data.clone()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(foreign.is_none());
+    tx.commit().await.unwrap();
+
+    assert_eq!(s.tributi_unita(a, u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(s.tributi_unita(b, u.id).await.unwrap(), None);
+    assert_eq!(
+        s.tributi_unita_by_codice(a, "F12-P345-S6").await.unwrap(),
+        Some(u.clone())
+    );
+    assert_eq!(s.titolarita_of(a, &cf).await.unwrap(), vec![t.clone()]);
+    assert!(s.titolarita_of(b, &cf).await.unwrap().is_empty());
+
+    // The same code again replaces the unit (a new rendita), same id.
+    let mut changed = casa.clone();
+    changed.indirizzo = "Via Roma 1/A".into();
+    let mut tx = s.begin().await.unwrap();
+    let again = tx.upsert_tributi_unita(a, &changed).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(again.id, u.id);
+    assert_eq!(
+        s.tributi_unita(a, u.id).await.unwrap().unwrap().data,
+        changed
+    );
+
+    let aliquote = |altri: u32| Aliquote {
+        anno: 2026,
+        delibera: "Delibera C.C. n. 57 del 28/11/2025".into(),
+        abitazione_principale: Aliquota(600),
+        detrazione: Cents::from_cents(20_000),
+        rurali_strumentali: Aliquota(100),
+        beni_merce: Aliquota(0),
+        terreni: Aliquota(760),
+        gruppo_d: Aliquota(1_060),
+        altri_fabbricati: Aliquota(altri),
+        aree_fabbricabili: Aliquota(1_060),
+        maggiorazione_ex_tasi: false,
+        versamento_minimo: Cents::from_cents(1_200),
+    };
+    let record = AliquoteImuRecord {
+        aliquote: aliquote(1_060),
+        updated_at: "2026-11-28T10:00:00Z".parse().unwrap(),
+        updated_by: "user:1".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.set_aliquote_imu(a, &record).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.aliquote_imu(a, 2026).await.unwrap(), Some(record.clone()));
+    assert_eq!(s.aliquote_imu(a, 2025).await.unwrap(), None);
+    assert_eq!(s.aliquote_imu(b, 2026).await.unwrap(), None);
+    let newer = AliquoteImuRecord {
+        aliquote: aliquote(990),
+        updated_at: "2026-11-28T11:00:00Z".parse().unwrap(),
+        updated_by: "user:2".into(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.set_aliquote_imu(a, &newer).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.aliquote_imu(a, 2026).await.unwrap(), Some(newer));
 }

@@ -20,6 +20,7 @@ pub mod protocollo;
 pub mod registro;
 pub mod rows;
 pub mod segnatura;
+pub mod tributi;
 pub mod versions;
 
 use std::future::Future;
@@ -41,6 +42,7 @@ pub use pratiche::*;
 pub use protocollo::*;
 pub use registro::*;
 pub use segnatura::*;
+pub use tributi::*;
 pub use versions::*;
 
 /// Calls `$cb!` with the access reads of [`Store`] (issue 3), one
@@ -475,6 +477,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     pratiche_reads!(declare_reads);
     mail_reads!(declare_reads);
     booking_reads!(declare_reads);
+    tributi_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -549,6 +552,7 @@ pub trait StoreTx: Send {
     pratiche_writes!(declare_writes);
     mail_writes!(declare_writes);
     booking_writes!(declare_writes);
+    tributi_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;
