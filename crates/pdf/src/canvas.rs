@@ -277,6 +277,7 @@ impl Canvas {
                         if let Some(path) = pb.finish() {
                             surface.set_fill(None);
                             surface.set_stroke(Some(Stroke {
+                                paint: krilla::color::rgb::Color::black().into(),
                                 width: *height,
                                 line_cap: LineCap::Butt,
                                 ..Stroke::default()

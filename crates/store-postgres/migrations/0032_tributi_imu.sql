@@ -6,8 +6,11 @@
 -- or the land's values).
 --
 -- tributi_titolarita: who holds a unit, for which period and share
--- (possesso: JSON of imu::Possesso), with the unit's situations for that
--- taxpayer (periodi: JSON of Vec<imu::Periodo>).
+-- (possesso: JSON of imu::Possesso, whose first day is also the column
+-- dal), with the unit's situations for that taxpayer (periodi: JSON of
+-- Vec<imu::Periodo>). One row per unit, taxpayer (codice fiscale in its
+-- canonical, non-omocodic form) and first day: loading the same data
+-- again replaces it, never doubles a share.
 --
 -- tributi_aliquote_imu: the rates a comune set for a year with their
 -- delibera (JSON of imu::Aliquote).
@@ -30,11 +33,14 @@ CREATE TABLE tributi_titolarita (
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),
     unita_id BIGINT NOT NULL REFERENCES tributi_unita(id),
     codice_fiscale TEXT NOT NULL,
+    dal DATE NOT NULL,
     possesso TEXT NOT NULL,
-    periodi TEXT NOT NULL
+    periodi TEXT NOT NULL,
+    UNIQUE (tenant_id, unita_id, codice_fiscale, dal)
 );
 
 CREATE INDEX tributi_titolarita_cf ON tributi_titolarita (tenant_id, codice_fiscale);
+CREATE INDEX tributi_titolarita_unita ON tributi_titolarita (unita_id);
 
 CREATE TABLE tributi_aliquote_imu (
     tenant_id BIGINT NOT NULL REFERENCES tenants(id),

@@ -109,11 +109,11 @@ where
     ) -> Result<Vec<Titolarita>> {
         let sql = format!(
             "SELECT {TITOLARITA} FROM tributi_titolarita \
-             WHERE tenant_id = $1 AND codice_fiscale = $2 ORDER BY unita_id, id"
+             WHERE tenant_id = $1 AND codice_fiscale = $2 ORDER BY unita_id, dal, id"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.0)
-            .bind(cf.as_str())
+            .bind(cf.canonical().as_str())
             .fetch_all(self.pool())
             .await
             .map_err(db_err)?;
@@ -160,6 +160,7 @@ where
     Option<i64>: Field<Db<D>>,
     String: Field<Db<D>>,
     jiff_sqlx::Timestamp: Field<Db<D>>,
+    jiff_sqlx::Date: Field<Db<D>>,
 {
     /// See [`StoreTx::upsert_tributi_unita`].
     pub async fn upsert_tributi_unita(&mut self, tenant: TenantId, u: &NewUnita) -> Result<Unita> {
@@ -190,25 +191,29 @@ where
         })
     }
 
-    /// See [`StoreTx::insert_titolarita`].
-    pub async fn insert_titolarita(
+    /// See [`StoreTx::upsert_titolarita`].
+    pub async fn upsert_titolarita(
         &mut self,
         tenant: TenantId,
         t: &NewTitolarita,
     ) -> Result<Option<Titolarita>> {
         let possesso = to_json(&t.possesso, "tributi_titolarita.possesso")?;
         let periodi = to_json(&t.periodi, "tributi_titolarita.periodi")?;
-        // Only a unit of the same comune: another comune's id inserts nothing.
+        let cf = t.codice_fiscale.canonical();
+        // Only a unit of the same comune: another comune's id writes nothing.
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO tributi_titolarita \
-             (tenant_id, unita_id, codice_fiscale, possesso, periodi) \
-             SELECT $1, $2, $3, $4, $5 \
+             (tenant_id, unita_id, codice_fiscale, dal, possesso, periodi) \
+             SELECT $1, $2, $3, $4, $5, $6 \
              WHERE EXISTS (SELECT 1 FROM tributi_unita WHERE id = $2 AND tenant_id = $1) \
+             ON CONFLICT (tenant_id, unita_id, codice_fiscale, dal) DO UPDATE SET \
+             possesso = excluded.possesso, periodi = excluded.periodi \
              RETURNING id",
         )
         .bind(tenant.0)
         .bind(t.unita.0)
-        .bind(t.codice_fiscale.as_str())
+        .bind(cf.as_str())
+        .bind(t.possesso.dal.to_sqlx())
         .bind(possesso.as_str())
         .bind(periodi.as_str())
         .fetch_optional(&mut *self.conn())
@@ -217,7 +222,10 @@ where
         Ok(id.map(|id| Titolarita {
             id: TitolaritaId(id),
             tenant,
-            data: t.clone(),
+            data: NewTitolarita {
+                codice_fiscale: cf,
+                ..t.clone()
+            },
         }))
     }
 

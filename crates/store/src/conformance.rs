@@ -2971,7 +2971,7 @@ async fn tributi<S: Store>(s: &S, a: TenantId, b: TenantId) {
     let mut tx = s.begin().await.unwrap();
     let u = tx.upsert_tributi_unita(a, &casa).await.unwrap();
     let t = tx
-        .insert_titolarita(
+        .upsert_titolarita(
             a,
             &NewTitolarita {
                 unita: u.id,
@@ -2993,7 +2993,7 @@ async fn tributi<S: Store>(s: &S, a: TenantId, b: TenantId) {
         .expect("a unit of the same comune");
     // Another comune's unit id: nothing inserted.
     let foreign = tx
-        .insert_titolarita(
+        .upsert_titolarita(
             b,
             &NewTitolarita {
                 unita: u.id,
@@ -3013,6 +3013,19 @@ async fn tributi<S: Store>(s: &S, a: TenantId, b: TenantId) {
     );
     assert_eq!(s.titolarita_of(a, &cf).await.unwrap(), vec![t.clone()]);
     assert!(s.titolarita_of(b, &cf).await.unwrap().is_empty());
+    // Loaded again (a new situation): replaced under the same id, the
+    // share never doubled; an omocodic form of the code finds it.
+    let mut again = t.data.clone();
+    again.periodi.clear();
+    let mut tx = s.begin().await.unwrap();
+    let replaced = tx.upsert_titolarita(a, &again).await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(replaced.id, t.id);
+    let omocodic = CodiceFiscale::parse("RSSMRA80A01H50MM").unwrap();
+    assert!(omocodic.is_omocodic());
+    let held = s.titolarita_of(a, &cf).await.unwrap();
+    assert_eq!(held, vec![replaced.clone()]);
+    assert_eq!(s.titolarita_of(a, &omocodic).await.unwrap(), held);
 
     // The same code again replaces the unit (a new rendita), same id.
     let mut changed = casa.clone();

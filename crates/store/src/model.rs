@@ -455,7 +455,7 @@ impl Binding {
     }
 }
 
-pub(crate) fn text(s: &str) -> Value {
+fn text(s: &str) -> Value {
     Value::Text(s.to_owned())
 }
 
@@ -467,7 +467,7 @@ fn int(i: i64) -> Value {
     Value::int(i)
 }
 
-pub(crate) fn map(fields: Vec<(&str, Value)>) -> Value {
+fn map(fields: Vec<(&str, Value)>) -> Value {
     Value::Map(fields.into_iter().map(|(k, v)| (text(k), v)).collect())
 }
 

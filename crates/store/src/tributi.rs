@@ -7,13 +7,16 @@
 //! `Periodo`, `Aliquote`): the calculators read exactly what was written,
 //! and the columns beside them (the cadastral coordinates, the codice
 //! fiscale, the year) are what the office searches by.
+//!
+//! No ledger state is defined here yet: the use cases that will write these
+//! records (import, the tributi office, the rates page) define an explicit
+//! state per record — not the JSON of the domain types, which would change
+//! with their fields — and add the subjects to `palazzo verify`.
 
 use jiff::Timestamp;
-use palazzo_domain::cbor::Value;
 use palazzo_domain::tributi::imu::{Aliquote, Oggetto, Periodo, Possesso};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Recorded, map, text};
 use crate::{CodiceFiscale, TenantId};
 
 /// Identifies a cadastral unit within its tenant.
@@ -76,7 +79,7 @@ pub struct TitolaritaId(pub i64);
 pub struct NewTitolarita {
     /// The unit.
     pub unita: UnitaId,
-    /// The taxpayer.
+    /// The taxpayer (stored in its canonical, non-omocodic form).
     pub codice_fiscale: CodiceFiscale,
     /// From, to (both included) and share.
     pub possesso: Possesso,
@@ -107,56 +110,6 @@ pub struct AliquoteImuRecord {
     pub updated_by: String,
 }
 
-fn json(v: &impl Serialize) -> Value {
-    // The domain types serialise infallibly (no maps with non-string keys).
-    text(&serde_json::to_string(v).unwrap_or_default())
-}
-
-impl Recorded for Unita {
-    fn subject(&self) -> String {
-        format!("tributi_unita:{}", self.id.0)
-    }
-    fn state(&self) -> Value {
-        let d = &self.data;
-        map(vec![
-            ("codice", text(&d.codice)),
-            ("foglio", text(&d.foglio)),
-            ("particella", text(&d.particella)),
-            ("subalterno", text(&d.subalterno)),
-            ("indirizzo", text(&d.indirizzo)),
-            ("oggetto", json(&d.oggetto)),
-        ])
-    }
-}
-
-impl Recorded for Titolarita {
-    fn subject(&self) -> String {
-        format!("tributi_titolarita:{}", self.id.0)
-    }
-    fn state(&self) -> Value {
-        let d = &self.data;
-        map(vec![
-            ("unita", Value::int(d.unita.0)),
-            ("codice_fiscale", text(d.codice_fiscale.as_str())),
-            ("possesso", json(&d.possesso)),
-            ("periodi", json(&d.periodi)),
-        ])
-    }
-}
-
-impl Recorded for AliquoteImuRecord {
-    fn subject(&self) -> String {
-        format!("aliquote_imu:{}", self.aliquote.anno)
-    }
-    fn state(&self) -> Value {
-        map(vec![
-            ("aliquote", json(&self.aliquote)),
-            ("updated_at", text(&self.updated_at.to_string())),
-            ("updated_by", text(&self.updated_by)),
-        ])
-    }
-}
-
 /// Calls `$cb!` with the local-tax reads of [`crate::Store`].
 #[macro_export]
 macro_rules! tributi_reads {
@@ -166,7 +119,8 @@ macro_rules! tributi_reads {
             fn tributi_unita(&self, tenant: TenantId, id: UnitaId) -> Option<Unita>;
             /// A cadastral unit by its code.
             fn tributi_unita_by_codice(&self, tenant: TenantId, codice: &str) -> Option<Unita>;
-            /// The titolarità of a taxpayer, by unit then start.
+            /// The titolarità of a taxpayer (any form of the codice fiscale),
+            /// by unit then first day.
             fn titolarita_of(&self, tenant: TenantId, cf: &CodiceFiscale) -> Vec<Titolarita>;
             /// The IMU rates of a year, if the comune entered them.
             fn aliquote_imu(&self, tenant: TenantId, anno: i16) -> Option<AliquoteImuRecord>;
@@ -181,8 +135,10 @@ macro_rules! tributi_writes {
         $cb! {
             /// Inserts a unit, or replaces the unit with the same code.
             fn upsert_tributi_unita(&mut self, tenant: TenantId, u: &NewUnita) -> Unita;
-            /// Inserts a titolarità; `None` when the unit is not the tenant's.
-            fn insert_titolarita(&mut self, tenant: TenantId, t: &NewTitolarita) -> Option<Titolarita>;
+            /// Inserts a titolarità, or replaces the one of the same unit,
+            /// taxpayer and first day (the same id); `None` when the unit is
+            /// not the tenant's.
+            fn upsert_titolarita(&mut self, tenant: TenantId, t: &NewTitolarita) -> Option<Titolarita>;
             /// Sets (inserts or replaces) the IMU rates of a year.
             fn set_aliquote_imu(&mut self, tenant: TenantId, r: &AliquoteImuRecord) -> ();
         }

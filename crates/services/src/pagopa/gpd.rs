@@ -1163,7 +1163,11 @@ impl From<GpdError> for ServiceError {
             | GpdError::Forbidden
             | GpdError::UnexpectedResponse(_)
             | GpdError::Config(_) => ServiceError::Internal(e.to_string()),
-            _ => ServiceError::invalid(&e),
+            GpdError::Check(_)
+            | GpdError::Validation(_)
+            | GpdError::NotFound(_)
+            | GpdError::Conflict(_)
+            | GpdError::NotPayable(_) => ServiceError::invalid(&e),
         }
     }
 }
