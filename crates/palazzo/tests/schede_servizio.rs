@@ -379,6 +379,29 @@ async fn catalogue_cards(backend: Backend) {
     app.stop().await;
 }
 
+/// Replaces the card `bonus-nonni` through the API with `If-Match: etag`.
+async fn replace_if_match(
+    admin: &mut Browser,
+    key: &str,
+    etag: &str,
+    card: &serde_json::Value,
+) -> Page {
+    let auth = format!("Bearer {key}");
+    let headers = [
+        ("authorization", auth.as_str()),
+        ("content-type", "application/json"),
+        ("if-match", etag),
+    ];
+    admin
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/schede-servizio/bonus-nonni",
+            &headers,
+            serde_json::to_vec(card).unwrap(),
+        )
+        .await
+}
+
 /// The same through the API, in the ente file's format.
 async fn api(app: &TestApp, admin: &mut Browser, t: TenantId, office: &str) {
     let key = admin.api_key("schede").await;
@@ -461,39 +484,14 @@ async fn api(app: &TestApp, admin: &mut Browser, t: TenantId, office: &str) {
 
     // Replace: the slug cannot change; an unknown card is 404.
     card["times"] = json!("Entro 20 giorni.");
-    let auth = format!("Bearer {key}");
-    let replace = |body: &serde_json::Value| {
-        let headers = [
-            ("authorization", auth.as_str()),
-            ("content-type", "application/json"),
-            ("if-match", etag.as_str()),
-        ];
-        (headers, serde_json::to_vec(body).unwrap())
-    };
-    let (headers, bytes) = replace(&card);
-    let r = admin
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/schede-servizio/bonus-nonni",
-            &headers,
-            bytes,
-        )
-        .await;
+    let r = replace_if_match(admin, &key, &etag, &card).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let saved: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(saved["times"], "Entro 20 giorni.");
     // The same If-Match again: the card changed since, nothing saved.
     let mut stale = card.clone();
     stale["times"] = json!("Entro 99 giorni.");
-    let (headers, bytes) = replace(&stale);
-    let r = admin
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/schede-servizio/bonus-nonni",
-            &headers,
-            bytes,
-        )
-        .await;
+    let r = replace_if_match(admin, &key, &etag, &stale).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("service_card_changed"), "{}", r.body);
     let r = admin

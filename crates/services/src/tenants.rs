@@ -421,27 +421,41 @@ impl App {
         tenant: TenantId,
         entry: &ServiceEntry,
     ) -> ServiceResult<Vec<CardProblem>> {
+        Ok(self.card_entry_checked(tenant, entry).await?.0)
+    }
+
+    /// The problems of `entry` and its office, when it names one of the
+    /// comune's (one read of the offices for both).
+    async fn card_entry_checked(
+        &self,
+        tenant: TenantId,
+        entry: &ServiceEntry,
+    ) -> ServiceResult<(Vec<CardProblem>, Option<Office>)> {
         let mut problems = service_card_problems(&entry.scheda);
-        if entry.ufficio.trim().is_empty() {
+        let office = if entry.ufficio.trim().is_empty() {
             problems.push(CardProblem {
                 field: "ufficio",
                 code: "service_office_required",
                 message: "Indica l'ufficio responsabile.".into(),
             });
-        } else if !self
-            .db()
-            .offices(tenant)
-            .await?
-            .iter()
-            .any(|o| o.data.slug == entry.ufficio)
-        {
-            problems.push(CardProblem {
-                field: "ufficio",
-                code: "service_office_unknown",
-                message: format!("L'ufficio «{}» non esiste.", entry.ufficio),
-            });
-        }
-        Ok(problems)
+            None
+        } else {
+            let office = self
+                .db()
+                .offices(tenant)
+                .await?
+                .into_iter()
+                .find(|o| o.data.slug == entry.ufficio);
+            if office.is_none() {
+                problems.push(CardProblem {
+                    field: "ufficio",
+                    code: "service_office_unknown",
+                    message: format!("L'ufficio «{}» non esiste.", entry.ufficio),
+                });
+            }
+            office
+        };
+        Ok((problems, office))
     }
 
     /// The back office's, the API's and the CLI's save of a service card
@@ -474,14 +488,12 @@ impl App {
             ),
             None => None,
         };
-        if let Some(p) = self
-            .service_card_entry_problems(tenant, &entry)
-            .await?
-            .into_iter()
-            .next()
-        {
+        let (problems, office) = self.card_entry_checked(tenant, &entry).await?;
+        if let Some(p) = problems.into_iter().next() {
             return Err(invalid(p.code, p.message));
         }
+        // No office is one of the problems above.
+        let office = office.ok_or(ServiceError::NotFound)?;
         if let (Some(c), Some(seen)) = (current, seen)
             && service_card_tag(c)? != seen
         {
@@ -490,13 +502,6 @@ impl App {
                 "Nel frattempo la scheda è stata modificata da un'altra persona: riapri la scheda, controlla le modifiche e riprova.",
             ));
         }
-        let office = self
-            .db()
-            .offices(tenant)
-            .await?
-            .into_iter()
-            .find(|o| o.data.slug == entry.ufficio)
-            .ok_or(ServiceError::NotFound)?;
         let mut card = trimmed(entry.scheda);
         card.office = office.id;
         let slug_taken = || {
