@@ -29,6 +29,10 @@ pub enum Role {
     /// issues anagrafe certificates for anyone entitled at the desk,
     /// records the bollo paid in paper, revokes (DECISIONS 19).
     UfficialeAnagrafe,
+    /// Funzionario responsabile dei tributi (L. 160/2019 c.778; L. 147/2013
+    /// c.692): keeps the local-tax data, sees every taxpayer's position,
+    /// issues notices and records payments.
+    FunzionarioTributi,
     /// Administrator of one comune: catalogue, offices, roles.
     AdminComune,
     /// Administrator of the platform: every comune of the installation.
@@ -36,13 +40,14 @@ pub enum Role {
 }
 
 /// Every role, in display order.
-pub const ROLES: [Role; 8] = [
+pub const ROLES: [Role; 9] = [
     Role::Cittadino,
     Role::Operatore,
     Role::Responsabile,
     Role::Dirigente,
     Role::Segretario,
     Role::UfficialeAnagrafe,
+    Role::FunzionarioTributi,
     Role::AdminComune,
     Role::AdminPiattaforma,
 ];
@@ -93,6 +98,11 @@ pub enum Permission {
     /// Load and correct the population register (`palazzo anagrafe
     /// import`, docs/anagrafe-import.md): the comune's administrator.
     ManageAnagrafe,
+    /// Keep the comune's local-tax data (cadastral units, titolarità, the
+    /// rates of each year with their delibera), see any taxpayer's
+    /// position, issue notices and record payments (the funzionario
+    /// responsabile, L. 160/2019 c.778).
+    ManageTaxes,
 }
 
 impl Role {
@@ -105,6 +115,7 @@ impl Role {
             Role::Dirigente => "dirigente",
             Role::Segretario => "segretario",
             Role::UfficialeAnagrafe => "ufficiale_anagrafe",
+            Role::FunzionarioTributi => "funzionario_tributi",
             Role::AdminComune => "admin_comune",
             Role::AdminPiattaforma => "admin_piattaforma",
         }
@@ -119,6 +130,7 @@ impl Role {
             Role::Dirigente => "Dirigente",
             Role::Segretario => "Segretario comunale / RPCT",
             Role::UfficialeAnagrafe => "Ufficiale d'anagrafe",
+            Role::FunzionarioTributi => "Funzionario responsabile dei tributi",
             Role::AdminComune => "Amministratore del Comune",
             Role::AdminPiattaforma => "Amministratore della piattaforma",
         }
@@ -170,6 +182,7 @@ impl Role {
                 ManageTitolario,
             ],
             Role::UfficialeAnagrafe => &[BackOffice, IssueCertificates],
+            Role::FunzionarioTributi => &[BackOffice, ManageTaxes],
             Role::AdminComune => &[
                 BackOffice,
                 ManageCatalogue,

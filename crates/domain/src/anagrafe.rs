@@ -14,7 +14,10 @@ use std::collections::{HashMap, HashSet};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
+use crate::csv::{quote, split};
 use crate::ids::{Cap, CodiceCatastale, CodiceFiscale, Sex};
+
+pub use crate::csv::{Parsed, RowError, parse_date};
 
 /// Stato civile (DPR 223/1989 art. 20; ANPR's table of marital states).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -283,19 +286,6 @@ pub struct PastResidenceRow {
     pub to: Date,
 }
 
-/// A refused row: where, why (a stable code) and what to fix (Italian).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowError {
-    /// The line of the file (1 = the header).
-    pub line: usize,
-    /// The column, when one is at fault.
-    pub column: Option<&'static str>,
-    /// Stable code, e.g. `codice_fiscale_non_valido`.
-    pub code: &'static str,
-    /// What is wrong, in Italian.
-    pub message: String,
-}
-
 /// The two files `palazzo anagrafe import` reads, told apart by their
 /// header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -328,15 +318,6 @@ pub const RESIDENT_COLUMNS: [&str; 16] = [
     "al",
     "provenienza",
 ];
-
-/// A parsed file: what is good, and the refused rows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Parsed<T> {
-    /// The good rows, in file order.
-    pub rows: T,
-    /// The refused rows, in file order.
-    pub errors: Vec<RowError>,
-}
 
 /// The rows of a residents file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -376,9 +357,16 @@ impl FileError {
     }
 }
 
-/// The lines of a file after the header: (line number, fields), with the
-/// separator of the header (`;`, the Italian spreadsheet default, or `,`)
-/// and RFC 4180 quoting (`"…"`, `""` for a quote). Blank lines are skipped.
+impl From<crate::csv::CsvError> for FileError {
+    fn from(e: crate::csv::CsvError) -> Self {
+        match e {
+            crate::csv::CsvError::NotUtf8 => FileError::NotUtf8,
+            crate::csv::CsvError::Empty => FileError::Empty,
+        }
+    }
+}
+
+/// The data lines of a file and its kind, told by the header.
 struct Table<'a> {
     kind: FileKind,
     separator: char,
@@ -386,30 +374,18 @@ struct Table<'a> {
 }
 
 fn open(bytes: &[u8]) -> Result<Table<'_>, FileError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
-        .filter(|(_, l)| !l.trim().is_empty());
-    let (_, header) = lines.next().ok_or(FileError::Empty)?;
-    let separator = if header.contains(';') { ';' } else { ',' };
-    let names: Vec<String> = split(header, separator)
-        .into_iter()
-        .map(|h| h.trim().to_ascii_lowercase())
-        .collect();
-    let kind = if names == STREET_COLUMNS {
+    let table = crate::csv::open(bytes)?;
+    let kind = if table.is(&STREET_COLUMNS) {
         FileKind::Stradario
-    } else if names == RESIDENT_COLUMNS {
+    } else if table.is(&RESIDENT_COLUMNS) {
         FileKind::Residenti
     } else {
         return Err(FileError::Header);
     };
     Ok(Table {
         kind,
-        separator,
-        lines: lines.collect(),
+        separator: table.separator,
+        lines: table.lines,
     })
 }
 
@@ -419,42 +395,6 @@ fn open(bytes: &[u8]) -> Result<Table<'_>, FileError> {
 /// [`FileError`] when it is neither.
 pub fn file_kind(bytes: &[u8]) -> Result<FileKind, FileError> {
     open(bytes).map(|t| t.kind)
-}
-
-/// Splits one line on `separator`, honouring double quotes.
-fn split(line: &str, separator: char) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            c if c == separator && !quoted => out.push(std::mem::take(&mut field)),
-            c => field.push(c),
-        }
-    }
-    out.push(field);
-    out
-}
-
-/// A date as `gg/mm/aaaa` (the Italian form) or `aaaa-mm-gg`.
-pub fn parse_date(s: &str) -> Option<Date> {
-    let s = s.trim();
-    if let Some((d, rest)) = s.split_once('/') {
-        let (m, y) = rest.split_once('/')?;
-        let (d, m, y) = (d.parse().ok()?, m.parse().ok()?, y.parse().ok()?);
-        if !(1000..=9999).contains(&y) {
-            return None;
-        }
-        Date::new(y, m, d).ok()
-    } else {
-        s.parse().ok()
-    }
 }
 
 /// Parses a stradario file.
@@ -971,14 +911,6 @@ fn check_history(
 }
 
 /// Quotes a field for the CSV writer when it needs it.
-fn quote(field: &str) -> String {
-    if field.contains([';', '"', '\n']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_owned()
-    }
-}
-
 /// Writes a stradario file (the demo and `docs/anagrafe-import.md`).
 pub fn write_streets(rows: &[StreetRow]) -> String {
     let mut out = STREET_COLUMNS.join(";");

@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod cbor;
 pub mod certificati;
 pub mod checkpoint;
+pub mod csv;
 pub mod error;
 pub mod ids;
 pub mod ledger;

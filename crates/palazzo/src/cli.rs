@@ -31,6 +31,7 @@ mod registro;
 mod segnatura;
 mod servizi_online;
 mod tempi;
+mod tributi;
 
 /// Palazzo: the digital town hall.
 #[derive(Parser, Debug)]
@@ -84,6 +85,10 @@ enum Command {
     /// The population register for certificates (docs/anagrafe-import.md).
     #[command(subcommand)]
     Anagrafe(anagrafe::AnagrafeCommand),
+    /// Local taxes: load units and titolarità (docs/tributi-import.md),
+    /// enter the IMU rates of a year, print a taxpayer's IMU position.
+    #[command(subcommand)]
+    Tributi(tributi::TributiCommand),
     /// Appointment booking: an office's weekly calendar, its agenda of a day
     /// (docs/appuntamenti.md).
     #[command(subcommand)]
@@ -812,6 +817,9 @@ async fn execute(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Anagrafe(cmd) => {
             return anagrafe::run(cmd).await;
+        }
+        Command::Tributi(cmd) => {
+            return tributi::run(cmd).await;
         }
         Command::Keys(cmd) => {
             return keys::run(cmd).await;

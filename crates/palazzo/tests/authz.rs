@@ -69,6 +69,7 @@ async fn personas(app: &TestApp) -> Vec<Persona> {
         ("dirigente", Role::Dirigente),
         ("segretario", Role::Segretario),
         ("anagrafe", Role::UfficialeAnagrafe),
+        ("tributi", Role::FunzionarioTributi),
         ("admin", Role::AdminComune),
     ] {
         out.push(Persona {
@@ -184,6 +185,9 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             "{step}" => "riepilogo".into(),
             "{v}" => "1".into(),
             "{formato}" => "pdf".into(),
+            // Local taxes: a payment and a taxpayer.
+            "{versamento}" => "acconto".into(),
+            "{cf}" => "RSSMRA80A01H501U".into(),
             // Online istanze: a file of a draft.
             "{aid}" => "1".into(),
             // A certificate id that was never issued (16 zero bytes).
@@ -426,6 +430,45 @@ fn service_editor_routes_are_for_catalogue_managers() {
             Access::Needs(Permission::ManageCatalogue),
             "{method} {path}"
         );
+    }
+}
+
+/// Local taxes (issue 7): the citizen's own position for the citizen, the
+/// taxpayers' positions and the rates for the funzionario responsabile.
+#[test]
+fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
+    let (_, table) = palazzo_web::route_table().into_parts();
+    for (method, path, p) in [
+        ("GET", "/area-personale/tributi", Permission::OwnProfile),
+        (
+            "GET",
+            "/area-personale/tributi/imu/{anno}/f24/{versamento}",
+            Permission::OwnProfile,
+        ),
+        ("GET", "/api/v1/tributi/imu/{anno}", Permission::OwnProfile),
+        ("GET", "/backoffice/tributi", Permission::ManageTaxes),
+        ("GET", "/backoffice/tributi/f24", Permission::ManageTaxes),
+        (
+            "GET",
+            "/api/v1/tributi/contribuenti/{cf}/imu/{anno}",
+            Permission::ManageTaxes,
+        ),
+        (
+            "GET",
+            "/api/v1/tributi/aliquote-imu",
+            Permission::ManageTaxes,
+        ),
+        (
+            "POST",
+            "/api/v1/tributi/aliquote-imu",
+            Permission::ManageTaxes,
+        ),
+    ] {
+        let spec = table
+            .iter()
+            .find(|s| s.method == method && s.path == path)
+            .unwrap_or_else(|| panic!("{method} {path} is not in the route table"));
+        assert_eq!(spec.access, Access::Needs(p), "{method} {path}");
     }
 }
 

@@ -1612,6 +1612,67 @@ async fn run(backend: Backend) {
     )
     .await;
 
+    // The IMU rates of a year with their delibera: one event; the same
+    // rates again, or rates outside the law, nothing.
+    let tributi = persona_key(&app, "tributi").await;
+    let mut aliquote = json!({
+        "anno": 2026,
+        "delibera": "Delibera C.C. n. 9 del 20/03/2026",
+        "abitazione_principale": 600,
+        "detrazione": 20000,
+        "rurali_strumentali": 100,
+        "beni_merce": 0,
+        "terreni": 760,
+        "gruppo_d": 1060,
+        "altri_fabbricati": 1060,
+        "aree_fabbricabili": 1060,
+        "maggiorazione_ex_tasi": false,
+        "versamento_minimo": 1200
+    });
+    let saved = c
+        .measured(
+            "/api/v1/tributi/aliquote-imu",
+            "tributi.aliquote_imu",
+            prog.api(
+                "POST",
+                "/tributi/aliquote-imu",
+                &tributi,
+                Some(aliquote.clone()),
+            ),
+        )
+        .await;
+    assert!(
+        saved["aggiornate_da"]
+            .as_str()
+            .unwrap()
+            .starts_with("user:"),
+        "{saved}"
+    );
+    assert_eq!(saved["altri_fabbricati"], 1060);
+    c.silent(
+        "/api/v1/tributi/aliquote-imu",
+        200,
+        prog.api(
+            "POST",
+            "/tributi/aliquote-imu",
+            &tributi,
+            Some(aliquote.clone()),
+        ),
+    )
+    .await;
+    aliquote["altri_fabbricati"] = json!(1200);
+    let refused = c
+        .silent(
+            "/api/v1/tributi/aliquote-imu",
+            422,
+            prog.api("POST", "/tributi/aliquote-imu", &tributi, Some(aliquote)),
+        )
+        .await;
+    assert_eq!(
+        refused["error"], "tributi_aliquota_fuori_range",
+        "{refused}"
+    );
+
     // Every mutating API route is exercised or exempt.
     let exempt: BTreeSet<String> = EXEMPT.iter().map(|(r, _)| (*r).to_owned()).collect();
     let missing: Vec<&String> = routes

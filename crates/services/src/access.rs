@@ -156,6 +156,16 @@ impl Actor {
     pub fn require_user(&self) -> ServiceResult<UserId> {
         self.user.ok_or(ServiceError::Unauthenticated)
     }
+
+    /// Who acted, for the records: `user:<id>`, `admin:<id>`, or the name
+    /// of a command-line actor.
+    pub fn who(&self) -> String {
+        match (self.user, self.admin) {
+            (Some(u), _) => format!("user:{}", u.0),
+            (None, Some(a)) => format!("admin:{}", a.0),
+            (None, None) => self.name.clone().unwrap_or_else(|| "anonymous".to_owned()),
+        }
+    }
 }
 
 /// A new random token and the hash stored for it.

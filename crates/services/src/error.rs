@@ -55,6 +55,14 @@ impl ServiceError {
         }
     }
 
+    /// An [`ServiceError::Invalid`] with its code and Italian message.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> &'static str {
         match self {

@@ -41,6 +41,7 @@ pub mod sigillo;
 pub mod signatures;
 pub mod staff_oidc;
 pub mod tenants;
+pub mod tributi;
 pub mod tsa;
 pub mod verifica;
 pub mod verify;

@@ -89,15 +89,6 @@ pub fn status_list_url(base_url: &str, list: i64) -> String {
     format!("{base_url}/.well-known/palazzo/status-list/{list}")
 }
 
-/// Who acted, for the records (`user:<id>` or `admin:<id>`).
-fn who(actor: &Actor) -> String {
-    match (actor.user, actor.admin) {
-        (Some(u), _) => format!("user:{}", u.0),
-        (None, Some(a)) => format!("admin:{}", a.0),
-        (None, None) => actor.name.clone().unwrap_or_else(|| "anonymous".to_owned()),
-    }
-}
-
 fn refused(code: &'static str, message: &str) -> ServiceError {
     ServiceError::Invalid {
         code,
@@ -301,7 +292,7 @@ impl App {
                 status_list: list,
                 status_idx: i64::try_from(idx)
                     .map_err(|e| ServiceError::Internal(e.to_string()))?,
-                requested_by: who(actor),
+                requested_by: actor.who(),
                 channel,
             };
             let mut tx = self.db().begin().await?;
@@ -338,7 +329,7 @@ impl App {
         actor: &Actor,
     ) -> ServiceResult<Vec<Certificate>> {
         let family = self.certificate_holders(tenant, actor).await?;
-        let me = who(actor);
+        let me = actor.who();
         let mut out = Vec::new();
         for (i, p) in family.iter().enumerate() {
             out.extend(
@@ -390,7 +381,7 @@ impl App {
             .certificate_by_cti(tenant, cti)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        if desk || cert.data.requested_by == who(actor) {
+        if desk || cert.data.requested_by == actor.who() {
             return Ok(cert);
         }
         let user = self
@@ -531,7 +522,7 @@ impl App {
             method: "contrassegno".into(),
             reference: marca.to_owned(),
             recorded_at: palazzo_store::rows::registration_time(),
-            recorded_by: who(actor),
+            recorded_by: actor.who(),
         };
         let mut tx = self.db().begin().await?;
         if !tx
@@ -584,7 +575,7 @@ impl App {
             .ok_or(ServiceError::NotFound)?;
         let revocation = Revocation {
             at: palazzo_store::rows::registration_time(),
-            by: who(actor),
+            by: actor.who(),
             reason: reason.to_owned(),
         };
         let mut tx = self.db().begin().await?;

@@ -512,7 +512,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 13] = [
+const RECORD_SUBJECTS: [&str; 14] = [
     "tenant:",
     "office:",
     "service:",
@@ -526,6 +526,7 @@ const RECORD_SUBJECTS: [&str; 13] = [
     "annullamento-ricevuto:",
     "certificato:",
     "pratica:",
+    "aliquote-imu:",
 ];
 
 /// A record whose state is bound by another record's event rather than by
@@ -611,6 +612,9 @@ async fn check_records(
     }
     for f in db.faqs(tenant.id).await? {
         current.insert(f.subject(), state_hash(&f)?);
+    }
+    for r in db.aliquote_imu_all(tenant.id).await? {
+        current.insert(r.subject(), state_hash(&r)?);
     }
     let mut after = palazzo_store::RegistrationId(0);
     loop {

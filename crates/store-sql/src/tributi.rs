@@ -135,19 +135,38 @@ where
         .fetch_optional(self.pool())
         .await
         .map_err(db_err)?;
-        row.map(|r| {
-            let aliquote: String = r.try_get("aliquote").map_err(db_err)?;
-            Ok(AliquoteImuRecord {
-                aliquote: from_json(&aliquote, "tributi_aliquote_imu.aliquote")?,
-                updated_at: r
-                    .try_get::<jiff_sqlx::Timestamp, _>("updated_at")
-                    .map_err(db_err)?
-                    .to_jiff(),
-                updated_by: r.try_get("updated_by").map_err(db_err)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(aliquote_of::<D>).transpose()
     }
+
+    /// See [`Store::aliquote_imu_all`].
+    pub async fn aliquote_imu_all(&self, tenant: TenantId) -> Result<Vec<AliquoteImuRecord>> {
+        let rows = sqlx::query(
+            "SELECT aliquote, updated_at, updated_by FROM tributi_aliquote_imu \
+             WHERE tenant_id = $1 ORDER BY anno DESC",
+        )
+        .bind(tenant.0)
+        .fetch_all(self.pool())
+        .await
+        .map_err(db_err)?;
+        rows.iter().map(aliquote_of::<D>).collect()
+    }
+}
+
+fn aliquote_of<D: Dialect>(r: &DbRow<D>) -> Result<AliquoteImuRecord>
+where
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    String: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+{
+    let aliquote: String = r.try_get("aliquote").map_err(db_err)?;
+    Ok(AliquoteImuRecord {
+        aliquote: from_json(&aliquote, "tributi_aliquote_imu.aliquote")?,
+        updated_at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("updated_at")
+            .map_err(db_err)?
+            .to_jiff(),
+        updated_by: r.try_get("updated_by").map_err(db_err)?,
+    })
 }
 
 impl<D: Dialect> SqlTx<D>

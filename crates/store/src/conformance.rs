@@ -3072,5 +3072,12 @@ async fn tributi<S: Store>(s: &S, a: TenantId, b: TenantId) {
     let mut tx = s.begin().await.unwrap();
     tx.set_aliquote_imu(a, &newer).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(s.aliquote_imu(a, 2026).await.unwrap(), Some(newer));
+    assert_eq!(s.aliquote_imu(a, 2026).await.unwrap(), Some(newer.clone()));
+    let mut older = record.clone();
+    older.aliquote.anno = 2025;
+    let mut tx = s.begin().await.unwrap();
+    tx.set_aliquote_imu(a, &older).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(s.aliquote_imu_all(a).await.unwrap(), vec![newer, older]);
+    assert_eq!(s.aliquote_imu_all(b).await.unwrap(), vec![]);
 }

@@ -8,16 +8,18 @@
 //! and the columns beside them (the cadastral coordinates, the codice
 //! fiscale, the year) are what the office searches by.
 //!
-//! No ledger state is defined here yet: the use cases that will write these
-//! records (import, the tributi office, the rates page) define an explicit
-//! state per record — not the JSON of the domain types, which would change
-//! with their fields — and add the subjects to `palazzo verify`.
+//! The rates are a decision of the comune (a delibera): each change is a
+//! ledger event with an explicit state ([`AliquoteImuRecord`]'s
+//! [`Recorded`] impl, not the JSON of the domain type, which would change
+//! with its fields), checked by `palazzo verify`. Units and titolarità are
+//! copies of the cadastre's data, loaded in bulk like the anagrafe.
 
 use jiff::Timestamp;
+use palazzo_domain::cbor::Value;
 use palazzo_domain::tributi::imu::{Aliquote, Oggetto, Periodo, Possesso};
 use serde::{Deserialize, Serialize};
 
-use crate::{CodiceFiscale, TenantId};
+use crate::{CodiceFiscale, Recorded, TenantId};
 
 /// Identifies a cadastral unit within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -110,6 +112,47 @@ pub struct AliquoteImuRecord {
     pub updated_by: String,
 }
 
+impl AliquoteImuRecord {
+    /// The ledger subject of the rates of `anno`.
+    pub fn subject_of(anno: i16) -> String {
+        format!("aliquote-imu:{anno}")
+    }
+}
+
+impl Recorded for AliquoteImuRecord {
+    fn subject(&self) -> String {
+        Self::subject_of(self.aliquote.anno)
+    }
+
+    /// Every rate as hundredths of per mille, amounts in cents: what the
+    /// delibera decided (who entered it and when are in the event).
+    fn state(&self) -> Value {
+        let a = &self.aliquote;
+        let text = |s: &str| Value::Text(s.to_owned());
+        let rate = |r: palazzo_domain::tributi::Aliquota| Value::Unsigned(u64::from(r.0));
+        Value::Map(vec![
+            (text("anno"), Value::int(i64::from(a.anno))),
+            (text("delibera"), text(&a.delibera)),
+            (text("abitazione_principale"), rate(a.abitazione_principale)),
+            (text("detrazione"), Value::int(a.detrazione.cents())),
+            (text("rurali_strumentali"), rate(a.rurali_strumentali)),
+            (text("beni_merce"), rate(a.beni_merce)),
+            (text("terreni"), rate(a.terreni)),
+            (text("gruppo_d"), rate(a.gruppo_d)),
+            (text("altri_fabbricati"), rate(a.altri_fabbricati)),
+            (text("aree_fabbricabili"), rate(a.aree_fabbricabili)),
+            (
+                text("maggiorazione_ex_tasi"),
+                Value::Bool(a.maggiorazione_ex_tasi),
+            ),
+            (
+                text("versamento_minimo"),
+                Value::int(a.versamento_minimo.cents()),
+            ),
+        ])
+    }
+}
+
 /// Calls `$cb!` with the local-tax reads of [`crate::Store`].
 #[macro_export]
 macro_rules! tributi_reads {
@@ -124,6 +167,8 @@ macro_rules! tributi_reads {
             fn titolarita_of(&self, tenant: TenantId, cf: &CodiceFiscale) -> Vec<Titolarita>;
             /// The IMU rates of a year, if the comune entered them.
             fn aliquote_imu(&self, tenant: TenantId, anno: i16) -> Option<AliquoteImuRecord>;
+            /// The IMU rates of every year the comune entered, newest first.
+            fn aliquote_imu_all(&self, tenant: TenantId) -> Vec<AliquoteImuRecord>;
         }
     };
 }

@@ -51,6 +51,7 @@ pub fn nav(here: &str) -> Vec<NavItem> {
         ("Attività", "/area-personale/attivita"),
         ("I miei servizi", "/area-personale/servizi"),
         ("Pratiche", "/area-personale/pratiche"),
+        ("Tributi", "/area-personale/tributi"),
         ("Notifiche", "/area-personale/notifiche"),
         ("Impostazioni", "/area-personale#contatti"),
     ]

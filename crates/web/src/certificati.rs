@@ -182,21 +182,7 @@ fn pdf_response(c: &Certificate, bytes: Vec<u8>) -> Response {
         c.data.doc_type.replace('_', "-"),
         cti_text(&c.data.cti)
     );
-    let mut res = (StatusCode::OK, bytes).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        crate::upload::attachment(&name),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    res
+    crate::upload::pdf_download(bytes, &name)
 }
 
 /// A rendered form page: 422 when it shows a refusal, 200 otherwise.

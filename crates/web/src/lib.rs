@@ -36,6 +36,7 @@ pub mod sigillo;
 pub mod tempi;
 #[cfg(test)]
 mod tests;
+pub mod tributi;
 pub mod upload;
 pub mod versioni;
 
@@ -248,6 +249,7 @@ fn session_routes() -> routes::Routes {
         .merge(istanze::router())
         .merge(appuntamenti::router())
         .merge(area_personale::router())
+        .merge(tributi::router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

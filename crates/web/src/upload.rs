@@ -563,13 +563,19 @@ pub fn attachment(name: &str) -> HeaderValue {
 /// `ricevuta-<year>-<number>.pdf`, never stored by caches (the bundle
 /// holds the correspondents' fiscal codes).
 pub fn receipt_download(file: palazzo_services::receipt::ReceiptFile) -> Response {
-    let mut res = (StatusCode::OK, file.bytes).into_response();
+    pdf_download(file.bytes, &file.file_name)
+}
+
+/// A personal PDF (a receipt, a certificate, an F24) as a download named
+/// `name`, never stored by caches.
+pub fn pdf_download(bytes: Vec<u8>, name: &str) -> Response {
+    let mut res = (StatusCode::OK, bytes).into_response();
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/pdf"),
     );
-    h.insert(header::CONTENT_DISPOSITION, attachment(&file.file_name));
+    h.insert(header::CONTENT_DISPOSITION, attachment(name));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),

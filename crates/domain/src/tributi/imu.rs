@@ -383,6 +383,20 @@ impl Regole {
     }
 }
 
+/// The due dates of the acconto and the saldo of `anno` (c.762: 16 June
+/// and 16 December), each moved to the next working day when it falls on
+/// a Saturday or a festivo (DL 70/2011 art. 7 c.1 lett. h; a national
+/// date, so the comune's patron saint does not move it).
+#[must_use]
+pub fn scadenze(anno: i16) -> (Date, Date) {
+    let cal = crate::calendar::Calendar::new();
+    let due = |month: i8| {
+        let d = jiff::civil::date(anno, month, 16);
+        cal.next_working_day(d).unwrap_or(d)
+    };
+    (due(6), due(12))
+}
+
 /// An F24 codice tributo of IMU (Ris. AdE 35/E/2020).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum CodiceTributo {
@@ -1721,5 +1735,15 @@ mod tests {
         let calc = calcola(2026, &[im], &rates(2026), Some(&rates(2026))).unwrap();
         // 6 × 168,000 + 6 × 268,800, × 10.6‰ / 12 = 890.40 + 1,424.64.
         assert_eq!(calc.totale_annuo, c(89_040 + 142_464));
+    }
+
+    #[test]
+    fn due_dates_move_past_saturdays_and_festivi() {
+        use jiff::civil::date;
+        // 16 June 2024 a Sunday; 2026 both on weekdays; 2029 a Saturday
+        // and a Sunday.
+        assert_eq!(scadenze(2024), (date(2024, 6, 17), date(2024, 12, 16)));
+        assert_eq!(scadenze(2026), (date(2026, 6, 16), date(2026, 12, 16)));
+        assert_eq!(scadenze(2029), (date(2029, 6, 18), date(2029, 12, 17)));
     }
 }

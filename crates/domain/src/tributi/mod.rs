@@ -11,6 +11,7 @@
 
 pub mod canone;
 pub mod f24;
+pub mod import;
 pub mod imu;
 pub mod ravvedimento;
 pub mod tari;

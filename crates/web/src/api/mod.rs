@@ -65,6 +65,7 @@ pub fn router() -> Routes {
         .merge(pratiche_ufficio::router())
         .merge(appuntamenti::router())
         .merge(crate::tempi::api_router())
+        .merge(crate::tributi::api_router())
 }
 
 /// A postal address.

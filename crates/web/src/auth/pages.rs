@@ -301,7 +301,7 @@ struct OfficeChoice {
 }
 
 /// The demonstration staff personas: (key, label, role).
-const STAFF_PERSONAS: [(&str, &str, Role); 6] = [
+const STAFF_PERSONAS: [(&str, &str, Role); 7] = [
     ("operatore", "Operatore", Role::Operatore),
     (
         "responsabile",
@@ -311,6 +311,11 @@ const STAFF_PERSONAS: [(&str, &str, Role); 6] = [
     ("dirigente", "Dirigente", Role::Dirigente),
     ("segretario", "Segretario comunale / RPCT", Role::Segretario),
     ("anagrafe", "Ufficiale d'anagrafe", Role::UfficialeAnagrafe),
+    (
+        "tributi",
+        "Funzionario responsabile dei tributi",
+        Role::FunzionarioTributi,
+    ),
     ("admin", "Amministratore del Comune", Role::AdminComune),
 ];
 
@@ -829,6 +834,7 @@ struct BackofficeTemplate<'a> {
     roles: Vec<String>,
     manage_roles: bool,
     manage_catalogue: bool,
+    manage_taxes: bool,
     read_protocol: bool,
     /// The anagrafe desk: "Certificati anagrafici".
     certificates: bool,
@@ -871,6 +877,7 @@ async fn backoffice(
         roles,
         manage_roles: auth.actor.principal.can(Permission::ManageRoles),
         manage_catalogue: auth.actor.principal.can(Permission::ManageCatalogue),
+        manage_taxes: auth.actor.principal.can(Permission::ManageTaxes),
         read_protocol: auth.actor.principal.can(Permission::ReadProtocol),
         certificates: auth.actor.principal.can(Permission::IssueCertificates),
         see_all: auth.actor.principal.can(Permission::SeeAllOffices),

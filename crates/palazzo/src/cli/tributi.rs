@@ -1,0 +1,273 @@
+//! `palazzo tributi …` (issue 7): load the cadastral units and titolarità
+//! of a comune (docs/tributi-import.md) with a progress bar and a report of
+//! the refused rows; enter the IMU rates of a year with their delibera;
+//! print a taxpayer's IMU position with its working.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use palazzo_domain::access::Role;
+use palazzo_domain::ids::CodiceFiscale;
+use palazzo_domain::money::Cents;
+use palazzo_domain::tributi::Aliquota;
+use palazzo_domain::tributi::import::FileKind;
+use palazzo_domain::tributi::imu::Aliquote;
+
+use super::emergenza::{Target, actor, open_comune, service};
+use super::progress_bar;
+
+/// `palazzo tributi …`.
+#[derive(Subcommand, Debug)]
+pub enum TributiCommand {
+    /// Load a units or titolarità file (docs/tributi-import.md; the kind is
+    /// told by its header). Good rows are saved, bad ones reported with
+    /// line, column and code; exits 2 when any row was refused.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Enter (or correct) the IMU rates of a year with their delibera. Rates
+    /// not given are the law's base rates (L. 160/2019 cc. 748-754).
+    Aliquote {
+        /// The year.
+        #[arg(long)]
+        anno: i16,
+        /// The delibera, e.g. "Delibera C.C. n. 12 del 28/03/2026".
+        #[arg(long)]
+        delibera: String,
+        /// A rate in per mille, repeated: `altri_fabbricati=10,6`. Names:
+        /// abitazione_principale, rurali_strumentali, beni_merce, terreni,
+        /// gruppo_d, altri_fabbricati, aree_fabbricabili.
+        #[arg(long = "aliquota", value_name = "NOME=PER_MILLE")]
+        aliquote: Vec<String>,
+        /// The detrazione for the abitazione principale (c.749), in euro.
+        #[arg(long)]
+        detrazione: Option<String>,
+        /// The minimum payment of the regolamento, in euro.
+        #[arg(long)]
+        versamento_minimo: Option<String>,
+        /// The comune kept the ex-TASI top-up (c.755: up to 11,4 per mille).
+        #[arg(long)]
+        maggiorazione_ex_tasi: bool,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Print a taxpayer's IMU for a year: the F24 lines, acconto and saldo,
+    /// and how each unit's tax is computed.
+    Posizione {
+        /// The taxpayer's codice fiscale.
+        #[arg(long)]
+        cf: String,
+        /// The year.
+        #[arg(long)]
+        anno: i16,
+        /// Print the computation as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// The rates of `anno` from the command line's `NOME=PER_MILLE` pairs, over
+/// the law's base rates.
+fn rates(
+    anno: i16,
+    delibera: String,
+    pairs: &[String],
+    detrazione: Option<&str>,
+    minimo: Option<&str>,
+    ex_tasi: bool,
+) -> anyhow::Result<Aliquote> {
+    let mut a = Aliquote {
+        delibera,
+        maggiorazione_ex_tasi: ex_tasi,
+        ..Aliquote::di_base(anno)
+    };
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .with_context(|| format!("«{pair}»: scrivere NOME=PER_MILLE"))?;
+        let rate =
+            Aliquota::parse_per_mille(value).map_err(|e| anyhow::anyhow!("«{pair}»: {e}"))?;
+        let slot = match name.trim() {
+            "abitazione_principale" => &mut a.abitazione_principale,
+            "rurali_strumentali" => &mut a.rurali_strumentali,
+            "beni_merce" => &mut a.beni_merce,
+            "terreni" => &mut a.terreni,
+            "gruppo_d" => &mut a.gruppo_d,
+            "altri_fabbricati" => &mut a.altri_fabbricati,
+            "aree_fabbricabili" => &mut a.aree_fabbricabili,
+            other => anyhow::bail!("aliquota sconosciuta «{other}»"),
+        };
+        *slot = rate;
+    }
+    let euro = |s: &str| Cents::parse_it(s).map_err(|e| anyhow::anyhow!("«{s}»: {e}"));
+    if let Some(d) = detrazione {
+        a.detrazione = euro(d)?;
+    }
+    if let Some(m) = minimo {
+        a.versamento_minimo = euro(m)?;
+    }
+    Ok(a)
+}
+
+/// Runs `palazzo tributi …`.
+pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
+    // Whoever can run these commands with the installation's configuration
+    // acts as the funzionario responsabile dei tributi.
+    let funzionario = actor(Role::FunzionarioTributi);
+    match cmd {
+        TributiCommand::Import { file, target } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let (app, tenant) = open_comune(&target).await?;
+            let report = app
+                .import_tributi(tenant.id, &funzionario, &bytes, progress_bar)
+                .await;
+            app.db().close().await;
+            let report = report.map_err(service)?;
+            eprintln!();
+            for e in &report.errors {
+                match e.column {
+                    Some(c) => println!("riga {}, colonna {c} ({}): {}", e.line, e.code, e.message),
+                    None => println!("riga {} ({}): {}", e.line, e.code, e.message),
+                }
+            }
+            let what = match report.kind {
+                FileKind::Unita => "Unità immobiliari",
+                FileKind::Titolarita => "Titolarità",
+            };
+            println!(
+                "{what}: {} salvate, {} righe rifiutate.",
+                report.saved,
+                report.errors.len()
+            );
+            Ok(if report.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        TributiCommand::Aliquote {
+            anno,
+            delibera,
+            aliquote,
+            detrazione,
+            versamento_minimo,
+            maggiorazione_ex_tasi,
+            target,
+        } => {
+            let a = rates(
+                anno,
+                delibera,
+                &aliquote,
+                detrazione.as_deref(),
+                versamento_minimo.as_deref(),
+                maggiorazione_ex_tasi,
+            )?;
+            let (app, tenant) = open_comune(&target).await?;
+            let saved = app.set_imu_rates(tenant.id, &funzionario, a).await;
+            app.db().close().await;
+            let saved = saved.map_err(service)?;
+            println!(
+                "Aliquote IMU {} salvate ({}).",
+                saved.aliquote.anno, saved.aliquote.delibera
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TributiCommand::Posizione {
+            cf,
+            anno,
+            json,
+            target,
+        } => {
+            let cf = CodiceFiscale::parse(&cf)
+                .map_err(|e| anyhow::anyhow!("codice fiscale «{cf}»: {e}"))?;
+            let (app, tenant) = open_comune(&target).await?;
+            let p = app
+                .imu_position(tenant.id, &funzionario, Some(&cf), anno)
+                .await;
+            app.db().close().await;
+            let p = p.map_err(service)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&p.calcolo)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let c = &p.calcolo;
+            println!(
+                "IMU {} di {} ({})",
+                c.anno,
+                p.codice_fiscale.as_str(),
+                c.delibera
+            );
+            for i in &c.immobili {
+                println!("\n{} — imposta {}", i.descrizione, i.imposta);
+                if let Some(e) = &i.esenzione {
+                    println!("  {e}");
+                }
+                for s in &i.passaggi {
+                    println!("  {s}");
+                }
+            }
+            println!("\nCodice  Immobili  Acconto  Saldo");
+            for r in &c.righe {
+                println!(
+                    "{}    {:>8}  {:>12}  {:>12}",
+                    r.codice.code(),
+                    r.numero_immobili,
+                    r.acconto.to_string(),
+                    r.saldo.to_string()
+                );
+            }
+            println!("Totale acconto {}, saldo {}", c.acconto, c.saldo);
+            for n in &c.note {
+                println!("Nota: {n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn rates_from_the_command_line_over_the_base_ones() {
+        let a = rates(
+            2026,
+            "Delibera C.C. n. 3".into(),
+            &["altri_fabbricati=10,6".into(), "gruppo_d = 9".into()],
+            Some("250,00"),
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(a.altri_fabbricati, Aliquota(1060));
+        assert_eq!(a.gruppo_d, Aliquota(900));
+        assert_eq!(a.detrazione, Cents::from_cents(25_000));
+        assert_eq!(a.terreni, Aliquote::di_base(2026).terreni);
+        assert!(rates(2026, String::new(), &["villa=1".into()], None, None, false).is_err());
+        assert!(rates(2026, String::new(), &["terreni".into()], None, None, false).is_err());
+        assert!(
+            rates(
+                2026,
+                String::new(),
+                &["terreni=x".into()],
+                None,
+                None,
+                false
+            )
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,224 @@
+//! Local taxes on the web and the API (issue 7, part 7), on both backends:
+//! a resident with units bought and sold during the year sees their IMU
+//! in the personal area (F24 lines, due dates, the working of each unit)
+//! and downloads the F24 of the acconto; the API answers the same
+//! figures; the funzionario searches any taxpayer, a citizen only
+//! themself; bad input is a 422 in Italian.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use palazzo_domain::access::{Grant, Principal, Role};
+use palazzo_domain::money::Cents;
+use palazzo_domain::tributi::Aliquota;
+use palazzo_domain::tributi::imu::Aliquote;
+use palazzo_services::access::Actor;
+use palazzo_testkit::browser::unescape;
+use palazzo_testkit::{Backend, Browser, CASAMASSIMA, TestApp};
+use serde_json::Value;
+
+fn funzionario() -> Actor {
+    Actor {
+        principal: Principal {
+            grants: vec![Grant {
+                role: Role::FunzionarioTributi,
+                office: None,
+            }],
+        },
+        name: Some("test".into()),
+        ..Default::default()
+    }
+}
+
+async fn run(backend: Backend) {
+    let app = TestApp::spawn(backend, 10).await;
+    let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
+    let residents = app.app.demo_residents(t.id, 2).await.unwrap();
+    let cf = residents[0].codice_fiscale.as_str().to_owned();
+    let other_cf = residents[1].codice_fiscale.as_str().to_owned();
+    let office = funzionario();
+    let units = "codice;foglio;particella;subalterno;indirizzo;tipo;categoria;valore;dal\n\
+                 W1;5;50;1;Via Pace 2;fabbricato;A/2;1.000,00;\n\
+                 W2;5;50;2;Via Pace 2;fabbricato;C/6;100,00;\n";
+    app.app
+        .import_tributi(t.id, &office, units.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    // The A/2 all year; half the garage from 16 March to 14 September.
+    let titles = format!(
+        "codice_unita;codice_fiscale;dal;al;quota;condizione;condizione_dal;condizione_al;residenti\n\
+         W1;{cf};01/01/2015;;100;;;;\n\
+         W2;{cf};16/03/2026;14/09/2026;1/2;;;;\n"
+    );
+    let r = app
+        .app
+        .import_tributi(t.id, &office, titles.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "{:?}", r.errors);
+    for (anno, altri) in [(2025, 960), (2026, 1060)] {
+        app.app
+            .set_imu_rates(
+                t.id,
+                &office,
+                Aliquote {
+                    anno,
+                    delibera: format!("Delibera C.C. n. 4 del 10/03/{anno}"),
+                    altri_fabbricati: Aliquota(altri),
+                    ..Aliquote::di_base(anno)
+                },
+            )
+            .await
+            .unwrap();
+    }
+
+    // Anonymous visitors are sent to sign in.
+    let mut anon = Browser::new(&app, CASAMASSIMA);
+    let r = anon.get("/area-personale/tributi?anno=2026").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // The resident's page: 3918 with both units, acconto 833 €, saldo
+    // 992 € (the same figures as the services test, by hand: A/2 1.780,80
+    // for the year and 806,40 for January–June at 9,6‰; half the C/6 for
+    // March–August 44,52, March–June 26,88), due dates, the working.
+    let mut me = Browser::new(&app, CASAMASSIMA);
+    me.demo_sign_in(&format!("cf:{cf}")).await;
+    let r = me.get("/area-personale/tributi?anno=2026").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = unescape(&r.body);
+    assert!(body.contains(r#"data-codice="3918""#), "{body}");
+    assert!(
+        body.contains(r#"data-element="totale-acconto">833,00 €"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"data-element="totale-saldo">992,00 €"#),
+        "{body}"
+    );
+    assert!(body.contains("Acconto entro il 16/06/2026"), "{body}");
+    assert!(body.contains("Saldo entro il 16/12/2026"), "{body}");
+    assert!(
+        body.contains("Foglio 5 particella 50 sub 2, Via Pace 2"),
+        "{body}"
+    );
+    assert!(body.contains("Delibera C.C. n. 4 del 10/03/2026"), "{body}");
+    assert!(body.contains(r#"data-element="passaggi""#), "{body}");
+    assert!(body.contains(r#"aria-current="page">Tributi"#), "{body}");
+    let f24 = "/area-personale/tributi/imu/2026/f24/acconto";
+    assert!(body.contains(f24), "{body}");
+
+    // The F24 of the acconto.
+    let (status, headers, pdf) = me.get_bytes(f24).await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("f24-imu-2026-acconto"),
+    );
+    assert_eq!(headers["cache-control"], "private, no-store");
+    let text = palazzo_testkit::pdf_text(&pdf);
+    assert!(text.contains("3918") && text.contains("833,00"), "{text}");
+    assert!(text.contains(&cf), "{text}");
+
+    // Bad input: a year that is not one, a payment that is not one, a
+    // year before the IMU.
+    let r = me.get("/area-personale/tributi?anno=20x6").await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(unescape(&r.body).contains("L'anno indicato non è valido"));
+    let r = me.get("/area-personale/tributi/imu/2026/f24/tutto").await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = me.get("/area-personale/tributi?anno=2019").await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(unescape(&r.body).contains("dal 2020"), "{}", r.body);
+
+    // The API: the same figures, own position only.
+    let key = app.resident_key(CASAMASSIMA, &cf).await;
+    let r = me.api("GET", "/tributi/imu/2026", &key, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["codice_fiscale"], cf.as_str());
+    assert_eq!(v["scadenza_acconto"], "2026-06-16");
+    assert_eq!(v["calcolo"]["acconto"], 83_300);
+    assert_eq!(v["calcolo"]["saldo"], 99_200);
+    assert_eq!(v["calcolo"]["righe"][0]["codice"], "3918");
+    let r = me
+        .api(
+            "GET",
+            &format!("/tributi/contribuenti/{other_cf}/imu/2026"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    // The funzionario: any taxpayer, on the page and over the API.
+    let mut desk = Browser::new(&app, CASAMASSIMA);
+    desk.demo_sign_in("tributi").await;
+    let r = desk.get("/backoffice").await;
+    assert!(
+        r.body.contains(r#"href="/backoffice/tributi""#),
+        "{}",
+        r.body
+    );
+    let r = desk.get("/backoffice/tributi").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("posizione-imu"));
+    let r = desk
+        .get(&format!(
+            "/backoffice/tributi?cf={}&anno=2026",
+            cf.to_lowercase()
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = unescape(&r.body);
+    assert!(body.contains(&format!(r#"data-cf="{cf}""#)), "{body}");
+    assert!(
+        body.contains(r#"data-element="totale-saldo">992,00 €"#),
+        "{body}"
+    );
+    let (status, _, pdf) = desk
+        .get_bytes(&format!(
+            "/backoffice/tributi/f24?cf={cf}&anno=2026&versamento=saldo"
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert!(palazzo_testkit::pdf_text(&pdf).contains("992,00"));
+    let r = desk.get("/backoffice/tributi?cf=NONVALIDO&anno=2026").await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(unescape(&r.body).contains("Il codice fiscale «NONVALIDO» non è valido"));
+    let desk_key = desk.api_key("tributi").await;
+    let r = desk
+        .api(
+            "GET",
+            &format!("/tributi/contribuenti/{cf}/imu/2026"),
+            &desk_key,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["calcolo"]["saldo"], 99_200);
+    let r = desk
+        .api("GET", "/tributi/aliquote-imu", &desk_key, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v[0]["anno"], 2026);
+    assert_eq!(v[0]["altri_fabbricati"], 1060);
+    assert_eq!(v[1]["detrazione"], Cents::from_cents(20_000).cents());
+    // The funzionario has no personal tax page of their own here.
+    let r = desk.get("/area-personale/tributi").await;
+    assert_eq!(r.status, 403, "{}", r.body);
+
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn tributi_web_sqlite() {
+    run(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn tributi_web_postgres() {
+    run(Backend::Postgres).await;
+}

@@ -1,0 +1,446 @@
+//! Local taxes (issue 7): a taxpayer's IMU position computed from the
+//! comune's cadastral units, titolarità and rates; the rates of each year
+//! with their delibera; the bulk load of units and titolarità
+//! (`palazzo tributi import`, `docs/tributi-import.md`).
+//!
+//! Who sees what: a signed-in citizen sees their own position (matched by
+//! the codice fiscale of their SPID/CIE identity, in any omocodic form);
+//! the funzionario responsabile ([`Permission::ManageTaxes`]) sees any
+//! taxpayer's, loads the data and enters the rates. The rates are a
+//! decision of the council (L. 160/2019 c.757, the prospetto delle
+//! aliquote): each change is a ledger event checked by `palazzo verify`.
+
+use std::collections::BTreeMap;
+
+use palazzo_domain::access::Permission;
+use palazzo_domain::csv::RowError;
+use palazzo_domain::ids::CodiceFiscale;
+use palazzo_domain::tributi::f24::{self, Versamento};
+use palazzo_domain::tributi::import::{self, FileKind};
+use palazzo_domain::tributi::imu::{self, Aliquote, CalcoloImu, Immobile};
+use palazzo_store::{
+    AliquoteImuRecord, NewTitolarita, NewUnita, Recorded, Store, StoreTx, TenantId, Titolarita,
+    Unita,
+};
+
+use crate::access::Actor;
+use crate::{App, ServiceError, ServiceResult};
+
+/// Units or titolarità per transaction of an import.
+pub const BATCH_ROWS: usize = 2_000;
+
+/// The ledger event kind of a change of the IMU rates.
+pub const EVENT_ALIQUOTE_IMU: &str = "tributi.aliquote_imu";
+
+/// A taxpayer's IMU for one year, with what it was computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosizioneImu {
+    /// The taxpayer, as asked.
+    pub codice_fiscale: CodiceFiscale,
+    /// The year.
+    pub anno: i16,
+    /// The units the taxpayer held at some time, with their titolarità.
+    pub unita: Vec<(Unita, Vec<Titolarita>)>,
+    /// The rates of the year used for the saldo.
+    pub aliquote: Aliquote,
+    /// The comune has not entered the year's rates: the law's base rates
+    /// were used (and the figures are an estimate).
+    pub aliquote_di_base: bool,
+    /// The computation, with its working.
+    pub calcolo: CalcoloImu,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TributiImportReport {
+    /// Which file it was.
+    pub kind: FileKind,
+    /// Units or titolarità saved (new or replaced).
+    pub saved: usize,
+    /// The refused rows, by line.
+    pub errors: Vec<RowError>,
+}
+
+fn file_error(e: &import::FileError) -> ServiceError {
+    ServiceError::refused(e.code(), format!("File non importato: {e}."))
+}
+
+/// The units of `titoli` as the calculator's objects: one per unit, with
+/// every possession period and situation the taxpayer has on it.
+#[must_use]
+pub fn immobili(unita: &[(Unita, Vec<Titolarita>)]) -> Vec<Immobile> {
+    unita
+        .iter()
+        .map(|(u, titoli)| Immobile {
+            id: u.data.codice.clone(),
+            descrizione: u.descrizione(),
+            oggetto: u.data.oggetto.clone(),
+            possessi: titoli.iter().map(|t| t.data.possesso).collect(),
+            periodi: titoli
+                .iter()
+                .flat_map(|t| t.data.periodi.iter().copied())
+                .collect(),
+        })
+        .collect()
+}
+
+impl App {
+    /// Whose taxes `actor` asks for: anyone's for the tributi office
+    /// (`cf` required), their own for a signed-in citizen (`cf`, when
+    /// given, must be theirs).
+    async fn taxpayer(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        cf: Option<&CodiceFiscale>,
+    ) -> ServiceResult<CodiceFiscale> {
+        if actor.principal.can(Permission::ManageTaxes) {
+            return cf.cloned().ok_or_else(|| {
+                ServiceError::refused(
+                    "codice_fiscale_mancante",
+                    "Indica il codice fiscale del contribuente.",
+                )
+            });
+        }
+        actor.require(Permission::OwnProfile)?;
+        let user = self
+            .db()
+            .user(tenant, actor.require_user()?)
+            .await?
+            .ok_or(ServiceError::Unauthenticated)?;
+        let own = user.data.codice_fiscale.ok_or_else(|| {
+            ServiceError::refused(
+                "codice_fiscale_assente",
+                "Per vedere la tua posizione tributaria accedi con SPID o CIE.",
+            )
+        })?;
+        match cf {
+            Some(cf) if cf.canonical() != own.canonical() => Err(ServiceError::Forbidden),
+            _ => Ok(own),
+        }
+    }
+
+    /// The IMU of a taxpayer for `anno` (L. 160/2019 cc.738-783): their
+    /// units and titolarità, the comune's rates of the year (the law's
+    /// base rates when none were entered) and of the year before for the
+    /// acconto (c.762), computed with the working.
+    ///
+    /// # Errors
+    /// `codice_fiscale_mancante` (office without a taxpayer),
+    /// `codice_fiscale_assente` (a citizen signed in without one),
+    /// [`ServiceError::Forbidden`] for another taxpayer's position; the
+    /// calculator's errors (`tributi_anno` before 2020).
+    pub async fn imu_position(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        cf: Option<&CodiceFiscale>,
+        anno: i16,
+    ) -> ServiceResult<PosizioneImu> {
+        let codice_fiscale = self.taxpayer(tenant, actor, cf).await?;
+        imu::Regole::di(anno).map_err(|e| ServiceError::invalid(&e))?;
+        let titoli = self.db().titolarita_of(tenant, &codice_fiscale).await?;
+        let mut by_unit: BTreeMap<i64, Vec<Titolarita>> = BTreeMap::new();
+        for t in titoli {
+            by_unit.entry(t.data.unita.0).or_default().push(t);
+        }
+        let mut unita = Vec::with_capacity(by_unit.len());
+        for (id, titoli) in by_unit {
+            let u = self
+                .db()
+                .tributi_unita(tenant, palazzo_store::UnitaId(id))
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::Internal(format!("titolarità of missing unit {id}"))
+                })?;
+            unita.push((u, titoli));
+        }
+        let (aliquote, aliquote_di_base) = match self.db().aliquote_imu(tenant, anno).await? {
+            Some(r) => (r.aliquote, false),
+            None => (Aliquote::di_base(anno), true),
+        };
+        let precedenti = self
+            .db()
+            .aliquote_imu(tenant, anno - 1)
+            .await?
+            .map(|r| r.aliquote);
+        let mut calcolo = imu::calcola(anno, &immobili(&unita), &aliquote, precedenti.as_ref())
+            .map_err(|e| ServiceError::invalid(&e))?;
+        if aliquote_di_base {
+            calcolo.note.insert(
+                0,
+                format!(
+                    "Il Comune non ha ancora pubblicato le aliquote del {anno}: il calcolo usa le \
+                     aliquote di base della legge (L. 160/2019 cc. 748-754) ed è una stima."
+                ),
+            );
+        }
+        Ok(PosizioneImu {
+            codice_fiscale,
+            anno,
+            unita,
+            aliquote,
+            aliquote_di_base,
+            calcolo,
+        })
+    }
+
+    /// The F24 semplificato of a taxpayer's IMU payment of `anno`
+    /// (acconto, saldo or the whole year at once), pre-filled with the
+    /// taxpayer, one line per codice tributo with the comune's codice
+    /// catastale, the boxes, the number of properties and the amount in
+    /// whole euro (`taxes-pagopa.md` §5.1). Who may ask: as
+    /// [`App::imu_position`].
+    ///
+    /// # Errors
+    /// `nulla_da_versare` when the payment is nothing (or the year is
+    /// below the minimum); as [`App::imu_position`].
+    pub async fn imu_f24(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        cf: Option<&CodiceFiscale>,
+        anno: i16,
+        versamento: Versamento,
+    ) -> ServiceResult<Vec<u8>> {
+        let p = self.imu_position(tenant, actor, cf, anno).await?;
+        let t = self.tenant(tenant)?;
+        let righi = f24::da_imu(&p.calcolo, versamento, t.data.codice_catastale.as_str());
+        if p.calcolo.sotto_minimo || righi.is_empty() {
+            return Err(ServiceError::refused(
+                "nulla_da_versare",
+                format!(
+                    "Per l'IMU {anno} ({}) non c'è nulla da versare.",
+                    versamento.label().to_lowercase()
+                ),
+            ));
+        }
+        // The name as the register or the identity provider knows it.
+        let (cognome, nome) = match self.db().resident(tenant, &p.codice_fiscale).await? {
+            Some(r) => (r.surname, Some(r.name)),
+            None => match actor.user {
+                Some(u) if !actor.principal.can(Permission::ManageTaxes) => {
+                    match self.db().user(tenant, u).await? {
+                        Some(u) => (u.data.family_name, Some(u.data.given_name)),
+                        None => (String::new(), None),
+                    }
+                }
+                _ => (String::new(), None),
+            },
+        };
+        let form = palazzo_pdf::f24::F24 {
+            contribuente: palazzo_pdf::f24::Contribuente {
+                codice_fiscale: p.codice_fiscale.as_str().to_owned(),
+                cognome,
+                nome,
+                nascita: None,
+            },
+            identificativo_operazione: None,
+            righi: righi
+                .iter()
+                .map(|r| palazzo_pdf::f24::Rigo {
+                    sezione: r.sezione.to_owned(),
+                    codice_tributo: r.codice_tributo.clone(),
+                    codice_ente: r.codice_ente.clone(),
+                    ravvedimento: r.ravvedimento,
+                    immobili_variati: r.immobili_variati,
+                    acconto: r.acconto,
+                    saldo: r.saldo,
+                    numero_immobili: r.numero_immobili,
+                    rateazione: String::new(),
+                    anno: r.anno,
+                    detrazione: r.detrazione.cents().unsigned_abs(),
+                    debito: r.importo.cents().unsigned_abs(),
+                    credito: 0,
+                })
+                .collect(),
+        };
+        let info = palazzo_pdf::Info {
+            title: format!("F24 IMU {anno} — {}", versamento.label()),
+            subject: format!("Modello F24 semplificato precompilato, IMU {anno}"),
+            author: t.data.name.clone(),
+            language: "it-IT".into(),
+            created: jiff::Timestamp::now(),
+        };
+        palazzo_pdf::f24::render(&form, &info).map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// The IMU rates of every year the comune entered, newest first.
+    /// Needs [`Permission::ManageTaxes`].
+    ///
+    /// # Errors
+    /// As [`Actor::require`]; storage failures.
+    pub async fn imu_rates(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+    ) -> ServiceResult<Vec<AliquoteImuRecord>> {
+        actor.require(Permission::ManageTaxes)?;
+        Ok(self.db().aliquote_imu_all(tenant).await?)
+    }
+
+    /// Enters (or corrects) the IMU rates of a year with their delibera,
+    /// checked against the ranges of the law (cc.748-755), in one ledger
+    /// event. Saving the same rates again writes nothing. Needs
+    /// [`Permission::ManageTaxes`].
+    ///
+    /// # Errors
+    /// `delibera_mancante`; `tributi_anno` before 2020; the range errors
+    /// of [`Aliquote::valida`].
+    pub async fn set_imu_rates(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        aliquote: Aliquote,
+    ) -> ServiceResult<AliquoteImuRecord> {
+        actor.require(Permission::ManageTaxes)?;
+        if aliquote.delibera.trim().is_empty() {
+            return Err(ServiceError::refused(
+                "delibera_mancante",
+                "Indica la delibera che ha approvato le aliquote (ad esempio «Delibera C.C. n. 12 \
+                 del 28/03/2026»).",
+            ));
+        }
+        imu::Regole::di(aliquote.anno).map_err(|e| ServiceError::invalid(&e))?;
+        aliquote.valida().map_err(|e| ServiceError::invalid(&e))?;
+        let t = self.tenant(tenant)?;
+        let record = AliquoteImuRecord {
+            aliquote: Aliquote {
+                delibera: aliquote.delibera.trim().to_owned(),
+                ..aliquote
+            },
+            updated_at: jiff::Timestamp::now(),
+            updated_by: actor.who(),
+        };
+        if let Some(old) = self.db().aliquote_imu(tenant, record.aliquote.anno).await?
+            && old.aliquote == record.aliquote
+        {
+            return Ok(old);
+        }
+        let mut tx = self.db().begin().await?;
+        tx.set_aliquote_imu(tenant, &record).await?;
+        crate::ledger::record(&mut tx, &t, EVENT_ALIQUOTE_IMU, &record).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        tracing::info!(
+            tenant = tenant.0,
+            anno = record.aliquote.anno,
+            by = %record.updated_by,
+            subject = %record.subject(),
+            "IMU rates saved"
+        );
+        Ok(record)
+    }
+
+    /// Loads a units or titolarità file (`docs/tributi-import.md`; the kind
+    /// is told by its header): good rows are saved in transactions of
+    /// [`BATCH_ROWS`], bad ones reported. Units are matched by their code,
+    /// titolarità by unit, taxpayer and first day: loading a file again
+    /// replaces what it names and keeps the rest. `progress(done, total)`
+    /// is called after each transaction. Needs [`Permission::ManageTaxes`].
+    ///
+    /// # Errors
+    /// A file of neither kind (`intestazione_non_riconosciuta`,
+    /// `file_non_utf8`, `file_vuoto`); storage failures (the transactions
+    /// committed before stay: running the file again completes it).
+    pub async fn import_tributi(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        bytes: &[u8],
+        progress: impl Fn(usize, usize),
+    ) -> ServiceResult<TributiImportReport> {
+        actor.require(Permission::ManageTaxes)?;
+        let kind = import::file_kind(bytes).map_err(|e| file_error(&e))?;
+        let report = match kind {
+            FileKind::Unita => {
+                let parsed = import::parse_unita(bytes).map_err(|e| file_error(&e))?;
+                let units: Vec<NewUnita> = parsed
+                    .rows
+                    .into_iter()
+                    .map(|r| NewUnita {
+                        codice: r.codice,
+                        foglio: r.foglio,
+                        particella: r.particella,
+                        subalterno: r.subalterno,
+                        indirizzo: r.indirizzo,
+                        oggetto: r.oggetto,
+                    })
+                    .collect();
+                for (i, batch) in units.chunks(BATCH_ROWS).enumerate() {
+                    let mut tx = self.db().begin().await?;
+                    for u in batch {
+                        tx.upsert_tributi_unita(tenant, u).await?;
+                    }
+                    tx.commit().await?;
+                    progress(i * BATCH_ROWS + batch.len(), units.len());
+                }
+                TributiImportReport {
+                    kind,
+                    saved: units.len(),
+                    errors: parsed.errors,
+                }
+            }
+            FileKind::Titolarita => {
+                let parsed = import::parse_titolarita(bytes).map_err(|e| file_error(&e))?;
+                let mut errors = parsed.errors;
+                let mut ids: BTreeMap<String, Option<palazzo_store::UnitaId>> = BTreeMap::new();
+                let mut rows = Vec::with_capacity(parsed.rows.len());
+                for r in parsed.rows {
+                    let id = match ids.get(&r.codice_unita) {
+                        Some(id) => *id,
+                        None => {
+                            let id = self
+                                .db()
+                                .tributi_unita_by_codice(tenant, &r.codice_unita)
+                                .await?
+                                .map(|u| u.id);
+                            ids.insert(r.codice_unita.clone(), id);
+                            id
+                        }
+                    };
+                    match id {
+                        Some(unita) => rows.push(NewTitolarita {
+                            unita,
+                            codice_fiscale: r.codice_fiscale,
+                            possesso: r.possesso,
+                            periodi: r.periodi,
+                        }),
+                        None => errors.push(RowError {
+                            line: r.line,
+                            column: Some("codice_unita"),
+                            code: "unita_sconosciuta",
+                            message: format!(
+                                "l'unità «{}» non è tra quelle caricate: importa prima il file \
+                                 delle unità immobiliari",
+                                r.codice_unita
+                            ),
+                        }),
+                    }
+                }
+                errors.sort_by_key(|e| e.line);
+                for (i, batch) in rows.chunks(BATCH_ROWS).enumerate() {
+                    let mut tx = self.db().begin().await?;
+                    for t in batch {
+                        tx.upsert_titolarita(tenant, t).await?;
+                    }
+                    tx.commit().await?;
+                    progress(i * BATCH_ROWS + batch.len(), rows.len());
+                }
+                TributiImportReport {
+                    kind,
+                    saved: rows.len(),
+                    errors,
+                }
+            }
+        };
+        tracing::info!(
+            tenant = tenant.0,
+            kind = ?report.kind,
+            saved = report.saved,
+            refused = report.errors.len(),
+            "tributi import"
+        );
+        Ok(report)
+    }
+}

@@ -1,0 +1,681 @@
+//! Local taxes on the web (issue 7, part 7): the IMU position of a
+//! taxpayer for a year, with the F24 lines, the due dates and the working
+//! of every unit ("come è calcolato"), and the pre-filled F24 semplificato.
+//!
+//! - `GET /area-personale/tributi[?anno=AAAA]`: the citizen's own page;
+//!   `GET /area-personale/tributi/imu/{anno}/f24/{versamento}` its F24.
+//! - `GET /backoffice/tributi[?cf=…&anno=AAAA]`: the tributi office's
+//!   search of a taxpayer, the same view; `GET /backoffice/tributi/f24`
+//!   (`cf`, `anno`, `versamento`) the F24.
+//! - API (`/api/v1`): `GET /tributi/imu/{anno}` (own),
+//!   `GET /tributi/contribuenti/{cf}/imu/{anno}` (office),
+//!   `GET|POST /tributi/aliquote-imu` (office: the rates with their
+//!   delibera).
+//!
+//! Every computation is [`palazzo_services::App::imu_position`]'s: the
+//! page, the API, the CLI and the F24 show the same figures.
+
+use askama::Template;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use jiff::civil::Date;
+use palazzo_domain::access::Permission;
+use palazzo_domain::calendar::rome_date;
+use palazzo_domain::ids::CodiceFiscale;
+use palazzo_domain::money::Cents;
+use palazzo_domain::tributi::f24::Versamento;
+use palazzo_domain::tributi::imu::{self, Aliquote, CalcoloImu};
+use palazzo_services::ServiceError;
+use palazzo_services::tributi::PosizioneImu;
+use palazzo_store::{AliquoteImuRecord, Tenant};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::staff::ApiAuth;
+use crate::auth::Auth;
+use crate::auth::pages::{needs, page};
+use crate::error::WebError;
+use crate::middleware::tenant::CurrentTenant;
+use crate::portal::shell::{Crumb, Shell};
+use crate::routes::{Access, Routes};
+
+/// The citizen's page.
+pub const OWN_PATH: &str = "/area-personale/tributi";
+/// The office's page.
+pub const OFFICE_PATH: &str = "/backoffice/tributi";
+
+/// The page routes.
+pub fn router() -> Routes {
+    let own = Access::Needs(Permission::OwnProfile);
+    let office = Access::Needs(Permission::ManageTaxes);
+    Routes::new()
+        .get(OWN_PATH, own, own_page)
+        .get(
+            "/area-personale/tributi/imu/{anno}/f24/{versamento}",
+            own,
+            own_f24,
+        )
+        .get(OFFICE_PATH, office, office_page)
+        .get("/backoffice/tributi/f24", office, office_f24)
+}
+
+/// The API routes, relative to `/api/v1`.
+pub fn api_router() -> Routes {
+    let own = Access::Needs(Permission::OwnProfile);
+    let office = Access::Needs(Permission::ManageTaxes);
+    Routes::new()
+        .get("/tributi/imu/{anno}", own, api_own)
+        .get("/tributi/contribuenti/{cf}/imu/{anno}", office, api_office)
+        .get("/tributi/aliquote-imu", office, api_rates)
+        .post("/tributi/aliquote-imu", office, api_set_rates)
+}
+
+fn bad_year() -> ServiceError {
+    ServiceError::refused(
+        "anno_non_valido",
+        "L'anno indicato non è valido: scrivilo con quattro cifre, per esempio 2026.",
+    )
+}
+
+/// A year as typed: four digits.
+fn parse_year(s: &str) -> Result<i16, ServiceError> {
+    let s = s.trim();
+    match s.parse::<i16>() {
+        Ok(y) if s.len() == 4 && y >= 1000 => Ok(y),
+        _ => Err(bad_year()),
+    }
+}
+
+fn parse_cf(s: &str) -> Result<CodiceFiscale, ServiceError> {
+    CodiceFiscale::parse(s.trim()).map_err(|_| {
+        ServiceError::refused(
+            "codice_fiscale_non_valido",
+            format!("Il codice fiscale «{}» non è valido.", s.trim()),
+        )
+    })
+}
+
+fn parse_versamento(s: &str) -> Result<Versamento, ServiceError> {
+    Versamento::parse(s).ok_or_else(|| {
+        ServiceError::refused(
+            "versamento_non_valido",
+            "Il versamento deve essere acconto, saldo oppure unica.",
+        )
+    })
+}
+
+/// This year, in Rome.
+fn this_year() -> i16 {
+    rome_date(jiff::Timestamp::now()).year()
+}
+
+fn day(d: Date) -> String {
+    d.strftime("%d/%m/%Y").to_string()
+}
+
+/// The query of the pages: all text, checked here for an Italian error.
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    anno: Option<String>,
+    cf: Option<String>,
+    versamento: Option<String>,
+}
+
+fn query(q: Result<Query<PageQuery>, QueryRejection>) -> Result<PageQuery, ServiceError> {
+    q.map(|Query(q)| q).map_err(|_| bad_year())
+}
+
+fn year_of(q: &PageQuery) -> Result<i16, ServiceError> {
+    match q.anno.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(this_year()),
+        Some(s) => parse_year(s),
+    }
+}
+
+/// One F24 line as the page shows it.
+struct RigaRow {
+    codice: &'static str,
+    label: &'static str,
+    immobili: u16,
+    annuo: String,
+    detrazione: Option<String>,
+    acconto: String,
+    saldo: String,
+    unica: String,
+}
+
+/// One unit as the page shows it.
+struct ImmobileRow {
+    descrizione: String,
+    imposta: String,
+    esenzione: Option<String>,
+    passaggi: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tributi/imu.html")]
+struct ImuTemplate<'a> {
+    shell: Shell<'a>,
+    nav: Vec<crate::area_personale::NavItem>,
+    /// The office's view (with the taxpayer search).
+    office: bool,
+    /// The taxpayer asked for (office), as typed.
+    cf: String,
+    anno: i16,
+    anni: Vec<(i16, bool)>,
+    /// Nothing to show yet (the office before a search).
+    position: Option<PositionView>,
+    error: Option<String>,
+}
+
+struct PositionView {
+    cf: String,
+    delibera: String,
+    delibera_acconto: String,
+    aliquote_di_base: bool,
+    righe: Vec<RigaRow>,
+    immobili: Vec<ImmobileRow>,
+    acconto: String,
+    saldo: String,
+    unica: String,
+    scadenza_acconto: String,
+    scadenza_saldo: String,
+    sotto_minimo: bool,
+    note: Vec<String>,
+    /// The F24 links: (label, href).
+    f24: Vec<(&'static str, String)>,
+}
+
+fn money(c: Cents) -> String {
+    c.to_string()
+}
+
+fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionView {
+    let c = &p.calcolo;
+    let (acc, sal) = imu::scadenze(p.anno);
+    let unica = Cents::from_cents(c.righe.iter().map(|r| r.unica_soluzione.cents()).sum());
+    let f24 = if c.sotto_minimo {
+        Vec::new()
+    } else {
+        [
+            (Versamento::Acconto, c.acconto, "F24 dell'acconto"),
+            (Versamento::Saldo, c.saldo, "F24 del saldo"),
+            (Versamento::UnicaSoluzione, unica, "F24 in unica soluzione"),
+        ]
+        .into_iter()
+        .filter(|(_, amount, _)| *amount > Cents::ZERO)
+        .map(|(v, _, label)| (label, f24_href(v)))
+        .collect()
+    };
+    PositionView {
+        cf: p.codice_fiscale.as_str().to_owned(),
+        delibera: c.delibera.clone(),
+        delibera_acconto: c.delibera_acconto.clone(),
+        aliquote_di_base: p.aliquote_di_base,
+        righe: c
+            .righe
+            .iter()
+            .map(|r| RigaRow {
+                codice: r.codice.code(),
+                label: r.codice.label(),
+                immobili: r.numero_immobili,
+                annuo: money(r.annuo),
+                detrazione: (r.detrazione > Cents::ZERO).then(|| money(r.detrazione)),
+                acconto: money(r.acconto),
+                saldo: money(r.saldo),
+                unica: money(r.unica_soluzione),
+            })
+            .collect(),
+        immobili: c
+            .immobili
+            .iter()
+            .map(|i| ImmobileRow {
+                descrizione: i.descrizione.clone(),
+                imposta: money(i.imposta),
+                esenzione: i.esenzione.clone(),
+                passaggi: i.passaggi.clone(),
+            })
+            .collect(),
+        acconto: money(c.acconto),
+        saldo: money(c.saldo),
+        unica: money(unica),
+        scadenza_acconto: day(acc),
+        scadenza_saldo: day(sal),
+        sotto_minimo: c.sotto_minimo,
+        note: c.note.clone(),
+        f24,
+    }
+}
+
+fn years(anno: i16) -> Vec<(i16, bool)> {
+    let last = this_year().max(anno);
+    (2020..=last).rev().map(|y| (y, y == anno)).collect()
+}
+
+fn render(tpl: &ImuTemplate<'_>, status: StatusCode) -> Result<Response, ServiceError> {
+    let html = tpl
+        .render()
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    Ok(page(html, status))
+}
+
+async fn own_view(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, ServiceError> {
+    auth.actor.require(Permission::OwnProfile)?;
+    let title = "Tributi";
+    let mut shell = Shell::new(t, title);
+    shell.breadcrumb = vec![
+        Crumb::link("Home", "/"),
+        Crumb::link("Area personale", "/area-personale"),
+        Crumb::here(title),
+    ];
+    let mut tpl = ImuTemplate {
+        shell,
+        nav: crate::area_personale::nav(OWN_PATH),
+        office: false,
+        cf: String::new(),
+        anno: this_year(),
+        anni: years(this_year()),
+        position: None,
+        error: None,
+    };
+    let anno = match query(q).and_then(|q| year_of(&q)) {
+        Ok(a) => a,
+        Err(e) => {
+            tpl.error = Some(e.message_it());
+            return render(&tpl, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    tpl.anno = anno;
+    tpl.anni = years(anno);
+    match state
+        .app()
+        .imu_position(t.id, &auth.actor, None, anno)
+        .await
+    {
+        Ok(p) => {
+            tpl.position = Some(view(&p, |v| {
+                format!("{OWN_PATH}/imu/{anno}/f24/{}", versamento_code(v))
+            }));
+            render(&tpl, StatusCode::OK)
+        }
+        Err(ServiceError::Invalid { message, .. }) => {
+            tpl.error = Some(message);
+            render(&tpl, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn versamento_code(v: Versamento) -> &'static str {
+    match v {
+        Versamento::Acconto => "acconto",
+        Versamento::Saldo => "saldo",
+        Versamento::UnicaSoluzione => "unica",
+    }
+}
+
+/// Handles `GET /area-personale/tributi`.
+async fn own_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    own_view(&state, &t, &auth, q)
+        .await
+        .unwrap_or_else(|e| needs(OWN_PATH, e))
+}
+
+fn f24_name(cf: &CodiceFiscale, anno: i16, v: Versamento) -> String {
+    format!("f24-imu-{anno}-{}-{}.pdf", versamento_code(v), cf.as_str())
+}
+
+/// Handles `GET /area-personale/tributi/imu/{anno}/f24/{versamento}`.
+async fn own_f24(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path((anno, versamento)): Path<(String, String)>,
+) -> Response {
+    let run = async {
+        auth.actor.require(Permission::OwnProfile)?;
+        let anno = parse_year(&anno)?;
+        let v = parse_versamento(&versamento)?;
+        let pdf = state
+            .app()
+            .imu_f24(t.id, &auth.actor, None, anno, v)
+            .await?;
+        let p = state
+            .app()
+            .imu_position(t.id, &auth.actor, None, anno)
+            .await?;
+        Ok::<_, ServiceError>(crate::upload::pdf_download(
+            pdf,
+            &f24_name(&p.codice_fiscale, anno, v),
+        ))
+    };
+    run.await.unwrap_or_else(|e| needs(OWN_PATH, e))
+}
+
+async fn office_view(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Result<Response, ServiceError> {
+    auth.actor.require(Permission::ManageTaxes)?;
+    let title = "Tributi: posizione IMU del contribuente";
+    let mut shell = Shell::new(t, title);
+    shell.breadcrumb = vec![
+        Crumb::link("Home", "/"),
+        Crumb::link("Area del personale", "/backoffice"),
+        Crumb::here("Tributi"),
+    ];
+    let mut tpl = ImuTemplate {
+        shell,
+        nav: Vec::new(),
+        office: true,
+        cf: String::new(),
+        anno: this_year(),
+        anni: years(this_year()),
+        position: None,
+        error: None,
+    };
+    let q = match query(q) {
+        Ok(q) => q,
+        Err(e) => {
+            tpl.error = Some(e.message_it());
+            return render(&tpl, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    tpl.cf = q.cf.clone().unwrap_or_default();
+    let asked = q.cf.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let result = async {
+        let anno = year_of(&q)?;
+        let Some(cf) = asked else {
+            return Ok((anno, None));
+        };
+        let cf = parse_cf(cf)?;
+        let p = state
+            .app()
+            .imu_position(t.id, &auth.actor, Some(&cf), anno)
+            .await?;
+        Ok::<_, ServiceError>((anno, Some(p)))
+    }
+    .await;
+    match result {
+        Ok((anno, p)) => {
+            tpl.anno = anno;
+            tpl.anni = years(anno);
+            tpl.position = p.map(|p| {
+                let cf = p.codice_fiscale.as_str().to_owned();
+                view(&p, |v| {
+                    format!(
+                        "{OFFICE_PATH}/f24?cf={cf}&anno={anno}&versamento={}",
+                        versamento_code(v)
+                    )
+                })
+            });
+            render(&tpl, StatusCode::OK)
+        }
+        Err(ServiceError::Invalid { message, .. }) => {
+            tpl.error = Some(message);
+            render(&tpl, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Handles `GET /backoffice/tributi`.
+async fn office_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    office_view(&state, &t, &auth, q)
+        .await
+        .unwrap_or_else(|e| needs(OFFICE_PATH, e))
+}
+
+/// Handles `GET /backoffice/tributi/f24?cf=…&anno=…&versamento=…`.
+async fn office_f24(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let run = async {
+        auth.actor.require(Permission::ManageTaxes)?;
+        let q = query(q)?;
+        let cf = parse_cf(q.cf.as_deref().unwrap_or_default())?;
+        let anno = year_of(&q)?;
+        let v = parse_versamento(q.versamento.as_deref().unwrap_or_default())?;
+        let pdf = state
+            .app()
+            .imu_f24(t.id, &auth.actor, Some(&cf), anno, v)
+            .await?;
+        Ok::<_, ServiceError>(crate::upload::pdf_download(pdf, &f24_name(&cf, anno, v)))
+    };
+    run.await.unwrap_or_else(|e| needs(OFFICE_PATH, e))
+}
+
+/// A taxpayer's IMU of a year, as the API returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PosizioneImuDto {
+    /// The taxpayer.
+    pub codice_fiscale: String,
+    /// The year.
+    pub anno: i16,
+    /// The comune has not entered the year's rates: the law's base rates
+    /// were used.
+    pub aliquote_di_base: bool,
+    /// Due date of the acconto (16 June, or the next working day).
+    pub scadenza_acconto: String,
+    /// Due date of the saldo (16 December, or the next working day).
+    pub scadenza_saldo: String,
+    /// The computation: the lines (amounts in cents), the units with
+    /// their working, the notes.
+    pub calcolo: CalcoloImu,
+}
+
+impl PosizioneImuDto {
+    /// The DTO of a position.
+    #[must_use]
+    pub fn of(p: PosizioneImu) -> Self {
+        let (acc, sal) = imu::scadenze(p.anno);
+        PosizioneImuDto {
+            codice_fiscale: p.codice_fiscale.as_str().to_owned(),
+            anno: p.anno,
+            aliquote_di_base: p.aliquote_di_base,
+            scadenza_acconto: acc.to_string(),
+            scadenza_saldo: sal.to_string(),
+            calcolo: p.calcolo,
+        }
+    }
+}
+
+/// Handles `GET /api/v1/tributi/imu/{anno}`: the caller's own IMU.
+async fn api_own(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(anno): Path<String>,
+) -> Result<Json<PosizioneImuDto>, WebError> {
+    actor.require(Permission::OwnProfile)?;
+    let anno = parse_year(&anno)?;
+    let p = state.app().imu_position(t.id, &actor, None, anno).await?;
+    Ok(Json(PosizioneImuDto::of(p)))
+}
+
+/// Handles `GET /api/v1/tributi/contribuenti/{cf}/imu/{anno}`.
+async fn api_office(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path((cf, anno)): Path<(String, String)>,
+) -> Result<Json<PosizioneImuDto>, WebError> {
+    actor.require(Permission::ManageTaxes)?;
+    let cf = parse_cf(&cf)?;
+    let anno = parse_year(&anno)?;
+    let p = state
+        .app()
+        .imu_position(t.id, &actor, Some(&cf), anno)
+        .await?;
+    Ok(Json(PosizioneImuDto::of(p)))
+}
+
+/// The rates of a year as the API reads and writes them: rates in
+/// hundredths of per mille (`1060` = 10,6‰), amounts in cents.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AliquoteImuDto {
+    /// The rates.
+    #[serde(flatten)]
+    pub aliquote: Aliquote,
+    /// Last change (RFC 3339), in answers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggiornate_il: Option<String>,
+    /// Who changed them last, in answers only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggiornate_da: Option<String>,
+}
+
+impl AliquoteImuDto {
+    fn of(r: AliquoteImuRecord) -> Self {
+        AliquoteImuDto {
+            aliquote: r.aliquote,
+            aggiornate_il: Some(r.updated_at.to_string()),
+            aggiornate_da: Some(r.updated_by),
+        }
+    }
+}
+
+/// Handles `GET /api/v1/tributi/aliquote-imu`: every year, newest first.
+async fn api_rates(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+) -> Result<Json<Vec<AliquoteImuDto>>, WebError> {
+    actor.require(Permission::ManageTaxes)?;
+    let rows = state.app().imu_rates(t.id, &actor).await?;
+    Ok(Json(rows.into_iter().map(AliquoteImuDto::of).collect()))
+}
+
+/// Handles `POST /api/v1/tributi/aliquote-imu`: enters or corrects the
+/// rates of the year in the body (200 with the saved rates).
+async fn api_set_rates(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    body: Result<Json<AliquoteImuDto>, JsonRejection>,
+) -> Result<Response, WebError> {
+    actor.require(Permission::ManageTaxes)?;
+    let Json(body) = body.map_err(|e| {
+        WebError::from(ServiceError::refused(
+            "richiesta_non_valida",
+            format!("Il corpo della richiesta non è valido: {}", e.body_text()),
+        ))
+    })?;
+    let saved = state
+        .app()
+        .set_imu_rates(t.id, &actor, body.aliquote)
+        .await?;
+    Ok((StatusCode::OK, Json(AliquoteImuDto::of(saved))).into_response())
+}
+
+/// The OpenAPI paths and schemas of [`api_router`].
+pub fn openapi_parts() -> (
+    serde_json::Map<String, serde_json::Value>,
+    serde_json::Map<String, serde_json::Value>,
+) {
+    use serde_json::json;
+    let anno = json!({ "name": "anno", "in": "path", "required": true,
+        "schema": { "type": "string", "pattern": "^[0-9]{4}$" } });
+    let position = crate::api::openapi::ok_json(
+        "La posizione IMU con il calcolo",
+        json!({ "$ref": "#/components/schemas/PosizioneImu" }),
+    );
+    let rates = json!({ "$ref": "#/components/schemas/AliquoteImu" });
+    let staff = crate::api::openapi::staff;
+    let err = crate::api::openapi::error_response;
+    let paths = json!({
+        "/tributi/imu/{anno}": { "get": staff(json!({
+            "operationId": "getMiaPosizioneImu",
+            "summary": "IMU dell'anno del cittadino autenticato (acconto, saldo, righe F24, calcolo per immobile)",
+            "parameters": [anno],
+            "responses": { "200": position,
+                "422": err("anno_non_valido, tributi_anno, codice_fiscale_assente") }
+        }))},
+        "/tributi/contribuenti/{cf}/imu/{anno}": { "get": staff(json!({
+            "operationId": "getPosizioneImuContribuente",
+            "summary": "IMU dell'anno di un contribuente (ufficio tributi)",
+            "parameters": [
+                { "name": "cf", "in": "path", "required": true, "schema": { "type": "string" } },
+                anno
+            ],
+            "responses": { "200": position,
+                "422": err("codice_fiscale_non_valido, anno_non_valido, tributi_anno") }
+        }))},
+        "/tributi/aliquote-imu": {
+            "get": staff(json!({
+                "operationId": "getAliquoteImu",
+                "summary": "Aliquote IMU deliberate dal Comune, per anno (ufficio tributi)",
+                "responses": { "200": crate::api::openapi::ok_json("Le aliquote, dall'anno più recente", json!({ "type": "array", "items": rates })) }
+            })),
+            "post": staff(json!({
+                "operationId": "setAliquoteImu",
+                "summary": "Inserisce o corregge le aliquote IMU di un anno con la delibera (L. 160/2019 cc. 748-755); registrato nel ledger",
+                "requestBody": { "required": true, "content": { "application/json": { "schema": rates } } },
+                "responses": { "200": crate::api::openapi::ok_json("Le aliquote salvate", rates.clone()),
+                    "422": err("delibera_mancante, tributi_aliquota_fuori_range, tributi_anno, richiesta_non_valida") }
+            }))
+        }
+    });
+    let schemas = json!({
+        "PosizioneImu": {
+            "type": "object",
+            "required": ["codice_fiscale", "anno", "aliquote_di_base", "scadenza_acconto", "scadenza_saldo", "calcolo"],
+            "properties": {
+                "codice_fiscale": { "type": "string" },
+                "anno": { "type": "integer" },
+                "aliquote_di_base": { "type": "boolean" },
+                "scadenza_acconto": { "type": "string", "format": "date" },
+                "scadenza_saldo": { "type": "string", "format": "date" },
+                "calcolo": { "type": "object", "description": "Righe F24 (importi in centesimi, codici tributo), immobili con i passaggi del calcolo, note" }
+            }
+        },
+        "AliquoteImu": {
+            "type": "object",
+            "required": ["anno", "delibera", "abitazione_principale", "detrazione", "rurali_strumentali", "beni_merce", "terreni", "gruppo_d", "altri_fabbricati", "aree_fabbricabili", "maggiorazione_ex_tasi", "versamento_minimo"],
+            "description": "Aliquote in centesimi di per mille (1060 = 10,6‰), importi in centesimi",
+            "properties": {
+                "anno": { "type": "integer" },
+                "delibera": { "type": "string" },
+                "abitazione_principale": { "type": "integer" },
+                "detrazione": { "type": "integer" },
+                "rurali_strumentali": { "type": "integer" },
+                "beni_merce": { "type": "integer" },
+                "terreni": { "type": "integer" },
+                "gruppo_d": { "type": "integer" },
+                "altri_fabbricati": { "type": "integer" },
+                "aree_fabbricabili": { "type": "integer" },
+                "maggiorazione_ex_tasi": { "type": "boolean" },
+                "versamento_minimo": { "type": "integer" },
+                "aggiornate_il": { "type": "string", "format": "date-time" },
+                "aggiornate_da": { "type": "string" }
+            }
+        }
+    });
+    (
+        paths.as_object().cloned().unwrap_or_default(),
+        schemas.as_object().cloned().unwrap_or_default(),
+    )
+}
