@@ -31,9 +31,48 @@ fn funzionario() -> Actor {
 async fn run(backend: Backend) {
     let app = TestApp::spawn(backend, 10).await;
     let t = app.app.tenant_for_host(CASAMASSIMA).unwrap();
-    let residents = app.app.demo_residents(t.id, 2).await.unwrap();
-    let cf = residents[0].codice_fiscale.as_str().to_owned();
-    let other_cf = residents[1].codice_fiscale.as_str().to_owned();
+    // Residents after the two the demo gives units of its own.
+    let residents = app.app.demo_residents(t.id, 4).await.unwrap();
+    let cf = residents[2].codice_fiscale.as_str().to_owned();
+    let other_cf = residents[3].codice_fiscale.as_str().to_owned();
+    // The demo's first resident (before this test changes the rates): a flat sold in May, half a flat bought
+    // in September, a shop all year, home and garage exempt — by hand at
+    // the demo's rates (10,6‰ this year, 10,4‰ last year for the
+    // acconto), all on 3918:
+    // A/3 684 € × 1,05 × 160 = 114.912 €, January–May: year 507,53;
+    //     first half (Jan–May) 497,95.
+    // A/2 800 € × 1,05 × 160 = 134.400 €, ½, September–December: 237,44;
+    //     first half nothing.
+    // C/1 1.500 € × 1,05 × 55 = 86.625 €, all year: 918,23; first half
+    //     450,45.
+    // Year 1.663,19 → 1.663 €; acconto 948,40 → 948 €; saldo 715 €.
+    let demo_cf = residents[0].codice_fiscale.as_str().to_owned();
+    let mut demo = Browser::new(&app, CASAMASSIMA);
+    demo.demo_sign_in(&format!("cf:{demo_cf}")).await;
+    let year = palazzo_domain::calendar::rome_date(jiff::Timestamp::now()).year();
+    let r = demo
+        .get(&format!("/area-personale/tributi?anno={year}"))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = unescape(&r.body);
+    assert_eq!(
+        body.matches(r#"data-element="immobile""#).count(),
+        5,
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"data-element="totale-acconto">948,00 €"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"data-element="totale-saldo">715,00 €"#),
+        "{body}"
+    );
+    assert!(
+        body.to_lowercase().contains("abitazione principale"),
+        "{body}"
+    );
+
     let office = funzionario();
     let units = "codice;foglio;particella;subalterno;indirizzo;tipo;categoria;valore;dal\n\
                  W1;5;50;1;Via Pace 2;fabbricato;A/2;1.000,00;\n\

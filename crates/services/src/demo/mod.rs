@@ -4,6 +4,7 @@
 
 pub mod content;
 pub mod population;
+pub mod tributi;
 
 use palazzo_domain::appuntamenti::{CalendarSpec, WindowSpec};
 use palazzo_store::Store;
@@ -214,8 +215,12 @@ pub async fn seed(app: &App, residents: usize) -> ServiceResult<Seeded> {
     app.install_demo_seals()?;
     // The online services Palazzo ships (issue 6), for the cards that
     // have none yet.
+    // Its local taxes (issue 7): this year's and last year's IMU rates,
+    // units for the first residents of the sign-in page.
+    let year = palazzo_domain::calendar::rome_date(jiff::Timestamp::now()).year();
     for t in app.tenants() {
         app.install_shipped_definitions(t.id).await?;
+        tributi::seed(app, &t, year).await?;
     }
     app.checkpoint_all().await?;
     Ok(seeded)
