@@ -8,6 +8,7 @@ pub mod anagrafe;
 pub mod api_tokens;
 pub mod appuntamenti;
 pub mod area_personale;
+pub mod avvisi;
 pub mod certificati;
 pub mod classificazione;
 pub mod config;
@@ -72,6 +73,8 @@ struct Inner {
     status_lists: rilascio::StatusListCache,
     /// The time-stamp authority of the registro giornaliero, if configured.
     tsa: std::sync::RwLock<Option<tsa::TsaClient>>,
+    /// pagoPA's GPD (`[gpd]`), if configured.
+    gpd: std::sync::RwLock<Option<pagopa::gpd::GpdClient>>,
     /// Registrations waiting to be committed together.
     group: group_commit::GroupCommit,
     /// The mail transport (`[mail]`), if configured.
@@ -110,6 +113,7 @@ impl App {
                 certificate_templates: certificati::Templates::default(),
                 status_lists: rilascio::StatusListCache::default(),
                 tsa: std::sync::RwLock::new(None),
+                gpd: std::sync::RwLock::new(None),
                 group: group_commit::GroupCommit::default(),
                 mail: std::sync::RwLock::new(None),
                 mail_wake: tokio::sync::Notify::new(),

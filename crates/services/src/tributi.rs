@@ -48,6 +48,9 @@ pub struct PosizioneImu {
     pub aliquote_di_base: bool,
     /// The computation, with its working.
     pub calcolo: CalcoloImu,
+    /// The pagoPA notices of the year's IMU issued to the taxpayer (not
+    /// the annulled ones), oldest first.
+    pub avvisi: Vec<palazzo_store::Avviso>,
 }
 
 /// What an import did.
@@ -175,6 +178,17 @@ impl App {
                 ),
             );
         }
+        let avvisi = self
+            .db()
+            .avvisi_of(tenant, &codice_fiscale)
+            .await?
+            .into_iter()
+            .filter(|a| {
+                a.data.tributo == "IMU"
+                    && a.data.anno == anno
+                    && a.stato != palazzo_store::StatoAvviso::Annullato
+            })
+            .collect();
         Ok(PosizioneImu {
             codice_fiscale,
             anno,
@@ -182,6 +196,7 @@ impl App {
             aliquote,
             aliquote_di_base,
             calcolo,
+            avvisi,
         })
     }
 

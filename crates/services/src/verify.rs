@@ -512,7 +512,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 14] = [
+const RECORD_SUBJECTS: [&str; 15] = [
     "tenant:",
     "office:",
     "service:",
@@ -527,6 +527,7 @@ const RECORD_SUBJECTS: [&str; 14] = [
     "certificato:",
     "pratica:",
     "aliquote-imu:",
+    "avviso:",
 ];
 
 /// A record whose state is bound by another record's event rather than by
@@ -615,6 +616,15 @@ async fn check_records(
     }
     for r in db.aliquote_imu_all(tenant.id).await? {
         current.insert(r.subject(), state_hash(&r)?);
+    }
+    let mut after = palazzo_store::AvvisoId(0);
+    loop {
+        let page = db.avvisi_page(tenant.id, after, 1000).await?;
+        let Some(tail) = page.last() else { break };
+        after = tail.id;
+        for a in &page {
+            current.insert(a.subject(), state_hash(a)?);
+        }
     }
     let mut after = palazzo_store::RegistrationId(0);
     loop {

@@ -272,3 +272,268 @@ where
         Ok(())
     }
 }
+
+const AVVISO: &str = "id, tenant_id, iuv_base, codice_avviso, codice_fiscale, tributo, anno, \
+     versamento, importo, scadenza, stato, iupd, created_at, created_by, pagato_il, ricevuta";
+
+fn avviso_of<D: Dialect>(r: &DbRow<D>) -> Result<Avviso>
+where
+    for<'a> &'a str: ColumnIndex<DbRow<D>>,
+    i64: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    jiff_sqlx::Date: Field<Db<D>>,
+{
+    let s = |c: &str| -> Result<String> { r.try_get::<String, _>(c).map_err(db_err) };
+    let i = |c: &str| -> Result<i64> { r.try_get::<i64, _>(c).map_err(db_err) };
+    let codice = s("codice_avviso")?;
+    let cf = s("codice_fiscale")?;
+    let stato = s("stato")?;
+    Ok(Avviso {
+        id: AvvisoId(i("id")?),
+        tenant: TenantId(i("tenant_id")?),
+        iuv_base: u64::try_from(i("iuv_base")?)
+            .map_err(|e| corrupt("tributi_avvisi.iuv_base", e))?,
+        codice_avviso: palazzo_domain::pagopa::CodiceAvviso::parse(&codice)
+            .map_err(|e| corrupt("tributi_avvisi.codice_avviso", e))?,
+        data: NewAvviso {
+            codice_fiscale: CodiceFiscale::parse(&cf)
+                .map_err(|e| corrupt("tributi_avvisi.codice_fiscale", e))?,
+            tributo: s("tributo")?,
+            anno: i16::try_from(i("anno")?).map_err(|e| corrupt("tributi_avvisi.anno", e))?,
+            versamento: s("versamento")?,
+            importo: palazzo_domain::money::Cents::from_cents(i("importo")?),
+            scadenza: r
+                .try_get::<jiff_sqlx::Date, _>("scadenza")
+                .map_err(db_err)?
+                .to_jiff(),
+            created_by: s("created_by")?,
+        },
+        stato: StatoAvviso::from_code(&stato)
+            .ok_or_else(|| corrupt("tributi_avvisi.stato", format!("unknown state {stato:?}")))?,
+        iupd: r.try_get("iupd").map_err(db_err)?,
+        created_at: r
+            .try_get::<jiff_sqlx::Timestamp, _>("created_at")
+            .map_err(db_err)?
+            .to_jiff(),
+        pagato_il: r
+            .try_get::<Option<jiff_sqlx::Timestamp>, _>("pagato_il")
+            .map_err(db_err)?
+            .map(|t| t.to_jiff()),
+        ricevuta: r.try_get("ricevuta").map_err(db_err)?,
+    })
+}
+
+impl<D: Dialect> SqlStore<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: ColumnIndex<DbRow<D>> + Param<'a, Db<D>>,
+    i64: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    jiff_sqlx::Date: Field<Db<D>>,
+{
+    /// See [`Store::pagopa_ente`].
+    pub async fn pagopa_ente(&self, tenant: TenantId) -> Result<Option<PagopaEnte>> {
+        let row = sqlx::query(
+            "SELECT segregazione, cbill, iban, conto_postale, intestatario FROM pagopa_enti \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.0)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(db_err)?;
+        row.map(|r| {
+            let seg: i64 = r.try_get("segregazione").map_err(db_err)?;
+            Ok(PagopaEnte {
+                segregazione: u16::try_from(seg)
+                    .map_err(|e| corrupt("pagopa_enti.segregazione", e))?,
+                cbill: r.try_get("cbill").map_err(db_err)?,
+                iban: r.try_get("iban").map_err(db_err)?,
+                conto_postale: r.try_get("conto_postale").map_err(db_err)?,
+                intestatario: r.try_get("intestatario").map_err(db_err)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// See [`Store::avvisi_of`].
+    pub async fn avvisi_of(&self, tenant: TenantId, cf: &CodiceFiscale) -> Result<Vec<Avviso>> {
+        let sql = format!(
+            "SELECT {AVVISO} FROM tributi_avvisi WHERE tenant_id = $1 AND codice_fiscale = $2 \
+             ORDER BY id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(cf.canonical().as_str())
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(avviso_of::<D>).collect()
+    }
+
+    /// See [`Store::avviso_by_codice`].
+    pub async fn avviso_by_codice(&self, tenant: TenantId, codice: &str) -> Result<Option<Avviso>> {
+        let sql = format!(
+            "SELECT {AVVISO} FROM tributi_avvisi WHERE tenant_id = $1 AND codice_avviso = $2"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(codice)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(avviso_of::<D>).transpose()
+    }
+
+    /// See [`Store::avvisi_page`].
+    pub async fn avvisi_page(
+        &self,
+        tenant: TenantId,
+        after: AvvisoId,
+        limit: u32,
+    ) -> Result<Vec<Avviso>> {
+        let sql = format!(
+            "SELECT {AVVISO} FROM tributi_avvisi WHERE tenant_id = $1 AND id > $2 \
+             ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.0)
+            .bind(after.0)
+            .bind(i64::from(limit))
+            .fetch_all(self.pool())
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(avviso_of::<D>).collect()
+    }
+}
+
+impl<D: Dialect> SqlTx<D>
+where
+    for<'c> &'c mut Conn<D>: Executor<'c, Database = Db<D>>,
+    Args<D>: IntoArguments<Db<D>>,
+    for<'a> &'a str: ColumnIndex<DbRow<D>> + Param<'a, Db<D>>,
+    for<'a> Option<&'a str>: Param<'a, Db<D>>,
+    (i64,): for<'r> FromRow<'r, DbRow<D>>,
+    i64: Field<Db<D>>,
+    Option<i64>: Field<Db<D>>,
+    String: Field<Db<D>>,
+    Option<String>: Field<Db<D>>,
+    jiff_sqlx::Timestamp: Field<Db<D>>,
+    Option<jiff_sqlx::Timestamp>: Field<Db<D>>,
+    jiff_sqlx::Date: Field<Db<D>>,
+{
+    /// See [`StoreTx::set_pagopa_ente`].
+    pub async fn set_pagopa_ente(&mut self, tenant: TenantId, e: &PagopaEnte) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO pagopa_enti \
+             (tenant_id, segregazione, cbill, iban, conto_postale, intestatario) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (tenant_id) DO UPDATE SET segregazione = excluded.segregazione, \
+             cbill = excluded.cbill, iban = excluded.iban, conto_postale = excluded.conto_postale, \
+             intestatario = excluded.intestatario",
+        )
+        .bind(tenant.0)
+        .bind(i64::from(e.segregazione))
+        .bind(e.cbill.as_str())
+        .bind(e.iban.as_str())
+        .bind(e.conto_postale.as_deref())
+        .bind(e.intestatario.as_deref())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    /// See [`StoreTx::next_iuv`].
+    pub async fn next_iuv(&mut self, tenant: TenantId) -> Result<u64> {
+        // One statement: the row is locked (PostgreSQL) or the database
+        // written (SQLite) until the transaction ends, so two notices never
+        // take the same number.
+        let next: i64 = sqlx::query_scalar(
+            "INSERT INTO tributi_iuv (tenant_id, prossimo) VALUES ($1, 1) \
+             ON CONFLICT (tenant_id) DO UPDATE SET prossimo = tributi_iuv.prossimo + 1 \
+             RETURNING prossimo",
+        )
+        .bind(tenant.0)
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        u64::try_from(next - 1).map_err(|e| corrupt("tributi_iuv.prossimo", e))
+    }
+
+    /// See [`StoreTx::insert_avviso`].
+    pub async fn insert_avviso(
+        &mut self,
+        tenant: TenantId,
+        iuv_base: u64,
+        codice: &palazzo_domain::pagopa::CodiceAvviso,
+        a: &NewAvviso,
+        at: jiff::Timestamp,
+    ) -> Result<Avviso> {
+        let base =
+            i64::try_from(iuv_base).map_err(|e| StoreError::Database(format!("iuv_base: {e}")))?;
+        let cf = a.codice_fiscale.canonical();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tributi_avvisi (tenant_id, iuv_base, codice_avviso, codice_fiscale, \
+             tributo, anno, versamento, importo, scadenza, stato, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'emesso', $10, $11) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(base)
+        .bind(codice.to_string())
+        .bind(cf.as_str())
+        .bind(a.tributo.as_str())
+        .bind(i64::from(a.anno))
+        .bind(a.versamento.as_str())
+        .bind(a.importo.cents())
+        .bind(a.scadenza.to_sqlx())
+        .bind(at.to_sqlx())
+        .bind(a.created_by.as_str())
+        .fetch_one(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        Ok(Avviso {
+            id: AvvisoId(id),
+            tenant,
+            iuv_base,
+            codice_avviso: *codice,
+            data: NewAvviso {
+                codice_fiscale: cf,
+                ..a.clone()
+            },
+            stato: StatoAvviso::Emesso,
+            iupd: None,
+            created_at: at,
+            pagato_il: None,
+            ricevuta: None,
+        })
+    }
+
+    /// See [`StoreTx::update_avviso`].
+    pub async fn update_avviso(&mut self, tenant: TenantId, a: &Avviso) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE tributi_avvisi SET stato = $3, iupd = $4, pagato_il = $5, ricevuta = $6 \
+             WHERE tenant_id = $1 AND id = $2",
+        )
+        .bind(tenant.0)
+        .bind(a.id.0)
+        .bind(a.stato.code())
+        .bind(a.iupd.as_deref())
+        .bind(a.pagato_il.map(|t| t.to_sqlx()))
+        .bind(a.ricevuta.as_deref())
+        .execute(&mut *self.conn())
+        .await
+        .map_err(db_err)?;
+        if D::rows_affected(&done) == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

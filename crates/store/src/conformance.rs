@@ -120,6 +120,7 @@ pub async fn run_all<S: Store>(s: &S) {
     mail(s, a.id, b.id).await;
     bookings(s, a.id, b.id).await;
     tributi(s, a.id, b.id).await;
+    avvisi(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -3080,4 +3081,103 @@ async fn tributi<S: Store>(s: &S, a: TenantId, b: TenantId) {
     tx.commit().await.unwrap();
     assert_eq!(s.aliquote_imu_all(a).await.unwrap(), vec![newer, older]);
     assert_eq!(s.aliquote_imu_all(b).await.unwrap(), vec![]);
+}
+
+/// pagoPA notices (migration 0033): the comune's pagoPA data replaced; IUV
+/// numbers counted per comune from 0, never reused; a notice stored with
+/// its codice, read by taxpayer (any form of the code) and by codice,
+/// never through another comune; its state, GPD position and receipt
+/// changed; the same codice twice refused.
+async fn avvisi<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::money::Cents;
+
+    assert_eq!(s.pagopa_ente(a).await.unwrap(), None);
+    let ente = PagopaEnte {
+        segregazione: 1,
+        cbill: "AB123".into(),
+        iban: "IT60X0542811101000000123456".into(),
+        conto_postale: Some("16302093".into()),
+        intestatario: Some("Comune di Alfa - Servizio Tesoreria".into()),
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.set_pagopa_ente(a, &ente).await.unwrap();
+    let changed = PagopaEnte {
+        conto_postale: None,
+        intestatario: None,
+        ..ente
+    };
+    tx.set_pagopa_ente(a, &changed).await.unwrap();
+    assert_eq!(tx.next_iuv(a).await.unwrap(), 0);
+    assert_eq!(tx.next_iuv(a).await.unwrap(), 1);
+    assert_eq!(tx.next_iuv(b).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    assert_eq!(s.pagopa_ente(a).await.unwrap(), Some(changed));
+    assert_eq!(s.pagopa_ente(b).await.unwrap(), None);
+
+    // A rolled-back transaction gives its number back; a committed one never.
+    let mut tx = s.begin().await.unwrap();
+    assert_eq!(tx.next_iuv(a).await.unwrap(), 2);
+    drop(tx);
+    let mut tx = s.begin().await.unwrap();
+    let base = tx.next_iuv(a).await.unwrap();
+    assert_eq!(base, 2);
+    let codice = CodiceAvviso::aux3(1, base).unwrap();
+    let cf = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    let new = NewAvviso {
+        codice_fiscale: cf.clone(),
+        tributo: "IMU".into(),
+        anno: 2026,
+        versamento: "acconto".into(),
+        importo: Cents::from_cents(128_700),
+        scadenza: jiff::civil::date(2026, 6, 16),
+        created_by: "user:1".into(),
+    };
+    let at: Timestamp = "2026-05-02T08:00:00Z".parse().unwrap();
+    let stored = tx.insert_avviso(a, base, &codice, &new, at).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stored.stato, StatoAvviso::Emesso);
+    assert_eq!(s.avvisi_of(a, &cf).await.unwrap(), vec![stored.clone()]);
+    assert_eq!(s.avvisi_of(b, &cf).await.unwrap(), vec![]);
+    let by_code = s
+        .avviso_by_codice(a, &codice.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_code, stored);
+    assert_eq!(
+        s.avviso_by_codice(b, &codice.to_string()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.avvisi_page(a, AvvisoId(0), 10).await.unwrap(),
+        vec![stored.clone()]
+    );
+    assert!(s.avvisi_page(a, stored.id, 10).await.unwrap().is_empty());
+
+    let paid = Avviso {
+        stato: StatoAvviso::Pagato,
+        iupd: Some("IUPD-1".into()),
+        pagato_il: Some("2026-06-10T09:30:00Z".parse().unwrap()),
+        ricevuta: Some("R-1".into()),
+        ..stored.clone()
+    };
+    let mut tx = s.begin().await.unwrap();
+    tx.update_avviso(a, &paid).await.unwrap();
+    // Another comune's id changes nothing.
+    assert!(matches!(
+        tx.update_avviso(b, &paid).await,
+        Err(StoreError::NotFound)
+    ));
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.avviso_by_codice(a, &codice.to_string())
+            .await
+            .unwrap()
+            .unwrap(),
+        paid
+    );
+
+    // The same codice (or IUV number) twice is refused.
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.insert_avviso(a, base, &codice, &new, at).await.is_err());
 }

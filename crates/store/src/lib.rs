@@ -478,6 +478,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     mail_reads!(declare_reads);
     booking_reads!(declare_reads);
     tributi_reads!(declare_reads);
+    avvisi_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -553,6 +554,7 @@ pub trait StoreTx: Send {
     mail_writes!(declare_writes);
     booking_writes!(declare_writes);
     tributi_writes!(declare_writes);
+    avvisi_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{CodiceFiscale, Recorded, TenantId};
 
+pub use palazzo_domain::pagopa::CodiceAvviso;
+
 /// Identifies a cadastral unit within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct UnitaId(pub i64);
@@ -186,6 +188,169 @@ macro_rules! tributi_writes {
             fn upsert_titolarita(&mut self, tenant: TenantId, t: &NewTitolarita) -> Option<Titolarita>;
             /// Sets (inserts or replaces) the IMU rates of a year.
             fn set_aliquote_imu(&mut self, tenant: TenantId, r: &AliquoteImuRecord) -> ();
+        }
+    };
+}
+
+/// The comune's pagoPA data (migration 0033).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagopaEnte {
+    /// The segregation code, 0–99: the two digits after the aux digit 3
+    /// of every codice avviso of the comune.
+    pub segregazione: u16,
+    /// The CBILL code (5 characters) for home banking.
+    pub cbill: String,
+    /// The IBAN the payments are credited to (registered on pagoPA).
+    pub iban: String,
+    /// The postal current account, when the comune has one.
+    pub conto_postale: Option<String>,
+    /// Its holder as printed on the bollettino.
+    pub intestatario: Option<String>,
+}
+
+/// Identifies a pagoPA notice within its tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct AvvisoId(pub i64);
+
+/// Where a notice is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatoAvviso {
+    /// Issued: payable.
+    Emesso,
+    /// Paid (a receipt recorded).
+    Pagato,
+    /// Replaced by another (the amount changed) or withdrawn.
+    Annullato,
+}
+
+impl StatoAvviso {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            StatoAvviso::Emesso => "emesso",
+            StatoAvviso::Pagato => "pagato",
+            StatoAvviso::Annullato => "annullato",
+        }
+    }
+
+    /// From the stored code.
+    pub fn from_code(s: &str) -> Option<StatoAvviso> {
+        match s {
+            "emesso" => Some(StatoAvviso::Emesso),
+            "pagato" => Some(StatoAvviso::Pagato),
+            "annullato" => Some(StatoAvviso::Annullato),
+            _ => None,
+        }
+    }
+}
+
+/// A notice to store; its IUV is taken from the comune's counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAvviso {
+    /// The taxpayer.
+    pub codice_fiscale: CodiceFiscale,
+    /// `IMU`, `TARI`…
+    pub tributo: String,
+    /// The tax year.
+    pub anno: i16,
+    /// `acconto`, `saldo`, `unica`, `rata-1`…
+    pub versamento: String,
+    /// The amount, cents.
+    pub importo: palazzo_domain::money::Cents,
+    /// The due date.
+    pub scadenza: jiff::civil::Date,
+    /// Who issued it.
+    pub created_by: String,
+}
+
+/// A stored notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Avviso {
+    /// Identifier.
+    pub id: AvvisoId,
+    /// Owner.
+    pub tenant: TenantId,
+    /// The 13-digit IUV number it was given (unique per comune forever).
+    pub iuv_base: u64,
+    /// Its codice avviso (18 digits).
+    pub codice_avviso: CodiceAvviso,
+    /// What it is for.
+    #[serde(flatten)]
+    pub data: NewAvviso,
+    /// Where it is.
+    pub stato: StatoAvviso,
+    /// Its debt position on GPD, when published there.
+    pub iupd: Option<String>,
+    /// When it was issued.
+    pub created_at: Timestamp,
+    /// When it was paid.
+    pub pagato_il: Option<Timestamp>,
+    /// The payment's receipt id.
+    pub ricevuta: Option<String>,
+}
+
+impl Recorded for Avviso {
+    fn subject(&self) -> String {
+        format!("avviso:{}", self.codice_avviso)
+    }
+
+    /// What the notice asks and whether it was paid: the codice, the
+    /// taxpayer, tax, year, payment, amount, due date, state and receipt.
+    fn state(&self) -> Value {
+        let text = |s: &str| Value::Text(s.to_owned());
+        let d = &self.data;
+        Value::Map(vec![
+            (text("codice_avviso"), text(&self.codice_avviso.to_string())),
+            (text("codice_fiscale"), text(d.codice_fiscale.as_str())),
+            (text("tributo"), text(&d.tributo)),
+            (text("anno"), Value::int(i64::from(d.anno))),
+            (text("versamento"), text(&d.versamento)),
+            (text("importo"), Value::int(d.importo.cents())),
+            (text("scadenza"), text(&d.scadenza.to_string())),
+            (text("stato"), text(self.stato.code())),
+            (
+                text("pagato_il"),
+                self.pagato_il.map_or(Value::Null, |t| text(&t.to_string())),
+            ),
+            (
+                text("ricevuta"),
+                self.ricevuta.as_deref().map_or(Value::Null, text),
+            ),
+        ])
+    }
+}
+
+/// Calls `$cb!` with the pagoPA notice reads of [`crate::Store`].
+#[macro_export]
+macro_rules! avvisi_reads {
+    ($cb:ident) => {
+        $cb! {
+            /// The comune's pagoPA data, if entered.
+            fn pagopa_ente(&self, tenant: TenantId) -> Option<PagopaEnte>;
+            /// The notices of a taxpayer (any form of the codice fiscale), oldest first.
+            fn avvisi_of(&self, tenant: TenantId, cf: &CodiceFiscale) -> Vec<Avviso>;
+            /// A notice by its codice avviso.
+            fn avviso_by_codice(&self, tenant: TenantId, codice: &str) -> Option<Avviso>;
+            /// Up to `limit` notices with an id above `after`, by id.
+            fn avvisi_page(&self, tenant: TenantId, after: AvvisoId, limit: u32) -> Vec<Avviso>;
+        }
+    };
+}
+
+/// Calls `$cb!` with the pagoPA notice writes of [`crate::StoreTx`].
+#[macro_export]
+macro_rules! avvisi_writes {
+    ($cb:ident) => {
+        $cb! {
+            /// Sets the comune's pagoPA data.
+            fn set_pagopa_ente(&mut self, tenant: TenantId, e: &PagopaEnte) -> ();
+            /// Takes the comune's next IUV number (0 the first) and moves the counter on.
+            fn next_iuv(&mut self, tenant: TenantId) -> u64;
+            /// Stores a notice with the IUV number and codice it was given.
+            fn insert_avviso(&mut self, tenant: TenantId, iuv_base: u64, codice: &CodiceAvviso, a: &NewAvviso, at: Timestamp) -> Avviso;
+            /// Changes a notice's state, its GPD position and payment.
+            fn update_avviso(&mut self, tenant: TenantId, a: &Avviso) -> ();
         }
     };
 }

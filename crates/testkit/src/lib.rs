@@ -380,3 +380,47 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The QR codes on the first page of a PDF, as poppler renders it at 200
+/// dpi (`pdftoppm`) and `zbarimg` (zbar-tools) reads it: independent
+/// readers of what Palazzo prints.
+pub fn pdf_qr_codes(pdf: &[u8]) -> Vec<String> {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let stem = std::env::temp_dir().join(format!(
+        "palazzo-pdf-qr-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let path = stem.with_extension("pdf");
+    std::fs::write(&path, pdf).expect("a temporary PDF");
+    let render = std::process::Command::new("pdftoppm")
+        .args([
+            "-r",
+            "200",
+            "-gray",
+            "-png",
+            "-singlefile",
+            "-f",
+            "1",
+            "-l",
+            "1",
+        ])
+        .arg(&path)
+        .arg(&stem)
+        .status()
+        .expect("pdftoppm (poppler-utils) runs");
+    assert!(render.success(), "pdftoppm failed");
+    let png = stem.with_extension("png");
+    let out = std::process::Command::new("zbarimg")
+        .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+        .arg(&png)
+        .output()
+        .expect("zbarimg (zbar-tools) runs");
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&png);
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .filter(|l| !l.is_empty())
+        .collect()
+}

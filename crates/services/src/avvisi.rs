@@ -1,0 +1,555 @@
+//! pagoPA notices of local taxes (issue 7, part 4; `taxes-pagopa.md` §4):
+//! the comune's pagoPA data, the IUV counter, the avviso di pagamento of a
+//! taxpayer's IMU payment (PDF with the QR code and, with a postal account,
+//! the Poste Data Matrix), its debt position on GPD when the installation
+//! is connected, and the payments that mark it paid.
+//!
+//! **IUV numbers are unique forever per comune**: each notice takes the
+//! next number of the comune's counter in the transaction that stores it
+//! (`StoreTx::next_iuv`), the counter never goes back, and the codice avviso
+//! and the number are UNIQUE in the table. Asking again for the same payment
+//! of the same amount gives the same notice; a different amount (the data
+//! changed) annuls the old notice (and its GPD position) and issues a new
+//! one.
+//!
+//! Ledger: `tributi.avviso_emesso`, `tributi.avviso_annullato` and
+//! `tributi.avviso_pagato`, subject `avviso:<codice>`, state as
+//! [`Avviso`]'s `Recorded` impl; `palazzo verify` compares them.
+
+use jiff::Timestamp;
+use palazzo_domain::access::Permission;
+use palazzo_domain::ids::CodiceFiscale;
+use palazzo_domain::money::Cents;
+use palazzo_domain::pagopa::{CodiceAvviso, poste_data_matrix, qr_payload};
+use palazzo_domain::tributi::f24::{self, Versamento};
+use palazzo_domain::tributi::imu::{self, CodiceTributo};
+use palazzo_store::{
+    Avviso, NewAvviso, PagopaEnte, Recorded, StatoAvviso, Store, StoreTx, TenantId,
+};
+
+use crate::access::Actor;
+use crate::pagopa::gpd::{Beneficiary, DebtorType, GpdClient, LocalTaxPosition, Notice};
+use crate::{App, ServiceError, ServiceResult};
+
+/// The pagoPA taxonomy code of the IMU (Tassonomia dei servizi di incasso:
+/// ente type 01 comune, area 01 tributi, service 101 IMU, reason IM).
+pub const TASSONOMIA_IMU: &str = "9/0101101IM/";
+
+/// Ledger event kinds.
+pub const EVENT_EMESSO: &str = "tributi.avviso_emesso";
+/// See [`EVENT_EMESSO`].
+pub const EVENT_ANNULLATO: &str = "tributi.avviso_annullato";
+/// See [`EVENT_EMESSO`].
+pub const EVENT_PAGATO: &str = "tributi.avviso_pagato";
+
+/// A notice and its PDF.
+#[derive(Debug, Clone)]
+pub struct AvvisoFile {
+    /// The stored notice.
+    pub avviso: Avviso,
+    /// The avviso di pagamento.
+    pub pdf: Vec<u8>,
+}
+
+/// The code of a payment in the notices' `versamento` column.
+#[must_use]
+pub fn versamento_code(v: Versamento) -> &'static str {
+    match v {
+        Versamento::Acconto => "acconto",
+        Versamento::Saldo => "saldo",
+        Versamento::UnicaSoluzione => "unica",
+    }
+}
+
+fn check_ente(e: &PagopaEnte) -> ServiceResult<()> {
+    let bad = |code, message: &str| Err(ServiceError::refused(code, message));
+    if e.segregazione > 99 {
+        return bad(
+            "segregazione_non_valida",
+            "Il codice di segregazione ha due cifre (da 00 a 99).",
+        );
+    }
+    if e.cbill.len() != 5 || !e.cbill.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return bad(
+            "cbill_non_valido",
+            "Il codice CBILL è di 5 caratteri alfanumerici.",
+        );
+    }
+    let iban = e.iban.replace(' ', "");
+    if iban.len() != 27
+        || !iban.starts_with("IT")
+        || !iban.bytes().all(|b| b.is_ascii_alphanumeric())
+    {
+        return bad(
+            "iban_non_valido",
+            "L'IBAN di accredito deve essere un IBAN italiano di 27 caratteri.",
+        );
+    }
+    if let Some(c) = &e.conto_postale
+        && (c.is_empty() || c.len() > 12 || !c.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return bad(
+            "conto_postale_non_valido",
+            "Il conto corrente postale ha da 1 a 12 cifre.",
+        );
+    }
+    Ok(())
+}
+
+impl App {
+    /// Connects the installation to pagoPA's GPD (`[gpd]`), or disconnects
+    /// it: notices are then published there as they are issued.
+    pub fn set_gpd(&self, gpd: Option<GpdClient>) {
+        if let Ok(mut slot) = self.inner.gpd.write() {
+            *slot = gpd;
+        }
+    }
+
+    fn gpd(&self) -> Option<GpdClient> {
+        self.inner.gpd.read().ok().and_then(|g| g.clone())
+    }
+
+    /// Enters the comune's pagoPA data (segregation code, CBILL, IBAN,
+    /// postal account). Needs [`Permission::ManageTaxes`].
+    ///
+    /// # Errors
+    /// `segregazione_non_valida`, `cbill_non_valido`, `iban_non_valido`,
+    /// `conto_postale_non_valido`.
+    pub async fn set_pagopa_ente(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        mut e: PagopaEnte,
+    ) -> ServiceResult<()> {
+        actor.require(Permission::ManageTaxes)?;
+        e.iban = e.iban.replace(' ', "").to_uppercase();
+        e.cbill = e.cbill.trim().to_uppercase();
+        check_ente(&e)?;
+        let mut tx = self.db().begin().await?;
+        tx.set_pagopa_ente(tenant, &e).await?;
+        tx.commit().await?;
+        tracing::info!(tenant = tenant.0, by = %actor.who(), "pagoPA data saved");
+        Ok(())
+    }
+
+    /// The avviso di pagamento of a taxpayer's IMU payment of `anno`, issued
+    /// on first request (who may ask: as [`App::imu_position`]). The amount
+    /// is the F24's, whole euro per line (c.166); the State's share of group
+    /// D is paid only by F24, so a payment with it has no pagoPA notice.
+    ///
+    /// # Errors
+    /// `pagopa_non_configurato`; `nulla_da_versare`; `quota_stato_solo_f24`;
+    /// `scadenza_passata` (a notice not yet issued whose due date is past);
+    /// GPD's errors when the installation is connected (the notice is kept
+    /// and published on the next request); as [`App::imu_position`].
+    pub async fn imu_avviso(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        cf: Option<&CodiceFiscale>,
+        anno: i16,
+        versamento: Versamento,
+    ) -> ServiceResult<AvvisoFile> {
+        let p = self.imu_position(tenant, actor, cf, anno).await?;
+        let t = self.tenant(tenant)?;
+        let ente = self.db().pagopa_ente(tenant).await?.ok_or_else(|| {
+            ServiceError::refused(
+                "pagopa_non_configurato",
+                "Il Comune non ha ancora attivato i pagamenti pagoPA: usa il modello F24.",
+            )
+        })?;
+        let righi = f24::da_imu(&p.calcolo, versamento, t.data.codice_catastale.as_str());
+        if righi
+            .iter()
+            .any(|r| r.codice_tributo == CodiceTributo::GruppoDStato.code())
+        {
+            return Err(ServiceError::refused(
+                "quota_stato_solo_f24",
+                "Questo versamento comprende la quota dello Stato sui fabbricati del gruppo D \
+                 (codice 3925), che si versa solo con il modello F24: usa l'F24.",
+            ));
+        }
+        let importo = f24::totale(&righi);
+        if p.calcolo.sotto_minimo || importo <= Cents::ZERO {
+            return Err(ServiceError::refused(
+                "nulla_da_versare",
+                format!(
+                    "Per l'IMU {anno} ({}) non c'è nulla da versare.",
+                    versamento.label().to_lowercase()
+                ),
+            ));
+        }
+        let (acc, sal) = imu::scadenze(anno);
+        let scadenza = if versamento == Versamento::Saldo {
+            sal
+        } else {
+            acc
+        };
+        let today = palazzo_domain::calendar::rome_date(Timestamp::now());
+        let code = versamento_code(versamento);
+        let current = self
+            .db()
+            .avvisi_of(tenant, &p.codice_fiscale)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|a| {
+                a.data.tributo == "IMU"
+                    && a.data.anno == anno
+                    && a.data.versamento == code
+                    && a.stato != StatoAvviso::Annullato
+            });
+        let mut avviso = match current {
+            Some(a) if a.stato == StatoAvviso::Pagato || a.data.importo == importo => a,
+            // pagoPA takes no debt due in the past (GPD: dueDate ≥ today);
+            // paying late takes the ravvedimento's sanction and interest,
+            // on the F24 with "Ravv." ticked.
+            _ if scadenza < today => {
+                return Err(ServiceError::refused(
+                    "scadenza_passata",
+                    format!(
+                        "La scadenza del {} è passata: per versare ora, con il ravvedimento \
+                         operoso, usa il modello F24.",
+                        scadenza.strftime("%d/%m/%Y")
+                    ),
+                ));
+            }
+            stale => {
+                let new = NewAvviso {
+                    codice_fiscale: p.codice_fiscale.clone(),
+                    tributo: "IMU".into(),
+                    anno,
+                    versamento: code.into(),
+                    importo,
+                    scadenza,
+                    created_by: actor.who(),
+                };
+                self.issue(&t, &ente, stale, &new).await?
+            }
+        };
+        if avviso.stato == StatoAvviso::Emesso
+            && avviso.iupd.is_none()
+            && let Some(gpd) = self.gpd()
+        {
+            avviso = self
+                .publish(&gpd, &t, &ente, avviso, &p.codice_fiscale)
+                .await?;
+        }
+        let pdf = self.render_avviso(&t, &ente, &avviso).await?;
+        Ok(AvvisoFile { avviso, pdf })
+    }
+
+    /// Stores a new notice with the next IUV of the comune (annulling
+    /// `stale`, the notice of the same payment with another amount), with
+    /// its ledger events, in one transaction.
+    async fn issue(
+        &self,
+        t: &palazzo_store::Tenant,
+        ente: &PagopaEnte,
+        stale: Option<Avviso>,
+        new: &NewAvviso,
+    ) -> ServiceResult<Avviso> {
+        let mut tx = self.db().begin().await?;
+        if let Some(old) = &stale {
+            let annulled = Avviso {
+                stato: StatoAvviso::Annullato,
+                ..old.clone()
+            };
+            tx.update_avviso(t.id, &annulled).await?;
+            crate::ledger::record(&mut tx, t, EVENT_ANNULLATO, &annulled).await?;
+        }
+        let base = tx.next_iuv(t.id).await?;
+        let codice = CodiceAvviso::aux3(ente.segregazione, base)
+            .map_err(|e| ServiceError::Internal(format!("codice avviso: {e}")))?;
+        let avviso = tx
+            .insert_avviso(t.id, base, &codice, new, Timestamp::now())
+            .await?;
+        crate::ledger::record(&mut tx, t, EVENT_EMESSO, &avviso).await?;
+        tx.commit().await?;
+        self.ledger_changed(t.id);
+        if let (Some(old), Some(gpd)) = (stale, self.gpd())
+            && let Some(iupd) = &old.iupd
+            && let Err(e) = gpd
+                .invalidate_position(t.data.codice_fiscale.as_str(), iupd)
+                .await
+        {
+            tracing::warn!(tenant = t.id.0, iupd, error = %e, "GPD position of an annulled notice not invalidated");
+        }
+        tracing::info!(
+            tenant = t.id.0,
+            subject = %avviso.subject(),
+            importo = avviso.data.importo.cents(),
+            "pagoPA notice issued"
+        );
+        Ok(avviso)
+    }
+
+    /// Creates and publishes the notice's debt position on GPD.
+    async fn publish(
+        &self,
+        gpd: &GpdClient,
+        t: &palazzo_store::Tenant,
+        ente: &PagopaEnte,
+        avviso: Avviso,
+        cf: &CodiceFiscale,
+    ) -> ServiceResult<Avviso> {
+        let org = t.data.codice_fiscale.as_str();
+        let iupd = format!("{org}-{}", avviso.codice_avviso);
+        let name = self.debtor_name(t.id, cf).await?;
+        let causale = format!(
+            "IMU {} - {}",
+            avviso.data.anno,
+            avviso.data.versamento.replace("unica", "unica soluzione")
+        );
+        let due = avviso
+            .data
+            .scadenza
+            .to_zoned(palazzo_domain::calendar::rome_time_zone())
+            .map_err(|e| ServiceError::Internal(e.to_string()))?
+            .timestamp();
+        let position = LocalTaxPosition {
+            iupd: iupd.clone(),
+            debtor_type: if cf.as_str().len() == 11 {
+                DebtorType::G
+            } else {
+                DebtorType::F
+            },
+            fiscal_code: cf.as_str().to_owned(),
+            full_name: if name.trim().is_empty() {
+                cf.as_str().to_owned()
+            } else {
+                name
+            },
+            email: None,
+            company_name: t.data.name.clone(),
+            office_name: Some("Ufficio Tributi".into()),
+            validity_date: None,
+            switch_to_expired: false,
+            beneficiaries: vec![Beneficiary {
+                organization_fiscal_code: None,
+                company_name: None,
+                iban: ente.iban.clone(),
+                category: TASSONOMIA_IMU.into(),
+                remittance_information: causale.clone(),
+            }],
+            single: Notice {
+                codice: avviso.codice_avviso,
+                description: causale,
+                due_date: due,
+                shares: vec![avviso.data.importo],
+            },
+            instalments: Vec::new(),
+        };
+        let model = position
+            .to_position()
+            .map_err(|e| ServiceError::Internal(format!("GPD position: {e}")))?;
+        gpd.create_position(org, &model, true).await?;
+        let published = Avviso {
+            iupd: Some(iupd),
+            ..avviso
+        };
+        let mut tx = self.db().begin().await?;
+        tx.update_avviso(t.id, &published).await?;
+        tx.commit().await?;
+        Ok(published)
+    }
+
+    /// The taxpayer's name as the register knows it (empty when unknown).
+    async fn debtor_name(&self, tenant: TenantId, cf: &CodiceFiscale) -> ServiceResult<String> {
+        Ok(self
+            .db()
+            .resident(tenant, cf)
+            .await?
+            .map(|r| format!("{} {}", r.name, r.surname))
+            .unwrap_or_default())
+    }
+
+    async fn render_avviso(
+        &self,
+        t: &palazzo_store::Tenant,
+        ente: &PagopaEnte,
+        a: &Avviso,
+    ) -> ServiceResult<Vec<u8>> {
+        use palazzo_pdf::avviso as pdf;
+        let cf_ente = t.data.codice_fiscale.as_str();
+        let nome = self.debtor_name(t.id, &a.data.codice_fiscale).await?;
+        let oggetto = format!(
+            "IMU {} - {}",
+            a.data.anno,
+            match a.data.versamento.as_str() {
+                "acconto" => "acconto",
+                "saldo" => "saldo",
+                _ => "unica soluzione",
+            }
+        );
+        let data_matrix = match &ente.conto_postale {
+            Some(conto) => Some(
+                poste_data_matrix(
+                    a.codice_avviso,
+                    conto,
+                    a.data.importo,
+                    cf_ente,
+                    a.data.codice_fiscale.as_str(),
+                    &nome,
+                    &oggetto,
+                )
+                .map_err(|e| ServiceError::Internal(format!("data matrix: {e}")))?,
+            ),
+            None => None,
+        };
+        let avviso = pdf::Avviso {
+            oggetto: oggetto.clone(),
+            ente: pdf::EnteCreditore {
+                nome: t.data.name.clone(),
+                settore: Some("Ufficio Tributi".into()),
+                codice_fiscale: cf_ente.to_owned(),
+                cbill: ente.cbill.clone(),
+                conto_postale: ente.conto_postale.as_ref().map(|n| pdf::ContoPostale {
+                    numero: n.clone(),
+                    intestatario: ente
+                        .intestatario
+                        .clone()
+                        .unwrap_or_else(|| t.data.name.clone()),
+                }),
+            },
+            destinatario: pdf::Destinatario {
+                codice_fiscale: a.data.codice_fiscale.as_str().to_owned(),
+                nome,
+                indirizzo: Vec::new(),
+            },
+            unica: pdf::Pagamento {
+                importo: a.data.importo.cents().unsigned_abs(),
+                scadenza: a.data.scadenza,
+                codice_avviso: a.codice_avviso.to_string(),
+                qr: qr_payload(a.codice_avviso, cf_ente, a.data.importo),
+                data_matrix,
+            },
+            rate: Vec::new(),
+        };
+        let info = palazzo_pdf::Info {
+            title: format!("Avviso di pagamento pagoPA — {oggetto}"),
+            subject: format!("Avviso pagoPA n. {}", a.codice_avviso),
+            author: t.data.name.clone(),
+            language: "it-IT".into(),
+            created: a.created_at,
+        };
+        pdf::render(&avviso, &info).map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// Records the payment of a notice (a receipt from pagoPA, or a payment
+    /// the tributi office recorded): the notice becomes `pagato`, in one
+    /// ledger event. The same receipt again changes nothing. Needs
+    /// [`Permission::ManageTaxes`].
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`] for an unknown codice;
+    /// `avviso_annullato`; `avviso_gia_pagato` (another receipt).
+    pub async fn record_avviso_payment(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        codice: &CodiceAvviso,
+        pagato_il: Timestamp,
+        ricevuta: &str,
+    ) -> ServiceResult<Avviso> {
+        actor.require(Permission::ManageTaxes)?;
+        self.mark_paid(tenant, codice, pagato_il, ricevuta).await
+    }
+
+    async fn mark_paid(
+        &self,
+        tenant: TenantId,
+        codice: &CodiceAvviso,
+        pagato_il: Timestamp,
+        ricevuta: &str,
+    ) -> ServiceResult<Avviso> {
+        let t = self.tenant(tenant)?;
+        let a = self
+            .db()
+            .avviso_by_codice(tenant, &codice.to_string())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        match a.stato {
+            StatoAvviso::Annullato => {
+                return Err(ServiceError::refused(
+                    "avviso_annullato",
+                    "L'avviso è stato annullato e sostituito: il pagamento va verificato \
+                     dall'ufficio tributi.",
+                ));
+            }
+            StatoAvviso::Pagato if a.ricevuta.as_deref() == Some(ricevuta) => return Ok(a),
+            StatoAvviso::Pagato => {
+                return Err(ServiceError::refused(
+                    "avviso_gia_pagato",
+                    "L'avviso risulta già pagato con un'altra ricevuta.",
+                ));
+            }
+            StatoAvviso::Emesso => {}
+        }
+        let paid = Avviso {
+            stato: StatoAvviso::Pagato,
+            pagato_il: Some(pagato_il),
+            ricevuta: Some(ricevuta.to_owned()),
+            ..a
+        };
+        let mut tx = self.db().begin().await?;
+        tx.update_avviso(tenant, &paid).await?;
+        crate::ledger::record(&mut tx, &t, EVENT_PAGATO, &paid).await?;
+        tx.commit().await?;
+        self.ledger_changed(tenant);
+        tracing::info!(tenant = tenant.0, subject = %paid.subject(), "pagoPA notice paid");
+        Ok(paid)
+    }
+
+    /// Reads from GPD the payments of the comune's published notices and
+    /// records each new one ([`App::record_avviso_payment`]'s effect).
+    /// Returns how many notices became paid. Needs
+    /// [`Permission::ManageTaxes`]; nothing when GPD is not configured.
+    ///
+    /// # Errors
+    /// GPD's errors (what was recorded before stays).
+    pub async fn sync_gpd_payments(&self, tenant: TenantId, actor: &Actor) -> ServiceResult<usize> {
+        actor.require(Permission::ManageTaxes)?;
+        let Some(gpd) = self.gpd() else {
+            return Ok(0);
+        };
+        let t = self.tenant(tenant)?;
+        let org = t.data.codice_fiscale.as_str();
+        let mut paid = 0;
+        let mut after = palazzo_store::AvvisoId(0);
+        loop {
+            let page = self.db().avvisi_page(tenant, after, 500).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for a in page {
+                let (StatoAvviso::Emesso, Some(iupd)) = (a.stato, &a.iupd) else {
+                    continue;
+                };
+                let position = gpd.get_position(org, iupd).await?;
+                let nav = a.codice_avviso.to_string();
+                let Some(option) = position
+                    .payment_option
+                    .iter()
+                    .find(|o| o.nav.as_deref() == Some(nav.as_str()))
+                else {
+                    continue;
+                };
+                if matches!(
+                    option.status,
+                    Some(
+                        crate::pagopa::gpd::PaymentOptionStatus::Paid
+                            | crate::pagopa::gpd::PaymentOptionStatus::PartiallyReported
+                            | crate::pagopa::gpd::PaymentOptionStatus::Reported
+                    )
+                ) {
+                    let when = option.payment_date.unwrap_or_else(Timestamp::now);
+                    let receipt = option.id_receipt.clone().unwrap_or_else(|| nav.clone());
+                    self.mark_paid(tenant, &a.codice_avviso, when, &receipt)
+                        .await?;
+                    paid += 1;
+                }
+            }
+        }
+        Ok(paid)
+    }
+}
