@@ -1169,6 +1169,22 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
         ),
         Err(e) => anyhow::bail!("invalid configuration: [tsa] {}", e.message_it()),
     }
+    // pagoPA's GPD (issue 7): notices are published there as they are
+    // issued, and their payments read back every 10 minutes.
+    match palazzo_services::pagopa::gpd::GpdClient::from_config(&config.gpd) {
+        Ok(gpd) => app.set_gpd(gpd),
+        Err(e) => anyhow::bail!("invalid configuration: [gpd] {e}"),
+    }
+    let gpd_sync = {
+        let app = app.clone();
+        let mut rx = rx.clone();
+        tokio::spawn(async move {
+            app.run_gpd_sync(std::time::Duration::from_secs(600), async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await;
+        })
+    };
     let registro = {
         let app = app.clone();
         let mut rx = rx.clone();
@@ -1224,6 +1240,7 @@ async fn serve(app: App, config: &Config, demo: bool) -> anyhow::Result<()> {
     let _ = checkpointer.await;
     let _ = sweeper.await;
     let _ = registro.await;
+    let _ = gpd_sync.await;
     let _ = procedure_clock.await;
     let _ = reminders.await;
     app.db().close().await;

@@ -188,6 +188,8 @@ fn concrete(template: &str, snap: &palazzo_services::PortalSnapshot) -> String {
             // Local taxes: a payment and a taxpayer.
             "{versamento}" => "acconto".into(),
             "{cf}" => "RSSMRA80A01H501U".into(),
+            // A codice avviso never issued (valid check digits).
+            "{codice}" => "301000000099999913".into(),
             // Online istanze: a file of a draft.
             "{aid}" => "1".into(),
             // A certificate id that was never issued (16 zero bytes).
@@ -446,7 +448,22 @@ fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
             Permission::OwnProfile,
         ),
         ("GET", "/api/v1/tributi/imu/{anno}", Permission::OwnProfile),
+        (
+            "POST",
+            "/area-personale/tributi/imu/{anno}/avviso/{versamento}",
+            Permission::OwnProfile,
+        ),
+        (
+            "POST",
+            "/backoffice/tributi/avviso",
+            Permission::ManageTaxes,
+        ),
         ("GET", "/backoffice/tributi", Permission::ManageTaxes),
+        (
+            "POST",
+            "/api/v1/tributi/avvisi/{codice}/pagamento",
+            Permission::ManageTaxes,
+        ),
         ("GET", "/backoffice/tributi/f24", Permission::ManageTaxes),
         (
             "GET",

@@ -35,7 +35,7 @@ use palazzo_services::access::Actor;
 use palazzo_services::protocollo::RegistrationInput;
 use palazzo_services::segnatura::demo_ca::demo_aoo_code;
 use palazzo_services::segnatura::messaggi;
-use palazzo_store::{SenderIdentifier, Store, TenantId, UserId};
+use palazzo_store::{SenderIdentifier, Store, StoreTx, TenantId, UserId};
 use palazzo_testkit::browser::Part;
 use palazzo_testkit::{ACQUAVIVA, Backend, Browser, CASAMASSIMA, Page, TestApp};
 use serde_json::{Value, json};
@@ -1672,6 +1672,64 @@ async fn run(backend: Backend) {
         refused["error"], "tributi_aliquota_fuori_range",
         "{refused}"
     );
+
+    // The payment of a pagoPA notice: one event; the same receipt again
+    // nothing; another receipt refused, nothing.
+    let avviso = {
+        let mut tx = app.app.db().begin().await.unwrap();
+        let base = tx.next_iuv(c.tenant).await.unwrap();
+        let codice = palazzo_domain::pagopa::CodiceAvviso::aux3(1, base).unwrap();
+        let a = tx
+            .insert_avviso(
+                c.tenant,
+                base,
+                &codice,
+                &palazzo_store::NewAvviso {
+                    codice_fiscale: palazzo_domain::ids::CodiceFiscale::parse("RSSMRA80A01H501U")
+                        .unwrap(),
+                    tributo: "IMU".into(),
+                    anno: 2026,
+                    versamento: "saldo".into(),
+                    importo: palazzo_domain::money::Cents::from_cents(99_200),
+                    scadenza: jiff::civil::date(2026, 12, 16),
+                    created_by: "test".into(),
+                },
+                Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        a.codice_avviso.to_string()
+    };
+    let pagamento = format!("/tributi/avvisi/{avviso}/pagamento");
+    let body = json!({ "ricevuta": "CRO-0001", "pagato_il": "2026-12-01T10:00:00Z" });
+    let paid = c
+        .measured(
+            "/api/v1/tributi/avvisi/{codice}/pagamento",
+            "tributi.avviso_pagato",
+            prog.api("POST", &pagamento, &tributi, Some(body.clone())),
+        )
+        .await;
+    assert_eq!(paid["stato"], "pagato", "{paid}");
+    c.silent(
+        "/api/v1/tributi/avvisi/{codice}/pagamento",
+        200,
+        prog.api("POST", &pagamento, &tributi, Some(body)),
+    )
+    .await;
+    let refused = c
+        .silent(
+            "/api/v1/tributi/avvisi/{codice}/pagamento",
+            422,
+            prog.api(
+                "POST",
+                &pagamento,
+                &tributi,
+                Some(json!({ "ricevuta": "ALTRA" })),
+            ),
+        )
+        .await;
+    assert_eq!(refused["error"], "avviso_gia_pagato", "{refused}");
 
     // Every mutating API route is exercised or exempt.
     let exempt: BTreeSet<String> = EXEMPT.iter().map(|(r, _)| (*r).to_owned()).collect();

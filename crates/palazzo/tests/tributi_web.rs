@@ -74,6 +74,11 @@ async fn run(backend: Backend) {
     );
 
     let office = funzionario();
+    // Next year: its due dates are ahead whenever the test runs, so its
+    // pagoPA notices can be issued (pagoPA takes no debt due in the past).
+    let y = year + 1;
+    let (due_acconto, due_saldo) = palazzo_domain::tributi::imu::scadenze(y);
+    let day = |d: jiff::civil::Date| d.strftime("%d/%m/%Y").to_string();
     let units = "codice;foglio;particella;subalterno;indirizzo;tipo;categoria;valore;dal\n\
                  W1;5;50;1;Via Pace 2;fabbricato;A/2;1.000,00;\n\
                  W2;5;50;2;Via Pace 2;fabbricato;C/6;100,00;\n";
@@ -85,7 +90,7 @@ async fn run(backend: Backend) {
     let titles = format!(
         "codice_unita;codice_fiscale;dal;al;quota;condizione;condizione_dal;condizione_al;residenti\n\
          W1;{cf};01/01/2015;;100;;;;\n\
-         W2;{cf};16/03/2026;14/09/2026;1/2;;;;\n"
+         W2;{cf};16/03/{y};14/09/{y};1/2;;;;\n"
     );
     let r = app
         .app
@@ -93,7 +98,7 @@ async fn run(backend: Backend) {
         .await
         .unwrap();
     assert!(r.errors.is_empty(), "{:?}", r.errors);
-    for (anno, altri) in [(2025, 960), (2026, 1060)] {
+    for (anno, altri) in [(y - 1, 960), (y, 1060)] {
         app.app
             .set_imu_rates(
                 t.id,
@@ -111,7 +116,7 @@ async fn run(backend: Backend) {
 
     // Anonymous visitors are sent to sign in.
     let mut anon = Browser::new(&app, CASAMASSIMA);
-    let r = anon.get("/area-personale/tributi?anno=2026").await;
+    let r = anon.get(&format!("/area-personale/tributi?anno={y}")).await;
     assert_eq!(r.status, 303, "{}", r.body);
 
     // The resident's page: 3918 with both units, acconto 833 €, saldo
@@ -120,7 +125,7 @@ async fn run(backend: Backend) {
     // March–August 44,52, March–June 26,88), due dates, the working.
     let mut me = Browser::new(&app, CASAMASSIMA);
     me.demo_sign_in(&format!("cf:{cf}")).await;
-    let r = me.get("/area-personale/tributi?anno=2026").await;
+    let r = me.get(&format!("/area-personale/tributi?anno={y}")).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let body = unescape(&r.body);
     assert!(body.contains(r#"data-codice="3918""#), "{body}");
@@ -132,27 +137,36 @@ async fn run(backend: Backend) {
         body.contains(r#"data-element="totale-saldo">992,00 €"#),
         "{body}"
     );
-    assert!(body.contains("Acconto entro il 16/06/2026"), "{body}");
-    assert!(body.contains("Saldo entro il 16/12/2026"), "{body}");
+    assert!(
+        body.contains(&format!("Acconto entro il {}", day(due_acconto))),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("Saldo entro il {}", day(due_saldo))),
+        "{body}"
+    );
     assert!(
         body.contains("Foglio 5 particella 50 sub 2, Via Pace 2"),
         "{body}"
     );
-    assert!(body.contains("Delibera C.C. n. 4 del 10/03/2026"), "{body}");
+    assert!(
+        body.contains(&format!("Delibera C.C. n. 4 del 10/03/{y}")),
+        "{body}"
+    );
     assert!(body.contains(r#"data-element="passaggi""#), "{body}");
     assert!(body.contains(r#"aria-current="page">Tributi"#), "{body}");
-    let f24 = "/area-personale/tributi/imu/2026/f24/acconto";
-    assert!(body.contains(f24), "{body}");
+    let f24 = format!("/area-personale/tributi/imu/{y}/f24/acconto");
+    assert!(body.contains(&f24), "{body}");
 
     // The F24 of the acconto.
-    let (status, headers, pdf) = me.get_bytes(f24).await;
+    let (status, headers, pdf) = me.get_bytes(&f24).await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/pdf");
     assert!(
         headers["content-disposition"]
             .to_str()
             .unwrap()
-            .contains("f24-imu-2026-acconto"),
+            .contains(&format!("f24-imu-{y}-acconto")),
     );
     assert_eq!(headers["cache-control"], "private, no-store");
     let text = palazzo_testkit::pdf_text(&pdf);
@@ -164,7 +178,9 @@ async fn run(backend: Backend) {
     let r = me.get("/area-personale/tributi?anno=20x6").await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(unescape(&r.body).contains("L'anno indicato non è valido"));
-    let r = me.get("/area-personale/tributi/imu/2026/f24/tutto").await;
+    let r = me
+        .get(&format!("/area-personale/tributi/imu/{y}/f24/tutto"))
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
     let r = me.get("/area-personale/tributi?anno=2019").await;
     assert_eq!(r.status, 422, "{}", r.body);
@@ -172,18 +188,20 @@ async fn run(backend: Backend) {
 
     // The API: the same figures, own position only.
     let key = app.resident_key(CASAMASSIMA, &cf).await;
-    let r = me.api("GET", "/tributi/imu/2026", &key, None).await;
+    let r = me
+        .api("GET", &format!("/tributi/imu/{y}"), &key, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["codice_fiscale"], cf.as_str());
-    assert_eq!(v["scadenza_acconto"], "2026-06-16");
+    assert_eq!(v["scadenza_acconto"], due_acconto.to_string());
     assert_eq!(v["calcolo"]["acconto"], 83_300);
     assert_eq!(v["calcolo"]["saldo"], 99_200);
     assert_eq!(v["calcolo"]["righe"][0]["codice"], "3918");
     let r = me
         .api(
             "GET",
-            &format!("/tributi/contribuenti/{other_cf}/imu/2026"),
+            &format!("/tributi/contribuenti/{other_cf}/imu/{y}"),
             &key,
             None,
         )
@@ -204,7 +222,7 @@ async fn run(backend: Backend) {
     assert!(!r.body.contains("posizione-imu"));
     let r = desk
         .get(&format!(
-            "/backoffice/tributi?cf={}&anno=2026",
+            "/backoffice/tributi?cf={}&anno={y}",
             cf.to_lowercase()
         ))
         .await;
@@ -217,19 +235,21 @@ async fn run(backend: Backend) {
     );
     let (status, _, pdf) = desk
         .get_bytes(&format!(
-            "/backoffice/tributi/f24?cf={cf}&anno=2026&versamento=saldo"
+            "/backoffice/tributi/f24?cf={cf}&anno={y}&versamento=saldo"
         ))
         .await;
     assert_eq!(status, 200);
     assert!(palazzo_testkit::pdf_text(&pdf).contains("992,00"));
-    let r = desk.get("/backoffice/tributi?cf=NONVALIDO&anno=2026").await;
+    let r = desk
+        .get(&format!("/backoffice/tributi?cf=NONVALIDO&anno={y}"))
+        .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(unescape(&r.body).contains("Il codice fiscale «NONVALIDO» non è valido"));
     let desk_key = desk.api_key("tributi").await;
     let r = desk
         .api(
             "GET",
-            &format!("/tributi/contribuenti/{cf}/imu/2026"),
+            &format!("/tributi/contribuenti/{cf}/imu/{y}"),
             &desk_key,
             None,
         )
@@ -242,12 +262,85 @@ async fn run(backend: Backend) {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let v: Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!(v[0]["anno"], 2026);
+    assert_eq!(v[0]["anno"], y);
     assert_eq!(v[0]["altri_fabbricati"], 1060);
     assert_eq!(v[1]["detrazione"], Cents::from_cents(20_000).cents());
     // The funzionario has no personal tax page of their own here.
     let r = desk.get("/area-personale/tributi").await;
     assert_eq!(r.status, 403, "{}", r.body);
+
+    // The pagoPA notice of the saldo, asked from the citizen's page (a
+    // form with the CSRF token): a PDF whose QR code holds a valid codice
+    // avviso, the comune's codice fiscale and the amount.
+    let page = me.get(&format!("/area-personale/tributi?anno={y}")).await;
+    let csrf = page.csrf().expect("a CSRF token on the tax page");
+    let action = format!("/area-personale/tributi/imu/{y}/avviso/saldo");
+    assert!(page.body.contains(&action), "{}", page.body);
+    let (status, headers, pdf) = me.post_bytes(&action, &[("csrf", &csrf)]).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
+    assert_eq!(headers["content-type"], "application/pdf");
+    let qr = palazzo_testkit::pdf_qr_codes(&pdf);
+    assert_eq!(qr.len(), 1, "{qr:?}");
+    let fields: Vec<&str> = qr[0].split('|').collect();
+    assert_eq!(fields[..2], ["PAGOPA", "002"]);
+    let codice = palazzo_domain::pagopa::CodiceAvviso::parse(fields[2]).expect("a valid codice");
+    assert_eq!(fields[3], t.data.codice_fiscale.as_str());
+    assert_eq!(fields[4], "99200");
+    // Without the token: refused, nothing issued.
+    let (status, _, _) = me
+        .post_bytes(
+            &format!("/area-personale/tributi/imu/{y}/avviso/acconto"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, 403);
+    // The page says it is to be paid, with its number.
+    let body = unescape(
+        &me.get(&format!("/area-personale/tributi?anno={y}"))
+            .await
+            .body,
+    );
+    assert!(body.contains("da pagare"), "{body}");
+    let printed: String = codice
+        .to_string()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(body.contains(&printed), "{body}");
+
+    // The office records the payment (the receipt pagoPA sent): the
+    // citizen's page shows it paid.
+    let r = desk
+        .api(
+            "POST",
+            &format!("/tributi/avvisi/{codice}/pagamento"),
+            &desk_key,
+            Some(serde_json::json!({"ricevuta": "RIC-42"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = unescape(
+        &me.get(&format!("/area-personale/tributi?anno={y}"))
+            .await
+            .body,
+    );
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    assert!(
+        body.contains(&format!("Pagato il {}", day(today))),
+        "{body}"
+    );
+    // A payment already recorded with another receipt is refused.
+    let r = desk
+        .api(
+            "POST",
+            &format!("/tributi/avvisi/{codice}/pagamento"),
+            &desk_key,
+            Some(serde_json::json!({"ricevuta": "ALTRA"})),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
 
     app.stop().await;
 }

@@ -501,6 +501,47 @@ impl App {
         Ok(paid)
     }
 
+    /// Every `every`, reads the payments of every comune's notices from GPD
+    /// ([`App::sync_gpd_payments`]) until `shutdown`; nothing when GPD is
+    /// not configured.
+    pub async fn run_gpd_sync(
+        &self,
+        every: std::time::Duration,
+        shutdown: impl std::future::Future<Output = ()>,
+    ) {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let system = Actor {
+            principal: palazzo_domain::access::Principal {
+                grants: vec![palazzo_domain::access::Grant {
+                    role: palazzo_domain::access::Role::FunzionarioTributi,
+                    office: None,
+                }],
+            },
+            name: Some("pagoPA".into()),
+            ..Default::default()
+        };
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                _ = tick.tick() => {}
+            }
+            if self.gpd().is_none() {
+                continue;
+            }
+            for t in self.tenants() {
+                match self.sync_gpd_payments(t.id, &system).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(tenant = t.id.0, paid = n, "pagoPA payments recorded"),
+                    Err(e) => {
+                        tracing::warn!(tenant = t.id.0, error = %e, "pagoPA payments not read")
+                    }
+                }
+            }
+        }
+    }
+
     /// Reads from GPD the payments of the comune's published notices and
     /// records each new one ([`App::record_avviso_payment`]'s effect).
     /// Returns how many notices became paid. Needs

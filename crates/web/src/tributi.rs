@@ -58,8 +58,14 @@ pub fn router() -> Routes {
             own,
             own_f24,
         )
+        .post(
+            "/area-personale/tributi/imu/{anno}/avviso/{versamento}",
+            own,
+            own_avviso,
+        )
         .get(OFFICE_PATH, office, office_page)
         .get("/backoffice/tributi/f24", office, office_f24)
+        .post("/backoffice/tributi/avviso", office, office_avviso)
 }
 
 /// The API routes, relative to `/api/v1`.
@@ -71,6 +77,7 @@ pub fn api_router() -> Routes {
         .get("/tributi/contribuenti/{cf}/imu/{anno}", office, api_office)
         .get("/tributi/aliquote-imu", office, api_rates)
         .post("/tributi/aliquote-imu", office, api_set_rates)
+        .post("/tributi/avvisi/{codice}/pagamento", office, api_payment)
 }
 
 fn bad_year() -> ServiceError {
@@ -169,6 +176,7 @@ struct ImuTemplate<'a> {
     /// Nothing to show yet (the office before a search).
     position: Option<PositionView>,
     error: Option<String>,
+    csrf: String,
 }
 
 struct PositionView {
@@ -185,8 +193,24 @@ struct PositionView {
     scadenza_saldo: String,
     sotto_minimo: bool,
     note: Vec<String>,
-    /// The F24 links: (label, href).
-    f24: Vec<(&'static str, String)>,
+    /// The payments of the year, with their F24 and pagoPA notice.
+    pagamenti: Vec<PagamentoRow>,
+}
+
+/// One payment of the year as the page offers it.
+struct PagamentoRow {
+    label: &'static str,
+    versamento: &'static str,
+    importo: String,
+    scadenza: String,
+    /// The F24's address.
+    f24: String,
+    /// The notice issued for it, if any: its printed code.
+    avviso: Option<String>,
+    /// Paid: when.
+    pagato_il: Option<String>,
+    /// A pagoPA notice can be asked for (not past due, not paid).
+    pagabile: bool,
 }
 
 fn money(c: Cents) -> String {
@@ -197,17 +221,32 @@ fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionVi
     let c = &p.calcolo;
     let (acc, sal) = imu::scadenze(p.anno);
     let unica = Cents::from_cents(c.righe.iter().map(|r| r.unica_soluzione.cents()).sum());
-    let f24 = if c.sotto_minimo {
+    let today = rome_date(jiff::Timestamp::now());
+    let pagamenti = if c.sotto_minimo {
         Vec::new()
     } else {
         [
-            (Versamento::Acconto, c.acconto, "F24 dell'acconto"),
-            (Versamento::Saldo, c.saldo, "F24 del saldo"),
-            (Versamento::UnicaSoluzione, unica, "F24 in unica soluzione"),
+            (Versamento::Acconto, c.acconto, acc),
+            (Versamento::Saldo, c.saldo, sal),
+            (Versamento::UnicaSoluzione, unica, acc),
         ]
         .into_iter()
         .filter(|(_, amount, _)| *amount > Cents::ZERO)
-        .map(|(v, _, label)| (label, f24_href(v)))
+        .map(|(v, amount, due)| {
+            let code = versamento_code(v);
+            let avviso = p.avvisi.iter().find(|a| a.data.versamento == code);
+            let pagato_il = avviso.and_then(|a| a.pagato_il).map(|t| day(rome_date(t)));
+            PagamentoRow {
+                label: v.label(),
+                versamento: code,
+                importo: money(amount),
+                scadenza: day(due),
+                f24: f24_href(v),
+                avviso: avviso.map(|a| palazzo_pdf_code(&a.codice_avviso.to_string())),
+                pagabile: pagato_il.is_none() && due >= today,
+                pagato_il,
+            }
+        })
         .collect()
     };
     PositionView {
@@ -246,8 +285,18 @@ fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionVi
         scadenza_saldo: day(sal),
         sotto_minimo: c.sotto_minimo,
         note: c.note.clone(),
-        f24,
+        pagamenti,
     }
+}
+
+/// The codice avviso in groups of four, as printed on the notice.
+fn palazzo_pdf_code(codice: &str) -> String {
+    codice
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn years(anno: i16) -> Vec<(i16, bool)> {
@@ -285,6 +334,7 @@ async fn own_view(
         anni: years(this_year()),
         position: None,
         error: None,
+        csrf: auth.csrf().to_owned(),
     };
     let anno = match query(q).and_then(|q| year_of(&q)) {
         Ok(a) => a,
@@ -314,13 +364,7 @@ async fn own_view(
     }
 }
 
-fn versamento_code(v: Versamento) -> &'static str {
-    match v {
-        Versamento::Acconto => "acconto",
-        Versamento::Saldo => "saldo",
-        Versamento::UnicaSoluzione => "unica",
-    }
-}
+use palazzo_services::avvisi::versamento_code;
 
 /// Handles `GET /area-personale/tributi`.
 async fn own_page(
@@ -388,6 +432,7 @@ async fn office_view(
         anni: years(this_year()),
         position: None,
         error: None,
+        csrf: auth.csrf().to_owned(),
     };
     let q = match query(q) {
         Ok(q) => q,
@@ -432,6 +477,70 @@ async fn office_view(
         }
         Err(e) => Err(e),
     }
+}
+
+fn avviso_name(codice: &palazzo_domain::pagopa::CodiceAvviso) -> String {
+    format!("avviso-pagopa-{codice}.pdf")
+}
+
+/// Handles `POST /area-personale/tributi/imu/{anno}/avviso/{versamento}`:
+/// the pagoPA notice of the payment (issued on first request), as a PDF.
+async fn own_avviso(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path((anno, versamento)): Path<(String, String)>,
+) -> Response {
+    let run = async {
+        auth.actor.require(Permission::OwnProfile)?;
+        let anno = parse_year(&anno)?;
+        let v = parse_versamento(&versamento)?;
+        let file = state
+            .app()
+            .imu_avviso(t.id, &auth.actor, None, anno, v)
+            .await?;
+        Ok::<_, ServiceError>(crate::upload::pdf_download(
+            file.pdf,
+            &avviso_name(&file.avviso.codice_avviso),
+        ))
+    };
+    run.await.unwrap_or_else(|e| needs(OWN_PATH, e))
+}
+
+/// The office's notice request.
+#[derive(Debug, Default, Deserialize)]
+struct AvvisoForm {
+    #[serde(default)]
+    cf: String,
+    #[serde(default)]
+    anno: String,
+    #[serde(default)]
+    versamento: String,
+}
+
+/// Handles `POST /backoffice/tributi/avviso` (`cf`, `anno`, `versamento`).
+async fn office_avviso(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    form: Result<axum::Form<AvvisoForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let run = async {
+        auth.actor.require(Permission::ManageTaxes)?;
+        let axum::Form(f) = form.map_err(|_| bad_year())?;
+        let cf = parse_cf(&f.cf)?;
+        let anno = parse_year(&f.anno)?;
+        let v = parse_versamento(&f.versamento)?;
+        let file = state
+            .app()
+            .imu_avviso(t.id, &auth.actor, Some(&cf), anno, v)
+            .await?;
+        Ok::<_, ServiceError>(crate::upload::pdf_download(
+            file.pdf,
+            &avviso_name(&file.avviso.codice_avviso),
+        ))
+    };
+    run.await.unwrap_or_else(|e| needs(OFFICE_PATH, e))
 }
 
 /// Handles `GET /backoffice/tributi`.
@@ -591,6 +700,106 @@ async fn api_set_rates(
     Ok((StatusCode::OK, Json(AliquoteImuDto::of(saved))).into_response())
 }
 
+/// A payment the tributi office records.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PagamentoBody {
+    /// The receipt (pagoPA's idReceipt, the bank transfer's CRO…).
+    pub ricevuta: String,
+    /// When it was paid (RFC 3339); now when absent.
+    #[serde(default)]
+    pub pagato_il: Option<String>,
+}
+
+/// A notice as the API shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AvvisoDto {
+    /// The codice avviso (18 digits).
+    pub codice_avviso: String,
+    /// The taxpayer.
+    pub codice_fiscale: String,
+    /// `IMU`…
+    pub tributo: String,
+    /// The year.
+    pub anno: i16,
+    /// `acconto`, `saldo`, `unica`.
+    pub versamento: String,
+    /// Cents.
+    pub importo: i64,
+    /// The due date.
+    pub scadenza: String,
+    /// `emesso`, `pagato`, `annullato`.
+    pub stato: String,
+    /// When it was paid.
+    pub pagato_il: Option<String>,
+    /// The payment's receipt.
+    pub ricevuta: Option<String>,
+}
+
+impl AvvisoDto {
+    /// The DTO of a notice.
+    #[must_use]
+    pub fn of(a: &palazzo_store::Avviso) -> Self {
+        AvvisoDto {
+            codice_avviso: a.codice_avviso.to_string(),
+            codice_fiscale: a.data.codice_fiscale.as_str().to_owned(),
+            tributo: a.data.tributo.clone(),
+            anno: a.data.anno,
+            versamento: a.data.versamento.clone(),
+            importo: a.data.importo.cents(),
+            scadenza: a.data.scadenza.to_string(),
+            stato: a.stato.code().to_owned(),
+            pagato_il: a.pagato_il.map(|t| t.to_string()),
+            ricevuta: a.ricevuta.clone(),
+        }
+    }
+}
+
+/// Handles `POST /api/v1/tributi/avvisi/{codice}/pagamento`: records the
+/// payment of a notice (one ledger event; the same receipt again, none).
+async fn api_payment(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(codice): Path<String>,
+    body: Result<Json<PagamentoBody>, JsonRejection>,
+) -> Result<Json<AvvisoDto>, WebError> {
+    actor.require(Permission::ManageTaxes)?;
+    let Json(body) = body.map_err(|e| {
+        WebError::from(ServiceError::refused(
+            "richiesta_non_valida",
+            format!("Il corpo della richiesta non è valido: {}", e.body_text()),
+        ))
+    })?;
+    let codice = palazzo_domain::pagopa::CodiceAvviso::parse(&codice).map_err(|_| {
+        WebError::from(ServiceError::refused(
+            "codice_avviso_non_valido",
+            "Il codice avviso non è valido: 18 cifre con le cifre di controllo.",
+        ))
+    })?;
+    let ricevuta = body.ricevuta.trim();
+    if ricevuta.is_empty() || ricevuta.len() > 64 {
+        return Err(ServiceError::refused(
+            "ricevuta_non_valida",
+            "Indica il riferimento della ricevuta (al massimo 64 caratteri).",
+        )
+        .into());
+    }
+    let when = match body.pagato_il.as_deref() {
+        None => jiff::Timestamp::now(),
+        Some(s) => s.parse().map_err(|_| {
+            WebError::from(ServiceError::refused(
+                "data_non_valida",
+                "La data del pagamento non è valida (RFC 3339, ad esempio 2026-06-10T09:30:00Z).",
+            ))
+        })?,
+    };
+    let a = state
+        .app()
+        .record_avviso_payment(t.id, &actor, &codice, when, ricevuta)
+        .await?;
+    Ok(Json(AvvisoDto::of(&a)))
+}
+
 /// The OpenAPI paths and schemas of [`api_router`].
 pub fn openapi_parts() -> (
     serde_json::Map<String, serde_json::Value>,
@@ -637,7 +846,20 @@ pub fn openapi_parts() -> (
                 "responses": { "200": crate::api::openapi::ok_json("Le aliquote salvate", rates.clone()),
                     "422": err("delibera_mancante, tributi_aliquota_fuori_range, tributi_anno, richiesta_non_valida") }
             }))
-        }
+        },
+        "/tributi/avvisi/{codice}/pagamento": { "post": staff(json!({
+            "operationId": "registraPagamentoAvviso",
+            "summary": "Registra il pagamento di un avviso pagoPA (ricevuta, data); registrato nel ledger",
+            "parameters": [{ "name": "codice", "in": "path", "required": true,
+                "schema": { "type": "string", "pattern": "^[0-9]{18}$" } }],
+            "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                "type": "object", "required": ["ricevuta"],
+                "properties": { "ricevuta": { "type": "string" }, "pagato_il": { "type": "string", "format": "date-time" } }
+            } } } },
+            "responses": { "200": crate::api::openapi::ok_json("L'avviso pagato", json!({ "$ref": "#/components/schemas/AvvisoPagoPa" })),
+                "404": err("not_found"),
+                "422": err("codice_avviso_non_valido, ricevuta_non_valida, data_non_valida, avviso_annullato, avviso_gia_pagato") }
+        }))}
     });
     let schemas = json!({
         "PosizioneImu": {
@@ -650,6 +872,22 @@ pub fn openapi_parts() -> (
                 "scadenza_acconto": { "type": "string", "format": "date" },
                 "scadenza_saldo": { "type": "string", "format": "date" },
                 "calcolo": { "type": "object", "description": "Righe F24 (importi in centesimi, codici tributo), immobili con i passaggi del calcolo, note" }
+            }
+        },
+        "AvvisoPagoPa": {
+            "type": "object",
+            "required": ["codice_avviso", "codice_fiscale", "tributo", "anno", "versamento", "importo", "scadenza", "stato"],
+            "properties": {
+                "codice_avviso": { "type": "string" },
+                "codice_fiscale": { "type": "string" },
+                "tributo": { "type": "string" },
+                "anno": { "type": "integer" },
+                "versamento": { "type": "string" },
+                "importo": { "type": "integer", "description": "Centesimi" },
+                "scadenza": { "type": "string", "format": "date" },
+                "stato": { "type": "string", "enum": ["emesso", "pagato", "annullato"] },
+                "pagato_il": { "type": ["string", "null"], "format": "date-time" },
+                "ricevuta": { "type": ["string", "null"] }
             }
         },
         "AliquoteImu": {

@@ -1,5 +1,5 @@
-//! The demo's local taxes (issue 7): the IMU rates of the last two years
-//! with their delibera, and a few units for the first residents listed on
+//! The demo's local taxes (issue 7): the comune's pagoPA data, the IMU
+//! rates of the last two years with their delibera, and a few units for the first residents listed on
 //! the demonstration sign-in page — the first one holds several, bought
 //! and sold during this year, so the personal area shows an acconto, a
 //! saldo and the working. Loaded through the documented import files
@@ -77,10 +77,26 @@ fn title(
 /// # Errors
 /// A refused row (a bug of the demo data) or storage failures.
 pub async fn seed(app: &App, tenant: &Tenant, year: i16) -> ServiceResult<()> {
+    let actor = funzionario();
+    if app.db().pagopa_ente(tenant.id).await?.is_none() {
+        // Example data of the pagoPA notices: segregation code 01, a
+        // syntactically valid IBAN, a postal account for the bollettino.
+        app.set_pagopa_ente(
+            tenant.id,
+            &actor,
+            palazzo_store::PagopaEnte {
+                segregazione: 1,
+                cbill: "A1B2C".into(),
+                iban: "IT60X0542811101000000123456".into(),
+                conto_postale: Some("16302093".into()),
+                intestatario: Some(format!("{} - Servizio Tesoreria", tenant.data.name)),
+            },
+        )
+        .await?;
+    }
     if !app.db().aliquote_imu_all(tenant.id).await?.is_empty() {
         return Ok(());
     }
-    let actor = funzionario();
     for (anno, numero) in [(year - 1, 14), (year, 9)] {
         let rates = Aliquote {
             anno,
