@@ -124,6 +124,107 @@ fn tributi_from_the_command_line() {
     assert_eq!(json["saldo"], 65_100);
     assert_eq!(json["righe"][0]["numero_immobili"], 2);
 
+    // Next year's single payment as a pagoPA notice (the demo comune has
+    // its pagoPA data): the A/3 and the garage all year at 9,6‰,
+    // 1.290,24 + 145,152 = 1.435,39 → 1.435 €.
+    let next = (palazzo_domain::calendar::rome_date(jiff::Timestamp::now()).year() + 1).to_string();
+    let out = demo.run(&[
+        "tributi",
+        "aliquote",
+        "--anno",
+        &next,
+        "--delibera",
+        "Delibera C.C. n. 2",
+        "--aliquota",
+        "altri_fabbricati=9,6",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let pdf = demo.path("avviso.pdf");
+    let out = demo.run(&[
+        "tributi",
+        "avviso",
+        "--cf",
+        cf.as_str(),
+        "--anno",
+        &next,
+        "--versamento",
+        "unica",
+        "--out",
+        &pdf,
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("Importo: 1.435,00 €"), "{t}");
+    let codice = t
+        .lines()
+        .find_map(|l| l.strip_prefix("Codice avviso: "))
+        .unwrap()
+        .trim()
+        .to_owned();
+    palazzo_domain::pagopa::CodiceAvviso::parse(&codice).unwrap();
+    let qr = palazzo_testkit::pdf_qr_codes(&std::fs::read(&pdf).unwrap());
+    assert_eq!(qr.len(), 1, "{qr:?}");
+    assert!(
+        qr[0].starts_with(&format!("PAGOPA|002|{codice}|")),
+        "{qr:?}"
+    );
+    assert!(qr[0].ends_with("|143500"), "{qr:?}");
+    // Asking again: the same notice.
+    let out = demo.run(&[
+        "tributi",
+        "avviso",
+        "--cf",
+        cf.as_str(),
+        "--anno",
+        &next,
+        "--versamento",
+        "unica",
+        "--out",
+        &pdf,
+    ]);
+    assert!(text(&out).contains(&codice), "{}", text(&out));
+    // Its payment, once; another receipt is refused.
+    let out = demo.run(&[
+        "tributi",
+        "pagamento",
+        "--codice",
+        &codice,
+        "--ricevuta",
+        "R-1",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("pagato"), "{}", text(&out));
+    let out = demo.run(&[
+        "tributi",
+        "pagamento",
+        "--codice",
+        &codice,
+        "--ricevuta",
+        "R-2",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("avviso_gia_pagato"), "{}", text(&out));
+    // Without [gpd] there is nothing to read back.
+    let out = demo.run(&["tributi", "sincronizza"]);
+    assert!(
+        text(&out).contains("Pagamenti registrati: 0."),
+        "{}",
+        text(&out)
+    );
+    // Bad pagoPA data is refused with its code.
+    let out = demo.run(&[
+        "tributi",
+        "pagopa",
+        "--segregazione",
+        "1",
+        "--cbill",
+        "X",
+        "--iban",
+        "IT60X0542811101000000123456",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("cbill_non_valido"), "{}", text(&out));
+
     // Bad input: an unknown codice fiscale form, a year before the IMU.
     let out = demo.run(&["tributi", "posizione", "--cf", "XYZ", "--anno", "2026"]);
     assert!(!out.status.success());

@@ -12,10 +12,11 @@ use palazzo_domain::access::Role;
 use palazzo_domain::ids::CodiceFiscale;
 use palazzo_domain::money::Cents;
 use palazzo_domain::tributi::Aliquota;
+use palazzo_domain::tributi::f24::Versamento;
 use palazzo_domain::tributi::import::FileKind;
 use palazzo_domain::tributi::imu::Aliquote;
 
-use super::emergenza::{Target, actor, open_comune, service};
+use super::emergenza::{Target, actor, open_comune, open_comune_with_config, service};
 use super::progress_bar;
 
 /// `palazzo tributi …`.
@@ -54,6 +55,68 @@ pub enum TributiCommand {
         /// The comune kept the ex-TASI top-up (c.755: up to 11,4 per mille).
         #[arg(long)]
         maggiorazione_ex_tasi: bool,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Enter the comune's pagoPA data: segregation code, CBILL code, the
+    /// IBAN payments are credited to, the postal account if any.
+    Pagopa {
+        /// The segregation code (two digits).
+        #[arg(long)]
+        segregazione: u16,
+        /// The CBILL code (5 characters).
+        #[arg(long)]
+        cbill: String,
+        /// The IBAN registered on pagoPA.
+        #[arg(long)]
+        iban: String,
+        /// The postal current account (digits), for the Bollettino PA.
+        #[arg(long)]
+        conto_postale: Option<String>,
+        /// Its holder as printed on the bollettino.
+        #[arg(long)]
+        intestatario: Option<String>,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Write the pagoPA notice of a taxpayer's IMU payment (issued on first
+    /// request, published on GPD when `[gpd]` is configured).
+    Avviso {
+        /// The taxpayer's codice fiscale.
+        #[arg(long)]
+        cf: String,
+        /// The year.
+        #[arg(long)]
+        anno: i16,
+        /// `acconto`, `saldo` or `unica`.
+        #[arg(long)]
+        versamento: String,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: PathBuf,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Record the payment of a pagoPA notice (its receipt).
+    Pagamento {
+        /// The codice avviso (18 digits).
+        #[arg(long)]
+        codice: String,
+        /// The receipt.
+        #[arg(long)]
+        ricevuta: String,
+        /// When it was paid (RFC 3339); now when absent.
+        #[arg(long)]
+        pagato_il: Option<String>,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Read the payments of the published notices back from GPD (`[gpd]`).
+    Sincronizza {
         /// The comune and the installation.
         #[command(flatten)]
         target: Target,
@@ -119,6 +182,18 @@ fn rates(
     Ok(a)
 }
 
+/// The comune, with the installation connected to GPD when `[gpd]` is
+/// configured.
+async fn open_comune_with_gpd(
+    target: &Target,
+) -> anyhow::Result<(palazzo_services::App, std::sync::Arc<palazzo_store::Tenant>)> {
+    let (app, tenant, config) = open_comune_with_config(target).await?;
+    let gpd = palazzo_services::pagopa::gpd::GpdClient::from_config(&config.gpd)
+        .map_err(|e| anyhow::anyhow!("invalid configuration: [gpd] {e}"))?;
+    app.set_gpd(gpd);
+    Ok((app, tenant))
+}
+
 /// Runs `palazzo tributi …`.
 pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
     // Whoever can run these commands with the installation's configuration
@@ -181,6 +256,90 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
                 "Aliquote IMU {} salvate ({}).",
                 saved.aliquote.anno, saved.aliquote.delibera
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        TributiCommand::Pagopa {
+            segregazione,
+            cbill,
+            iban,
+            conto_postale,
+            intestatario,
+            target,
+        } => {
+            let (app, tenant) = open_comune(&target).await?;
+            let r = app
+                .set_pagopa_ente(
+                    tenant.id,
+                    &funzionario,
+                    palazzo_store::PagopaEnte {
+                        segregazione,
+                        cbill,
+                        iban,
+                        conto_postale,
+                        intestatario,
+                    },
+                )
+                .await;
+            app.db().close().await;
+            r.map_err(service)?;
+            println!("Dati pagoPA del Comune salvati.");
+            Ok(ExitCode::SUCCESS)
+        }
+        TributiCommand::Avviso {
+            cf,
+            anno,
+            versamento,
+            out,
+            target,
+        } => {
+            let cf = CodiceFiscale::parse(&cf)
+                .map_err(|e| anyhow::anyhow!("codice fiscale «{cf}»: {e}"))?;
+            let v = Versamento::parse(&versamento)
+                .with_context(|| format!("versamento «{versamento}»: acconto, saldo o unica"))?;
+            let (app, tenant) = open_comune_with_gpd(&target).await?;
+            let file = app
+                .imu_avviso(tenant.id, &funzionario, Some(&cf), anno, v)
+                .await;
+            app.db().close().await;
+            let file = file.map_err(service)?;
+            std::fs::write(&out, &file.pdf)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let a = &file.avviso;
+            println!("Codice avviso: {}", a.codice_avviso);
+            println!("Importo: {}", a.data.importo);
+            println!("Scadenza: {}", a.data.scadenza.strftime("%d/%m/%Y"));
+            println!("Stato: {}", a.stato.code());
+            Ok(ExitCode::SUCCESS)
+        }
+        TributiCommand::Pagamento {
+            codice,
+            ricevuta,
+            pagato_il,
+            target,
+        } => {
+            let codice = palazzo_domain::pagopa::CodiceAvviso::parse(&codice)
+                .map_err(|e| anyhow::anyhow!("codice avviso «{codice}»: {e}"))?;
+            let when = match pagato_il {
+                Some(s) => s
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("data del pagamento «{s}»: {e}"))?,
+                None => palazzo_store::Timestamp::now(),
+            };
+            let (app, tenant) = open_comune(&target).await?;
+            let r = app
+                .record_avviso_payment(tenant.id, &funzionario, &codice, when, &ricevuta)
+                .await;
+            app.db().close().await;
+            let a = r.map_err(service)?;
+            println!("Avviso {} pagato (ricevuta {ricevuta}).", a.codice_avviso);
+            Ok(ExitCode::SUCCESS)
+        }
+        TributiCommand::Sincronizza { target } => {
+            let (app, tenant) = open_comune_with_gpd(&target).await?;
+            let r = app.sync_gpd_payments(tenant.id, &funzionario).await;
+            app.db().close().await;
+            let n = r.map_err(service)?;
+            println!("Pagamenti registrati: {n}.");
             Ok(ExitCode::SUCCESS)
         }
         TributiCommand::Posizione {
