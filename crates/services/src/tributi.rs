@@ -64,6 +64,15 @@ pub struct TributiImportReport {
     pub errors: Vec<RowError>,
 }
 
+/// A pre-filled F24 and whose it is.
+#[derive(Debug, Clone)]
+pub struct F24File {
+    /// The taxpayer.
+    pub codice_fiscale: CodiceFiscale,
+    /// The PDF.
+    pub pdf: Vec<u8>,
+}
+
 fn file_error(e: &import::FileError) -> ServiceError {
     ServiceError::refused(e.code(), format!("File non importato: {e}."))
 }
@@ -217,7 +226,7 @@ impl App {
         cf: Option<&CodiceFiscale>,
         anno: i16,
         versamento: Versamento,
-    ) -> ServiceResult<Vec<u8>> {
+    ) -> ServiceResult<F24File> {
         let p = self.imu_position(tenant, actor, cf, anno).await?;
         let t = self.tenant(tenant)?;
         let righi = f24::da_imu(&p.calcolo, versamento, t.data.codice_catastale.as_str());
@@ -277,7 +286,12 @@ impl App {
             language: "it-IT".into(),
             created: jiff::Timestamp::now(),
         };
-        palazzo_pdf::f24::render(&form, &info).map_err(|e| ServiceError::Internal(e.to_string()))
+        let pdf = palazzo_pdf::f24::render(&form, &info)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        Ok(F24File {
+            codice_fiscale: p.codice_fiscale,
+            pdf,
+        })
     }
 
     /// The IMU rates of every year the comune entered, newest first.

@@ -303,11 +303,12 @@ F7-P7;{m};01/01/2020;;1/1;;;;
     );
 
     // The F24 of the acconto: both lines, the comune's code, whole euro.
-    let pdf = app
+    let f24 = app
         .imu_f24(t.id, &ufficio, Some(&mario), 2026, Versamento::Acconto)
         .await
         .unwrap();
-    let text = palazzo_testkit::pdf_text(&pdf);
+    assert_eq!(f24.codice_fiscale, mario);
+    let text = palazzo_testkit::pdf_text(&f24.pdf);
     for needle in [
         mario.as_str(),
         "3912",

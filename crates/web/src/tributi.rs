@@ -382,6 +382,31 @@ fn f24_name(cf: &CodiceFiscale, anno: i16, v: Versamento) -> String {
     format!("f24-imu-{anno}-{}-{}.pdf", versamento_code(v), cf.as_str())
 }
 
+/// The year and payment of an own document's path, for a citizen.
+fn own_payment(
+    auth: &Auth,
+    anno: &str,
+    versamento: &str,
+) -> Result<(i16, Versamento), ServiceError> {
+    auth.actor.require(Permission::OwnProfile)?;
+    Ok((parse_year(anno)?, parse_versamento(versamento)?))
+}
+
+/// The taxpayer, year and payment of an office request.
+fn office_payment(
+    auth: &Auth,
+    cf: &str,
+    anno: &str,
+    versamento: &str,
+) -> Result<(CodiceFiscale, i16, Versamento), ServiceError> {
+    auth.actor.require(Permission::ManageTaxes)?;
+    Ok((
+        parse_cf(cf)?,
+        parse_year(anno)?,
+        parse_versamento(versamento)?,
+    ))
+}
+
 /// Handles `GET /area-personale/tributi/imu/{anno}/f24/{versamento}`.
 async fn own_f24(
     State(state): State<AppState>,
@@ -390,20 +415,14 @@ async fn own_f24(
     Path((anno, versamento)): Path<(String, String)>,
 ) -> Response {
     let run = async {
-        auth.actor.require(Permission::OwnProfile)?;
-        let anno = parse_year(&anno)?;
-        let v = parse_versamento(&versamento)?;
-        let pdf = state
+        let (anno, v) = own_payment(&auth, &anno, &versamento)?;
+        let f = state
             .app()
             .imu_f24(t.id, &auth.actor, None, anno, v)
             .await?;
-        let p = state
-            .app()
-            .imu_position(t.id, &auth.actor, None, anno)
-            .await?;
         Ok::<_, ServiceError>(crate::upload::pdf_download(
-            pdf,
-            &f24_name(&p.codice_fiscale, anno, v),
+            f.pdf,
+            &f24_name(&f.codice_fiscale, anno, v),
         ))
     };
     run.await.unwrap_or_else(|e| needs(OWN_PATH, e))
@@ -492,9 +511,7 @@ async fn own_avviso(
     Path((anno, versamento)): Path<(String, String)>,
 ) -> Response {
     let run = async {
-        auth.actor.require(Permission::OwnProfile)?;
-        let anno = parse_year(&anno)?;
-        let v = parse_versamento(&versamento)?;
+        let (anno, v) = own_payment(&auth, &anno, &versamento)?;
         let file = state
             .app()
             .imu_avviso(t.id, &auth.actor, None, anno, v)
@@ -528,9 +545,7 @@ async fn office_avviso(
     let run = async {
         auth.actor.require(Permission::ManageTaxes)?;
         let axum::Form(f) = form.map_err(|_| bad_year())?;
-        let cf = parse_cf(&f.cf)?;
-        let anno = parse_year(&f.anno)?;
-        let v = parse_versamento(&f.versamento)?;
+        let (cf, anno, v) = office_payment(&auth, &f.cf, &f.anno, &f.versamento)?;
         let file = state
             .app()
             .imu_avviso(t.id, &auth.actor, Some(&cf), anno, v)
@@ -565,14 +580,17 @@ async fn office_f24(
     let run = async {
         auth.actor.require(Permission::ManageTaxes)?;
         let q = query(q)?;
-        let cf = parse_cf(q.cf.as_deref().unwrap_or_default())?;
-        let anno = year_of(&q)?;
-        let v = parse_versamento(q.versamento.as_deref().unwrap_or_default())?;
-        let pdf = state
+        let (cf, anno, v) = office_payment(
+            &auth,
+            q.cf.as_deref().unwrap_or_default(),
+            q.anno.as_deref().unwrap_or_default(),
+            q.versamento.as_deref().unwrap_or_default(),
+        )?;
+        let f = state
             .app()
             .imu_f24(t.id, &auth.actor, Some(&cf), anno, v)
             .await?;
-        Ok::<_, ServiceError>(crate::upload::pdf_download(pdf, &f24_name(&cf, anno, v)))
+        Ok::<_, ServiceError>(crate::upload::pdf_download(f.pdf, &f24_name(&cf, anno, v)))
     };
     run.await.unwrap_or_else(|e| needs(OFFICE_PATH, e))
 }
