@@ -63,10 +63,12 @@ pub fn versamento_code(v: Versamento) -> &'static str {
 
 fn check_ente(e: &PagopaEnte) -> ServiceResult<()> {
     let bad = |code, message: &str| Err(ServiceError::refused(code, message));
-    if e.segregazione > 99 {
+    // taxes-pagopa.md §4.1: 00-49 are assigned to intermediaries; 96-99
+    // are reserved for central services (CIE, ANPR, SUAP, ACI).
+    if e.segregazione > 49 {
         return bad(
             "segregazione_non_valida",
-            "Il codice di segregazione ha due cifre (da 00 a 99).",
+            "Il codice di segregazione assegnato da PagoPA ha due cifre, da 00 a 49.",
         );
     }
     if e.cbill.len() != 5 || !e.cbill.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -187,18 +189,33 @@ impl App {
         };
         let today = palazzo_domain::calendar::rome_date(Timestamp::now());
         let code = versamento_code(versamento);
-        let current = self
+        let live: Vec<Avviso> = self
             .db()
             .avvisi_of(tenant, &p.codice_fiscale)
             .await?
             .into_iter()
-            .rev()
-            .find(|a| {
-                a.data.tributo == "IMU"
-                    && a.data.anno == anno
-                    && a.data.versamento == code
-                    && a.stato != StatoAvviso::Annullato
-            });
+            .filter(|a| {
+                a.data.tributo == "IMU" && a.data.anno == anno && a.stato != StatoAvviso::Annullato
+            })
+            .collect();
+        // The year is paid either in one payment or in acconto and saldo
+        // (c.762), never both ways.
+        let single = versamento == Versamento::UnicaSoluzione;
+        if live
+            .iter()
+            .any(|a| (a.data.versamento == "unica") != single)
+        {
+            return Err(ServiceError::refused(
+                "versamento_incompatibile",
+                if single {
+                    "Per quest'anno è già stato emesso l'avviso dell'acconto o del saldo: paga con \
+                     quelli."
+                } else {
+                    "Per quest'anno è già stato emesso l'avviso in unica soluzione: paga con quello."
+                },
+            ));
+        }
+        let current = live.into_iter().find(|a| a.data.versamento == code);
         let mut avviso = match current {
             Some(a) if a.stato == StatoAvviso::Pagato || a.data.importo == importo => a,
             // pagoPA takes no debt due in the past (GPD: dueDate ≥ today);
@@ -224,7 +241,25 @@ impl App {
                     scadenza,
                     created_by: actor.who(),
                 };
-                self.issue(&t, &ente, stale, &new).await?
+                match self.issue(&t, &ente, stale, &new).await {
+                    Ok(a) => a,
+                    // Another request issued it at the same moment: that one.
+                    Err(ServiceError::Store(palazzo_store::StoreError::Conflict(_))) => self
+                        .db()
+                        .avvisi_of(tenant, &p.codice_fiscale)
+                        .await?
+                        .into_iter()
+                        .find(|a| {
+                            a.data.tributo == "IMU"
+                                && a.data.anno == anno
+                                && a.data.versamento == code
+                                && a.stato != StatoAvviso::Annullato
+                        })
+                        .ok_or_else(|| {
+                            ServiceError::Internal("notice conflict without a notice".into())
+                        })?,
+                    Err(e) => return Err(e),
+                }
             }
         };
         if avviso.stato == StatoAvviso::Emesso
@@ -249,13 +284,29 @@ impl App {
         stale: Option<Avviso>,
         new: &NewAvviso,
     ) -> ServiceResult<Avviso> {
+        // The old position leaves pagoPA first: if it cannot (GPD down, or
+        // already paid there), the old notice stays as it is.
+        if let (Some(old), Some(gpd)) = (&stale, self.gpd())
+            && let Some(iupd) = &old.iupd
+        {
+            gpd.invalidate_position(t.data.codice_fiscale.as_str(), iupd)
+                .await?;
+        }
         let mut tx = self.db().begin().await?;
         if let Some(old) = &stale {
             let annulled = Avviso {
                 stato: StatoAvviso::Annullato,
                 ..old.clone()
             };
-            tx.update_avviso(t.id, &annulled).await?;
+            if !tx
+                .update_avviso(t.id, &annulled, StatoAvviso::Emesso)
+                .await?
+            {
+                return Err(ServiceError::refused(
+                    "avviso_cambiato",
+                    "L'avviso è cambiato nel frattempo (forse è stato pagato): ricarica la pagina.",
+                ));
+            }
             crate::ledger::record(&mut tx, t, EVENT_ANNULLATO, &annulled).await?;
         }
         let base = tx.next_iuv(t.id).await?;
@@ -267,14 +318,6 @@ impl App {
         crate::ledger::record(&mut tx, t, EVENT_EMESSO, &avviso).await?;
         tx.commit().await?;
         self.ledger_changed(t.id);
-        if let (Some(old), Some(gpd)) = (stale, self.gpd())
-            && let Some(iupd) = &old.iupd
-            && let Err(e) = gpd
-                .invalidate_position(t.data.codice_fiscale.as_str(), iupd)
-                .await
-        {
-            tracing::warn!(tenant = t.id.0, iupd, error = %e, "GPD position of an annulled notice not invalidated");
-        }
         tracing::info!(
             tenant = t.id.0,
             subject = %avviso.subject(),
@@ -301,9 +344,11 @@ impl App {
             avviso.data.anno,
             avviso.data.versamento.replace("unica", "unica soluzione")
         );
+        // The legal deadline: payable through the whole due day (Rome).
         let due = avviso
             .data
             .scadenza
+            .at(23, 59, 59, 0)
             .to_zoned(palazzo_domain::calendar::rome_time_zone())
             .map_err(|e| ServiceError::Internal(e.to_string()))?
             .timestamp();
@@ -343,15 +388,25 @@ impl App {
         let model = position
             .to_position()
             .map_err(|e| ServiceError::Internal(format!("GPD position: {e}")))?;
-        gpd.create_position(org, &model, true).await?;
-        let published = Avviso {
+        match gpd.create_position(org, &model, true).await {
+            Ok(_) => {}
+            // Created by an earlier request whose answer was lost: ours
+            // when it holds this notice's code.
+            Err(crate::pagopa::gpd::GpdError::Conflict(_))
+                if gpd.get_position(org, &iupd).await.is_ok_and(|p| {
+                    p.payment_option.iter().any(|o| {
+                        o.nav.as_deref() == Some(avviso.codice_avviso.to_string().as_str())
+                    })
+                }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let mut tx = self.db().begin().await?;
+        tx.set_avviso_iupd(t.id, avviso.id, &iupd).await?;
+        tx.commit().await?;
+        Ok(Avviso {
             iupd: Some(iupd),
             ..avviso
-        };
-        let mut tx = self.db().begin().await?;
-        tx.update_avviso(t.id, &published).await?;
-        tx.commit().await?;
-        Ok(published)
+        })
     }
 
     /// The taxpayer's name as the register knows it (empty when unknown).
@@ -493,7 +548,12 @@ impl App {
             ..a
         };
         let mut tx = self.db().begin().await?;
-        tx.update_avviso(tenant, &paid).await?;
+        if !tx.update_avviso(tenant, &paid, StatoAvviso::Emesso).await? {
+            // Changed since it was read (paid or annulled at the same
+            // moment): answer as for its new state.
+            drop(tx);
+            return Box::pin(self.mark_paid(tenant, codice, pagato_il, ricevuta)).await;
+        }
         crate::ledger::record(&mut tx, &t, EVENT_PAGATO, &paid).await?;
         tx.commit().await?;
         self.ledger_changed(tenant);
@@ -548,7 +608,8 @@ impl App {
     /// [`Permission::ManageTaxes`]; nothing when GPD is not configured.
     ///
     /// # Errors
-    /// GPD's errors (what was recorded before stays).
+    /// Storage failures (a notice GPD does not answer for is skipped and
+    /// logged).
     pub async fn sync_gpd_payments(&self, tenant: TenantId, actor: &Actor) -> ServiceResult<usize> {
         actor.require(Permission::ManageTaxes)?;
         let Some(gpd) = self.gpd() else {
@@ -566,7 +627,13 @@ impl App {
                 let (StatoAvviso::Emesso, Some(iupd)) = (a.stato, &a.iupd) else {
                     continue;
                 };
-                let position = gpd.get_position(org, iupd).await?;
+                let position = match gpd.get_position(org, iupd).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        tracing::warn!(tenant = tenant.0, iupd, error = %e, "GPD position not read");
+                        continue;
+                    }
+                };
                 let nav = a.codice_avviso.to_string();
                 let Some(option) = position
                     .payment_option
@@ -585,9 +652,18 @@ impl App {
                 ) {
                     let when = option.payment_date.unwrap_or_else(Timestamp::now);
                     let receipt = option.id_receipt.clone().unwrap_or_else(|| nav.clone());
-                    self.mark_paid(tenant, &a.codice_avviso, when, &receipt)
-                        .await?;
-                    paid += 1;
+                    match self
+                        .mark_paid(tenant, &a.codice_avviso, when, &receipt)
+                        .await
+                    {
+                        Ok(_) => paid += 1,
+                        Err(e) => tracing::warn!(
+                            tenant = tenant.0,
+                            subject = %a.subject(),
+                            code = e.code(),
+                            "pagoPA payment not recorded: the office must check it"
+                        ),
+                    }
                 }
             }
         }

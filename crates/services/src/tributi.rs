@@ -4,7 +4,8 @@
 //! (`palazzo tributi import`, `docs/tributi-import.md`).
 //!
 //! Who sees what: a signed-in citizen sees their own position (matched by
-//! the codice fiscale of their SPID/CIE identity, in any omocodic form);
+//! the codice fiscale of their SPID/CIE identity, exactly: an omocodic code
+//! is another person than the code it derives from);
 //! the funzionario responsabile ([`Permission::ManageTaxes`]) sees any
 //! taxpayer's, loads the data and enters the rates. The rates are a
 //! decision of the council (L. 160/2019 c.757, the prospetto delle
@@ -127,7 +128,8 @@ impl App {
             )
         })?;
         match cf {
-            Some(cf) if cf.canonical() != own.canonical() => Err(ServiceError::Forbidden),
+            // Exactly: an omocodic code is another person.
+            Some(cf) if *cf != own => Err(ServiceError::Forbidden),
             _ => Ok(own),
         }
     }

@@ -78,19 +78,36 @@ async fn run(backend: Backend) {
     // An A/2 all year: 168.000 € of base; the year at 10,6‰ = 1.780,80 →
     // 1.781 €; acconto at the year before's 9,6‰ 806,40 → 806 €; saldo
     // 975 €.
+    let person = |surname: &str, name: &str| {
+        CodiceFiscale::compute(
+            surname,
+            name,
+            date(1980, 1, 1),
+            Sex::F,
+            &CodiceCatastale::parse("H501").unwrap(),
+        )
+    };
+    let (anna, luca) = (person("Bianchi", "Anna"), person("Verdi", "Lucia"));
+    // The same A/2 three times, one each.
     app.import_tributi(
         t.id,
         &office,
         b"codice;foglio;particella;subalterno;indirizzo;tipo;categoria;valore;dal\n\
-          U1;1;1;1;Via Roma 1;fabbricato;A/2;1.000,00;\n",
+          U1;1;1;1;Via Roma 1;fabbricato;A/2;1.000,00;\n\
+          U2;1;1;2;Via Roma 1;fabbricato;A/2;1.000,00;\n\
+          U3;1;1;3;Via Roma 1;fabbricato;A/2;1.000,00;\n",
         |_, _| {},
     )
     .await
     .unwrap();
     let titles = format!(
         "codice_unita;codice_fiscale;dal;al;quota;condizione;condizione_dal;condizione_al;residenti\n\
-         U1;{};01/01/2010;;100;;;;\n",
-        mario.as_str()
+         U1;{};01/01/2010;;100;;;;\n\
+         U2;{};01/01/2010;;100;;;;\n\
+         U3;{};01/01/2010;;100;;;;\n",
+        mario.as_str(),
+        anna.as_str(),
+        luca.as_str()
     );
     app.import_tributi(t.id, &office, titles.as_bytes(), |_, _| {})
         .await
@@ -261,9 +278,8 @@ async fn run(backend: Backend) {
         .await;
     assert!(matches!(r, Err(ServiceError::Forbidden)));
 
-    // The single payment, then the rates change: the old notice is
-    // annulled (and its GPD position invalidated), a new one issued.
-    let unica = app
+    // The year is paid in one payment or in two, never both ways.
+    let r = app
         .imu_avviso(
             t.id,
             &office,
@@ -271,20 +287,25 @@ async fn run(backend: Backend) {
             year,
             Versamento::UnicaSoluzione,
         )
+        .await;
+    assert_eq!(r.map_err(code).unwrap_err(), "versamento_incompatibile");
+
+    // Anna's single payment, then the rates change: the old notice is
+    // annulled (its GPD position invalidated first), a new one issued.
+    let unica = app
+        .imu_avviso(t.id, &office, Some(&anna), year, Versamento::UnicaSoluzione)
         .await
         .unwrap();
+    let r = app
+        .imu_avviso(t.id, &office, Some(&anna), year, Versamento::Acconto)
+        .await;
+    assert_eq!(r.map_err(code).unwrap_err(), "versamento_incompatibile");
     assert_eq!(unica.avviso.data.importo, Cents::from_cents(178_100));
     app.set_imu_rates(t.id, &office, rates(year, 1000))
         .await
         .unwrap();
     let changed = app
-        .imu_avviso(
-            t.id,
-            &office,
-            Some(&mario),
-            year,
-            Versamento::UnicaSoluzione,
-        )
+        .imu_avviso(t.id, &office, Some(&anna), year, Versamento::UnicaSoluzione)
         .await
         .unwrap();
     assert_ne!(changed.avviso.codice_avviso, unica.avviso.codice_avviso);
@@ -297,6 +318,25 @@ async fn run(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(old.stato, StatoAvviso::Annullato);
+    let invalidated = GpdClient::new(&gpd.base_url(), &gpd.api_key, Duration::from_secs(20))
+        .unwrap()
+        .get_position(&org, old.iupd.as_deref().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        invalidated.status,
+        Some(palazzo_services::pagopa::gpd::DebtPositionStatus::Invalid)
+    );
+
+    // Two requests at once (a double click) give one notice.
+    let (x, y2) = tokio::join!(
+        app.imu_avviso(t.id, &office, Some(&luca), year, Versamento::Acconto),
+        app.imu_avviso(t.id, &office, Some(&luca), year, Versamento::Acconto)
+    );
+    assert_eq!(
+        x.unwrap().avviso.codice_avviso,
+        y2.unwrap().avviso.codice_avviso
+    );
     let r = app
         .record_avviso_payment(t.id, &office, &old.codice_avviso, when, "TARDI")
         .await;
@@ -308,11 +348,11 @@ async fn run(backend: Backend) {
         .avvisi_page(t.id, palazzo_store::AvvisoId(0), 100)
         .await
         .unwrap();
-    assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 5);
     let ivus: BTreeSet<String> = all.iter().map(|a| a.codice_avviso.iuv()).collect();
     assert_eq!(ivus.len(), all.len());
 
-    // The ledger: issued 4 (one annulled), paid 2.
+    // The ledger: issued 5 (one annulled), paid 2.
     let kinds: Vec<String> = app
         .db()
         .ledger_events(t.id, 0, u64::MAX / 2)
@@ -328,7 +368,7 @@ async fn run(backend: Backend) {
             count(EVENT_ANNULLATO),
             count(EVENT_PAGATO)
         ),
-        (4, 1, 2)
+        (5, 1, 2)
     );
     app.checkpoint_all().await.unwrap();
     let report = verify(app.db(), &keys).await.unwrap();

@@ -12,7 +12,9 @@
 -- tributi_avvisi: each notice: its codice avviso (18 digits), the taxpayer,
 -- the tax, year and payment it is for, the amount (cents) and due date; its
 -- state (emesso, pagato, annullato) with the receipt of the payment; the
--- debt position on GPD (iupd) when the comune is connected to it.
+-- debt position on GPD (iupd) when the comune is connected to it. The
+-- codice fiscale is stored as given: an omocodic code is another person than
+-- the code it was derived from.
 CREATE TABLE pagopa_enti (
     tenant_id BIGINT PRIMARY KEY REFERENCES tenants(id),
     segregazione BIGINT NOT NULL,
@@ -49,3 +51,8 @@ CREATE TABLE tributi_avvisi (
 );
 
 CREATE INDEX tributi_avvisi_cf ON tributi_avvisi (tenant_id, codice_fiscale, tributo, anno);
+
+-- At most one live notice per taxpayer, tax, year and payment: two requests
+-- at once (a double click) cannot both issue one.
+CREATE UNIQUE INDEX tributi_avvisi_vivo ON tributi_avvisi
+    (tenant_id, codice_fiscale, tributo, anno, versamento) WHERE stato <> 'annullato';

@@ -113,7 +113,7 @@ where
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.0)
-            .bind(cf.canonical().as_str())
+            .bind(cf.as_str())
             .fetch_all(self.pool())
             .await
             .map_err(db_err)?;
@@ -218,7 +218,7 @@ where
     ) -> Result<Option<Titolarita>> {
         let possesso = to_json(&t.possesso, "tributi_titolarita.possesso")?;
         let periodi = to_json(&t.periodi, "tributi_titolarita.periodi")?;
-        let cf = t.codice_fiscale.canonical();
+        let cf = &t.codice_fiscale;
         // Only a unit of the same comune: another comune's id writes nothing.
         let id: Option<i64> = sqlx::query_scalar(
             "INSERT INTO tributi_titolarita \
@@ -241,10 +241,7 @@ where
         Ok(id.map(|id| Titolarita {
             id: TitolaritaId(id),
             tenant,
-            data: NewTitolarita {
-                codice_fiscale: cf,
-                ..t.clone()
-            },
+            data: t.clone(),
         }))
     }
 
@@ -371,7 +368,7 @@ where
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(tenant.0)
-            .bind(cf.canonical().as_str())
+            .bind(cf.as_str())
             .fetch_all(self.pool())
             .await
             .map_err(db_err)?;
@@ -479,7 +476,7 @@ where
     ) -> Result<Avviso> {
         let base =
             i64::try_from(iuv_base).map_err(|e| StoreError::Database(format!("iuv_base: {e}")))?;
-        let cf = a.codice_fiscale.canonical();
+        let cf = &a.codice_fiscale;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tributi_avvisi (tenant_id, iuv_base, codice_avviso, codice_fiscale, \
              tributo, anno, versamento, importo, scadenza, stato, created_at, created_by) \
@@ -504,10 +501,7 @@ where
             tenant,
             iuv_base,
             codice_avviso: *codice,
-            data: NewAvviso {
-                codice_fiscale: cf,
-                ..a.clone()
-            },
+            data: a.clone(),
             stato: StatoAvviso::Emesso,
             iupd: None,
             created_at: at,
@@ -517,23 +511,42 @@ where
     }
 
     /// See [`StoreTx::update_avviso`].
-    pub async fn update_avviso(&mut self, tenant: TenantId, a: &Avviso) -> Result<()> {
+    pub async fn update_avviso(
+        &mut self,
+        tenant: TenantId,
+        a: &Avviso,
+        from: StatoAvviso,
+    ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE tributi_avvisi SET stato = $3, iupd = $4, pagato_il = $5, ricevuta = $6 \
-             WHERE tenant_id = $1 AND id = $2",
+            "UPDATE tributi_avvisi SET stato = $3, pagato_il = $4, ricevuta = $5 \
+             WHERE tenant_id = $1 AND id = $2 AND stato = $6",
         )
         .bind(tenant.0)
         .bind(a.id.0)
         .bind(a.stato.code())
-        .bind(a.iupd.as_deref())
         .bind(a.pagato_il.map(|t| t.to_sqlx()))
         .bind(a.ricevuta.as_deref())
+        .bind(from.code())
         .execute(&mut *self.conn())
         .await
         .map_err(db_err)?;
-        if D::rows_affected(&done) == 0 {
-            return Err(StoreError::NotFound);
-        }
+        Ok(D::rows_affected(&done) == 1)
+    }
+
+    /// See [`StoreTx::set_avviso_iupd`].
+    pub async fn set_avviso_iupd(
+        &mut self,
+        tenant: TenantId,
+        id: AvvisoId,
+        iupd: &str,
+    ) -> Result<()> {
+        sqlx::query("UPDATE tributi_avvisi SET iupd = $3 WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .bind(iupd)
+            .execute(&mut *self.conn())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 }

@@ -83,7 +83,8 @@ pub struct TitolaritaId(pub i64);
 pub struct NewTitolarita {
     /// The unit.
     pub unita: UnitaId,
-    /// The taxpayer (stored in its canonical, non-omocodic form).
+    /// The taxpayer, as given: an omocodic code is another person than the
+    /// code it was derived from, so codes are matched exactly.
     pub codice_fiscale: CodiceFiscale,
     /// From, to (both included) and share.
     pub possesso: Possesso,
@@ -164,8 +165,8 @@ macro_rules! tributi_reads {
             fn tributi_unita(&self, tenant: TenantId, id: UnitaId) -> Option<Unita>;
             /// A cadastral unit by its code.
             fn tributi_unita_by_codice(&self, tenant: TenantId, codice: &str) -> Option<Unita>;
-            /// The titolarità of a taxpayer (any form of the codice fiscale),
-            /// by unit then first day.
+            /// The titolarità of a taxpayer (the code exactly: an omocodic
+            /// code is another person), by unit then first day.
             fn titolarita_of(&self, tenant: TenantId, cf: &CodiceFiscale) -> Vec<Titolarita>;
             /// The IMU rates of a year, if the comune entered them.
             fn aliquote_imu(&self, tenant: TenantId, anno: i16) -> Option<AliquoteImuRecord>;
@@ -328,7 +329,7 @@ macro_rules! avvisi_reads {
         $cb! {
             /// The comune's pagoPA data, if entered.
             fn pagopa_ente(&self, tenant: TenantId) -> Option<PagopaEnte>;
-            /// The notices of a taxpayer (any form of the codice fiscale), oldest first.
+            /// The notices of a taxpayer, oldest first.
             fn avvisi_of(&self, tenant: TenantId, cf: &CodiceFiscale) -> Vec<Avviso>;
             /// A notice by its codice avviso.
             fn avviso_by_codice(&self, tenant: TenantId, codice: &str) -> Option<Avviso>;
@@ -349,8 +350,11 @@ macro_rules! avvisi_writes {
             fn next_iuv(&mut self, tenant: TenantId) -> u64;
             /// Stores a notice with the IUV number and codice it was given.
             fn insert_avviso(&mut self, tenant: TenantId, iuv_base: u64, codice: &CodiceAvviso, a: &NewAvviso, at: Timestamp) -> Avviso;
-            /// Changes a notice's state, its GPD position and payment.
-            fn update_avviso(&mut self, tenant: TenantId, a: &Avviso) -> ();
+            /// Changes a notice's state and payment, only if it is still in
+            /// state `from`: false (nothing written) otherwise.
+            fn update_avviso(&mut self, tenant: TenantId, a: &Avviso, from: StatoAvviso) -> bool;
+            /// Records the notice's debt position on GPD.
+            fn set_avviso_iupd(&mut self, tenant: TenantId, id: AvvisoId, iupd: &str) -> ();
         }
     };
 }

@@ -222,6 +222,9 @@ fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionVi
     let (acc, sal) = imu::scadenze(p.anno);
     let unica = Cents::from_cents(c.righe.iter().map(|r| r.unica_soluzione.cents()).sum());
     let today = rome_date(jiff::Timestamp::now());
+    // One payment or acconto and saldo, never both ways (c.762).
+    let split = p.avvisi.iter().any(|a| a.data.versamento != "unica");
+    let single = p.avvisi.iter().any(|a| a.data.versamento == "unica");
     let pagamenti = if c.sotto_minimo {
         Vec::new()
     } else {
@@ -243,7 +246,10 @@ fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionVi
                 scadenza: day(due),
                 f24: f24_href(v),
                 avviso: avviso.map(|a| palazzo_pdf_code(&a.codice_avviso.to_string())),
-                pagabile: pagato_il.is_none() && due >= today,
+                pagabile: pagato_il.is_none()
+                    && due >= today
+                    && !(v == Versamento::UnicaSoluzione && split)
+                    && !(v != Versamento::UnicaSoluzione && single),
                 pagato_il,
             }
         })

@@ -428,7 +428,7 @@ pub fn parse_titolarita(bytes: &[u8]) -> Result<Parsed<Vec<TitolaritaRow>>, File
         };
         let key = (
             row.codice_unita.clone(),
-            row.codice_fiscale.canonical(),
+            row.codice_fiscale.clone(),
             row.possesso.dal,
         );
         match index.get(&key) {
