@@ -134,6 +134,25 @@ impl App {
         }
     }
 
+    /// The rates of `anno` (the law's base rates, and `true`, when the
+    /// comune entered none) and of the year before, for the acconto (c.762).
+    async fn rates_for(
+        &self,
+        tenant: TenantId,
+        anno: i16,
+    ) -> ServiceResult<(Aliquote, bool, Option<Aliquote>)> {
+        let (aliquote, di_base) = match self.db().aliquote_imu(tenant, anno).await? {
+            Some(r) => (r.aliquote, false),
+            None => (Aliquote::di_base(anno), true),
+        };
+        let precedenti = self
+            .db()
+            .aliquote_imu(tenant, anno - 1)
+            .await?
+            .map(|r| r.aliquote);
+        Ok((aliquote, di_base, precedenti))
+    }
+
     /// The IMU of a taxpayer for `anno` (L. 160/2019 cc.738-783): their
     /// units and titolarità, the comune's rates of the year (the law's
     /// base rates when none were entered) and of the year before for the
@@ -169,15 +188,7 @@ impl App {
                 })?;
             unita.push((u, titoli));
         }
-        let (aliquote, aliquote_di_base) = match self.db().aliquote_imu(tenant, anno).await? {
-            Some(r) => (r.aliquote, false),
-            None => (Aliquote::di_base(anno), true),
-        };
-        let precedenti = self
-            .db()
-            .aliquote_imu(tenant, anno - 1)
-            .await?
-            .map(|r| r.aliquote);
+        let (aliquote, aliquote_di_base, precedenti) = self.rates_for(tenant, anno).await?;
         let mut calcolo = imu::calcola(anno, &immobili(&unita), &aliquote, precedenti.as_ref())
             .map_err(|e| ServiceError::invalid(&e))?;
         if aliquote_di_base {
@@ -294,6 +305,57 @@ impl App {
             codice_fiscale: p.codice_fiscale,
             pdf,
         })
+    }
+
+    /// The anonymous IMU calculator of the portal (issue 7, part 2): one
+    /// building held from 1 January for `mesi` months with `quota`, in an
+    /// optional situation, at the comune's rates of `anno` (the law's base
+    /// rates when none were entered, said in a note) and of the year before
+    /// for the acconto. Nothing is stored; anyone may use it.
+    ///
+    /// # Errors
+    /// `mesi_non_validi` (not 1–12); the calculator's errors
+    /// (`tributi_anno`, …).
+    pub async fn imu_calculator(
+        &self,
+        tenant: TenantId,
+        anno: i16,
+        oggetto: imu::Oggetto,
+        quota: palazzo_domain::tributi::Quota,
+        mesi: u8,
+        condizione: Option<imu::Condizione>,
+    ) -> ServiceResult<(CalcoloImu, bool)> {
+        imu::Regole::di(anno).map_err(|e| ServiceError::invalid(&e))?;
+        if !(1..=12).contains(&mesi) {
+            return Err(ServiceError::refused(
+                "mesi_non_validi",
+                "I mesi di possesso vanno da 1 a 12.",
+            ));
+        }
+        let dal = jiff::civil::date(anno, 1, 1);
+        let al = jiff::civil::date(anno, i8::try_from(mesi).unwrap_or(12), 1).last_of_month();
+        let immobile = Immobile {
+            id: "calcolo".into(),
+            descrizione: "L'immobile indicato".into(),
+            oggetto,
+            possessi: vec![imu::Possesso {
+                dal,
+                al: Some(al),
+                quota,
+            }],
+            periodi: condizione
+                .map(|c| imu::Periodo {
+                    dal,
+                    al: Some(al),
+                    condizione: c,
+                })
+                .into_iter()
+                .collect(),
+        };
+        let (aliquote, di_base, precedenti) = self.rates_for(tenant, anno).await?;
+        let calcolo = imu::calcola(anno, &[immobile], &aliquote, precedenti.as_ref())
+            .map_err(|e| ServiceError::invalid(&e))?;
+        Ok((calcolo, di_base))
     }
 
     /// The IMU rates of every year the comune entered, newest first.

@@ -250,6 +250,7 @@ fn session_routes() -> routes::Routes {
         .merge(appuntamenti::router())
         .merge(area_personale::router())
         .merge(tributi::router())
+        .merge(tributi::public_router())
 }
 
 /// The routes that read no session: the portal (cached pages), the open

@@ -68,6 +68,14 @@ pub fn router() -> Routes {
         .post("/backoffice/tributi/avviso", office, office_avviso)
 }
 
+/// The anonymous IMU calculator (public).
+pub const CALCULATOR_PATH: &str = "/servizi/calcolo-imu";
+
+/// The public routes.
+pub fn public_router() -> Routes {
+    Routes::new().get(CALCULATOR_PATH, Access::Public, calculator_page)
+}
+
 /// The API routes, relative to `/api/v1`.
 pub fn api_router() -> Routes {
     let own = Access::Needs(Permission::OwnProfile);
@@ -217,14 +225,21 @@ fn money(c: Cents) -> String {
     c.to_string()
 }
 
-fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionView {
-    let c = &p.calcolo;
-    let (acc, sal) = imu::scadenze(p.anno);
+/// What the page shows of a computation: `cf` (empty for the calculator),
+/// the notices already issued, the F24 links.
+fn view(
+    cf: &str,
+    c: &CalcoloImu,
+    aliquote_di_base: bool,
+    avvisi: &[palazzo_store::Avviso],
+    f24_href: impl Fn(Versamento) -> String,
+) -> PositionView {
+    let (acc, sal) = imu::scadenze(c.anno);
     let unica = Cents::from_cents(c.righe.iter().map(|r| r.unica_soluzione.cents()).sum());
     let today = rome_date(jiff::Timestamp::now());
     // One payment or acconto and saldo, never both ways (c.762).
-    let split = p.avvisi.iter().any(|a| a.data.versamento != "unica");
-    let single = p.avvisi.iter().any(|a| a.data.versamento == "unica");
+    let split = avvisi.iter().any(|a| a.data.versamento != "unica");
+    let single = avvisi.iter().any(|a| a.data.versamento == "unica");
     let pagamenti = if c.sotto_minimo {
         Vec::new()
     } else {
@@ -237,7 +252,7 @@ fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionVi
         .filter(|(_, amount, _)| *amount > Cents::ZERO)
         .map(|(v, amount, due)| {
             let code = versamento_code(v);
-            let avviso = p.avvisi.iter().find(|a| a.data.versamento == code);
+            let avviso = avvisi.iter().find(|a| a.data.versamento == code);
             let pagato_il = avviso.and_then(|a| a.pagato_il).map(|t| day(rome_date(t)));
             PagamentoRow {
                 label: v.label(),
@@ -256,10 +271,10 @@ fn view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionVi
         .collect()
     };
     PositionView {
-        cf: p.codice_fiscale.as_str().to_owned(),
+        cf: cf.to_owned(),
         delibera: c.delibera.clone(),
         delibera_acconto: c.delibera_acconto.clone(),
-        aliquote_di_base: p.aliquote_di_base,
+        aliquote_di_base,
         righe: c
             .righe
             .iter()
@@ -303,6 +318,17 @@ fn palazzo_pdf_code(codice: &str) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// [`view`] of a taxpayer's position.
+fn position_view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> PositionView {
+    view(
+        p.codice_fiscale.as_str(),
+        &p.calcolo,
+        p.aliquote_di_base,
+        &p.avvisi,
+        f24_href,
+    )
 }
 
 fn years(anno: i16) -> Vec<(i16, bool)> {
@@ -357,7 +383,7 @@ async fn own_view(
         .await
     {
         Ok(p) => {
-            tpl.position = Some(view(&p, |v| {
+            tpl.position = Some(position_view(&p, |v| {
                 format!("{OWN_PATH}/imu/{anno}/f24/{}", versamento_code(v))
             }));
             render(&tpl, StatusCode::OK)
@@ -487,7 +513,7 @@ async fn office_view(
             tpl.anni = years(anno);
             tpl.position = p.map(|p| {
                 let cf = p.codice_fiscale.as_str().to_owned();
-                view(&p, |v| {
+                position_view(&p, |v| {
                     format!(
                         "{OFFICE_PATH}/f24?cf={cf}&anno={anno}&versamento={}",
                         versamento_code(v)
@@ -940,4 +966,210 @@ pub fn openapi_parts() -> (
         paths.as_object().cloned().unwrap_or_default(),
         schemas.as_object().cloned().unwrap_or_default(),
     )
+}
+
+/// The calculator's form, all text (checked here for Italian errors).
+#[derive(Debug, Default, Deserialize)]
+struct CalcoloQuery {
+    anno: Option<String>,
+    categoria: Option<String>,
+    rendita: Option<String>,
+    quota: Option<String>,
+    mesi: Option<String>,
+    condizione: Option<String>,
+}
+
+/// The situations the calculator offers: (code, label, condition).
+const CONDIZIONI_CALCOLO: [(&str, &str, Option<imu::Condizione>); 6] = [
+    ("", "Nessuna (altro fabbricato)", None),
+    (
+        "abitazione_principale",
+        "Abitazione principale (un solo titolare residente)",
+        Some(imu::Condizione::AbitazionePrincipale { residenti: 1 }),
+    ),
+    (
+        "canone_concordato",
+        "Locato a canone concordato",
+        Some(imu::Condizione::CanoneConcordato),
+    ),
+    (
+        "comodato",
+        "In comodato a un genitore o a un figlio",
+        Some(imu::Condizione::Comodato),
+    ),
+    (
+        "inagibile",
+        "Inagibile o inabitabile",
+        Some(imu::Condizione::Inagibile),
+    ),
+    (
+        "storico",
+        "Di interesse storico o artistico",
+        Some(imu::Condizione::Storico),
+    ),
+];
+
+#[derive(Template)]
+#[template(path = "tributi/calcolatore.html")]
+struct CalculatorTemplate<'a> {
+    shell: Shell<'a>,
+    /// The year computed.
+    anno: i16,
+    /// Never the office's view.
+    office: bool,
+    /// No form posts from the result.
+    csrf: String,
+    q: CalcoloForm,
+    anni: Vec<(i16, bool)>,
+    condizioni: Vec<(&'static str, &'static str, bool)>,
+    error: Option<String>,
+    result: Option<PositionView>,
+}
+
+/// The form as typed, to show it again.
+#[derive(Default)]
+struct CalcoloForm {
+    categoria: String,
+    rendita: String,
+    quota: String,
+    mesi: String,
+}
+
+fn parse_calcolo(
+    q: &CalcoloQuery,
+) -> Result<
+    (
+        i16,
+        imu::Oggetto,
+        palazzo_domain::tributi::Quota,
+        u8,
+        Option<imu::Condizione>,
+    ),
+    ServiceError,
+> {
+    let text = |v: &Option<String>| v.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let anno = match text(&q.anno).as_str() {
+        "" => this_year(),
+        y => parse_year(y)?,
+    };
+    let categoria =
+        imu::Categoria::parse(&text(&q.categoria)).map_err(|e| ServiceError::invalid(&e))?;
+    let rendita = Cents::parse_it(&text(&q.rendita))
+        .ok()
+        .filter(|c| *c > Cents::ZERO)
+        .ok_or_else(|| {
+            ServiceError::refused(
+                "rendita_non_valida",
+                "Scrivi la rendita catastale in euro, ad esempio 750,50.",
+            )
+        })?;
+    let quota = match text(&q.quota).as_str() {
+        "" => palazzo_domain::tributi::Quota::INTERA,
+        s => palazzo_domain::tributi::Quota::parse(s).map_err(|e| ServiceError::invalid(&e))?,
+    };
+    let mesi = match text(&q.mesi).as_str() {
+        "" => 12,
+        m => m
+            .parse::<u8>()
+            .ok()
+            .filter(|m| (1..=12).contains(m))
+            .ok_or_else(|| {
+                ServiceError::refused("mesi_non_validi", "I mesi di possesso vanno da 1 a 12.")
+            })?,
+    };
+    let code = text(&q.condizione);
+    let condizione = CONDIZIONI_CALCOLO
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .ok_or_else(|| {
+            ServiceError::refused(
+                "condizione_non_valida",
+                "Scegli una delle situazioni proposte.",
+            )
+        })?
+        .2;
+    Ok((
+        anno,
+        imu::Oggetto::Fabbricato {
+            categoria,
+            rendite: vec![imu::Valore {
+                dal: palazzo_domain::tributi::import::SEMPRE,
+                importo: rendita,
+            }],
+        },
+        quota,
+        mesi,
+        condizione,
+    ))
+}
+
+/// Handles `GET /servizi/calcolo-imu`: the form, and with a rendita the
+/// computation with its working (nothing is stored).
+async fn calculator_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    q: Result<Query<CalcoloQuery>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let title = "Calcolo dell'IMU";
+    let mut shell = Shell::new(&t, title);
+    shell.nav = crate::portal::shell::Nav::Servizi;
+    shell.description =
+        "Calcola l'IMU di un fabbricato con le aliquote deliberate dal Comune, senza accedere"
+            .into();
+    shell.breadcrumb = vec![
+        Crumb::link("Home", "/"),
+        Crumb::link("Servizi", "/servizi"),
+        Crumb::here(title),
+    ];
+    let selected = q.condizione.clone().unwrap_or_default();
+    let mut tpl = CalculatorTemplate {
+        shell,
+        anno: this_year(),
+        office: false,
+        csrf: String::new(),
+        q: CalcoloForm {
+            categoria: q.categoria.clone().unwrap_or_default(),
+            rendita: q.rendita.clone().unwrap_or_default(),
+            quota: q.quota.clone().unwrap_or_default(),
+            mesi: q.mesi.clone().unwrap_or_default(),
+        },
+        anni: years(this_year()),
+        condizioni: CONDIZIONI_CALCOLO
+            .iter()
+            .map(|(c, l, _)| (*c, *l, *c == selected))
+            .collect(),
+        error: None,
+        result: None,
+    };
+    let mut status = StatusCode::OK;
+    if q.rendita.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+        let computed = async {
+            let (anno, oggetto, quota, mesi, condizione) = parse_calcolo(&q)?;
+            let (calcolo, di_base) = state
+                .app()
+                .imu_calculator(t.id, anno, oggetto, quota, mesi, condizione)
+                .await?;
+            Ok::<_, ServiceError>((anno, calcolo, di_base))
+        }
+        .await;
+        match computed {
+            Ok((anno, calcolo, di_base)) => {
+                tpl.anni = years(anno);
+                tpl.anno = anno;
+                let mut v = view("", &calcolo, di_base, &[], |_| String::new());
+                v.pagamenti.clear();
+                tpl.result = Some(v);
+            }
+            Err(ServiceError::Invalid { message, .. }) => {
+                tpl.error = Some(message);
+                status = StatusCode::UNPROCESSABLE_ENTITY;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let html = tpl
+        .render()
+        .map_err(|e| WebError::from(ServiceError::Internal(e.to_string())))?;
+    Ok(page(html, status))
 }
