@@ -189,15 +189,8 @@ impl App {
         };
         let today = palazzo_domain::calendar::rome_date(Timestamp::now());
         let code = versamento_code(versamento);
-        let live: Vec<Avviso> = self
-            .db()
-            .avvisi_of(tenant, &p.codice_fiscale)
-            .await?
-            .into_iter()
-            .filter(|a| {
-                a.data.tributo == "IMU" && a.data.anno == anno && a.stato != StatoAvviso::Annullato
-            })
-            .collect();
+        // The position holds the year's live IMU notices already.
+        let live = &p.avvisi;
         // The year is paid either in one payment or in acconto and saldo
         // (c.762), never both ways.
         let single = versamento == Versamento::UnicaSoluzione;
@@ -215,7 +208,7 @@ impl App {
                 },
             ));
         }
-        let current = live.into_iter().find(|a| a.data.versamento == code);
+        let current = live.iter().find(|a| a.data.versamento == code).cloned();
         let mut avviso = match current {
             Some(a) if a.stato == StatoAvviso::Pagato || a.data.importo == importo => a,
             // pagoPA takes no debt due in the past (GPD: dueDate ≥ today);
@@ -262,15 +255,14 @@ impl App {
                 }
             }
         };
+        let nome = self.debtor_name(tenant, &p.codice_fiscale).await?;
         if avviso.stato == StatoAvviso::Emesso
             && avviso.iupd.is_none()
             && let Some(gpd) = self.gpd()
         {
-            avviso = self
-                .publish(&gpd, &t, &ente, avviso, &p.codice_fiscale)
-                .await?;
+            avviso = self.publish(&gpd, &t, &ente, avviso, &nome).await?;
         }
-        let pdf = self.render_avviso(&t, &ente, &avviso).await?;
+        let pdf = render_avviso(&t, &ente, &avviso, nome)?;
         Ok(AvvisoFile { avviso, pdf })
     }
 
@@ -334,11 +326,11 @@ impl App {
         t: &palazzo_store::Tenant,
         ente: &PagopaEnte,
         avviso: Avviso,
-        cf: &CodiceFiscale,
+        name: &str,
     ) -> ServiceResult<Avviso> {
         let org = t.data.codice_fiscale.as_str();
         let iupd = format!("{org}-{}", avviso.codice_avviso);
-        let name = self.debtor_name(t.id, cf).await?;
+        let cf = &avviso.data.codice_fiscale;
         let causale = format!(
             "IMU {} - {}",
             avviso.data.anno,
@@ -363,7 +355,7 @@ impl App {
             full_name: if name.trim().is_empty() {
                 cf.as_str().to_owned()
             } else {
-                name
+                name.to_owned()
             },
             email: None,
             company_name: t.data.name.clone(),
@@ -417,78 +409,6 @@ impl App {
             .await?
             .map(|r| format!("{} {}", r.name, r.surname))
             .unwrap_or_default())
-    }
-
-    async fn render_avviso(
-        &self,
-        t: &palazzo_store::Tenant,
-        ente: &PagopaEnte,
-        a: &Avviso,
-    ) -> ServiceResult<Vec<u8>> {
-        use palazzo_pdf::avviso as pdf;
-        let cf_ente = t.data.codice_fiscale.as_str();
-        let nome = self.debtor_name(t.id, &a.data.codice_fiscale).await?;
-        let oggetto = format!(
-            "IMU {} - {}",
-            a.data.anno,
-            match a.data.versamento.as_str() {
-                "acconto" => "acconto",
-                "saldo" => "saldo",
-                _ => "unica soluzione",
-            }
-        );
-        let data_matrix = match &ente.conto_postale {
-            Some(conto) => Some(
-                poste_data_matrix(
-                    a.codice_avviso,
-                    conto,
-                    a.data.importo,
-                    cf_ente,
-                    a.data.codice_fiscale.as_str(),
-                    &nome,
-                    &oggetto,
-                )
-                .map_err(|e| ServiceError::Internal(format!("data matrix: {e}")))?,
-            ),
-            None => None,
-        };
-        let avviso = pdf::Avviso {
-            oggetto: oggetto.clone(),
-            ente: pdf::EnteCreditore {
-                nome: t.data.name.clone(),
-                settore: Some("Ufficio Tributi".into()),
-                codice_fiscale: cf_ente.to_owned(),
-                cbill: ente.cbill.clone(),
-                conto_postale: ente.conto_postale.as_ref().map(|n| pdf::ContoPostale {
-                    numero: n.clone(),
-                    intestatario: ente
-                        .intestatario
-                        .clone()
-                        .unwrap_or_else(|| t.data.name.clone()),
-                }),
-            },
-            destinatario: pdf::Destinatario {
-                codice_fiscale: a.data.codice_fiscale.as_str().to_owned(),
-                nome,
-                indirizzo: Vec::new(),
-            },
-            unica: pdf::Pagamento {
-                importo: a.data.importo.cents().unsigned_abs(),
-                scadenza: a.data.scadenza,
-                codice_avviso: a.codice_avviso.to_string(),
-                qr: qr_payload(a.codice_avviso, cf_ente, a.data.importo),
-                data_matrix,
-            },
-            rate: Vec::new(),
-        };
-        let info = palazzo_pdf::Info {
-            title: format!("Avviso di pagamento pagoPA — {oggetto}"),
-            subject: format!("Avviso pagoPA n. {}", a.codice_avviso),
-            author: t.data.name.clone(),
-            language: "it-IT".into(),
-            created: a.created_at,
-        };
-        pdf::render(&avviso, &info).map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
     /// Records the payment of a notice (a receipt from pagoPA, or a payment
@@ -669,4 +589,76 @@ impl App {
         }
         Ok(paid)
     }
+}
+
+/// The avviso di pagamento of a notice to `nome` (the pagoPA layout).
+fn render_avviso(
+    t: &palazzo_store::Tenant,
+    ente: &PagopaEnte,
+    a: &Avviso,
+    nome: String,
+) -> ServiceResult<Vec<u8>> {
+    use palazzo_pdf::avviso as pdf;
+    let cf_ente = t.data.codice_fiscale.as_str();
+    let oggetto = format!(
+        "IMU {} - {}",
+        a.data.anno,
+        match a.data.versamento.as_str() {
+            "acconto" => "acconto",
+            "saldo" => "saldo",
+            _ => "unica soluzione",
+        }
+    );
+    let data_matrix = match &ente.conto_postale {
+        Some(conto) => Some(
+            poste_data_matrix(
+                a.codice_avviso,
+                conto,
+                a.data.importo,
+                cf_ente,
+                a.data.codice_fiscale.as_str(),
+                &nome,
+                &oggetto,
+            )
+            .map_err(|e| ServiceError::Internal(format!("data matrix: {e}")))?,
+        ),
+        None => None,
+    };
+    let avviso = pdf::Avviso {
+        oggetto: oggetto.clone(),
+        ente: pdf::EnteCreditore {
+            nome: t.data.name.clone(),
+            settore: Some("Ufficio Tributi".into()),
+            codice_fiscale: cf_ente.to_owned(),
+            cbill: ente.cbill.clone(),
+            conto_postale: ente.conto_postale.as_ref().map(|n| pdf::ContoPostale {
+                numero: n.clone(),
+                intestatario: ente
+                    .intestatario
+                    .clone()
+                    .unwrap_or_else(|| t.data.name.clone()),
+            }),
+        },
+        destinatario: pdf::Destinatario {
+            codice_fiscale: a.data.codice_fiscale.as_str().to_owned(),
+            nome,
+            indirizzo: Vec::new(),
+        },
+        unica: pdf::Pagamento {
+            importo: a.data.importo.cents().unsigned_abs(),
+            scadenza: a.data.scadenza,
+            codice_avviso: a.codice_avviso.to_string(),
+            qr: qr_payload(a.codice_avviso, cf_ente, a.data.importo),
+            data_matrix,
+        },
+        rate: Vec::new(),
+    };
+    let info = palazzo_pdf::Info {
+        title: format!("Avviso di pagamento pagoPA — {oggetto}"),
+        subject: format!("Avviso pagoPA n. {}", a.codice_avviso),
+        author: t.data.name.clone(),
+        language: "it-IT".into(),
+        created: a.created_at,
+    };
+    pdf::render(&avviso, &info).map_err(|e| ServiceError::Internal(e.to_string()))
 }

@@ -260,7 +260,7 @@ fn view(
                 importo: money(amount),
                 scadenza: day(due),
                 f24: f24_href(v),
-                avviso: avviso.map(|a| palazzo_pdf_code(&a.codice_avviso.to_string())),
+                avviso: avviso.map(|a| a.codice_avviso.printed()),
                 pagabile: pagato_il.is_none()
                     && due >= today
                     && !(v == Versamento::UnicaSoluzione && split)
@@ -308,16 +308,6 @@ fn view(
         note: c.note.clone(),
         pagamenti,
     }
-}
-
-/// The codice avviso in groups of four, as printed on the notice.
-fn palazzo_pdf_code(codice: &str) -> String {
-    codice
-        .as_bytes()
-        .chunks(4)
-        .map(|c| String::from_utf8_lossy(c).into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// [`view`] of a taxpayer's position.
