@@ -23,6 +23,25 @@ pub struct RowError {
     pub message: String,
 }
 
+impl RowError {
+    /// A row with `got` columns where the header has `want`.
+    #[must_use]
+    pub fn column_count(line: usize, got: usize, want: usize) -> RowError {
+        RowError {
+            line,
+            column: None,
+            code: "numero_colonne",
+            message: format!("la riga ha {got} colonne invece di {want}"),
+        }
+    }
+}
+
+/// The `i`-th field of a row, trimmed (empty when the row is shorter).
+#[must_use]
+pub fn field(f: &[String], i: usize) -> &str {
+    f.get(i).map_or("", |s| s.trim())
+}
+
 /// A parsed file: what is good, and the refused rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Parsed<T> {

@@ -480,6 +480,33 @@ fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
             "/api/v1/tributi/aliquote-imu",
             Permission::ManageTaxes,
         ),
+        // TARI.
+        (
+            "POST",
+            "/area-personale/tributi/tari/{anno}/avviso",
+            Permission::OwnProfile,
+        ),
+        ("GET", "/api/v1/tributi/tari/{anno}", Permission::OwnProfile),
+        (
+            "POST",
+            "/backoffice/tributi/tari/avviso",
+            Permission::ManageTaxes,
+        ),
+        (
+            "GET",
+            "/api/v1/tributi/contribuenti/{cf}/tari/{anno}",
+            Permission::ManageTaxes,
+        ),
+        (
+            "GET",
+            "/api/v1/tributi/tariffe-tari",
+            Permission::ManageTaxes,
+        ),
+        (
+            "POST",
+            "/api/v1/tributi/tariffe-tari",
+            Permission::ManageTaxes,
+        ),
     ] {
         let spec = table
             .iter()

@@ -1673,6 +1673,53 @@ async fn run(backend: Backend) {
         "{refused}"
     );
 
+    // The TARI tariffs of a year with their delibera: one event; the same
+    // again, or a TEFA above 5%, nothing.
+    let mut tariffe = json!({
+        "anno": 2026,
+        "delibera": "Delibera C.C. n. 10 del 30/04/2026",
+        "domestiche": [[3650, 401200], [4200, 625000], [4460, 750300],
+                       [4700, 900000], [4900, 1100000], [5100, 1250000]],
+        "non_domestiche": [[13, "Negozi di beni durevoli", 12000, 10500]],
+        "tefa": 500,
+        "scadenze": ["2026-05-31", "2026-09-30"],
+        "riduzioni": [{"codice": "compostaggio", "descrizione": "Compostaggio domestico",
+                       "fissa": 0, "variabile": 2000}]
+    });
+    let saved = c
+        .measured(
+            "/api/v1/tributi/tariffe-tari",
+            "tributi.tariffe_tari",
+            prog.api(
+                "POST",
+                "/tributi/tariffe-tari",
+                &tributi,
+                Some(tariffe.clone()),
+            ),
+        )
+        .await;
+    assert_eq!(saved["domestiche"][2], json!([4460, 750300]), "{saved}");
+    c.silent(
+        "/api/v1/tributi/tariffe-tari",
+        200,
+        prog.api(
+            "POST",
+            "/tributi/tariffe-tari",
+            &tributi,
+            Some(tariffe.clone()),
+        ),
+    )
+    .await;
+    tariffe["tefa"] = json!(600);
+    let refused = c
+        .silent(
+            "/api/v1/tributi/tariffe-tari",
+            422,
+            prog.api("POST", "/tributi/tariffe-tari", &tributi, Some(tariffe)),
+        )
+        .await;
+    assert_eq!(refused["error"], "tributi_tariffe_tari", "{refused}");
+
     // The payment of a pagoPA notice: one event; the same receipt again
     // nothing; another receipt refused, nothing.
     let avviso = {
@@ -1691,6 +1738,7 @@ async fn run(backend: Backend) {
                     anno: 2026,
                     versamento: "saldo".into(),
                     importo: palazzo_domain::money::Cents::from_cents(99_200),
+                    tefa: palazzo_domain::money::Cents::ZERO,
                     scadenza: jiff::civil::date(2026, 12, 16),
                     created_by: "test".into(),
                 },

@@ -35,6 +35,15 @@ use crate::{App, ServiceError, ServiceResult};
 /// ente type 01 comune, area 01 tributi, service 101 IMU, reason IM).
 pub const TASSONOMIA_IMU: &str = "9/0101101IM/";
 
+/// The pagoPA taxonomy code of the TARI (comune, tributi, TARI, tassa);
+/// like [`TASSONOMIA_IMU`], to check against the comune's entry in the
+/// Tassonomia dei servizi di incasso.
+pub const TASSONOMIA_TARI: &str = "9/0101108TS/";
+
+/// The pagoPA taxonomy code of the TEFA transfer to the province (ente
+/// type 02 provincia, tributi).
+pub const TASSONOMIA_TEFA: &str = "9/0201108TS/";
+
 /// Ledger event kinds.
 pub const EVENT_EMESSO: &str = "tributi.avviso_emesso";
 /// See [`EVENT_EMESSO`].
@@ -61,6 +70,12 @@ pub fn versamento_code(v: Versamento) -> &'static str {
     }
 }
 
+/// An Italian IBAN's shape: `IT`, 27 letters and digits (spaces ignored).
+fn italian_iban(iban: &str) -> bool {
+    let iban = iban.replace(' ', "");
+    iban.len() == 27 && iban.starts_with("IT") && iban.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 fn check_ente(e: &PagopaEnte) -> ServiceResult<()> {
     let bad = |code, message: &str| Err(ServiceError::refused(code, message));
     // taxes-pagopa.md §4.1: 00-49 are assigned to intermediaries; 96-99
@@ -77,15 +92,31 @@ fn check_ente(e: &PagopaEnte) -> ServiceResult<()> {
             "Il codice CBILL è di 5 caratteri alfanumerici.",
         );
     }
-    let iban = e.iban.replace(' ', "");
-    if iban.len() != 27
-        || !iban.starts_with("IT")
-        || !iban.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    if !italian_iban(&e.iban) {
         return bad(
             "iban_non_valido",
             "L'IBAN di accredito deve essere un IBAN italiano di 27 caratteri.",
         );
+    }
+    if let Some(p) = &e.tefa {
+        if p.codice_fiscale.len() != 11 || !p.codice_fiscale.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(
+                "tefa_codice_fiscale_non_valido",
+                "Il codice fiscale della Provincia che riceve la TEFA ha 11 cifre.",
+            );
+        }
+        if !italian_iban(&p.iban) {
+            return bad(
+                "tefa_iban_non_valido",
+                "L'IBAN di accredito della TEFA deve essere un IBAN italiano di 27 caratteri.",
+            );
+        }
+        if p.nome.trim().is_empty() {
+            return bad(
+                "tefa_nome_mancante",
+                "Indica la denominazione della Provincia che riceve la TEFA.",
+            );
+        }
     }
     if let Some(c) = &e.conto_postale
         && (c.is_empty() || c.len() > 12 || !c.bytes().all(|b| b.is_ascii_digit()))
@@ -107,8 +138,21 @@ impl App {
         }
     }
 
-    fn gpd(&self) -> Option<GpdClient> {
+    pub(crate) fn gpd(&self) -> Option<GpdClient> {
         self.inner.gpd.read().ok().and_then(|g| g.clone())
+    }
+
+    /// The comune's pagoPA data, or `pagopa_non_configurato`.
+    pub(crate) async fn pagopa_ente_or_refuse(
+        &self,
+        tenant: TenantId,
+    ) -> ServiceResult<PagopaEnte> {
+        self.db().pagopa_ente(tenant).await?.ok_or_else(|| {
+            ServiceError::refused(
+                "pagopa_non_configurato",
+                "Il Comune non ha ancora attivato i pagamenti pagoPA: usa il modello F24.",
+            )
+        })
     }
 
     /// Enters the comune's pagoPA data (segregation code, CBILL, IBAN,
@@ -125,6 +169,11 @@ impl App {
     ) -> ServiceResult<()> {
         actor.require(Permission::ManageTaxes)?;
         e.iban = e.iban.replace(' ', "").to_uppercase();
+        if let Some(p) = &mut e.tefa {
+            p.iban = p.iban.replace(' ', "").to_uppercase();
+            p.codice_fiscale = p.codice_fiscale.trim().to_owned();
+            p.nome = p.nome.trim().to_owned();
+        }
         e.cbill = e.cbill.trim().to_uppercase();
         check_ente(&e)?;
         let mut tx = self.db().begin().await?;
@@ -154,12 +203,7 @@ impl App {
     ) -> ServiceResult<AvvisoFile> {
         let p = self.imu_position(tenant, actor, cf, anno).await?;
         let t = self.tenant(tenant)?;
-        let ente = self.db().pagopa_ente(tenant).await?.ok_or_else(|| {
-            ServiceError::refused(
-                "pagopa_non_configurato",
-                "Il Comune non ha ancora attivato i pagamenti pagoPA: usa il modello F24.",
-            )
-        })?;
+        let ente = self.pagopa_ente_or_refuse(tenant).await?;
         let righi = f24::da_imu(&p.calcolo, versamento, t.data.codice_catastale.as_str());
         if righi
             .iter()
@@ -231,10 +275,15 @@ impl App {
                     anno,
                     versamento: code.into(),
                     importo,
+                    tefa: Cents::ZERO,
                     scadenza,
                     created_by: actor.who(),
                 };
-                match self.issue(&t, &ente, stale, &new).await {
+                match self
+                    .issue(&t, &ente, stale.into_iter().collect(), &[new])
+                    .await
+                    .map(|mut v| v.remove(0))
+                {
                     Ok(a) => a,
                     // Another request issued it at the same moment: that one.
                     Err(ServiceError::Store(palazzo_store::StoreError::Conflict(_))) => self
@@ -260,32 +309,38 @@ impl App {
             && avviso.iupd.is_none()
             && let Some(gpd) = self.gpd()
         {
-            avviso = self.publish(&gpd, &t, &ente, avviso, &nome).await?;
+            avviso = self
+                .publish(&gpd, &t, &ente, vec![avviso], &nome)
+                .await?
+                .remove(0);
         }
-        let pdf = render_avviso(&t, &ente, &avviso, nome)?;
+        let pdf = render_avviso(&t, &ente, std::slice::from_ref(&avviso), nome)?;
         Ok(AvvisoFile { avviso, pdf })
     }
 
-    /// Stores a new notice with the next IUV of the comune (annulling
-    /// `stale`, the notice of the same payment with another amount), with
-    /// its ledger events, in one transaction.
-    async fn issue(
+    /// Stores new notices, each with the next IUV of the comune (annulling
+    /// `stale`, the notices they replace), with their ledger events, in one
+    /// transaction.
+    pub(crate) async fn issue(
         &self,
         t: &palazzo_store::Tenant,
         ente: &PagopaEnte,
-        stale: Option<Avviso>,
-        new: &NewAvviso,
-    ) -> ServiceResult<Avviso> {
+        stale: Vec<Avviso>,
+        new: &[NewAvviso],
+    ) -> ServiceResult<Vec<Avviso>> {
         // The old position leaves pagoPA first: if it cannot (GPD down, or
-        // already paid there), the old notice stays as it is.
-        if let (Some(old), Some(gpd)) = (&stale, self.gpd())
-            && let Some(iupd) = &old.iupd
-        {
-            gpd.invalidate_position(t.data.codice_fiscale.as_str(), iupd)
-                .await?;
+        // already paid there), the old notices stay as they are. The
+        // notices of one bill share their position.
+        if let Some(gpd) = self.gpd() {
+            let mut iupds: Vec<&str> = stale.iter().filter_map(|a| a.iupd.as_deref()).collect();
+            iupds.dedup();
+            for iupd in iupds {
+                gpd.invalidate_position(t.data.codice_fiscale.as_str(), iupd)
+                    .await?;
+            }
         }
         let mut tx = self.db().begin().await?;
-        if let Some(old) = &stale {
+        for old in &stale {
             let annulled = Avviso {
                 stato: StatoAvviso::Annullato,
                 ..old.clone()
@@ -301,49 +356,93 @@ impl App {
             }
             crate::ledger::record(&mut tx, t, EVENT_ANNULLATO, &annulled).await?;
         }
-        let base = tx.next_iuv(t.id).await?;
-        let codice = CodiceAvviso::aux3(ente.segregazione, base)
-            .map_err(|e| ServiceError::Internal(format!("codice avviso: {e}")))?;
-        let avviso = tx
-            .insert_avviso(t.id, base, &codice, new, Timestamp::now())
-            .await?;
-        crate::ledger::record(&mut tx, t, EVENT_EMESSO, &avviso).await?;
+        let now = Timestamp::now();
+        let mut issued = Vec::with_capacity(new.len());
+        for n in new {
+            let base = tx.next_iuv(t.id).await?;
+            let codice = CodiceAvviso::aux3(ente.segregazione, base)
+                .map_err(|e| ServiceError::Internal(format!("codice avviso: {e}")))?;
+            let avviso = tx.insert_avviso(t.id, base, &codice, n, now).await?;
+            crate::ledger::record(&mut tx, t, EVENT_EMESSO, &avviso).await?;
+            issued.push(avviso);
+        }
         tx.commit().await?;
         self.ledger_changed(t.id);
-        tracing::info!(
-            tenant = t.id.0,
-            subject = %avviso.subject(),
-            importo = avviso.data.importo.cents(),
-            "pagoPA notice issued"
-        );
-        Ok(avviso)
+        for avviso in &issued {
+            tracing::info!(
+                tenant = t.id.0,
+                subject = %avviso.subject(),
+                importo = avviso.data.importo.cents(),
+                "pagoPA notice issued"
+            );
+        }
+        Ok(issued)
     }
 
-    /// Creates and publishes the notice's debt position on GPD.
-    async fn publish(
+    /// Creates and publishes the debt position of a bill on GPD: its first
+    /// notice is the single payment, the others its instalments; a notice
+    /// with TEFA pays it to the province as a second beneficiary.
+    pub(crate) async fn publish(
         &self,
         gpd: &GpdClient,
         t: &palazzo_store::Tenant,
         ente: &PagopaEnte,
-        avviso: Avviso,
+        notices: Vec<Avviso>,
         name: &str,
-    ) -> ServiceResult<Avviso> {
+    ) -> ServiceResult<Vec<Avviso>> {
+        let Some(avviso) = notices.first() else {
+            return Ok(notices);
+        };
         let org = t.data.codice_fiscale.as_str();
         let iupd = format!("{org}-{}", avviso.codice_avviso);
         let cf = &avviso.data.codice_fiscale;
-        let causale = format!(
-            "IMU {} - {}",
-            avviso.data.anno,
-            avviso.data.versamento.replace("unica", "unica soluzione")
-        );
+        let n = notices.len() - 1;
         // The legal deadline: payable through the whole due day (Rome).
-        let due = avviso
-            .data
-            .scadenza
-            .at(23, 59, 59, 0)
-            .to_zoned(palazzo_domain::calendar::rome_time_zone())
-            .map_err(|e| ServiceError::Internal(e.to_string()))?
-            .timestamp();
+        let notice = |a: &Avviso, tefa: bool| -> ServiceResult<Notice> {
+            let due = a
+                .data
+                .scadenza
+                .at(23, 59, 59, 0)
+                .to_zoned(palazzo_domain::calendar::rome_time_zone())
+                .map_err(|e| ServiceError::Internal(e.to_string()))?
+                .timestamp();
+            Ok(Notice {
+                codice: a.codice_avviso,
+                description: causale(a, n),
+                due_date: due,
+                shares: if tefa {
+                    vec![
+                        Cents::from_cents(a.data.importo.cents() - a.data.tefa.cents()),
+                        a.data.tefa,
+                    ]
+                } else {
+                    vec![a.data.importo]
+                },
+            })
+        };
+        let with_tefa = notices.iter().any(|a| a.data.tefa > Cents::ZERO);
+        let mut beneficiaries = vec![Beneficiary {
+            organization_fiscal_code: None,
+            company_name: None,
+            iban: ente.iban.clone(),
+            category: tassonomia(&avviso.data.tributo).into(),
+            remittance_information: causale(avviso, 0),
+        }];
+        if with_tefa {
+            let p = ente.tefa.as_ref().ok_or_else(tefa_non_configurata)?;
+            beneficiaries.push(Beneficiary {
+                organization_fiscal_code: Some(p.codice_fiscale.clone()),
+                company_name: Some(p.nome.clone()),
+                iban: p.iban.clone(),
+                category: TASSONOMIA_TEFA.into(),
+                remittance_information: format!("TEFA {} - {}", avviso.data.anno, cf.as_str()),
+            });
+        }
+        let single = notice(avviso, with_tefa)?;
+        let instalments = notices[1..]
+            .iter()
+            .map(|a| notice(a, with_tefa))
+            .collect::<ServiceResult<Vec<_>>>()?;
         let position = LocalTaxPosition {
             iupd: iupd.clone(),
             debtor_type: if cf.as_str().len() == 11 {
@@ -362,20 +461,9 @@ impl App {
             office_name: Some("Ufficio Tributi".into()),
             validity_date: None,
             switch_to_expired: false,
-            beneficiaries: vec![Beneficiary {
-                organization_fiscal_code: None,
-                company_name: None,
-                iban: ente.iban.clone(),
-                category: TASSONOMIA_IMU.into(),
-                remittance_information: causale.clone(),
-            }],
-            single: Notice {
-                codice: avviso.codice_avviso,
-                description: causale,
-                due_date: due,
-                shares: vec![avviso.data.importo],
-            },
-            instalments: Vec::new(),
+            beneficiaries,
+            single,
+            instalments,
         };
         let model = position
             .to_position()
@@ -393,16 +481,25 @@ impl App {
             Err(e) => return Err(e.into()),
         }
         let mut tx = self.db().begin().await?;
-        tx.set_avviso_iupd(t.id, avviso.id, &iupd).await?;
+        for a in &notices {
+            tx.set_avviso_iupd(t.id, a.id, &iupd).await?;
+        }
         tx.commit().await?;
-        Ok(Avviso {
-            iupd: Some(iupd),
-            ..avviso
-        })
+        Ok(notices
+            .into_iter()
+            .map(|a| Avviso {
+                iupd: Some(iupd.clone()),
+                ..a
+            })
+            .collect())
     }
 
     /// The taxpayer's name as the register knows it (empty when unknown).
-    async fn debtor_name(&self, tenant: TenantId, cf: &CodiceFiscale) -> ServiceResult<String> {
+    pub(crate) async fn debtor_name(
+        &self,
+        tenant: TenantId,
+        cf: &CodiceFiscale,
+    ) -> ServiceResult<String> {
         Ok(self
             .db()
             .resident(tenant, cf)
@@ -591,39 +688,84 @@ impl App {
     }
 }
 
-/// The avviso di pagamento of a notice to `nome` (the pagoPA layout).
-fn render_avviso(
+/// The causale of a notice: `IMU 2026 - acconto`, `TARI 2026 - rata unica`,
+/// `TARI 2026 - rata 2 di 3` (`of`: the bill's instalments).
+fn causale(a: &Avviso, of: usize) -> String {
+    let d = &a.data;
+    let what = match d.versamento.as_str() {
+        "unica" if d.tributo == "IMU" => "unica soluzione".to_owned(),
+        "unica" => "rata unica".to_owned(),
+        v => match v.strip_prefix("rata-") {
+            Some(k) => format!("rata {k} di {of}"),
+            None => v.to_owned(),
+        },
+    };
+    format!("{} {} - {what}", d.tributo, d.anno)
+}
+
+/// The pagoPA taxonomy code of a tax's notices.
+fn tassonomia(tributo: &str) -> &'static str {
+    match tributo {
+        "TARI" => TASSONOMIA_TARI,
+        _ => TASSONOMIA_IMU,
+    }
+}
+
+pub(crate) fn tefa_non_configurata() -> ServiceError {
+    ServiceError::refused(
+        "tefa_non_configurata",
+        "Per gli avvisi TARI servono i dati della Provincia che riceve la TEFA (codice fiscale, \
+         IBAN e denominazione) tra i dati pagoPA del Comune.",
+    )
+}
+
+/// The avviso di pagamento of a bill to `nome` (the pagoPA layout): its
+/// first notice is the single payment, the others its instalments.
+pub(crate) fn render_avviso(
     t: &palazzo_store::Tenant,
     ente: &PagopaEnte,
-    a: &Avviso,
+    notices: &[Avviso],
     nome: String,
 ) -> ServiceResult<Vec<u8>> {
     use palazzo_pdf::avviso as pdf;
-    let cf_ente = t.data.codice_fiscale.as_str();
-    let oggetto = format!(
-        "IMU {} - {}",
-        a.data.anno,
-        match a.data.versamento.as_str() {
-            "acconto" => "acconto",
-            "saldo" => "saldo",
-            _ => "unica soluzione",
-        }
-    );
-    let data_matrix = match &ente.conto_postale {
-        Some(conto) => Some(
-            poste_data_matrix(
-                a.codice_avviso,
-                conto,
-                a.data.importo,
-                cf_ente,
-                a.data.codice_fiscale.as_str(),
-                &nome,
-                &oggetto,
-            )
-            .map_err(|e| ServiceError::Internal(format!("data matrix: {e}")))?,
-        ),
-        None => None,
+    let Some(a) = notices.first() else {
+        return Err(ServiceError::Internal("a notice without payments".into()));
     };
+    let cf_ente = t.data.codice_fiscale.as_str();
+    let oggetto = if a.data.tributo == "TARI" {
+        format!("TARI {} - Tassa sui rifiuti, con TEFA", a.data.anno)
+    } else {
+        causale(a, 0)
+    };
+    let pagamento = |a: &Avviso| -> ServiceResult<pdf::Pagamento> {
+        let data_matrix = match &ente.conto_postale {
+            Some(conto) => Some(
+                poste_data_matrix(
+                    a.codice_avviso,
+                    conto,
+                    a.data.importo,
+                    cf_ente,
+                    a.data.codice_fiscale.as_str(),
+                    &nome,
+                    &oggetto,
+                )
+                .map_err(|e| ServiceError::Internal(format!("data matrix: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(pdf::Pagamento {
+            importo: a.data.importo.cents().unsigned_abs(),
+            scadenza: a.data.scadenza,
+            codice_avviso: a.codice_avviso.to_string(),
+            qr: qr_payload(a.codice_avviso, cf_ente, a.data.importo),
+            data_matrix,
+        })
+    };
+    let unica = pagamento(a)?;
+    let rate = notices[1..]
+        .iter()
+        .map(pagamento)
+        .collect::<ServiceResult<Vec<_>>>()?;
     let avviso = pdf::Avviso {
         oggetto: oggetto.clone(),
         ente: pdf::EnteCreditore {
@@ -641,17 +783,11 @@ fn render_avviso(
         },
         destinatario: pdf::Destinatario {
             codice_fiscale: a.data.codice_fiscale.as_str().to_owned(),
-            nome,
+            nome: nome.clone(),
             indirizzo: Vec::new(),
         },
-        unica: pdf::Pagamento {
-            importo: a.data.importo.cents().unsigned_abs(),
-            scadenza: a.data.scadenza,
-            codice_avviso: a.codice_avviso.to_string(),
-            qr: qr_payload(a.codice_avviso, cf_ente, a.data.importo),
-            data_matrix,
-        },
-        rate: Vec::new(),
+        unica,
+        rate,
     };
     let info = palazzo_pdf::Info {
         title: format!("Avviso di pagamento pagoPA — {oggetto}"),

@@ -41,6 +41,7 @@ pub mod segnatura;
 pub mod sigillo;
 pub mod signatures;
 pub mod staff_oidc;
+pub mod tari;
 pub mod tenants;
 pub mod tributi;
 pub mod tsa;

@@ -19,6 +19,7 @@ use palazzo_domain::ids::CodiceFiscale;
 use palazzo_domain::tributi::f24::{self, Versamento};
 use palazzo_domain::tributi::import::{self, FileKind};
 use palazzo_domain::tributi::imu::{self, Aliquote, CalcoloImu, Immobile};
+use palazzo_domain::tributi::situazione::Dovuto;
 use palazzo_store::{
     AliquoteImuRecord, NewTitolarita, NewUnita, Recorded, Store, StoreTx, TenantId, Titolarita,
     Unita,
@@ -52,6 +53,10 @@ pub struct PosizioneImu {
     /// The pagoPA notices of the year's IMU issued to the taxpayer (not
     /// the annulled ones), oldest first.
     pub avvisi: Vec<palazzo_store::Avviso>,
+    /// What was paid (F24 lines of the flows, paid notices) and what
+    /// remains of the acconto and the saldo, with the ravvedimento of what
+    /// is past due.
+    pub situazione: palazzo_domain::tributi::situazione::Situazione,
 }
 
 /// What an import did.
@@ -59,8 +64,11 @@ pub struct PosizioneImu {
 pub struct TributiImportReport {
     /// Which file it was.
     pub kind: FileKind,
-    /// Units or titolarità saved (new or replaced).
+    /// Rows saved (new or replaced).
     pub saved: usize,
+    /// Payments already loaded before (the same reference): not counted
+    /// again.
+    pub already: usize,
     /// The refused rows, by line.
     pub errors: Vec<RowError>,
 }
@@ -101,7 +109,7 @@ impl App {
     /// Whose taxes `actor` asks for: anyone's for the tributi office
     /// (`cf` required), their own for a signed-in citizen (`cf`, when
     /// given, must be theirs).
-    async fn taxpayer(
+    pub(crate) async fn taxpayer(
         &self,
         tenant: TenantId,
         actor: &Actor,
@@ -200,7 +208,7 @@ impl App {
                 ),
             );
         }
-        let avvisi = self
+        let avvisi: Vec<palazzo_store::Avviso> = self
             .db()
             .avvisi_of(tenant, &codice_fiscale)
             .await?
@@ -211,7 +219,36 @@ impl App {
                     && a.stato != palazzo_store::StatoAvviso::Annullato
             })
             .collect();
+        // The acconto and the saldo as the F24 pays them (whole euro per
+        // line, c.166); nothing below the minimum.
+        let (acc, sal) = imu::scadenze(anno);
+        let dovuti: Vec<Dovuto> = if calcolo.sotto_minimo {
+            Vec::new()
+        } else {
+            [
+                ("Acconto", acc, calcolo.acconto),
+                ("Saldo", sal, calcolo.saldo),
+            ]
+            .into_iter()
+            .filter(|(_, _, c)| *c > palazzo_domain::money::Cents::ZERO)
+            .map(|(etichetta, scadenza, importo)| Dovuto {
+                etichetta: etichetta.into(),
+                scadenza,
+                importo,
+            })
+            .collect()
+        };
+        let pagamenti = self
+            .payments_of(tenant, &codice_fiscale, anno, &["IMU"], &avvisi)
+            .await?;
+        let situazione = palazzo_domain::tributi::situazione::situazione(
+            &dovuti,
+            &pagamenti,
+            palazzo_domain::calendar::rome_date(jiff::Timestamp::now()),
+            &palazzo_domain::calendar::Calendar::new(),
+        );
         Ok(PosizioneImu {
+            situazione,
             codice_fiscale,
             anno,
             unita,
@@ -425,7 +462,7 @@ impl App {
         Ok(record)
     }
 
-    /// Loads a units or titolarità file (`docs/tributi-import.md`; the kind
+    /// Loads a units, titolarità or TARI utenze file (`docs/tributi-import.md`; the kind
     /// is told by its header): good rows are saved in transactions of
     /// [`BATCH_ROWS`], bad ones reported. Units are matched by their code,
     /// titolarità by unit, taxpayer and first day: loading a file again
@@ -471,9 +508,12 @@ impl App {
                 TributiImportReport {
                     kind,
                     saved: units.len(),
+                    already: 0,
                     errors: parsed.errors,
                 }
             }
+            FileKind::Utenze => self.import_utenze(tenant, bytes, progress).await?,
+            FileKind::Versamenti => self.import_versamenti(tenant, bytes, progress).await?,
             FileKind::Titolarita => {
                 let parsed = import::parse_titolarita(bytes).map_err(|e| file_error(&e))?;
                 let mut errors = parsed.errors;
@@ -523,6 +563,7 @@ impl App {
                 TributiImportReport {
                     kind,
                     saved: rows.len(),
+                    already: 0,
                     errors,
                 }
             }

@@ -512,7 +512,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 15] = [
+const RECORD_SUBJECTS: [&str; 16] = [
     "tenant:",
     "office:",
     "service:",
@@ -527,6 +527,7 @@ const RECORD_SUBJECTS: [&str; 15] = [
     "certificato:",
     "pratica:",
     "aliquote-imu:",
+    "tariffe-tari:",
     "avviso:",
 ];
 
@@ -615,6 +616,9 @@ async fn check_records(
         current.insert(f.subject(), state_hash(&f)?);
     }
     for r in db.aliquote_imu_all(tenant.id).await? {
+        current.insert(r.subject(), state_hash(&r)?);
+    }
+    for r in db.tariffe_tari_all(tenant.id).await? {
         current.insert(r.subject(), state_hash(&r)?);
     }
     let mut after = palazzo_store::AvvisoId(0);

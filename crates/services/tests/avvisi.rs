@@ -139,6 +139,7 @@ async fn run(backend: Backend) {
         iban: "IT60 X054 2811 1010 0000 0123 456".into(),
         conto_postale: None,
         intestatario: None,
+        tefa: None,
     };
     for (bad, expected) in [
         (

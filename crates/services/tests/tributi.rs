@@ -297,6 +297,55 @@ F7-P7;{m};01/01/2020;;1/1;;;;
     assert_eq!(ap.saldo, Cents::from_cents(45_400));
     assert_eq!(p.calcolo.acconto, Cents::from_cents(128_700));
     assert_eq!(p.calcolo.saldo, Cents::from_cents(144_600));
+    // Nothing paid yet: the acconto (16/06/2026) is past due, with the
+    // ravvedimento of today.
+    assert_eq!(p.situazione.dovuto, Cents::from_cents(128_700 + 144_600));
+    assert!(p.situazione.rate[0].scaduta);
+    let flow = |rows: &str| {
+        format!("riferimento;codice_fiscale;anno;codice_tributo;data;importo;ravvedimento\n{rows}")
+    };
+    // 1.000 € of the acconto on time, the other 287 € a month late with
+    // the ravvedimento (I-16's band: 1,25% = 3,59; interest at 1,60% for
+    // 30 days = 0,38): 290,97.
+    let first = flow(&format!(
+        "AE-1;{m};2026;3918;16/06/2026;1000,00;\nAE-2;{m};2025;3918;16/06/2025;10,00;\n",
+        m = mario.as_str()
+    ));
+    let r = app
+        .import_tributi(t.id, &ufficio, first.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!((r.kind, r.saved), (FileKind::Versamenti, 2));
+    let p = app
+        .imu_position(t.id, &ufficio, Some(&mario), 2026)
+        .await
+        .unwrap();
+    let acconto = &p.situazione.rate[0];
+    assert_eq!(acconto.dovuto.etichetta, "Acconto");
+    assert_eq!(acconto.pagato, Cents::from_cents(100_000));
+    assert_eq!(acconto.residuo, Cents::from_cents(28_700));
+    let rv = acconto.ravvedimento.as_ref().expect("past due");
+    assert_eq!(rv.imposta, Cents::from_cents(28_700));
+    assert!(rv.totale > rv.imposta);
+    let late = flow(&format!(
+        "AE-3;{m};2026;3918;16/07/2026;290,97;si\n",
+        m = mario.as_str()
+    ));
+    app.import_tributi(t.id, &ufficio, late.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    let p = app
+        .imu_position(t.id, &ufficio, Some(&mario), 2026)
+        .await
+        .unwrap();
+    let acconto = &p.situazione.rate[0];
+    assert_eq!(acconto.residuo, Cents::ZERO);
+    assert!(!acconto.scaduta && acconto.ravvedimento.is_none());
+    assert_eq!(p.situazione.pagato, Cents::from_cents(128_700));
+    assert_eq!(p.situazione.eccedenza, Cents::ZERO);
+    // Another year's payment is not this year's; another person's code
+    // sees none of them.
+    assert_eq!(p.situazione.pagamenti.len(), 2);
     assert!(
         p.calcolo.immobili.iter().all(|i| !i.passaggi.is_empty()),
         "the working is shown"

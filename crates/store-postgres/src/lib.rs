@@ -169,6 +169,7 @@ impl Store for PgStore {
     palazzo_store::booking_reads!(delegate_reads);
     palazzo_store::tributi_reads!(delegate_reads);
     palazzo_store::avvisi_reads!(delegate_reads);
+    palazzo_store::tari_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -231,6 +232,7 @@ impl StoreTx for PgTx {
     palazzo_store::booking_writes!(delegate_writes);
     palazzo_store::tributi_writes!(delegate_writes);
     palazzo_store::avvisi_writes!(delegate_writes);
+    palazzo_store::tari_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

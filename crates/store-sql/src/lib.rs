@@ -45,6 +45,7 @@ mod protocollo;
 mod registro;
 mod segnatura;
 mod store;
+mod tari;
 mod tributi;
 mod tx;
 mod versions;

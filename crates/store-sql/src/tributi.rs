@@ -13,12 +13,12 @@ const UNITA: &str = "id, tenant_id, codice, foglio, particella, subalterno, indi
 const TITOLARITA: &str = "id, tenant_id, unita_id, codice_fiscale, possesso, periodi";
 
 /// A JSON column read back into its domain type.
-fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(text: &str, what: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| corrupt(what, e))
 }
 
 /// A domain value as its JSON column.
-fn to_json(v: &impl Serialize, what: &str) -> Result<String> {
+pub(crate) fn to_json(v: &impl Serialize, what: &str) -> Result<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Database(format!("{what}: {e}")))
 }
 
@@ -271,7 +271,7 @@ where
 }
 
 const AVVISO: &str = "id, tenant_id, iuv_base, codice_avviso, codice_fiscale, tributo, anno, \
-     versamento, importo, scadenza, stato, iupd, created_at, created_by, pagato_il, ricevuta";
+     versamento, importo, tefa, scadenza, stato, iupd, created_at, created_by, pagato_il, ricevuta";
 
 fn avviso_of<D: Dialect>(r: &DbRow<D>) -> Result<Avviso>
 where
@@ -302,6 +302,7 @@ where
             anno: i16::try_from(i("anno")?).map_err(|e| corrupt("tributi_avvisi.anno", e))?,
             versamento: s("versamento")?,
             importo: palazzo_domain::money::Cents::from_cents(i("importo")?),
+            tefa: palazzo_domain::money::Cents::from_cents(i("tefa")?),
             scadenza: r
                 .try_get::<jiff_sqlx::Date, _>("scadenza")
                 .map_err(db_err)?
@@ -339,8 +340,8 @@ where
     /// See [`Store::pagopa_ente`].
     pub async fn pagopa_ente(&self, tenant: TenantId) -> Result<Option<PagopaEnte>> {
         let row = sqlx::query(
-            "SELECT segregazione, cbill, iban, conto_postale, intestatario FROM pagopa_enti \
-             WHERE tenant_id = $1",
+            "SELECT segregazione, cbill, iban, conto_postale, intestatario, tefa_codice_fiscale, \
+             tefa_iban, tefa_nome FROM pagopa_enti WHERE tenant_id = $1",
         )
         .bind(tenant.0)
         .fetch_optional(self.pool())
@@ -355,6 +356,21 @@ where
                 iban: r.try_get("iban").map_err(db_err)?,
                 conto_postale: r.try_get("conto_postale").map_err(db_err)?,
                 intestatario: r.try_get("intestatario").map_err(db_err)?,
+                tefa: match (
+                    r.try_get::<Option<String>, _>("tefa_codice_fiscale")
+                        .map_err(db_err)?,
+                    r.try_get::<Option<String>, _>("tefa_iban")
+                        .map_err(db_err)?,
+                    r.try_get::<Option<String>, _>("tefa_nome")
+                        .map_err(db_err)?,
+                ) {
+                    (Some(codice_fiscale), Some(iban), Some(nome)) => Some(BeneficiarioTefa {
+                        codice_fiscale,
+                        iban,
+                        nome,
+                    }),
+                    _ => None,
+                },
             })
         })
         .transpose()
@@ -430,11 +446,14 @@ where
     pub async fn set_pagopa_ente(&mut self, tenant: TenantId, e: &PagopaEnte) -> Result<()> {
         sqlx::query(
             "INSERT INTO pagopa_enti \
-             (tenant_id, segregazione, cbill, iban, conto_postale, intestatario) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+             (tenant_id, segregazione, cbill, iban, conto_postale, intestatario, \
+             tefa_codice_fiscale, tefa_iban, tefa_nome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
              ON CONFLICT (tenant_id) DO UPDATE SET segregazione = excluded.segregazione, \
              cbill = excluded.cbill, iban = excluded.iban, conto_postale = excluded.conto_postale, \
-             intestatario = excluded.intestatario",
+             intestatario = excluded.intestatario, \
+             tefa_codice_fiscale = excluded.tefa_codice_fiscale, \
+             tefa_iban = excluded.tefa_iban, tefa_nome = excluded.tefa_nome",
         )
         .bind(tenant.0)
         .bind(i64::from(e.segregazione))
@@ -442,6 +461,9 @@ where
         .bind(e.iban.as_str())
         .bind(e.conto_postale.as_deref())
         .bind(e.intestatario.as_deref())
+        .bind(e.tefa.as_ref().map(|t| t.codice_fiscale.as_str()))
+        .bind(e.tefa.as_ref().map(|t| t.iban.as_str()))
+        .bind(e.tefa.as_ref().map(|t| t.nome.as_str()))
         .execute(&mut *self.conn())
         .await
         .map_err(db_err)?;
@@ -479,8 +501,8 @@ where
         let cf = &a.codice_fiscale;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO tributi_avvisi (tenant_id, iuv_base, codice_avviso, codice_fiscale, \
-             tributo, anno, versamento, importo, scadenza, stato, created_at, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'emesso', $10, $11) RETURNING id",
+             tributo, anno, versamento, importo, tefa, scadenza, stato, created_at, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $12, $9, 'emesso', $10, $11) RETURNING id",
         )
         .bind(tenant.0)
         .bind(base)
@@ -493,6 +515,7 @@ where
         .bind(a.scadenza.to_sqlx())
         .bind(at.to_sqlx())
         .bind(a.created_by.as_str())
+        .bind(a.tefa.cents())
         .fetch_one(&mut *self.conn())
         .await
         .map_err(db_err)?;

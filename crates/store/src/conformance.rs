@@ -121,6 +121,7 @@ pub async fn run_all<S: Store>(s: &S) {
     bookings(s, a.id, b.id).await;
     tributi(s, a.id, b.id).await;
     avvisi(s, a.id, b.id).await;
+    tari(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -3099,6 +3100,11 @@ async fn avvisi<S: Store>(s: &S, a: TenantId, b: TenantId) {
         iban: "IT60X0542811101000000123456".into(),
         conto_postale: Some("16302093".into()),
         intestatario: Some("Comune di Alfa - Servizio Tesoreria".into()),
+        tefa: Some(BeneficiarioTefa {
+            codice_fiscale: "80000110728".into(),
+            iban: "IT02L1234512345123456789012".into(),
+            nome: "Provincia di Alfa".into(),
+        }),
     };
     let mut tx = s.begin().await.unwrap();
     tx.set_pagopa_ente(a, &ente).await.unwrap();
@@ -3130,6 +3136,7 @@ async fn avvisi<S: Store>(s: &S, a: TenantId, b: TenantId) {
         anno: 2026,
         versamento: "acconto".into(),
         importo: Cents::from_cents(128_700),
+        tefa: Cents::from_cents(6_128),
         scadenza: jiff::civil::date(2026, 6, 16),
         created_by: "user:1".into(),
     };
@@ -3217,4 +3224,136 @@ async fn avvisi<S: Store>(s: &S, a: TenantId, b: TenantId) {
     let second = CodiceAvviso::aux3(1, other).unwrap();
     tx.insert_avviso(a, other, &second, &new, at).await.unwrap();
     tx.commit().await.unwrap();
+}
+
+/// TARI (migration 0034): utenze replaced by code, taxpayer and first day
+/// (never doubled), read back exactly and never through another comune;
+/// the taxpayers of a year by the utenze's periods, paged; the tariffs of a
+/// year replaced, listed newest first.
+async fn tari<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::tributi::tari::{Tariffa, TariffeTari, Utenza};
+
+    let mario = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    // Sorted before Mario's.
+    let anna = CodiceFiscale::compute(
+        "Bianchi",
+        "Anna",
+        date(1980, 1, 1),
+        Sex::F,
+        &CodiceCatastale::parse("H501").unwrap(),
+    );
+    let home = NewUtenzaTari {
+        codice: "U1".into(),
+        codice_fiscale: mario.clone(),
+        indirizzo: "Via Roma 1".into(),
+        catasto: "F1 P2 S3".into(),
+        utenza: Utenza::Domestica {
+            occupanti: 3,
+            superficie: 100,
+            pertinenze: 20,
+        },
+        dal: date(2015, 1, 1),
+        al: None,
+        riduzioni: vec!["compostaggio".into()],
+    };
+    let shop = NewUtenzaTari {
+        codice: "U2".into(),
+        codice_fiscale: anna.clone(),
+        indirizzo: "Via Roma 3".into(),
+        catasto: String::new(),
+        utenza: Utenza::NonDomestica {
+            categoria: 13,
+            superficie: 50,
+        },
+        dal: date(2020, 3, 1),
+        al: Some(date(2024, 6, 30)),
+        riduzioni: Vec::new(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let stored = tx.upsert_utenza_tari(a, &home).await.unwrap();
+    tx.upsert_utenza_tari(a, &shop).await.unwrap();
+    // The same code, taxpayer and day again: replaced under the same id.
+    let fewer = NewUtenzaTari {
+        utenza: Utenza::Domestica {
+            occupanti: 2,
+            superficie: 100,
+            pertinenze: 20,
+        },
+        al: Some(date(2026, 5, 31)),
+        ..home.clone()
+    };
+    let replaced = tx.upsert_utenza_tari(a, &fewer).await.unwrap();
+    assert_eq!(replaced.id, stored.id);
+    tx.commit().await.unwrap();
+    let mine = s.utenze_tari_of(a, &mario).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].data, fewer);
+    assert!(s.utenze_tari_of(b, &mario).await.unwrap().is_empty());
+    // The taxpayers of a year: by the periods, sorted, paged.
+    assert_eq!(
+        s.contribuenti_tari(a, 2022, "", 10).await.unwrap(),
+        vec![anna.clone(), mario.clone()]
+    );
+    assert_eq!(
+        s.contribuenti_tari(a, 2022, anna.as_str(), 10)
+            .await
+            .unwrap(),
+        vec![mario.clone()]
+    );
+    assert_eq!(
+        s.contribuenti_tari(a, 2022, "", 1).await.unwrap(),
+        vec![anna.clone()]
+    );
+    assert_eq!(
+        s.contribuenti_tari(a, 2026, "", 10).await.unwrap(),
+        vec![mario.clone()]
+    );
+    assert!(
+        s.contribuenti_tari(a, 2027, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.contribuenti_tari(a, 2014, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.contribuenti_tari(b, 2022, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let tariffe = |anno: i16, tefa: u32| TariffeTariRecord {
+        tariffe: TariffeTari {
+            anno,
+            delibera: format!("Delibera C.C. n. 10/{anno}"),
+            domestiche: vec![(Tariffa(4_460), Tariffa(750_300)); 6],
+            non_domestiche: vec![(13, "Negozi".into(), Tariffa(12_000), Tariffa(10_500))],
+            tefa,
+            scadenze: vec![date(anno, 5, 31), date(anno, 11, 30)],
+            riduzioni: Vec::new(),
+        },
+        updated_at: "2026-04-30T10:00:00Z".parse().unwrap(),
+        updated_by: "user:1".into(),
+    };
+    assert_eq!(s.tariffe_tari(a, 2026).await.unwrap(), None);
+    let mut tx = s.begin().await.unwrap();
+    tx.set_tariffe_tari(a, &tariffe(2025, 500)).await.unwrap();
+    tx.set_tariffe_tari(a, &tariffe(2026, 500)).await.unwrap();
+    tx.set_tariffe_tari(a, &tariffe(2026, 400)).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.tariffe_tari(a, 2026).await.unwrap(),
+        Some(tariffe(2026, 400))
+    );
+    assert_eq!(s.tariffe_tari(b, 2026).await.unwrap(), None);
+    let all = s.tariffe_tari_all(a).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.tariffe.anno).collect::<Vec<_>>(),
+        vec![2026, 2025]
+    );
 }

@@ -20,6 +20,7 @@ pub mod protocollo;
 pub mod registro;
 pub mod rows;
 pub mod segnatura;
+pub mod tari;
 pub mod tributi;
 pub mod versions;
 
@@ -42,6 +43,7 @@ pub use pratiche::*;
 pub use protocollo::*;
 pub use registro::*;
 pub use segnatura::*;
+pub use tari::*;
 pub use tributi::*;
 pub use versions::*;
 
@@ -479,6 +481,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     booking_reads!(declare_reads);
     tributi_reads!(declare_reads);
     avvisi_reads!(declare_reads);
+    tari_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -555,6 +558,7 @@ pub trait StoreTx: Send {
     booking_writes!(declare_writes);
     tributi_writes!(declare_writes);
     avvisi_writes!(declare_writes);
+    tari_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

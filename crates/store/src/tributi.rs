@@ -207,6 +207,22 @@ pub struct PagopaEnte {
     pub conto_postale: Option<String>,
     /// Its holder as printed on the bollettino.
     pub intestatario: Option<String>,
+    /// The province that receives the TEFA, a second beneficiary of the
+    /// TARI notices (migration 0034; Decreto MEF 21/10/2020).
+    #[serde(default)]
+    pub tefa: Option<BeneficiarioTefa>,
+}
+
+/// The province receiving the TEFA (D.Lgs. 504/1992 art. 19).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeneficiarioTefa {
+    /// Its codice fiscale (11 digits): `organizationFiscalCode` of the
+    /// second transfer on GPD.
+    pub codice_fiscale: String,
+    /// The IBAN the TEFA is credited to.
+    pub iban: String,
+    /// Its name, e.g. `Città metropolitana di Bari`.
+    pub nome: String,
 }
 
 /// Identifies a pagoPA notice within its tenant.
@@ -259,6 +275,10 @@ pub struct NewAvviso {
     pub versamento: String,
     /// The amount, cents.
     pub importo: palazzo_domain::money::Cents,
+    /// The part of `importo` that goes to the province as TEFA (TARI
+    /// notices; zero for the other taxes).
+    #[serde(default)]
+    pub tefa: palazzo_domain::money::Cents,
     /// The due date.
     pub scadenza: jiff::civil::Date,
     /// Who issued it.
@@ -297,11 +317,12 @@ impl Recorded for Avviso {
     }
 
     /// What the notice asks and whether it was paid: the codice, the
-    /// taxpayer, tax, year, payment, amount, due date, state and receipt.
+    /// taxpayer, tax, year, payment, amount, due date, state and receipt,
+    /// and the TEFA share when there is one.
     fn state(&self) -> Value {
         let text = |s: &str| Value::Text(s.to_owned());
         let d = &self.data;
-        Value::Map(vec![
+        let mut fields = vec![
             (text("codice_avviso"), text(&self.codice_avviso.to_string())),
             (text("codice_fiscale"), text(d.codice_fiscale.as_str())),
             (text("tributo"), text(&d.tributo)),
@@ -318,7 +339,13 @@ impl Recorded for Avviso {
                 text("ricevuta"),
                 self.ricevuta.as_deref().map_or(Value::Null, text),
             ),
-        ])
+        ];
+        // Only when there is one: the notices recorded before migration
+        // 0034 had none and keep their recorded state.
+        if d.tefa != palazzo_domain::money::Cents::ZERO {
+            fields.push((text("tefa"), Value::int(d.tefa.cents())));
+        }
+        Value::Map(fields)
     }
 }
 

@@ -381,9 +381,9 @@ pub fn pdf_text(pdf: &[u8]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The QR codes on the first page of a PDF, as poppler renders it at 200
-/// dpi (`pdftoppm`) and `zbarimg` (zbar-tools) reads it: independent
-/// readers of what Palazzo prints.
+/// The QR codes on every page of a PDF, page by page, as poppler renders
+/// them at 200 dpi (`pdftoppm`) and `zbarimg` (zbar-tools) reads them:
+/// independent readers of what Palazzo prints.
 pub fn pdf_qr_codes(pdf: &[u8]) -> Vec<String> {
     static N: AtomicU32 = AtomicU32::new(0);
     let stem = std::env::temp_dir().join(format!(
@@ -394,33 +394,45 @@ pub fn pdf_qr_codes(pdf: &[u8]) -> Vec<String> {
     let path = stem.with_extension("pdf");
     std::fs::write(&path, pdf).expect("a temporary PDF");
     let render = std::process::Command::new("pdftoppm")
-        .args([
-            "-r",
-            "200",
-            "-gray",
-            "-png",
-            "-singlefile",
-            "-f",
-            "1",
-            "-l",
-            "1",
-        ])
+        .args(["-r", "200", "-gray", "-png"])
         .arg(&path)
         .arg(&stem)
         .status()
         .expect("pdftoppm (poppler-utils) runs");
     assert!(render.success(), "pdftoppm failed");
-    let png = stem.with_extension("png");
-    let out = std::process::Command::new("zbarimg")
-        .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
-        .arg(&png)
-        .output()
-        .expect("zbarimg (zbar-tools) runs");
     let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_file(&png);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_owned)
-        .filter(|l| !l.is_empty())
-        .collect()
+    // `<stem>-1.png`, `<stem>-2.png`… (zero-padded to the page count's
+    // digits), in page order.
+    let prefix = format!(
+        "{}-",
+        stem.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+    );
+    let mut pages: Vec<std::path::PathBuf> = std::fs::read_dir(std::env::temp_dir())
+        .expect("the temporary directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".png"))
+        })
+        .collect();
+    pages.sort();
+    let mut codes = Vec::new();
+    for png in pages {
+        let out = std::process::Command::new("zbarimg")
+            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+            .arg(&png)
+            .output()
+            .expect("zbarimg (zbar-tools) runs");
+        let _ = std::fs::remove_file(&png);
+        codes.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_owned)
+                .filter(|l| !l.is_empty()),
+        );
+    }
+    codes
 }

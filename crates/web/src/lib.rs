@@ -33,6 +33,7 @@ pub mod middleware;
 pub mod portal;
 pub mod routes;
 pub mod sigillo;
+pub mod tari;
 pub mod tempi;
 #[cfg(test)]
 mod tests;
@@ -250,6 +251,7 @@ fn session_routes() -> routes::Routes {
         .merge(appuntamenti::router())
         .merge(area_personale::router())
         .merge(tributi::router())
+        .merge(tari::router())
         .merge(tributi::public_router())
 }
 

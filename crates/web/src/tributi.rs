@@ -96,7 +96,7 @@ fn bad_year() -> ServiceError {
 }
 
 /// A year as typed: four digits.
-fn parse_year(s: &str) -> Result<i16, ServiceError> {
+pub(crate) fn parse_year(s: &str) -> Result<i16, ServiceError> {
     let s = s.trim();
     match s.parse::<i16>() {
         Ok(y) if s.len() == 4 && y >= 1000 => Ok(y),
@@ -104,7 +104,7 @@ fn parse_year(s: &str) -> Result<i16, ServiceError> {
     }
 }
 
-fn parse_cf(s: &str) -> Result<CodiceFiscale, ServiceError> {
+pub(crate) fn parse_cf(s: &str) -> Result<CodiceFiscale, ServiceError> {
     CodiceFiscale::parse(s.trim()).map_err(|_| {
         ServiceError::refused(
             "codice_fiscale_non_valido",
@@ -183,6 +183,8 @@ struct ImuTemplate<'a> {
     anni: Vec<(i16, bool)>,
     /// Nothing to show yet (the office before a search).
     position: Option<PositionView>,
+    /// The TARI of the same taxpayer and year.
+    tari: Option<crate::tari::TariView>,
     error: Option<String>,
     csrf: String,
 }
@@ -203,6 +205,8 @@ struct PositionView {
     note: Vec<String>,
     /// The payments of the year, with their F24 and pagoPA notice.
     pagamenti: Vec<PagamentoRow>,
+    /// What was paid and what is past due (not for the calculator).
+    situazione: Option<crate::tari::SituazioneView>,
 }
 
 /// One payment of the year as the page offers it.
@@ -217,6 +221,8 @@ struct PagamentoRow {
     avviso: Option<String>,
     /// Paid: when.
     pagato_il: Option<String>,
+    /// Covered by the payments received (F24 flows).
+    saldato: bool,
     /// A pagoPA notice can be asked for (not past due, not paid).
     pagabile: bool,
 }
@@ -232,8 +238,21 @@ fn view(
     c: &CalcoloImu,
     aliquote_di_base: bool,
     avvisi: &[palazzo_store::Avviso],
+    situazione: Option<&palazzo_domain::tributi::situazione::Situazione>,
     f24_href: impl Fn(Versamento) -> String,
 ) -> PositionView {
+    // An instalment the payments received cover (`Acconto`, `Saldo`; the
+    // whole year for the single payment).
+    let covered = |v: Versamento| {
+        situazione.is_some_and(|s| match v {
+            Versamento::UnicaSoluzione => s.residuo == Cents::ZERO && s.pagato > Cents::ZERO,
+            _ => s.rate.iter().any(|r| {
+                r.dovuto.etichetta == v.label()
+                    && r.residuo == Cents::ZERO
+                    && r.pagato > Cents::ZERO
+            }),
+        })
+    };
     let (acc, sal) = imu::scadenze(c.anno);
     let unica = Cents::from_cents(c.righe.iter().map(|r| r.unica_soluzione.cents()).sum());
     let today = rome_date(jiff::Timestamp::now());
@@ -254,7 +273,9 @@ fn view(
             let code = versamento_code(v);
             let avviso = avvisi.iter().find(|a| a.data.versamento == code);
             let pagato_il = avviso.and_then(|a| a.pagato_il).map(|t| day(rome_date(t)));
+            let saldato = pagato_il.is_none() && covered(v);
             PagamentoRow {
+                saldato,
                 label: v.label(),
                 versamento: code,
                 importo: money(amount),
@@ -262,6 +283,7 @@ fn view(
                 f24: f24_href(v),
                 avviso: avviso.map(|a| a.codice_avviso.printed()),
                 pagabile: pagato_il.is_none()
+                    && !saldato
                     && due >= today
                     && !(v == Versamento::UnicaSoluzione && split)
                     && !(v != Versamento::UnicaSoluzione && single),
@@ -307,6 +329,7 @@ fn view(
         sotto_minimo: c.sotto_minimo,
         note: c.note.clone(),
         pagamenti,
+        situazione: situazione.map(crate::tari::SituazioneView::of),
     }
 }
 
@@ -317,6 +340,7 @@ fn position_view(p: &PosizioneImu, f24_href: impl Fn(Versamento) -> String) -> P
         &p.calcolo,
         p.aliquote_di_base,
         &p.avvisi,
+        Some(&p.situazione),
         f24_href,
     )
 }
@@ -355,6 +379,7 @@ async fn own_view(
         anno: this_year(),
         anni: years(this_year()),
         position: None,
+        tari: None,
         error: None,
         csrf: auth.csrf().to_owned(),
     };
@@ -376,6 +401,8 @@ async fn own_view(
             tpl.position = Some(position_view(&p, |v| {
                 format!("{OWN_PATH}/imu/{anno}/f24/{}", versamento_code(v))
             }));
+            tpl.tari =
+                Some(tari_view(state, t, auth, None, p.codice_fiscale.as_str(), anno).await?);
             render(&tpl, StatusCode::OK)
         }
         Err(ServiceError::Invalid { message, .. }) => {
@@ -387,6 +414,25 @@ async fn own_view(
 }
 
 use palazzo_services::avvisi::versamento_code;
+
+/// The TARI part of the page: the position, or why it cannot be shown
+/// (the IMU above is shown all the same).
+async fn tari_view(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    cf: Option<&CodiceFiscale>,
+    shown: &str,
+    anno: i16,
+) -> Result<crate::tari::TariView, ServiceError> {
+    match state.app().tari_position(t.id, &auth.actor, cf, anno).await {
+        Ok(p) => Ok(crate::tari::TariView::of(&p)),
+        Err(ServiceError::Invalid { message, .. }) => {
+            Ok(crate::tari::TariView::error(shown, message))
+        }
+        Err(e) => Err(e),
+    }
+}
 
 /// Handles `GET /area-personale/tributi`.
 async fn own_page(
@@ -457,7 +503,7 @@ async fn office_view(
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Response, ServiceError> {
     auth.actor.require(Permission::ManageTaxes)?;
-    let title = "Tributi: posizione IMU del contribuente";
+    let title = "Tributi: posizione del contribuente";
     let mut shell = Shell::new(t, title);
     shell.breadcrumb = vec![
         Crumb::link("Home", "/"),
@@ -472,6 +518,7 @@ async fn office_view(
         anno: this_year(),
         anni: years(this_year()),
         position: None,
+        tari: None,
         error: None,
         csrf: auth.csrf().to_owned(),
     };
@@ -494,13 +541,18 @@ async fn office_view(
             .app()
             .imu_position(t.id, &auth.actor, Some(&cf), anno)
             .await?;
-        Ok::<_, ServiceError>((anno, Some(p)))
+        let tari = tari_view(state, t, auth, Some(&cf), cf.as_str(), anno).await?;
+        Ok::<_, ServiceError>((anno, Some((p, tari))))
     }
     .await;
     match result {
         Ok((anno, p)) => {
             tpl.anno = anno;
             tpl.anni = years(anno);
+            let p = p.map(|(p, tari)| {
+                tpl.tari = Some(tari);
+                p
+            });
             tpl.position = p.map(|p| {
                 let cf = p.codice_fiscale.as_str().to_owned();
                 position_view(&p, |v| {
@@ -1147,7 +1199,7 @@ async fn calculator_page(
             Ok((anno, calcolo, di_base)) => {
                 tpl.anni = years(anno);
                 tpl.anno = anno;
-                let mut v = view("", &calcolo, di_base, &[], |_| String::new());
+                let mut v = view("", &calcolo, di_base, &[], None, |_| String::new());
                 v.pagamenti.clear();
                 tpl.result = Some(v);
             }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 
-use crate::csv::{self, CsvError, Parsed, RowError, parse_date, quote};
+use crate::csv::{self, CsvError, Parsed, RowError, field, parse_date, quote};
 use crate::ids::CodiceFiscale;
 use crate::money::Cents;
 use crate::tributi::Quota;
@@ -59,6 +59,11 @@ pub enum FileKind {
     Unita,
     /// [`TITOLARITA_COLUMNS`].
     Titolarita,
+    /// TARI utenze: [`crate::tributi::utenze::UTENZE_COLUMNS`].
+    Utenze,
+    /// Payments received:
+    /// [`crate::tributi::versamenti::VERSAMENTI_COLUMNS`].
+    Versamenti,
 }
 
 /// A file that cannot be read at all.
@@ -69,9 +74,11 @@ pub enum FileError {
     Csv(#[from] CsvError),
     /// The header is neither format's.
     #[error(
-        "intestazione non riconosciuta: attese le colonne «{}» (unità immobiliari) oppure «{}» (titolarità)",
+        "intestazione non riconosciuta: attese le colonne «{}» (unità immobiliari), «{}» (titolarità), «{}» (utenze TARI) oppure «{}» (versamenti)",
         UNITA_COLUMNS.join(";"),
-        TITOLARITA_COLUMNS.join(";")
+        TITOLARITA_COLUMNS.join(";"),
+        crate::tributi::utenze::UTENZE_COLUMNS.join(";"),
+        crate::tributi::versamenti::VERSAMENTI_COLUMNS.join(";")
     )]
     Header,
 }
@@ -132,6 +139,10 @@ pub fn file_kind(bytes: &[u8]) -> Result<FileKind, FileError> {
         Ok(FileKind::Unita)
     } else if table.is(&TITOLARITA_COLUMNS) {
         Ok(FileKind::Titolarita)
+    } else if table.is(&crate::tributi::utenze::UTENZE_COLUMNS) {
+        Ok(FileKind::Utenze)
+    } else if table.is(&crate::tributi::versamenti::VERSAMENTI_COLUMNS) {
+        Ok(FileKind::Versamenti)
     } else {
         Err(FileError::Header)
     }
@@ -144,10 +155,6 @@ fn row_error(line: usize, column: &'static str, code: &'static str, message: Str
         code,
         message,
     }
-}
-
-fn field(f: &[String], i: usize) -> &str {
-    f.get(i).map_or("", |s| s.trim())
 }
 
 /// Parses a units file.
@@ -163,16 +170,8 @@ pub fn parse_unita(bytes: &[u8]) -> Result<Parsed<Vec<UnitaRow>>, FileError> {
     let mut index: HashMap<String, usize> = HashMap::new();
     for (line, f) in table.rows() {
         if f.len() != UNITA_COLUMNS.len() {
-            out.errors.push(RowError {
-                line,
-                column: None,
-                code: "numero_colonne",
-                message: format!(
-                    "la riga ha {} colonne invece di {}",
-                    f.len(),
-                    UNITA_COLUMNS.len()
-                ),
-            });
+            out.errors
+                .push(RowError::column_count(line, f.len(), UNITA_COLUMNS.len()));
             continue;
         }
         match unita_row(line, &f) {
@@ -407,16 +406,11 @@ pub fn parse_titolarita(bytes: &[u8]) -> Result<Parsed<Vec<TitolaritaRow>>, File
     let mut index: HashMap<(String, CodiceFiscale, Date), usize> = HashMap::new();
     for (line, f) in table.rows() {
         if f.len() != TITOLARITA_COLUMNS.len() {
-            out.errors.push(RowError {
+            out.errors.push(RowError::column_count(
                 line,
-                column: None,
-                code: "numero_colonne",
-                message: format!(
-                    "la riga ha {} colonne invece di {}",
-                    f.len(),
-                    TITOLARITA_COLUMNS.len()
-                ),
-            });
+                f.len(),
+                TITOLARITA_COLUMNS.len(),
+            ));
             continue;
         }
         let row = match titolarita_row(line, &f) {

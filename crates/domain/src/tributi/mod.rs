@@ -14,7 +14,10 @@ pub mod f24;
 pub mod import;
 pub mod imu;
 pub mod ravvedimento;
+pub mod situazione;
 pub mod tari;
+pub mod utenze;
+pub mod versamenti;
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -293,6 +296,9 @@ pub enum TributiError {
     /// TARI tariffs without any due date.
     #[error("no TARI due dates for {0}")]
     ScadenzeTari(i16),
+    /// TARI tariffs the delibera cannot hold (the problem, in Italian).
+    #[error("invalid TARI tariffs: {0}")]
+    TariffeTari(String),
 }
 
 impl Coded for TributiError {
@@ -308,6 +314,7 @@ impl Coded for TributiError {
             TributiError::Tariffa(_) => "tributi_tariffa",
             TributiError::CategoriaTari(_) => "tributi_categoria_tari",
             TributiError::ScadenzeTari(_) => "tributi_scadenze_tari",
+            TributiError::TariffeTari(_) => "tributi_tariffe_tari",
         }
     }
 
@@ -353,6 +360,7 @@ impl Coded for TributiError {
             TributiError::ScadenzeTari(y) => {
                 format!("Le scadenze delle rate TARI del {y} non sono state inserite")
             }
+            TributiError::TariffeTari(s) => format!("Tariffe TARI non valide: {s}"),
         }
     }
 }

@@ -80,6 +80,110 @@ pub struct TariffeTari {
     pub tefa: u32,
     /// Instalments: their due dates (one date: rata unica).
     pub scadenze: Vec<Date>,
+    /// The reductions of the regolamento (c.659-660) the utenze may have,
+    /// by code.
+    #[serde(default)]
+    pub riduzioni: Vec<RiduzioneTari>,
+}
+
+/// A reduction of the comune's regolamento with its code, as the tariffs
+/// of a year define it and the utenze name it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiduzioneTari {
+    /// The code the utenze file uses, e.g. `compostaggio`.
+    pub codice: String,
+    /// The reduction.
+    #[serde(flatten)]
+    pub riduzione: Riduzione,
+}
+
+/// The most a province may set the TEFA at: 5% (D.Lgs. 504/1992 art. 19
+/// c.3, "non inferiore all'1 per cento né superiore al 5 per cento").
+pub const TEFA_MASSIMA: u32 = 500;
+
+/// Whether `codice` can name a reduction: lower-case letters, digits,
+/// `_` and `-`, 1 to 40.
+#[must_use]
+pub fn codice_riduzione_valido(codice: &str) -> bool {
+    (1..=40).contains(&codice.len())
+        && codice
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+impl TariffeTari {
+    /// Checks what the delibera can hold: six domestic tariffs (1 to 6 or
+    /// more occupants, Tab. 1a/2 of DPR 158/1999), categories 1-30 each
+    /// once with a name, TEFA within 0-5%, one to twelve due dates in
+    /// order and none before the year, reductions with valid distinct
+    /// codes of at most 100%.
+    ///
+    /// # Errors
+    /// [`TributiError::TariffeTari`] naming the first problem.
+    pub fn valida(&self) -> Result<(), TributiError> {
+        let bad = |s: String| Err(TributiError::TariffeTari(s));
+        if self.domestiche.len() != 6 {
+            return bad(format!(
+                "servono le tariffe domestiche per 1, 2, 3, 4, 5 e 6 o più occupanti ({} indicate)",
+                self.domestiche.len()
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (c, label, ..) in &self.non_domestiche {
+            if !(1..=30).contains(c) {
+                return bad(format!("la categoria {c} non esiste (da 1 a 30)"));
+            }
+            if !seen.insert(*c) {
+                return bad(format!("la categoria {c} è indicata due volte"));
+            }
+            if label.trim().is_empty() {
+                return bad(format!("manca la descrizione della categoria {c}"));
+            }
+        }
+        if self.tefa > TEFA_MASSIMA {
+            return bad("la TEFA va dall'1 al 5% della TARI".into());
+        }
+        if self.scadenze.is_empty() || self.scadenze.len() > 12 {
+            return bad("indica da una a dodici scadenze".into());
+        }
+        if self.scadenze.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("le scadenze vanno indicate in ordine, senza ripetizioni".into());
+        }
+        if self.scadenze.first().is_some_and(|d| d.year() < self.anno) {
+            return bad(format!("una scadenza precede l'anno {}", self.anno));
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for r in &self.riduzioni {
+            if !codice_riduzione_valido(&r.codice) {
+                return bad(format!(
+                    "il codice di riduzione «{}» non è valido (lettere minuscole, cifre, _ e -)",
+                    r.codice
+                ));
+            }
+            if !codes.insert(r.codice.as_str()) {
+                return bad(format!("la riduzione «{}» è indicata due volte", r.codice));
+            }
+            if r.riduzione.fissa > 10_000 || r.riduzione.variabile > 10_000 {
+                return bad(format!("la riduzione «{}» supera il 100%", r.codice));
+            }
+            if r.riduzione.descrizione.trim().is_empty() {
+                return bad(format!(
+                    "manca la descrizione della riduzione «{}»",
+                    r.codice
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The reduction of code `codice`, if the tariffs define it.
+    #[must_use]
+    pub fn riduzione(&self, codice: &str) -> Option<&Riduzione> {
+        self.riduzioni
+            .iter()
+            .find(|r| r.codice == codice)
+            .map(|r| &r.riduzione)
+    }
 }
 
 /// What is occupied.
@@ -353,7 +457,64 @@ mod tests {
             non_domestiche: vec![(13, "Negozi".into(), t("1,2000"), t("1,0500"))],
             tefa: 500,
             scadenze: vec![date(2026, 5, 31), date(2026, 9, 30), date(2026, 12, 2)],
+            riduzioni: vec![RiduzioneTari {
+                codice: "compostaggio".into(),
+                riduzione: Riduzione {
+                    descrizione: "Compostaggio domestico (art. 22 reg.)".into(),
+                    fissa: 0,
+                    variabile: 2_000,
+                },
+            }],
         }
+    }
+
+    #[test]
+    fn tariffs_are_checked() {
+        assert_eq!(tribiano().valida(), Ok(()));
+        assert!(tribiano().riduzione("compostaggio").is_some());
+        assert!(tribiano().riduzione("altro").is_none());
+        type Break = Box<dyn Fn(&mut TariffeTari)>;
+        let broken: Vec<(&str, Break)> = vec![
+            (
+                "domestiche",
+                Box::new(|t| {
+                    t.domestiche.pop();
+                }),
+            ),
+            (
+                "categoria 31",
+                Box::new(|t| t.non_domestiche.push((31, "x".into(), t_(1), t_(1)))),
+            ),
+            (
+                "due volte",
+                Box::new(|t| t.non_domestiche.push((13, "x".into(), t_(1), t_(1)))),
+            ),
+            ("TEFA", Box::new(|t| t.tefa = 501)),
+            ("scadenze", Box::new(|t| t.scadenze.clear())),
+            ("ordine", Box::new(|t| t.scadenze.swap(0, 1))),
+            ("precede", Box::new(|t| t.scadenze[0] = date(2025, 12, 31))),
+            (
+                "100%",
+                Box::new(|t| t.riduzioni[0].riduzione.variabile = 10_001),
+            ),
+            (
+                "codice",
+                Box::new(|t| t.riduzioni[0].codice = "Compost".into()),
+            ),
+        ];
+        for (what, f) in broken {
+            let mut t = tribiano();
+            f(&mut t);
+            let err = crate::Coded::message_it(&t.valida().unwrap_err());
+            assert!(
+                err.to_lowercase().contains(&what.to_lowercase()),
+                "{what}: {err}"
+            );
+        }
+    }
+
+    fn t_(n: u64) -> Tariffa {
+        Tariffa(n)
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! `palazzo tributi …` (issue 7): load the cadastral units and titolarità
-//! of a comune (docs/tributi-import.md) with a progress bar and a report of
-//! the refused rows; enter the IMU rates of a year with their delibera;
-//! print a taxpayer's IMU position with its working.
+//! `palazzo tributi …` (issue 7): load the cadastral units, titolarità and
+//! TARI utenze of a comune (docs/tributi-import.md) with a progress bar and
+//! a report of the refused rows; enter the IMU rates and the TARI tariffs
+//! of a year with their delibera; print a taxpayer's IMU or TARI position
+//! with its working; issue the pagoPA notices, one taxpayer or the whole
+//! comune's TARI bills at once.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +17,7 @@ use palazzo_domain::tributi::Aliquota;
 use palazzo_domain::tributi::f24::Versamento;
 use palazzo_domain::tributi::import::FileKind;
 use palazzo_domain::tributi::imu::Aliquote;
+use palazzo_domain::tributi::tari::TariffeTari;
 
 use super::emergenza::{Target, actor, open_comune, open_comune_with_config, service};
 use super::progress_bar;
@@ -22,8 +25,8 @@ use super::progress_bar;
 /// `palazzo tributi …`.
 #[derive(Subcommand, Debug)]
 pub enum TributiCommand {
-    /// Load a units or titolarità file (docs/tributi-import.md; the kind is
-    /// told by its header). Good rows are saved, bad ones reported with
+    /// Load a units, titolarità or TARI utenze file
+    /// (docs/tributi-import.md; the kind is told by its header). Good rows are saved, bad ones reported with
     /// line, column and code; exits 2 when any row was refused.
     Import {
         /// The CSV file.
@@ -59,6 +62,36 @@ pub enum TributiCommand {
         #[command(flatten)]
         target: Target,
     },
+    /// Enter (or correct) the TARI tariffs of a year from a JSON file
+    /// (docs/tributi.md: year, delibera, domestic and non-domestic
+    /// tariffs, TEFA, due dates, reductions).
+    TariffeTari {
+        /// The JSON file.
+        file: PathBuf,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Issue the pagoPA notices of every TARI bill of a year and write each
+    /// bill's avviso di pagamento in a directory (`TARI-<anno>-<cf>.pdf`),
+    /// with a progress bar. Run again after an interruption, it goes on:
+    /// notices already issued are kept (never a new IUV for the same bill)
+    /// and the files already written are not rendered again. Exits 2 when
+    /// any bill could not be issued.
+    Avvisi {
+        /// The year.
+        #[arg(long = "year", visible_alias = "anno")]
+        anno: i16,
+        /// The tax: TARI.
+        #[arg(long = "tax", visible_alias = "tributo", default_value = "TARI")]
+        tributo: String,
+        /// The directory of the PDFs (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
     /// Enter the comune's pagoPA data: segregation code, CBILL code, the
     /// IBAN payments are credited to, the postal account if any.
     Pagopa {
@@ -77,6 +110,16 @@ pub enum TributiCommand {
         /// Its holder as printed on the bollettino.
         #[arg(long)]
         intestatario: Option<String>,
+        /// The codice fiscale of the province receiving the TEFA on the
+        /// TARI notices (with --tefa-iban and --tefa-nome).
+        #[arg(long, requires_all = ["tefa_iban", "tefa_nome"])]
+        tefa_cf: Option<String>,
+        /// The IBAN the TEFA is credited to.
+        #[arg(long, requires = "tefa_cf")]
+        tefa_iban: Option<String>,
+        /// The province's name.
+        #[arg(long, requires = "tefa_cf")]
+        tefa_nome: Option<String>,
         /// The comune and the installation.
         #[command(flatten)]
         target: Target,
@@ -121,8 +164,9 @@ pub enum TributiCommand {
         #[command(flatten)]
         target: Target,
     },
-    /// Print a taxpayer's IMU for a year: the F24 lines, acconto and saldo,
-    /// and how each unit's tax is computed.
+    /// Print a taxpayer's IMU for a year (the F24 lines, acconto and saldo,
+    /// and how each unit's tax is computed) or TARI (each utenza's working,
+    /// the instalments, the notices).
     Posizione {
         /// The taxpayer's codice fiscale.
         #[arg(long)]
@@ -130,6 +174,9 @@ pub enum TributiCommand {
         /// The year.
         #[arg(long)]
         anno: i16,
+        /// `IMU` or `TARI`.
+        #[arg(long, default_value = "IMU")]
+        tributo: String,
         /// Print the computation as JSON.
         #[arg(long)]
         json: bool,
@@ -219,12 +266,23 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
             let what = match report.kind {
                 FileKind::Unita => "Unità immobiliari",
                 FileKind::Titolarita => "Titolarità",
+                FileKind::Utenze => "Utenze TARI",
+                FileKind::Versamenti => "Versamenti",
             };
-            println!(
-                "{what}: {} salvate, {} righe rifiutate.",
-                report.saved,
-                report.errors.len()
-            );
+            if report.kind == FileKind::Versamenti {
+                println!(
+                    "{what}: {} salvati, {} già caricati, {} righe rifiutate.",
+                    report.saved,
+                    report.already,
+                    report.errors.len()
+                );
+            } else {
+                println!(
+                    "{what}: {} salvate, {} righe rifiutate.",
+                    report.saved,
+                    report.errors.len()
+                );
+            }
             Ok(if report.errors.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -264,6 +322,9 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
             iban,
             conto_postale,
             intestatario,
+            tefa_cf,
+            tefa_iban,
+            tefa_nome,
             target,
         } => {
             let (app, tenant) = open_comune(&target).await?;
@@ -277,6 +338,16 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
                         iban,
                         conto_postale,
                         intestatario,
+                        tefa: match (tefa_cf, tefa_iban, tefa_nome) {
+                            (Some(codice_fiscale), Some(iban), Some(nome)) => {
+                                Some(palazzo_store::BeneficiarioTefa {
+                                    codice_fiscale,
+                                    iban,
+                                    nome,
+                                })
+                            }
+                            _ => None,
+                        },
                     },
                 )
                 .await;
@@ -342,14 +413,60 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
             println!("Pagamenti registrati: {n}.");
             Ok(ExitCode::SUCCESS)
         }
+        TributiCommand::TariffeTari { file, target } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let tariffe: TariffeTari = serde_json::from_slice(&bytes).with_context(|| {
+                format!("{}: not TARI tariffs (docs/tributi.md)", file.display())
+            })?;
+            let (app, tenant) = open_comune(&target).await?;
+            let r = app.set_tari_tariffs(tenant.id, &funzionario, tariffe).await;
+            app.db().close().await;
+            let saved = r.map_err(service)?;
+            println!(
+                "Tariffe TARI {} salvate ({}).",
+                saved.tariffe.anno, saved.tariffe.delibera
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        TributiCommand::Avvisi {
+            anno,
+            tributo,
+            out,
+            target,
+        } => {
+            anyhow::ensure!(
+                tributo.eq_ignore_ascii_case("TARI"),
+                "tributo «{tributo}»: gli avvisi in blocco sono quelli della TARI (--tax TARI)"
+            );
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let (app, tenant) = open_comune_with_gpd(&target).await?;
+            let r = tari_batch(&app, tenant.id, &funzionario, anno, &out).await;
+            app.db().close().await;
+            r
+        }
         TributiCommand::Posizione {
             cf,
             anno,
+            tributo,
             json,
             target,
         } => {
             let cf = CodiceFiscale::parse(&cf)
                 .map_err(|e| anyhow::anyhow!("codice fiscale «{cf}»: {e}"))?;
+            if tributo.eq_ignore_ascii_case("TARI") {
+                let (app, tenant) = open_comune(&target).await?;
+                let p = app
+                    .tari_position(tenant.id, &funzionario, Some(&cf), anno)
+                    .await;
+                app.db().close().await;
+                print_tari(&p.map_err(service)?, json)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            anyhow::ensure!(
+                tributo.eq_ignore_ascii_case("IMU"),
+                "tributo «{tributo}»: IMU o TARI"
+            );
             let (app, tenant) = open_comune(&target).await?;
             let p = app
                 .imu_position(tenant.id, &funzionario, Some(&cf), anno)
@@ -390,8 +507,191 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
             for n in &c.note {
                 println!("Nota: {n}");
             }
+            print_situazione(&p.situazione);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The batch of `palazzo tributi avvisi --tax TARI`.
+async fn tari_batch(
+    app: &palazzo_services::App,
+    tenant: palazzo_store::TenantId,
+    funzionario: &palazzo_services::access::Actor,
+    anno: i16,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let taxpayers = app
+        .tari_taxpayers(tenant, funzionario, anno)
+        .await
+        .map_err(service)?;
+    let total = taxpayers.len();
+    let (mut issued, mut kept, mut errors) = (0_usize, 0_usize, Vec::new());
+    progress_bar(0, total);
+    for (i, cf) in taxpayers.iter().enumerate() {
+        let path = out.join(format!("TARI-{anno}-{}.pdf", cf.as_str()));
+        let written = path.exists();
+        match app
+            .tari_bill_for(tenant, funzionario, cf, anno, !written)
+            .await
+        {
+            Ok(bill) => {
+                if bill.emessa {
+                    issued += 1;
+                } else {
+                    kept += 1;
+                }
+                let pdf = if !bill.pdf.is_empty() {
+                    Some(bill.pdf)
+                } else if bill.emessa {
+                    // New notices replaced those of the file written before.
+                    Some(
+                        app.tari_bill_pdf(tenant, &bill.avvisi)
+                            .await
+                            .map_err(service)?,
+                    )
+                } else {
+                    None
+                };
+                if let Some(pdf) = pdf {
+                    // Written whole or not at all: an interrupted run leaves
+                    // no half file that a resumed run would skip.
+                    let tmp = path.with_extension("pdf.part");
+                    std::fs::write(&tmp, &pdf)
+                        .with_context(|| format!("writing {}", tmp.display()))?;
+                    std::fs::rename(&tmp, &path)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+            }
+            Err(e) => errors.push((cf.clone(), e)),
+        }
+        progress_bar(i + 1, total);
+    }
+    eprintln!();
+    for (cf, e) in &errors {
+        println!("{} ({}): {}", cf.as_str(), e.code(), e.message_it());
+    }
+    println!(
+        "Avvisi TARI {anno}: {total} contribuenti, {issued} emessi ora, {kept} già emessi, {} non \
+         emessi.",
+        errors.len()
+    );
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// Prints a TARI position (or its JSON).
+fn print_tari(p: &palazzo_services::tari::PosizioneTari, json: bool) -> anyhow::Result<()> {
+    if json {
+        let utenze: Vec<serde_json::Value> = p
+            .utenze
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "codice": u.utenza.data.codice,
+                    "indirizzo": u.utenza.data.indirizzo,
+                    "utenza": u.utenza.data.utenza,
+                    "dal": u.utenza.data.dal,
+                    "al": u.utenza.data.al,
+                    "calcolo": u.calcolo,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "codice_fiscale": p.codice_fiscale.as_str(),
+            "anno": p.anno,
+            "delibera": p.tariffe.as_ref().map(|t| t.delibera.clone()),
+            "utenze": utenze,
+            "tari": p.tari,
+            "tefa": p.tefa,
+            "totale": p.totale,
+            "rate": p.rate,
+            "situazione": p.situazione,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let Some(t) = &p.tariffe else {
+        println!(
+            "Le tariffe TARI del {} non sono state inserite: nessun calcolo.",
+            p.anno
+        );
+        return Ok(());
+    };
+    println!(
+        "TARI {} di {} ({})",
+        p.anno,
+        p.codice_fiscale.as_str(),
+        t.delibera
+    );
+    for u in &p.utenze {
+        println!(
+            "\nUtenza {} — {}",
+            u.utenza.data.codice, u.utenza.data.indirizzo
+        );
+        for s in &u.calcolo.passaggi {
+            println!("  {s}");
+        }
+    }
+    println!("\nRata  Scadenza    TARI        TEFA");
+    for r in &p.rate {
+        println!(
+            "{:>4}  {}  {:>10}  {:>10}",
+            r.numero,
+            r.scadenza.strftime("%d/%m/%Y"),
+            r.tari.to_string(),
+            r.tefa.to_string()
+        );
+    }
+    println!("Totale {} (TARI {}, TEFA {})", p.totale, p.tari, p.tefa);
+    for a in &p.avvisi {
+        println!(
+            "Avviso {} {} {} {}",
+            a.data.versamento,
+            a.codice_avviso,
+            a.data.importo,
+            a.stato.code()
+        );
+    }
+    print_situazione(&p.situazione);
+    Ok(())
+}
+
+/// Prints what was paid and what remains, with the ravvedimento of what is
+/// past due.
+fn print_situazione(s: &palazzo_domain::tributi::situazione::Situazione) {
+    for v in &s.pagamenti {
+        println!(
+            "Versamento del {}: {}{} ({})",
+            v.data.strftime("%d/%m/%Y"),
+            v.importo,
+            if v.ravvedimento {
+                ", con ravvedimento"
+            } else {
+                ""
+            },
+            v.fonte
+        );
+    }
+    for r in &s.rate {
+        if let Some(rv) = &r.ravvedimento {
+            println!(
+                "{} scaduta il {}: {} da versare; oggi con il ravvedimento (sanzione {}, interessi {}): {}",
+                r.dovuto.etichetta,
+                r.dovuto.scadenza.strftime("%d/%m/%Y"),
+                r.residuo,
+                rv.sanzione,
+                rv.interessi,
+                rv.totale
+            );
+        }
+    }
+    println!("Pagato {}, da pagare {}", s.pagato, s.residuo);
+    if s.eccedenza > Cents::ZERO {
+        println!("Versato in più: {}", s.eccedenza);
     }
 }
 

@@ -4,11 +4,23 @@
 //! and sold during this year, so the personal area shows an acconto, a
 //! saldo and the working. Loaded through the documented import files
 //! (`docs/tributi-import.md`), as an operator would.
+//!
+//! TARI: the tariffs of the last two years (this year's due dates a month
+//! and four months from the day the demo is built, so its bills can still
+//! be issued), the first resident's home with a garage and composting, and
+//! half a flat bought in September (a part-year utenza).
+//!
+//! Payments received (the F24 flows): this year's IMU acconto, once past
+//! its due date, and the first instalment of last year's TARI — the second
+//! is left unpaid, so the page shows it past due with the ravvedimento.
 
 use jiff::civil::{Date, date};
 use palazzo_domain::money::Cents;
 use palazzo_domain::tributi::import::{TitolaritaRow, UnitaRow, write_titolarita, write_unita};
 use palazzo_domain::tributi::imu::{Aliquote, Categoria, Condizione, Oggetto, Periodo, Possesso};
+use palazzo_domain::tributi::tari::{Riduzione, RiduzioneTari, Tariffa, TariffeTari, Utenza};
+use palazzo_domain::tributi::utenze::{UtenzaRow, write_utenze};
+use palazzo_domain::tributi::versamenti::{VersamentoRow, write_versamenti};
 use palazzo_domain::tributi::{Aliquota, Quota};
 use palazzo_store::{Store, Tenant};
 
@@ -90,10 +102,16 @@ pub async fn seed(app: &App, tenant: &Tenant, year: i16) -> ServiceResult<()> {
                 iban: "IT60X0542811101000000123456".into(),
                 conto_postale: Some("16302093".into()),
                 intestatario: Some(format!("{} - Servizio Tesoreria", tenant.data.name)),
+                tefa: Some(palazzo_store::BeneficiarioTefa {
+                    codice_fiscale: "80000110728".into(),
+                    iban: "IT02L1234512345123456789012".into(),
+                    nome: "Provincia (TEFA)".into(),
+                }),
             },
         )
         .await?;
     }
+    seed_tari(app, tenant, year, &actor).await?;
     if !app.db().aliquote_imu_all(tenant.id).await?.is_empty() {
         return Ok(());
     }
@@ -175,15 +193,219 @@ pub async fn seed(app: &App, tenant: &Tenant, year: i16) -> ServiceResult<()> {
         ),
     ];
     for file in [write_unita(&units), write_titolarita(&titles)] {
-        let report = app
-            .import_tributi(tenant.id, &actor, file.as_bytes(), |_, _| {})
-            .await?;
-        if let Some(e) = report.errors.first() {
-            return Err(ServiceError::Internal(format!(
-                "demo taxes of {}: line {} refused ({}): {}",
-                tenant.data.slug, e.line, e.code, e.message
-            )));
-        }
+        import(app, tenant, &actor, &file).await?;
+    }
+    // The acconto paid by F24 on its due date, once it is past: the
+    // position shows it paid (the flows of the Agenzia delle Entrate).
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    let (acconto, _) = palazzo_domain::tributi::imu::scadenze(year);
+    if today > acconto {
+        let p = app.imu_position(tenant.id, &actor, Some(a), year).await?;
+        let righe = palazzo_domain::tributi::f24::da_imu(
+            &p.calcolo,
+            palazzo_domain::tributi::f24::Versamento::Acconto,
+            tenant.data.codice_catastale.as_str(),
+        );
+        let rows: Vec<VersamentoRow> = righe
+            .iter()
+            .enumerate()
+            .map(|(i, r)| VersamentoRow {
+                line: 0,
+                riferimento: format!("DEMO-F24-IMU-{year}-{}", i + 1),
+                codice_fiscale: a.clone(),
+                anno: year,
+                codice_tributo: r.codice_tributo.clone(),
+                data: acconto,
+                importo: r.importo,
+                ravvedimento: false,
+            })
+            .collect();
+        import(app, tenant, &actor, &write_versamenti(&rows)).await?;
+    }
+    Ok(())
+}
+
+/// Loads a demo file, refusing any bad row (a bug of the demo data).
+async fn import(app: &App, tenant: &Tenant, actor: &Actor, file: &str) -> ServiceResult<()> {
+    let report = app
+        .import_tributi(tenant.id, actor, file.as_bytes(), |_, _| {})
+        .await?;
+    if let Some(e) = report.errors.first() {
+        return Err(ServiceError::Internal(format!(
+            "demo taxes of {}: line {} refused ({}): {}",
+            tenant.data.slug, e.line, e.code, e.message
+        )));
+    }
+    Ok(())
+}
+
+/// The demo's TARI tariffs of `anno`: the domestic ones of the reference's
+/// example (T-6: 3 occupants 0,4460 €/m² and 75,03 €), a few business
+/// categories, TEFA 5%, two instalments, three reductions.
+fn tariffe(anno: i16, numero: u32, scadenze: Vec<Date>) -> ServiceResult<TariffeTari> {
+    let t = |s: &str| Tariffa::parse(s).map_err(|e| ServiceError::Internal(e.to_string()));
+    let riduzione = |codice: &str, descrizione: &str, fissa, variabile| RiduzioneTari {
+        codice: codice.to_owned(),
+        riduzione: Riduzione {
+            descrizione: descrizione.to_owned(),
+            fissa,
+            variabile,
+        },
+    };
+    Ok(TariffeTari {
+        anno,
+        delibera: format!("Delibera C.C. n. {numero} del 30/04/{anno}"),
+        domestiche: vec![
+            (t("0,3650")?, t("40,12")?),
+            (t("0,4200")?, t("62,50")?),
+            (t("0,4460")?, t("75,03")?),
+            (t("0,4700")?, t("90,00")?),
+            (t("0,4900")?, t("110,00")?),
+            (t("0,5100")?, t("125,00")?),
+        ],
+        non_domestiche: vec![
+            (
+                1,
+                "Musei, biblioteche, scuole, associazioni, luoghi di culto".into(),
+                t("0,4100")?,
+                t("0,3800")?,
+            ),
+            (
+                11,
+                "Uffici, agenzie, studi professionali".into(),
+                t("1,1200")?,
+                t("1,0300")?,
+            ),
+            (
+                13,
+                "Negozi di beni durevoli".into(),
+                t("1,2000")?,
+                t("1,0500")?,
+            ),
+            (
+                22,
+                "Ristoranti, trattorie, pizzerie, pub".into(),
+                t("3,9000")?,
+                t("3,6000")?,
+            ),
+            (
+                24,
+                "Bar, caffè, pasticceria".into(),
+                t("3,1000")?,
+                t("2,8500")?,
+            ),
+        ],
+        tefa: 500,
+        scadenze,
+        riduzioni: vec![
+            riduzione(
+                "compostaggio",
+                "Compostaggio domestico (art. 22 del regolamento)",
+                0,
+                2_000,
+            ),
+            riduzione(
+                "uso_stagionale",
+                "Abitazione a uso stagionale (art. 23 del regolamento)",
+                3_000,
+                3_000,
+            ),
+            riduzione(
+                "avvio_recupero",
+                "Rifiuti urbani avviati al recupero in proprio (D.Lgs. 116/2020)",
+                0,
+                10_000,
+            ),
+        ],
+    })
+}
+
+/// Seeds the TARI tariffs and utenze of `tenant`, once (nothing when the
+/// comune already has TARI tariffs).
+async fn seed_tari(app: &App, tenant: &Tenant, year: i16, actor: &Actor) -> ServiceResult<()> {
+    if !app.db().tariffe_tari_all(tenant.id).await?.is_empty() {
+        return Ok(());
+    }
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    let later = |days: i64| {
+        today
+            .checked_add(jiff::Span::new().days(days))
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    };
+    let last = tariffe(
+        year - 1,
+        11,
+        vec![date(year - 1, 5, 31), date(year - 1, 10, 31)],
+    )?;
+    let this = tariffe(year, 7, vec![later(31)?, later(122)?])?;
+    for t in [last, this] {
+        app.set_tari_tariffs(tenant.id, actor, t).await?;
+    }
+    let people = app.db().residents(tenant.id, 1).await?;
+    let Some(first) = people.first() else {
+        return Ok(());
+    };
+    let cf = &first.codice_fiscale;
+    let row =
+        |codice: &str, indirizzo: &str, catasto: &str, utenza, dal, riduzioni: &[&str]| UtenzaRow {
+            line: 0,
+            codice: codice.to_owned(),
+            codice_fiscale: cf.clone(),
+            indirizzo: indirizzo.to_owned(),
+            catasto: catasto.to_owned(),
+            utenza,
+            dal,
+            al: None,
+            riduzioni: riduzioni.iter().map(|r| (*r).to_owned()).collect(),
+        };
+    let rows = vec![
+        // The family home (3 people) with its garage, composting.
+        row(
+            "DEMO-TARI-1",
+            "Via Roma 10",
+            "F12 P345 S1-S2",
+            Utenza::Domestica {
+                occupanti: 3,
+                superficie: 95,
+                pertinenze: 18,
+            },
+            date(2012, 5, 4),
+            &["compostaggio"],
+        ),
+        // Half a flat bought on 10 September, occupied from that day by
+        // two people.
+        row(
+            "DEMO-TARI-2",
+            "Corso Umberto 21",
+            "F12 P345 S4",
+            Utenza::Domestica {
+                occupanti: 2,
+                superficie: 80,
+                pertinenze: 0,
+            },
+            date(year, 9, 10),
+            &[],
+        ),
+    ];
+    import(app, tenant, actor, &write_utenze(&rows)).await?;
+    // Last year's first instalment paid by F24 on its due date, the second
+    // not: the position shows it past due with the ravvedimento of today.
+    let last = app
+        .tari_position(tenant.id, actor, Some(cf), year - 1)
+        .await?;
+    if let Some(r) = last.rate.first() {
+        let line = |n: usize, codice: &str, importo| VersamentoRow {
+            line: 0,
+            riferimento: format!("DEMO-F24-TARI-{}-{n}", year - 1),
+            codice_fiscale: cf.clone(),
+            anno: year - 1,
+            codice_tributo: codice.to_owned(),
+            data: r.scadenza,
+            importo,
+            ravvedimento: false,
+        };
+        let rows = vec![line(1, "3944", r.tari), line(2, "TEFA", r.tefa)];
+        import(app, tenant, actor, &write_versamenti(&rows)).await?;
     }
     Ok(())
 }

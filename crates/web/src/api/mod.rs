@@ -66,6 +66,7 @@ pub fn router() -> Routes {
         .merge(appuntamenti::router())
         .merge(crate::tempi::api_router())
         .merge(crate::tributi::api_router())
+        .merge(crate::tari::api_router())
 }
 
 /// A postal address.

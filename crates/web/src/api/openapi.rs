@@ -48,6 +48,7 @@ pub fn document() -> Value {
         super::openapi_appuntamenti::parts(),
         crate::tempi::openapi_parts(),
         crate::tributi::openapi_parts(),
+        crate::tari::openapi_parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);
