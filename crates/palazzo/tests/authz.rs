@@ -487,6 +487,12 @@ fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
             Permission::OwnProfile,
         ),
         ("GET", "/api/v1/tributi/tari/{anno}", Permission::OwnProfile),
+        ("GET", "/api/v1/tributi/tasi", Permission::OwnProfile),
+        (
+            "GET",
+            "/api/v1/tributi/contribuenti/{cf}/tasi",
+            Permission::ManageTaxes,
+        ),
         (
             "POST",
             "/backoffice/tributi/tari/avviso",

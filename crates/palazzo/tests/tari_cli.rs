@@ -147,7 +147,7 @@ fn tari_from_the_command_line() {
     );
     assert!(
         t.contains(&format!(
-            "Avvisi TARI {y}: 4 contribuenti, 3 emessi ora, 0 già emessi, 1 non emessi."
+            "Avvisi TARI {y}: 4 contribuenti, 3 emessi ora, 0 già emessi, 0 senza nulla da versare, 1 non emessi."
         )),
         "{t}"
     );
@@ -176,7 +176,7 @@ fn tari_from_the_command_line() {
     let t = text(&out);
     assert!(
         t.contains(&format!(
-            "Avvisi TARI {y}: 4 contribuenti, 0 emessi ora, 3 già emessi, 1 non emessi."
+            "Avvisi TARI {y}: 4 contribuenti, 0 emessi ora, 3 già emessi, 0 senza nulla da versare, 1 non emessi."
         )),
         "{t}"
     );

@@ -87,6 +87,10 @@ async fn run(backend: Backend) {
     );
     assert!(last.contains(r#"data-element="da-versare-oggi""#), "{last}");
 
+    // The TASI history: the demo's two payments of 2019.
+    assert!(body.contains(r#"data-element="storico-tasi""#), "{body}");
+    assert!(body.contains("versato 86,00 €"), "{body}");
+
     // The bill's notice, asked with the CSRF token: three QR codes.
     let csrf = page.csrf().expect("a CSRF token");
     let action = format!("/area-personale/tributi/tari/{year}/avviso");
@@ -128,6 +132,20 @@ async fn run(backend: Backend) {
         .api(
             "GET",
             &format!("/tributi/contribuenti/{other}/tari/{year}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = me.api("GET", "/tributi/tasi", &key, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["anni"][0]["anno"], 2019);
+    assert_eq!(v["anni"][0]["versato"], 8_600);
+    let r = me
+        .api(
+            "GET",
+            &format!("/tributi/contribuenti/{other}/tasi"),
             &key,
             None,
         )

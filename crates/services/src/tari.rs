@@ -20,6 +20,8 @@ use palazzo_store::{
     TenantId, UtenzaTari, VersamentoF24,
 };
 
+use serde::Serialize;
+
 use crate::access::Actor;
 use crate::tributi::{BATCH_ROWS, TributiImportReport};
 use crate::{App, ServiceError, ServiceResult};
@@ -458,7 +460,14 @@ fn wanted(p: &PosizioneTari, who: &str) -> Vec<NewAvviso> {
         created_by: who.to_owned(),
     };
     let mut out = vec![new("unica".into(), p.totale, p.tefa, first.scadenza)];
-    if p.rate.len() >= 2 {
+    // An instalment whose TARI or TEFA share is nothing cannot be a pagoPA
+    // option with two transfers (each at least a cent): so small a bill
+    // is paid at once.
+    let payable = p
+        .rate
+        .iter()
+        .all(|r| r.tari > Cents::ZERO && (p.tefa == Cents::ZERO || r.tefa > Cents::ZERO));
+    if p.rate.len() >= 2 && payable {
         for r in &p.rate {
             out.push(new(
                 format!("rata-{}", r.numero),
@@ -578,7 +587,14 @@ impl App {
                 ),
             ));
         }
+        let paid = p.situazione.pagato > Cents::ZERO
+            || p.avvisi.iter().any(|a| a.stato == StatoAvviso::Pagato);
         if p.totale <= Cents::ZERO {
+            // A bill issued before the data changed (a utenza closed back
+            // in time) asks for nothing any more: its notices leave pagoPA.
+            if !paid && !p.avvisi.is_empty() {
+                self.issue(&t, &ente, p.avvisi.clone(), &[]).await?;
+            }
             return Err(ServiceError::refused(
                 "nulla_da_versare",
                 format!("Per la TARI {} non c'è nulla da versare.", p.anno),
@@ -596,9 +612,19 @@ impl App {
                     && a.data.tefa == w.tefa
                     && a.data.scadenza == w.scadenza
             });
-        let paid = live.iter().any(|a| a.stato == StatoAvviso::Pagato);
-        let (mut avvisi, emessa) = if same || paid {
+        let (mut avvisi, emessa) = if same || (paid && !live.is_empty()) {
             (live, false)
+        } else if paid {
+            // Paid in part by F24 without a bill: a bill of the whole year
+            // would ask again for what was paid.
+            return Err(ServiceError::refused(
+                "versamenti_presenti",
+                format!(
+                    "Per la TARI {} risultano già versamenti: l'avviso per quanto resta da pagare \
+                     lo emette l'ufficio tributi.",
+                    p.anno
+                ),
+            ));
         } else {
             let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
             if let Some(w) = wanted.first()
@@ -647,5 +673,68 @@ impl App {
             pdf,
             emessa,
         })
+    }
+}
+
+/// A year of the TASI (2014-2019), as the payments received show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AnnoTasi {
+    /// The year.
+    pub anno: i16,
+    /// The F24 lines of the TASI codes (3958-3963) for it.
+    pub versamenti: Vec<VersamentoF24>,
+    /// Their total (tax codes only: 3958-3961).
+    pub versato: Cents,
+}
+
+/// The years of the TASI: from 2014 (L. 147/2013 c.639) to 2019 (abolished
+/// from 2020, L. 160/2019 c.738).
+pub const ANNI_TASI: std::ops::RangeInclusive<i16> = 2014..=2019;
+
+impl App {
+    /// A taxpayer's TASI history (`taxes-pagopa.md` §2.1: years 2014-2019
+    /// as read-only history, from the F24 flows the comune received): each
+    /// year with payments, newest first. Who may ask: as
+    /// [`App::imu_position`].
+    ///
+    /// # Errors
+    /// As [`App::imu_position`]'s taxpayer checks.
+    pub async fn tasi_history(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        cf: Option<&CodiceFiscale>,
+    ) -> ServiceResult<(CodiceFiscale, Vec<AnnoTasi>)> {
+        let cf = self.taxpayer(tenant, actor, cf).await?;
+        let mut out = Vec::new();
+        for anno in ANNI_TASI.rev() {
+            let versamenti: Vec<VersamentoF24> = self
+                .db()
+                .versamenti_of(tenant, &cf, anno)
+                .await?
+                .into_iter()
+                .filter(|v| {
+                    versamenti::tributo_of(&v.codice_tributo).is_some_and(|(t, _)| t == "TASI")
+                })
+                .collect();
+            if versamenti.is_empty() {
+                continue;
+            }
+            let versato = Cents::from_cents(
+                versamenti
+                    .iter()
+                    .filter(|v| {
+                        versamenti::tributo_of(&v.codice_tributo).is_some_and(|(_, tax)| tax)
+                    })
+                    .map(|v| v.importo.cents())
+                    .sum(),
+            );
+            out.push(AnnoTasi {
+                anno,
+                versamenti,
+                versato,
+            });
+        }
+        Ok((cf, out))
     }
 }

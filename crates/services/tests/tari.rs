@@ -499,7 +499,102 @@ async fn run(backend: Backend) {
     let r = app.tari_taxpayers(tn.id, &operatore(), year).await;
     assert!(matches!(r, Err(ServiceError::Forbidden)));
 
-    // The ledger: the tariffs once, 12 notices issued, 4 annulled.
+    // Luca paid by F24 without a bill: a bill of the whole year would ask
+    // again for it. Piero occupied a flat for one day: a bill too small
+    // for instalments (a TEFA share of nothing) is the rata unica only.
+    let (luca, piero) = (person("Verdi", "Luca"), person("Neri", "Piero"));
+    let more = format!(
+        "codice;codice_fiscale;indirizzo;catasto;tipo;occupanti;categoria;superficie;pertinenze;dal;al;riduzioni\n\
+         T6;{l};Via Po 1;;domestica;1;;50;;01/01/2020;;\n\
+         T7;{p};Via Po 3;;domestica;1;;10;;01/03/{year};01/03/{year};\n",
+        l = luca.as_str(),
+        p = piero.as_str()
+    );
+    app.import_tributi(tn.id, &office, more.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    let paid = format!(
+        "riferimento;codice_fiscale;anno;codice_tributo;data;importo;ravvedimento\n\
+         F24-L-1;{l};{year};3944;10/01/{year};20,00;\n",
+        l = luca.as_str()
+    );
+    app.import_tributi(tn.id, &office, paid.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    let r = app.tari_avviso(tn.id, &office, Some(&luca), year).await;
+    assert_eq!(r.map_err(code).unwrap_err(), "versamenti_presenti");
+    let tiny = app
+        .tari_avviso(tn.id, &office, Some(&piero), year)
+        .await
+        .unwrap();
+    // 0,3650 × 10 × 1/365 = 0,01 + 40,12 × 1/365 = 0,11: 0,12 and TEFA
+    // 0,01, at once.
+    let v: Vec<(&str, i64, i64)> = tiny
+        .avvisi
+        .iter()
+        .map(|a| {
+            (
+                a.data.versamento.as_str(),
+                a.data.importo.cents(),
+                a.data.tefa.cents(),
+            )
+        })
+        .collect();
+    assert_eq!(v, vec![("unica", 13, 1)]);
+    // Anna's utenza closed back before the year: her unpaid bill asks for
+    // nothing any more, and its notices are annulled.
+    let closed = bigger.replace(
+        ";2;;95;;01/01/2020;;stagionale",
+        &format!(";2;;95;;01/01/2020;31/12/{};stagionale", year - 1),
+    );
+    app.import_tributi(tn.id, &office, closed.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    let r = app.tari_avviso(tn.id, &office, Some(&anna), year).await;
+    assert_eq!(r.map_err(code).unwrap_err(), "nulla_da_versare");
+    for a in &second.avvisi {
+        let stored = app
+            .db()
+            .avviso_by_codice(tn.id, &a.codice_avviso.to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.stato, StatoAvviso::Annullato);
+    }
+
+    // The TASI (2014-2019): a read-only history of the F24 lines received,
+    // the interest of an accertamento listed but not counted as tax.
+    let tasi = format!(
+        "riferimento;codice_fiscale;anno;codice_tributo;data;importo;ravvedimento\n\
+         TASI-1;{m};2018;3958;18/06/2018;100,00;\n\
+         TASI-2;{m};2018;3962;10/10/2023;5,00;\n\
+         TASI-3;{m};2016;3961;16/12/2016;40,00;\n",
+        m = mario.as_str()
+    );
+    app.import_tributi(tn.id, &office, tasi.as_bytes(), |_, _| {})
+        .await
+        .unwrap();
+    let (who, anni) = app
+        .tasi_history(tn.id, &office, Some(&mario))
+        .await
+        .unwrap();
+    assert_eq!(who, mario);
+    let got: Vec<(i16, usize, i64)> = anni
+        .iter()
+        .map(|a| (a.anno, a.versamenti.len(), a.versato.cents()))
+        .collect();
+    assert_eq!(got, vec![(2018, 2, 10_000), (2016, 1, 4_000)]);
+    assert!(
+        app.tasi_history(tn.id, &office, Some(&anna))
+            .await
+            .unwrap()
+            .1
+            .is_empty()
+    );
+    let r = app.tasi_history(tn.id, &operatore(), Some(&mario)).await;
+    assert!(r.is_err());
+
+    // The ledger: the tariffs once, 13 notices issued, 8 annulled.
     let kinds: Vec<String> = app
         .db()
         .ledger_events(tn.id, 0, u64::MAX / 2)
@@ -515,7 +610,7 @@ async fn run(backend: Backend) {
             count(EVENT_EMESSO),
             count(EVENT_ANNULLATO)
         ),
-        (1, 12, 4)
+        (1, 13, 8)
     );
     app.checkpoint_all().await.unwrap();
     let report = verify(app.db(), &keys).await.unwrap();

@@ -59,6 +59,8 @@ pub fn api_router() -> Routes {
     Routes::new()
         .get("/tributi/tari/{anno}", own, api_own)
         .get("/tributi/contribuenti/{cf}/tari/{anno}", office, api_office)
+        .get("/tributi/tasi", own, api_own_tasi)
+        .get("/tributi/contribuenti/{cf}/tasi", office, api_office_tasi)
         .get("/tributi/tariffe-tari", office, api_tariffs)
         .post("/tributi/tariffe-tari", office, api_set_tariffs)
 }
@@ -508,6 +510,67 @@ async fn api_office(
     Ok(Json(PosizioneTariDto::of(&p)))
 }
 
+/// A taxpayer's TASI history as the API returns it (amounts in cents).
+#[derive(Debug, Clone, Serialize)]
+pub struct StoricoTasiDto {
+    /// The taxpayer.
+    pub codice_fiscale: String,
+    /// The years with payments, newest first.
+    pub anni: Vec<palazzo_services::tari::AnnoTasi>,
+}
+
+/// Handles `GET /api/v1/tributi/tasi`: the caller's own TASI history.
+async fn api_own_tasi(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+) -> Result<Json<StoricoTasiDto>, WebError> {
+    actor.require(Permission::OwnProfile)?;
+    let (cf, anni) = state.app().tasi_history(t.id, &actor, None).await?;
+    Ok(Json(StoricoTasiDto {
+        codice_fiscale: cf.as_str().to_owned(),
+        anni,
+    }))
+}
+
+/// Handles `GET /api/v1/tributi/contribuenti/{cf}/tasi`.
+async fn api_office_tasi(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    ApiAuth(actor): ApiAuth,
+    Path(cf): Path<String>,
+) -> Result<Json<StoricoTasiDto>, WebError> {
+    actor.require(Permission::ManageTaxes)?;
+    let cf = parse_cf(&cf)?;
+    let (cf, anni) = state.app().tasi_history(t.id, &actor, Some(&cf)).await?;
+    Ok(Json(StoricoTasiDto {
+        codice_fiscale: cf.as_str().to_owned(),
+        anni,
+    }))
+}
+
+/// A TASI year as the page shows it: year, total, the lines (date,
+/// code, amount).
+pub(crate) struct TasiRow {
+    pub anno: i16,
+    pub versato: String,
+    pub righe: Vec<(String, String, String)>,
+}
+
+impl TasiRow {
+    pub(crate) fn of(a: &palazzo_services::tari::AnnoTasi) -> TasiRow {
+        TasiRow {
+            anno: a.anno,
+            versato: a.versato.to_string(),
+            righe: a
+                .versamenti
+                .iter()
+                .map(|v| (day(v.data), v.codice_tributo.clone(), v.importo.to_string()))
+                .collect(),
+        }
+    }
+}
+
 /// The tariffs of a year as the API reads and writes them: tariffs in
 /// ten-thousandths of a euro (`4460` = 0,4460 €), TEFA and reductions in
 /// hundredths of a percent.
@@ -599,6 +662,19 @@ pub fn openapi_parts() -> (
             ],
             "responses": { "200": position,
                 "422": err("codice_fiscale_non_valido, anno_non_valido, tributi_categoria_tari") }
+        }))},
+        "/tributi/tasi": { "get": staff(json!({
+            "operationId": "getMioStoricoTasi",
+            "summary": "TASI 2014-2019 del cittadino autenticato: i versamenti F24 ricevuti dal Comune, per anno (sola lettura)",
+            "responses": { "200": crate::api::openapi::ok_json("Gli anni con versamenti, dal più recente", json!({ "type": "object" })),
+                "422": err("codice_fiscale_assente") }
+        }))},
+        "/tributi/contribuenti/{cf}/tasi": { "get": staff(json!({
+            "operationId": "getStoricoTasiContribuente",
+            "summary": "TASI 2014-2019 di un contribuente (ufficio tributi)",
+            "parameters": [{ "name": "cf", "in": "path", "required": true, "schema": { "type": "string" } }],
+            "responses": { "200": crate::api::openapi::ok_json("Gli anni con versamenti, dal più recente", json!({ "type": "object" })),
+                "422": err("codice_fiscale_non_valido") }
         }))},
         "/tributi/tariffe-tari": {
             "get": staff(json!({

@@ -185,6 +185,8 @@ struct ImuTemplate<'a> {
     position: Option<PositionView>,
     /// The TARI of the same taxpayer and year.
     tari: Option<crate::tari::TariView>,
+    /// The taxpayer's TASI years (2014-2019) with payments.
+    tasi: Vec<crate::tari::TasiRow>,
     error: Option<String>,
     csrf: String,
 }
@@ -380,6 +382,7 @@ async fn own_view(
         anni: years(this_year()),
         position: None,
         tari: None,
+        tasi: Vec::new(),
         error: None,
         csrf: auth.csrf().to_owned(),
     };
@@ -403,6 +406,7 @@ async fn own_view(
             }));
             tpl.tari =
                 Some(tari_view(state, t, auth, None, p.codice_fiscale.as_str(), anno).await?);
+            tpl.tasi = tasi_rows(state, t, auth, None).await?;
             render(&tpl, StatusCode::OK)
         }
         Err(ServiceError::Invalid { message, .. }) => {
@@ -414,6 +418,17 @@ async fn own_view(
 }
 
 use palazzo_services::avvisi::versamento_code;
+
+/// The TASI part of the page: the years with payments.
+async fn tasi_rows(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    cf: Option<&CodiceFiscale>,
+) -> Result<Vec<crate::tari::TasiRow>, ServiceError> {
+    let (_, anni) = state.app().tasi_history(t.id, &auth.actor, cf).await?;
+    Ok(anni.iter().map(crate::tari::TasiRow::of).collect())
+}
 
 /// The TARI part of the page: the position, or why it cannot be shown
 /// (the IMU above is shown all the same).
@@ -519,6 +534,7 @@ async fn office_view(
         anni: years(this_year()),
         position: None,
         tari: None,
+        tasi: Vec::new(),
         error: None,
         csrf: auth.csrf().to_owned(),
     };
@@ -542,15 +558,17 @@ async fn office_view(
             .imu_position(t.id, &auth.actor, Some(&cf), anno)
             .await?;
         let tari = tari_view(state, t, auth, Some(&cf), cf.as_str(), anno).await?;
-        Ok::<_, ServiceError>((anno, Some((p, tari))))
+        let tasi = tasi_rows(state, t, auth, Some(&cf)).await?;
+        Ok::<_, ServiceError>((anno, Some((p, tari, tasi))))
     }
     .await;
     match result {
         Ok((anno, p)) => {
             tpl.anno = anno;
             tpl.anni = years(anno);
-            let p = p.map(|(p, tari)| {
+            let p = p.map(|(p, tari, tasi)| {
                 tpl.tari = Some(tari);
+                tpl.tasi = tasi;
                 p
             });
             tpl.position = p.map(|p| {

@@ -84,20 +84,24 @@ pub struct Situazione {
 }
 
 /// The tax share of a payment with ravvedimento for an instalment of which
-/// `open` is unpaid: `amount × open / (open + sanction + interest)` of that
-/// day, never above `open` or `amount` (the cents of rounding to the
-/// euro may make the line a little larger).
+/// `open` is unpaid: the largest tax (at most `open`) whose tax, sanction
+/// and interest of that day, each rounded to the cent as the payer
+/// computes them, fit in `amount` — so that a ravvedimento split on two
+/// lines (TARI and TEFA) covers the instalment to the cent.
 fn tax_share(amount: Cents, open: Cents, scadenza: Date, data: Date, calendar: &Calendar) -> Cents {
-    match ravvedimento::calcola(open, scadenza, data, calendar) {
-        Ok(r) if r.totale.cents() > 0 => {
-            let share = i128::from(amount.cents()) * i128::from(open.cents())
-                / i128::from(r.totale.cents());
-            Cents::from_cents(i64::try_from(share).unwrap_or(i64::MAX))
-                .min(open)
-                .min(amount)
+    let cost = |s: i64| share_total(s, scadenza, data, calendar);
+    // The cost grows with the tax: binary search of the last share that
+    // fits.
+    let (mut lo, mut hi) = (0_i64, amount.cents().min(open.cents()));
+    while lo < hi {
+        let mid = lo + (hi - lo + 1) / 2;
+        if cost(mid) <= amount.cents() {
+            lo = mid;
+        } else {
+            hi = mid - 1;
         }
-        _ => amount.min(open),
     }
+    Cents::from_cents(lo)
 }
 
 /// The situation of `dovuti` after `pagamenti`, on day `oggi`.
@@ -139,7 +143,7 @@ pub fn situazione(
                 left = if share < open {
                     0
                 } else {
-                    left - share_total(share, d, p.data, calendar)
+                    left - share_total(share, d.scadenza, p.data, calendar)
                 };
             } else {
                 let take = left.min(open);
@@ -188,10 +192,13 @@ pub fn situazione(
     }
 }
 
-/// What paying `share` of tax for `d` on `data` with ravvedimento cost:
-/// the tax with its sanction and interest.
-fn share_total(share: i64, d: &Dovuto, data: Date, calendar: &Calendar) -> i64 {
-    ravvedimento::calcola(Cents::from_cents(share), d.scadenza, data, calendar)
+/// What paying `share` of tax due on `scadenza` on `data` with
+/// ravvedimento costs: the tax with its sanction and interest.
+fn share_total(share: i64, scadenza: Date, data: Date, calendar: &Calendar) -> i64 {
+    if share <= 0 {
+        return 0;
+    }
+    ravvedimento::calcola(Cents::from_cents(share), scadenza, data, calendar)
         .map_or(share, |r| r.totale.cents())
 }
 
@@ -322,6 +329,34 @@ mod tests {
         assert_eq!(s.rate[0].residuo, Cents::from_cents(20_000));
         assert_eq!(s.scaduto, Cents::from_cents(70_000));
         assert!(s.da_versare_oggi > s.scaduto);
+    }
+
+    #[test]
+    fn a_ravvedimento_split_on_two_lines_covers_the_instalment() {
+        // A TARI instalment of 95,24 + TEFA 4,76 due 16/06/2025, paid a
+        // month late on two lines (3944 and TEFA), each with its own
+        // ravvedimento as the payer computes it: the instalment is covered
+        // to the cent, nothing left open or over.
+        let cal = Calendar::new();
+        let due = date(2025, 6, 16);
+        let on = date(2025, 7, 16);
+        let line = |tax: i64| {
+            ravvedimento::calcola(Cents::from_cents(tax), due, on, &cal)
+                .unwrap()
+                .totale
+                .cents()
+        };
+        let s = situazione(
+            &[dovuto("Rata 1 di 2", due, 10_000)],
+            &[paid(on, line(9_524), true), paid(on, line(476), true)],
+            date(2025, 9, 1),
+            &cal,
+        );
+        assert_eq!(s.rate[0].pagato, Cents::from_cents(10_000));
+        assert_eq!(
+            (s.residuo, s.scaduto, s.eccedenza),
+            (Cents::ZERO, Cents::ZERO, Cents::ZERO)
+        );
     }
 
     #[test]

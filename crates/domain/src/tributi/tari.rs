@@ -140,6 +140,18 @@ impl TariffeTari {
                 return bad(format!("manca la descrizione della categoria {c}"));
             }
         }
+        // 10.000 € per m² (or per household): beyond any tariff, and the
+        // products stay far inside the cents' range.
+        let max = Tariffa(100_000_000);
+        if self
+            .domestiche
+            .iter()
+            .map(|(f, v)| (f, v))
+            .chain(self.non_domestiche.iter().map(|(_, _, f, v)| (f, v)))
+            .any(|(f, v)| *f > max || *v > max)
+        {
+            return bad("una tariffa supera 10.000 €".into());
+        }
         if self.tefa > TEFA_MASSIMA {
             return bad("la TEFA va dall'1 al 5% della TARI".into());
         }
@@ -490,6 +502,10 @@ mod tests {
                 Box::new(|t| t.non_domestiche.push((13, "x".into(), t_(1), t_(1)))),
             ),
             ("TEFA", Box::new(|t| t.tefa = 501)),
+            (
+                "10.000",
+                Box::new(|t| t.domestiche[0].1 = Tariffa(100_000_001)),
+            ),
             ("scadenze", Box::new(|t| t.scadenze.clear())),
             ("ordine", Box::new(|t| t.scadenze.swap(0, 1))),
             ("precede", Box::new(|t| t.scadenze[0] = date(2025, 12, 31))),

@@ -526,7 +526,7 @@ async fn tari_batch(
         .await
         .map_err(service)?;
     let total = taxpayers.len();
-    let (mut issued, mut kept, mut errors) = (0_usize, 0_usize, Vec::new());
+    let (mut issued, mut kept, mut nothing, mut errors) = (0_usize, 0_usize, 0_usize, Vec::new());
     progress_bar(0, total);
     for (i, cf) in taxpayers.iter().enumerate() {
         let path = out.join(format!("TARI-{anno}-{}.pdf", cf.as_str()));
@@ -545,11 +545,13 @@ async fn tari_batch(
                     Some(bill.pdf)
                 } else if bill.emessa {
                     // New notices replaced those of the file written before.
-                    Some(
-                        app.tari_bill_pdf(tenant, &bill.avvisi)
-                            .await
-                            .map_err(service)?,
-                    )
+                    match app.tari_bill_pdf(tenant, &bill.avvisi).await {
+                        Ok(pdf) => Some(pdf),
+                        Err(e) => {
+                            errors.push((cf.clone(), e));
+                            None
+                        }
+                    }
                 } else {
                     None
                 };
@@ -563,6 +565,8 @@ async fn tari_batch(
                         .with_context(|| format!("writing {}", path.display()))?;
                 }
             }
+            // Nothing to pay (exempt, or all reduced): no bill, no error.
+            Err(e) if e.code() == "nulla_da_versare" => nothing += 1,
             Err(e) => errors.push((cf.clone(), e)),
         }
         progress_bar(i + 1, total);
@@ -572,8 +576,8 @@ async fn tari_batch(
         println!("{} ({}): {}", cf.as_str(), e.code(), e.message_it());
     }
     println!(
-        "Avvisi TARI {anno}: {total} contribuenti, {issued} emessi ora, {kept} già emessi, {} non \
-         emessi.",
+        "Avvisi TARI {anno}: {total} contribuenti, {issued} emessi ora, {kept} già emessi, \
+         {nothing} senza nulla da versare, {} non emessi.",
         errors.len()
     );
     Ok(if errors.is_empty() {

@@ -407,5 +407,22 @@ async fn seed_tari(app: &App, tenant: &Tenant, year: i16, actor: &Actor) -> Serv
         let rows = vec![line(1, "3944", r.tari), line(2, "TEFA", r.tefa)];
         import(app, tenant, actor, &write_versamenti(&rows)).await?;
     }
+    // Two TASI payments of 2019 (a flat let, "altri fabbricati"): the
+    // read-only history of the years 2014-2019.
+    let tasi = |n: usize, data, cents| VersamentoRow {
+        line: 0,
+        riferimento: format!("DEMO-F24-TASI-2019-{n}"),
+        codice_fiscale: cf.clone(),
+        anno: 2019,
+        codice_tributo: "3961".into(),
+        data,
+        importo: Cents::from_cents(cents),
+        ravvedimento: false,
+    };
+    let rows = vec![
+        tasi(1, date(2019, 6, 17), 4_300),
+        tasi(2, date(2019, 12, 16), 4_300),
+    ];
+    import(app, tenant, actor, &write_versamenti(&rows)).await?;
     Ok(())
 }
