@@ -24,6 +24,17 @@ pub struct RowError {
 }
 
 impl RowError {
+    /// A problem of `column` on `line`.
+    #[must_use]
+    pub fn at(line: usize, column: &'static str, code: &'static str, message: String) -> RowError {
+        RowError {
+            line,
+            column: Some(column),
+            code,
+            message,
+        }
+    }
+
     /// A row with `got` columns where the header has `want`.
     #[must_use]
     pub fn column_count(line: usize, got: usize, want: usize) -> RowError {
@@ -40,6 +51,30 @@ impl RowError {
 #[must_use]
 pub fn field(f: &[String], i: usize) -> &str {
     f.get(i).map_or("", |s| s.trim())
+}
+
+/// The `i`-th field of a row read as an optional `gg/mm/aaaa` date of
+/// `column` (`data_non_valida` when it is not one).
+///
+/// # Errors
+/// The row's error.
+pub fn date_field(
+    line: usize,
+    f: &[String],
+    i: usize,
+    column: &'static str,
+) -> Result<Option<Date>, RowError> {
+    match field(f, i) {
+        "" => Ok(None),
+        d => parse_date(d).map(Some).ok_or_else(|| {
+            RowError::at(
+                line,
+                column,
+                "data_non_valida",
+                format!("la data «{d}» non è valida (gg/mm/aaaa)"),
+            )
+        }),
+    }
 }
 
 /// A parsed file: what is good, and the refused rows.

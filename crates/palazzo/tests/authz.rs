@@ -513,6 +513,37 @@ fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
             "/api/v1/tributi/tariffe-tari",
             Permission::ManageTaxes,
         ),
+        // Canone unico.
+        (
+            "POST",
+            "/area-personale/tributi/canone/{anno}/avviso",
+            Permission::OwnProfile,
+        ),
+        (
+            "GET",
+            "/api/v1/tributi/canone/{anno}",
+            Permission::OwnProfile,
+        ),
+        (
+            "POST",
+            "/backoffice/tributi/canone/avviso",
+            Permission::ManageTaxes,
+        ),
+        (
+            "GET",
+            "/api/v1/tributi/contribuenti/{cf}/canone/{anno}",
+            Permission::ManageTaxes,
+        ),
+        (
+            "GET",
+            "/api/v1/tributi/tariffe-canone",
+            Permission::ManageTaxes,
+        ),
+        (
+            "POST",
+            "/api/v1/tributi/tariffe-canone",
+            Permission::ManageTaxes,
+        ),
     ] {
         let spec = table
             .iter()

@@ -1720,6 +1720,55 @@ async fn run(backend: Backend) {
         .await;
     assert_eq!(refused["error"], "tributi_tariffe_tari", "{refused}");
 
+    // The canone unico coefficients of a year: one event; the same again,
+    // or a zone's coefficient of nought, nothing.
+    let mut coefficienti = json!({
+        "anno": 2026,
+        "delibera": "Delibera C.C. n. 5 del 30/03/2026",
+        "zone": [{"codice": "1", "descrizione": "Centro", "coefficiente": 1000}],
+        "categorie": [{"codice": "passo_carrabile", "descrizione": "Passi carrabili",
+                       "permanente": 420, "temporanea": 485}],
+        "scadenze": ["2026-03-31"]
+    });
+    let saved = c
+        .measured(
+            "/api/v1/tributi/tariffe-canone",
+            "tributi.tariffe_canone",
+            prog.api(
+                "POST",
+                "/tributi/tariffe-canone",
+                &tributi,
+                Some(coefficienti.clone()),
+            ),
+        )
+        .await;
+    assert_eq!(saved["categorie"][0]["permanente"], json!(420), "{saved}");
+    c.silent(
+        "/api/v1/tributi/tariffe-canone",
+        200,
+        prog.api(
+            "POST",
+            "/tributi/tariffe-canone",
+            &tributi,
+            Some(coefficienti.clone()),
+        ),
+    )
+    .await;
+    coefficienti["zone"][0]["coefficiente"] = json!(0);
+    let refused = c
+        .silent(
+            "/api/v1/tributi/tariffe-canone",
+            422,
+            prog.api(
+                "POST",
+                "/tributi/tariffe-canone",
+                &tributi,
+                Some(coefficienti),
+            ),
+        )
+        .await;
+    assert_eq!(refused["error"], "tributi_tariffe_canone", "{refused}");
+
     // The payment of a pagoPA notice: one event; the same receipt again
     // nothing; another receipt refused, nothing.
     let avviso = {

@@ -40,6 +40,11 @@ pub const TASSONOMIA_IMU: &str = "9/0101101IM/";
 /// Tassonomia dei servizi di incasso.
 pub const TASSONOMIA_TARI: &str = "9/0101108TS/";
 
+/// The pagoPA taxonomy code of the canone unico patrimoniale (comune,
+/// entrate patrimoniali, occupazione di suolo pubblico); like
+/// [`TASSONOMIA_IMU`], to check against the comune's entry.
+pub const TASSONOMIA_CANONE: &str = "9/0102101TS/";
+
 /// The pagoPA taxonomy code of the TEFA transfer to the province (ente
 /// type 02 provincia, tributi).
 pub const TASSONOMIA_TEFA: &str = "9/0201108TS/";
@@ -688,6 +693,139 @@ impl App {
     }
 }
 
+/// A bill (documento di riscossione): its pagoPA notices — the single
+/// payment first, then the instalments — and the avviso di pagamento.
+#[derive(Debug, Clone)]
+pub struct Bolletta {
+    /// The notices, single payment first.
+    pub avvisi: Vec<Avviso>,
+    /// The PDF (empty when not asked for).
+    pub pdf: Vec<u8>,
+    /// Whether this call issued the notices (false: they were already).
+    pub emessa: bool,
+}
+
+impl App {
+    /// The avviso di pagamento of a bill's notices (rata unica first).
+    ///
+    /// # Errors
+    /// `pagopa_non_configurato`; rendering failures.
+    pub async fn bill_pdf(&self, tenant: TenantId, avvisi: &[Avviso]) -> ServiceResult<Vec<u8>> {
+        let t = self.tenant(tenant)?;
+        let ente = self.pagopa_ente_or_refuse(tenant).await?;
+        let Some(first) = avvisi.first() else {
+            return Err(ServiceError::NotFound);
+        };
+        let nome = self.debtor_name(tenant, &first.data.codice_fiscale).await?;
+        render_avviso(&t, &ente, avvisi, nome)
+    }
+
+    /// Brings a bill to what it must hold: `live`, its notices issued so
+    /// far, are kept when they are `wanted` (same payments, amounts and
+    /// due dates) or something was paid on them; otherwise they are
+    /// annulled and `wanted` issued (never over payments received without
+    /// a bill: `versamenti_presenti`; never due in the past:
+    /// `scadenza_passata`, pagoPA takes no such debt). New notices are
+    /// published on GPD as one position when the installation is
+    /// connected; the PDF is rendered when `render`. `label` names the bill
+    /// in messages ("la TARI 2026").
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn settle_bill(
+        &self,
+        t: &palazzo_store::Tenant,
+        ente: &PagopaEnte,
+        cf: &palazzo_domain::ids::CodiceFiscale,
+        label: &str,
+        live: Vec<Avviso>,
+        wanted: &[NewAvviso],
+        paid: bool,
+        render: bool,
+    ) -> ServiceResult<Bolletta> {
+        let same = live.len() == wanted.len()
+            && live.iter().zip(wanted).all(|(a, w)| {
+                a.data.versamento == w.versamento
+                    && a.data.importo == w.importo
+                    && a.data.tefa == w.tefa
+                    && a.data.scadenza == w.scadenza
+            });
+        let (mut avvisi, emessa) = if same || (paid && !live.is_empty()) {
+            (live, false)
+        } else if paid {
+            // Paid in part by F24 without a bill: a bill of the whole
+            // amount would ask again for what was paid.
+            return Err(ServiceError::refused(
+                "versamenti_presenti",
+                format!(
+                    "Per {label} risultano già versamenti: l'avviso per quanto resta da pagare lo \
+                     emette l'ufficio tributi."
+                ),
+            ));
+        } else {
+            let today = palazzo_domain::calendar::rome_date(Timestamp::now());
+            if let Some(w) = wanted.first()
+                && w.scadenza < today
+            {
+                // pagoPA takes no debt due in the past (GPD: dueDate ≥
+                // today): the comune sets new due dates first.
+                return Err(ServiceError::refused(
+                    "scadenza_passata",
+                    format!(
+                        "La scadenza del {} è passata: l'avviso per {label} va emesso con nuove \
+                         scadenze (rivolgiti all'ufficio tributi).",
+                        w.scadenza.strftime("%d/%m/%Y")
+                    ),
+                ));
+            }
+            match self.issue(t, ente, live, wanted).await {
+                Ok(issued) => (issued, true),
+                // Another request issued them at the same moment: those.
+                Err(ServiceError::Store(palazzo_store::StoreError::Conflict(_))) => {
+                    let mut again: Vec<Avviso> = self
+                        .db()
+                        .avvisi_of(t.id, cf)
+                        .await?
+                        .into_iter()
+                        .filter(|a| {
+                            a.stato != StatoAvviso::Annullato
+                                && wanted.iter().any(|w| {
+                                    w.tributo == a.data.tributo
+                                        && w.anno == a.data.anno
+                                        && w.versamento == a.data.versamento
+                                })
+                        })
+                        .collect();
+                    again.sort_by_key(|a| {
+                        wanted
+                            .iter()
+                            .position(|w| w.versamento == a.data.versamento)
+                    });
+                    (again, false)
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let nome = self.debtor_name(t.id, cf).await?;
+        if avvisi
+            .iter()
+            .any(|a| a.stato == StatoAvviso::Emesso && a.iupd.is_none())
+            && !paid
+            && let Some(gpd) = self.gpd()
+        {
+            avvisi = self.publish(&gpd, t, ente, avvisi, &nome).await?;
+        }
+        let pdf = if render {
+            render_avviso(t, ente, &avvisi, nome)?
+        } else {
+            Vec::new()
+        };
+        Ok(Bolletta {
+            avvisi,
+            pdf,
+            emessa,
+        })
+    }
+}
+
 /// The causale of a notice: `IMU 2026 - acconto`, `TARI 2026 - rata unica`,
 /// `TARI 2026 - rata 2 di 3` (`of`: the bill's instalments).
 fn causale(a: &Avviso, of: usize) -> String {
@@ -695,18 +833,29 @@ fn causale(a: &Avviso, of: usize) -> String {
     let what = match d.versamento.as_str() {
         "unica" if d.tributo == "IMU" => "unica soluzione".to_owned(),
         "unica" => "rata unica".to_owned(),
-        v => match v.strip_prefix("rata-") {
-            Some(k) => format!("rata {k} di {of}"),
-            None => v.to_owned(),
+        v => match (v.strip_prefix("rata-"), v.strip_prefix("occupazione-")) {
+            (Some(k), _) => format!("rata {k} di {of}"),
+            // `occupazione-<codice>-<aaaammgg>`: the concession's code.
+            (_, Some(rest)) => format!(
+                "occupazione temporanea {}",
+                rest.rsplit_once('-').map_or(rest, |(c, _)| c)
+            ),
+            _ => v.to_owned(),
         },
     };
-    format!("{} {} - {what}", d.tributo, d.anno)
+    let tributo = if d.tributo == crate::canone::TRIBUTO_CANONE {
+        "Canone unico"
+    } else {
+        d.tributo.as_str()
+    };
+    format!("{tributo} {} - {what}", d.anno)
 }
 
 /// The pagoPA taxonomy code of a tax's notices.
 fn tassonomia(tributo: &str) -> &'static str {
     match tributo {
         "TARI" => TASSONOMIA_TARI,
+        crate::canone::TRIBUTO_CANONE => TASSONOMIA_CANONE,
         _ => TASSONOMIA_IMU,
     }
 }
@@ -732,10 +881,13 @@ pub(crate) fn render_avviso(
         return Err(ServiceError::Internal("a notice without payments".into()));
     };
     let cf_ente = t.data.codice_fiscale.as_str();
-    let oggetto = if a.data.tributo == "TARI" {
-        format!("TARI {} - Tassa sui rifiuti, con TEFA", a.data.anno)
-    } else {
-        causale(a, 0)
+    let oggetto = match a.data.tributo.as_str() {
+        "TARI" => format!("TARI {} - Tassa sui rifiuti, con TEFA", a.data.anno),
+        crate::canone::TRIBUTO_CANONE if notices.len() > 1 => format!(
+            "Canone unico patrimoniale {} - occupazioni permanenti",
+            a.data.anno
+        ),
+        _ => causale(a, 0),
     };
     let pagamento = |a: &Avviso| -> ServiceResult<pdf::Pagamento> {
         let data_matrix = match &ente.conto_postale {

@@ -162,6 +162,7 @@ impl Store for Db {
     palazzo_store::tributi_reads!(dispatch_reads);
     palazzo_store::avvisi_reads!(dispatch_reads);
     palazzo_store::tari_reads!(dispatch_reads);
+    palazzo_store::canone_reads!(dispatch_reads);
 
     type Tx = DbTx;
 
@@ -223,6 +224,7 @@ impl StoreTx for DbTx {
     palazzo_store::tributi_writes!(dispatch_writes);
     palazzo_store::avvisi_writes!(dispatch_writes);
     palazzo_store::tari_writes!(dispatch_writes);
+    palazzo_store::canone_writes!(dispatch_writes);
 
     async fn insert_tenant(&mut self, v: &NewTenant) -> Result<Tenant> {
         dispatch_tx!(self, t => t.insert_tenant(v).await)

@@ -9,6 +9,7 @@ pub mod api_tokens;
 pub mod appuntamenti;
 pub mod area_personale;
 pub mod avvisi;
+pub mod canone;
 pub mod certificati;
 pub mod classificazione;
 pub mod config;

@@ -23,6 +23,7 @@ use palazzo_store::{
 use serde::Serialize;
 
 use crate::access::Actor;
+use crate::avvisi::Bolletta;
 use crate::tributi::{BATCH_ROWS, TributiImportReport};
 use crate::{App, ServiceError, ServiceResult};
 
@@ -126,6 +127,7 @@ impl App {
                 importo: v.importo,
                 ravvedimento: v.ravvedimento,
                 fonte: format!("F24, codice tributo {}", v.codice_tributo),
+                gruppo: None,
             })
             .collect();
         out.extend(
@@ -139,6 +141,7 @@ impl App {
                     importo: a.data.importo,
                     ravvedimento: false,
                     fonte: format!("pagoPA, avviso n. {}", a.codice_avviso.printed()),
+                    gruppo: Some(a.data.versamento.clone()),
                 }),
         );
         Ok(out)
@@ -248,6 +251,7 @@ impl App {
                 },
                 scadenza: r.scadenza,
                 importo: Cents::from_cents(r.tari.cents() + r.tefa.cents()),
+                gruppo: None,
             })
             .collect();
         let pagamenti = self
@@ -429,18 +433,6 @@ impl App {
     }
 }
 
-/// A TARI bill (documento di riscossione): its pagoPA notices — the rata
-/// unica first, then the instalments — and the avviso di pagamento.
-#[derive(Debug, Clone)]
-pub struct BollettaTari {
-    /// The notices, rata unica first.
-    pub avvisi: Vec<Avviso>,
-    /// The PDF (empty when not asked for).
-    pub pdf: Vec<u8>,
-    /// Whether this call issued the notices (false: they were already).
-    pub emessa: bool,
-}
-
 /// The notices a position's bill must hold: the rata unica of the whole
 /// amount on the first due date and, with two due dates or more, one
 /// notice per instalment (`taxes-pagopa.md` §4.5: single payment plus
@@ -499,7 +491,7 @@ impl App {
         actor: &Actor,
         cf: Option<&CodiceFiscale>,
         anno: i16,
-    ) -> ServiceResult<BollettaTari> {
+    ) -> ServiceResult<Bolletta> {
         let p = self.tari_position(tenant, actor, cf, anno).await?;
         self.tari_bill(tenant, p, &actor.who(), true).await
     }
@@ -516,19 +508,11 @@ impl App {
         anno: i16,
     ) -> ServiceResult<Vec<CodiceFiscale>> {
         actor.require(Permission::ManageTaxes)?;
-        let mut out: Vec<CodiceFiscale> = Vec::new();
-        loop {
-            let after = out.last().map_or(String::new(), |c| c.as_str().to_owned());
-            let page = self
-                .db()
-                .contribuenti_tari(tenant, anno, &after, 5_000)
-                .await?;
-            if page.is_empty() {
-                break;
-            }
-            out.extend(page);
-        }
-        Ok(out)
+        let db = self.db();
+        crate::tributi::all_taxpayers(|after| async move {
+            db.contribuenti_tari(tenant, anno, &after, 5_000).await
+        })
+        .await
     }
 
     /// A taxpayer's TARI bill for the batch (`palazzo tributi avvisi`):
@@ -544,28 +528,10 @@ impl App {
         cf: &CodiceFiscale,
         anno: i16,
         render: bool,
-    ) -> ServiceResult<BollettaTari> {
+    ) -> ServiceResult<Bolletta> {
         actor.require(Permission::ManageTaxes)?;
         let p = self.tari_position_of(tenant, cf.clone(), anno).await?;
         self.tari_bill(tenant, p, &actor.who(), render).await
-    }
-
-    /// The avviso di pagamento of a bill's notices (rata unica first).
-    ///
-    /// # Errors
-    /// `pagopa_non_configurato`; rendering failures.
-    pub async fn tari_bill_pdf(
-        &self,
-        tenant: TenantId,
-        avvisi: &[Avviso],
-    ) -> ServiceResult<Vec<u8>> {
-        let t = self.tenant(tenant)?;
-        let ente = self.pagopa_ente_or_refuse(tenant).await?;
-        let Some(first) = avvisi.first() else {
-            return Err(ServiceError::NotFound);
-        };
-        let nome = self.debtor_name(tenant, &first.data.codice_fiscale).await?;
-        crate::avvisi::render_avviso(&t, &ente, avvisi, nome)
     }
 
     async fn tari_bill(
@@ -574,7 +540,7 @@ impl App {
         p: PosizioneTari,
         who: &str,
         render: bool,
-    ) -> ServiceResult<BollettaTari> {
+    ) -> ServiceResult<Bolletta> {
         let t = self.tenant(tenant)?;
         let ente = self.pagopa_ente_or_refuse(tenant).await?;
         if p.tariffe.is_none() {
@@ -604,75 +570,18 @@ impl App {
             return Err(crate::avvisi::tefa_non_configurata());
         }
         let wanted = wanted(&p, who);
-        let live = p.avvisi.clone();
-        let same = live.len() == wanted.len()
-            && live.iter().zip(&wanted).all(|(a, w)| {
-                a.data.versamento == w.versamento
-                    && a.data.importo == w.importo
-                    && a.data.tefa == w.tefa
-                    && a.data.scadenza == w.scadenza
-            });
-        let (mut avvisi, emessa) = if same || (paid && !live.is_empty()) {
-            (live, false)
-        } else if paid {
-            // Paid in part by F24 without a bill: a bill of the whole year
-            // would ask again for what was paid.
-            return Err(ServiceError::refused(
-                "versamenti_presenti",
-                format!(
-                    "Per la TARI {} risultano già versamenti: l'avviso per quanto resta da pagare \
-                     lo emette l'ufficio tributi.",
-                    p.anno
-                ),
-            ));
-        } else {
-            let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
-            if let Some(w) = wanted.first()
-                && w.scadenza < today
-            {
-                // pagoPA takes no debt due in the past (GPD: dueDate ≥
-                // today): the comune sets new due dates first.
-                return Err(ServiceError::refused(
-                    "scadenza_passata",
-                    format!(
-                        "La scadenza del {} è passata: l'avviso TARI {} va emesso con nuove \
-                         scadenze (rivolgiti all'ufficio tributi).",
-                        w.scadenza.strftime("%d/%m/%Y"),
-                        p.anno
-                    ),
-                ));
-            }
-            match self.issue(&t, &ente, live, &wanted).await {
-                Ok(issued) => (issued, true),
-                // Another request issued them at the same moment: those.
-                Err(ServiceError::Store(palazzo_store::StoreError::Conflict(_))) => {
-                    let again = self
-                        .tari_position_of(tenant, p.codice_fiscale.clone(), p.anno)
-                        .await?;
-                    (again.avvisi, false)
-                }
-                Err(e) => return Err(e),
-            }
-        };
-        let nome = self.debtor_name(tenant, &p.codice_fiscale).await?;
-        if avvisi
-            .iter()
-            .any(|a| a.stato == StatoAvviso::Emesso && a.iupd.is_none())
-            && !paid
-            && let Some(gpd) = self.gpd()
-        {
-            avvisi = self.publish(&gpd, &t, &ente, avvisi, &nome).await?;
-        }
-        let pdf = if render {
-            crate::avvisi::render_avviso(&t, &ente, &avvisi, nome)?
-        } else {
-            Vec::new()
-        };
-        Ok(BollettaTari {
-            avvisi,
-            pdf,
-            emessa,
-        })
+        let label = format!("la TARI {}", p.anno);
+        self.settle_bill(
+            &t,
+            &ente,
+            &p.codice_fiscale,
+            &label,
+            p.avvisi,
+            &wanted,
+            paid,
+            render,
+        )
+        .await
     }
 }
 

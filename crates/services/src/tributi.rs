@@ -105,6 +105,24 @@ pub fn immobili(unita: &[(Unita, Vec<Titolarita>)]) -> Vec<Immobile> {
         .collect()
 }
 
+/// Every taxpayer a paged query lists (`page(after)`: the next codici
+/// fiscali above `after`, in order; empty at the end).
+pub(crate) async fn all_taxpayers<F, Fut>(page: F) -> ServiceResult<Vec<CodiceFiscale>>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = palazzo_store::Result<Vec<CodiceFiscale>>>,
+{
+    let mut out: Vec<CodiceFiscale> = Vec::new();
+    loop {
+        let after = out.last().map_or(String::new(), |c| c.as_str().to_owned());
+        let next = page(after).await?;
+        if next.is_empty() {
+            return Ok(out);
+        }
+        out.extend(next);
+    }
+}
+
 impl App {
     /// Whose taxes `actor` asks for: anyone's for the tributi office
     /// (`cf` required), their own for a signed-in citizen (`cf`, when
@@ -235,6 +253,7 @@ impl App {
                 etichetta: etichetta.into(),
                 scadenza,
                 importo,
+                gruppo: None,
             })
             .collect()
         };
@@ -514,6 +533,7 @@ impl App {
             }
             FileKind::Utenze => self.import_utenze(tenant, bytes, progress).await?,
             FileKind::Versamenti => self.import_versamenti(tenant, bytes, progress).await?,
+            FileKind::Occupazioni => self.import_occupazioni(tenant, bytes, progress).await?,
             FileKind::Titolarita => {
                 let parsed = import::parse_titolarita(bytes).map_err(|e| file_error(&e))?;
                 let mut errors = parsed.errors;

@@ -512,7 +512,7 @@ fn root_at(range: &mut CompactRange, leaves: &[Hash], size: u64) -> Hash {
 /// again. Other events (sign-ins of administrators, profile changes, role
 /// grants) bind what happened, not a record to compare with: they are
 /// covered by the ledger's own hashes and checkpoints.
-const RECORD_SUBJECTS: [&str; 16] = [
+const RECORD_SUBJECTS: [&str; 17] = [
     "tenant:",
     "office:",
     "service:",
@@ -528,6 +528,7 @@ const RECORD_SUBJECTS: [&str; 16] = [
     "pratica:",
     "aliquote-imu:",
     "tariffe-tari:",
+    "tariffe-canone:",
     "avviso:",
 ];
 
@@ -619,6 +620,9 @@ async fn check_records(
         current.insert(r.subject(), state_hash(&r)?);
     }
     for r in db.tariffe_tari_all(tenant.id).await? {
+        current.insert(r.subject(), state_hash(&r)?);
+    }
+    for r in db.tariffe_canone_all(tenant.id).await? {
         current.insert(r.subject(), state_hash(&r)?);
     }
     let mut after = palazzo_store::AvvisoId(0);

@@ -170,6 +170,7 @@ impl Store for PgStore {
     palazzo_store::tributi_reads!(delegate_reads);
     palazzo_store::avvisi_reads!(delegate_reads);
     palazzo_store::tari_reads!(delegate_reads);
+    palazzo_store::canone_reads!(delegate_reads);
 }
 
 impl StoreTx for PgTx {
@@ -233,6 +234,7 @@ impl StoreTx for PgTx {
     palazzo_store::tributi_writes!(delegate_writes);
     palazzo_store::avvisi_writes!(delegate_writes);
     palazzo_store::tari_writes!(delegate_writes);
+    palazzo_store::canone_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

@@ -1,10 +1,12 @@
 //! TARI (migration 0034; issue 7): see [`palazzo_store::tari`].
 
 use jiff_sqlx::ToSqlx;
+use palazzo_domain::tributi::tari::TariffeTari;
 use palazzo_store::rows::corrupt;
 use palazzo_store::*;
 use sqlx::{ColumnIndex, Executor, FromRow, IntoArguments, Row};
 
+use crate::decisions::{Decision, TARIFFE_TARI};
 use crate::tributi::{from_json, to_json};
 use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_err};
 
@@ -45,21 +47,12 @@ where
     })
 }
 
-fn tariffe_of<D: Dialect>(r: &DbRow<D>) -> Result<TariffeTariRecord>
-where
-    for<'a> &'a str: ColumnIndex<DbRow<D>>,
-    String: Field<Db<D>>,
-    jiff_sqlx::Timestamp: Field<Db<D>>,
-{
-    let tariffe: String = r.try_get("tariffe").map_err(db_err)?;
-    Ok(TariffeTariRecord {
-        tariffe: from_json(&tariffe, "tributi_tariffe_tari.tariffe")?,
-        updated_at: r
-            .try_get::<jiff_sqlx::Timestamp, _>("updated_at")
-            .map_err(db_err)?
-            .to_jiff(),
-        updated_by: r.try_get("updated_by").map_err(db_err)?,
-    })
+fn tariffe_of(d: Decision<TariffeTari>) -> TariffeTariRecord {
+    TariffeTariRecord {
+        tariffe: d.value,
+        updated_at: d.updated_at,
+        updated_by: d.updated_by,
+    }
 }
 
 impl<D: Dialect> SqlStore<D>
@@ -130,16 +123,8 @@ where
         tenant: TenantId,
         anno: i16,
     ) -> Result<Option<TariffeTariRecord>> {
-        let row = sqlx::query(
-            "SELECT tariffe, updated_at, updated_by FROM tributi_tariffe_tari \
-             WHERE tenant_id = $1 AND anno = $2",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(anno))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db_err)?;
-        row.as_ref().map(tariffe_of::<D>).transpose()
+        let d = self.decision(TARIFFE_TARI, tenant, anno).await?;
+        Ok(d.map(tariffe_of))
     }
 
     /// See [`Store::versamenti_of`].
@@ -186,15 +171,8 @@ where
 
     /// See [`Store::tariffe_tari_all`].
     pub async fn tariffe_tari_all(&self, tenant: TenantId) -> Result<Vec<TariffeTariRecord>> {
-        let rows = sqlx::query(
-            "SELECT tariffe, updated_at, updated_by FROM tributi_tariffe_tari \
-             WHERE tenant_id = $1 ORDER BY anno DESC",
-        )
-        .bind(tenant.0)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(tariffe_of::<D>).collect()
+        let all = self.decisions(TARIFFE_TARI, tenant).await?;
+        Ok(all.into_iter().map(tariffe_of).collect())
     }
 }
 
@@ -274,21 +252,12 @@ where
         tenant: TenantId,
         r: &TariffeTariRecord,
     ) -> Result<()> {
-        let tariffe = to_json(&r.tariffe, "tributi_tariffe_tari.tariffe")?;
-        sqlx::query(
-            "INSERT INTO tributi_tariffe_tari (tenant_id, anno, tariffe, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id, anno) DO UPDATE SET tariffe = excluded.tariffe, \
-             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(r.tariffe.anno))
-        .bind(tariffe.as_str())
-        .bind(r.updated_at.to_sqlx())
-        .bind(r.updated_by.as_str())
-        .execute(&mut *self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        let d = Decision {
+            value: &r.tariffe,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by.clone(),
+        };
+        self.set_decision(TARIFFE_TARI, tenant, r.tariffe.anno, &d)
+            .await
     }
 }

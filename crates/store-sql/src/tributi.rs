@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::{ColumnIndex, Executor, FromRow, IntoArguments, Row};
 
+use crate::decisions::{ALIQUOTE_IMU, Decision};
 use crate::{Args, Conn, Db, DbRow, Dialect, Field, Param, SqlStore, SqlTx, db_err};
 
 const UNITA: &str = "id, tenant_id, codice, foglio, particella, subalterno, indirizzo, oggetto";
@@ -126,47 +127,23 @@ where
         tenant: TenantId,
         anno: i16,
     ) -> Result<Option<AliquoteImuRecord>> {
-        let row = sqlx::query(
-            "SELECT aliquote, updated_at, updated_by FROM tributi_aliquote_imu \
-             WHERE tenant_id = $1 AND anno = $2",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(anno))
-        .fetch_optional(self.pool())
-        .await
-        .map_err(db_err)?;
-        row.as_ref().map(aliquote_of::<D>).transpose()
+        let d = self.decision(ALIQUOTE_IMU, tenant, anno).await?;
+        Ok(d.map(aliquote_of))
     }
 
     /// See [`Store::aliquote_imu_all`].
     pub async fn aliquote_imu_all(&self, tenant: TenantId) -> Result<Vec<AliquoteImuRecord>> {
-        let rows = sqlx::query(
-            "SELECT aliquote, updated_at, updated_by FROM tributi_aliquote_imu \
-             WHERE tenant_id = $1 ORDER BY anno DESC",
-        )
-        .bind(tenant.0)
-        .fetch_all(self.pool())
-        .await
-        .map_err(db_err)?;
-        rows.iter().map(aliquote_of::<D>).collect()
+        let all = self.decisions(ALIQUOTE_IMU, tenant).await?;
+        Ok(all.into_iter().map(aliquote_of).collect())
     }
 }
 
-fn aliquote_of<D: Dialect>(r: &DbRow<D>) -> Result<AliquoteImuRecord>
-where
-    for<'a> &'a str: ColumnIndex<DbRow<D>>,
-    String: Field<Db<D>>,
-    jiff_sqlx::Timestamp: Field<Db<D>>,
-{
-    let aliquote: String = r.try_get("aliquote").map_err(db_err)?;
-    Ok(AliquoteImuRecord {
-        aliquote: from_json(&aliquote, "tributi_aliquote_imu.aliquote")?,
-        updated_at: r
-            .try_get::<jiff_sqlx::Timestamp, _>("updated_at")
-            .map_err(db_err)?
-            .to_jiff(),
-        updated_by: r.try_get("updated_by").map_err(db_err)?,
-    })
+fn aliquote_of(d: Decision<palazzo_domain::tributi::imu::Aliquote>) -> AliquoteImuRecord {
+    AliquoteImuRecord {
+        aliquote: d.value,
+        updated_at: d.updated_at,
+        updated_by: d.updated_by,
+    }
 }
 
 impl<D: Dialect> SqlTx<D>
@@ -251,22 +228,13 @@ where
         tenant: TenantId,
         r: &AliquoteImuRecord,
     ) -> Result<()> {
-        let aliquote = to_json(&r.aliquote, "tributi_aliquote_imu.aliquote")?;
-        sqlx::query(
-            "INSERT INTO tributi_aliquote_imu (tenant_id, anno, aliquote, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id, anno) DO UPDATE SET aliquote = excluded.aliquote, \
-             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-        )
-        .bind(tenant.0)
-        .bind(i64::from(r.aliquote.anno))
-        .bind(aliquote.as_str())
-        .bind(r.updated_at.to_sqlx())
-        .bind(r.updated_by.as_str())
-        .execute(&mut *self.conn())
-        .await
-        .map_err(db_err)?;
-        Ok(())
+        let d = Decision {
+            value: &r.aliquote,
+            updated_at: r.updated_at,
+            updated_by: r.updated_by.clone(),
+        };
+        self.set_decision(ALIQUOTE_IMU, tenant, r.aliquote.anno, &d)
+            .await
     }
 }
 

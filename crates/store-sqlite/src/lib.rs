@@ -215,6 +215,7 @@ impl Store for SqliteStore {
     palazzo_store::tributi_reads!(delegate_reads);
     palazzo_store::avvisi_reads!(delegate_reads);
     palazzo_store::tari_reads!(delegate_reads);
+    palazzo_store::canone_reads!(delegate_reads);
 }
 
 impl StoreTx for SqliteTx {
@@ -278,6 +279,7 @@ impl StoreTx for SqliteTx {
     palazzo_store::tributi_writes!(delegate_writes);
     palazzo_store::avvisi_writes!(delegate_writes);
     palazzo_store::tari_writes!(delegate_writes);
+    palazzo_store::canone_writes!(delegate_writes);
 
     async fn commit(self) -> Result<()> {
         self.sql.commit().await

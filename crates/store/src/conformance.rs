@@ -122,6 +122,7 @@ pub async fn run_all<S: Store>(s: &S) {
     tributi(s, a.id, b.id).await;
     avvisi(s, a.id, b.id).await;
     tari(s, a.id, b.id).await;
+    canone(s, a.id, b.id).await;
 }
 
 async fn tenants<S: Store>(s: &S) -> (Tenant, Tenant) {
@@ -3352,6 +3353,139 @@ async fn tari<S: Store>(s: &S, a: TenantId, b: TenantId) {
     );
     assert_eq!(s.tariffe_tari(b, 2026).await.unwrap(), None);
     let all = s.tariffe_tari_all(a).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.tariffe.anno).collect::<Vec<_>>(),
+        vec![2026, 2025]
+    );
+}
+
+/// Canone unico (migration 0035): occupations upserted by code, taxpayer
+/// and first day, read back exactly and never through another comune; the
+/// taxpayers of a year are those with a permanent occupation in it; the
+/// coefficients of a year replaced, listed newest first.
+async fn canone<S: Store>(s: &S, a: TenantId, b: TenantId) {
+    use palazzo_domain::tributi::canone::{
+        CategoriaCanone, Coefficiente, TariffeCanone, ZonaCanone,
+    };
+
+    let mario = CodiceFiscale::parse("RSSMRA80A01H501U").unwrap();
+    let anna = CodiceFiscale::compute(
+        "Bianchi",
+        "Anna",
+        date(1980, 1, 1),
+        Sex::F,
+        &CodiceCatastale::parse("H501").unwrap(),
+    );
+    let passo = NewOccupazioneCanone {
+        codice: "C1".into(),
+        codice_fiscale: mario.clone(),
+        descrizione: "Passo carrabile".into(),
+        indirizzo: "Via Roma 1".into(),
+        zona: "1".into(),
+        categoria: "passo_carrabile".into(),
+        permanente: true,
+        superficie_cm2: 450,
+        dal: date(2020, 1, 1),
+        al: None,
+        atto: "Concessione n. 3/2020".into(),
+    };
+    let ponteggio = NewOccupazioneCanone {
+        codice: "C2".into(),
+        codice_fiscale: anna.clone(),
+        descrizione: "Ponteggio".into(),
+        indirizzo: "Via Roma 3".into(),
+        zona: "2".into(),
+        categoria: "ponteggio".into(),
+        permanente: false,
+        superficie_cm2: 2_000,
+        dal: date(2026, 3, 1),
+        al: Some(date(2026, 3, 30)),
+        atto: String::new(),
+    };
+    let mut tx = s.begin().await.unwrap();
+    let stored = tx.upsert_occupazione(a, &passo).await.unwrap();
+    tx.upsert_occupazione(a, &ponteggio).await.unwrap();
+    let wider = NewOccupazioneCanone {
+        superficie_cm2: 600,
+        al: Some(date(2026, 6, 30)),
+        ..passo.clone()
+    };
+    let replaced = tx.upsert_occupazione(a, &wider).await.unwrap();
+    assert_eq!(replaced.id, stored.id);
+    tx.commit().await.unwrap();
+    let mine = s.occupazioni_of(a, &mario).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].data, wider);
+    assert_eq!(s.occupazioni_of(a, &anna).await.unwrap()[0].data, ponteggio);
+    assert!(s.occupazioni_of(b, &mario).await.unwrap().is_empty());
+    // Only permanent occupations make a taxpayer of the year's bills.
+    assert_eq!(
+        s.contribuenti_canone(a, 2026, "", 10).await.unwrap(),
+        vec![mario.clone()]
+    );
+    assert!(
+        s.contribuenti_canone(a, 2027, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.contribuenti_canone(a, 2019, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.contribuenti_canone(a, 2026, mario.as_str(), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.contribuenti_canone(b, 2026, "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let tariffe = |anno: i16, coefficiente: u32| TariffeCanoneRecord {
+        tariffe: TariffeCanone {
+            anno,
+            delibera: format!("Delibera C.C. n. 5/{anno}"),
+            zone: vec![ZonaCanone {
+                codice: "1".into(),
+                descrizione: "Centro".into(),
+                coefficiente: Coefficiente(coefficiente),
+            }],
+            categorie: vec![CategoriaCanone {
+                codice: "passo_carrabile".into(),
+                descrizione: "Passi carrabili".into(),
+                permanente: Coefficiente(420),
+                temporanea: Coefficiente(485),
+            }],
+            scadenze: vec![date(anno, 3, 31)],
+        },
+        updated_at: "2026-03-30T10:00:00Z".parse().unwrap(),
+        updated_by: "user:1".into(),
+    };
+    assert_eq!(s.tariffe_canone(a, 2026).await.unwrap(), None);
+    let mut tx = s.begin().await.unwrap();
+    tx.set_tariffe_canone(a, &tariffe(2025, 1_000))
+        .await
+        .unwrap();
+    tx.set_tariffe_canone(a, &tariffe(2026, 1_000))
+        .await
+        .unwrap();
+    tx.set_tariffe_canone(a, &tariffe(2026, 1_200))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        s.tariffe_canone(a, 2026).await.unwrap(),
+        Some(tariffe(2026, 1_200))
+    );
+    assert_eq!(s.tariffe_canone(b, 2026).await.unwrap(), None);
+    let all = s.tariffe_canone_all(a).await.unwrap();
     assert_eq!(
         all.iter().map(|r| r.tariffe.anno).collect::<Vec<_>>(),
         vec![2026, 2025]

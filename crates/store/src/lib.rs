@@ -9,6 +9,7 @@
 pub mod access;
 pub mod anagrafe;
 pub mod appuntamenti;
+pub mod canone;
 pub mod certificati;
 pub mod conformance;
 pub mod emergenza;
@@ -34,6 +35,7 @@ pub use palazzo_domain::ids::{self, CodiceFiscale};
 
 pub use access::*;
 pub use appuntamenti::*;
+pub use canone::*;
 pub use certificati::*;
 pub use emergenza::*;
 pub use fascicoli::*;
@@ -482,6 +484,7 @@ pub trait Store: Clone + Send + Sync + 'static {
     tributi_reads!(declare_reads);
     avvisi_reads!(declare_reads);
     tari_reads!(declare_reads);
+    canone_reads!(declare_reads);
 }
 
 /// A write transaction. Dropped without [`StoreTx::commit`] it rolls back.
@@ -559,6 +562,7 @@ pub trait StoreTx: Send {
     tributi_writes!(declare_writes);
     avvisi_writes!(declare_writes);
     tari_writes!(declare_writes);
+    canone_writes!(declare_writes);
 
     /// Commits.
     fn commit(self) -> impl Future<Output = Result<()>> + Send;

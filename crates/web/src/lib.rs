@@ -20,6 +20,7 @@ pub mod area_personale;
 pub mod assets;
 pub mod auth;
 pub mod backoffice;
+pub mod canone;
 pub mod certificati;
 pub mod desk;
 pub mod eml;
@@ -252,6 +253,7 @@ fn session_routes() -> routes::Routes {
         .merge(area_personale::router())
         .merge(tributi::router())
         .merge(tari::router())
+        .merge(canone::router())
         .merge(tributi::public_router())
 }
 

@@ -617,12 +617,7 @@ async fn api_set_tariffs(
     body: Result<Json<TariffeTariDto>, JsonRejection>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageTaxes)?;
-    let Json(body) = body.map_err(|e| {
-        WebError::from(ServiceError::refused(
-            "richiesta_non_valida",
-            format!("Il corpo della richiesta non è valido: {}", e.body_text()),
-        ))
-    })?;
+    let Json(body) = crate::api::json_body(body)?;
     let saved = state
         .app()
         .set_tari_tariffs(t.id, &actor, body.tariffe)

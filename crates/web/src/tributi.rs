@@ -185,6 +185,8 @@ struct ImuTemplate<'a> {
     position: Option<PositionView>,
     /// The TARI of the same taxpayer and year.
     tari: Option<crate::tari::TariView>,
+    /// The canone unico of the same taxpayer and year.
+    canone: Option<crate::canone::CanoneView>,
     /// The taxpayer's TASI years (2014-2019) with payments.
     tasi: Vec<crate::tari::TasiRow>,
     error: Option<String>,
@@ -382,6 +384,7 @@ async fn own_view(
         anni: years(this_year()),
         position: None,
         tari: None,
+        canone: None,
         tasi: Vec::new(),
         error: None,
         csrf: auth.csrf().to_owned(),
@@ -406,6 +409,8 @@ async fn own_view(
             }));
             tpl.tari =
                 Some(tari_view(state, t, auth, None, p.codice_fiscale.as_str(), anno).await?);
+            tpl.canone =
+                Some(canone_view(state, t, auth, None, p.codice_fiscale.as_str(), anno).await?);
             tpl.tasi = tasi_rows(state, t, auth, None).await?;
             render(&tpl, StatusCode::OK)
         }
@@ -444,6 +449,29 @@ async fn tari_view(
         Ok(p) => Ok(crate::tari::TariView::of(&p)),
         Err(ServiceError::Invalid { message, .. }) => {
             Ok(crate::tari::TariView::error(shown, message))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The canone unico part of the page: the position, or why it cannot be
+/// shown.
+async fn canone_view(
+    state: &AppState,
+    t: &Tenant,
+    auth: &Auth,
+    cf: Option<&CodiceFiscale>,
+    shown: &str,
+    anno: i16,
+) -> Result<crate::canone::CanoneView, ServiceError> {
+    match state
+        .app()
+        .canone_position(t.id, &auth.actor, cf, anno)
+        .await
+    {
+        Ok(p) => Ok(crate::canone::CanoneView::of(&p)),
+        Err(ServiceError::Invalid { message, .. }) => {
+            Ok(crate::canone::CanoneView::error(shown, message))
         }
         Err(e) => Err(e),
     }
@@ -534,6 +562,7 @@ async fn office_view(
         anni: years(this_year()),
         position: None,
         tari: None,
+        canone: None,
         tasi: Vec::new(),
         error: None,
         csrf: auth.csrf().to_owned(),
@@ -558,16 +587,18 @@ async fn office_view(
             .imu_position(t.id, &auth.actor, Some(&cf), anno)
             .await?;
         let tari = tari_view(state, t, auth, Some(&cf), cf.as_str(), anno).await?;
+        let canone = canone_view(state, t, auth, Some(&cf), cf.as_str(), anno).await?;
         let tasi = tasi_rows(state, t, auth, Some(&cf)).await?;
-        Ok::<_, ServiceError>((anno, Some((p, tari, tasi))))
+        Ok::<_, ServiceError>((anno, Some((p, tari, canone, tasi))))
     }
     .await;
     match result {
         Ok((anno, p)) => {
             tpl.anno = anno;
             tpl.anni = years(anno);
-            let p = p.map(|(p, tari, tasi)| {
+            let p = p.map(|(p, tari, canone, tasi)| {
                 tpl.tari = Some(tari);
+                tpl.canone = Some(canone);
                 tpl.tasi = tasi;
                 p
             });
@@ -797,12 +828,7 @@ async fn api_set_rates(
     body: Result<Json<AliquoteImuDto>, JsonRejection>,
 ) -> Result<Response, WebError> {
     actor.require(Permission::ManageTaxes)?;
-    let Json(body) = body.map_err(|e| {
-        WebError::from(ServiceError::refused(
-            "richiesta_non_valida",
-            format!("Il corpo della richiesta non è valido: {}", e.body_text()),
-        ))
-    })?;
+    let Json(body) = crate::api::json_body(body)?;
     let saved = state
         .app()
         .set_imu_rates(t.id, &actor, body.aliquote)
@@ -874,12 +900,7 @@ async fn api_payment(
     body: Result<Json<PagamentoBody>, JsonRejection>,
 ) -> Result<Json<AvvisoDto>, WebError> {
     actor.require(Permission::ManageTaxes)?;
-    let Json(body) = body.map_err(|e| {
-        WebError::from(ServiceError::refused(
-            "richiesta_non_valida",
-            format!("Il corpo della richiesta non è valido: {}", e.body_text()),
-        ))
-    })?;
+    let Json(body) = crate::api::json_body(body)?;
     let codice = palazzo_domain::pagopa::CodiceAvviso::parse(&codice).map_err(|_| {
         WebError::from(ServiceError::refused(
             "codice_avviso_non_valido",

@@ -8,6 +8,11 @@
 //!
 //! Surfaces are rounded up to the half square metre, and below one square
 //! metre count as one (the usual regolamento rule, e.g. Ancona art. 26).
+//!
+//! The coefficients are the comune's: [`TariffeCanone`] holds, for a year
+//! and with its delibera, the zones (road classes) and the categories of
+//! occupation with their permanent and temporary coefficients, and the
+//! due dates of the permanent occupations' yearly canone.
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -38,8 +43,190 @@ impl Coefficiente {
     /// 1,000.
     pub const UNO: Coefficiente = Coefficiente(1_000);
 
-    fn it(self) -> String {
+    /// The largest coefficient a regolamento may set here: 20,000 (beyond
+    /// any real one; it keeps the products far inside the cents' range).
+    pub const MASSIMO: Coefficiente = Coefficiente(20_000);
+
+    /// `0,420` in Italian.
+    #[must_use]
+    pub fn it(self) -> String {
         format!("{},{:03}", self.0 / 1_000, self.0 % 1_000)
+    }
+}
+
+/// A zone of the comune's roads (the regolamento's classification of the
+/// territory by importance, c.817) with its coefficient.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZonaCanone {
+    /// The code the occupations file uses, e.g. `1` or `centro`.
+    pub codice: String,
+    /// What it is, e.g. "Centro storico".
+    pub descrizione: String,
+    /// Its coefficient.
+    pub coefficiente: Coefficiente,
+}
+
+/// A category of occupation of the regolamento with its coefficients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoriaCanone {
+    /// The code the occupations file uses, e.g. `passo_carrabile`.
+    pub codice: String,
+    /// What it is, e.g. "Passi carrabili".
+    pub descrizione: String,
+    /// The coefficient of a permanent occupation (by the year).
+    pub permanente: Coefficiente,
+    /// The coefficient of a temporary occupation (by the day).
+    pub temporanea: Coefficiente,
+}
+
+/// The canone's coefficients a comune approves for a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffeCanone {
+    /// The year.
+    pub anno: i16,
+    /// The delibera that approved them.
+    pub delibera: String,
+    /// The zones.
+    pub zone: Vec<ZonaCanone>,
+    /// The categories of occupation.
+    pub categorie: Vec<CategoriaCanone>,
+    /// The due dates of the permanent occupations' yearly canone (one:
+    /// rata unica). A temporary occupation is due on its first day.
+    pub scadenze: Vec<Date>,
+}
+
+/// Whether `codice` can name a zone or a category: lower-case letters,
+/// digits, `_` and `-`, 1 to 40.
+#[must_use]
+pub fn codice_valido(codice: &str) -> bool {
+    super::tari::codice_riduzione_valido(codice)
+}
+
+impl TariffeCanone {
+    /// Checks what a delibera can hold: at least one zone and one
+    /// category, codes valid and each once, coefficients from 0,001 to
+    /// 20,000, one to twelve due dates in order, none before the year.
+    ///
+    /// # Errors
+    /// [`TributiError::TariffeCanone`] naming the problem, in Italian.
+    pub fn valida(&self) -> Result<(), TributiError> {
+        let bad = |s: String| Err(TributiError::TariffeCanone(s));
+        if self.zone.is_empty() {
+            return bad("indica almeno una zona con il suo coefficiente".into());
+        }
+        if self.categorie.is_empty() {
+            return bad("indica almeno una categoria di occupazione".into());
+        }
+        let coefficiente = |c: Coefficiente| (1..=Coefficiente::MASSIMO.0).contains(&c.0);
+        let mut seen = std::collections::BTreeSet::new();
+        for z in &self.zone {
+            if !codice_valido(&z.codice) {
+                return bad(format!(
+                    "il codice di zona «{}» non è valido (lettere minuscole, cifre, _ e -)",
+                    z.codice
+                ));
+            }
+            if !seen.insert(z.codice.as_str()) {
+                return bad(format!("la zona «{}» è indicata due volte", z.codice));
+            }
+            if z.descrizione.trim().is_empty() {
+                return bad(format!("manca la descrizione della zona «{}»", z.codice));
+            }
+            if !coefficiente(z.coefficiente) {
+                return bad(format!(
+                    "il coefficiente della zona «{}» va da 0,001 a 20,000",
+                    z.codice
+                ));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &self.categorie {
+            if !codice_valido(&c.codice) {
+                return bad(format!(
+                    "il codice di categoria «{}» non è valido (lettere minuscole, cifre, _ e -)",
+                    c.codice
+                ));
+            }
+            if !seen.insert(c.codice.as_str()) {
+                return bad(format!("la categoria «{}» è indicata due volte", c.codice));
+            }
+            if c.descrizione.trim().is_empty() {
+                return bad(format!(
+                    "manca la descrizione della categoria «{}»",
+                    c.codice
+                ));
+            }
+            if !coefficiente(c.permanente) || !coefficiente(c.temporanea) {
+                return bad(format!(
+                    "i coefficienti della categoria «{}» vanno da 0,001 a 20,000",
+                    c.codice
+                ));
+            }
+        }
+        if self.scadenze.is_empty() || self.scadenze.len() > 12 {
+            return bad("indica da una a dodici scadenze".into());
+        }
+        if self.scadenze.windows(2).any(|w| w[0] >= w[1]) {
+            return bad("le scadenze vanno indicate in ordine, senza ripetizioni".into());
+        }
+        if self.scadenze.first().is_some_and(|d| d.year() < self.anno) {
+            return bad(format!("una scadenza precede l'anno {}", self.anno));
+        }
+        Ok(())
+    }
+
+    /// The zone of code `codice`.
+    #[must_use]
+    pub fn zona(&self, codice: &str) -> Option<&ZonaCanone> {
+        self.zone.iter().find(|z| z.codice == codice)
+    }
+
+    /// The category of code `codice`.
+    #[must_use]
+    pub fn categoria(&self, codice: &str) -> Option<&CategoriaCanone> {
+        self.categorie.iter().find(|c| c.codice == codice)
+    }
+
+    /// The occupation to compute for a zone and a category of these
+    /// coefficients (the category's permanent or temporary one).
+    ///
+    /// # Errors
+    /// What the coefficients lack, in Italian, for the taxpayer to read.
+    #[allow(clippy::too_many_arguments)]
+    pub fn occupazione(
+        &self,
+        descrizione: &str,
+        zona: &str,
+        categoria: &str,
+        permanente: bool,
+        superficie_cm2: u32,
+        dal: Date,
+        al: Option<Date>,
+    ) -> Result<Occupazione, String> {
+        let missing = |what: &str, code: &str| {
+            format!(
+                "{descrizione}: {what} «{code}» non è prevista dai coefficienti del canone del {}: \
+                 canone non calcolato (rivolgiti all'ufficio tributi)",
+                self.anno
+            )
+        };
+        let z = self.zona(zona).ok_or_else(|| missing("la zona", zona))?;
+        let c = self
+            .categoria(categoria)
+            .ok_or_else(|| missing("la categoria", categoria))?;
+        Ok(Occupazione {
+            descrizione: format!("{descrizione} ({}, {})", c.descrizione, z.descrizione),
+            superficie_cm2,
+            zona: z.coefficiente,
+            categoria: if permanente {
+                c.permanente
+            } else {
+                c.temporanea
+            },
+            permanente,
+            dal,
+            al,
+        })
     }
 }
 
@@ -90,7 +277,9 @@ fn m2_it(cm2: u32) -> String {
     }
 }
 
-/// The canone of `o` for year `anno` in a comune of `abitanti`.
+/// The canone of `o` for year `anno` in a comune of `abitanti`: a
+/// permanent occupation's for its days in the year, a temporary one's for
+/// all its days (it is charged in the year it begins).
 ///
 /// # Errors
 /// [`TributiError::Periodo`] for a reversed period.
@@ -107,8 +296,14 @@ pub fn calcola(o: &Occupazione, anno: i16, abitanti: u32) -> Result<CalcoloCanon
     let cm2 = superficie_tassabile(o.superficie_cm2);
     let first = Date::new(anno, 1, 1).map_err(|_| TributiError::Anno(anno))?;
     let last = Date::new(anno, 12, 31).map_err(|_| TributiError::Anno(anno))?;
-    let from = o.dal.max(first);
-    let to = o.al.map_or(last, |a| a.min(last));
+    // A permanent occupation pays for its days of the year; a temporary
+    // one (less than a year) pays once for all its days, in the year it
+    // begins, at the coefficients of that year.
+    let (from, to) = if o.permanente {
+        (o.dal.max(first), o.al.map_or(last, |a| a.min(last)))
+    } else {
+        (o.dal, o.al.unwrap_or(o.dal))
+    };
     let days = if to < from {
         0
     } else {
@@ -191,6 +386,14 @@ mod tests {
         };
         let c = calcola(&o, 2026, 100_000).unwrap();
         assert_eq!((c.giorni, c.importo), (30, Cents::from_cents(23_256)));
+        // Across the new year: all 30 days at once.
+        let o = Occupazione {
+            dal: date(2026, 12, 15),
+            al: Some(date(2027, 1, 13)),
+            ..o
+        };
+        let c = calcola(&o, 2026, 100_000).unwrap();
+        assert_eq!((c.giorni, c.importo), (30, Cents::from_cents(23_256)));
     }
 
     #[test]
@@ -217,6 +420,99 @@ mod tests {
         };
         let c = calcola(&o, 2026, 50_000).unwrap();
         assert_eq!(c.importo, Cents::from_cents(5_293)); // 52.931…
+    }
+
+    fn tariffe() -> TariffeCanone {
+        TariffeCanone {
+            anno: 2026,
+            delibera: "Delibera C.C. n. 5 del 30/03/2026".into(),
+            zone: vec![ZonaCanone {
+                codice: "1".into(),
+                descrizione: "Centro".into(),
+                coefficiente: Coefficiente::UNO,
+            }],
+            categorie: vec![CategoriaCanone {
+                codice: "passo_carrabile".into(),
+                descrizione: "Passi carrabili".into(),
+                permanente: Coefficiente(420),
+                temporanea: Coefficiente(485),
+            }],
+            scadenze: vec![date(2026, 3, 31)],
+        }
+    }
+
+    #[test]
+    fn tariffs_are_checked() {
+        let ok = tariffe();
+        assert_eq!(ok.valida(), Ok(()));
+        assert_eq!(
+            ok.zona("1").map(|z| z.coefficiente),
+            Some(Coefficiente::UNO)
+        );
+        assert!(ok.categoria("dehors").is_none());
+        let problem = |t: TariffeCanone| match t.valida() {
+            Err(TributiError::TariffeCanone(s)) => s,
+            other => format!("not a coefficients problem: {other:?}"),
+        };
+        let o = ok
+            .occupazione(
+                "Accesso",
+                "1",
+                "passo_carrabile",
+                true,
+                500,
+                date(2020, 1, 1),
+                None,
+            )
+            .unwrap();
+        assert_eq!(
+            (o.zona, o.categoria),
+            (Coefficiente::UNO, Coefficiente(420))
+        );
+        assert_eq!(
+            calcola(&o, 2026, 50_000).unwrap().importo,
+            Cents::from_cents(10_500)
+        );
+        let o = ok
+            .occupazione(
+                "Accesso",
+                "1",
+                "passo_carrabile",
+                false,
+                500,
+                date(2026, 5, 1),
+                Some(date(2026, 5, 2)),
+            )
+            .unwrap();
+        assert_eq!(o.categoria, Coefficiente(485));
+        let e = ok
+            .occupazione("Tavolini", "1", "dehors", true, 500, date(2026, 1, 1), None)
+            .unwrap_err();
+        assert!(e.contains("la categoria «dehors»"), "{e}");
+        let mut t = ok.clone();
+        t.zone.push(t.zone[0].clone());
+        assert!(problem(t).contains("due volte"));
+        let mut t = ok.clone();
+        t.categorie[0].temporanea = Coefficiente(0);
+        assert!(problem(t).contains("0,001 a 20,000"));
+        let mut t = ok.clone();
+        t.categorie[0].permanente = Coefficiente(20_001);
+        assert!(problem(t).contains("0,001 a 20,000"));
+        let mut t = ok.clone();
+        t.zone[0].codice = "Centro Storico".into();
+        assert!(problem(t).contains("non è valido"));
+        let mut t = ok.clone();
+        t.scadenze = vec![date(2026, 7, 31), date(2026, 3, 31)];
+        assert!(problem(t).contains("in ordine"));
+        let mut t = ok.clone();
+        t.scadenze = vec![date(2025, 12, 31)];
+        assert!(problem(t).contains("precede"));
+        let mut t = ok.clone();
+        t.zone.clear();
+        assert!(problem(t).contains("zona"));
+        let mut t = ok;
+        t.categorie[0].descrizione = " ".into();
+        assert!(problem(t).contains("descrizione"));
     }
 
     #[test]

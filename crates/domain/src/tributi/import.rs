@@ -64,6 +64,9 @@ pub enum FileKind {
     /// Payments received:
     /// [`crate::tributi::versamenti::VERSAMENTI_COLUMNS`].
     Versamenti,
+    /// Occupations of public land (canone unico):
+    /// [`crate::tributi::occupazioni::OCCUPAZIONI_COLUMNS`].
+    Occupazioni,
 }
 
 /// A file that cannot be read at all.
@@ -74,11 +77,12 @@ pub enum FileError {
     Csv(#[from] CsvError),
     /// The header is neither format's.
     #[error(
-        "intestazione non riconosciuta: attese le colonne «{}» (unità immobiliari), «{}» (titolarità), «{}» (utenze TARI) oppure «{}» (versamenti)",
+        "intestazione non riconosciuta: attese le colonne «{}» (unità immobiliari), «{}» (titolarità), «{}» (utenze TARI), «{}» (versamenti) oppure «{}» (occupazioni di suolo pubblico)",
         UNITA_COLUMNS.join(";"),
         TITOLARITA_COLUMNS.join(";"),
         crate::tributi::utenze::UTENZE_COLUMNS.join(";"),
-        crate::tributi::versamenti::VERSAMENTI_COLUMNS.join(";")
+        crate::tributi::versamenti::VERSAMENTI_COLUMNS.join(";"),
+        crate::tributi::occupazioni::OCCUPAZIONI_COLUMNS.join(";")
     )]
     Header,
 }
@@ -143,18 +147,68 @@ pub fn file_kind(bytes: &[u8]) -> Result<FileKind, FileError> {
         Ok(FileKind::Utenze)
     } else if table.is(&crate::tributi::versamenti::VERSAMENTI_COLUMNS) {
         Ok(FileKind::Versamenti)
+    } else if table.is(&crate::tributi::occupazioni::OCCUPAZIONI_COLUMNS) {
+        Ok(FileKind::Occupazioni)
     } else {
         Err(FileError::Header)
     }
 }
 
-fn row_error(line: usize, column: &'static str, code: &'static str, message: String) -> RowError {
-    RowError {
-        line,
-        column: Some(column),
-        code,
-        message,
+/// Reads a file of `columns` whose rows hold one thing of a taxpayer
+/// from a first day (a TARI utenza, an occupation of public land): each
+/// row read by `row`, a second row of the same code, taxpayer and first
+/// day (`key`) refused with `duplicate` naming `what` ("l'utenza").
+///
+/// # Errors
+/// [`FileError`] when the file is not one of `columns`.
+pub(crate) fn parse_by_period<R>(
+    bytes: &[u8],
+    columns: &[&str],
+    what: &str,
+    duplicate: &'static str,
+    row: impl Fn(usize, &[String]) -> Result<R, RowError>,
+    key: impl Fn(&R) -> (&str, &CodiceFiscale, Date),
+) -> Result<Parsed<Vec<R>>, FileError> {
+    let table = csv::open(bytes)?;
+    if !table.is(columns) {
+        return Err(FileError::Header);
     }
+    let mut out: Parsed<Vec<R>> = Parsed::default();
+    let mut seen: HashMap<(String, CodiceFiscale, Date), usize> = HashMap::new();
+    for (line, f) in table.rows() {
+        if f.len() != columns.len() {
+            out.errors
+                .push(RowError::column_count(line, f.len(), columns.len()));
+            continue;
+        }
+        match row(line, &f) {
+            Ok(r) => {
+                let (codice, cf, dal) = key(&r);
+                let k = (codice.to_owned(), cf.clone(), dal);
+                if let Some(first) = seen.get(&k) {
+                    out.errors.push(RowError::at(
+                        line,
+                        "dal",
+                        duplicate,
+                        format!(
+                            "{what} {codice} di {} dal {} è già alla riga {first}",
+                            cf.as_str(),
+                            crate::tributi::it_date(dal)
+                        ),
+                    ));
+                } else {
+                    seen.insert(k, line);
+                    out.rows.push(r);
+                }
+            }
+            Err(e) => out.errors.push(e),
+        }
+    }
+    Ok(out)
+}
+
+fn row_error(line: usize, column: &'static str, code: &'static str, message: String) -> RowError {
+    RowError::at(line, column, code, message)
 }
 
 /// Parses a units file.

@@ -13,6 +13,7 @@ pub mod canone;
 pub mod f24;
 pub mod import;
 pub mod imu;
+pub mod occupazioni;
 pub mod ravvedimento;
 pub mod situazione;
 pub mod tari;
@@ -299,6 +300,10 @@ pub enum TributiError {
     /// TARI tariffs the delibera cannot hold (the problem, in Italian).
     #[error("invalid TARI tariffs: {0}")]
     TariffeTari(String),
+    /// Canone unico coefficients the delibera cannot hold (the problem, in
+    /// Italian).
+    #[error("invalid canone unico tariffs: {0}")]
+    TariffeCanone(String),
 }
 
 impl Coded for TributiError {
@@ -315,6 +320,7 @@ impl Coded for TributiError {
             TributiError::CategoriaTari(_) => "tributi_categoria_tari",
             TributiError::ScadenzeTari(_) => "tributi_scadenze_tari",
             TributiError::TariffeTari(_) => "tributi_tariffe_tari",
+            TributiError::TariffeCanone(_) => "tributi_tariffe_canone",
         }
     }
 
@@ -361,6 +367,9 @@ impl Coded for TributiError {
                 format!("Le scadenze delle rate TARI del {y} non sono state inserite")
             }
             TributiError::TariffeTari(s) => format!("Tariffe TARI non valide: {s}"),
+            TributiError::TariffeCanone(s) => {
+                format!("Coefficienti del canone unico non validi: {s}")
+            }
         }
     }
 }

@@ -29,6 +29,11 @@ pub struct Dovuto {
     pub scadenza: Date,
     /// The amount.
     pub importo: Cents,
+    /// The bill it belongs to, when payments name theirs (the canone's
+    /// yearly bill and each temporary occupation's notice): a payment of a
+    /// group covers that group's instalments first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gruppo: Option<String>,
 }
 
 /// A payment received.
@@ -42,6 +47,9 @@ pub struct Pagamento {
     pub ravvedimento: bool,
     /// Where it comes from, e.g. `F24 del 16/06/2026` or `pagoPA`.
     pub fonte: String,
+    /// The bill it pays, when known (see [`Dovuto::gruppo`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gruppo: Option<String>,
 }
 
 /// An instalment with what was paid of it.
@@ -120,7 +128,15 @@ pub fn situazione(
     let mut eccedenza = 0_i64;
     for p in &pagamenti {
         let mut left = p.importo.cents();
-        for (i, d) in rate.iter().enumerate() {
+        // A payment of a bill covers that bill's instalments first, then
+        // the others, oldest first.
+        let order: Vec<usize> = {
+            let mine = |d: &Dovuto| p.gruppo.is_some() && d.gruppo == p.gruppo;
+            let (first, rest): (Vec<usize>, Vec<usize>) =
+                (0..rate.len()).partition(|&i| mine(&rate[i]));
+            first.into_iter().chain(rest).collect()
+        };
+        for (i, d) in order.into_iter().map(|i| (i, &rate[i])) {
             if left <= 0 {
                 break;
             }
@@ -214,6 +230,7 @@ mod tests {
             etichetta: etichetta.into(),
             scadenza,
             importo: Cents::from_cents(cents),
+            gruppo: None,
         }
     }
 
@@ -223,6 +240,7 @@ mod tests {
             importo: Cents::from_cents(cents),
             ravvedimento,
             fonte: "F24".into(),
+            gruppo: None,
         }
     }
 
@@ -377,5 +395,50 @@ mod tests {
             &cal,
         );
         assert!(s.rate[0].scaduta);
+    }
+
+    #[test]
+    fn a_bill_payment_covers_its_own_bill_first() {
+        // The canone: the yearly bill in two instalments and a temporary
+        // occupation's notice between them; the occupation's notice paid
+        // covers the occupation, not the oldest instalment.
+        let with = |d: Dovuto, g: &str| Dovuto {
+            gruppo: Some(g.into()),
+            ..d
+        };
+        let dovuti = [
+            with(dovuto("Rata 1", date(2026, 3, 31), 4_200), "permanenti"),
+            with(dovuto("Occupazione", date(2026, 6, 1), 41_741), "occ"),
+            with(dovuto("Rata 2", date(2026, 7, 31), 4_200), "permanenti"),
+        ];
+        let p = Pagamento {
+            gruppo: Some("occ".into()),
+            ..paid(date(2026, 5, 20), 41_741, false)
+        };
+        let s = situazione(
+            &dovuti,
+            std::slice::from_ref(&p),
+            date(2026, 5, 21),
+            &Calendar::new(),
+        );
+        let open: Vec<i64> = s.rate.iter().map(|r| r.residuo.cents()).collect();
+        assert_eq!(open, vec![4_200, 0, 4_200]);
+        // Beyond its bill, a payment goes to the oldest open instalment.
+        let more = Pagamento {
+            importo: Cents::from_cents(41_741 + 1_000),
+            ..p
+        };
+        let s = situazione(&dovuti, &[more], date(2026, 5, 21), &Calendar::new());
+        let open: Vec<i64> = s.rate.iter().map(|r| r.residuo.cents()).collect();
+        assert_eq!(open, vec![3_200, 0, 4_200]);
+        // Without a group: the oldest first, as always.
+        let s = situazione(
+            &dovuti,
+            &[paid(date(2026, 5, 20), 41_741, false)],
+            date(2026, 5, 21),
+            &Calendar::new(),
+        );
+        let open: Vec<i64> = s.rate.iter().map(|r| r.residuo.cents()).collect();
+        assert_eq!(open, vec![0, 4_200, 4_200]);
     }
 }

@@ -8,11 +8,9 @@
 //! surface or the category change, the comune closes the row (`al`) and
 //! opens another from the next day.
 
-use std::collections::HashMap;
-
 use jiff::civil::Date;
 
-use crate::csv::{self, Parsed, RowError, field, parse_date, quote};
+use crate::csv::{self, Parsed, RowError, field, quote};
 use crate::ids::CodiceFiscale;
 use crate::tributi::import::FileError;
 use crate::tributi::tari::{Utenza, codice_riduzione_valido};
@@ -58,56 +56,19 @@ pub struct UtenzaRow {
     pub riduzioni: Vec<String>,
 }
 
-fn err(line: usize, column: &'static str, code: &'static str, message: String) -> RowError {
-    RowError {
-        line,
-        column: Some(column),
-        code,
-        message,
-    }
-}
-
 /// Parses a TARI utenze file.
 ///
 /// # Errors
 /// [`FileError`] when the file is not a utenze file.
 pub fn parse_utenze(bytes: &[u8]) -> Result<Parsed<Vec<UtenzaRow>>, FileError> {
-    let table = csv::open(bytes)?;
-    if !table.is(&UTENZE_COLUMNS) {
-        return Err(FileError::Header);
-    }
-    let mut out: Parsed<Vec<UtenzaRow>> = Parsed::default();
-    let mut seen: HashMap<(String, CodiceFiscale, Date), usize> = HashMap::new();
-    for (line, f) in table.rows() {
-        if f.len() != UTENZE_COLUMNS.len() {
-            out.errors
-                .push(RowError::column_count(line, f.len(), UTENZE_COLUMNS.len()));
-            continue;
-        }
-        match utenza_row(line, &f) {
-            Ok(row) => {
-                let key = (row.codice.clone(), row.codice_fiscale.clone(), row.dal);
-                if let Some(first) = seen.get(&key) {
-                    out.errors.push(err(
-                        line,
-                        "dal",
-                        "utenza_duplicata",
-                        format!(
-                            "l'utenza {} di {} dal {} è già alla riga {first}",
-                            row.codice,
-                            row.codice_fiscale.as_str(),
-                            crate::tributi::it_date(row.dal)
-                        ),
-                    ));
-                } else {
-                    seen.insert(key, line);
-                    out.rows.push(row);
-                }
-            }
-            Err(e) => out.errors.push(e),
-        }
-    }
-    Ok(out)
+    crate::tributi::import::parse_by_period(
+        bytes,
+        &UTENZE_COLUMNS,
+        "l'utenza",
+        "utenza_duplicata",
+        utenza_row,
+        |r| (r.codice.as_str(), &r.codice_fiscale, r.dal),
+    )
 }
 
 fn number(
@@ -123,7 +84,7 @@ fn number(
         .ok()
         .filter(|n| range.contains(n))
         .ok_or_else(|| {
-            err(
+            RowError::at(
                 line,
                 column,
                 "numero_non_valido",
@@ -139,7 +100,7 @@ fn number(
 fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
     let codice = field(f, 0);
     if codice.is_empty() || codice.len() > 64 {
-        return Err(err(
+        return Err(RowError::at(
             line,
             "codice",
             "codice_utenza_non_valido",
@@ -147,7 +108,7 @@ fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
         ));
     }
     let codice_fiscale = CodiceFiscale::parse(field(f, 1)).map_err(|_| {
-        err(
+        RowError::at(
             line,
             "codice_fiscale",
             "codice_fiscale_non_valido",
@@ -158,7 +119,7 @@ fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
         if field(f, i).is_empty() {
             Ok(())
         } else {
-            Err(err(
+            Err(RowError::at(
                 line,
                 column,
                 "colonna_non_prevista",
@@ -206,7 +167,7 @@ fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
             }
         }
         t => {
-            return Err(err(
+            return Err(RowError::at(
                 line,
                 "tipo",
                 "tipo_utenza_non_valido",
@@ -214,21 +175,9 @@ fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
             ));
         }
     };
-    let date = |i: usize, column: &'static str| -> Result<Option<Date>, RowError> {
-        match field(f, i) {
-            "" => Ok(None),
-            d => parse_date(d).map(Some).ok_or_else(|| {
-                err(
-                    line,
-                    column,
-                    "data_non_valida",
-                    format!("la data «{d}» non è valida (gg/mm/aaaa)"),
-                )
-            }),
-        }
-    };
+    let date = |i: usize, column: &'static str| csv::date_field(line, f, i, column);
     let dal = date(9, "dal")?.ok_or_else(|| {
-        err(
+        RowError::at(
             line,
             "dal",
             "data_mancante",
@@ -237,7 +186,7 @@ fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
     })?;
     let al = date(10, "al")?;
     if al.is_some_and(|al| al < dal) {
-        return Err(err(
+        return Err(RowError::at(
             line,
             "al",
             "periodo_invertito",
@@ -251,7 +200,7 @@ fn utenza_row(line: usize, f: &[String]) -> Result<UtenzaRow, RowError> {
         .filter(|r| !r.is_empty())
     {
         if !codice_riduzione_valido(r) {
-            return Err(err(
+            return Err(RowError::at(
                 line,
                 "riduzioni",
                 "riduzione_non_valida",

@@ -3,7 +3,8 @@
 //! a report of the refused rows; enter the IMU rates and the TARI tariffs
 //! of a year with their delibera; print a taxpayer's IMU or TARI position
 //! with its working; issue the pagoPA notices, one taxpayer or the whole
-//! comune's TARI bills at once.
+//! comune's TARI (or yearly canone unico) bills at once; the canone unico's
+//! coefficients and positions.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use palazzo_domain::access::Role;
 use palazzo_domain::ids::CodiceFiscale;
 use palazzo_domain::money::Cents;
 use palazzo_domain::tributi::Aliquota;
+use palazzo_domain::tributi::canone::TariffeCanone;
 use palazzo_domain::tributi::f24::Versamento;
 use palazzo_domain::tributi::import::FileKind;
 use palazzo_domain::tributi::imu::Aliquote;
@@ -25,7 +27,7 @@ use super::progress_bar;
 /// `palazzo tributi …`.
 #[derive(Subcommand, Debug)]
 pub enum TributiCommand {
-    /// Load a units, titolarità or TARI utenze file
+    /// Load a units, titolarità, TARI utenze, payments or occupations file
     /// (docs/tributi-import.md; the kind is told by its header). Good rows are saved, bad ones reported with
     /// line, column and code; exits 2 when any row was refused.
     Import {
@@ -72,8 +74,20 @@ pub enum TributiCommand {
         #[command(flatten)]
         target: Target,
     },
-    /// Issue the pagoPA notices of every TARI bill of a year and write each
-    /// bill's avviso di pagamento in a directory (`TARI-<anno>-<cf>.pdf`),
+    /// Enter (or correct) the canone unico coefficients of a year from a
+    /// JSON file (docs/tributi.md: year, delibera, zones, categories with
+    /// their permanent and temporary coefficients, due dates).
+    TariffeCanone {
+        /// The JSON file.
+        file: PathBuf,
+        /// The comune and the installation.
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Issue the pagoPA notices of every TARI bill of a year (or every
+    /// yearly canone unico bill of the permanent occupations: --tax
+    /// CANONE) and write each bill's avviso di pagamento in a directory
+    /// (`TARI-<anno>-<cf>.pdf`, `CANONE-<anno>-<cf>.pdf`),
     /// with a progress bar. Run again after an interruption, it goes on:
     /// notices already issued are kept (never a new IUV for the same bill)
     /// and the files already written are not rendered again. Exits 2 when
@@ -82,7 +96,7 @@ pub enum TributiCommand {
         /// The year.
         #[arg(long = "year", visible_alias = "anno")]
         anno: i16,
-        /// The tax: TARI.
+        /// The tax: TARI or CANONE.
         #[arg(long = "tax", visible_alias = "tributo", default_value = "TARI")]
         tributo: String,
         /// The directory of the PDFs (created if missing).
@@ -174,7 +188,7 @@ pub enum TributiCommand {
         /// The year.
         #[arg(long)]
         anno: i16,
-        /// `IMU` or `TARI`.
+        /// `IMU`, `TARI` or `CANONE`.
         #[arg(long, default_value = "IMU")]
         tributo: String,
         /// Print the computation as JSON.
@@ -268,6 +282,7 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
                 FileKind::Titolarita => "Titolarità",
                 FileKind::Utenze => "Utenze TARI",
                 FileKind::Versamenti => "Versamenti",
+                FileKind::Occupazioni => "Occupazioni di suolo pubblico",
             };
             if report.kind == FileKind::Versamenti {
                 println!(
@@ -429,19 +444,46 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        TributiCommand::TariffeCanone { file, target } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let tariffe: TariffeCanone = serde_json::from_slice(&bytes).with_context(|| {
+                format!(
+                    "{}: not canone unico coefficients (docs/tributi.md)",
+                    file.display()
+                )
+            })?;
+            let (app, tenant) = open_comune(&target).await?;
+            let r = app
+                .set_canone_tariffs(tenant.id, &funzionario, tariffe)
+                .await;
+            app.db().close().await;
+            let saved = r.map_err(service)?;
+            println!(
+                "Coefficienti del canone unico {} salvati ({}).",
+                saved.tariffe.anno, saved.tariffe.delibera
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         TributiCommand::Avvisi {
             anno,
             tributo,
             out,
             target,
         } => {
-            anyhow::ensure!(
-                tributo.eq_ignore_ascii_case("TARI"),
-                "tributo «{tributo}»: gli avvisi in blocco sono quelli della TARI (--tax TARI)"
-            );
+            let tax = if tributo.eq_ignore_ascii_case("TARI") {
+                BatchTax::Tari
+            } else if tributo.eq_ignore_ascii_case("CANONE") {
+                BatchTax::Canone
+            } else {
+                anyhow::bail!(
+                    "tributo «{tributo}»: gli avvisi in blocco sono quelli della TARI (--tax TARI) \
+                     o del canone unico (--tax CANONE)"
+                );
+            };
             std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
             let (app, tenant) = open_comune_with_gpd(&target).await?;
-            let r = tari_batch(&app, tenant.id, &funzionario, anno, &out).await;
+            let r = batch(&app, tenant.id, &funzionario, tax, anno, &out).await;
             app.db().close().await;
             r
         }
@@ -463,9 +505,18 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
                 print_tari(&p.map_err(service)?, json)?;
                 return Ok(ExitCode::SUCCESS);
             }
+            if tributo.eq_ignore_ascii_case("CANONE") {
+                let (app, tenant) = open_comune(&target).await?;
+                let p = app
+                    .canone_position(tenant.id, &funzionario, Some(&cf), anno)
+                    .await;
+                app.db().close().await;
+                print_canone(&p.map_err(service)?, json)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             anyhow::ensure!(
                 tributo.eq_ignore_ascii_case("IMU"),
-                "tributo «{tributo}»: IMU o TARI"
+                "tributo «{tributo}»: IMU, TARI o CANONE"
             );
             let (app, tenant) = open_comune(&target).await?;
             let p = app
@@ -513,28 +564,50 @@ pub async fn run(cmd: TributiCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The batch of `palazzo tributi avvisi --tax TARI`.
-async fn tari_batch(
+/// The bills of `palazzo tributi avvisi`.
+#[derive(Debug, Clone, Copy)]
+enum BatchTax {
+    /// The TARI bills.
+    Tari,
+    /// The permanent occupations' yearly canone unico.
+    Canone,
+}
+
+/// The batch of `palazzo tributi avvisi --tax TARI|CANONE`.
+async fn batch(
     app: &palazzo_services::App,
     tenant: palazzo_store::TenantId,
     funzionario: &palazzo_services::access::Actor,
+    tax: BatchTax,
     anno: i16,
     out: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    let taxpayers = app
-        .tari_taxpayers(tenant, funzionario, anno)
-        .await
-        .map_err(service)?;
+    let (name, label) = match tax {
+        BatchTax::Tari => ("TARI", "Avvisi TARI"),
+        BatchTax::Canone => ("CANONE", "Avvisi del canone unico"),
+    };
+    let taxpayers = match tax {
+        BatchTax::Tari => app.tari_taxpayers(tenant, funzionario, anno).await,
+        BatchTax::Canone => app.canone_taxpayers(tenant, funzionario, anno).await,
+    }
+    .map_err(service)?;
     let total = taxpayers.len();
     let (mut issued, mut kept, mut nothing, mut errors) = (0_usize, 0_usize, 0_usize, Vec::new());
     progress_bar(0, total);
     for (i, cf) in taxpayers.iter().enumerate() {
-        let path = out.join(format!("TARI-{anno}-{}.pdf", cf.as_str()));
+        let path = out.join(format!("{name}-{anno}-{}.pdf", cf.as_str()));
         let written = path.exists();
-        match app
-            .tari_bill_for(tenant, funzionario, cf, anno, !written)
-            .await
-        {
+        let bill = match tax {
+            BatchTax::Tari => {
+                app.tari_bill_for(tenant, funzionario, cf, anno, !written)
+                    .await
+            }
+            BatchTax::Canone => {
+                app.canone_bill_for(tenant, funzionario, cf, anno, !written)
+                    .await
+            }
+        };
+        match bill {
             Ok(bill) => {
                 if bill.emessa {
                     issued += 1;
@@ -545,7 +618,7 @@ async fn tari_batch(
                     Some(bill.pdf)
                 } else if bill.emessa {
                     // New notices replaced those of the file written before.
-                    match app.tari_bill_pdf(tenant, &bill.avvisi).await {
+                    match app.bill_pdf(tenant, &bill.avvisi).await {
                         Ok(pdf) => Some(pdf),
                         Err(e) => {
                             errors.push((cf.clone(), e));
@@ -576,7 +649,7 @@ async fn tari_batch(
         println!("{} ({}): {}", cf.as_str(), e.code(), e.message_it());
     }
     println!(
-        "Avvisi TARI {anno}: {total} contribuenti, {issued} emessi ora, {kept} già emessi, \
+        "{label} {anno}: {total} contribuenti, {issued} emessi ora, {kept} già emessi, \
          {nothing} senza nulla da versare, {} non emessi.",
         errors.len()
     );
@@ -651,7 +724,99 @@ fn print_tari(p: &palazzo_services::tari::PosizioneTari, json: bool) -> anyhow::
         );
     }
     println!("Totale {} (TARI {}, TEFA {})", p.totale, p.tari, p.tefa);
-    for a in &p.avvisi {
+    print_avvisi(&p.avvisi);
+    print_situazione(&p.situazione);
+    Ok(())
+}
+
+/// Prints a canone unico position (or its JSON).
+fn print_canone(p: &palazzo_services::canone::PosizioneCanone, json: bool) -> anyhow::Result<()> {
+    if json {
+        let occupazioni: Vec<serde_json::Value> = p
+            .occupazioni
+            .iter()
+            .map(|o| {
+                serde_json::json!({
+                    "occupazione": o.occupazione.data,
+                    "calcolo": o.calcolo,
+                    "nota": o.nota,
+                    "versamento": o.versamento,
+                })
+            })
+            .collect();
+        let rate: Vec<serde_json::Value> = p
+            .rate
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "versamento": r.versamento,
+                    "etichetta": r.etichetta,
+                    "scadenza": r.scadenza,
+                    "importo": r.importo,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "codice_fiscale": p.codice_fiscale.as_str(),
+            "anno": p.anno,
+            "delibera": p.tariffe.as_ref().map(|t| t.delibera.clone()),
+            "occupazioni": occupazioni,
+            "permanenti": p.permanenti,
+            "temporanee": p.temporanee,
+            "totale": p.totale,
+            "rate": rate,
+            "situazione": p.situazione,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let Some(t) = &p.tariffe else {
+        println!(
+            "I coefficienti del canone unico del {} non sono stati inseriti: nessun calcolo.",
+            p.anno
+        );
+        return Ok(());
+    };
+    println!(
+        "Canone unico {} di {} ({})",
+        p.anno,
+        p.codice_fiscale.as_str(),
+        t.delibera
+    );
+    for o in &p.occupazioni {
+        let d = &o.occupazione.data;
+        println!(
+            "\nOccupazione {} — {} ({})",
+            d.codice, d.descrizione, d.indirizzo
+        );
+        for s in o.calcolo.iter().flat_map(|c| &c.passaggi) {
+            println!("  {s}");
+        }
+        if let Some(n) = &o.nota {
+            println!("  {n}");
+        }
+    }
+    println!("\nScadenza    Importo     Versamento");
+    for r in &p.rate {
+        println!(
+            "{}  {:>10}  {}",
+            r.scadenza.strftime("%d/%m/%Y"),
+            r.importo.to_string(),
+            r.etichetta
+        );
+    }
+    println!(
+        "Totale {} (permanenti {}, temporanee {})",
+        p.totale, p.permanenti, p.temporanee
+    );
+    print_avvisi(&p.avvisi);
+    print_situazione(&p.situazione);
+    Ok(())
+}
+
+/// Prints a position's notices, one a line.
+fn print_avvisi(avvisi: &[palazzo_store::Avviso]) {
+    for a in avvisi {
         println!(
             "Avviso {} {} {} {}",
             a.data.versamento,
@@ -660,8 +825,6 @@ fn print_tari(p: &palazzo_services::tari::PosizioneTari, json: bool) -> anyhow::
             a.stato.code()
         );
     }
-    print_situazione(&p.situazione);
-    Ok(())
 }
 
 /// Prints what was paid and what remains, with the ravvedimento of what is

@@ -10,14 +10,21 @@
 //! be issued), the first resident's home with a garage and composting, and
 //! half a flat bought in September (a part-year utenza).
 //!
+//! Canone unico: this year's coefficients (two zones, passi carrabili and
+//! dehors; due dates a month and four months away) and, for the first
+//! resident, a permanent passo carrabile and a dehors for a fortnight
+//! three weeks from now (a notice of its own).
+//!
 //! Payments received (the F24 flows): this year's IMU acconto, once past
 //! its due date, and the first instalment of last year's TARI — the second
 //! is left unpaid, so the page shows it past due with the ravvedimento.
 
 use jiff::civil::{Date, date};
 use palazzo_domain::money::Cents;
+use palazzo_domain::tributi::canone::{CategoriaCanone, Coefficiente, TariffeCanone, ZonaCanone};
 use palazzo_domain::tributi::import::{TitolaritaRow, UnitaRow, write_titolarita, write_unita};
 use palazzo_domain::tributi::imu::{Aliquote, Categoria, Condizione, Oggetto, Periodo, Possesso};
+use palazzo_domain::tributi::occupazioni::{DatiOccupazione, OccupazioneRow, write_occupazioni};
 use palazzo_domain::tributi::tari::{Riduzione, RiduzioneTari, Tariffa, TariffeTari, Utenza};
 use palazzo_domain::tributi::utenze::{UtenzaRow, write_utenze};
 use palazzo_domain::tributi::versamenti::{VersamentoRow, write_versamenti};
@@ -112,6 +119,7 @@ pub async fn seed(app: &App, tenant: &Tenant, year: i16) -> ServiceResult<()> {
         .await?;
     }
     seed_tari(app, tenant, year, &actor).await?;
+    seed_canone(app, tenant, year, &actor).await?;
     if !app.db().aliquote_imu_all(tenant.id).await?.is_empty() {
         return Ok(());
     }
@@ -425,4 +433,111 @@ async fn seed_tari(app: &App, tenant: &Tenant, year: i16, actor: &Actor) -> Serv
     ];
     import(app, tenant, actor, &write_versamenti(&rows)).await?;
     Ok(())
+}
+
+/// Seeds this year's canone unico coefficients and the first resident's
+/// occupations of `tenant`, once (nothing when the comune already has
+/// coefficients).
+async fn seed_canone(app: &App, tenant: &Tenant, year: i16, actor: &Actor) -> ServiceResult<()> {
+    if !app.db().tariffe_canone_all(tenant.id).await?.is_empty() {
+        return Ok(());
+    }
+    let today = palazzo_domain::calendar::rome_date(jiff::Timestamp::now());
+    let later = |days: i64| {
+        today
+            .checked_add(jiff::Span::new().days(days))
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    };
+    let zona = |codice: &str, descrizione: &str, c| ZonaCanone {
+        codice: codice.into(),
+        descrizione: descrizione.into(),
+        coefficiente: Coefficiente(c),
+    };
+    let categoria = |codice: &str, descrizione: &str, p, t| CategoriaCanone {
+        codice: codice.into(),
+        descrizione: descrizione.into(),
+        permanente: Coefficiente(p),
+        temporanea: Coefficiente(t),
+    };
+    // A month and four months from the day the demo is built, like the
+    // TARI's: its bills can always be issued.
+    let scadenze = vec![later(31)?, later(122)?];
+    app.set_canone_tariffs(
+        tenant.id,
+        actor,
+        TariffeCanone {
+            anno: year,
+            delibera: format!("Delibera C.C. n. 5 del 30/03/{year}"),
+            zone: vec![
+                zona("1", "Centro storico", 1_200),
+                zona("2", "Resto del territorio", 1_000),
+            ],
+            categorie: vec![
+                categoria("passo_carrabile", "Passi carrabili", 420, 485),
+                categoria("dehors", "Dehors e tavolini", 700, 808),
+                categoria("ponteggio", "Ponteggi e cantieri", 280, 323),
+            ],
+            scadenze,
+        },
+    )
+    .await?;
+    let people = app.db().residents(tenant.id, 1).await?;
+    let Some(first) = people.first() else {
+        return Ok(());
+    };
+    // The dehors: a fortnight from three weeks from now (charged in the
+    // year it begins).
+    let start = later(20)?;
+    let row = |codice: &str,
+               descrizione: &str,
+               indirizzo: &str,
+               zona: &str,
+               categoria: &str,
+               permanente,
+               superficie_cm2,
+               dal,
+               al,
+               atto: &str| OccupazioneRow {
+        line: 0,
+        dati: DatiOccupazione {
+            codice: codice.into(),
+            codice_fiscale: first.codice_fiscale.clone(),
+            descrizione: descrizione.into(),
+            indirizzo: indirizzo.into(),
+            zona: zona.into(),
+            categoria: categoria.into(),
+            permanente,
+            superficie_cm2,
+            dal,
+            al,
+            atto: atto.into(),
+        },
+    };
+    let rows = vec![
+        row(
+            "DEMO-CUP-1",
+            "Passo carrabile",
+            "Via Roma 10",
+            "2",
+            "passo_carrabile",
+            true,
+            460,
+            date(2012, 5, 4),
+            None,
+            "Concessione n. 31/2012",
+        ),
+        row(
+            "DEMO-CUP-2",
+            "Tavolini davanti al negozio",
+            "Piazza Aldo Moro",
+            "1",
+            "dehors",
+            false,
+            1_230,
+            start,
+            Some(later(33)?),
+            "Autorizzazione n. 41",
+        ),
+    ];
+    import(app, tenant, actor, &write_occupazioni(&rows)).await
 }

@@ -67,6 +67,7 @@ pub fn router() -> Routes {
         .merge(crate::tempi::api_router())
         .merge(crate::tributi::api_router())
         .merge(crate::tari::api_router())
+        .merge(crate::canone::api_router())
 }
 
 /// A postal address.
@@ -382,4 +383,15 @@ async fn openapi_json() -> Response {
         body,
     )
         .into_response()
+}
+
+/// A JSON body, or `richiesta_non_valida` (422) naming what is wrong with
+/// it: the answer of every JSON call to a body it cannot read.
+pub(crate) fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<Json<T>, WebError> {
+    body.map_err(|e| {
+        WebError::from(ServiceError::refused(
+            "richiesta_non_valida",
+            format!("Il corpo della richiesta non è valido: {}", e.body_text()),
+        ))
+    })
 }

@@ -49,6 +49,7 @@ pub fn document() -> Value {
         crate::tempi::openapi_parts(),
         crate::tributi::openapi_parts(),
         crate::tari::openapi_parts(),
+        crate::canone::openapi_parts(),
     ] {
         if let Some(p) = doc["paths"].as_object_mut() {
             p.extend(paths);
