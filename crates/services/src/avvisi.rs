@@ -645,33 +645,43 @@ impl App {
             let page = self.db().avvisi_page(tenant, after, 500).await?;
             let Some(last) = page.last() else { break };
             after = last.id;
+            // The notices of a bill share their GPD position: read it once
+            // for all of them (a bill split across two pages is read once
+            // per page).
+            let mut bills: std::collections::BTreeMap<String, Vec<Avviso>> =
+                std::collections::BTreeMap::new();
             for a in page {
-                let (StatoAvviso::Emesso, Some(iupd)) = (a.stato, &a.iupd) else {
-                    continue;
-                };
-                let position = match gpd.get_position(org, iupd).await {
+                if let (StatoAvviso::Emesso, Some(iupd)) = (a.stato, a.iupd.clone()) {
+                    bills.entry(iupd).or_default().push(a);
+                }
+            }
+            for (iupd, notices) in bills {
+                let position = match gpd.get_position(org, &iupd).await {
                     Ok(p) => p,
                     Err(e) => {
                         tracing::warn!(tenant = tenant.0, iupd, error = %e, "GPD position not read");
                         continue;
                     }
                 };
-                let nav = a.codice_avviso.to_string();
-                let Some(option) = position
-                    .payment_option
-                    .iter()
-                    .find(|o| o.nav.as_deref() == Some(nav.as_str()))
-                else {
-                    continue;
-                };
-                if matches!(
-                    option.status,
-                    Some(
-                        crate::pagopa::gpd::PaymentOptionStatus::Paid
-                            | crate::pagopa::gpd::PaymentOptionStatus::PartiallyReported
-                            | crate::pagopa::gpd::PaymentOptionStatus::Reported
-                    )
-                ) {
+                for a in notices {
+                    let nav = a.codice_avviso.to_string();
+                    let Some(option) = position
+                        .payment_option
+                        .iter()
+                        .find(|o| o.nav.as_deref() == Some(nav.as_str()))
+                    else {
+                        continue;
+                    };
+                    if !matches!(
+                        option.status,
+                        Some(
+                            crate::pagopa::gpd::PaymentOptionStatus::Paid
+                                | crate::pagopa::gpd::PaymentOptionStatus::PartiallyReported
+                                | crate::pagopa::gpd::PaymentOptionStatus::Reported
+                        )
+                    ) {
+                        continue;
+                    }
                     let when = option.payment_date.unwrap_or_else(Timestamp::now);
                     let receipt = option.id_receipt.clone().unwrap_or_else(|| nav.clone());
                     match self
@@ -741,6 +751,21 @@ impl App {
         paid: bool,
         render: bool,
     ) -> ServiceResult<Bolletta> {
+        // What pagoPA and the Bollettino PA can carry: from a cent to
+        // 99.999.999,99 € (ten digits of cents).
+        if let Some(w) = wanted
+            .iter()
+            .find(|w| w.importo <= Cents::ZERO || w.importo.cents() > 9_999_999_999)
+        {
+            return Err(ServiceError::refused(
+                "importo_fuori_limite",
+                format!(
+                    "L'importo di {} per {label} non può essere pagato con un avviso pagoPA: \
+                     rivolgiti all'ufficio tributi.",
+                    w.importo
+                ),
+            ));
+        }
         let same = live.len() == wanted.len()
             && live.iter().zip(wanted).all(|(a, w)| {
                 a.data.versamento == w.versamento

@@ -50,7 +50,9 @@ pub struct OccupazioneCalcolata {
     pub calcolo: Option<CalcoloCanone>,
     /// Why it was not computed.
     pub nota: Option<String>,
-    /// For a temporary occupation: the `versamento` of its notice.
+    /// For an occupation paid by a notice of its own (a temporary one, a
+    /// permanent one in the year it begins): that notice's `versamento`;
+    /// `None` for a permanent one paid with the yearly bill.
     pub versamento: Option<String>,
 }
 
@@ -189,10 +191,15 @@ impl App {
             })
             .collect();
         let mut occupazioni = Vec::with_capacity(in_year.len());
-        let (mut permanenti, mut temporanee) = (0_i64, 0_i64);
-        let mut rate_temporanee = Vec::new();
+        let (mut permanenti, mut temporanee, mut annuale) = (0_i64, 0_i64, 0_i64);
+        let mut proprie = Vec::new();
         for o in in_year {
-            let versamento = (!o.data.permanente).then(|| temporanea_code(&o));
+            // A temporary occupation, and a permanent one in the year it
+            // begins (the regolamenti: the first year's canone at the
+            // release of the concession), pay by a notice of their own due
+            // on their first day; the others by the yearly bill.
+            let versamento =
+                (!o.data.permanente || o.data.dal.year() == anno).then(|| temporanea_code(&o));
             let (calcolo, nota) = match &tariffe {
                 None => (None, None),
                 Some(t) => {
@@ -222,19 +229,26 @@ impl App {
                     permanenti += c.importo.cents();
                 } else {
                     temporanee += c.importo.cents();
-                    if let Some(v) = &versamento
-                        && c.importo > Cents::ZERO
-                    {
-                        rate_temporanee.push(RataCanone {
-                            versamento: v.clone(),
-                            etichetta: format!(
+                }
+                match &versamento {
+                    None => annuale += c.importo.cents(),
+                    Some(v) if c.importo > Cents::ZERO => proprie.push(RataCanone {
+                        versamento: v.clone(),
+                        etichetta: if o.data.permanente {
+                            format!(
+                                "Occupazione permanente {} ({}), primo anno",
+                                o.data.codice, o.data.descrizione
+                            )
+                        } else {
+                            format!(
                                 "Occupazione temporanea {} ({})",
                                 o.data.codice, o.data.descrizione
-                            ),
-                            scadenza: o.data.dal,
-                            importo: c.importo,
-                        });
-                    }
+                            )
+                        },
+                        scadenza: o.data.dal,
+                        importo: c.importo,
+                    }),
+                    Some(_) => {}
                 }
             }
             occupazioni.push(OccupazioneCalcolata {
@@ -245,10 +259,11 @@ impl App {
             });
         }
         let permanenti = Cents::from_cents(permanenti);
+        let annuale = Cents::from_cents(annuale);
         let mut rate: Vec<RataCanone> = match &tariffe {
-            Some(t) if permanenti > Cents::ZERO => {
+            Some(t) if annuale > Cents::ZERO => {
                 let n = t.scadenze.len();
-                split(permanenti, n)
+                split(annuale, n)
                     .into_iter()
                     .zip(&t.scadenze)
                     .enumerate()
@@ -270,7 +285,7 @@ impl App {
             }
             _ => Vec::new(),
         };
-        rate.extend(rate_temporanee);
+        rate.extend(proprie);
         rate.sort_by_key(|r| r.scadenza);
         let avvisi: Vec<Avviso> = self
             .db()
@@ -303,12 +318,20 @@ impl App {
                 ..p
             })
             .collect();
-        let situazione = situazione::situazione(
+        let mut situazione = situazione::situazione(
             &dovuti,
             &pagamenti,
             palazzo_domain::calendar::rome_date(jiff::Timestamp::now()),
             &palazzo_domain::calendar::Calendar::new(),
         );
+        // The canone is no tax: no ravvedimento operoso (D.Lgs. 472/1997
+        // art. 13 is for tributi); its late-payment charges are the
+        // regolamento's (c.821), applied by the office. What is past due is
+        // the amount itself.
+        for r in &mut situazione.rate {
+            r.ravvedimento = None;
+        }
+        situazione.da_versare_oggi = situazione.scaduto;
         Ok(PosizioneCanone {
             codice_fiscale,
             anno,
@@ -521,7 +544,7 @@ impl App {
                 if let Some(nota) = p
                     .occupazioni
                     .iter()
-                    .filter(|o| o.occupazione.data.permanente)
+                    .filter(|o| o.occupazione.data.permanente && o.versamento.is_none())
                     .find_map(|o| o.nota.clone())
                 {
                     return Err(ServiceError::refused("coefficienti_mancanti", nota));
@@ -558,6 +581,25 @@ impl App {
             None => !versamento.starts_with(TEMPORANEA),
             Some(v) => versamento == v,
         };
+        // A notice of an occupation no longer billed on its own (deleted,
+        // or now permanent and in the yearly bill) leaves pagoPA unless
+        // paid: otherwise it would be asked twice.
+        let orphans: Vec<Avviso> = p
+            .avvisi
+            .iter()
+            .filter(|a| {
+                a.stato == StatoAvviso::Emesso
+                    && a.data.versamento.starts_with(TEMPORANEA)
+                    && !p
+                        .occupazioni
+                        .iter()
+                        .any(|o| o.versamento.as_deref() == Some(a.data.versamento.as_str()))
+            })
+            .cloned()
+            .collect();
+        if !orphans.is_empty() {
+            self.issue(&t, &ente, orphans, &[]).await?;
+        }
         let live: Vec<Avviso> = p
             .avvisi
             .iter()
@@ -586,8 +628,19 @@ impl App {
             created_by: who.to_owned(),
         };
         let mut wanted: Vec<NewAvviso> = Vec::new();
+        // An instalment of nothing (a few cents split over many due dates)
+        // cannot be a pagoPA option: so small a bill is paid at once.
+        let payable = payments.iter().all(|r| r.importo > Cents::ZERO);
         if let [only] = payments.as_slice() {
             wanted.push(new(only.versamento.clone(), only.importo, only.scadenza));
+        } else if let Some(first) = payments.first()
+            && !payable
+        {
+            wanted.push(new(
+                "unica".into(),
+                Cents::from_cents(total),
+                first.scadenza,
+            ));
         } else if let Some(first) = payments.first() {
             // The yearly canone in instalments: the rata unica of the whole
             // on the first due date, then each instalment.

@@ -615,35 +615,48 @@ impl App {
         cf: Option<&CodiceFiscale>,
     ) -> ServiceResult<(CodiceFiscale, Vec<AnnoTasi>)> {
         let cf = self.taxpayer(tenant, actor, cf).await?;
-        let mut out = Vec::new();
-        for anno in ANNI_TASI.rev() {
-            let versamenti: Vec<VersamentoF24> = self
-                .db()
-                .versamenti_of(tenant, &cf, anno)
-                .await?
-                .into_iter()
-                .filter(|v| {
-                    versamenti::tributo_of(&v.codice_tributo).is_some_and(|(t, _)| t == "TASI")
-                })
-                .collect();
-            if versamenti.is_empty() {
+        let anni = self.tasi_history_of(tenant, &cf).await?;
+        Ok((cf, anni))
+    }
+
+    /// [`App::tasi_history`] once the taxpayer is known: one read of the
+    /// payments of the years 2014-2019.
+    pub(crate) async fn tasi_history_of(
+        &self,
+        tenant: TenantId,
+        cf: &CodiceFiscale,
+    ) -> ServiceResult<Vec<AnnoTasi>> {
+        let mut out: Vec<AnnoTasi> = Vec::new();
+        let lines = self
+            .db()
+            .versamenti_anni(tenant, cf, *ANNI_TASI.start(), *ANNI_TASI.end())
+            .await?;
+        // Newest year first.
+        for v in lines.into_iter().rev() {
+            let Some((tributo, tax)) = versamenti::tributo_of(&v.codice_tributo) else {
+                continue;
+            };
+            if tributo != "TASI" {
                 continue;
             }
-            let versato = Cents::from_cents(
-                versamenti
-                    .iter()
-                    .filter(|v| {
-                        versamenti::tributo_of(&v.codice_tributo).is_some_and(|(_, tax)| tax)
-                    })
-                    .map(|v| v.importo.cents())
-                    .sum(),
-            );
-            out.push(AnnoTasi {
-                anno,
-                versamenti,
-                versato,
-            });
+            if out.last().is_none_or(|a| a.anno != v.anno) {
+                out.push(AnnoTasi {
+                    anno: v.anno,
+                    versamenti: Vec::new(),
+                    versato: Cents::ZERO,
+                });
+            }
+            if let Some(a) = out.last_mut() {
+                if tax {
+                    a.versato = Cents::from_cents(a.versato.cents() + v.importo.cents());
+                }
+                a.versamenti.push(v);
+            }
         }
-        Ok((cf, out))
+        // Each year's lines by date, as they were paid.
+        for a in &mut out {
+            a.versamenti.reverse();
+        }
+        Ok(out)
     }
 }

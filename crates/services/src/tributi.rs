@@ -105,6 +105,24 @@ pub fn immobili(unita: &[(Unita, Vec<Titolarita>)]) -> Vec<Immobile> {
         .collect()
 }
 
+/// A taxpayer's local taxes of a year at once (the visura): the IMU, the
+/// TARI and the canone unico of the year — the last two with their own
+/// outcome, so that one that cannot be computed does not hide the others —
+/// and the TASI history.
+#[derive(Debug)]
+pub struct Visura {
+    /// The taxpayer.
+    pub codice_fiscale: CodiceFiscale,
+    /// The IMU.
+    pub imu: PosizioneImu,
+    /// The TARI, or why it cannot be computed.
+    pub tari: ServiceResult<crate::tari::PosizioneTari>,
+    /// The canone unico, or why it cannot be computed.
+    pub canone: ServiceResult<crate::canone::PosizioneCanone>,
+    /// The TASI years with payments, newest first.
+    pub tasi: Vec<crate::tari::AnnoTasi>,
+}
+
 /// Every taxpayer a paged query lists (`page(after)`: the next codici
 /// fiscali above `after`, in order; empty at the end).
 pub(crate) async fn all_taxpayers<F, Fut>(page: F) -> ServiceResult<Vec<CodiceFiscale>>
@@ -197,6 +215,49 @@ impl App {
         anno: i16,
     ) -> ServiceResult<PosizioneImu> {
         let codice_fiscale = self.taxpayer(tenant, actor, cf).await?;
+        self.imu_position_of(tenant, codice_fiscale, anno).await
+    }
+
+    /// A taxpayer's IMU, TARI and canone unico of `anno` and TASI history
+    /// (who may ask: as [`App::imu_position`]), the taxpayer resolved
+    /// once.
+    ///
+    /// # Errors
+    /// As [`App::imu_position`].
+    pub async fn visura(
+        &self,
+        tenant: TenantId,
+        actor: &Actor,
+        cf: Option<&CodiceFiscale>,
+        anno: i16,
+    ) -> ServiceResult<Visura> {
+        let codice_fiscale = self.taxpayer(tenant, actor, cf).await?;
+        let imu = self
+            .imu_position_of(tenant, codice_fiscale.clone(), anno)
+            .await?;
+        let tari = self
+            .tari_position_of(tenant, codice_fiscale.clone(), anno)
+            .await;
+        let canone = self
+            .canone_position_of(tenant, codice_fiscale.clone(), anno)
+            .await;
+        let tasi = self.tasi_history_of(tenant, &codice_fiscale).await?;
+        Ok(Visura {
+            codice_fiscale,
+            imu,
+            tari,
+            canone,
+            tasi,
+        })
+    }
+
+    /// [`App::imu_position`] once the taxpayer is known.
+    pub(crate) async fn imu_position_of(
+        &self,
+        tenant: TenantId,
+        codice_fiscale: CodiceFiscale,
+        anno: i16,
+    ) -> ServiceResult<PosizioneImu> {
         imu::Regole::di(anno).map_err(|e| ServiceError::invalid(&e))?;
         let titoli = self.db().titolarita_of(tenant, &codice_fiscale).await?;
         let mut by_unit: BTreeMap<i64, Vec<Titolarita>> = BTreeMap::new();

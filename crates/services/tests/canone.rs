@@ -76,6 +76,11 @@ fn tariffe(anno: i16) -> TariffeCanone {
                 descrizione: "Resto del territorio".into(),
                 coefficiente: Coefficiente::UNO,
             },
+            ZonaCanone {
+                codice: "3".into(),
+                descrizione: "Zona agricola".into(),
+                coefficiente: Coefficiente(1),
+            },
         ],
         categorie: vec![
             CategoriaCanone {
@@ -89,6 +94,12 @@ fn tariffe(anno: i16) -> TariffeCanone {
                 descrizione: "Dehors".into(),
                 permanente: Coefficiente(700),
                 temporanea: Coefficiente(808),
+            },
+            CategoriaCanone {
+                codice: "insegna".into(),
+                descrizione: "Insegne a bandiera".into(),
+                permanente: Coefficiente(250),
+                temporanea: Coefficiente(250),
             },
         ],
         scadenze: vec![date(anno, 3, 31), date(anno, 7, 31)],
@@ -155,15 +166,22 @@ async fn run(backend: Backend) {
 
     // The occupations: Mario's passo carrabile since 2020 and a dehors in
     // June; Anna's kiosk of a category the coefficients lack; a bad row.
-    let (mario, anna) = (person("Rossi", "Mario"), person("Bianchi", "Anna"));
+    let (mario, anna, carla) = (
+        person("Rossi", "Mario"),
+        person("Bianchi", "Anna"),
+        person("Verdi", "Carla"),
+    );
     let file = format!(
         "codice;codice_fiscale;descrizione;indirizzo;zona;categoria;tipo;superficie;dal;al;atto\n\
          C1;{m};Passo carrabile;Via Roma 1;2;passo_carrabile;permanente;4,6;01/01/2020;;Concessione n. 3/2020\n\
          C2;{m};Tavolini del bar;Piazza Aldo Moro;1;dehors;temporanea;20,3;01/06/{year};30/06/{year};\n\
          C3;{a};Chiosco;Via Dante 5;2;chiosco;temporanea;6;01/09/{year};30/09/{year};\n\
-         C4;{a};Chiosco;Via Dante 5;2;chiosco;temporanea;6;01/09/{year};;\n",
+         C4;{a};Chiosco;Via Dante 5;2;chiosco;temporanea;6;01/09/{year};;\n\
+         C5;{a};Passo carrabile;Via Dante 7;2;passo_carrabile;permanente;10;01/09/{year};;\n\
+         C6;{c};Insegna;Strada vicinale 1;3;insegna;permanente;1;01/01/2021;;\n",
         m = mario.as_str(),
         a = anna.as_str(),
+        c = carla.as_str(),
     );
     let report = app
         .import_tributi(tn.id, &office, file.as_bytes(), |_, _| {})
@@ -173,7 +191,7 @@ async fn run(backend: Backend) {
         report.kind,
         palazzo_domain::tributi::import::FileKind::Occupazioni
     );
-    assert_eq!(report.saved, 3);
+    assert_eq!(report.saved, 5);
     assert_eq!(
         report
             .errors
@@ -232,7 +250,10 @@ async fn run(backend: Backend) {
         p.occupazioni[1].calcolo
     );
     assert_eq!(p.situazione.residuo, Cents::from_cents(50_141));
-    // Anna's kiosk: said, not charged.
+    // Anna's kiosk: said, not charged. Her passo carrabile begins on 1
+    // September: its first year (122 days of the year's 365 or 366, 40 €
+    // × 0,420 × 10 m²) is due on that day by a notice of its own, not
+    // spread over due dates already past.
     let pa = app
         .canone_position(tn.id, &office, Some(&anna), year)
         .await
@@ -246,7 +267,22 @@ async fn run(backend: Backend) {
         "{:?}",
         pa.occupazioni[0]
     );
-    assert_eq!(pa.totale, Cents::ZERO);
+    let days = if jiff::civil::Date::new(year, 2, 29).is_ok() {
+        366
+    } else {
+        365
+    };
+    // 168,00 × 122 / days, to the cent (half up).
+    let first_year = (16_800 * 122 * 2 + days) / (2 * days);
+    assert_eq!(pa.totale, Cents::from_cents(first_year));
+    let own = format!("occupazione-C5-{year}0901");
+    let rate: Vec<(&str, jiff::civil::Date)> = pa
+        .rate
+        .iter()
+        .map(|r| (r.versamento.as_str(), r.scadenza))
+        .collect();
+    assert_eq!(rate, vec![(own.as_str(), date(year, 9, 1))]);
+    assert!(pa.rate[0].etichetta.contains("primo anno"), "{:?}", pa.rate);
     // A year without coefficients: the occupations, no figures.
     let none = app
         .canone_position(tn.id, &office, Some(&mario), year + 1)
@@ -359,6 +395,32 @@ async fn run(backend: Backend) {
         .await;
     assert_eq!(r.map_err(code).unwrap_err(), "coefficienti_mancanti");
 
+    // Anna's first year: its own notice; no yearly bill.
+    let first = app
+        .canone_avviso(tn.id, &office, Some(&anna), year, Some(&own))
+        .await
+        .unwrap();
+    assert_eq!(
+        (first.avvisi.len(), first.avvisi[0].data.importo.cents()),
+        (1, first_year)
+    );
+    let r = app
+        .canone_avviso(tn.id, &office, Some(&anna), year, None)
+        .await;
+    assert_eq!(r.map_err(code).unwrap_err(), "nulla_da_versare");
+    // Carla's sign of one cent a year (40 € × 0,001 × 0,250 × 1 m²): two
+    // instalments would be one cent and nothing, so the rata unica only.
+    let tiny = app
+        .canone_avviso(tn.id, &office, Some(&carla), year, None)
+        .await
+        .unwrap();
+    let v: Vec<(&str, i64)> = tiny
+        .avvisi
+        .iter()
+        .map(|a| (a.data.versamento.as_str(), a.data.importo.cents()))
+        .collect();
+    assert_eq!(v, vec![("unica", 1)]);
+
     // The dehors is paid: the position says so, the rest remains.
     let paid = app
         .record_avviso_payment(
@@ -395,9 +457,11 @@ async fn run(backend: Backend) {
     assert_eq!(kept.avvisi[0].id, t0.id);
 
     // The batch's taxpayers: those with a permanent occupation.
+    let mut expected = vec![mario.clone(), anna.clone(), carla.clone()];
+    expected.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     assert_eq!(
         app.canone_taxpayers(tn.id, &office, year).await.unwrap(),
-        vec![mario.clone()]
+        expected
     );
     let batch = app
         .canone_bill_for(tn.id, &office, &mario, year, false)
@@ -415,7 +479,7 @@ async fn run(backend: Backend) {
         .map(|e| e.kind)
         .collect();
     let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
-    assert_eq!((count(EVENT_TARIFFE_CANONE), count(EVENT_EMESSO)), (1, 4));
+    assert_eq!((count(EVENT_TARIFFE_CANONE), count(EVENT_EMESSO)), (1, 6));
     app.checkpoint_all().await.unwrap();
     let report = verify(app.db(), &keys).await.unwrap();
     assert!(report.ok(), "{:?}", report.problems);

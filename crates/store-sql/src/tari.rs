@@ -134,14 +134,26 @@ where
         cf: &CodiceFiscale,
         anno: i16,
     ) -> Result<Vec<VersamentoF24>> {
+        self.versamenti_anni(tenant, cf, anno, anno).await
+    }
+
+    /// See [`Store::versamenti_anni`].
+    pub async fn versamenti_anni(
+        &self,
+        tenant: TenantId,
+        cf: &CodiceFiscale,
+        from: i16,
+        to: i16,
+    ) -> Result<Vec<VersamentoF24>> {
         let rows = sqlx::query(
             "SELECT riferimento, codice_fiscale, anno, codice_tributo, data, importo, ravvedimento \
-             FROM tributi_versamenti WHERE tenant_id = $1 AND codice_fiscale = $2 AND anno = $3 \
-             ORDER BY data, id",
+             FROM tributi_versamenti WHERE tenant_id = $1 AND codice_fiscale = $2 \
+             AND anno >= $3 AND anno <= $4 ORDER BY anno, data, id",
         )
         .bind(tenant.0)
         .bind(cf.as_str())
-        .bind(i64::from(anno))
+        .bind(i64::from(from))
+        .bind(i64::from(to))
         .fetch_all(self.pool())
         .await
         .map_err(db_err)?;

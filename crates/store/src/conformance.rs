@@ -3357,6 +3357,66 @@ async fn tari<S: Store>(s: &S, a: TenantId, b: TenantId) {
         all.iter().map(|r| r.tariffe.anno).collect::<Vec<_>>(),
         vec![2026, 2025]
     );
+
+    // Payments received: unique by reference (a flow loaded twice counts
+    // once), read by year or by a range of years, never another comune's.
+    let line = |riferimento: &str, anno: i16, data| VersamentoF24 {
+        riferimento: riferimento.into(),
+        codice_fiscale: mario.clone(),
+        anno,
+        codice_tributo: "3918".into(),
+        data,
+        importo: palazzo_domain::money::Cents::from_cents(10_000),
+        ravvedimento: anno == 2018,
+    };
+    let mut tx = s.begin().await.unwrap();
+    assert!(
+        tx.insert_versamento(a, &line("R3", 2019, date(2019, 12, 16)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        tx.insert_versamento(a, &line("R1", 2018, date(2018, 12, 17)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        tx.insert_versamento(a, &line("R2", 2019, date(2019, 6, 17)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.insert_versamento(a, &line("R2", 2019, date(2019, 6, 17)))
+            .await
+            .unwrap()
+    );
+    assert!(
+        tx.insert_versamento(b, &line("R2", 2019, date(2019, 6, 17)))
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let refs = |v: Vec<VersamentoF24>| v.into_iter().map(|v| v.riferimento).collect::<Vec<_>>();
+    assert_eq!(
+        refs(s.versamenti_of(a, &mario, 2019).await.unwrap()),
+        ["R2", "R3"]
+    );
+    assert_eq!(
+        refs(s.versamenti_anni(a, &mario, 2014, 2019).await.unwrap()),
+        ["R1", "R2", "R3"]
+    );
+    let r1 = s.versamenti_anni(a, &mario, 2018, 2018).await.unwrap();
+    assert_eq!(r1, vec![line("R1", 2018, date(2018, 12, 17))]);
+    assert!(
+        s.versamenti_anni(a, &anna, 2014, 2019)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        refs(s.versamenti_anni(b, &mario, 2014, 2030).await.unwrap()),
+        ["R2"]
+    );
 }
 
 /// Canone unico (migration 0035): occupations upserted by code, taxpayer

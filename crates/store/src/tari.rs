@@ -173,6 +173,9 @@ macro_rules! tari_reads {
             /// The payments of a taxpayer for a tax year (the code
             /// exactly), by date.
             fn versamenti_of(&self, tenant: TenantId, cf: &CodiceFiscale, anno: i16) -> Vec<VersamentoF24>;
+            /// The payments of a taxpayer for the tax years `from` to `to`
+            /// (the code exactly), by year then date.
+            fn versamenti_anni(&self, tenant: TenantId, cf: &CodiceFiscale, from: i16, to: i16) -> Vec<VersamentoF24>;
         }
     };
 }

@@ -164,22 +164,34 @@ impl CanoneView {
                 }
             })
             .collect();
-        // A bill can be asked for while something of it is open and it is
+        let residuo = |i: usize| {
+            p.situazione
+                .rate
+                .get(i)
+                .is_some_and(|s| s.residuo > Cents::ZERO)
+        };
+        // An occupation's own notice can be asked for while it is open and
         // issued already or not yet due.
         let open = |v: &str| {
-            p.rate.iter().enumerate().any(|(i, r)| {
-                (if v.is_empty() {
-                    !r.versamento.starts_with("occupazione-")
-                } else {
-                    r.versamento == v
-                }) && p
-                    .situazione
-                    .rate
-                    .get(i)
-                    .is_some_and(|s| s.residuo > Cents::ZERO)
-                    && (live(&r.versamento) || r.scadenza >= today)
-            })
+            p.rate
+                .iter()
+                .enumerate()
+                .any(|(i, r)| r.versamento == v && residuo(i) && (live(v) || r.scadenza >= today))
         };
+        // The yearly bill: while something of it is open, issued already or
+        // its first due date (the rata unica's) not past.
+        let yearly = |v: &str| !v.starts_with("occupazione-");
+        let yearly_open = p
+            .rate
+            .iter()
+            .enumerate()
+            .any(|(i, r)| yearly(&r.versamento) && residuo(i));
+        let yearly_issued = p.avvisi.iter().any(|a| yearly(&a.data.versamento));
+        let yearly_first = p
+            .rate
+            .iter()
+            .find(|r| yearly(&r.versamento))
+            .map(|r| r.scadenza);
         CanoneView {
             cf: p.codice_fiscale.as_str().to_owned(),
             delibera: p.tariffe.as_ref().map(|t| t.delibera.clone()),
@@ -222,9 +234,9 @@ impl CanoneView {
             totale: p.totale.to_string(),
             pagato: p.situazione.pagato.to_string(),
             residuo: p.situazione.residuo.to_string(),
-            avviso: p.permanenti > Cents::ZERO && open(""),
+            avviso: yearly_open && (yearly_issued || yearly_first.is_some_and(|d| d >= today)),
             rate,
-            situazione: Some(SituazioneView::of(&p.situazione)),
+            situazione: Some(SituazioneView::with(&p.situazione, false)),
             errore: None,
         }
     }

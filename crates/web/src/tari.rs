@@ -120,6 +120,10 @@ pub(crate) struct SituazioneView {
     pub residuo: String,
     pub da_versare_oggi: Option<String>,
     pub eccedenza: Option<String>,
+    /// A tax whose late payments are settled with the ravvedimento operoso
+    /// by F24 (IMU, TARI); `false` for the canone unico (pagoPA only, the
+    /// regolamento's charges: the office's).
+    pub ravvedimento: bool,
 }
 
 /// An instalment past due.
@@ -134,9 +138,15 @@ pub(crate) struct ScadutaRow {
 }
 
 impl SituazioneView {
-    /// The view of a situation.
+    /// The view of a tax's situation (ravvedimento by F24).
     pub(crate) fn of(s: &Situazione) -> SituazioneView {
+        Self::with(s, true)
+    }
+
+    /// The view of a situation, with or without the ravvedimento.
+    pub(crate) fn with(s: &Situazione, ravvedimento: bool) -> SituazioneView {
         SituazioneView {
+            ravvedimento,
             versamenti: s
                 .pagamenti
                 .iter()

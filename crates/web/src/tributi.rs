@@ -398,20 +398,11 @@ async fn own_view(
     };
     tpl.anno = anno;
     tpl.anni = years(anno);
-    match state
-        .app()
-        .imu_position(t.id, &auth.actor, None, anno)
-        .await
-    {
-        Ok(p) => {
-            tpl.position = Some(position_view(&p, |v| {
+    match state.app().visura(t.id, &auth.actor, None, anno).await {
+        Ok(v) => {
+            fill(&mut tpl, v, |v| {
                 format!("{OWN_PATH}/imu/{anno}/f24/{}", versamento_code(v))
-            }));
-            tpl.tari =
-                Some(tari_view(state, t, auth, None, p.codice_fiscale.as_str(), anno).await?);
-            tpl.canone =
-                Some(canone_view(state, t, auth, None, p.codice_fiscale.as_str(), anno).await?);
-            tpl.tasi = tasi_rows(state, t, auth, None).await?;
+            })?;
             render(&tpl, StatusCode::OK)
         }
         Err(ServiceError::Invalid { message, .. }) => {
@@ -424,57 +415,30 @@ async fn own_view(
 
 use palazzo_services::avvisi::versamento_code;
 
-/// The TASI part of the page: the years with payments.
-async fn tasi_rows(
-    state: &AppState,
-    t: &Tenant,
-    auth: &Auth,
-    cf: Option<&CodiceFiscale>,
-) -> Result<Vec<crate::tari::TasiRow>, ServiceError> {
-    let (_, anni) = state.app().tasi_history(t.id, &auth.actor, cf).await?;
-    Ok(anni.iter().map(crate::tari::TasiRow::of).collect())
-}
-
-/// The TARI part of the page: the position, or why it cannot be shown
-/// (the IMU above is shown all the same).
-async fn tari_view(
-    state: &AppState,
-    t: &Tenant,
-    auth: &Auth,
-    cf: Option<&CodiceFiscale>,
-    shown: &str,
-    anno: i16,
-) -> Result<crate::tari::TariView, ServiceError> {
-    match state.app().tari_position(t.id, &auth.actor, cf, anno).await {
-        Ok(p) => Ok(crate::tari::TariView::of(&p)),
+/// Puts a visura on the page: the IMU with its F24 links (`f24_href`),
+/// the TARI and the canone — or why each cannot be shown, the IMU being
+/// shown all the same — and the TASI years.
+fn fill(
+    tpl: &mut ImuTemplate<'_>,
+    v: palazzo_services::tributi::Visura,
+    f24_href: impl Fn(Versamento) -> String,
+) -> Result<(), ServiceError> {
+    let shown = v.codice_fiscale.as_str();
+    tpl.tari = Some(match v.tari {
+        Ok(p) => crate::tari::TariView::of(&p),
+        Err(ServiceError::Invalid { message, .. }) => crate::tari::TariView::error(shown, message),
+        Err(e) => return Err(e),
+    });
+    tpl.canone = Some(match v.canone {
+        Ok(p) => crate::canone::CanoneView::of(&p),
         Err(ServiceError::Invalid { message, .. }) => {
-            Ok(crate::tari::TariView::error(shown, message))
+            crate::canone::CanoneView::error(shown, message)
         }
-        Err(e) => Err(e),
-    }
-}
-
-/// The canone unico part of the page: the position, or why it cannot be
-/// shown.
-async fn canone_view(
-    state: &AppState,
-    t: &Tenant,
-    auth: &Auth,
-    cf: Option<&CodiceFiscale>,
-    shown: &str,
-    anno: i16,
-) -> Result<crate::canone::CanoneView, ServiceError> {
-    match state
-        .app()
-        .canone_position(t.id, &auth.actor, cf, anno)
-        .await
-    {
-        Ok(p) => Ok(crate::canone::CanoneView::of(&p)),
-        Err(ServiceError::Invalid { message, .. }) => {
-            Ok(crate::canone::CanoneView::error(shown, message))
-        }
-        Err(e) => Err(e),
-    }
+        Err(e) => return Err(e),
+    });
+    tpl.tasi = v.tasi.iter().map(crate::tari::TasiRow::of).collect();
+    tpl.position = Some(position_view(&v.imu, f24_href));
+    Ok(())
 }
 
 /// Handles `GET /area-personale/tributi`.
@@ -582,35 +546,26 @@ async fn office_view(
             return Ok((anno, None));
         };
         let cf = parse_cf(cf)?;
-        let p = state
+        let v = state
             .app()
-            .imu_position(t.id, &auth.actor, Some(&cf), anno)
+            .visura(t.id, &auth.actor, Some(&cf), anno)
             .await?;
-        let tari = tari_view(state, t, auth, Some(&cf), cf.as_str(), anno).await?;
-        let canone = canone_view(state, t, auth, Some(&cf), cf.as_str(), anno).await?;
-        let tasi = tasi_rows(state, t, auth, Some(&cf)).await?;
-        Ok::<_, ServiceError>((anno, Some((p, tari, canone, tasi))))
+        Ok::<_, ServiceError>((anno, Some(v)))
     }
     .await;
     match result {
-        Ok((anno, p)) => {
+        Ok((anno, v)) => {
             tpl.anno = anno;
             tpl.anni = years(anno);
-            let p = p.map(|(p, tari, canone, tasi)| {
-                tpl.tari = Some(tari);
-                tpl.canone = Some(canone);
-                tpl.tasi = tasi;
-                p
-            });
-            tpl.position = p.map(|p| {
-                let cf = p.codice_fiscale.as_str().to_owned();
-                position_view(&p, |v| {
+            if let Some(v) = v {
+                let cf = v.codice_fiscale.as_str().to_owned();
+                fill(&mut tpl, v, |x| {
                     format!(
                         "{OFFICE_PATH}/f24?cf={cf}&anno={anno}&versamento={}",
-                        versamento_code(v)
+                        versamento_code(x)
                     )
-                })
-            });
+                })?;
+            }
             render(&tpl, StatusCode::OK)
         }
         Err(ServiceError::Invalid { message, .. }) => {
