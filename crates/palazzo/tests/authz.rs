@@ -513,6 +513,11 @@ fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
             "/api/v1/tributi/tariffe-tari",
             Permission::ManageTaxes,
         ),
+        (
+            "POST",
+            "/backoffice/tributi/avvisi/{codice}/pagamento",
+            Permission::ManageTaxes,
+        ),
         // Canone unico.
         (
             "POST",

@@ -154,6 +154,62 @@ async fn run(backend: Backend) {
         "{body}"
     );
     assert!(body.contains("/backoffice/tributi/canone/avviso"), "{body}");
+
+    // The office records the receipt of the yearly bill's rata unica from
+    // the page (a form with the CSRF token): the page shows it paid.
+    let r = me
+        .api("GET", &format!("/tributi/canone/{year}"), &key, None)
+        .await;
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    let unica = v["avvisi"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["versamento"] == "unica")
+        .unwrap()["codice_avviso"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(body.contains(r#"data-element="avvisi-ufficio""#), "{body}");
+    let action = format!("/backoffice/tributi/avvisi/{unica}/pagamento");
+    assert!(body.contains(&action), "{body}");
+    let desk_page = desk
+        .get(&format!("/backoffice/tributi?cf={cf}&anno={year}"))
+        .await;
+    let desk_csrf = desk_page.csrf().expect("a CSRF token");
+    let ys = year.to_string();
+    // A day in the future, or a missing receipt: refused, nothing paid;
+    // then the receipt of today.
+    for (ricevuta, data, status, code) in [
+        ("RIC-CUP-1", "31/12/2999", 422, "data_non_valida"),
+        ("", "", 422, "ricevuta_non_valida"),
+        ("RIC-CUP-1", "", 303, ""),
+    ] {
+        let fields = [
+            ("csrf", desk_csrf.as_str()),
+            ("cf", cf.as_str()),
+            ("anno", ys.as_str()),
+            ("ricevuta", ricevuta),
+            ("data", data),
+        ];
+        let r = desk.post(&action, &fields).await;
+        assert_eq!(r.status, status, "{}", r.body);
+        assert!(r.body.contains(code), "{}", r.body);
+    }
+    let page = unescape(
+        &desk
+            .get(&format!("/backoffice/tributi?cf={cf}&anno={year}"))
+            .await
+            .body,
+    );
+    assert!(
+        page.contains(&format!(
+            r#"data-element="pagato-canone">{}"#,
+            euro(permanenti)
+        )),
+        "{page}"
+    );
+    assert!(!page.contains(&action), "{page}");
     let r = desk
         .api(
             "GET",

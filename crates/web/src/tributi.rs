@@ -66,6 +66,11 @@ pub fn router() -> Routes {
         .get(OFFICE_PATH, office, office_page)
         .get("/backoffice/tributi/f24", office, office_f24)
         .post("/backoffice/tributi/avviso", office, office_avviso)
+        .post(
+            "/backoffice/tributi/avvisi/{codice}/pagamento",
+            office,
+            office_payment_page,
+        )
 }
 
 /// The anonymous IMU calculator (public).
@@ -189,8 +194,52 @@ struct ImuTemplate<'a> {
     canone: Option<crate::canone::CanoneView>,
     /// The taxpayer's TASI years (2014-2019) with payments.
     tasi: Vec<crate::tari::TasiRow>,
+    /// The office's view: every live pagoPA notice of the year, to record
+    /// a receipt.
+    avvisi_ufficio: Vec<AvvisoUfficioRow>,
     error: Option<String>,
     csrf: String,
+}
+
+/// A notice as the office's list shows it.
+struct AvvisoUfficioRow {
+    /// `IMU 2026 - acconto`…
+    descrizione: String,
+    /// The 18 digits (the form's path).
+    codice: String,
+    /// In groups, as printed.
+    stampato: String,
+    importo: String,
+    scadenza: String,
+    /// `Pagato il …` or `Da pagare`.
+    stato: String,
+    /// Still to pay: the receipt can be recorded.
+    emesso: bool,
+}
+
+impl AvvisoUfficioRow {
+    fn of(a: &palazzo_store::Avviso) -> AvvisoUfficioRow {
+        let d = &a.data;
+        let tributo = if d.tributo == palazzo_services::canone::TRIBUTO_CANONE {
+            "Canone unico"
+        } else {
+            d.tributo.as_str()
+        };
+        AvvisoUfficioRow {
+            descrizione: format!("{tributo} {} – {}", d.anno, d.versamento.replace('-', " ")),
+            codice: a.codice_avviso.to_string(),
+            stampato: a.codice_avviso.printed(),
+            importo: d.importo.to_string(),
+            scadenza: day(d.scadenza),
+            stato: match a.pagato_il {
+                Some(t) if a.stato == palazzo_store::StatoAvviso::Pagato => {
+                    format!("Pagato il {}", day(rome_date(t)))
+                }
+                _ => "Da pagare".to_owned(),
+            },
+            emesso: a.stato == palazzo_store::StatoAvviso::Emesso,
+        }
+    }
 }
 
 struct PositionView {
@@ -386,6 +435,7 @@ async fn own_view(
         tari: None,
         canone: None,
         tasi: Vec::new(),
+        avvisi_ufficio: Vec::new(),
         error: None,
         csrf: auth.csrf().to_owned(),
     };
@@ -424,6 +474,16 @@ fn fill(
     f24_href: impl Fn(Versamento) -> String,
 ) -> Result<(), ServiceError> {
     let shown = v.codice_fiscale.as_str();
+    if tpl.office {
+        let mut avvisi: Vec<&palazzo_store::Avviso> = v.imu.avvisi.iter().collect();
+        if let Ok(p) = &v.tari {
+            avvisi.extend(&p.avvisi);
+        }
+        if let Ok(p) = &v.canone {
+            avvisi.extend(&p.avvisi);
+        }
+        tpl.avvisi_ufficio = avvisi.into_iter().map(AvvisoUfficioRow::of).collect();
+    }
     tpl.tari = Some(match v.tari {
         Ok(p) => crate::tari::TariView::of(&p),
         Err(ServiceError::Invalid { message, .. }) => crate::tari::TariView::error(shown, message),
@@ -528,6 +588,7 @@ async fn office_view(
         tari: None,
         canone: None,
         tasi: Vec::new(),
+        avvisi_ufficio: Vec::new(),
         error: None,
         csrf: auth.csrf().to_owned(),
     };
@@ -856,20 +917,7 @@ async fn api_payment(
 ) -> Result<Json<AvvisoDto>, WebError> {
     actor.require(Permission::ManageTaxes)?;
     let Json(body) = crate::api::json_body(body)?;
-    let codice = palazzo_domain::pagopa::CodiceAvviso::parse(&codice).map_err(|_| {
-        WebError::from(ServiceError::refused(
-            "codice_avviso_non_valido",
-            "Il codice avviso non è valido: 18 cifre con le cifre di controllo.",
-        ))
-    })?;
-    let ricevuta = body.ricevuta.trim();
-    if ricevuta.is_empty() || ricevuta.len() > 64 {
-        return Err(ServiceError::refused(
-            "ricevuta_non_valida",
-            "Indica il riferimento della ricevuta (al massimo 64 caratteri).",
-        )
-        .into());
-    }
+    let (codice, ricevuta) = payment_input(&codice, &body.ricevuta)?;
     let when = match body.pagato_il.as_deref() {
         None => jiff::Timestamp::now(),
         Some(s) => s.parse().map_err(|_| {
@@ -884,6 +932,93 @@ async fn api_payment(
         .record_avviso_payment(t.id, &actor, &codice, when, ricevuta)
         .await?;
     Ok(Json(AvvisoDto::of(&a)))
+}
+
+/// A receipt's notice and reference, checked: 18 digits with valid check
+/// digits; a reference of 1 to 64 characters.
+fn payment_input<'a>(
+    codice: &str,
+    ricevuta: &'a str,
+) -> Result<(palazzo_domain::pagopa::CodiceAvviso, &'a str), ServiceError> {
+    let codice = palazzo_domain::pagopa::CodiceAvviso::parse(codice).map_err(|_| {
+        ServiceError::refused(
+            "codice_avviso_non_valido",
+            "Il codice avviso non è valido: 18 cifre con le cifre di controllo.",
+        )
+    })?;
+    let ricevuta = ricevuta.trim();
+    if ricevuta.is_empty() || ricevuta.len() > 64 {
+        return Err(ServiceError::refused(
+            "ricevuta_non_valida",
+            "Indica il riferimento della ricevuta (al massimo 64 caratteri).",
+        ));
+    }
+    Ok((codice, ricevuta))
+}
+
+/// The office's record of a receipt, from the taxpayer's page.
+#[derive(Debug, Default, Deserialize)]
+struct PaymentForm {
+    #[serde(default)]
+    cf: String,
+    #[serde(default)]
+    anno: String,
+    #[serde(default)]
+    ricevuta: String,
+    /// The day it was paid (`gg/mm/aaaa` or `aaaa-mm-gg`); empty: today.
+    #[serde(default)]
+    data: String,
+}
+
+/// Handles `POST /backoffice/tributi/avvisi/{codice}/pagamento`: records
+/// the receipt of a notice (a payment the office learnt of outside GPD)
+/// and goes back to the taxpayer's page.
+async fn office_payment_page(
+    State(state): State<AppState>,
+    CurrentTenant(t): CurrentTenant,
+    Extension(auth): Extension<Auth>,
+    Path(codice): Path<String>,
+    form: Result<axum::Form<PaymentForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let run = async {
+        auth.actor.require(Permission::ManageTaxes)?;
+        let axum::Form(f) = form.map_err(|_| {
+            ServiceError::refused("richiesta_non_valida", "Il modulo inviato non è valido.")
+        })?;
+        let cf = parse_cf(&f.cf)?;
+        let anno = parse_year(&f.anno)?;
+        let (codice, ricevuta) = payment_input(&codice, &f.ricevuta)?;
+        let now = jiff::Timestamp::now();
+        let when = match f.data.trim() {
+            "" => now,
+            d => palazzo_domain::csv::parse_date(d)
+                .and_then(|d| {
+                    d.at(12, 0, 0, 0)
+                        .to_zoned(palazzo_domain::calendar::rome_time_zone())
+                        .ok()
+                })
+                .map(|z| z.timestamp())
+                .filter(|t| rome_date(*t) <= rome_date(now))
+                .ok_or_else(|| {
+                    ServiceError::refused(
+                        "data_non_valida",
+                        "La data del pagamento non è valida (gg/mm/aaaa, non futura).",
+                    )
+                })?,
+        };
+        state
+            .app()
+            .record_avviso_payment(t.id, &auth.actor, &codice, when, ricevuta)
+            .await?;
+        Ok::<_, ServiceError>(
+            axum::response::Redirect::to(&format!(
+                "{OFFICE_PATH}?cf={}&anno={anno}#avvisi-ufficio",
+                cf.as_str()
+            ))
+            .into_response(),
+        )
+    };
+    run.await.unwrap_or_else(|e| needs(OFFICE_PATH, e))
 }
 
 /// The OpenAPI paths and schemas of [`api_router`].
