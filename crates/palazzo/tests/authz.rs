@@ -518,6 +518,16 @@ fn tax_routes_are_for_the_taxpayer_or_the_tributi_office() {
             "/backoffice/tributi/avvisi/{codice}/pagamento",
             Permission::ManageTaxes,
         ),
+        (
+            "GET",
+            "/backoffice/tributi/aliquote",
+            Permission::ManageTaxes,
+        ),
+        (
+            "POST",
+            "/backoffice/tributi/aliquote",
+            Permission::ManageTaxes,
+        ),
         // Canone unico.
         (
             "POST",

@@ -228,6 +228,57 @@ async fn run(backend: Backend) {
     let v: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v[0]["anno"], year);
     assert_eq!(v[0]["categorie"][0]["permanente"], 420);
+    // The IMU rates from the back office: a rate outside the law refused
+    // next to its field with what was typed kept; then saved.
+    let r = desk.get("/backoffice/tributi/aliquote?anno=2031").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut fields =
+        palazzo_testkit::browser::form_fields(&r.body, "data-element=\"modulo-aliquote\"");
+    let set = |fields: &mut Vec<(String, String)>, k: &str, v: &str| {
+        if let Some(f) = fields.iter_mut().find(|(n, _)| n == k) {
+            f.1 = v.to_owned();
+        }
+    };
+    set(&mut fields, "delibera", "Delibera C.C. n. 9 del 20/03/2031");
+    set(&mut fields, "altri_fabbricati", "10,x");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = desk.post("/backoffice/tributi/aliquote", &pairs).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains(r#"data-campo="altri_fabbricati""#),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Delibera C.C. n. 9 del 20/03/2031"),
+        "{}",
+        r.body
+    );
+    set(&mut fields, "altri_fabbricati", "10,6");
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let r = desk.post("/backoffice/tributi/aliquote", &pairs).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = desk
+        .api("GET", "/tributi/aliquote-imu", &desk_key, None)
+        .await;
+    let v: Value = serde_json::from_str(&r.body).unwrap();
+    let y2031 = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["anno"] == 2031)
+        .expect("the rates of 2031");
+    assert_eq!(y2031["delibera"], "Delibera C.C. n. 9 del 20/03/2031");
+    // The citizen cannot open the rates page.
+    let r = me.get("/backoffice/tributi/aliquote").await;
+    assert_ne!(r.status, 200);
+
     // The citizen cannot read the coefficients' API (the office's).
     let r = me.api("GET", "/tributi/tariffe-canone", &key, None).await;
     assert_eq!(r.status, 403, "{}", r.body);

@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod aliquote;
 pub mod api;
 pub mod appuntamenti;
 pub mod area_personale;
@@ -254,6 +255,7 @@ fn session_routes() -> routes::Routes {
         .merge(tributi::router())
         .merge(tari::router())
         .merge(canone::router())
+        .merge(aliquote::router())
         .merge(tributi::public_router())
 }
 

@@ -277,7 +277,39 @@ pub struct Aliquote {
 /// The State's share of group D: 7,6‰ (c.753, code 3925).
 pub const QUOTA_STATO_D: Aliquota = Aliquota(760);
 
+/// The names of the rates of [`Aliquote`], as the CLI, the back office's
+/// form and the JSON use them, with their Italian labels.
+pub const NOMI_ALIQUOTE: [(&str, &str); 7] = [
+    (
+        "abitazione_principale",
+        "Abitazione principale di lusso (A/1, A/8, A/9) e pertinenze (c. 748)",
+    ),
+    (
+        "rurali_strumentali",
+        "Fabbricati rurali strumentali (c. 750)",
+    ),
+    ("beni_merce", "Beni merce (c. 751, fino al 2021)"),
+    ("terreni", "Terreni agricoli (c. 752)"),
+    ("gruppo_d", "Immobili del gruppo D (c. 753)"),
+    ("altri_fabbricati", "Altri fabbricati (c. 754)"),
+    ("aree_fabbricabili", "Aree fabbricabili (c. 754)"),
+];
+
 impl Aliquote {
+    /// The rate of name `nome` (one of [`NOMI_ALIQUOTE`]), to read or set.
+    pub fn per_nome(&mut self, nome: &str) -> Option<&mut Aliquota> {
+        Some(match nome {
+            "abitazione_principale" => &mut self.abitazione_principale,
+            "rurali_strumentali" => &mut self.rurali_strumentali,
+            "beni_merce" => &mut self.beni_merce,
+            "terreni" => &mut self.terreni,
+            "gruppo_d" => &mut self.gruppo_d,
+            "altri_fabbricati" => &mut self.altri_fabbricati,
+            "aree_fabbricabili" => &mut self.aree_fabbricabili,
+            _ => return None,
+        })
+    }
+
     /// The base rates of the law for `anno` (cc.748-754), €200
     /// detrazione, €12 minimum: what applies when the comune has not
     /// deliberated, and a starting point for the admin.

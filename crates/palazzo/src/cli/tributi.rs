@@ -221,15 +221,8 @@ fn rates(
             .with_context(|| format!("«{pair}»: scrivere NOME=PER_MILLE"))?;
         let rate =
             Aliquota::parse_per_mille(value).map_err(|e| anyhow::anyhow!("«{pair}»: {e}"))?;
-        let slot = match name.trim() {
-            "abitazione_principale" => &mut a.abitazione_principale,
-            "rurali_strumentali" => &mut a.rurali_strumentali,
-            "beni_merce" => &mut a.beni_merce,
-            "terreni" => &mut a.terreni,
-            "gruppo_d" => &mut a.gruppo_d,
-            "altri_fabbricati" => &mut a.altri_fabbricati,
-            "aree_fabbricabili" => &mut a.aree_fabbricabili,
-            other => anyhow::bail!("aliquota sconosciuta «{other}»"),
+        let Some(slot) = a.per_nome(name.trim()) else {
+            anyhow::bail!("aliquota sconosciuta «{}»", name.trim());
         };
         *slot = rate;
     }
